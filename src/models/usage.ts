@@ -1,0 +1,33 @@
+/** Token and cost accounting, summed in one place. */
+export interface Usage {
+  inputTokens: number;
+  /** Part of `inputTokens` served from the provider's prompt cache. */
+  cachedInputTokens: number;
+  outputTokens: number;
+  /** Cost in USD, when the provider reported it or a price is known; otherwise undefined. */
+  costUsd?: number;
+}
+
+export interface UsageTotals {
+  calls: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  /** Sum of the costs that were known. */
+  costUsd: number;
+  /** Calls whose cost could not be known (no price for the model). */
+  unpricedCalls: number;
+}
+
+export function emptyTotals(): UsageTotals {
+  return { calls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
+}
+
+export function addUsage(totals: UsageTotals, usage: Usage): void {
+  totals.calls += 1;
+  totals.inputTokens += usage.inputTokens;
+  totals.cachedInputTokens += usage.cachedInputTokens;
+  totals.outputTokens += usage.outputTokens;
+  if (usage.costUsd === undefined) totals.unpricedCalls += 1;
+  else totals.costUsd += usage.costUsd;
+}

@@ -1,0 +1,231 @@
+/**
+ * The REPL's names inside the isolate: `print`, `console`, `llm_query`, `FINAL`, `SHOW_VARS`...
+ *
+ * `installRuntime` runs inside the isolate, injected as source text, so it must stay
+ * self-contained. It receives two plain functions made by isolated-vm's `Callback` (so their
+ * `constructor` is the isolate's own `Function`, which reaches nothing of the host) and keeps
+ * them in its closure, out of reach of model code. Host calls are started with `startCall` and
+ * answered later through the returned `deliver` function, so the isolate never holds a reference
+ * to any host object.
+ */
+export interface RuntimeConfig {
+  maxOutputChars: number;
+  /** Names of the REPL functions, in the order they are installed. */
+  reserved: string[];
+}
+
+export interface CellOutcome {
+  output: string;
+  /** Characters printed in all, including those cut. */
+  outputChars: number;
+  error?: string;
+  final?: string;
+}
+
+export function installRuntime(
+  inspect: (value: unknown) => string,
+  startCall: (id: number, name: string, argsJson: string) => void,
+  syncCall: (name: string, argsJson: string) => string,
+  config: RuntimeConfig,
+): unknown {
+  const g = globalThis as any;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 0;
+  let output = '';
+  let outputChars = 0;
+  let final: string | undefined;
+  let accepting = true;
+
+  // No shared memory or blocking waits: a cell must always be interruptible.
+  delete g.SharedArrayBuffer;
+  delete g.Atomics;
+
+  const write = (text: string) => {
+    if (!accepting) return;
+    outputChars += text.length;
+    const room = config.maxOutputChars - output.length;
+    if (room > 0) output += text.length <= room ? text : text.slice(0, room);
+  };
+  const show = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
+  const print = (...args: unknown[]) => write(show(args) + '\n');
+
+  const call = (name: string, args: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, { resolve, reject });
+      startCall(id, name, JSON.stringify(args));
+    });
+
+  const asPrompt = (fn: string, prompt: unknown): string => {
+    if (typeof prompt === 'string') return prompt;
+    if (prompt === undefined || prompt === null) throw new TypeError(fn + ': the prompt must be a string, got ' + prompt);
+    if (prompt instanceof Promise) throw new TypeError(fn + ': the prompt is a Promise; await it first');
+    return typeof prompt === 'object' ? JSON.stringify(prompt) : String(prompt);
+  };
+  const asOptions = (fn: string, options: unknown): { model?: string } => {
+    if (options === undefined || options === null) return {};
+    if (typeof options === 'string') return { model: options };
+    if (typeof options !== 'object') throw new TypeError(fn + ': options must be an object like { model: "name" }');
+    const model = (options as { model?: unknown }).model;
+    if (model !== undefined && typeof model !== 'string') throw new TypeError(fn + ': options.model must be a string');
+    return model === undefined ? {} : { model };
+  };
+  const asList = (fn: string, prompts: unknown): unknown[] => {
+    if (!Array.isArray(prompts)) throw new TypeError(fn + ': expects an array of prompts');
+    return prompts;
+  };
+  const failure = (error: unknown) => 'Error: ' + (error instanceof Error ? error.message : String(error));
+
+  const llm_query = (prompt: unknown, options?: unknown) => {
+    try {
+      return call('llm_query', [asPrompt('llm_query', prompt), asOptions('llm_query', options)]) as Promise<string>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const llm_query_batched = async (prompts: unknown, options?: unknown) => {
+    const list = asList('llm_query_batched', prompts);
+    const opts = asOptions('llm_query_batched', options);
+    // One failed prompt yields an error string in its slot, never a failed batch.
+    return Promise.all(list.map((p) => llm_query(p, opts).catch(failure)));
+  };
+  const rlm_query = (prompt: unknown, context?: unknown) => {
+    try {
+      return call('rlm_query', [asPrompt('rlm_query', prompt), context === undefined ? null : context]) as Promise<string>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const rlm_query_batched = async (prompts: unknown, contexts?: unknown) => {
+    const list = asList('rlm_query_batched', prompts);
+    const ctxs = Array.isArray(contexts) ? contexts : [];
+    return Promise.all(list.map((p, i) => rlm_query(p, ctxs[i]).catch(failure)));
+  };
+  const budget = () => JSON.parse(syncCall('budget', '[]'));
+
+  const userNames = () => Object.getOwnPropertyNames(g).filter((n) => !baseline.has(n));
+  const answerText = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    if (value === undefined) return 'undefined';
+    try {
+      const json = JSON.stringify(value, null, 2);
+      if (json !== undefined) return json;
+    } catch {
+      // not JSON-able (cycles, BigInt): fall through to inspect
+    }
+    return inspect(value);
+  };
+  const FINAL = (value: unknown) => {
+    if (value instanceof Promise) throw new TypeError('FINAL got a Promise: write FINAL(await ...)');
+    final = answerText(value);
+  };
+  const FINAL_VAR = (name: unknown) => {
+    if (name instanceof Promise) throw new TypeError('FINAL_VAR got a Promise: await it first');
+    if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && (name in g) && !baseline.has(name)) {
+      final = answerText(g[name]);
+      return;
+    }
+    // FINAL_VAR(answer) with the variable itself rather than its name: accept a user variable's value.
+    if (userNames().some((n) => g[n] === name && n !== 'context')) {
+      final = answerText(name);
+      return;
+    }
+    const known = userNames().filter((n) => n !== 'context');
+    throw new ReferenceError(
+      'FINAL_VAR(' + inspect(name) + '): no variable of that name. ' +
+        (known.length ? 'Your variables: ' + known.join(', ') : 'You have defined no variables yet') +
+        '. Pass the name as a string, e.g. FINAL_VAR("answer"), or call FINAL(value).',
+    );
+  };
+  const describe = (value: unknown): string => {
+    if (typeof value === 'string') return 'string, ' + value.length + ' chars';
+    if (Array.isArray(value)) return 'Array, ' + value.length + ' items';
+    if (value instanceof Map || value instanceof Set) return value.constructor.name + ', ' + value.size + ' items';
+    if (typeof value === 'function') return /^class[\s{]/.test(Function.prototype.toString.call(value)) ? 'class' : 'function';
+    if (value === null) return 'null';
+    if (typeof value === 'object') {
+      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'Object';
+      let size = '';
+      try {
+        size = ', ' + JSON.stringify(value).length + ' chars as JSON';
+      } catch {
+        size = '';
+      }
+      return name + ', ' + Object.keys(value).length + ' keys' + size;
+    }
+    if (value === undefined) return 'undefined';
+    const shown = inspect(value);
+    return typeof value + ' (' + (shown.length > 60 ? shown.slice(0, 60) + '...' : shown) + ')';
+  };
+  const SHOW_VARS = () => {
+    const names = userNames();
+    const lines = names.map((n) => '  ' + n + ': ' + describe(g[n]));
+    print(names.length ? 'Variables:\n' + lines.join('\n') : 'No variables yet (besides context).');
+  };
+
+  const consoleObject = Object.freeze({ log: print, info: print, warn: print, error: print, debug: print });
+  const api: Record<string, unknown> = {
+    print, console: consoleObject, llm_query, llm_query_batched, rlm_query, rlm_query_batched,
+    budget, FINAL, FINAL_VAR, SHOW_VARS,
+  };
+  for (const name of config.reserved) {
+    if (name in api) Object.defineProperty(g, name, { value: api[name], writable: false, enumerable: false, configurable: false });
+  }
+  const baseline = new Set(Object.getOwnPropertyNames(g));
+  baseline.delete('context');
+
+  const where = (error: Error): string => {
+    const match = /cell\.js:(\d+)/.exec(String(error.stack ?? ''));
+    return match ? ' (line ' + match[1] + ')' : '';
+  };
+  const describeError = (error: unknown): string => {
+    if (error instanceof Error) return (error.name || 'Error') + ': ' + error.message + where(error);
+    return 'Uncaught ' + inspect(error);
+  };
+
+  return {
+    deliver(id: number, ok: boolean, payload: string) {
+      const entry = pending.get(id);
+      if (!entry) return;
+      pending.delete(id);
+      if (ok) entry.resolve(payload);
+      else entry.reject(new Error(payload));
+    },
+    begin() {
+      output = '';
+      outputChars = 0;
+      final = undefined;
+      accepting = true;
+    },
+    /** Ends output for an abandoned cell: whatever it prints later is dropped. */
+    abandon() {
+      accepting = false;
+      const result = { output, outputChars, final };
+      return JSON.stringify(result);
+    },
+    run(start: () => Promise<unknown>) {
+      let promise: Promise<unknown>;
+      try {
+        promise = start();
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+      const finish = (value: unknown, error: unknown, failed: boolean): string => {
+        if (!failed && value !== undefined && output.length === 0 && final === undefined) write(inspect(value) + '\n');
+        const outcome: CellOutcome = { output, outputChars };
+        if (failed) outcome.error = describeError(error);
+        if (final !== undefined) outcome.final = final;
+        accepting = false;
+        return JSON.stringify(outcome);
+      };
+      return promise.then(
+        (value) => finish(value, undefined, false),
+        (error) => finish(undefined, error, true),
+      );
+    },
+    variable(name: string): string {
+      if (!(name in g) || (baseline.has(name) && name !== 'context')) return JSON.stringify({ found: false, names: userNames() });
+      return JSON.stringify({ found: true, value: answerText(g[name]) });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * A Sandbox runs model-written code, cell after cell, with state kept between cells. It is made
+ * with the context (loaded once) and a bridge of host functions; it never sees a Model.
+ */
+
+/** What a sandbox may call on the host. Every call gets a signal that aborts with the cell. */
+export interface Bridge {
+  llm_query(prompt: string, options: { model?: string }, signal: AbortSignal): Promise<string>;
+  rlm_query(prompt: string, context: unknown, signal: AbortSignal): Promise<string>;
+  /** The run's spending and limits, as plain JSON data. */
+  budget(): unknown;
+}
+
+/** The input, as the REPL's `context`: one text, a list of texts, or any JSON value. */
+export type ContextValue = string | readonly string[] | unknown;
+
+export interface CellResult {
+  /** What the cell printed (or its last value), already cut to the output limit with a note. */
+  output: string;
+  /** A short error, if the cell threw, timed out or ran out of memory. */
+  error?: string;
+  /** The answer, if the cell called FINAL or FINAL_VAR. */
+  final?: string;
+  /** True when the sandbox had to be rebuilt: variables are gone, `context` is loaded again. */
+  restarted: boolean;
+  durationMs: number;
+}
+
+export interface RunCellOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Sandbox {
+  readonly language: 'javascript' | 'python';
+  run(code: string, options?: RunCellOptions): Promise<CellResult>;
+  /** A variable's value as answer text, for a FINAL_VAR written outside code. */
+  variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }>;
+  dispose(): void;
+}
+
+/** The names every sandbox provides, whatever its language. */
+export const REPL_NAMES = [
+  'context',
+  'llm_query',
+  'llm_query_batched',
+  'rlm_query',
+  'rlm_query_batched',
+  'FINAL',
+  'FINAL_VAR',
+  'SHOW_VARS',
+  'budget',
+  'print',
+] as const;
+
+/** Cuts output to `max` characters, saying how many were cut. */
+export function cutOutput(output: string, totalChars: number, max: number): string {
+  const kept = output.length > max ? output.slice(0, max) : output;
+  const cut = totalChars - kept.length;
+  if (cut <= 0) return kept;
+  return `${kept}\n[... ${cut.toLocaleString('en-US')} more characters cut; print less, or slice what you need]`;
+}
