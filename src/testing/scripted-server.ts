@@ -1,0 +1,267 @@
+/**
+ * A real HTTP server on 127.0.0.1 that speaks OpenAI Chat Completions (streaming and not) and
+ * answers from a script: a function of the request. It can add latency, fail on demand (429
+ * with Retry-After, 500, hang, malformed JSON) and records every request with its timings.
+ * Made for rlm's tests, and exported for users' own tests of code built on rlm.
+ *
+ * @example
+ * const server = await startScriptedServer({ script: (req) => req.model === 'root' ? '```repl\nFINAL(42)\n```' : 'ok' });
+ * const model = createOpenAIModel({ model: 'root', baseURL: server.url });
+ * // ... run, then inspect server.requests and server.maxInFlight
+ * await server.close();
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface ScriptedMessage {
+  role: string;
+  content: string;
+}
+
+export interface ScriptedRequest {
+  /** 0-based order of arrival. */
+  index: number;
+  model: string;
+  messages: ScriptedMessage[];
+  stream: boolean;
+  /** The system message, if any. */
+  system: string | undefined;
+  /** The last user message's text. */
+  lastUser: string;
+  /** The parsed JSON body as sent. */
+  body: Record<string, unknown>;
+}
+
+export type ScriptedFailure =
+  | { status: number; message?: string; retryAfterSeconds?: number; code?: string }
+  | 'hang'
+  | 'malformed'
+  | 'disconnect';
+
+export interface ScriptedAnswer {
+  content?: string;
+  /** Token counts to report; by default about one token per four characters. */
+  usage?: { promptTokens?: number; completionTokens?: number; cachedTokens?: number; cost?: number };
+  /** Extra latency for this answer, in ms. */
+  delayMs?: number;
+  fail?: ScriptedFailure;
+  finishReason?: string;
+}
+
+export type ScriptedReply = string | ScriptedAnswer;
+export type Script = (request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>;
+
+export interface ScriptedServerOptions {
+  script: Script;
+  /** Latency added to every answer, in ms. */
+  latencyMs?: number;
+  /** If given, requests for any other model get a 404 "model not found", as real servers do. */
+  models?: readonly string[];
+  /** If given, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+}
+
+export interface RecordedRequest {
+  index: number;
+  model: string;
+  messages: ScriptedMessage[];
+  stream: boolean;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+  /** performance.now() when the request arrived and when its answer was complete. */
+  receivedAt: number;
+  respondedAt?: number;
+  status?: number;
+  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens: number; cost?: number };
+}
+
+export class ScriptedModelServer {
+  /** Base URL to give a client, ending in `/v1`. */
+  readonly url: string;
+  readonly requests: RecordedRequest[] = [];
+  #inFlight = 0;
+  #maxInFlight = 0;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  /** @internal use {@link startScriptedServer} */
+  constructor(server: Server, url: string) {
+    this.#server = server;
+    this.url = url;
+    server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** Requests being answered right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The most requests that were ever being answered at once. */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  /** @internal */
+  enter(): void {
+    this.#inFlight++;
+    this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
+  }
+
+  /** @internal */
+  leave(): void {
+    this.#inFlight--;
+  }
+
+  /** Stops the server, cutting any request still hanging. */
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+export async function startScriptedServer(options: ScriptedServerOptions): Promise<ScriptedModelServer> {
+  let server!: ScriptedModelServer;
+  const http = createServer((req, res) => {
+    handle(server, options, req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: `script failed: ${String(error)}`, type: 'server_error' } });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  server = new ScriptedModelServer(http, `http://127.0.0.1:${port}/v1`);
+  return server;
+}
+
+async function handle(server: ScriptedModelServer, options: ScriptedServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+  }
+  if (req.method === 'GET' && path === '/v1/models') {
+    const ids = options.models ?? ['scripted'];
+    return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', owned_by: 'scripted' })) });
+  }
+  if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+    return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } });
+  }
+
+  const raw = await readBody(req);
+  const body = JSON.parse(raw) as Record<string, unknown>;
+  const messages = ((body.messages as ScriptedMessage[] | undefined) ?? []).map((m) => ({ role: m.role, content: contentText(m.content) }));
+  const record: RecordedRequest = {
+    index: server.requests.length,
+    model: String(body.model ?? ''),
+    messages,
+    stream: body.stream === true,
+    headers: req.headers,
+    body,
+    receivedAt: performance.now(),
+  };
+  server.requests.push(record);
+  server.enter();
+  res.on('close', () => {
+    record.respondedAt ??= performance.now();
+    server.leave();
+  });
+
+  if (options.models && !options.models.includes(record.model)) {
+    record.status = 404;
+    return sendJson(res, 404, {
+      error: { message: `The model \`${record.model}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', code: 'model_not_found' },
+    });
+  }
+
+  const request: ScriptedRequest = {
+    index: record.index,
+    model: record.model,
+    messages,
+    stream: record.stream,
+    system: messages.find((m) => m.role === 'system')?.content,
+    lastUser: [...messages].reverse().find((m) => m.role === 'user')?.content ?? '',
+    body,
+  };
+  const reply = await options.script(request);
+  const answer: ScriptedAnswer = typeof reply === 'string' ? { content: reply } : reply;
+  const delay = (options.latencyMs ?? 0) + (answer.delayMs ?? 0);
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+
+  const fail = answer.fail;
+  if (fail === 'hang') return; // the socket stays open until the client gives up or the server closes
+  if (fail === 'disconnect') return void req.socket.destroy();
+  if (fail === 'malformed') {
+    record.status = 200;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.end('{"id": "chatcmpl-broken", "choices": [ {"message": ');
+  }
+  if (fail) {
+    record.status = fail.status;
+    const headers: Record<string, string> = {};
+    if (fail.retryAfterSeconds !== undefined) headers['retry-after'] = String(fail.retryAfterSeconds);
+    return sendJson(res, fail.status, { error: { message: fail.message ?? `scripted failure ${fail.status}`, type: 'scripted', code: fail.code ?? null } }, headers);
+  }
+
+  const content = answer.content ?? '';
+  const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
+  const usage = {
+    prompt_tokens: answer.usage?.promptTokens ?? Math.ceil(promptChars / 4),
+    completion_tokens: answer.usage?.completionTokens ?? Math.ceil(content.length / 4),
+    cached_tokens: answer.usage?.cachedTokens ?? 0,
+    ...(answer.usage?.cost === undefined ? {} : { cost: answer.usage.cost }),
+  };
+  record.usage = usage;
+  record.status = 200;
+  const wireUsage = {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.prompt_tokens + usage.completion_tokens,
+    prompt_tokens_details: { cached_tokens: usage.cached_tokens },
+    ...(usage.cost === undefined ? {} : { cost: usage.cost }),
+  };
+  const id = `chatcmpl-scripted-${record.index}`;
+  const created = Math.floor(Date.now() / 1000);
+  const finishReason = answer.finishReason ?? 'stop';
+  if (!record.stream) {
+    return sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: record.model,
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
+      usage: wireUsage,
+    });
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+  res.write(chunk({ role: 'assistant', content: '' }, null));
+  for (let i = 0; i < content.length; i += 64) res.write(chunk({ content: content.slice(i, i + 64) }, null));
+  res.write(chunk({}, finishReason));
+  const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+  if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [], usage: wireUsage })}\n\n`);
+  res.end('data: [DONE]\n\n');
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((part: { text?: string }) => part.text ?? '').join('');
+  return '';
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
