@@ -1,0 +1,144 @@
+/** Parsing and checking `rlm ask` arguments; every mistake becomes one clear RLM_USAGE error. */
+import { parseArgs } from 'node:util';
+import { RlmError } from '../errors.ts';
+
+export interface AskArgs {
+  query: string;
+  contexts: string[];
+  model?: string;
+  subModel?: string;
+  baseUrl?: string;
+  provider: 'openai';
+  repl: 'js';
+  maxDepth: number;
+  maxIterations?: number;
+  maxCost?: number;
+  maxCalls?: number;
+  maxTokens?: number;
+  timeoutMs?: number;
+  cellTimeoutMs?: number;
+  concurrency?: number;
+  maxOutputChars?: number;
+  memoryLimitMb?: number;
+  trace?: string;
+  json: boolean;
+  quiet: boolean;
+  stream: boolean;
+  help: boolean;
+}
+
+export const ASK_OPTIONS = {
+  context: { type: 'string', short: 'c', multiple: true },
+  model: { type: 'string', short: 'm' },
+  'sub-model': { type: 'string' },
+  'base-url': { type: 'string' },
+  provider: { type: 'string' },
+  repl: { type: 'string' },
+  'max-depth': { type: 'string' },
+  'max-iterations': { type: 'string' },
+  'max-cost': { type: 'string' },
+  'max-calls': { type: 'string' },
+  'max-tokens': { type: 'string' },
+  timeout: { type: 'string' },
+  'cell-timeout': { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-output-chars': { type: 'string' },
+  'memory-limit': { type: 'string' },
+  trace: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  stream: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function usageError(message: string): RlmError {
+  return new RlmError('RLM_USAGE', message);
+}
+
+/** Parses argv after `ask`. Throws RLM_USAGE errors with a message fit for one line. */
+export function parseAskArgs(argv: string[]): AskArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: ASK_OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(describeParseError(error));
+  }
+  const v = parsed.values;
+  const provider = v.provider ?? 'openai';
+  if (provider === 'anthropic') throw usageError('--provider anthropic is not available in this version; use an OpenAI-compatible endpoint');
+  if (provider !== 'openai') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
+  const repl = v.repl ?? 'js';
+  if (repl === 'python') throw usageError('--repl python is not available in this version; use --repl js');
+  if (repl !== 'js') throw usageError(`--repl must be js or python, got '${repl}'`);
+  const maxDepth = integer('--max-depth', v['max-depth'], 0) ?? 1;
+  if (maxDepth > 1) throw usageError('--max-depth above 1 (child RLMs) is not available in this version');
+
+  const args: AskArgs = {
+    query: parsed.positionals.join(' ').trim(),
+    contexts: v.context ?? [],
+    provider,
+    repl,
+    maxDepth,
+    json: v.json ?? false,
+    quiet: v.quiet ?? false,
+    stream: v.stream ?? false,
+    help: v.help ?? false,
+  };
+  if (v.model !== undefined) args.model = nonEmpty('--model', v.model);
+  if (v['sub-model'] !== undefined) args.subModel = nonEmpty('--sub-model', v['sub-model']);
+  if (v['base-url'] !== undefined) args.baseUrl = url('--base-url', v['base-url']);
+  args.maxIterations = integer('--max-iterations', v['max-iterations'], 1);
+  args.maxCost = decimal('--max-cost', v['max-cost']);
+  args.maxCalls = integer('--max-calls', v['max-calls'], 1);
+  args.maxTokens = integer('--max-tokens', v['max-tokens'], 1);
+  args.timeoutMs = integer('--timeout', v.timeout, 1);
+  args.cellTimeoutMs = integer('--cell-timeout', v['cell-timeout'], 1);
+  args.concurrency = integer('--concurrency', v.concurrency, 1);
+  args.maxOutputChars = integer('--max-output-chars', v['max-output-chars'], 100);
+  args.memoryLimitMb = integer('--memory-limit', v['memory-limit'], 16);
+  if (v.trace !== undefined) args.trace = nonEmpty('--trace', v.trace);
+  if (!args.help && args.query === '') throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
+  return args;
+}
+
+function describeParseError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  const message = e.message ?? String(error);
+  const option = /'(-[^']*)'/.exec(message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? ''} (see rlm ask --help)`.replace('  ', ' ');
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return option ? `option ${option} needs a value` : message.split('\n')[0]!;
+  }
+  return message.split('\n')[0]!;
+}
+
+function integer(flag: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim().replace(/_/g, '');
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw usageError(`${flag} expects a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${raw}'`);
+  }
+  return Number(text);
+}
+
+function decimal(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim().replace(/^\$/, '');
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || Number(text) <= 0) throw usageError(`${flag} expects a positive number (USD), got '${raw}'`);
+  return Number(text);
+}
+
+function nonEmpty(flag: string, raw: string): string {
+  if (raw.trim() === '') throw usageError(`${flag} needs a value`);
+  return raw.trim();
+}
+
+function url(flag: string, raw: string): string {
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+    return raw.replace(/\/+$/, '');
+  } catch {
+    throw usageError(`${flag} expects an http(s) URL, got '${raw}'`);
+  }
+}

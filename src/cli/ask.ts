@@ -1,0 +1,122 @@
+/** `rlm ask`: answer a query over a long context. Answer on stdout, progress on stderr. */
+import { access, constants } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createOpenAIModel } from '../models/openai.ts';
+import { RLM, type RunResult } from '../rlm.ts';
+import type { EventSink } from '../trace/events.ts';
+import { JsonlTrace } from '../trace/jsonl.ts';
+import { parseAskArgs, usageError, type AskArgs } from './args.ts';
+import { resolveEndpoint } from './config.ts';
+import { readContext } from './context-input.ts';
+import { EXIT, exitCodeForRun } from './exit-codes.ts';
+import { Progress } from './progress.ts';
+import type { CliIO } from './main.ts';
+
+export const ASK_HELP = `Usage: rlm ask [options] "<query>"
+
+Answers the query over a long context with a Recursive Language Model: the context goes into a
+sandboxed JavaScript REPL and the model explores it with code and sub-calls.
+
+Context:
+  -c, --context <file|->     the input; repeat it to pass several files as a list; - reads stdin
+Model:
+  -m, --model <name>         root model (env RLM_MODEL; default gpt-5 on OpenAI, else the server's first)
+      --sub-model <name>     model for llm_query sub-calls (env RLM_SUB_MODEL; default: the root model)
+      --base-url <url>       OpenAI-compatible endpoint (env RLM_BASE_URL / OPENAI_BASE_URL)
+      --provider openai      the wire format (openai)
+      --stream               stream responses from the server
+Limits:
+      --max-iterations <n>   root turns before a final answer is forced (default 30)
+      --max-depth <n>        recursion depth (default 1: sub-calls are plain model calls)
+      --max-calls <n>        most model calls in the run
+      --max-tokens <n>       most input + output tokens in the run
+      --max-cost <usd>       most spend in USD (models need a known price)
+      --timeout <ms>         wall time for the whole run
+      --cell-timeout <ms>    time limit per code cell, awaiting included (default 60000)
+      --concurrency <n>      model requests in flight at once (default 16)
+      --max-output-chars <n> characters of each cell's output shown to the model (default 20000)
+      --memory-limit <MiB>   memory cap of the REPL (default 1024)
+Output:
+      --json                 print { answer, status, usage, iterations, durationMs } as JSON
+      --trace <file.jsonl>   write every event of the run, one JSON object a line
+  -q, --quiet                no progress on stderr
+
+Keys: OPENAI_API_KEY, or RLM_API_KEY for any base URL. With neither set and no --base-url, rlm
+looks for a local server at http://127.0.0.1:11434/v1 (Ollama).
+Exit codes: 0 answer, 1 no answer, 2 bad usage or input, 3 endpoint failed, 130 interrupted.`;
+
+export async function ask(argv: string[], io: CliIO): Promise<number> {
+  const args = parseAskArgs(argv);
+  if (args.help) {
+    io.stdout.write(`${ASK_HELP}\n`);
+    return EXIT.answer;
+  }
+  const context = await readContext(args.contexts, io.stdin);
+  if (args.trace) await checkWritable(args.trace);
+  const endpoint = await resolveEndpoint({ baseUrl: args.baseUrl, model: args.model, subModel: args.subModel, env: io.env });
+  const common = { baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, stream: args.stream };
+  const model = createOpenAIModel({ ...common, model: endpoint.model });
+  const subModel = createOpenAIModel({ ...common, model: endpoint.subModel });
+
+  const result = await runWithSurfaces(args, io, async (onEvent, signal) => {
+    const rlm = new RLM({
+      model,
+      subModel,
+      maxIterations: args.maxIterations,
+      maxOutputChars: args.maxOutputChars,
+      cellTimeoutMs: args.cellTimeoutMs,
+      memoryLimitMb: args.memoryLimitMb,
+      concurrency: args.concurrency,
+      maxDepth: args.maxDepth,
+      limits: { maxCalls: args.maxCalls, maxTokens: args.maxTokens, maxCostUsd: args.maxCost, timeoutMs: args.timeoutMs },
+      onEvent,
+    });
+    return rlm.run({ context, query: args.query, signal });
+  });
+  return report(result, args, io);
+}
+
+/** Runs with progress, trace and Ctrl-C wired up; shared by `ask` and `demo`. */
+export async function runWithSurfaces(
+  args: Pick<AskArgs, 'quiet' | 'trace' | 'maxIterations'>,
+  io: CliIO,
+  run: (onEvent: EventSink, signal: AbortSignal) => Promise<RunResult>,
+): Promise<RunResult> {
+  const sinks: EventSink[] = [];
+  const progress = args.quiet
+    ? undefined
+    : new Progress({ stream: io.stderr, interactive: io.stderrIsTTY, maxIterations: args.maxIterations ?? 30 });
+  if (progress) sinks.push(progress.onEvent);
+  const trace = args.trace ? new JsonlTrace(args.trace) : undefined;
+  if (trace) sinks.push(trace.onEvent);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  try {
+    return await run((event) => sinks.forEach((sink) => sink(event)), controller.signal);
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    progress?.stop();
+    await trace?.close();
+  }
+}
+
+export function report(result: RunResult, args: Pick<AskArgs, 'json'>, io: CliIO): number {
+  const answered = result.answer !== undefined;
+  if (args.json) {
+    const { answer, status, usage, iterations, durationMs } = result;
+    io.stdout.write(`${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`);
+  } else if (answered) {
+    io.stdout.write(`${result.answer}\n`);
+  }
+  if (!answered) io.stderr.write(`rlm: no answer (${result.status}${result.error ? `: ${result.error.message.split('\n')[0]}` : ''})\n`);
+  return exitCodeForRun(result.status, answered, result.error?.code);
+}
+
+async function checkWritable(path: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK);
+  } catch {
+    throw usageError(`cannot write the trace to ${path}: its folder does not exist or is not writable`);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Which endpoint, key and models `rlm ask` uses, from flags and the environment. With no key
+ * and no base URL it looks for a local OpenAI-compatible server (Ollama's port) before failing,
+ * and the failure says what it tried and how to configure a model.
+ */
+import { RlmError } from '../errors.ts';
+import { OPENAI_BASE_URL } from '../models/openai.ts';
+
+export const LOCAL_SERVER_URL = 'http://127.0.0.1:11434/v1';
+const DEFAULT_OPENAI_MODEL = 'gpt-5';
+
+export interface EndpointConfig {
+  baseURL: string;
+  apiKey: string | undefined;
+  model: string;
+  subModel: string;
+  /** How the endpoint was chosen, for the progress line. */
+  source: 'flag' | 'env' | 'openai' | 'local';
+}
+
+export interface ConfigInput {
+  baseUrl?: string;
+  model?: string;
+  subModel?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfig> {
+  const { env } = input;
+  const apiKey = env.RLM_API_KEY || env.OPENAI_API_KEY || undefined;
+  const model = input.model ?? (env.RLM_MODEL || undefined);
+  const subModel = input.subModel ?? (env.RLM_SUB_MODEL || undefined);
+  const explicit = input.baseUrl ?? (env.RLM_BASE_URL || env.OPENAI_BASE_URL || undefined);
+
+  if (explicit) {
+    const baseURL = explicit.replace(/\/+$/, '');
+    if (!apiKey && baseURL === OPENAI_BASE_URL) {
+      throw new RlmError('RLM_MISSING_KEY', `no API key for ${OPENAI_BASE_URL}: set OPENAI_API_KEY (or RLM_API_KEY)`);
+    }
+    const chosen = model ?? (isOpenAI(baseURL) ? DEFAULT_OPENAI_MODEL : await firstModel(baseURL, apiKey));
+    return { baseURL, apiKey, model: chosen, subModel: subModel ?? chosen, source: input.baseUrl ? 'flag' : 'env' };
+  }
+  if (apiKey) {
+    const chosen = model ?? DEFAULT_OPENAI_MODEL;
+    return { baseURL: OPENAI_BASE_URL, apiKey, model: chosen, subModel: subModel ?? chosen, source: 'openai' };
+  }
+
+  const local = (env.RLM_LOCAL_URL || LOCAL_SERVER_URL).replace(/\/+$/, '');
+  const probe = await listModels(local, undefined, 1500);
+  if (!probe.ok) {
+    throw new RlmError(
+      'RLM_MISSING_KEY',
+      `no model configured: OPENAI_API_KEY and RLM_API_KEY are not set, and no local server answered at ${local}/models (${probe.reason}); set OPENAI_API_KEY, or start Ollama, or pass --base-url <url> for your OpenAI-compatible server (try \`rlm demo\` to see rlm work without a model)`,
+    );
+  }
+  const chosen = model ?? probe.models[0];
+  if (!chosen) throw new RlmError('RLM_NO_MODEL', `the local server at ${local} lists no models; pull one (e.g. ollama pull qwen3) or pass --model`);
+  return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local' };
+}
+
+function isOpenAI(url: string): boolean {
+  return url.startsWith(OPENAI_BASE_URL);
+}
+
+async function firstModel(baseURL: string, apiKey: string | undefined): Promise<string> {
+  const listed = await listModels(baseURL, apiKey, 5000);
+  const first = listed.ok ? listed.models[0] : undefined;
+  if (!first) {
+    const why = listed.ok ? 'it lists no models' : `GET ${baseURL}/models failed: ${listed.reason}`;
+    throw new RlmError('RLM_NO_MODEL', `no --model given and none could be found at ${baseURL} (${why}); pass --model <name>`);
+  }
+  return first;
+}
+
+type Listing = { ok: true; models: string[] } | { ok: false; reason: string };
+
+async function listModels(baseURL: string, apiKey: string | undefined, timeoutMs: number): Promise<Listing> {
+  try {
+    const response = await fetch(`${baseURL}/models`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) return { ok: false, reason: `HTTP ${response.status}` };
+    const body = (await response.json()) as { data?: Array<{ id?: unknown }> };
+    return { ok: true, models: (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string') };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const name = (error as Error).name;
+    return { ok: false, reason: cause ?? (name === 'TimeoutError' ? 'no answer' : (error as Error).message) };
+  }
+}

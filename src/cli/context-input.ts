@@ -1,0 +1,64 @@
+/**
+ * Reading the context: one file, several files (a list, one item per file), or standard input.
+ * Bytes must be valid UTF-8: a wrong encoding is refused rather than silently mangled.
+ */
+import { readFile } from 'node:fs/promises';
+import { RlmError } from '../errors.ts';
+
+export async function readContext(sources: string[], stdin: NodeJS.ReadableStream): Promise<string | string[]> {
+  if (sources.length === 0) throw new RlmError('RLM_INPUT', 'no context given: pass --context <file> (or --context - for standard input)');
+  if (sources.filter((s) => s === '-').length > 1) throw new RlmError('RLM_INPUT', 'standard input (-) can be given only once as --context');
+  const texts: string[] = [];
+  for (const source of sources) texts.push(decode(source === '-' ? await readAll(stdin) : await readSource(source), source));
+  const total = texts.reduce((n, t) => n + t.length, 0);
+  if (total === 0 || texts.every((t) => t.trim() === '')) {
+    throw new RlmError('RLM_INPUT', `the context is empty (${sources.map((s) => (s === '-' ? 'standard input' : s)).join(', ')})`);
+  }
+  return texts.length === 1 ? texts[0]! : texts;
+}
+
+async function readSource(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT') throw new RlmError('RLM_INPUT', `no such file: ${path}`);
+    if (code === 'EISDIR') throw new RlmError('RLM_INPUT', `${path} is a directory; pass files (each becomes one item of the context)`);
+    if (code === 'EACCES') throw new RlmError('RLM_INPUT', `cannot read ${path}: permission denied`);
+    throw new RlmError('RLM_INPUT', `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function decode(bytes: Buffer, source: string): string {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch {
+    const at = firstInvalidByte(bytes);
+    const name = source === '-' ? 'standard input' : source;
+    throw new RlmError('RLM_INPUT', `${name} is not valid UTF-8 (first bad byte at offset ${at}); convert it, e.g. iconv -f latin1 -t utf-8`);
+  }
+}
+
+function firstInvalidByte(bytes: Buffer): number {
+  // Binary search for the longest prefix that decodes; in stream mode a prefix that ends inside a
+  // character is still fine, so only a really invalid byte makes a prefix fail.
+  let lo = 0;
+  let hi = bytes.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,61 @@
+/**
+ * `rlm demo`: a real RLM run — real sandbox, real HTTP, real concurrent sub-calls — over a
+ * bundled long text, against the scripted model server. It needs no key and no network, and it
+ * says plainly that the model's replies are scripted.
+ */
+import { parseArgs } from 'node:util';
+import { generateLogbook } from '../demo/logbook.ts';
+import { DEMO_QUERY, DEMO_ROOT_MODEL, DEMO_SUB_MODEL, demoScript } from '../demo/script.ts';
+import { createOpenAIModel } from '../models/openai.ts';
+import { RLM } from '../rlm.ts';
+import { startScriptedServer } from '../testing/scripted-server.ts';
+import type { RlmEvent } from '../trace/events.ts';
+import { report, runWithSurfaces } from './ask.ts';
+import { usageError } from './args.ts';
+import type { CliIO } from './main.ts';
+
+export async function demo(argv: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, trace: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm demo takes --json, --quiet, --trace <file>)`);
+  }
+  const logbook = generateLogbook();
+  const say = (text: string) => {
+    if (!values.quiet) io.stderr.write(`${text}\n`);
+  };
+  say('rlm demo: a real RLM run against a SCRIPTED model.');
+  say('  The REPL sandbox, the HTTP calls and the concurrent sub-calls are real; the model replies are');
+  say('  pre-written code and rule-based sub-answers, not a language model. Use `rlm ask` with a key for that.');
+  say(`  Context: a generated ship's logbook, ${logbook.text.length.toLocaleString('en-US')} characters.`);
+  say(`  Query: ${DEMO_QUERY}\n`);
+
+  const server = await startScriptedServer({ script: demoScript, latencyMs: 40 });
+  try {
+    const model = createOpenAIModel({ model: DEMO_ROOT_MODEL, baseURL: server.url });
+    const subModel = createOpenAIModel({ model: DEMO_SUB_MODEL, baseURL: server.url });
+    const showTurns = (event: RlmEvent) => {
+      if (values.quiet) return;
+      if (event.type === 'cell-start') say(indent(`── turn ${event.iteration}, code:\n${event.code}`));
+      if (event.type === 'cell-end') say(indent(`── output:\n${clip(event.output)}${event.error ? `\n${event.error}` : ''}\n`));
+    };
+    const result = await runWithSurfaces({ quiet: values.quiet ?? false, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, (onEvent, signal) =>
+      new RLM({ model, subModel, onEvent: (e) => (showTurns(e), onEvent(e)) }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
+    );
+    say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);
+    say(`The generator put the sighting on day ${logbook.sighting.day} (${logbook.sighting.name}) and logged ${logbook.storms} storms.`);
+    say('Answer:');
+    return report(result, { json: values.json ?? false }, io);
+  } finally {
+    await server.close();
+  }
+}
+
+function clip(text: string, max = 1200): string {
+  return text.length > max ? `${text.slice(0, max)}\n[... ${text.length - max} more characters]` : text.replace(/\n$/, '');
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((line) => `  ${line}`).join('\n');
+}

@@ -1,0 +1,58 @@
+/** The `rlm` command: sub-command dispatch and the one place errors become exit codes. */
+import { readFileSync } from 'node:fs';
+import { ask } from './ask.ts';
+import { demo } from './demo.ts';
+import { errorLine, exitCodeForError } from './exit-codes.ts';
+
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  stderrIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+const HELP = `Usage: rlm <command> [options]
+
+Commands:
+  ask "<query>" --context <file>   answer a query over a long context (rlm ask --help)
+  demo                             run a real RLM over a bundled long text against a scripted model
+
+Options: -h, --help, --version`;
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'ask':
+        return await ask(rest, io);
+      case 'demo':
+        return await demo(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout.write(`${HELP}\n`);
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case '-v':
+        io.stdout.write(`${version()}\n`);
+        return 0;
+      default:
+        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo; see rlm --help)\n`);
+        return 2;
+    }
+  } catch (error) {
+    io.stderr.write(`${errorLine(error)}\n`);
+    return exitCodeForError(error);
+  }
+}
+
+function processIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, stderrIsTTY: process.stderr.isTTY === true, env: process.env };
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
