@@ -54,6 +54,16 @@ function firstInvalidByte(bytes: Buffer): number {
       hi = mid;
     }
   }
+  // `lo` may end inside the bad sequence (a lead byte whose continuation is wrong): report where
+  // that sequence starts, the last point up to which the bytes decode completely.
+  for (let start = lo; start >= Math.max(0, lo - 3); start--) {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, start));
+      return start;
+    } catch {
+      // keep backing up
+    }
+  }
   return lo;
 }
 

@@ -11,3 +11,4 @@ export {
   type ScriptedServerOptions,
   type RecordedRequest,
 } from './scripted-server.ts';
+export { byTurn, repl, turnIndex, type Turn } from './turns.ts';

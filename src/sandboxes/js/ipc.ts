@@ -1,0 +1,24 @@
+/** Messages between JsSandbox (in the run's process) and the REPL process that holds the isolate. */
+import type { CellResult } from '../sandbox.ts';
+
+export interface ReplSettings {
+  memoryLimitMb: number;
+  maxOutputChars: number;
+  cellTimeoutMs: number;
+}
+
+export type ToRepl =
+  | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: ReplSettings }
+  | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown }
+  | { type: 'cancel'; runId: number }
+  | { type: 'deliver'; callId: number; ok: boolean; payload: string; budget: unknown }
+  | { type: 'variable'; requestId: number; name: string };
+
+export type FromRepl =
+  | { type: 'ready' }
+  | { type: 'init-error'; message: string }
+  | { type: 'result'; runId: number; result: CellResult }
+  | { type: 'run-error'; runId: number; message: string; cancelled: boolean }
+  | { type: 'call'; callId: number; name: 'llm_query' | 'rlm_query'; prompt: string; options: { model?: string }; context: unknown }
+  | { type: 'call-cancel'; callId: number }
+  | { type: 'variable-result'; requestId: number; value: { found: true; value: string } | { found: false; names: string[] } };

@@ -1,0 +1,261 @@
+/**
+ * The JavaScript REPL as a sandbox: a V8 isolate (see isolate-repl.ts) inside a separate Node
+ * process with an empty environment and Node's permission model. Two walls: model code cannot
+ * leave the isolate, and if V8 itself gives up (some allocations abort the whole process rather
+ * than failing the isolate) only the REPL process dies; it is started again with the context and
+ * the model is told its variables are gone.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CancelledError, RlmError } from '../../errors.ts';
+import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from '../sandbox.ts';
+import type { FromRepl, ReplSettings, ToRepl } from './ipc.ts';
+
+export interface JsSandboxOptions {
+  context: ContextValue;
+  bridge: Bridge;
+  /** Heap cap of the isolate in MiB (default 1024). */
+  memoryLimitMb?: number;
+  /** Characters of output shown per cell (default 20,000). */
+  maxOutputChars?: number;
+  /** Default time limit per cell in ms, awaiting included (default 60 s). */
+  cellTimeoutMs?: number;
+}
+
+/** How long past its own limit a cell may take before the REPL process is presumed stuck. */
+const STUCK_GRACE_MS = 5_000;
+const CANCEL_GRACE_MS = 1_000;
+
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+export class JsProcessSandbox implements Sandbox {
+  readonly language = 'javascript' as const;
+  readonly #settings: ReplSettings;
+  readonly #context: ContextValue;
+  readonly #bridge: Bridge;
+  #child: ChildProcess | undefined;
+  #stderr = '';
+  #nextId = 0;
+  readonly #runs = new Map<number, Pending<CellResult>>();
+  readonly #variables = new Map<number, Pending<{ found: true; value: string } | { found: false; names: string[] }>>();
+  /** Bridge calls in flight, by the REPL's call id, so they can be cancelled. */
+  readonly #calls = new Map<number, AbortController>();
+  #disposed = false;
+  /** Set when the REPL process died between cells: the next cell must say variables are gone. */
+  #lostBetweenCells: string | undefined;
+
+  private constructor(options: JsSandboxOptions) {
+    this.#settings = {
+      memoryLimitMb: options.memoryLimitMb ?? 1024,
+      maxOutputChars: options.maxOutputChars ?? 20_000,
+      cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
+    };
+    this.#context = options.context;
+    this.#bridge = options.bridge;
+  }
+
+  /** Starts the REPL process and loads the context into its isolate once. */
+  static async create(options: JsSandboxOptions): Promise<JsProcessSandbox> {
+    const sandbox = new JsProcessSandbox(options);
+    await sandbox.#start();
+    return sandbox;
+  }
+
+  async #start(): Promise<void> {
+    // The context crosses through a private temporary file (memory-backed where /dev/shm exists):
+    // far faster than a pipe for 100 MB, and deleted as soon as the REPL has read it.
+    const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    const dir = await mkdtemp(join(base, 'rlm-context-'));
+    const contextPath = join(dir, 'context');
+    const isText = typeof this.#context === 'string';
+    try {
+      await writeFile(contextPath, isText ? (this.#context as string) : JSON.stringify(this.#context ?? null), { mode: 0o600 });
+      const child = fork(fileURLToPath(entryUrl()), [], {
+        env: {},
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        execArgv: permissionFlags(dir),
+      });
+      this.#child = child;
+      this.#stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
+      });
+      const ready = new Promise<void>((resolve, reject) => {
+        const onMessage = (message: FromRepl) => {
+          if (message.type === 'ready') resolve();
+          if (message.type === 'init-error') reject(new RlmError('RLM_SANDBOX', `the REPL could not start: ${message.message}`));
+        };
+        child.on('message', onMessage);
+        child.once('exit', (code, signal) => reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${lastLine(this.#stderr)}`)));
+      });
+      child.on('message', (message: FromRepl) => this.#onMessage(message));
+      child.on('exit', () => this.#onExit(child));
+      this.#send({ type: 'init', contextPath, contextKind: isText ? 'text' : 'json', settings: this.#settings });
+      await ready;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  #send(message: ToRepl): void {
+    if (this.#child?.connected) this.#child.send(message);
+  }
+
+  #onMessage(message: FromRepl): void {
+    switch (message.type) {
+      case 'result':
+        this.#runs.get(message.runId)?.resolve(message.result);
+        this.#runs.delete(message.runId);
+        return;
+      case 'run-error': {
+        const pending = this.#runs.get(message.runId);
+        this.#runs.delete(message.runId);
+        pending?.reject(message.cancelled ? new CancelledError() : new RlmError('RLM_SANDBOX', message.message));
+        return;
+      }
+      case 'call':
+        this.#serveCall(message);
+        return;
+      case 'call-cancel':
+        this.#calls.get(message.callId)?.abort(new CancelledError());
+        this.#calls.delete(message.callId);
+        return;
+      case 'variable-result':
+        this.#variables.get(message.requestId)?.resolve(message.value);
+        this.#variables.delete(message.requestId);
+        return;
+    }
+  }
+
+  #serveCall(message: Extract<FromRepl, { type: 'call' }>): void {
+    const controller = new AbortController();
+    this.#calls.set(message.callId, controller);
+    const child = this.#child;
+    const work =
+      message.name === 'llm_query'
+        ? this.#bridge.llm_query(message.prompt, message.options, controller.signal)
+        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, controller.signal);
+    const deliver = (ok: boolean, payload: string) => {
+      this.#calls.delete(message.callId);
+      if (child === this.#child) this.#send({ type: 'deliver', callId: message.callId, ok, payload, budget: this.#bridge.budget() });
+    };
+    work.then(
+      (text) => deliver(true, text),
+      (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
+    );
+  }
+
+  #onExit(child: ChildProcess): void {
+    if (child !== this.#child) return;
+    this.#child = undefined;
+    for (const controller of this.#calls.values()) controller.abort(new CancelledError('the REPL process stopped'));
+    this.#calls.clear();
+    const crash = new ReplCrash(describeCrash(this.#stderr, this.#settings.memoryLimitMb));
+    if (this.#runs.size === 0 && !this.#disposed) this.#lostBetweenCells = crash.message;
+    for (const pending of this.#runs.values()) pending.reject(crash);
+    this.#runs.clear();
+    for (const pending of this.#variables.values()) pending.reject(crash);
+    this.#variables.clear();
+  }
+
+  async run(code: string, options: RunCellOptions = {}): Promise<CellResult> {
+    if (this.#disposed) throw new RlmError('RLM_SANDBOX', 'the sandbox was disposed');
+    if (options.signal?.aborted) throw new CancelledError();
+    const started = performance.now();
+    if (!this.#child) await this.#start();
+    const lost = this.#lostBetweenCells;
+    this.#lostBetweenCells = undefined;
+    const runId = ++this.#nextId;
+    const timeoutMs = options.timeoutMs ?? this.#settings.cellTimeoutMs;
+    const result = new Promise<CellResult>((resolve, reject) => this.#runs.set(runId, { resolve, reject }));
+    const child = this.#child;
+    const onAbort = () => {
+      this.#send({ type: 'cancel', runId });
+      // A REPL that does not stop when asked is killed; the run is ending anyway.
+      setTimeout(() => this.#runs.has(runId) && child?.kill('SIGKILL'), CANCEL_GRACE_MS).unref();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const stuck = setTimeout(() => child?.kill('SIGKILL'), timeoutMs + STUCK_GRACE_MS);
+    this.#send({ type: 'run', runId, code, timeoutMs, budget: this.#bridge.budget() });
+    try {
+      const cell = await result;
+      if (!lost) return cell;
+      // What the last cell left running killed the REPL after that cell had reported.
+      const note = `${lost} (after the previous cell ended)`;
+      return { ...cell, restarted: true, error: cell.error ? `${note}\n${cell.error}` : note };
+    } catch (error) {
+      if (options.signal?.aborted) throw new CancelledError();
+      if (!(error instanceof ReplCrash)) throw error;
+      // The REPL process died under this cell: start a fresh one with the context, and say so.
+      await this.#start();
+      return { output: '', error: error.message, restarted: true, durationMs: performance.now() - started };
+    } finally {
+      clearTimeout(stuck);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }> {
+    if (!this.#child) await this.#start();
+    const requestId = ++this.#nextId;
+    const value = new Promise<{ found: true; value: string } | { found: false; names: string[] }>((resolve, reject) =>
+      this.#variables.set(requestId, { resolve, reject }),
+    );
+    this.#send({ type: 'variable', requestId, name });
+    return value;
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    const child = this.#child;
+    this.#child = undefined;
+    for (const controller of this.#calls.values()) controller.abort(new CancelledError('sandbox disposed'));
+    child?.kill('SIGKILL');
+  }
+}
+
+class ReplCrash extends Error {}
+
+function describeCrash(stderr: string, memoryLimitMb: number): string {
+  if (/heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length/i.test(stderr)) {
+    return `RangeError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
+  }
+  return `Error: the REPL stopped unexpectedly${stderr ? ` (${lastLine(stderr)})` : ''}`;
+}
+
+/** The most telling line of a dead process's stderr: its error, else its last words. */
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter(Boolean);
+  const error = lines.find((line) => /^\w*Error\b|^FATAL|Fatal error/.test(line.trim()));
+  return (error ?? lines.at(-1) ?? '').trim().slice(0, 200);
+}
+
+function entryUrl(): URL {
+  // Run from source (.ts, type stripping) or from the built package (.js), like this module.
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./repl-process${extension}`, import.meta.url);
+}
+
+/**
+ * Node's permission model for the REPL process: read rlm's own code, its dependencies and the
+ * context folder; no writes, no child processes, no workers, no WASI. Native addons are allowed
+ * because isolated-vm is one.
+ */
+function permissionFlags(contextDir: string): string[] {
+  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+  // node-gyp-build (isolated-vm's loader) looks for this file to tell musl from glibc.
+  const readable = new Set([packageRoot, contextDir, '/etc/alpine-release']);
+  for (const dependency of ['isolated-vm', 'acorn']) {
+    // The folder that holds the dependency (node_modules), wherever the package manager put it.
+    readable.add(dirname(dirname(fileURLToPath(import.meta.resolve(`${dependency}/package.json`)))));
+  }
+  return ['--permission', ...[...readable].map((path) => `--allow-fs-read=${path}`), '--allow-addons', '--disable-warning=SecurityWarning'];
+}

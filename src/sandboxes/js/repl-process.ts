@@ -1,0 +1,96 @@
+/**
+ * Entry point of the REPL process. It holds the V8 isolate, so that nothing model code does to
+ * V8 — some allocations abort the whole process instead of failing the isolate — can take the
+ * run down with it. It is started with an empty environment and Node's permission model: it may
+ * read only rlm's own code and the one context file, write nothing, start nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { RlmError } from '../../errors.ts';
+import type { Bridge } from '../sandbox.ts';
+import type { FromRepl, ToRepl } from './ipc.ts';
+import { IsolateRepl } from './isolate-repl.ts';
+
+const send = (message: FromRepl) => process.send?.(message);
+let repl: IsolateRepl | undefined;
+let budget: unknown = null;
+let nextCallId = 0;
+const calls = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+const runs = new Map<number, AbortController>();
+
+const bridge: Bridge = {
+  llm_query: (prompt, options, signal) => call('llm_query', prompt, options, undefined, signal),
+  rlm_query: (prompt, context, signal) => call('rlm_query', prompt, {}, context, signal),
+  budget: () => budget,
+};
+
+function call(name: 'llm_query' | 'rlm_query', prompt: string, options: { model?: string }, context: unknown, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const callId = ++nextCallId;
+    const onAbort = () => {
+      calls.delete(callId);
+      send({ type: 'call-cancel', callId });
+      reject(new RlmError('RLM_CANCELLED', 'cancelled'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    calls.set(callId, {
+      resolve: (text) => (signal.removeEventListener('abort', onAbort), resolve(text)),
+      reject: (error) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    });
+    send({ type: 'call', callId, name, prompt, options, context: context ?? null });
+  });
+}
+
+async function handle(message: ToRepl): Promise<void> {
+  switch (message.type) {
+    case 'init': {
+      try {
+        const raw = readFileSync(message.contextPath, 'utf8');
+        const context: unknown = message.contextKind === 'json' ? JSON.parse(raw) : raw;
+        repl = await IsolateRepl.create({ context, bridge, ...message.settings });
+        send({ type: 'ready' });
+      } catch (error) {
+        send({ type: 'init-error', message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+    }
+    case 'run': {
+      budget = message.budget;
+      const controller = new AbortController();
+      runs.set(message.runId, controller);
+      try {
+        const result = await repl!.run(message.code, { timeoutMs: message.timeoutMs, signal: controller.signal });
+        send({ type: 'result', runId: message.runId, result });
+      } catch (error) {
+        const cancelled = RlmError.isInstance(error) && error.code === 'RLM_CANCELLED';
+        send({ type: 'run-error', runId: message.runId, message: error instanceof Error ? error.message : String(error), cancelled });
+      } finally {
+        runs.delete(message.runId);
+      }
+      return;
+    }
+    case 'cancel':
+      runs.get(message.runId)?.abort(new RlmError('RLM_CANCELLED', 'cancelled'));
+      return;
+    case 'deliver': {
+      budget = message.budget;
+      const pending = calls.get(message.callId);
+      calls.delete(message.callId);
+      if (message.ok) pending?.resolve(message.payload);
+      else pending?.reject(new Error(message.payload));
+      return;
+    }
+    case 'variable':
+      send({ type: 'variable-result', requestId: message.requestId, value: await repl!.variable(message.name) });
+      return;
+  }
+}
+
+process.on('message', (message: ToRepl) => {
+  handle(message).catch((error: unknown) => {
+    process.stderr.write(`repl process: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(70);
+  });
+});
+// The run's process is gone: nothing is left to serve.
+process.on('disconnect', () => process.exit(0));

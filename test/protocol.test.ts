@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { codeBlocks, lastLineFinal, parseReply } from '../src/protocol.ts';
+
+describe('code blocks', () => {
+  it('runs repl and javascript fences in order, and nothing else', () => {
+    const reply = 'Plan.\n```repl\nconst a = 1\n```\ntext\n```js\nprint(a)\n```\n```python\nprint(1)\n```\n```\nplain\n```';
+    assert.deepEqual(codeBlocks(reply, 'javascript'), ['const a = 1', 'print(a)']);
+    assert.deepEqual(codeBlocks(reply, 'python'), ['const a = 1', 'print(1)']);
+  });
+
+  it('keeps a fence that contains backticks, and longer fences', () => {
+    const reply = '````repl\nconst s = `x ``` y`\n````';
+    assert.deepEqual(codeBlocks(reply, 'javascript'), ['const s = `x ``` y`']);
+  });
+
+  it('ignores empty blocks', () => {
+    assert.deepEqual(codeBlocks('```repl\n\n```', 'javascript'), []);
+  });
+});
+
+describe('final answers written as text', () => {
+  it('takes FINAL(...) on the last line of a reply without code', () => {
+    assert.deepEqual(parseReply('I checked everything.\nFINAL(Paris)', 'javascript'), {
+      code: [],
+      final: { kind: 'value', value: 'Paris' },
+      ignoredFinal: false,
+    });
+  });
+
+  it('unquotes a quoted value and keeps multi-line values', () => {
+    assert.deepEqual(lastLineFinal('FINAL("a \\"b\\"")'), { kind: 'value', value: 'a "b"' });
+    assert.deepEqual(lastLineFinal('done\nFINAL(line one\nline two)'), { kind: 'value', value: 'line one\nline two' });
+  });
+
+  it('takes FINAL_VAR(name) with or without quotes', () => {
+    assert.deepEqual(lastLineFinal('FINAL_VAR(answer)'), { kind: 'variable', name: 'answer' });
+    assert.deepEqual(lastLineFinal("**FINAL_VAR('answer')**"), { kind: 'variable', name: 'answer' });
+  });
+
+  it('does not take a FINAL that is not on the last line', () => {
+    assert.equal(parseReply('FINAL(42)\nbut let me check first', 'javascript').final, undefined);
+  });
+
+  it('ignores a text FINAL next to a code block, and says so', () => {
+    const parsed = parseReply('```repl\nprint(1)\n```\nFINAL(1)', 'javascript');
+    assert.deepEqual(parsed.code, ['print(1)']);
+    assert.equal(parsed.final, undefined);
+    assert.equal(parsed.ignoredFinal, true);
+  });
+
+  it('does not flag FINAL called inside the code itself', () => {
+    const parsed = parseReply('```repl\nFINAL(x)\n```', 'javascript');
+    assert.equal(parsed.ignoredFinal, false);
+  });
+});
