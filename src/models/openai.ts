@@ -15,7 +15,10 @@ export interface OpenAIModelOptions {
   model: string;
   /** Base URL of the API, e.g. `http://127.0.0.1:11434/v1`. Default: OpenAI. */
   baseURL?: string;
-  /** API key; servers that need none accept any placeholder. */
+  /**
+   * API key. Default: `OPENAI_API_KEY` when talking to OpenAI itself; for any other base URL,
+   * none (a key is never sent to a server it was not given for).
+   */
   apiKey?: string;
   /** Per-request timeout in milliseconds (default 10 minutes). */
   timeoutMs?: number;
@@ -28,8 +31,9 @@ export interface OpenAIModelOptions {
 /** Creates a {@link Model} for any OpenAI-compatible Chat Completions endpoint. */
 export function createOpenAIModel(options: OpenAIModelOptions): Model {
   const baseURL = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+  const apiKey = options.apiKey ?? (options.baseURL === undefined ? process.env.OPENAI_API_KEY : undefined);
   const client = new OpenAI({
-    apiKey: options.apiKey || 'none',
+    apiKey: apiKey || 'none',
     baseURL,
     maxRetries: 0,
     timeout: options.timeoutMs ?? 600_000,
