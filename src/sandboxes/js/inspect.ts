@@ -28,16 +28,18 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
     return /^[A-Za-z_$][\w$]*$/.test(key) ? key : quote(key);
   };
 
-  const functionLabel = (fn: Function): string => {
+  const functionLabel = (fn: { readonly name: string }): string => {
     const source = Function.prototype.toString.call(fn);
     if (/^class[\s{]/.test(source)) return '[class ' + (fn.name || '(anonymous)') + ']';
     const kind = fn.constructor?.name && fn.constructor.name !== 'Function' ? fn.constructor.name : 'Function';
     return '[' + kind + (fn.name ? ': ' + fn.name : ' (anonymous)') + ']';
   };
 
-  const wrap = (prefix: string, items: string[], open: string, close: string, indent: number, dense: boolean): string => {
-    if (items.length === 0) return prefix + open + close;
-    const single = prefix + open + ' ' + items.join(', ') + ' ' + close;
+  /** `more` is a closing "... N more items" line, kept out of the column widths. */
+  const wrap = (prefix: string, items: string[], open: string, close: string, indent: number, dense: boolean, more?: string): string => {
+    const all = more === undefined ? items : [...items, more];
+    if (all.length === 0) return prefix + open + close;
+    const single = prefix + open + ' ' + all.join(', ') + ' ' + close;
     const start = indent * 2;
     if (single.length + start <= breakLength && !single.includes('\n')) return single;
     const pad = ' '.repeat(start + 2);
@@ -47,11 +49,13 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
       const perRow = Math.max(1, Math.min(16, Math.floor((breakLength - start - 2) / width)));
       const rows: string[] = [];
       for (let i = 0; i < items.length; i += perRow) {
-        rows.push(pad + items.slice(i, i + perRow).map((item, j, row) => (j === row.length - 1 && i + perRow >= items.length ? item : (item + ',').padEnd(width))).join('').trimEnd());
+        const last = i + perRow >= items.length && more === undefined;
+        rows.push(pad + items.slice(i, i + perRow).map((item, j, row) => (j === row.length - 1 && last ? item : (item + ',').padEnd(width))).join('').trimEnd());
       }
+      if (more !== undefined) rows.push(pad + more);
       return prefix + open + '\n' + rows.join('\n') + '\n' + ' '.repeat(start) + close;
     }
-    return prefix + open + '\n' + items.map((i) => pad + i).join(',\n') + '\n' + ' '.repeat(start) + close;
+    return prefix + open + '\n' + all.map((i) => pad + i).join(',\n') + '\n' + ' '.repeat(start) + close;
   };
 
   const format = (v: unknown, depth: number, nested: boolean): string => {
@@ -100,9 +104,10 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
         if (item.length > 16 || typeof list[i] === 'object') allShort = false;
         items.push(item);
       }
-      if (list.length > shown) items.push('... ' + (list.length - shown) + ' more item' + (list.length - shown > 1 ? 's' : ''));
+      // Kept apart from the items: counted among them, its length set the width of every column.
+      const more = list.length > shown ? '... ' + (list.length - shown) + ' more item' + (list.length - shown > 1 ? 's' : '') : undefined;
       seen.pop();
-      return wrap(prefix, items, '[', ']', depth, allShort && items.length > 6);
+      return wrap(prefix, items, '[', ']', depth, allShort && items.length > 6, more);
     }
     if (obj instanceof Map || obj instanceof Set) {
       const label = name + '(' + obj.size + ') ';

@@ -34,6 +34,7 @@ interface Live {
 const RESERVED = new Set<string>([...REPL_NAMES, 'console']);
 const BUSY_SAMPLE_MS = 40;
 const TIMEOUT_GRACE_MS = 250;
+const VARIABLE_TIMEOUT_MS = 5000;
 
 export class JsSandbox implements Sandbox {
   readonly language = 'javascript' as const;
@@ -43,8 +44,13 @@ export class JsSandbox implements Sandbox {
   #live: Live;
   /** Aborts the host calls (sub-calls) started by the cell now running. */
   #calls = new AbortController();
+  /** Aborts every host call still running when the sandbox is disposed, whichever cell began it. */
+  readonly #life = new AbortController();
   /** Errors raised in the isolate between cells (a late unhandled rejection), shown with the next. */
   #late: string[] = [];
+  /** Isolates this class disposed; any other disposed isolate died of its memory limit. */
+  readonly #stopped = new WeakSet<ivm.Isolate>();
+  #disposed = false;
 
   private constructor(options: JsSandboxOptions, live: Live) {
     this.#options = {
@@ -107,11 +113,16 @@ export class JsSandbox implements Sandbox {
 
   /** Serves a call started by model code: runs the bridge function, then delivers the answer. */
   #dispatch(isolate: ivm.Isolate, id: number, name: string, argsJson: string): void {
-    const signal = this.#calls.signal;
+    // Not just the cell's signal: calls a finished cell left running (never awaited) kept
+    // running after dispose(), since that only aborted the signal of the last cell.
+    const signal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
     const run = async (): Promise<string> => {
-      const args = JSON.parse(argsJson) as unknown[];
-      if (name === 'llm_query') return this.#bridge.llm_query(String(args[0]), (args[1] ?? {}) as { model?: string }, signal);
-      if (name === 'rlm_query') return this.#bridge.rlm_query(String(args[0]), args[1] ?? undefined, signal);
+      // The runtime builds this text, but it lives in the isolate with model code: check it.
+      const args: unknown = JSON.parse(String(argsJson));
+      if (!Array.isArray(args) || typeof args[0] !== 'string') throw new Error(`malformed arguments to ${name}`);
+      const model = (args[1] as { model?: unknown } | null)?.model;
+      if (name === 'llm_query') return this.#bridge.llm_query(args[0], typeof model === 'string' ? { model } : {}, signal);
+      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, signal);
       throw new Error(`unknown host call ${name}`);
     };
     const deliver = (ok: boolean, payload: string) => {
@@ -140,23 +151,46 @@ export class JsSandbox implements Sandbox {
       return this.#result(started, { output: '', outputChars: 0, error: `SyntaxError: ${error.message}` }, late, false);
     }
     if (options.signal?.aborted) throw new CancelledError();
+    if (this.#disposed) throw new CancelledError('sandbox disposed');
+    // Work an earlier cell left running (an async function nobody awaited) may have run out of
+    // memory between cells; isolated-vm then disposed the isolate, and every later cell threw
+    // "Isolate is disposed" at the host. Rebuild, and tell the model why.
+    const rebuilt = this.#live.isolate.isDisposed ? await this.#rebuild() : false;
+    if (rebuilt) {
+      late.push(`RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`);
+    }
     this.#calls = new AbortController();
     const live = this.#live;
-    await live.begin.apply(undefined, []);
-
-    const outcome = this.#start(live, script, timeoutMs);
+    // `begin` is raced with the limits too: work an earlier cell left running (an endless loop
+    // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
+    // without a limit hung this call forever, deaf to its signal.
+    let begun = false;
+    const outcome = live.begin.apply(undefined, []).then(
+      () => {
+        begun = true;
+        return this.#start(live, script, timeoutMs);
+      },
+      (error: unknown) => {
+        // The isolate died while this cell waited to start (work left running ran out of memory).
+        if (live.isolate.isDisposed) return this.#died(live, messageOf(error), true);
+        throw error;
+      },
+    );
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const stop = new Promise<'timeout' | 'cancelled'>((resolve) => {
       // A little grace, so that the isolate's own limit on synchronous code (which keeps the
       // isolate and its variables) fires first when it applies.
       timer = setTimeout(() => resolve('timeout'), timeoutMs + TIMEOUT_GRACE_MS);
-      options.signal?.addEventListener('abort', () => resolve('cancelled'), { once: true });
+      onAbort = () => resolve('cancelled');
+      // Removed in `finally`: one signal serves many cells, and listeners piled up on it.
+      options.signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
       const first = await Promise.race([outcome, stop]);
       if (first !== 'timeout' && first !== 'cancelled') {
         const restarted = first.restart ? await this.#rebuild() : false;
-        return this.#result(started, first.outcome, late, restarted);
+        return this.#result(started, first.outcome, late, restarted || rebuilt);
       }
       // The cell is still running: stop its sub-calls, then find out whether the isolate is
       // merely waiting (keep it, and its variables) or spinning (throw it away and rebuild).
@@ -166,44 +200,45 @@ export class JsSandbox implements Sandbox {
       partial ??= { output: '', outputChars: 0 };
       if (first === 'cancelled') throw new CancelledError();
       const waited = restarted ? 'was still computing' : 'was still waiting (on sub-calls or a promise that never settles)';
-      partial.error = `TimeoutError: the cell ${waited} after ${timeoutMs} ms and was stopped`;
-      return this.#result(started, partial, late, restarted);
+      partial.error = begun
+        ? `TimeoutError: the cell ${waited} after ${timeoutMs} ms and was stopped`
+        : `TimeoutError: the cell could not start within ${timeoutMs} ms: the REPL was still busy with work an earlier cell left running (an endless loop after an await?)${restarted ? ', so the REPL was restarted' : ''}; run the cell again`;
+      return this.#result(started, partial, late, restarted || rebuilt);
     } finally {
       clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
   /** Compiles and starts a cell; settles with its outcome or with how it died. */
   async #start(live: Live, script: string, timeoutMs: number): Promise<{ outcome: CellOutcome; restart: boolean }> {
+    let compiling = true;
     try {
       const compiled = await live.isolate.compileScript(script, { filename: 'cell.js' });
+      compiling = false;
       const start = (await compiled.run(live.context, { reference: true, timeout: timeoutMs })) as ivm.Reference<() => Promise<unknown>>;
       compiled.release();
-      const json = (await live.run.apply(undefined, [start.derefInto({ release: true })], {
+      const json: unknown = await live.run.apply(undefined, [start.derefInto({ release: true })], {
         result: { promise: true, copy: true },
         timeout: timeoutMs,
-      })) as string;
-      return { outcome: JSON.parse(json) as CellOutcome, restart: false };
+      });
+      const outcome = readOutcome(json);
+      if (outcome) return { outcome, restart: false };
+      // The runtime shares the isolate with model code, which can break built-ins it relies on
+      // beyond what it guards against; a malformed answer (a `toJSON` on Object.prototype made
+      // it `5`) used to crash the host with a TypeError. Start afresh instead.
+      const error = 'Error: the cell changed built-ins the REPL relies on (JSON, Promise, prototypes...), so the REPL was restarted';
+      return { outcome: { output: '', outputChars: 0, error }, restart: true };
     } catch (error) {
       const message = messageOf(error);
-      if (live.isolate.isDisposed) {
-        const memory = /memory limit/i.test(message);
-        return {
-          outcome: {
-            output: '',
-            outputChars: 0,
-            error: memory
-              ? `RangeError: the cell ran out of memory (limit ${this.#options.memoryLimitMb} MiB)`
-              : `Error: the REPL stopped (${message})`,
-          },
-          restart: true,
-        };
-      }
+      if (live.isolate.isDisposed) return this.#died(live, message);
       const partial = (await this.#abandon(live)) ?? { output: '', outputChars: 0 };
       if (/execution timed out/i.test(message)) {
         partial.error = `TimeoutError: the cell was still computing after ${timeoutMs} ms and was stopped`;
-      } else if (/^SyntaxError/.test(message)) {
-        partial.error = message;
+      } else if (compiling) {
+        // Code acorn accepts but V8 refuses (a `#!` line inside the wrapper...). The message has
+        // no "SyntaxError" in it, so it used to be reported as an unhandled rejection.
+        partial.error = `SyntaxError: ${message.replace(/\s*\[cell\.js:(\d+):\d+\]$/, ' (line $1)')}`;
       } else {
         // The cell itself settled through `run`; anything thrown here is a promise the cell
         // rejected without handling (isolated-vm reports those as a failure of the call).
@@ -213,11 +248,25 @@ export class JsSandbox implements Sandbox {
     }
   }
 
+  /** The outcome of a cell whose isolate was disposed under it. */
+  #died(live: Live, message: string, beforeStart = false): { outcome: CellOutcome; restart: true } {
+    // Running out of memory after an await only says "Promise was abandoned": isolated-vm
+    // disposes an isolate by itself only at its memory limit, so say so whatever the message.
+    const memory = /memory limit/i.test(message) || !this.#stopped.has(live.isolate);
+    const limit = `(limit ${this.#options.memoryLimitMb} MiB)`;
+    const error = !memory
+      ? `Error: the REPL stopped (${message})`
+      : beforeStart
+        ? `RangeError: work an earlier cell left running ran out of memory ${limit}, so the REPL was restarted before this cell; run it again`
+        : `RangeError: the cell ran out of memory ${limit}`;
+    return { outcome: { output: '', outputChars: 0, error }, restart: true };
+  }
+
   /** Ends the cell's output and collects it; undefined if the isolate does not answer in time. */
   async #abandon(live: Live): Promise<CellOutcome | undefined> {
     const answer = live.abandon
       .apply(undefined, [], { result: { copy: true }, timeout: 1000 })
-      .then((json) => JSON.parse(json as string) as CellOutcome)
+      .then((json) => readOutcome(json))
       .catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 1000, undefined)));
@@ -241,8 +290,10 @@ export class JsSandbox implements Sandbox {
   /** Throws the isolate away and starts a fresh one with the context loaded again. */
   async #rebuild(): Promise<true> {
     const old = this.#live;
+    this.#stopped.add(old.isolate);
     if (!old.isolate.isDisposed) old.isolate.dispose();
-    this.#live = await this.#boot();
+    // A sandbox disposed while a cell was ending must not boot an isolate nobody will dispose.
+    if (!this.#disposed) this.#live = await this.#boot();
     return true;
   }
 
@@ -256,14 +307,50 @@ export class JsSandbox implements Sandbox {
   }
 
   async variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }> {
-    const json = (await this.#live.variable.apply(undefined, [name], { arguments: { copy: true }, result: { copy: true }, timeout: 5000 })) as string;
-    return JSON.parse(json) as { found: true; value: string } | { found: false; names: string[] };
+    // Reading the variable runs model code (a getter, a toJSON) that may throw, loop or break
+    // the runtime, and the isolate may still be busy with work left by a cell (the call would
+    // queue behind it forever); none of that may reach the caller as anything but "not found".
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const read = this.#live.variable.apply(undefined, [name], { arguments: { copy: true }, result: { copy: true }, timeout: VARIABLE_TIMEOUT_MS });
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, VARIABLE_TIMEOUT_MS + TIMEOUT_GRACE_MS, undefined)));
+      const json: unknown = await Promise.race([read, late]);
+      const answer = JSON.parse(String(json)) as { found?: unknown; value?: unknown; names?: unknown };
+      if (answer.found === true && typeof answer.value === 'string') return { found: true, value: answer.value };
+      if (answer.found === false && Array.isArray(answer.names)) return { found: false, names: answer.names.map(String) };
+    } catch {
+      // fall through
+    } finally {
+      clearTimeout(timer);
+    }
+    return { found: false, names: [] };
   }
 
   dispose(): void {
-    this.#calls.abort(new CancelledError('sandbox disposed'));
+    this.#disposed = true;
+    this.#life.abort(new CancelledError('sandbox disposed'));
+    this.#stopped.add(this.#live.isolate);
     if (!this.#live.isolate.isDisposed) this.#live.isolate.dispose();
   }
+}
+
+/** A cell's outcome as sent by the runtime, or undefined if it is not one (see `#start`). */
+function readOutcome(json: unknown): CellOutcome | undefined {
+  if (typeof json !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { output, outputChars, error, final } = value as Record<string, unknown>;
+  if (typeof output !== 'string' || typeof outputChars !== 'number' || !Number.isFinite(outputChars)) return undefined;
+  if ((error !== undefined && typeof error !== 'string') || (final !== undefined && typeof final !== 'string')) return undefined;
+  const outcome: CellOutcome = { output, outputChars };
+  if (error !== undefined) outcome.error = error;
+  if (final !== undefined) outcome.final = final;
+  return outcome;
 }
 
 function messageOf(error: unknown): string {

@@ -39,6 +39,18 @@ export function installRuntime(
   // No shared memory or blocking waits: a cell must always be interruptible.
   delete g.SharedArrayBuffer;
   delete g.Atomics;
+  // WebAssembly memory is allocated outside the V8 heap, so the isolate's memory limit does not
+  // count it: `new WebAssembly.Memory(...)` filled 512 MiB of host RAM in a 64 MiB isolate.
+  delete g.WebAssembly;
+
+  // Model code may replace `JSON`, give Object.prototype or Array.prototype a `toJSON`, or break
+  // `Promise.prototype.then`. Everything the runtime sends to the host is therefore made with
+  // built-ins captured here, from strings or objects with no prototype: a `toJSON` on
+  // Object.prototype once turned every outcome into `5`, which crashed the host.
+  const stringify = JSON.stringify;
+  const parseJson = JSON.parse;
+  const then = Promise.prototype.then;
+  const apply = Reflect.apply;
 
   const write = (text: string) => {
     if (!accepting) return;
@@ -49,26 +61,30 @@ export function installRuntime(
   const show = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
   const print = (...args: unknown[]) => write(show(args) + '\n');
 
-  const call = (name: string, args: unknown[]): Promise<unknown> =>
+  /** Starts a host call; `argsJson` is a JSON array, built from strings by the callers. */
+  const call = (name: string, argsJson: string): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const id = ++nextId;
       pending.set(id, { resolve, reject });
-      startCall(id, name, JSON.stringify(args));
+      startCall(id, name, argsJson);
     });
 
   const asPrompt = (fn: string, prompt: unknown): string => {
     if (typeof prompt === 'string') return prompt;
     if (prompt === undefined || prompt === null) throw new TypeError(fn + ': the prompt must be a string, got ' + prompt);
     if (prompt instanceof Promise) throw new TypeError(fn + ': the prompt is a Promise; await it first');
-    return typeof prompt === 'object' ? JSON.stringify(prompt) : String(prompt);
+    // `stringify` gives undefined for an object whose toJSON returns undefined.
+    const json = typeof prompt === 'object' ? stringify(prompt) : undefined;
+    return typeof json === 'string' ? json : String(prompt);
   };
-  const asOptions = (fn: string, options: unknown): { model?: string } => {
-    if (options === undefined || options === null) return {};
-    if (typeof options === 'string') return { model: options };
+  /** The options as JSON text: `{}` or `{"model":"name"}`. */
+  const asOptions = (fn: string, options: unknown): string => {
+    if (options === undefined || options === null) return '{}';
+    if (typeof options === 'string') return '{"model":' + stringify(options) + '}';
     if (typeof options !== 'object') throw new TypeError(fn + ': options must be an object like { model: "name" }');
     const model = (options as { model?: unknown }).model;
     if (model !== undefined && typeof model !== 'string') throw new TypeError(fn + ': options.model must be a string');
-    return model === undefined ? {} : { model };
+    return model === undefined ? '{}' : '{"model":' + stringify(model) + '}';
   };
   const asList = (fn: string, prompts: unknown): unknown[] => {
     if (!Array.isArray(prompts)) throw new TypeError(fn + ': expects an array of prompts');
@@ -78,20 +94,21 @@ export function installRuntime(
 
   const llm_query = (prompt: unknown, options?: unknown) => {
     try {
-      return call('llm_query', [asPrompt('llm_query', prompt), asOptions('llm_query', options)]) as Promise<string>;
+      return call('llm_query', '[' + stringify(asPrompt('llm_query', prompt)) + ',' + asOptions('llm_query', options) + ']') as Promise<string>;
     } catch (error) {
       return Promise.reject(error);
     }
   };
   const llm_query_batched = async (prompts: unknown, options?: unknown) => {
     const list = asList('llm_query_batched', prompts);
-    const opts = asOptions('llm_query_batched', options);
+    asOptions('llm_query_batched', options);
     // One failed prompt yields an error string in its slot, never a failed batch.
-    return Promise.all(list.map((p) => llm_query(p, opts).catch(failure)));
+    return Promise.all(list.map((p) => llm_query(p, options).catch(failure)));
   };
   const rlm_query = (prompt: unknown, context?: unknown) => {
     try {
-      return call('rlm_query', [asPrompt('rlm_query', prompt), context === undefined ? null : context]) as Promise<string>;
+      const contextJson = context === undefined ? undefined : stringify(context);
+      return call('rlm_query', '[' + stringify(asPrompt('rlm_query', prompt)) + ',' + (contextJson ?? 'null') + ']') as Promise<string>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -101,14 +118,17 @@ export function installRuntime(
     const ctxs = Array.isArray(contexts) ? contexts : [];
     return Promise.all(list.map((p, i) => rlm_query(p, ctxs[i]).catch(failure)));
   };
-  const budget = () => JSON.parse(syncCall('budget', '[]'));
+  const budget = () => parseJson(syncCall('budget', '[]'));
 
+  // Own properties only: `in` also found names inherited from Object.prototype, so
+  // FINAL_VAR("constructor") answered "[Function: Object]".
+  const hasOwn = (object: object, name: string) => Object.prototype.hasOwnProperty.call(object, name);
   const userNames = () => Object.getOwnPropertyNames(g).filter((n) => !baseline.has(n));
   const answerText = (value: unknown): string => {
     if (typeof value === 'string') return value;
     if (value === undefined) return 'undefined';
     try {
-      const json = JSON.stringify(value, null, 2);
+      const json = stringify(value, null, 2);
       if (json !== undefined) return json;
     } catch {
       // not JSON-able (cycles, BigInt): fall through to inspect
@@ -121,7 +141,7 @@ export function installRuntime(
   };
   const FINAL_VAR = (name: unknown) => {
     if (name instanceof Promise) throw new TypeError('FINAL_VAR got a Promise: await it first');
-    if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && (name in g) && !baseline.has(name)) {
+    if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && hasOwn(g, name) && !baseline.has(name)) {
       final = answerText(g[name]);
       return;
     }
@@ -147,7 +167,7 @@ export function installRuntime(
       const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'Object';
       let size = '';
       try {
-        size = ', ' + JSON.stringify(value).length + ' chars as JSON';
+        size = ', ' + stringify(value).length + ' chars as JSON';
       } catch {
         size = '';
       }
@@ -175,12 +195,22 @@ export function installRuntime(
   baseline.delete('context');
 
   const where = (error: Error): string => {
-    const match = /cell\.js:(\d+)/.exec(String(error.stack ?? ''));
-    return match ? ' (line ' + match[1] + ')' : '';
+    try {
+      const match = /cell\.js:(\d+)/.exec(String(error.stack ?? ''));
+      return match ? ' (line ' + match[1] + ')' : '';
+    } catch {
+      return ''; // an Error.prepareStackTrace set by the cell threw
+    }
   };
   const describeError = (error: unknown): string => {
-    if (error instanceof Error) return (error.name || 'Error') + ': ' + error.message + where(error);
-    return 'Uncaught ' + inspect(error);
+    try {
+      if (error instanceof Error) return (error.name || 'Error') + ': ' + error.message + where(error);
+      return 'Uncaught ' + inspect(error);
+    } catch {
+      // A getter or Proxy trap on the thrown value threw in turn; this used to be reported as an
+      // unhandled rejection of whatever that second error was.
+      return 'Uncaught exception (describing it threw another error)';
+    }
   };
 
   return {
@@ -200,8 +230,7 @@ export function installRuntime(
     /** Ends output for an abandoned cell: whatever it prints later is dropped. */
     abandon() {
       accepting = false;
-      const result = { output, outputChars, final };
-      return JSON.stringify(result);
+      return stringify({ __proto__: null, output, outputChars, final });
     },
     run(start: () => Promise<unknown>) {
       let promise: Promise<unknown>;
@@ -212,20 +241,24 @@ export function installRuntime(
       }
       const finish = (value: unknown, error: unknown, failed: boolean): string => {
         if (!failed && value !== undefined && output.length === 0 && final === undefined) write(inspect(value) + '\n');
-        const outcome: CellOutcome = { output, outputChars };
-        if (failed) outcome.error = describeError(error);
-        if (final !== undefined) outcome.final = final;
+        const outcome = { __proto__: null, output, outputChars, error: failed ? describeError(error) : undefined, final };
         accepting = false;
-        return JSON.stringify(outcome);
+        return stringify(outcome);
       };
-      return promise.then(
-        (value) => finish(value, undefined, false),
-        (error) => finish(undefined, error, true),
-      );
+      return apply(then, promise, [
+        (value: unknown) => finish(value, undefined, false),
+        (error: unknown) => finish(undefined, error, true),
+      ]) as Promise<string>;
     },
     variable(name: string): string {
-      if (!(name in g) || (baseline.has(name) && name !== 'context')) return JSON.stringify({ found: false, names: userNames() });
-      return JSON.stringify({ found: true, value: answerText(g[name]) });
+      if (!hasOwn(g, name) || (baseline.has(name) && name !== 'context')) {
+        // Built by hand: an array would be sent through a `toJSON` the cell put on its prototypes.
+        const names = userNames();
+        let list = '';
+        for (let i = 0; i < names.length; i++) list += (i > 0 ? ',' : '') + stringify(String(names[i]));
+        return '{"found":false,"names":[' + list + ']}';
+      }
+      return stringify({ __proto__: null, found: true, value: answerText(g[name]) });
     },
   };
 }

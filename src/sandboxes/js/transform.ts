@@ -98,8 +98,10 @@ export function transformCell(code: string, reserved: ReadonlySet<string>): Tran
 
   const lastValue = lastExpression(body);
   if (lastValue) {
+    // From the statement's start, not the expression's: acorn starts `({ a: 1 })`'s expression
+    // inside its parentheses, which made `(return ({ a: 1 }))`, a syntax error.
     edits.push({ at: lastValue.start, length: 0, text: 'return (' });
-    edits.push({ at: lastValue.end, length: 0, text: ')' });
+    edits.push({ at: lastValue.expression.end, length: 0, text: ')' });
   }
 
   const rewritten = applyEdits(code, edits);
@@ -116,10 +118,10 @@ function rebuildVar(code: string, declarators: Array<{ id: Pattern; init?: Node 
   return `;(${parts.join(', ')});`;
 }
 
-function lastExpression(body: Statement[] | Program['body']): Node | undefined {
+function lastExpression(body: Statement[] | Program['body']): (Node & { expression: Node }) | undefined {
   const last = body[body.length - 1];
   if (last?.type !== 'ExpressionStatement') return undefined;
-  return last.expression;
+  return last;
 }
 
 /** The names bound by a declaration's pattern: `{ a, b: [c, ...d] }` -> a, c, d. */
