@@ -123,7 +123,6 @@ export class ScriptedModelServer {
 }
 
 export async function startScriptedServer(options: ScriptedServerOptions): Promise<ScriptedModelServer> {
-  let server!: ScriptedModelServer;
   const http = createServer((req, res) => {
     handle(server, options, req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { message: `script failed: ${String(error)}`, type: 'server_error' } });
@@ -132,7 +131,8 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
-  server = new ScriptedModelServer(http, `http://127.0.0.1:${port}/v1`);
+  // Requests can only arrive after listen(), by when `server` is set.
+  const server = new ScriptedModelServer(http, `http://127.0.0.1:${port}/v1`);
   return server;
 }
 

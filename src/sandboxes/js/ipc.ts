@@ -20,5 +20,5 @@ export type FromRepl =
   | { type: 'result'; runId: number; result: CellResult }
   | { type: 'run-error'; runId: number; message: string; cancelled: boolean }
   | { type: 'call'; callId: number; name: 'llm_query' | 'rlm_query'; prompt: string; options: { model?: string }; context: unknown }
-  | { type: 'call-cancel'; callId: number }
+  | { type: 'call-cancel'; callId: number; reason: string }
   | { type: 'variable-result'; requestId: number; value: { found: true; value: string } | { found: false; names: string[] } };

@@ -1,14 +1,19 @@
 /**
- * The JavaScript REPL: a V8 isolate (isolated-vm) with its own heap and memory cap, holding no
- * Node API at all. Model code reaches the host only through `startCall`/`syncCall`, which take
- * and return JSON text; results come back through the runtime's `deliver`.
+ * The JavaScript REPL as a sandbox: a V8 isolate (see isolate-repl.ts) inside a separate Node
+ * process with an empty environment and Node's permission model. Two walls: model code cannot
+ * leave the isolate, and if V8 itself gives up (some allocations abort the whole process rather
+ * than failing the isolate) only the REPL process dies; it is started again with the context and
+ * the model is told its variables are gone.
  */
-import ivm from 'isolated-vm';
-import { CancelledError } from '../../errors.ts';
-import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from '../sandbox.ts';
-import { inspect } from './inspect.ts';
-import { installRuntime, type CellOutcome } from './runtime.ts';
-import { CellSyntaxError, transformCell } from './transform.ts';
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CancelledError, RlmError } from '../../errors.ts';
+import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from '../sandbox.ts';
+import type { FromRepl, ReplSettings, ToRepl } from './ipc.ts';
 
 export interface JsSandboxOptions {
   context: ContextValue;
@@ -21,339 +26,238 @@ export interface JsSandboxOptions {
   cellTimeoutMs?: number;
 }
 
-interface Live {
-  isolate: ivm.Isolate;
-  context: ivm.Context;
-  deliver: ivm.Reference<(id: number, ok: boolean, payload: string) => void>;
-  begin: ivm.Reference<() => void>;
-  run: ivm.Reference<(start: () => Promise<unknown>) => Promise<string>>;
-  abandon: ivm.Reference<() => string>;
-  variable: ivm.Reference<(name: string) => string>;
-}
+/** How long past its own limit a cell may take before the REPL process is presumed stuck. */
+const STUCK_GRACE_MS = 5_000;
+const CANCEL_GRACE_MS = 1_000;
 
-const RESERVED = new Set<string>([...REPL_NAMES, 'console']);
-const BUSY_SAMPLE_MS = 40;
-const TIMEOUT_GRACE_MS = 250;
-const VARIABLE_TIMEOUT_MS = 5000;
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
 
 export class JsSandbox implements Sandbox {
   readonly language = 'javascript' as const;
-  readonly #options: Required<Omit<JsSandboxOptions, 'context' | 'bridge'>>;
-  readonly #contextValue: ContextValue;
+  readonly #settings: ReplSettings;
+  readonly #context: ContextValue;
   readonly #bridge: Bridge;
-  #live: Live;
-  /** Aborts the host calls (sub-calls) started by the cell now running. */
-  #calls = new AbortController();
-  /** Aborts every host call still running when the sandbox is disposed, whichever cell began it. */
-  readonly #life = new AbortController();
-  /** Errors raised in the isolate between cells (a late unhandled rejection), shown with the next. */
-  #late: string[] = [];
-  /** Isolates this class disposed; any other disposed isolate died of its memory limit. */
-  readonly #stopped = new WeakSet<ivm.Isolate>();
+  #child: ChildProcess | undefined;
+  #stderr = '';
+  #nextId = 0;
+  readonly #runs = new Map<number, Pending<CellResult>>();
+  readonly #variables = new Map<number, Pending<{ found: true; value: string } | { found: false; names: string[] }>>();
+  /** Bridge calls in flight, by the REPL's call id, so they can be cancelled. */
+  readonly #calls = new Map<number, AbortController>();
   #disposed = false;
+  /** Set when the REPL process died between cells: the next cell must say variables are gone. */
+  #lostBetweenCells: string | undefined;
 
-  private constructor(options: JsSandboxOptions, live: Live) {
-    this.#options = {
+  private constructor(options: JsSandboxOptions) {
+    this.#settings = {
       memoryLimitMb: options.memoryLimitMb ?? 1024,
       maxOutputChars: options.maxOutputChars ?? 20_000,
       cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
     };
-    this.#contextValue = options.context;
+    this.#context = options.context;
     this.#bridge = options.bridge;
-    this.#live = live;
   }
 
-  /** Makes the isolate and loads the context into it once. */
+  /** Starts the REPL process and loads the context into its isolate once. */
   static async create(options: JsSandboxOptions): Promise<JsSandbox> {
-    const placeholder = null as unknown as Live;
-    const sandbox = new JsSandbox(options, placeholder);
-    sandbox.#live = await sandbox.#boot();
+    const sandbox = new JsSandbox(options);
+    await sandbox.#start();
     return sandbox;
   }
 
-  async #boot(): Promise<Live> {
-    const isolate = new ivm.Isolate({ memoryLimit: this.#options.memoryLimitMb });
-    const context = await isolate.createContext();
-    const jail = context.global;
-    await jail.set('globalThis', jail.derefInto());
-    const generation = { isolate };
-    const startCall = new ivm.Callback((id: number, name: string, argsJson: string) => {
-      this.#dispatch(generation.isolate, id, name, argsJson);
-    });
-    const syncCall = new ivm.Callback((name: string) => {
-      if (name === 'budget') return JSON.stringify(this.#bridge.budget() ?? null);
-      return 'null';
-    });
-    const source = `(${installRuntime.toString()})((${inspect.toString()}), $0, $1, $2)`;
-    const runtime = (await context.evalClosure(
-      `return ${source}`,
-      [startCall, syncCall, new ivm.ExternalCopy({ maxOutputChars: this.#options.maxOutputChars, reserved: [...RESERVED] }).copyInto()],
-      { result: { reference: true } },
-    )) as ivm.Reference<Record<string, unknown>>;
-    const live: Live = {
-      isolate,
-      context,
-      deliver: (await runtime.get('deliver', { reference: true })) as Live['deliver'],
-      begin: (await runtime.get('begin', { reference: true })) as Live['begin'],
-      run: (await runtime.get('run', { reference: true })) as Live['run'],
-      abandon: (await runtime.get('abandon', { reference: true })) as Live['abandon'],
-      variable: (await runtime.get('variable', { reference: true })) as Live['variable'],
-    };
-    runtime.release();
-    await this.#loadContext(jail);
-    return live;
-  }
-
-  async #loadContext(jail: ivm.Reference<Record<string, unknown>>): Promise<void> {
-    const value = this.#contextValue;
-    // Strings cross as one copy; lists and objects through the structured clone.
-    if (typeof value === 'string') await jail.set('context', value);
-    else await jail.set('context', new ivm.ExternalCopy(value).copyInto({ release: true }));
-  }
-
-  /** Serves a call started by model code: runs the bridge function, then delivers the answer. */
-  #dispatch(isolate: ivm.Isolate, id: number, name: string, argsJson: string): void {
-    // Not just the cell's signal: calls a finished cell left running (never awaited) kept
-    // running after dispose(), since that only aborted the signal of the last cell.
-    const signal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
-    const run = async (): Promise<string> => {
-      // The runtime builds this text, but it lives in the isolate with model code: check it.
-      const args: unknown = JSON.parse(String(argsJson));
-      if (!Array.isArray(args) || typeof args[0] !== 'string') throw new Error(`malformed arguments to ${name}`);
-      const model = (args[1] as { model?: unknown } | null)?.model;
-      if (name === 'llm_query') return this.#bridge.llm_query(args[0], typeof model === 'string' ? { model } : {}, signal);
-      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, signal);
-      throw new Error(`unknown host call ${name}`);
-    };
-    const deliver = (ok: boolean, payload: string) => {
-      if (isolate !== this.#live.isolate || isolate.isDisposed) return;
-      this.#live.deliver.apply(undefined, [id, ok, payload], { arguments: { copy: true } }).catch((error: unknown) => {
-        // The isolate turns an unhandled rejection raised while it ran our callback into a failure
-        // of that call: it belongs to model code, so it is shown to the model with the next cell.
-        if (!isolate.isDisposed) this.#late.push(`Unhandled promise rejection: ${messageOf(error)}`);
+  async #start(): Promise<void> {
+    // The context crosses through a private temporary file (memory-backed where /dev/shm exists):
+    // far faster than a pipe for 100 MB, and deleted as soon as the REPL has read it.
+    const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    const dir = await mkdtemp(join(base, 'rlm-context-'));
+    const contextPath = join(dir, 'context');
+    const isText = typeof this.#context === 'string';
+    try {
+      await writeFile(contextPath, isText ? (this.#context as string) : JSON.stringify(this.#context ?? null), { mode: 0o600 });
+      const child = fork(fileURLToPath(entryUrl()), [], {
+        env: {},
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        execArgv: permissionFlags(dir),
       });
+      this.#child = child;
+      this.#stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
+      });
+      const ready = new Promise<void>((resolve, reject) => {
+        const onMessage = (message: FromRepl) => {
+          if (message.type === 'ready') resolve();
+          if (message.type === 'init-error') reject(new RlmError('RLM_SANDBOX', `the REPL could not start: ${message.message}`));
+        };
+        child.on('message', onMessage);
+        child.once('exit', (code, signal) => reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${lastLine(this.#stderr)}`)));
+      });
+      child.on('message', (message: FromRepl) => this.#onMessage(message));
+      child.on('exit', () => this.#onExit(child));
+      this.#send({ type: 'init', contextPath, contextKind: isText ? 'text' : 'json', settings: this.#settings });
+      await ready;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  #send(message: ToRepl): void {
+    if (this.#child?.connected) this.#child.send(message);
+  }
+
+  #onMessage(message: FromRepl): void {
+    switch (message.type) {
+      case 'result':
+        this.#runs.get(message.runId)?.resolve(message.result);
+        this.#runs.delete(message.runId);
+        return;
+      case 'run-error': {
+        const pending = this.#runs.get(message.runId);
+        this.#runs.delete(message.runId);
+        pending?.reject(message.cancelled ? new CancelledError() : new RlmError('RLM_SANDBOX', message.message));
+        return;
+      }
+      case 'call':
+        this.#serveCall(message);
+        return;
+      case 'call-cancel':
+        // Same reason as in the REPL (the cell timed out, or was cancelled), for the bridge's logs.
+        this.#calls.get(message.callId)?.abort(message.reason === 'cancelled' ? new CancelledError() : new Error(message.reason));
+        this.#calls.delete(message.callId);
+        return;
+      case 'variable-result':
+        this.#variables.get(message.requestId)?.resolve(message.value);
+        this.#variables.delete(message.requestId);
+        return;
+    }
+  }
+
+  #serveCall(message: Extract<FromRepl, { type: 'call' }>): void {
+    const controller = new AbortController();
+    this.#calls.set(message.callId, controller);
+    const child = this.#child;
+    const work =
+      message.name === 'llm_query'
+        ? this.#bridge.llm_query(message.prompt, message.options, controller.signal)
+        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, controller.signal);
+    const deliver = (ok: boolean, payload: string) => {
+      this.#calls.delete(message.callId);
+      if (child === this.#child) this.#send({ type: 'deliver', callId: message.callId, ok, payload, budget: this.#bridge.budget() });
     };
-    run().then(
+    work.then(
       (text) => deliver(true, text),
-      (error: unknown) => deliver(false, messageOf(error)),
+      (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
     );
+  }
+
+  #onExit(child: ChildProcess): void {
+    if (child !== this.#child) return;
+    this.#child = undefined;
+    for (const controller of this.#calls.values()) controller.abort(new CancelledError('the REPL process stopped'));
+    this.#calls.clear();
+    const crash = new ReplCrash(describeCrash(this.#stderr, this.#settings.memoryLimitMb));
+    if (this.#runs.size === 0 && !this.#disposed) this.#lostBetweenCells = crash.message;
+    for (const pending of this.#runs.values()) pending.reject(crash);
+    this.#runs.clear();
+    for (const pending of this.#variables.values()) pending.reject(crash);
+    this.#variables.clear();
   }
 
   async run(code: string, options: RunCellOptions = {}): Promise<CellResult> {
-    const started = performance.now();
-    const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
-    const late = this.#late.splice(0);
-    let script: string;
-    try {
-      script = transformCell(code, RESERVED).script;
-    } catch (error) {
-      if (!(error instanceof CellSyntaxError)) throw error;
-      return this.#result(started, { output: '', outputChars: 0, error: `SyntaxError: ${error.message}` }, late, false);
-    }
+    if (this.#disposed) throw new CancelledError('the sandbox was disposed');
     if (options.signal?.aborted) throw new CancelledError();
-    if (this.#disposed) throw new CancelledError('sandbox disposed');
-    // Work an earlier cell left running (an async function nobody awaited) may have run out of
-    // memory between cells; isolated-vm then disposed the isolate, and every later cell threw
-    // "Isolate is disposed" at the host. Rebuild, and tell the model why.
-    const rebuilt = this.#live.isolate.isDisposed ? await this.#rebuild() : false;
-    if (rebuilt) {
-      late.push(`RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`);
-    }
-    this.#calls = new AbortController();
-    const live = this.#live;
-    // `begin` is raced with the limits too: work an earlier cell left running (an endless loop
-    // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
-    // without a limit hung this call forever, deaf to its signal.
-    let begun = false;
-    const outcome = live.begin.apply(undefined, []).then(
-      () => {
-        begun = true;
-        return this.#start(live, script, timeoutMs);
-      },
-      (error: unknown) => {
-        // The isolate died while this cell waited to start (work left running ran out of memory).
-        if (live.isolate.isDisposed) return this.#died(live, messageOf(error), true);
-        throw error;
-      },
-    );
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<'timeout' | 'cancelled'>((resolve) => {
-      // A little grace, so that the isolate's own limit on synchronous code (which keeps the
-      // isolate and its variables) fires first when it applies.
-      timer = setTimeout(() => resolve('timeout'), timeoutMs + TIMEOUT_GRACE_MS);
-      onAbort = () => resolve('cancelled');
-      // Removed in `finally`: one signal serves many cells, and listeners piled up on it.
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const started = performance.now();
+    if (!this.#child) await this.#start();
+    const lost = this.#lostBetweenCells;
+    this.#lostBetweenCells = undefined;
+    const runId = ++this.#nextId;
+    const timeoutMs = options.timeoutMs ?? this.#settings.cellTimeoutMs;
+    const result = new Promise<CellResult>((resolve, reject) => this.#runs.set(runId, { resolve, reject }));
+    const child = this.#child;
+    const onAbort = () => {
+      this.#send({ type: 'cancel', runId });
+      // A REPL that does not stop when asked is killed; the run is ending anyway.
+      setTimeout(() => this.#runs.has(runId) && child?.kill('SIGKILL'), CANCEL_GRACE_MS).unref();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const stuck = setTimeout(() => child?.kill('SIGKILL'), timeoutMs + STUCK_GRACE_MS);
+    this.#send({ type: 'run', runId, code, timeoutMs, budget: this.#bridge.budget() });
     try {
-      const first = await Promise.race([outcome, stop]);
-      if (first !== 'timeout' && first !== 'cancelled') {
-        const restarted = first.restart ? await this.#rebuild() : false;
-        return this.#result(started, first.outcome, late, restarted || rebuilt);
-      }
-      // The cell is still running: stop its sub-calls, then find out whether the isolate is
-      // merely waiting (keep it, and its variables) or spinning (throw it away and rebuild).
-      this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
-      let partial = (await this.#isBusy(live)) ? undefined : await this.#abandon(live);
-      const restarted = partial === undefined ? await this.#rebuild() : false;
-      partial ??= { output: '', outputChars: 0 };
-      if (first === 'cancelled') throw new CancelledError();
-      const waited = restarted ? 'was still computing' : 'was still waiting (on sub-calls or a promise that never settles)';
-      partial.error = begun
-        ? `TimeoutError: the cell ${waited} after ${timeoutMs} ms and was stopped`
-        : `TimeoutError: the cell could not start within ${timeoutMs} ms: the REPL was still busy with work an earlier cell left running (an endless loop after an await?)${restarted ? ', so the REPL was restarted' : ''}; run the cell again`;
-      return this.#result(started, partial, late, restarted || rebuilt);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Compiles and starts a cell; settles with its outcome or with how it died. */
-  async #start(live: Live, script: string, timeoutMs: number): Promise<{ outcome: CellOutcome; restart: boolean }> {
-    let compiling = true;
-    try {
-      const compiled = await live.isolate.compileScript(script, { filename: 'cell.js' });
-      compiling = false;
-      const start = (await compiled.run(live.context, { reference: true, timeout: timeoutMs })) as ivm.Reference<() => Promise<unknown>>;
-      compiled.release();
-      const json: unknown = await live.run.apply(undefined, [start.derefInto({ release: true })], {
-        result: { promise: true, copy: true },
-        timeout: timeoutMs,
-      });
-      const outcome = readOutcome(json);
-      if (outcome) return { outcome, restart: false };
-      // The runtime shares the isolate with model code, which can break built-ins it relies on
-      // beyond what it guards against; a malformed answer (a `toJSON` on Object.prototype made
-      // it `5`) used to crash the host with a TypeError. Start afresh instead.
-      const error = 'Error: the cell changed built-ins the REPL relies on (JSON, Promise, prototypes...), so the REPL was restarted';
-      return { outcome: { output: '', outputChars: 0, error }, restart: true };
+      const cell = await result;
+      if (!lost) return cell;
+      // What the last cell left running killed the REPL after that cell had reported.
+      const note = `${lost} (after the previous cell ended)`;
+      return { ...cell, restarted: true, error: cell.error ? `${note}\n${cell.error}` : note };
     } catch (error) {
-      const message = messageOf(error);
-      if (live.isolate.isDisposed) return this.#died(live, message);
-      const partial = (await this.#abandon(live)) ?? { output: '', outputChars: 0 };
-      if (/execution timed out/i.test(message)) {
-        partial.error = `TimeoutError: the cell was still computing after ${timeoutMs} ms and was stopped`;
-      } else if (compiling) {
-        // Code acorn accepts but V8 refuses (a `#!` line inside the wrapper...). The message has
-        // no "SyntaxError" in it, so it used to be reported as an unhandled rejection.
-        partial.error = `SyntaxError: ${message.replace(/\s*\[cell\.js:(\d+):\d+\]$/, ' (line $1)')}`;
-      } else {
-        // The cell itself settled through `run`; anything thrown here is a promise the cell
-        // rejected without handling (isolated-vm reports those as a failure of the call).
-        partial.error = `Unhandled promise rejection: ${message}`;
-      }
-      return { outcome: partial, restart: false };
-    }
-  }
-
-  /** The outcome of a cell whose isolate was disposed under it. */
-  #died(live: Live, message: string, beforeStart = false): { outcome: CellOutcome; restart: true } {
-    // Running out of memory after an await only says "Promise was abandoned": isolated-vm
-    // disposes an isolate by itself only at its memory limit, so say so whatever the message.
-    const memory = /memory limit/i.test(message) || !this.#stopped.has(live.isolate);
-    const limit = `(limit ${this.#options.memoryLimitMb} MiB)`;
-    const error = !memory
-      ? `Error: the REPL stopped (${message})`
-      : beforeStart
-        ? `RangeError: work an earlier cell left running ran out of memory ${limit}, so the REPL was restarted before this cell; run it again`
-        : `RangeError: the cell ran out of memory ${limit}`;
-    return { outcome: { output: '', outputChars: 0, error }, restart: true };
-  }
-
-  /** Ends the cell's output and collects it; undefined if the isolate does not answer in time. */
-  async #abandon(live: Live): Promise<CellOutcome | undefined> {
-    const answer = live.abandon
-      .apply(undefined, [], { result: { copy: true }, timeout: 1000 })
-      .then((json) => readOutcome(json))
-      .catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 1000, undefined)));
-    try {
-      return await Promise.race([answer, late]);
+      if (options.signal?.aborted) throw new CancelledError();
+      if (!(error instanceof ReplCrash)) throw error;
+      // The REPL process died under this cell: start a fresh one with the context, and say so.
+      await this.#start();
+      return { output: '', error: error.message, restarted: true, durationMs: performance.now() - started };
     } finally {
-      clearTimeout(timer);
+      clearTimeout(stuck);
+      options.signal?.removeEventListener('abort', onAbort);
     }
-  }
-
-  /** Whether the isolate is burning CPU (an endless loop) rather than waiting. */
-  async #isBusy(live: Live): Promise<boolean> {
-    if (live.isolate.isDisposed) return true;
-    const before = live.isolate.cpuTime;
-    await new Promise((resolve) => setTimeout(resolve, BUSY_SAMPLE_MS));
-    if (live.isolate.isDisposed) return true;
-    const spentMs = Number(live.isolate.cpuTime - before) / 1e6;
-    return spentMs > BUSY_SAMPLE_MS / 2;
-  }
-
-  /** Throws the isolate away and starts a fresh one with the context loaded again. */
-  async #rebuild(): Promise<true> {
-    const old = this.#live;
-    this.#stopped.add(old.isolate);
-    if (!old.isolate.isDisposed) old.isolate.dispose();
-    // A sandbox disposed while a cell was ending must not boot an isolate nobody will dispose.
-    if (!this.#disposed) this.#live = await this.#boot();
-    return true;
-  }
-
-  #result(started: number, outcome: CellOutcome, late: string[], restarted: boolean): CellResult {
-    const output = cutOutput(outcome.output, outcome.outputChars, this.#options.maxOutputChars);
-    const errors = [...late, ...(outcome.error ? [outcome.error] : [])];
-    const result: CellResult = { output, restarted, durationMs: performance.now() - started };
-    if (errors.length > 0) result.error = errors.join('\n');
-    if (outcome.final !== undefined) result.final = outcome.final;
-    return result;
   }
 
   async variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }> {
-    // Reading the variable runs model code (a getter, a toJSON) that may throw, loop or break
-    // the runtime, and the isolate may still be busy with work left by a cell (the call would
-    // queue behind it forever); none of that may reach the caller as anything but "not found".
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const read = this.#live.variable.apply(undefined, [name], { arguments: { copy: true }, result: { copy: true }, timeout: VARIABLE_TIMEOUT_MS });
-      const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, VARIABLE_TIMEOUT_MS + TIMEOUT_GRACE_MS, undefined)));
-      const json: unknown = await Promise.race([read, late]);
-      const answer = JSON.parse(String(json)) as { found?: unknown; value?: unknown; names?: unknown };
-      if (answer.found === true && typeof answer.value === 'string') return { found: true, value: answer.value };
-      if (answer.found === false && Array.isArray(answer.names)) return { found: false, names: answer.names.map(String) };
-    } catch {
-      // fall through
-    } finally {
-      clearTimeout(timer);
-    }
-    return { found: false, names: [] };
+    if (this.#disposed) return { found: false, names: [] };
+    if (!this.#child) await this.#start();
+    const requestId = ++this.#nextId;
+    const value = new Promise<{ found: true; value: string } | { found: false; names: string[] }>((resolve, reject) =>
+      this.#variables.set(requestId, { resolve, reject }),
+    );
+    this.#send({ type: 'variable', requestId, name });
+    return value;
   }
 
   dispose(): void {
     this.#disposed = true;
-    this.#life.abort(new CancelledError('sandbox disposed'));
-    this.#stopped.add(this.#live.isolate);
-    if (!this.#live.isolate.isDisposed) this.#live.isolate.dispose();
+    const child = this.#child;
+    this.#child = undefined;
+    for (const controller of this.#calls.values()) controller.abort(new CancelledError('sandbox disposed'));
+    child?.kill('SIGKILL');
   }
 }
 
-/** A cell's outcome as sent by the runtime, or undefined if it is not one (see `#start`). */
-function readOutcome(json: unknown): CellOutcome | undefined {
-  if (typeof json !== 'string') return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
+class ReplCrash extends Error {}
+
+function describeCrash(stderr: string, memoryLimitMb: number): string {
+  if (/heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length/i.test(stderr)) {
+    return `RangeError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { output, outputChars, error, final } = value as Record<string, unknown>;
-  if (typeof output !== 'string' || typeof outputChars !== 'number' || !Number.isFinite(outputChars)) return undefined;
-  if ((error !== undefined && typeof error !== 'string') || (final !== undefined && typeof final !== 'string')) return undefined;
-  const outcome: CellOutcome = { output, outputChars };
-  if (error !== undefined) outcome.error = error;
-  if (final !== undefined) outcome.final = final;
-  return outcome;
+  return `Error: the REPL stopped unexpectedly${stderr ? ` (${lastLine(stderr)})` : ''}`;
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+/** The most telling line of a dead process's stderr: its error, else its last words. */
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter(Boolean);
+  const error = lines.find((line) => /^\w*Error\b|^FATAL|Fatal error/.test(line.trim()));
+  return (error ?? lines.at(-1) ?? '').trim().slice(0, 200);
+}
+
+function entryUrl(): URL {
+  // Run from source (.ts, type stripping) or from the built package (.js), like this module.
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./repl-process${extension}`, import.meta.url);
+}
+
+/**
+ * Node's permission model for the REPL process: read rlm's own code, its dependencies and the
+ * context folder; no writes, no child processes, no workers, no WASI. Native addons are allowed
+ * because isolated-vm is one.
+ */
+function permissionFlags(contextDir: string): string[] {
+  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+  // node-gyp-build (isolated-vm's loader) looks for this file to tell musl from glibc.
+  const readable = new Set([packageRoot, contextDir, '/etc/alpine-release']);
+  for (const dependency of ['isolated-vm', 'acorn']) {
+    // The folder that holds the dependency (node_modules), wherever the package manager put it.
+    readable.add(dirname(dirname(fileURLToPath(import.meta.resolve(`${dependency}/package.json`)))));
+  }
+  return ['--permission', ...[...readable].map((path) => `--allow-fs-read=${path}`), '--allow-addons', '--disable-warning=SecurityWarning'];
 }

@@ -28,8 +28,9 @@ function call(name: 'llm_query' | 'rlm_query', prompt: string, options: { model?
     const callId = ++nextCallId;
     const onAbort = () => {
       calls.delete(callId);
-      send({ type: 'call-cancel', callId });
-      reject(new RlmError('RLM_CANCELLED', 'cancelled'));
+      const reason: unknown = signal.reason;
+      send({ type: 'call-cancel', callId, reason: reason instanceof Error ? reason.message : 'cancelled' });
+      reject(reason instanceof Error ? reason : new RlmError('RLM_CANCELLED', 'cancelled'));
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,3 @@
-/* eslint @typescript-eslint/no-floating-promises: ["error", { "allowForKnownSafeCalls": [{ "from": "package", "package": "node:test", "name": ["describe", "it"] }] }] -- node:test tracks the promises describe() and it() return. */
 /**
  * inspect: how the REPL shows values. It runs inside the isolate (no util.inspect there), so it
  * imitates Node; here it is compared with Node's own util.inspect where they should agree, and

@@ -1,4 +1,3 @@
-/* eslint @typescript-eslint/no-floating-promises: ["error", { "allowForKnownSafeCalls": [{ "from": "package", "package": "node:test", "name": ["describe", "it"] }] }] -- node:test tracks the promises describe() and it() return. */
 /**
  * transformCell: the rewrite that makes a cell's top-level declarations outlive the cell. The
  * scripts it makes are run for real in a fresh `node:vm` context (a realm of their own), cell
