@@ -151,14 +151,20 @@ export class RLM {
       return result;
     };
 
+    // The REPL starts while the root model writes its first reply, which needs only metadata.
+    const starting = JsSandbox.create({
+      context: input.context,
+      bridge,
+      memoryLimitMb: options.memoryLimitMb,
+      maxOutputChars: options.maxOutputChars,
+      cellTimeoutMs: options.cellTimeoutMs,
+    });
+    starting.then(
+      (ready) => (sandbox = ready),
+      () => undefined, // reported where it is awaited
+    );
+    const repl = () => starting;
     try {
-      sandbox = await JsSandbox.create({
-        context: input.context,
-        bridge,
-        memoryLimitMb: options.memoryLimitMb,
-        maxOutputChars: options.maxOutputChars,
-        cellTimeoutMs: options.cellTimeoutMs,
-      });
       const messages: Message[] = [
         { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: options.maxDepth ?? 1 }) },
         { role: 'user', content: firstTurnMessage(contextMetadata(input.context), input.query) },
@@ -177,7 +183,7 @@ export class RLM {
 
         if (parsed.code.length === 0) {
           if (parsed.final) {
-            const answer = await resolveTextFinal(parsed.final, sandbox);
+            const answer = await resolveTextFinal(parsed.final, await repl());
             if (answer.found) return finish('done', answer.value);
             messages.push({ role: 'user', content: unknownFinalVarMessage(answer.name, answer.names) });
           } else {
@@ -189,7 +195,7 @@ export class RLM {
         const reports: CellReport[] = [];
         for (const [index, code] of parsed.code.entries()) {
           emit({ type: 'cell-start', depth: 0, iteration: iterations, index, code });
-          const cell = await sandbox.run(code, { signal });
+          const cell = await (await repl()).run(code, { signal });
           emit({ type: 'cell-end', depth: 0, iteration: iterations, index, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
           reports.push(cell);
           if (cell.final !== undefined) return finish('done', cell.final);
@@ -203,7 +209,7 @@ export class RLM {
       const last = await generate();
       const final = lastLineFinal(last);
       if (final) {
-        const answer = await resolveTextFinal(final, sandbox);
+        const answer = await resolveTextFinal(final, await repl());
         if (answer.found) return finish('max_iterations', answer.value);
       }
       return finish('max_iterations', last.trim() || undefined);
@@ -219,7 +225,9 @@ export class RLM {
       clearTimeout(deadline);
       input.signal?.removeEventListener('abort', stopOnCancel);
       if (!signal.aborted) controller.abort(new CancelledError('run finished'));
-      sandbox?.dispose();
+      // A sandbox still starting is disposed as soon as it is ready.
+      if (sandbox) sandbox.dispose();
+      else starting.then((late) => late.dispose(), () => undefined);
     }
   }
 }

@@ -4,6 +4,8 @@
  * side the run talks to. Model code reaches the host only through `startCall`/`syncCall`, which take
  * and return JSON text; results come back through the runtime's `deliver`.
  */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import ivm from 'isolated-vm';
 import { CancelledError } from '../../errors.ts';
 import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from '../sandbox.ts';
@@ -11,8 +13,18 @@ import { inspect } from './inspect.ts';
 import { installRuntime, type CellOutcome } from './runtime.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
+/** A context kept in a file, loaded (again, after a rebuild) without holding a copy on this side. */
+export interface ContextFile {
+  path: string;
+  /** `text`: the file is the context string (UTF-8); `json`: the context as JSON. */
+  format: 'text' | 'json';
+}
+
 export interface IsolateReplOptions {
-  context: ContextValue;
+  /** The context, as a value... */
+  context?: ContextValue;
+  /** ...or in a file, read by the isolate itself (used by the REPL process). */
+  contextFile?: ContextFile;
   bridge: Bridge;
   /** Heap cap of the isolate in MiB (default 1024). */
   memoryLimitMb?: number;
@@ -26,7 +38,6 @@ interface Live {
   isolate: ivm.Isolate;
   context: ivm.Context;
   deliver: ivm.Reference<(id: number, ok: boolean, payload: string) => void>;
-  begin: ivm.Reference<() => void>;
   run: ivm.Reference<(start: () => Promise<unknown>) => Promise<string>>;
   abandon: ivm.Reference<() => string>;
   variable: ivm.Reference<(name: string) => string>;
@@ -39,8 +50,9 @@ const VARIABLE_TIMEOUT_MS = 5000;
 
 export class IsolateRepl implements Sandbox {
   readonly language = 'javascript' as const;
-  readonly #options: Required<Omit<IsolateReplOptions, 'context' | 'bridge'>>;
+  readonly #options: Required<Omit<IsolateReplOptions, 'context' | 'contextFile' | 'bridge'>>;
   readonly #contextValue: ContextValue;
+  readonly #contextFile: ContextFile | undefined;
   readonly #bridge: Bridge;
   #live: Live;
   /** Aborts the host calls (sub-calls) started by the cell now running. */
@@ -60,6 +72,7 @@ export class IsolateRepl implements Sandbox {
       cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
     };
     this.#contextValue = options.context;
+    this.#contextFile = options.contextFile;
     this.#bridge = options.bridge;
     this.#live = live;
   }
@@ -95,17 +108,22 @@ export class IsolateRepl implements Sandbox {
       isolate,
       context,
       deliver: (await runtime.get('deliver', { reference: true })) as Live['deliver'],
-      begin: (await runtime.get('begin', { reference: true })) as Live['begin'],
       run: (await runtime.get('run', { reference: true })) as Live['run'],
       abandon: (await runtime.get('abandon', { reference: true })) as Live['abandon'],
       variable: (await runtime.get('variable', { reference: true })) as Live['variable'],
     };
     runtime.release();
-    await this.#loadContext(jail);
+    await this.#loadContext(jail, context);
     return live;
   }
 
-  async #loadContext(jail: ivm.Reference<Record<string, unknown>>): Promise<void> {
+  async #loadContext(jail: ivm.Reference<Record<string, unknown>>, context: ivm.Context): Promise<void> {
+    const file = this.#contextFile;
+    if (file) {
+      if (file.format === 'text') return loadTextFile(file.path, context);
+      const parsed: unknown = JSON.parse(readFileSync(file.path, 'utf8'));
+      return jail.set('context', new ivm.ExternalCopy(parsed).copyInto({ release: true }));
+    }
     const value = this.#contextValue;
     // Strings cross as one copy; lists and objects through the structured clone.
     if (typeof value === 'string') await jail.set('context', value);
@@ -162,21 +180,11 @@ export class IsolateRepl implements Sandbox {
     }
     this.#calls = new AbortController();
     const live = this.#live;
-    // `begin` is raced with the limits too: work an earlier cell left running (an endless loop
+    // Starting is raced with the limits too: work an earlier cell left running (an endless loop
     // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
     // without a limit hung this call forever, deaf to its signal.
     let begun = false;
-    const outcome = live.begin.apply(undefined, []).then(
-      () => {
-        begun = true;
-        return this.#start(live, script, timeoutMs);
-      },
-      (error: unknown) => {
-        // The isolate died while this cell waited to start (work left running ran out of memory).
-        if (live.isolate.isDisposed) return this.#died(live, messageOf(error), true);
-        throw error;
-      },
-    );
+    const outcome = this.#start(live, script, timeoutMs, () => (begun = true));
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<'timeout' | 'cancelled'>((resolve) => {
@@ -211,14 +219,19 @@ export class IsolateRepl implements Sandbox {
     }
   }
 
-  /** Compiles and starts a cell; settles with its outcome or with how it died. */
-  async #start(live: Live, script: string, timeoutMs: number): Promise<{ outcome: CellOutcome; restart: boolean }> {
+  /**
+   * Compiles and starts a cell; settles with its outcome or with how it died. Two trips to the
+   * isolate's thread: one evaluates the script (which only defines the cell's function, so any
+   * error there is a compile error), one runs it; they are most of a trivial cell's cost.
+   */
+  async #start(live: Live, script: string, timeoutMs: number, onBegun: () => void): Promise<{ outcome: CellOutcome; restart: boolean }> {
     let compiling = true;
     try {
-      const compiled = await live.isolate.compileScript(script, { filename: 'cell.js' });
+      const start = (await live.context.eval(script, { filename: 'cell.js', reference: true, timeout: timeoutMs })) as ivm.Reference<
+        () => Promise<unknown>
+      >;
       compiling = false;
-      const start = (await compiled.run(live.context, { reference: true, timeout: timeoutMs })) as ivm.Reference<() => Promise<unknown>>;
-      compiled.release();
+      onBegun();
       const json: unknown = await live.run.apply(undefined, [start.derefInto({ release: true })], {
         result: { promise: true, copy: true },
         timeout: timeoutMs,
@@ -232,7 +245,8 @@ export class IsolateRepl implements Sandbox {
       return { outcome: { output: '', outputChars: 0, error }, restart: true };
     } catch (error) {
       const message = messageOf(error);
-      if (live.isolate.isDisposed) return this.#died(live, message);
+      // Disposed before the cell could begin: work an earlier cell left running ran out of memory.
+      if (live.isolate.isDisposed) return this.#died(live, message, compiling);
       const partial = (await this.#abandon(live)) ?? { output: '', outputChars: 0 };
       if (/execution timed out/i.test(message)) {
         partial.error = `TimeoutError: the cell was still computing after ${timeoutMs} ms and was stopped`;
@@ -352,6 +366,43 @@ function readOutcome(json: unknown): CellOutcome | undefined {
   if (error !== undefined) outcome.error = error;
   if (final !== undefined) outcome.final = final;
   return outcome;
+}
+
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a UTF-8 file into the isolate's `context` a chunk at a time, joined inside the isolate:
+ * this side never holds more than one chunk, which keeps the REPL process's peak memory at about
+ * twice the context (the chunks and the joined string, briefly, both in the isolate).
+ */
+async function loadTextFile(path: string, context: ivm.Context): Promise<void> {
+  const loader = (await context.evalClosure(
+    `const parts = [];
+     return {
+       push: (text) => { parts.push(text); },
+       done: () => { globalThis.context = parts.join(''); parts.length = 0; },
+     };`,
+    [],
+    { result: { reference: true } },
+  )) as ivm.Reference<Record<string, unknown>>;
+  const push = (await loader.get('push', { reference: true })) as ivm.Reference<(text: string) => void>;
+  const done = (await loader.get('done', { reference: true })) as ivm.Reference<() => void>;
+  const decoder = new StringDecoder('utf8');
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const read = readSync(fd, buffer, 0, CHUNK_BYTES, null);
+      if (read === 0) break;
+      await push.apply(undefined, [decoder.write(buffer.subarray(0, read))], { arguments: { copy: true } });
+    }
+    const rest = decoder.end();
+    if (rest) await push.apply(undefined, [rest], { arguments: { copy: true } });
+    await done.apply(undefined, []);
+  } finally {
+    closeSync(fd);
+    loader.release();
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -6,14 +6,15 @@
  * the model is told its variables are gone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CancelledError, RlmError } from '../../errors.ts';
 import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from '../sandbox.ts';
 import type { FromRepl, ReplSettings, ToRepl } from './ipc.ts';
+import type { ContextFile } from './isolate-repl.ts';
 
 export interface JsSandboxOptions {
   context: ContextValue;
@@ -48,6 +49,8 @@ export class JsSandbox implements Sandbox {
   /** Bridge calls in flight, by the REPL's call id, so they can be cancelled. */
   readonly #calls = new Map<number, AbortController>();
   #disposed = false;
+  #contextFile: ContextFile | undefined;
+  #contextDir: string | undefined;
   /** Set when the REPL process died between cells: the next cell must say variables are gone. */
   #lostBetweenCells: string | undefined;
 
@@ -68,41 +71,53 @@ export class JsSandbox implements Sandbox {
     return sandbox;
   }
 
-  async #start(): Promise<void> {
-    // The context crosses through a private temporary file (memory-backed where /dev/shm exists):
-    // far faster than a pipe for 100 MB, and deleted as soon as the REPL has read it.
-    const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-    const dir = await mkdtemp(join(base, 'rlm-context-'));
-    const contextPath = join(dir, 'context');
-    const isText = typeof this.#context === 'string';
+  /**
+   * The context crosses to the REPL process through a private file (a folder only we can read):
+   * far faster than a pipe for 100 MB, and the isolate reads it a chunk at a time, so neither
+   * side holds an extra whole copy. The file stays until dispose(), for restarts.
+   */
+  async #writeContext(): Promise<ContextFile> {
+    const dir = await mkdtemp(join(tmpdir(), 'rlm-context-'));
+    this.#contextDir = dir;
+    liveContextDirs.add(dir);
+    const path = join(dir, 'context');
+    const text = typeof this.#context === 'string' ? this.#context : JSON.stringify(this.#context ?? null);
+    const file = await open(path, 'w', 0o600);
     try {
-      await writeFile(contextPath, isText ? (this.#context as string) : JSON.stringify(this.#context ?? null), { mode: 0o600 });
-      const child = fork(fileURLToPath(entryUrl()), [], {
-        env: {},
-        serialization: 'advanced',
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        execArgv: permissionFlags(dir),
-      });
-      this.#child = child;
-      this.#stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
-      });
-      const ready = new Promise<void>((resolve, reject) => {
-        const onMessage = (message: FromRepl) => {
-          if (message.type === 'ready') resolve();
-          if (message.type === 'init-error') reject(new RlmError('RLM_SANDBOX', `the REPL could not start: ${message.message}`));
-        };
-        child.on('message', onMessage);
-        child.once('exit', (code, signal) => reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${lastLine(this.#stderr)}`)));
-      });
-      child.on('message', (message: FromRepl) => this.#onMessage(message));
-      child.on('exit', () => this.#onExit(child));
-      this.#send({ type: 'init', contextPath, contextKind: isText ? 'text' : 'json', settings: this.#settings });
-      await ready;
+      // Slices of a flat string are views, so only one chunk is ever encoded at a time.
+      for (let at = 0; at < text.length; at += WRITE_CHUNK_CHARS) await file.write(text.slice(at, at + WRITE_CHUNK_CHARS));
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await file.close();
     }
+    return { path, format: typeof this.#context === 'string' ? 'text' : 'json' };
+  }
+
+  async #start(): Promise<void> {
+    this.#contextFile ??= await this.#writeContext();
+    const contextFile = this.#contextFile;
+    const child = fork(fileURLToPath(entryUrl()), [], {
+      env: {},
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: permissionFlags(dirname(contextFile.path)),
+    });
+    this.#child = child;
+    this.#stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: FromRepl) => {
+        if (message.type === 'ready') resolve();
+        if (message.type === 'init-error') reject(new RlmError('RLM_SANDBOX', `the REPL could not start: ${message.message}`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code, signal) => reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${lastLine(this.#stderr)}`)));
+    });
+    child.on('message', (message: FromRepl) => this.#onMessage(message));
+    child.on('exit', () => this.#onExit(child));
+    this.#send({ type: 'init', contextPath: contextFile.path, contextKind: contextFile.format, settings: this.#settings });
+    await ready;
   }
 
   #send(message: ToRepl): void {
@@ -217,6 +232,7 @@ export class JsSandbox implements Sandbox {
 
   dispose(): void {
     this.#disposed = true;
+    if (this.#contextDir) removeContextDir(this.#contextDir);
     const child = this.#child;
     this.#child = undefined;
     for (const controller of this.#calls.values()) controller.abort(new CancelledError('sandbox disposed'));
@@ -225,6 +241,20 @@ export class JsSandbox implements Sandbox {
 }
 
 class ReplCrash extends Error {}
+
+const WRITE_CHUNK_CHARS = 4 * 1024 * 1024;
+
+/**
+ * Context files of sandboxes not yet disposed. Process-wide on purpose: it exists only so that a
+ * process that exits without disposing its sandboxes leaves no copy of a context behind.
+ */
+const liveContextDirs = new Set<string>();
+process.on('exit', () => liveContextDirs.forEach(removeContextDir));
+
+function removeContextDir(dir: string): void {
+  liveContextDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
 
 function describeCrash(stderr: string, memoryLimitMb: number): string {
   if (/heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length/i.test(stderr)) {

@@ -4,7 +4,6 @@
  * run down with it. It is started with an empty environment and Node's permission model: it may
  * read only rlm's own code and the one context file, write nothing, start nothing.
  */
-import { readFileSync } from 'node:fs';
 import { RlmError } from '../../errors.ts';
 import type { Bridge } from '../sandbox.ts';
 import type { FromRepl, ToRepl } from './ipc.ts';
@@ -46,9 +45,9 @@ async function handle(message: ToRepl): Promise<void> {
   switch (message.type) {
     case 'init': {
       try {
-        const raw = readFileSync(message.contextPath, 'utf8');
-        const context: unknown = message.contextKind === 'json' ? JSON.parse(raw) : raw;
-        repl = await IsolateRepl.create({ context, bridge, ...message.settings });
+        // The isolate reads the file itself (and again if it is rebuilt), chunk by chunk.
+        const contextFile = { path: message.contextPath, format: message.contextKind };
+        repl = await IsolateRepl.create({ contextFile, bridge, ...message.settings });
         send({ type: 'ready' });
       } catch (error) {
         send({ type: 'init-error', message: error instanceof Error ? error.message : String(error) });

@@ -221,18 +221,16 @@ export function installRuntime(
       if (ok) entry.resolve(payload);
       else entry.reject(new Error(payload));
     },
-    begin() {
-      output = '';
-      outputChars = 0;
-      final = undefined;
-      accepting = true;
-    },
     /** Ends output for an abandoned cell: whatever it prints later is dropped. */
     abandon() {
       accepting = false;
       return stringify({ __proto__: null, output, outputChars, final });
     },
     run(start: () => Promise<unknown>) {
+      output = '';
+      outputChars = 0;
+      final = undefined;
+      accepting = true;
       let promise: Promise<unknown>;
       try {
         promise = start();
