@@ -16,6 +16,9 @@ export interface PromptOptions {
 /** The JavaScript system prompt: the paper's structure and guidance, in JavaScript terms. */
 export function javascriptSystemPrompt(options: PromptOptions): string {
   const chars = (options.subCallChars ?? 500_000).toLocaleString('en-US');
+  if (options.maxDepth === 0) {
+    return javascriptSystemPrompt({ ...options, maxDepth: 1 }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
+  }
   const recursion =
     options.maxDepth > 1
       ? '`rlm_query(prompt, context?)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call.'

@@ -9,7 +9,7 @@ import { withCallEvents } from './models/events.ts';
 import { Limiter, withLimit } from './models/limiter.ts';
 import { withMeter } from './models/meter.ts';
 import type { Message, Model } from './models/model.ts';
-import type { PriceTable } from './models/prices.ts';
+import { DEFAULT_PRICES, findPrice, type PriceTable } from './models/prices.ts';
 import { withRetry, type RetryOptions } from './models/retry.ts';
 import {
   contextMetadata,
@@ -41,7 +41,10 @@ export interface RLMOptions {
   memoryLimitMb?: number;
   /** Model requests in flight at once, over the whole run (default 16). */
   concurrency?: number;
-  /** Recursion depth; at depth 1 (the paper's setting, the default) sub-calls are plain model calls. */
+  /**
+   * Recursion depth. At 1 (the paper's setting, the default) sub-calls are plain model calls; at
+   * 0 there are none: the model has only the REPL (the paper's "RLM without sub-calls").
+   */
   maxDepth?: number;
   /** Limits on the whole run: calls, tokens, cost, wall time. */
   limits?: BudgetLimits;
@@ -92,6 +95,7 @@ export class RLM {
 
   async run(input: RunInput): Promise<RunResult> {
     const options = this.#options;
+    refuseUnpricedCostLimit(options);
     const started = performance.now();
     const maxIterations = options.maxIterations ?? 30;
     const budget = new Budget(options.limits);
@@ -126,7 +130,9 @@ export class RLM {
     const root = prepare(options.model, 0, 'root');
     const sub = prepare(options.subModel ?? options.model, 1, 'sub');
 
+    const maxDepth = options.maxDepth ?? 1;
     const ask = async (prompt: string, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
+      if (maxDepth === 0) throw new RlmError('RLM_USAGE', 'sub-calls are off in this run (max depth 0): work with the REPL alone');
       const chosen = model && model !== sub.id ? sub.withId(model) : sub;
       const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([signal, cellSignal]) });
       return reply.text;
@@ -166,7 +172,7 @@ export class RLM {
     const repl = () => starting;
     try {
       const messages: Message[] = [
-        { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: options.maxDepth ?? 1 }) },
+        { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth }) },
         { role: 'user', content: firstTurnMessage(contextMetadata(input.context), input.query) },
       ];
       const generate = async () => {
@@ -228,6 +234,22 @@ export class RLM {
       // A sandbox still starting is disposed as soon as it is ready.
       if (sandbox) sandbox.dispose();
       else starting.then((late) => late.dispose(), () => undefined);
+    }
+  }
+}
+
+/**
+ * A cost limit is only a limit if every call can be costed: with a model of unknown price it
+ * would silently never trigger, so the run is refused before it starts.
+ */
+function refuseUnpricedCostLimit(options: RLMOptions): void {
+  if (options.limits?.maxCostUsd === undefined) return;
+  for (const model of [options.model, options.subModel ?? options.model]) {
+    if (!findPrice(model.id, { ...DEFAULT_PRICES, ...options.prices })) {
+      throw new RlmError(
+        'RLM_USAGE',
+        `a cost limit needs a known price, and "${model.id}" has none; give its prices per million tokens (the \`prices\` option), or drop the cost limit`,
+      );
     }
   }
 }

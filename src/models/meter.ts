@@ -4,7 +4,7 @@
  */
 import type { Budget } from '../budget.ts';
 import { wrapModel, type Model } from './model.ts';
-import { costOf, findPrice, type PriceTable } from './prices.ts';
+import { costOf, DEFAULT_PRICES, findPrice, type PriceTable } from './prices.ts';
 
 export interface MeterOptions {
   budget: Budget;
@@ -13,13 +13,14 @@ export interface MeterOptions {
 }
 
 export function withMeter(model: Model, options: MeterOptions): Model {
+  const prices = { ...DEFAULT_PRICES, ...options.prices };
   return wrapModel(model, (inner) => async (request) => {
     options.budget.begin();
     let booked = false;
     try {
       const result = await inner.generate(request);
       if (result.usage.costUsd === undefined) {
-        const price = findPrice(inner.id, options.prices);
+        const price = findPrice(inner.id, prices);
         if (price) result.usage.costUsd = costOf(result.usage, price);
       }
       options.budget.end(inner.id, options.depth, result.usage);
