@@ -148,7 +148,6 @@ export class RLM {
     const contextChars = typeof input.context === 'string' ? input.context.length : (JSON.stringify(input.context)?.length ?? 0);
     emit({ type: 'run-start', depth: 0, query: input.query, contextChars, model: root.id, subModel: sub.id });
 
-    let sandbox: Sandbox | undefined;
     let iterations = 0;
     const finish = (status: RunStatus, answer: string | undefined, error?: RlmError): RunResult => {
       const result: RunResult = { answer, status, usage: budget.usage(), iterations, durationMs: performance.now() - started };
@@ -165,10 +164,9 @@ export class RLM {
       maxOutputChars: options.maxOutputChars,
       cellTimeoutMs: options.cellTimeoutMs,
     });
-    starting.then(
-      (ready) => (sandbox = ready),
-      () => undefined, // reported where it is awaited
-    );
+    // Handled now, so a REPL that fails to start before any code needs it is no unhandled
+    // rejection; the failure is reported where the REPL is awaited.
+    starting.catch(() => undefined);
     const repl = () => starting;
     try {
       const messages: Message[] = [
@@ -231,9 +229,8 @@ export class RLM {
       clearTimeout(deadline);
       input.signal?.removeEventListener('abort', stopOnCancel);
       if (!signal.aborted) controller.abort(new CancelledError('run finished'));
-      // A sandbox still starting is disposed as soon as it is ready.
-      if (sandbox) sandbox.dispose();
-      else starting.then((late) => late.dispose(), () => undefined);
+      // Disposed once ready, if still starting.
+      starting.then((sandbox) => sandbox.dispose(), () => undefined);
     }
   }
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
 import { freePort } from '../support/net.ts';
-import { noStack, runCli } from './support.ts';
+import { spawn } from 'node:child_process';
+import { BIN, noStack, runCli } from './support.ts';
 
 let dir: string;
 let book: string;
@@ -166,6 +167,33 @@ describe('rlm ask: answers', () => {
       assert.deepEqual(sub.requests.map((r) => r.model), ['r', 's']);
     } finally {
       await sub.close();
+    }
+  });
+});
+
+describe('rlm ask: interrupted', () => {
+  it('Ctrl-C (SIGINT) stops the run promptly, exit 130', async () => {
+    const server = await startScriptedServer({
+      script: (request) => (request.model === 'root' ? repl("await llm_query('wait forever')") : { fail: 'hang' }),
+    });
+    try {
+      const child = spawn(process.execPath, [BIN, 'ask', '-c', book, '--base-url', server.url, '--model', 'root', 'q'], {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      // Wait until the sub-call is hanging at the server.
+      while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 50));
+      const sent = performance.now();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 130, stderr);
+      assert.ok(performance.now() - sent < 2000);
+      assert.match(stderr, /no answer \(cancelled/);
+      assert.ok(noStack(stderr));
+    } finally {
+      await server.close();
     }
   });
 });

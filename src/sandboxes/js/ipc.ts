@@ -7,6 +7,15 @@ export interface ReplSettings {
   cellTimeoutMs: number;
 }
 
+/** The REPL's defaults: 1 GiB of heap, 20,000 characters of output a cell, 60 s a cell. */
+export function replSettings(given: Partial<ReplSettings>): ReplSettings {
+  return {
+    memoryLimitMb: given.memoryLimitMb ?? 1024,
+    maxOutputChars: given.maxOutputChars ?? 20_000,
+    cellTimeoutMs: given.cellTimeoutMs ?? 60_000,
+  };
+}
+
 export type ToRepl =
   | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: ReplSettings }
   | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown }

@@ -11,6 +11,7 @@ import { CancelledError } from '../../errors.ts';
 import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from '../sandbox.ts';
 import { inspect } from './inspect.ts';
 import { installRuntime, type CellOutcome } from './runtime.ts';
+import { replSettings } from './ipc.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
 /** A context kept in a file, loaded (again, after a rebuild) without holding a copy on this side. */
@@ -66,11 +67,7 @@ export class IsolateRepl implements Sandbox {
   #disposed = false;
 
   private constructor(options: IsolateReplOptions, live: Live) {
-    this.#options = {
-      memoryLimitMb: options.memoryLimitMb ?? 1024,
-      maxOutputChars: options.maxOutputChars ?? 20_000,
-      cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
-    };
+    this.#options = replSettings(options);
     this.#contextValue = options.context;
     this.#contextFile = options.contextFile;
     this.#bridge = options.bridge;

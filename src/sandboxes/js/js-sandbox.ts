@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CancelledError, RlmError } from '../../errors.ts';
 import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from '../sandbox.ts';
-import type { FromRepl, ReplSettings, ToRepl } from './ipc.ts';
+import { replSettings, type FromRepl, type ReplSettings, type ToRepl } from './ipc.ts';
 import type { ContextFile } from './isolate-repl.ts';
 
 export interface JsSandboxOptions {
@@ -55,11 +55,7 @@ export class JsSandbox implements Sandbox {
   #lostBetweenCells: string | undefined;
 
   private constructor(options: JsSandboxOptions) {
-    this.#settings = {
-      memoryLimitMb: options.memoryLimitMb ?? 1024,
-      maxOutputChars: options.maxOutputChars ?? 20_000,
-      cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
-    };
+    this.#settings = replSettings(options);
     this.#context = options.context;
     this.#bridge = options.bridge;
   }

@@ -94,3 +94,5 @@ process.on('message', (message: ToRepl) => {
 });
 // The run's process is gone: nothing is left to serve.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group; the run decides when the REPL ends.
+process.on('SIGINT', () => undefined);
