@@ -19,11 +19,16 @@ export interface BudgetLimits {
 export interface UsageReport {
   total: UsageTotals;
   byModel: Record<string, UsageTotals>;
+  /** Calls booked at each depth: the root's own at 0, its sub-calls and children at 1... */
   byDepth: Record<string, UsageTotals>;
+  /** Turns taken by the RLMs at each depth, all of that depth's children together. */
+  iterationsByDepth: Record<string, number>;
 }
 
 export interface BudgetSnapshot {
   spent: UsageTotals & { elapsedMs: number };
+  byDepth: UsageReport['byDepth'];
+  iterationsByDepth: UsageReport['iterationsByDepth'];
   limits: BudgetLimits;
   /** What is left of each limit that is set. */
   left: { calls?: number; tokens?: number; costUsd?: number; timeMs?: number };
@@ -37,16 +42,28 @@ export class Budget {
   readonly #total = emptyTotals();
   readonly #byModel = new Map<string, UsageTotals>();
   readonly #byDepth = new Map<number, UsageTotals>();
+  readonly #turns = new Map<number, number>();
   #started = 0;
   #inFlight = 0;
   #failed = 0;
+  #closed: BudgetExceededError | undefined;
+  readonly #drainWaiters: Array<() => void> = [];
 
   constructor(limits: BudgetLimits = {}) {
     this.limits = limits;
   }
 
-  /** Throws {@link BudgetExceededError} if a new call would pass a limit; else counts it as started. */
-  begin(): void {
+  /**
+   * Throws {@link BudgetExceededError} if a new call would pass a limit; else counts it as
+   * started. A `reserve` call (the last request for a final answer) is booked unchecked.
+   */
+  begin(options: { reserve?: boolean } = {}): void {
+    if (options.reserve) {
+      this.#started++;
+      this.#inFlight++;
+      return;
+    }
+    if (this.#closed) throw this.#closed;
     const { maxCalls, maxTokens, maxCostUsd, timeoutMs } = this.limits;
     if (maxCalls !== undefined && this.#started >= maxCalls) {
       throw new BudgetExceededError('calls', `call limit reached (${maxCalls} calls)`);
@@ -64,9 +81,27 @@ export class Budget {
     this.#inFlight++;
   }
 
+  /** Refuses every later call (but a reserved one) with `reason`; calls in flight go on. */
+  close(reason: BudgetExceededError): void {
+    this.#closed ??= reason;
+  }
+
+  /** Resolves when no call is in flight, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Books a finished call. */
   end(modelId: string, depth: number, usage: Usage | undefined): void {
     this.#inFlight--;
+    if (this.#inFlight === 0) this.#drainWaiters.splice(0).forEach((wake) => wake());
     if (!usage) {
       this.#failed++;
       return;
@@ -74,6 +109,11 @@ export class Budget {
     addUsage(this.#total, usage);
     addUsage(getOrCreate(this.#byModel, modelId), usage);
     addUsage(getOrCreate(this.#byDepth, depth), usage);
+  }
+
+  /** Counts one turn of an RLM at `depth`. */
+  countTurn(depth: number): void {
+    this.#turns.set(depth, (this.#turns.get(depth) ?? 0) + 1);
   }
 
   elapsedMs(): number {
@@ -89,6 +129,7 @@ export class Budget {
       total: { ...this.#total },
       byModel: Object.fromEntries([...this.#byModel].map(([k, v]) => [k, { ...v }])),
       byDepth: Object.fromEntries([...this.#byDepth].map(([k, v]) => [String(k), { ...v }])),
+      iterationsByDepth: Object.fromEntries([...this.#turns].map(([k, v]) => [String(k), v])),
     };
   }
 
@@ -100,8 +141,11 @@ export class Budget {
     if (maxTokens !== undefined) left.tokens = Math.max(0, maxTokens - tokensOf(this.#total));
     if (maxCostUsd !== undefined) left.costUsd = Math.max(0, maxCostUsd - this.#total.costUsd);
     if (timeoutMs !== undefined) left.timeMs = Math.max(0, timeoutMs - elapsedMs);
+    const { byDepth, iterationsByDepth } = this.usage();
     return {
       spent: { ...this.#total, elapsedMs },
+      byDepth,
+      iterationsByDepth,
       limits: { ...this.limits },
       left,
       inFlight: this.#inFlight,

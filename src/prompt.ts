@@ -5,8 +5,10 @@
 import type { ContextValue } from './sandboxes/sandbox.ts';
 
 export interface PromptOptions {
-  /** Depth of this RLM: the root is 0. Sub-calls below the depth limit are plain model calls. */
+  /** The run's recursion depth; 0 means no sub-calls at all. */
   maxDepth: number;
+  /** Whether `rlm_query` starts a child RLM from this level (else it is a plain model call). */
+  canRecurse?: boolean;
   /** Rough characters a sub-call can take, to size chunks (default 500,000). */
   subCallChars?: number;
   /** Extra paragraph appended, e.g. a warning for weaker models. */
@@ -17,10 +19,10 @@ export interface PromptOptions {
 export function javascriptSystemPrompt(options: PromptOptions): string {
   const chars = (options.subCallChars ?? 500_000).toLocaleString('en-US');
   if (options.maxDepth === 0) {
-    return javascriptSystemPrompt({ ...options, maxDepth: 1 }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
+    return javascriptSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
   }
   const recursion =
-    options.maxDepth > 1
+    (options.canRecurse ?? options.maxDepth > 1)
       ? '`rlm_query(prompt, context?)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call.'
       : '`rlm_query(prompt, context?)` behaves like `llm_query` here (the child gets the prompt followed by the context).';
   return `You are tasked with answering a query with associated context. You can access, transform, and analyze this context interactively in a JavaScript REPL environment that can recursively query sub-LLMs, which you are strongly encouraged to use as much as possible. You will be queried iteratively until you provide a final answer.
@@ -168,6 +170,10 @@ export function noCodeMessage(query: string): string {
 export function unknownFinalVarMessage(name: string, names: string[]): string {
   const known = names.filter((n) => n !== 'context');
   return `FINAL_VAR(${name}): there is no variable named "${name}"${known.length ? `; your variables: ${known.join(', ')}` : ''}. Set it in a repl block first, or call FINAL(value).`;
+}
+
+export function limitReachedMessage(reason: string): string {
+  return `The run has reached a limit (${reason}) and was stopped: no more code will run and no more calls can be made. From what you have found so far, give your best final answer now, as FINAL(your answer) on the last line of your reply.`;
 }
 
 export function forceFinalMessage(iterations: number): string {

@@ -3,19 +3,17 @@
  * metadata and writes code turn by turn; it reads a truncated view of what the code printed and
  * calls models from inside that code; it ends by handing back an answer from code.
  */
-import { Budget, type BudgetLimits, type UsageReport } from './budget.ts';
-import { BudgetExceededError, CancelledError, RlmError } from './errors.ts';
-import { withCallEvents } from './models/events.ts';
-import { Limiter, withLimit } from './models/limiter.ts';
-import { withMeter } from './models/meter.ts';
+import type { BudgetLimits, UsageReport } from './budget.ts';
+import { BudgetExceededError, RlmError } from './errors.ts';
 import type { Message, Model } from './models/model.ts';
 import { DEFAULT_PRICES, findPrice, type PriceTable } from './models/prices.ts';
-import { withRetry, type RetryOptions } from './models/retry.ts';
+import type { RetryOptions } from './models/retry.ts';
 import {
   contextMetadata,
   firstTurnMessage,
   forceFinalMessage,
   javascriptSystemPrompt,
+  limitReachedMessage,
   noCodeMessage,
   outputsMessage,
   unknownFinalVarMessage,
@@ -24,13 +22,19 @@ import {
 import { lastLineFinal, parseReply, type TextFinal } from './protocol.ts';
 import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
 import type { Bridge, ContextValue, Sandbox } from './sandboxes/sandbox.ts';
-import type { EventSink, RlmEvent, RunStatus } from './trace/events.ts';
+import { RunTree } from './run-tree.ts';
+import type { EventSink, RunStatus } from './trace/events.ts';
 
 export interface RLMOptions {
   /** The root model, which writes the code. */
   model: Model;
-  /** The model for `llm_query` sub-calls (default: the root model). */
+  /** The model for `llm_query` sub-calls and child RLMs (default: the root model). */
   subModel?: Model;
+  /**
+   * A model per depth, overriding `model` (depth 0) and `subModel` (deeper): index 2 is used by
+   * the RLMs at depth 2 and by the plain sub-calls made from depth 1.
+   */
+  modelsByDepth?: readonly (Model | undefined)[];
   /** Turns before the model is asked once more for a final answer (default 30). */
   maxIterations?: number;
   /** Characters of each code block's output shown to the model (default 20,000). */
@@ -42,8 +46,9 @@ export interface RLMOptions {
   /** Model requests in flight at once, over the whole run (default 16). */
   concurrency?: number;
   /**
-   * Recursion depth. At 1 (the paper's setting, the default) sub-calls are plain model calls; at
-   * 0 there are none: the model has only the REPL (the paper's "RLM without sub-calls").
+   * Recursion depth. At 1 (the paper's setting, the default) `rlm_query` is a plain model call;
+   * at 2 and more it starts a child RLM, down to that many levels; at 0 there are no sub-calls
+   * at all: the model has only the REPL (the paper's "RLM without sub-calls").
    */
   maxDepth?: number;
   /** Limits on the whole run: calls, tokens, cost, wall time. */
@@ -94,146 +99,189 @@ export class RLM {
   }
 
   async run(input: RunInput): Promise<RunResult> {
-    const options = this.#options;
-    refuseUnpricedCostLimit(options);
+    refuseUnpricedCostLimit(this.#options);
     const started = performance.now();
-    const maxIterations = options.maxIterations ?? 30;
-    const budget = new Budget(options.limits);
-    const limiter = new Limiter(options.concurrency ?? 16);
-    const emit: EventSink = (event: RlmEvent) => options.onEvent?.(event);
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const stopOnCancel = () => controller.abort(new CancelledError());
-    if (input.signal?.aborted) stopOnCancel();
-    input.signal?.addEventListener('abort', stopOnCancel, { once: true });
-    const timeoutMs = options.limits?.timeoutMs;
-    const deadline =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => controller.abort(new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`)), timeoutMs);
-
-    let callIds = 0;
-    const prepare = (model: Model, depth: number, kind: 'root' | 'sub'): Model =>
-      withRetry(
-        withLimit(
-          withMeter(withCallEvents(model, emit, { depth, kind, nextId: () => ++callIds }), { budget, depth, prices: options.prices }),
-          limiter,
-        ),
-        {
-          ...options.retry,
-          onRetry: (info) => {
-            options.retry?.onRetry?.(info);
-            emit({ type: 'retry', model: model.id, attempt: info.attempt, delayMs: info.delayMs, reason: info.error.message });
-          },
-        },
-      );
-    const root = prepare(options.model, 0, 'root');
-    const sub = prepare(options.subModel ?? options.model, 1, 'sub');
-
-    const maxDepth = options.maxDepth ?? 1;
-    const ask = async (prompt: string, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
-      if (maxDepth === 0) throw new RlmError('RLM_USAGE', 'sub-calls are off in this run (max depth 0): work with the REPL alone');
-      const chosen = model && model !== sub.id ? sub.withId(model) : sub;
-      const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([signal, cellSignal]) });
-      return reply.text;
-    };
-    const bridge: Bridge = {
-      llm_query: (prompt, opts, cellSignal) => ask(prompt, opts.model, cellSignal),
-      // At the deepest level (the default depth 1) a recursive query is a plain model call.
-      rlm_query: (prompt, context, cellSignal) =>
-        ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, undefined, cellSignal),
-      budget: () => budget.snapshot(),
-    };
-
-    const contextChars = typeof input.context === 'string' ? input.context.length : (JSON.stringify(input.context)?.length ?? 0);
-    emit({ type: 'run-start', depth: 0, query: input.query, contextChars, model: root.id, subModel: sub.id });
-
-    let iterations = 0;
-    const finish = (status: RunStatus, answer: string | undefined, error?: RlmError): RunResult => {
-      const result: RunResult = { answer, status, usage: budget.usage(), iterations, durationMs: performance.now() - started };
-      if (error) result.error = { code: error.code, message: error.message };
-      emit({ type: 'run-end', depth: 0, status, answer, iterations, durationMs: result.durationMs, usage: result.usage });
-      return result;
-    };
-
-    // The REPL starts while the root model writes its first reply, which needs only metadata.
-    const starting = JsSandbox.create({
-      context: input.context,
-      bridge,
-      memoryLimitMb: options.memoryLimitMb,
-      maxOutputChars: options.maxOutputChars,
-      cellTimeoutMs: options.cellTimeoutMs,
-    });
-    // Handled now, so a REPL that fails to start before any code needs it is no unhandled
-    // rejection; the failure is reported where the REPL is awaited.
-    starting.catch(() => undefined);
-    const repl = () => starting;
+    const tree = new RunTree(this.#options, input.signal);
     try {
-      const messages: Message[] = [
-        { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth }) },
-        { role: 'user', content: firstTurnMessage(contextMetadata(input.context), input.query) },
-      ];
-      const generate = async () => {
-        const reply = await root.generate({ messages, signal, maxOutputTokens: options.maxOutputTokens });
-        messages.push({ role: 'assistant', content: reply.text });
-        return reply.text;
-      };
-
-      while (iterations < maxIterations) {
-        signal.throwIfAborted();
-        iterations++;
-        emit({ type: 'turn-start', depth: 0, iteration: iterations });
-        const parsed = parseReply(await generate(), 'javascript');
-
-        if (parsed.code.length === 0) {
-          if (parsed.final) {
-            const answer = await resolveTextFinal(parsed.final, await repl());
-            if (answer.found) return finish('done', answer.value);
-            messages.push({ role: 'user', content: unknownFinalVarMessage(answer.name, answer.names) });
-          } else {
-            messages.push({ role: 'user', content: noCodeMessage(input.query) });
-          }
-          continue;
-        }
-
-        const reports: CellReport[] = [];
-        for (const [index, code] of parsed.code.entries()) {
-          emit({ type: 'cell-start', depth: 0, iteration: iterations, index, code });
-          const cell = await (await repl()).run(code, { signal });
-          emit({ type: 'cell-end', depth: 0, iteration: iterations, index, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
-          reports.push(cell);
-          if (cell.final !== undefined) return finish('done', cell.final);
-        }
-        messages.push({ role: 'user', content: outputsMessage(reports, input.query, iterations, maxIterations, parsed.ignoredFinal) });
+      const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal });
+      let { answer, status } = root;
+      const stopped = tree.stopReason;
+      // A limit stopped the tree: ask the root once more, within the reserve, for its best answer.
+      if (answer === undefined && stopped instanceof BudgetExceededError && root.messages.length > 0) {
+        answer = await lastAnswer(tree, root, stopped);
+        status = stopped.limit === 'time' ? 'timeout' : 'budget';
       }
-
-      // Out of iterations: one more request for a final answer from what the model has.
-      signal.throwIfAborted();
-      messages.push({ role: 'user', content: forceFinalMessage(maxIterations) });
-      const last = await generate();
-      const final = lastLineFinal(last);
-      if (final) {
-        const answer = await resolveTextFinal(final, await repl());
-        if (answer.found) return finish('max_iterations', answer.value);
-      }
-      return finish('max_iterations', last.trim() || undefined);
-    } catch (error) {
-      // A stop from outside (cancel, time limit) explains the run's end better than the error
-      // it caused in whatever was waiting at that moment.
-      const reason: unknown = signal.aborted ? signal.reason : error;
-      if (!RlmError.isInstance(reason)) throw error;
-      const status: RunStatus =
-        reason.code === 'RLM_CANCELLED' ? 'cancelled' : reason instanceof BudgetExceededError ? (reason.limit === 'time' ? 'timeout' : 'budget') : 'error';
-      return finish(status, undefined, reason);
+      const result: RunResult = { answer, status, usage: tree.budget.usage(), iterations: root.iterations, durationMs: performance.now() - started };
+      if (root.error) result.error = { code: root.error.code, message: root.error.message };
+      tree.emit({ type: 'run-end', depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });
+      return result;
     } finally {
-      clearTimeout(deadline);
-      input.signal?.removeEventListener('abort', stopOnCancel);
-      if (!signal.aborted) controller.abort(new CancelledError('run finished'));
-      // Disposed once ready, if still starting.
-      starting.then((sandbox) => sandbox.dispose(), () => undefined);
+      tree.close();
     }
   }
 }
+
+interface NodeInput {
+  depth: number;
+  context: ContextValue;
+  query: string;
+  /** Aborts when this node must stop: the tree's signal, or the parent's cell for a child. */
+  signal: AbortSignal;
+}
+
+interface NodeOutcome {
+  answer: string | undefined;
+  status: RunStatus;
+  iterations: number;
+  error?: RlmError;
+  /** The node's conversation, for the last request after a limit. */
+  messages: Message[];
+}
+
+/** One RLM of the tree, root or child: its own REPL and turns, the tree's budget and limiter. */
+async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
+  const { options } = tree;
+  const { depth, signal } = node;
+  const maxIterations = options.maxIterations ?? 30;
+  const root = tree.modelAt(depth, 'root');
+  const sub = tree.modelAt(depth + 1, 'sub');
+  const canRecurse = depth + 1 < tree.maxDepth;
+
+  const ask = async (prompt: string, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
+    if (tree.maxDepth === 0) throw new RlmError('RLM_USAGE', 'sub-calls are off in this run (max depth 0): work with the REPL alone');
+    const chosen = model && model !== sub.id ? sub.withId(model) : sub;
+    const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([signal, cellSignal]) });
+    return reply.text;
+  };
+  const child = async (prompt: string, context: unknown, cellSignal: AbortSignal): Promise<string> => {
+    const outcome = await runNode(tree, {
+      depth: depth + 1,
+      // Without a context of its own, the child works over the prompt itself.
+      context: context === undefined ? prompt : context,
+      query: context === undefined ? 'Do what `context` asks and answer it.' : prompt,
+      signal: AbortSignal.any([signal, cellSignal]),
+    });
+    if (outcome.answer !== undefined) return outcome.answer;
+    throw new Error(`the child RLM ended without an answer (${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''})`);
+  };
+  const bridge: Bridge = {
+    llm_query: (prompt, opts, cellSignal) => ask(prompt, opts.model, cellSignal),
+    // At the deepest level (at the default depth 1, at once) a recursive query is a plain model call.
+    rlm_query: (prompt, context, cellSignal) =>
+      canRecurse
+        ? child(prompt, context, cellSignal)
+        : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, undefined, cellSignal),
+    budget: () => tree.budget.snapshot(),
+  };
+
+  const contextChars = typeof node.context === 'string' ? node.context.length : (JSON.stringify(node.context)?.length ?? 0);
+  const started = performance.now();
+  tree.emit({ type: 'run-start', depth, query: node.query, contextChars, model: root.id, subModel: sub.id });
+  const messages: Message[] = [];
+  let iterations = 0;
+  const finish = (status: RunStatus, answer: string | undefined, error?: RlmError): NodeOutcome => {
+    // The root's run-end carries the whole tree's usage and comes from RLM.run.
+    if (depth > 0) {
+      tree.emit({ type: 'run-end', depth, status, answer, iterations, durationMs: performance.now() - started, usage: tree.budget.usage() });
+    }
+    return { answer, status, iterations, messages, ...(error ? { error } : {}) };
+  };
+
+  // The REPL starts while the model writes its first reply, which needs only metadata.
+  const sandbox = JsSandbox.create({
+    context: node.context,
+    bridge,
+    memoryLimitMb: options.memoryLimitMb,
+    maxOutputChars: options.maxOutputChars,
+    cellTimeoutMs: options.cellTimeoutMs,
+  });
+  // Handled now, so a REPL that fails to start before any code needs it is no unhandled
+  // rejection; the failure is reported where the REPL is awaited.
+  sandbox.catch(() => undefined);
+  try {
+    messages.push(
+      { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: tree.maxDepth, canRecurse }) },
+      { role: 'user', content: firstTurnMessage(contextMetadata(node.context), node.query) },
+    );
+    const generate = async () => {
+      const reply = await root.generate({ messages, signal, maxOutputTokens: options.maxOutputTokens });
+      messages.push({ role: 'assistant', content: reply.text });
+      return reply.text;
+    };
+
+    while (iterations < maxIterations) {
+      signal.throwIfAborted();
+      iterations++;
+      tree.budget.countTurn(depth);
+      tree.emit({ type: 'turn-start', depth, iteration: iterations });
+      const parsed = parseReply(await generate(), 'javascript');
+
+      if (parsed.code.length === 0) {
+        if (parsed.final) {
+          const answer = await resolveTextFinal(parsed.final, await sandbox);
+          if (answer.found) return finish('done', answer.value);
+          messages.push({ role: 'user', content: unknownFinalVarMessage(answer.name, answer.names) });
+        } else {
+          messages.push({ role: 'user', content: noCodeMessage(node.query) });
+        }
+        continue;
+      }
+
+      const reports: CellReport[] = [];
+      for (const [index, code] of parsed.code.entries()) {
+        tree.emit({ type: 'cell-start', depth, iteration: iterations, index, code });
+        const cell = await (await sandbox).run(code, { signal });
+        tree.emit({ type: 'cell-end', depth, iteration: iterations, index, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
+        reports.push(cell);
+        if (cell.final !== undefined) return finish('done', cell.final);
+      }
+      messages.push({ role: 'user', content: outputsMessage(reports, node.query, iterations, maxIterations, parsed.ignoredFinal) });
+    }
+
+    // Out of iterations: one more request for a final answer from what the model has.
+    signal.throwIfAborted();
+    messages.push({ role: 'user', content: forceFinalMessage(maxIterations) });
+    const last = await generate();
+    const final = lastLineFinal(last);
+    if (final) {
+      const answer = await resolveTextFinal(final, await sandbox);
+      if (answer.found) return finish('max_iterations', answer.value);
+    }
+    return finish('max_iterations', last.trim() || undefined);
+  } catch (error) {
+    // A stop from outside (cancel, a limit) explains the end better than the error it caused in
+    // whatever was waiting at that moment.
+    const reason: unknown = signal.aborted ? (tree.stopReason ?? signal.reason) : error;
+    if (!RlmError.isInstance(reason)) throw error;
+    const status: RunStatus =
+      reason.code === 'RLM_CANCELLED' ? 'cancelled' : reason instanceof BudgetExceededError ? (reason.limit === 'time' ? 'timeout' : 'budget') : 'error';
+    return finish(status, undefined, reason);
+  } finally {
+    // Disposed once ready, if still starting.
+    sandbox.then((ready) => ready.dispose(), () => undefined);
+  }
+}
+
+/** After a limit stopped the tree: one request, outside the limits, for the root's best answer. */
+async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: BudgetExceededError): Promise<string | undefined> {
+  const model = tree.modelAt(0, 'root', true);
+  const signal = AbortSignal.any([...(tree.userSignal ? [tree.userSignal] : []), AbortSignal.timeout(LAST_ANSWER_TIMEOUT_MS)]);
+  try {
+    const messages: Message[] = [...root.messages, { role: 'user', content: limitReachedMessage(reason.message) }];
+    const reply = await model.generate({ messages, signal, maxOutputTokens: tree.options.maxOutputTokens });
+    const final = lastLineFinal(reply.text);
+    if (final?.kind === 'value') return final.value;
+    if (final?.kind === 'variable') {
+      // The REPL is gone with the stopped tree; a variable can no longer be read.
+      return undefined;
+    }
+    return reply.text.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const LAST_ANSWER_TIMEOUT_MS = 120_000;
 
 /**
  * A cost limit is only a limit if every call can be costed: with a model of unknown price it

@@ -71,7 +71,6 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (repl === 'python') throw usageError('--repl python is not available in this version; use --repl js');
   if (repl !== 'js') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxDepth = integer('--max-depth', v['max-depth'], 0) ?? 1;
-  if (maxDepth > 1) throw usageError('--max-depth above 1 (child RLMs) is not available in this version');
 
   const args: AskArgs = {
     query: parsed.positionals.join(' ').trim(),

@@ -27,7 +27,8 @@ Model:
       --stream               stream responses from the server
 Limits:
       --max-iterations <n>   root turns before a final answer is forced (default 30)
-      --max-depth <n>        recursion depth (default 1: sub-calls are plain model calls)
+      --max-depth <n>        recursion depth: 1 (default) rlm_query is a plain model call; 2+ child
+                             RLMs, each with its own REPL; 0 no sub-calls at all
       --max-calls <n>        most model calls in the run
       --max-tokens <n>       most input + output tokens in the run
       --max-cost <usd>       most spend in USD (models need a known price)

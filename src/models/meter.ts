@@ -3,6 +3,7 @@
  * price table when the provider did not report one.
  */
 import type { Budget } from '../budget.ts';
+import { BudgetExceededError } from '../errors.ts';
 import { wrapModel, type Model } from './model.ts';
 import { costOf, DEFAULT_PRICES, findPrice, type PriceTable } from './prices.ts';
 
@@ -10,12 +11,21 @@ export interface MeterOptions {
   budget: Budget;
   depth: number;
   prices?: PriceTable;
+  /** Book the call without checking the limits: the one last request for a final answer. */
+  reserve?: boolean;
+  /** Called when a limit refuses a call, before the error is thrown. */
+  onExceeded?: (error: BudgetExceededError) => void;
 }
 
 export function withMeter(model: Model, options: MeterOptions): Model {
   const prices = { ...DEFAULT_PRICES, ...options.prices };
   return wrapModel(model, (inner) => async (request) => {
-    options.budget.begin();
+    try {
+      options.budget.begin({ reserve: options.reserve });
+    } catch (error) {
+      if (error instanceof BudgetExceededError) options.onExceeded?.(error);
+      throw error;
+    }
     let booked = false;
     try {
       const result = await inner.generate(request);

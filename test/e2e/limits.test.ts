@@ -7,18 +7,20 @@ import { lastUser, scriptedRun } from './support.ts';
 const context = 'x'.repeat(1000);
 
 describe('limits on the whole run', () => {
-  it('a call limit stops the run with status budget, without passing the limit', async () => {
-    const run = await scriptedRun([repl("const a = await llm_query_batched(['1', '2', '3', '4', '5']);\nprint(a)"), repl('print(1)')], {
+  it('a call limit stops the run with status budget, and the root is asked once for its best answer', async () => {
+    const run = await scriptedRun([repl("const a = await llm_query_batched(['1', '2', '3', '4', '5']);\nprint(a)"), 'What I have:\nFINAL(partial)'], {
       limits: { maxCalls: 4 },
       concurrency: 1,
     });
     try {
       const result = await run.rlm.run({ context, query: 'q' });
-      // Root 1, then three sub-calls fit; the other two fail in their slots; the next root call is refused.
+      // Root 1, then three sub-calls fit; the fourth is refused and stops the tree; then one
+      // reserved request asks the root for its answer.
       assert.equal(result.status, 'budget');
       assert.equal(result.error?.code, 'RLM_BUDGET_EXCEEDED');
-      assert.ok(run.server.requests.length <= 4);
-      assert.match(lastUser(run.rootRequests()[0]!), /Query: q/);
+      assert.equal(result.answer, 'partial');
+      assert.equal(run.server.requests.length, 5);
+      assert.match(lastUser(run.rootRequests().at(-1)!), /reached a limit \(call limit reached \(4 calls\)\)/);
     } finally {
       await run.close();
     }

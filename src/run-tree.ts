@@ -1,0 +1,125 @@
+/**
+ * What every level of one run shares: the Budget, the limiter, the events, and one stop signal.
+ * A child RLM gets the same tree, so one number bounds what the whole tree spends, and a limit
+ * reached anywhere stops every level at once.
+ */
+import { Budget } from './budget.ts';
+import { BudgetExceededError, CancelledError, type RlmError } from './errors.ts';
+import { withCallEvents } from './models/events.ts';
+import { Limiter, withLimit } from './models/limiter.ts';
+import { withMeter } from './models/meter.ts';
+import type { Model } from './models/model.ts';
+import { withRetry } from './models/retry.ts';
+import type { RLMOptions } from './rlm.ts';
+import type { CallKind, EventSink, RlmEvent } from './trace/events.ts';
+
+/** How long calls in flight may take to finish after a limit was reached. */
+const DRAIN_TIMEOUT_MS = 60_000;
+
+export class RunTree {
+  readonly options: RLMOptions;
+  readonly budget: Budget;
+  readonly limiter: Limiter;
+  readonly emit: EventSink;
+  readonly maxDepth: number;
+  readonly #stop = new AbortController();
+  readonly #models = new Map<string, Model>();
+  readonly #deadline: NodeJS.Timeout | undefined;
+  readonly #userSignal: AbortSignal | undefined;
+  readonly #onUserAbort = () => this.stop(new CancelledError());
+  #callIds = 0;
+  #stopReason: RlmError | undefined;
+
+  constructor(options: RLMOptions, userSignal: AbortSignal | undefined) {
+    this.options = options;
+    this.budget = new Budget(options.limits);
+    this.limiter = new Limiter(options.concurrency ?? 16);
+    this.maxDepth = options.maxDepth ?? 1;
+    this.emit = (event: RlmEvent) => options.onEvent?.(event);
+    this.#userSignal = userSignal;
+    if (userSignal?.aborted) this.#onUserAbort();
+    userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
+    const timeoutMs = options.limits?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`)), timeoutMs);
+    }
+  }
+
+  /** Aborts when the whole run must stop: cancelled by the user, or a limit reached. */
+  get signal(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  /** Why the run was stopped, if it was: the first reason given. */
+  get stopReason(): RlmError | undefined {
+    return this.#stopReason;
+  }
+
+  /**
+   * Stops every level. A cancel or the time limit aborts everything at once. A call, token or
+   * cost limit refuses every new call at once, lets the calls in flight finish (so what they
+   * cost is known and booked: the limit is passed by at most those), then aborts the rest.
+   */
+  stop(reason: RlmError): void {
+    this.#stopReason ??= reason;
+    if (reason instanceof BudgetExceededError && reason.limit !== 'time') {
+      this.budget.close(reason);
+      void this.budget.drained(DRAIN_TIMEOUT_MS).then(() => this.#abort(reason));
+    } else {
+      this.#abort(reason);
+    }
+  }
+
+  #abort(reason: RlmError): void {
+    if (!this.#stop.signal.aborted) this.#stop.abort(reason);
+  }
+
+  /** The user's own signal: still open after a limit stopped the tree, for the last request. */
+  get userSignal(): AbortSignal | undefined {
+    return this.#userSignal;
+  }
+
+  /**
+   * The model used at a depth: depth 0 is the root; deeper levels (child RLMs and plain
+   * sub-calls alike) use the model named for that depth, else the sub-model, else the root's.
+   */
+  modelAt(depth: number, kind: CallKind, reserve = false): Model {
+    const key = `${depth}:${kind}:${reserve}`;
+    let model = this.#models.get(key);
+    if (!model) {
+      model = this.#prepare(this.baseModelAt(depth), depth, kind, reserve);
+      this.#models.set(key, model);
+    }
+    return model;
+  }
+
+  baseModelAt(depth: number): Model {
+    const { model, subModel, modelsByDepth } = this.options;
+    return modelsByDepth?.[depth] ?? (depth === 0 ? model : (subModel ?? model));
+  }
+
+  #prepare(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
+    const { options } = this;
+    const metered = withMeter(withCallEvents(base, this.emit, { depth, kind, nextId: () => ++this.#callIds }), {
+      budget: this.budget,
+      depth,
+      prices: options.prices,
+      reserve,
+      // A limit reached by any call stops the whole tree, not just that call.
+      onExceeded: (error) => this.stop(error),
+    });
+    return withRetry(withLimit(metered, this.limiter), {
+      ...options.retry,
+      onRetry: (info) => {
+        options.retry?.onRetry?.(info);
+        this.emit({ type: 'retry', model: base.id, attempt: info.attempt, delayMs: info.delayMs, reason: info.error.message });
+      },
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.#deadline);
+    this.#userSignal?.removeEventListener('abort', this.#onUserAbort);
+    this.#abort(new CancelledError('run finished'));
+  }
+}
