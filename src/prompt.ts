@@ -13,6 +13,8 @@ export interface PromptOptions {
   subCallChars?: number;
   /** Extra paragraph appended, e.g. a warning for weaker models. */
   extra?: string;
+  /** The user's tools, listed for the model. */
+  tools?: Array<{ name: string; description: string }>;
 }
 
 /** The JavaScript system prompt: the paper's structure and guidance, in JavaScript terms. */
@@ -36,7 +38,7 @@ The REPL environment is initialized with:
 4. ${recursion}
 5. \`print(...)\` (or \`console.log\`) to see values; a cell that prints nothing shows its last expression's value. Output is truncated, so print only what you need to see and keep the rest in variables.
 6. \`SHOW_VARS()\` lists your variables; \`budget()\` returns what this run has spent (calls, tokens, cost, time) and what is left.
-7. \`FINAL(value)\` ends the task with \`value\` as the answer; \`FINAL_VAR("name")\` ends it with the value of your variable \`name\`.
+7. \`FINAL(value)\` ends the task with \`value\` as the answer; \`FINAL_VAR("name")\` ends it with the value of your variable \`name\`.${toolList(options.tools)}
 
 Write code in fenced blocks tagged \`repl\`:
 \`\`\`repl
@@ -94,6 +96,12 @@ When you are done, give the answer from code, after you have seen the output tha
 FINAL(answer)      // or FINAL_VAR("answer")
 \`\`\`
 FINAL ends the task only when called in code or written alone as the last line of a reply with no code block. A FINAL written next to a code block is ignored: you have not seen that code's output yet. Do not give your plan as the answer; the answer must address the query itself.${options.extra ? `\n\n${options.extra}` : ''}`;
+}
+
+function toolList(tools: PromptOptions['tools']): string {
+  if (!tools?.length) return '';
+  const lines = tools.map((t) => `   - \`${t.name}\`: ${t.description}`);
+  return `\n8. Tools (async functions: \`await\` them; arguments and results are JSON data):\n${lines.join('\n')}`;
 }
 
 /** Describes the context without showing it: type, size, per-item lengths and a short prefix. */

@@ -21,7 +21,7 @@ import {
 } from './prompt.ts';
 import { lastLineFinal, parseReply, type TextFinal } from './protocol.ts';
 import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
-import type { Bridge, ContextValue, Sandbox } from './sandboxes/sandbox.ts';
+import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
 import { RunTree } from './run-tree.ts';
 import type { EventSink, RunStatus } from './trace/events.ts';
 
@@ -62,6 +62,17 @@ export interface RLMOptions {
   maxOutputTokens?: number;
   /** Receives every event of the run. */
   onEvent?: EventSink;
+  /**
+   * Your own async functions, callable from the REPL by name (`await search('x')`) at every
+   * level. Arguments and results cross as JSON data; the description goes into the system prompt.
+   */
+  tools?: Record<string, Tool>;
+}
+
+export interface Tool {
+  /** What it does and how to call it, for the model: `search(query: string) -> top 5 passages`. */
+  description: string;
+  run: (...args: any[]) => unknown;
 }
 
 export interface RunInput {
@@ -100,6 +111,7 @@ export class RLM {
 
   async run(input: RunInput): Promise<RunResult> {
     refuseUnpricedCostLimit(this.#options);
+    checkToolNames(this.#options.tools);
     const started = performance.now();
     const tree = new RunTree(this.#options, input.signal);
     try {
@@ -172,6 +184,11 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
         ? child(prompt, context, cellSignal)
         : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, undefined, cellSignal),
     budget: () => tree.budget.snapshot(),
+    tool: async (name, args) => {
+      const tool = options.tools?.[name];
+      if (!tool) throw new Error(`no tool named ${name}`);
+      return tool.run(...args);
+    },
   };
 
   const contextChars = typeof node.context === 'string' ? node.context.length : (JSON.stringify(node.context)?.length ?? 0);
@@ -194,13 +211,14 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     memoryLimitMb: options.memoryLimitMb,
     maxOutputChars: options.maxOutputChars,
     cellTimeoutMs: options.cellTimeoutMs,
+    tools: Object.keys(options.tools ?? {}),
   });
   // Handled now, so a REPL that fails to start before any code needs it is no unhandled
   // rejection; the failure is reported where the REPL is awaited.
   sandbox.catch(() => undefined);
   try {
     messages.push(
-      { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: tree.maxDepth, canRecurse }) },
+      { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: tree.maxDepth, canRecurse, tools: toolDescriptions(options.tools) }) },
       { role: 'user', content: firstTurnMessage(contextMetadata(node.context), node.query) },
     );
     const generate = async () => {
@@ -282,6 +300,20 @@ async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: BudgetExceed
 }
 
 const LAST_ANSWER_TIMEOUT_MS = 120_000;
+
+function toolDescriptions(tools: RLMOptions['tools']): Array<{ name: string; description: string }> {
+  return Object.entries(tools ?? {}).map(([name, tool]) => ({ name, description: tool.description }));
+}
+
+/** Tool names become REPL globals: they must be identifiers and must not shadow the REPL's own. */
+function checkToolNames(tools: RLMOptions['tools']): void {
+  for (const name of Object.keys(tools ?? {})) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new RlmError('RLM_USAGE', `tool name "${name}" is not a JavaScript identifier`);
+    if ((REPL_NAMES as readonly string[]).includes(name) || name === 'console') {
+      throw new RlmError('RLM_USAGE', `tool name "${name}" is taken by the REPL`);
+    }
+  }
+}
 
 /**
  * A cost limit is only a limit if every call can be costed: with a model of unknown price it

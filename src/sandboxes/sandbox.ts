@@ -9,6 +9,8 @@ export interface Bridge {
   rlm_query(prompt: string, context: unknown, signal: AbortSignal): Promise<string>;
   /** The run's spending and limits, as plain JSON data. */
   budget(): unknown;
+  /** Runs the user's tool `name`; its result must be JSON data. */
+  tool?(name: string, args: unknown[], signal: AbortSignal): Promise<unknown>;
 }
 
 /** The input, as the REPL's `context`: one text, a list of texts, or any JSON value. */

@@ -5,6 +5,8 @@ export interface ReplSettings {
   memoryLimitMb: number;
   maxOutputChars: number;
   cellTimeoutMs: number;
+  /** Names of the user's tools, installed as functions in the REPL. */
+  tools: string[];
 }
 
 /** The REPL's defaults: 1 GiB of heap, 20,000 characters of output a cell, 60 s a cell. */
@@ -13,6 +15,7 @@ export function replSettings(given: Partial<ReplSettings>): ReplSettings {
     memoryLimitMb: given.memoryLimitMb ?? 1024,
     maxOutputChars: given.maxOutputChars ?? 20_000,
     cellTimeoutMs: given.cellTimeoutMs ?? 60_000,
+    tools: given.tools ?? [],
   };
 }
 
@@ -21,6 +24,7 @@ export type ToRepl =
   | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown }
   | { type: 'cancel'; runId: number }
   | { type: 'deliver'; callId: number; ok: boolean; payload: string; budget: unknown }
+  | { type: 'deliver-tool'; callId: number; ok: boolean; payload: unknown; budget: unknown }
   | { type: 'variable'; requestId: number; name: string };
 
 export type FromRepl =
@@ -29,5 +33,6 @@ export type FromRepl =
   | { type: 'result'; runId: number; result: CellResult }
   | { type: 'run-error'; runId: number; message: string; cancelled: boolean }
   | { type: 'call'; callId: number; name: 'llm_query' | 'rlm_query'; prompt: string; options: { model?: string }; context: unknown }
+  | { type: 'tool-call'; callId: number; tool: string; args: unknown[] }
   | { type: 'call-cancel'; callId: number; reason: string }
   | { type: 'variable-result'; requestId: number; value: { found: true; value: string } | { found: false; names: string[] } };

@@ -29,6 +29,8 @@ export interface IsolateReplOptions {
   bridge: Bridge;
   /** Heap cap of the isolate in MiB (default 1024). */
   memoryLimitMb?: number;
+  /** Names of the user's tools, served by `bridge.tool`. */
+  tools?: string[];
   /** Characters of output shown per cell (default 20,000). */
   maxOutputChars?: number;
   /** Default time limit per cell in ms, awaiting included (default 60 s). */
@@ -98,7 +100,7 @@ export class IsolateRepl implements Sandbox {
     const source = `(${installRuntime.toString()})((${inspect.toString()}), $0, $1, $2)`;
     const runtime = (await context.evalClosure(
       `return ${source}`,
-      [startCall, syncCall, new ivm.ExternalCopy({ maxOutputChars: this.#options.maxOutputChars, reserved: [...RESERVED] }).copyInto()],
+      [startCall, syncCall, new ivm.ExternalCopy({ maxOutputChars: this.#options.maxOutputChars, reserved: [...RESERVED], tools: this.#options.tools }).copyInto()],
       { result: { reference: true } },
     )) as ivm.Reference<Record<string, unknown>>;
     const live: Live = {
@@ -139,6 +141,10 @@ export class IsolateRepl implements Sandbox {
       const model = (args[1] as { model?: unknown } | null)?.model;
       if (name === 'llm_query') return this.#bridge.llm_query(args[0], typeof model === 'string' ? { model } : {}, signal);
       if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, signal);
+      if (name === 'tool' && this.#bridge.tool && this.#options.tools.includes(args[0]) && Array.isArray(args[1])) {
+        const value = await this.#bridge.tool(args[0], args[1] as unknown[], signal);
+        return JSON.stringify(value ?? null);
+      }
       throw new Error(`unknown host call ${name}`);
     };
     const deliver = (ok: boolean, payload: string) => {

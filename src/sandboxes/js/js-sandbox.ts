@@ -21,6 +21,8 @@ export interface JsSandboxOptions {
   bridge: Bridge;
   /** Heap cap of the isolate in MiB (default 1024). */
   memoryLimitMb?: number;
+  /** Names of the user's tools, served by `bridge.tool`, installed as REPL functions. */
+  tools?: string[];
   /** Characters of output shown per cell (default 20,000). */
   maxOutputChars?: number;
   /** Default time limit per cell in ms, awaiting included (default 60 s). */
@@ -135,6 +137,9 @@ export class JsSandbox implements Sandbox {
       case 'call':
         this.#serveCall(message);
         return;
+      case 'tool-call':
+        this.#serveTool(message);
+        return;
       case 'call-cancel':
         // Same reason as in the REPL (the cell timed out, or was cancelled), for the bridge's logs.
         this.#calls.get(message.callId)?.abort(message.reason === 'cancelled' ? new CancelledError() : new Error(message.reason));
@@ -161,6 +166,23 @@ export class JsSandbox implements Sandbox {
     };
     work.then(
       (text) => deliver(true, text),
+      (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
+    );
+  }
+
+  #serveTool(message: Extract<FromRepl, { type: 'tool-call' }>): void {
+    const controller = new AbortController();
+    this.#calls.set(message.callId, controller);
+    const child = this.#child;
+    const deliver = (ok: boolean, payload: unknown) => {
+      this.#calls.delete(message.callId);
+      if (child === this.#child) this.#send({ type: 'deliver-tool', callId: message.callId, ok, payload, budget: this.#bridge.budget() });
+    };
+    const tool = this.#bridge.tool;
+    const work = tool ? tool(message.tool, message.args, controller.signal) : Promise.reject(new Error(`no tool named ${message.tool}`));
+    work.then(
+      // Only JSON data crosses back: what JSON cannot carry is dropped here, as it would be anyway.
+      (value) => deliver(true, JSON.parse(JSON.stringify(value ?? null)) as unknown),
       (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
     );
   }

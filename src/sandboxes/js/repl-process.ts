@@ -20,7 +20,28 @@ const bridge: Bridge = {
   llm_query: (prompt, options, signal) => call('llm_query', prompt, options, undefined, signal),
   rlm_query: (prompt, context, signal) => call('rlm_query', prompt, {}, context, signal),
   budget: () => budget,
+  tool: (name, args, signal) => callTool(name, args, signal),
 };
+
+const tools = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+function callTool(tool: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callId = ++nextCallId;
+    const onAbort = () => {
+      tools.delete(callId);
+      send({ type: 'call-cancel', callId, reason: signal.reason instanceof Error ? signal.reason.message : 'cancelled' });
+      reject(signal.reason instanceof Error ? signal.reason : new RlmError('RLM_CANCELLED', 'cancelled'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    tools.set(callId, {
+      resolve: (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      reject: (error) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    });
+    send({ type: 'tool-call', callId, tool, args });
+  });
+}
 
 function call(name: 'llm_query' | 'rlm_query', prompt: string, options: { model?: string }, context: unknown, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -78,6 +99,14 @@ async function handle(message: ToRepl): Promise<void> {
       calls.delete(message.callId);
       if (message.ok) pending?.resolve(message.payload);
       else pending?.reject(new Error(message.payload));
+      return;
+    }
+    case 'deliver-tool': {
+      budget = message.budget;
+      const pending = tools.get(message.callId);
+      tools.delete(message.callId);
+      if (message.ok) pending?.resolve(message.payload);
+      else pending?.reject(new Error(String(message.payload)));
       return;
     }
     case 'variable':

@@ -12,6 +12,8 @@ export interface RuntimeConfig {
   maxOutputChars: number;
   /** Names of the REPL functions, in the order they are installed. */
   reserved: string[];
+  /** Names of the user's tools: async functions that run on the host. */
+  tools: string[];
 }
 
 export interface CellOutcome {
@@ -190,6 +192,16 @@ export function installRuntime(
   };
   for (const name of config.reserved) {
     if (name in api) Object.defineProperty(g, name, { value: api[name], writable: false, enumerable: false, configurable: false });
+  }
+  // Each tool: arguments go to the host as JSON, its result comes back as JSON.
+  for (const name of config.tools) {
+    const tool = async (...args: unknown[]) => {
+      const json = stringify(args);
+      if (typeof json !== 'string') throw new TypeError(name + ': its arguments must be JSON values');
+      return parseJson((await call('tool', '[' + stringify(name) + ',' + json + ']')) as string);
+    };
+    Object.defineProperty(tool, 'name', { value: name });
+    Object.defineProperty(g, name, { value: tool, writable: false, enumerable: false, configurable: false });
   }
   const baseline = new Set(Object.getOwnPropertyNames(g));
   baseline.delete('context');
