@@ -23,6 +23,8 @@ export interface UsageReport {
   byDepth: Record<string, UsageTotals>;
   /** Turns taken by the RLMs at each depth, all of that depth's children together. */
   iterationsByDepth: Record<string, number>;
+  /** Calls answered from the memo (`--cache`), and what they would have cost. */
+  memo: { hits: number; savedInputTokens: number; savedOutputTokens: number; savedCostUsd: number };
 }
 
 export interface BudgetSnapshot {
@@ -43,6 +45,7 @@ export class Budget {
   readonly #byModel = new Map<string, UsageTotals>();
   readonly #byDepth = new Map<number, UsageTotals>();
   readonly #turns = new Map<number, number>();
+  readonly #memo = { hits: 0, savedInputTokens: 0, savedOutputTokens: 0, savedCostUsd: 0 };
   #started = 0;
   #inFlight = 0;
   #failed = 0;
@@ -111,6 +114,14 @@ export class Budget {
     addUsage(getOrCreate(this.#byDepth, depth), usage);
   }
 
+  /** Books a call answered from the memo: it cost nothing now, and saved this much. */
+  memoHit(usage: Usage): void {
+    this.#memo.hits++;
+    this.#memo.savedInputTokens += usage.inputTokens;
+    this.#memo.savedOutputTokens += usage.outputTokens;
+    this.#memo.savedCostUsd += usage.costUsd ?? 0;
+  }
+
   /** Counts one turn of an RLM at `depth`. */
   countTurn(depth: number): void {
     this.#turns.set(depth, (this.#turns.get(depth) ?? 0) + 1);
@@ -130,6 +141,7 @@ export class Budget {
       byModel: Object.fromEntries([...this.#byModel].map(([k, v]) => [k, { ...v }])),
       byDepth: Object.fromEntries([...this.#byDepth].map(([k, v]) => [String(k), { ...v }])),
       iterationsByDepth: Object.fromEntries([...this.#turns].map(([k, v]) => [String(k), v])),
+      memo: { ...this.#memo },
     };
   }
 

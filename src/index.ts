@@ -1,5 +1,5 @@
 /** rlm: Recursive Language Models. The public API. */
-export { RLM, type RLMOptions, type RunInput, type RunResult } from './rlm.ts';
+export { RLM, type RLMOptions, type RunInput, type RunResult, type Tool } from './rlm.ts';
 export { Budget, type BudgetLimits, type BudgetSnapshot, type UsageReport } from './budget.ts';
 export { RlmError, ProviderError, BudgetExceededError, CancelledError, type RlmErrorCode } from './errors.ts';
 export type { Model, Message, GenerateRequest, GenerateResult, FinishReason } from './models/model.ts';
@@ -7,6 +7,7 @@ export { wrapModel } from './models/model.ts';
 export { createOpenAIModel, type OpenAIModelOptions } from './models/openai.ts';
 export { withRetry, type RetryOptions } from './models/retry.ts';
 export { Limiter, withLimit } from './models/limiter.ts';
+export { MemoStore, withMemo, memoKey, type MemoOptions } from './models/memo.ts';
 export { DEFAULT_PRICES, type Price, type PriceTable } from './models/prices.ts';
 export type { Usage, UsageTotals } from './models/usage.ts';
 export { JsSandbox, type JsSandboxOptions } from './sandboxes/js/js-sandbox.ts';

@@ -5,6 +5,7 @@
  */
 import type { BudgetLimits, UsageReport } from './budget.ts';
 import { BudgetExceededError, RlmError } from './errors.ts';
+import type { MemoStore } from './models/memo.ts';
 import type { Message, Model } from './models/model.ts';
 import { DEFAULT_PRICES, findPrice, type PriceTable } from './models/prices.ts';
 import type { RetryOptions } from './models/retry.ts';
@@ -62,6 +63,11 @@ export interface RLMOptions {
   maxOutputTokens?: number;
   /** Receives every event of the run. */
   onEvent?: EventSink;
+  /**
+   * A memo of sub-calls that lasts across runs (see `MemoStore`): identical requests are
+   * answered from disk. Requests with temperature > 0 only with `includeSampled`.
+   */
+  memo?: { store: MemoStore; includeSampled?: boolean };
   /**
    * Your own async functions, callable from the REPL by name (`await search('x')`) at every
    * level. Arguments and results cross as JSON data; the description goes into the system prompt.

@@ -7,6 +7,7 @@ import { Budget } from './budget.ts';
 import { BudgetExceededError, CancelledError, type RlmError } from './errors.ts';
 import { withCallEvents } from './models/events.ts';
 import { Limiter, withLimit } from './models/limiter.ts';
+import { withMemo } from './models/memo.ts';
 import { withMeter } from './models/meter.ts';
 import type { Model } from './models/model.ts';
 import { withRetry } from './models/retry.ts';
@@ -99,6 +100,17 @@ export class RunTree {
   }
 
   #prepare(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
+    const { options } = this;
+    const prepared = this.#prepareCalls(base, depth, kind, reserve);
+    // The memo sits outside everything: a hit makes no request, takes no slot, books no call.
+    if (!options.memo || kind !== 'sub') return prepared;
+    return withMemo(prepared, options.memo.store, {
+      includeSampled: options.memo.includeSampled,
+      onHit: (_model, saved) => this.budget.memoHit(saved.usage),
+    });
+  }
+
+  #prepareCalls(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
     const { options } = this;
     const metered = withMeter(withCallEvents(base, this.emit, { depth, kind, nextId: () => ++this.#callIds }), {
       budget: this.budget,

@@ -21,6 +21,9 @@ export interface AskArgs {
   maxOutputChars?: number;
   memoryLimitMb?: number;
   trace?: string;
+  /** `--cache` (true: the default folder) or `--cache=<dir>`. */
+  cache?: string | true;
+  cacheSampled: boolean;
   json: boolean;
   quiet: boolean;
   stream: boolean;
@@ -45,6 +48,9 @@ export const ASK_OPTIONS = {
   'max-output-chars': { type: 'string' },
   'memory-limit': { type: 'string' },
   trace: { type: 'string' },
+  cache: { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  'cache-sampled': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   stream: { type: 'boolean' },
@@ -59,7 +65,9 @@ export function usageError(message: string): RlmError {
 export function parseAskArgs(argv: string[]): AskArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: ASK_OPTIONS, allowPositionals: true, strict: true });
+    // `--cache` takes its folder only as `--cache=<dir>`: a bare `--cache <x>` would swallow the query.
+    const args = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
+    parsed = parseArgs({ args, options: ASK_OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageError(describeParseError(error));
   }
@@ -78,6 +86,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
     provider,
     repl,
     maxDepth,
+    cacheSampled: v['cache-sampled'] ?? false,
     json: v.json ?? false,
     quiet: v.quiet ?? false,
     stream: v.stream ?? false,
@@ -96,6 +105,9 @@ export function parseAskArgs(argv: string[]): AskArgs {
   args.maxOutputChars = integer('--max-output-chars', v['max-output-chars'], 100);
   args.memoryLimitMb = integer('--memory-limit', v['memory-limit'], 16);
   if (v.trace !== undefined) args.trace = nonEmpty('--trace', v.trace);
+  if (v['cache-dir'] !== undefined) args.cache = nonEmpty('--cache', v['cache-dir']);
+  else if (v.cache) args.cache = true;
+  if (args.cacheSampled && !args.cache) throw usageError('--cache-sampled goes with --cache');
   if (!args.help && args.query === '') throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
   return args;
 }

@@ -1,6 +1,8 @@
 /** `rlm ask`: answer a query over a long context. Answer on stdout, progress on stderr. */
 import { access, constants } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { MemoStore } from '../models/memo.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { RLM, type RunResult } from '../rlm.ts';
 import type { EventSink } from '../trace/events.ts';
@@ -37,6 +39,10 @@ Limits:
       --concurrency <n>      model requests in flight at once (default 16)
       --max-output-chars <n> characters of each cell's output shown to the model (default 20000)
       --memory-limit <MiB>   memory cap of the REPL (default 1024)
+Cache:
+      --cache[=<dir>]        answer identical sub-calls from an on-disk memo that lasts across runs
+                             (default folder ~/.cache/rlm); not for temperature > 0 unless
+      --cache-sampled        is given too
 Output:
       --json                 print { answer, status, usage, iterations, durationMs } as JSON
       --trace <file.jsonl>   write every event of the run, one JSON object a line
@@ -59,8 +65,10 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   const model = createOpenAIModel({ ...common, model: endpoint.model });
   const subModel = createOpenAIModel({ ...common, model: endpoint.subModel });
 
+  const memo = args.cache ? new MemoStore(args.cache === true ? defaultCacheDir(io.env) : args.cache) : undefined;
   const result = await runWithSurfaces(args, io, async (onEvent, signal) => {
     const rlm = new RLM({
+      ...(memo ? { memo: { store: memo, includeSampled: args.cacheSampled } } : {}),
       model,
       subModel,
       maxIterations: args.maxIterations,
@@ -72,7 +80,11 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
       limits: { maxCalls: args.maxCalls, maxTokens: args.maxTokens, maxCostUsd: args.maxCost, timeoutMs: args.timeoutMs },
       onEvent,
     });
-    return rlm.run({ context, query: args.query, signal });
+    try {
+      return await rlm.run({ context, query: args.query, signal });
+    } finally {
+      memo?.close();
+    }
   });
   return report(result, args, io);
 }
@@ -112,6 +124,10 @@ export function report(result: RunResult, args: Pick<AskArgs, 'json'>, io: CliIO
   }
   if (!answered) io.stderr.write(`rlm: no answer (${result.status}${result.error ? `: ${result.error.message.split('\n')[0]}` : ''})\n`);
   return exitCodeForRun(result.status, answered, result.error?.code);
+}
+
+function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'rlm');
 }
 
 async function checkWritable(path: string): Promise<void> {

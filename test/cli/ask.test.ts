@@ -197,3 +197,28 @@ describe('rlm ask: interrupted', () => {
     }
   });
 });
+
+describe('rlm ask --cache', () => {
+  it('the second identical run answers its sub-calls from the cache', async () => {
+    const root = byTurn([repl("const a = await llm_query('the question');\nFINAL(a)")]);
+    const server = await startScriptedServer({ script: (r) => (r.model === 'r' ? root(r) : 'from the model') });
+    const cache = await mkdtemp(join(tmpdir(), 'rlm-cli-cache-'));
+    try {
+      const args = ['ask', '-q', '--json', `--cache=${cache}`, '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q'];
+      const first = JSON.parse((await runCli(args)).stdout) as { answer: string; usage: { memo: { hits: number } } };
+      const second = JSON.parse((await runCli(args)).stdout) as { answer: string; usage: { memo: { hits: number } } };
+      assert.equal(second.answer, 'from the model');
+      assert.equal(first.usage.memo.hits, 0);
+      assert.equal(second.usage.memo.hits, 1);
+      assert.equal(server.requests.filter((r) => r.model === 's').length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--cache-sampled without --cache is a usage error', async () => {
+    const run = await runCli(['ask', '--cache-sampled', '-c', book, 'q']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--cache-sampled goes with --cache/);
+  });
+});
