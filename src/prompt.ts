@@ -180,6 +180,14 @@ export function unknownFinalVarMessage(name: string, names: string[]): string {
   return `FINAL_VAR(${name}): there is no variable named "${name}"${known.length ? `; your variables: ${known.join(', ')}` : ''}. Set it in a repl block first, or call FINAL(value).`;
 }
 
+export function compactionRequest(): string {
+  return 'Your conversation is close to the limit of your context window, so it will be replaced by a summary you write now. Summarise your progress for yourself: what you have learned about the context and the query, which REPL variables hold which results (they all persist), what you tried that did not work, and what remains to do. Be specific and complete; write no code in this reply.';
+}
+
+export function compactedMessage(iteration: number, maxIterations: number): string {
+  return `The conversation was compacted: your summary above replaces it. Your REPL variables are all still there, and the full conversation is in the REPL as \`history\` (an array of { role, content }). ${maxIterations - iteration} iterations left. Continue.`;
+}
+
 export function limitReachedMessage(reason: string): string {
   return `The run has reached a limit (${reason}) and was stopped: no more code will run and no more calls can be made. From what you have found so far, give your best final answer now, as FINAL(your answer) on the last line of your reply.`;
 }

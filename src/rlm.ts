@@ -8,11 +8,14 @@ import { BudgetExceededError, RlmError } from './errors.ts';
 import type { MemoStore } from './models/memo.ts';
 import type { Message, Model } from './models/model.ts';
 import { DEFAULT_PRICES, findPrice, type PriceTable } from './models/prices.ts';
+import { contextWindowOf } from './models/windows.ts';
 import type { RetryOptions } from './models/retry.ts';
 import {
   contextMetadata,
   firstTurnMessage,
   forceFinalMessage,
+  compactedMessage,
+  compactionRequest,
   javascriptSystemPrompt,
   limitReachedMessage,
   noCodeMessage,
@@ -61,6 +64,14 @@ export interface RLMOptions {
   systemPrompt?: string;
   /** Output token cap for the root model's replies. */
   maxOutputTokens?: number;
+  /**
+   * When an RLM's conversation nears this share of its model's window (default 0.8), the model
+   * summarises its progress and the conversation restarts from that summary; the whole of it
+   * stays readable in the REPL as `history`.
+   */
+  compactAt?: number;
+  /** The root model's context window in tokens, if the built-in table does not know it. */
+  contextWindow?: number;
   /** Receives every event of the run. */
   onEvent?: EventSink;
   /**
@@ -190,6 +201,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
         ? child(prompt, context, cellSignal)
         : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, undefined, cellSignal),
     budget: () => tree.budget.snapshot(),
+    history: () => history,
     tool: async (name, args) => {
       const tool = options.tools?.[name];
       if (!tool) throw new Error(`no tool named ${name}`);
@@ -201,6 +213,8 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   const started = performance.now();
   tree.emit({ type: 'run-start', depth, query: node.query, contextChars, model: root.id, subModel: sub.id });
   const messages: Message[] = [];
+  /** Every message, compacted ones included: the REPL's `history`. */
+  const history: Message[] = [];
   let iterations = 0;
   const finish = (status: RunStatus, answer: string | undefined, error?: RlmError): NodeOutcome => {
     // The root's run-end carries the whole tree's usage and comes from RLM.run.
@@ -223,14 +237,31 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   // rejection; the failure is reported where the REPL is awaited.
   sandbox.catch(() => undefined);
   try {
-    messages.push(
-      { role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: tree.maxDepth, canRecurse, tools: toolDescriptions(options.tools) }) },
-      { role: 'user', content: firstTurnMessage(contextMetadata(node.context), node.query) },
-    );
+    const say = (message: Message) => {
+      messages.push(message);
+      history.push(message);
+    };
+    say({ role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: tree.maxDepth, canRecurse, tools: toolDescriptions(options.tools) }) });
+    say({ role: 'user', content: firstTurnMessage(contextMetadata(node.context), node.query) });
+    const window = new HistoryWindow(options.contextWindow ?? contextWindowOf(root.id), options.compactAt ?? 0.8);
     const generate = async () => {
+      if (window.isNearlyFull(messages)) await compact();
       const reply = await root.generate({ messages, signal, maxOutputTokens: options.maxOutputTokens });
-      messages.push({ role: 'assistant', content: reply.text });
+      window.measured(messages, reply.usage.inputTokens + reply.usage.outputTokens);
+      say({ role: 'assistant', content: reply.text });
       return reply.text;
+    };
+    // The conversation restarts from the model's own summary; the REPL keeps everything.
+    const compact = async () => {
+      const request: Message[] = [...messages, { role: 'user', content: compactionRequest() }];
+      const summary = await root.generate({ messages: request, signal, maxOutputTokens: options.maxOutputTokens });
+      history.push(request.at(-1)!, { role: 'assistant', content: summary.text });
+      const [system, first] = messages;
+      messages.length = 0;
+      messages.push(system!, first!, { role: 'assistant', content: summary.text }, { role: 'user', content: compactedMessage(iterations, maxIterations) });
+      history.push(messages.at(-1)!);
+      window.measured(messages, undefined);
+      tree.emit({ type: 'compaction', depth, iteration: iterations, summaryChars: summary.text.length });
     };
 
     while (iterations < maxIterations) {
@@ -244,9 +275,9 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
         if (parsed.final) {
           const answer = await resolveTextFinal(parsed.final, await sandbox);
           if (answer.found) return finish('done', answer.value);
-          messages.push({ role: 'user', content: unknownFinalVarMessage(answer.name, answer.names) });
+          say({ role: 'user', content: unknownFinalVarMessage(answer.name, answer.names) });
         } else {
-          messages.push({ role: 'user', content: noCodeMessage(node.query) });
+          say({ role: 'user', content: noCodeMessage(node.query) });
         }
         continue;
       }
@@ -259,12 +290,12 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
         reports.push(cell);
         if (cell.final !== undefined) return finish('done', cell.final);
       }
-      messages.push({ role: 'user', content: outputsMessage(reports, node.query, iterations, maxIterations, parsed.ignoredFinal) });
+      say({ role: 'user', content: outputsMessage(reports, node.query, iterations, maxIterations, parsed.ignoredFinal) });
     }
 
     // Out of iterations: one more request for a final answer from what the model has.
     signal.throwIfAborted();
-    messages.push({ role: 'user', content: forceFinalMessage(maxIterations) });
+    say({ role: 'user', content: forceFinalMessage(maxIterations) });
     const last = await generate();
     const final = lastLineFinal(last);
     if (final) {
@@ -306,6 +337,34 @@ async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: BudgetExceed
 }
 
 const LAST_ANSWER_TIMEOUT_MS = 120_000;
+
+/**
+ * How full the conversation is, in tokens: what the provider counted for the last request, plus
+ * an estimate (four characters a token) for what was added since.
+ */
+class HistoryWindow {
+  readonly #limit: number;
+  #tokens = 0;
+  #chars = 0;
+
+  constructor(windowTokens: number, share: number) {
+    this.#limit = windowTokens * share;
+  }
+
+  measured(messages: readonly Message[], tokens: number | undefined): void {
+    this.#chars = charsOf(messages);
+    this.#tokens = tokens ?? Math.ceil(this.#chars / 4);
+  }
+
+  isNearlyFull(messages: readonly Message[]): boolean {
+    const added = Math.max(0, charsOf(messages) - this.#chars);
+    return messages.length > 2 && this.#tokens + Math.ceil(added / 4) > this.#limit;
+  }
+}
+
+function charsOf(messages: readonly Message[]): number {
+  return messages.reduce((n, m) => n + m.content.length, 0);
+}
 
 function toolDescriptions(tools: RLMOptions['tools']): Array<{ name: string; description: string }> {
   return Object.entries(tools ?? {}).map(([name, tool]) => ({ name, description: tool.description }));

@@ -9,6 +9,8 @@ export interface Bridge {
   rlm_query(prompt: string, context: unknown, signal: AbortSignal): Promise<string>;
   /** The run's spending and limits, as plain JSON data. */
   budget(): unknown;
+  /** Every message of this RLM's conversation so far, compacted ones included (the REPL's `history`). */
+  history?(): unknown[];
   /** Runs the user's tool `name`; its result must be JSON data. */
   tool?(name: string, args: unknown[], signal: AbortSignal): Promise<unknown>;
 }
@@ -53,6 +55,7 @@ export const REPL_NAMES = [
   'SHOW_VARS',
   'budget',
   'print',
+  'history',
 ] as const;
 
 /** Cuts output to `max` characters, saying how many were cut. */

@@ -23,6 +23,7 @@ export type RlmEvent =
       error?: string;
     }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'compaction'; depth: number; iteration: number; summaryChars: number }
   | { type: 'cell-start'; depth: number; iteration: number; index: number; code: string }
   | {
       type: 'cell-end';

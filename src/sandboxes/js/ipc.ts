@@ -21,7 +21,7 @@ export function replSettings(given: Partial<ReplSettings>): ReplSettings {
 
 export type ToRepl =
   | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: ReplSettings }
-  | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown }
+  | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown; history: { from: number; messages: unknown[] } }
   | { type: 'cancel'; runId: number }
   | { type: 'deliver'; callId: number; ok: boolean; payload: string; budget: unknown }
   | { type: 'deliver-tool'; callId: number; ok: boolean; payload: unknown; budget: unknown }

@@ -95,6 +95,7 @@ export class IsolateRepl implements Sandbox {
     });
     const syncCall = new ivm.Callback((name: string) => {
       if (name === 'budget') return JSON.stringify(this.#bridge.budget() ?? null);
+      if (name === 'history') return JSON.stringify(this.#bridge.history?.() ?? []);
       return 'null';
     });
     const source = `(${installRuntime.toString()})((${inspect.toString()}), $0, $1, $2)`;

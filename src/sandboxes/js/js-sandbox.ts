@@ -52,6 +52,8 @@ export class JsSandbox implements Sandbox {
   readonly #calls = new Map<number, AbortController>();
   #disposed = false;
   #contextFile: ContextFile | undefined;
+  /** Messages of the conversation the REPL process already has. */
+  #historySent = 0;
   #contextDir: string | undefined;
   /** Set when the REPL process died between cells: the next cell must say variables are gone. */
   #lostBetweenCells: string | undefined;
@@ -100,6 +102,7 @@ export class JsSandbox implements Sandbox {
       execArgv: permissionFlags(dirname(contextFile.path)),
     });
     this.#child = child;
+    this.#historySent = 0;
     this.#stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
@@ -218,7 +221,11 @@ export class JsSandbox implements Sandbox {
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const stuck = setTimeout(() => child?.kill('SIGKILL'), timeoutMs + STUCK_GRACE_MS);
-    this.#send({ type: 'run', runId, code, timeoutMs, budget: this.#bridge.budget() });
+    // Only what is new of the conversation crosses each time, so a long run's history is sent once.
+    const history = this.#bridge.history?.() ?? [];
+    const from = Math.min(this.#historySent, history.length);
+    this.#historySent = history.length;
+    this.#send({ type: 'run', runId, code, timeoutMs, budget: this.#bridge.budget(), history: { from, messages: history.slice(from) } });
     try {
       const cell = await result;
       if (!lost) return cell;

@@ -12,6 +12,8 @@ import { IsolateRepl } from './isolate-repl.ts';
 const send = (message: FromRepl) => process.send?.(message);
 let repl: IsolateRepl | undefined;
 let budget: unknown = null;
+/** The conversation, sent as what is new since the last cell. */
+const history: unknown[] = [];
 let nextCallId = 0;
 const calls = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
 const runs = new Map<number, AbortController>();
@@ -20,6 +22,7 @@ const bridge: Bridge = {
   llm_query: (prompt, options, signal) => call('llm_query', prompt, options, undefined, signal),
   rlm_query: (prompt, context, signal) => call('rlm_query', prompt, {}, context, signal),
   budget: () => budget,
+  history: () => history,
   tool: (name, args, signal) => callTool(name, args, signal),
 };
 
@@ -77,6 +80,8 @@ async function handle(message: ToRepl): Promise<void> {
     }
     case 'run': {
       budget = message.budget;
+      history.length = message.history.from;
+      history.push(...message.history.messages);
       const controller = new AbortController();
       runs.set(message.runId, controller);
       try {

@@ -193,6 +193,8 @@ export function installRuntime(
   for (const name of config.reserved) {
     if (name in api) Object.defineProperty(g, name, { value: api[name], writable: false, enumerable: false, configurable: false });
   }
+  // The whole conversation, compacted parts included, read fresh from the host at each access.
+  Object.defineProperty(g, 'history', { get: () => parseJson(syncCall('history', '[]')), enumerable: false, configurable: false });
   // Each tool: arguments go to the host as JSON, its result comes back as JSON.
   for (const name of config.tools) {
     const tool = async (...args: unknown[]) => {

@@ -1,0 +1,28 @@
+/**
+ * Context windows in tokens, for deciding when to compact a root model's history. A model not
+ * listed gets a conservative default; users can give the window of theirs.
+ */
+const WINDOWS: Readonly<Record<string, number>> = {
+  'gpt-5': 400_000,
+  'gpt-5-mini': 400_000,
+  'gpt-5-nano': 400_000,
+  'gpt-4.1': 1_047_576,
+  'gpt-4.1-mini': 1_047_576,
+  'gpt-4.1-nano': 1_047_576,
+  'gpt-4o': 128_000,
+  'gpt-4o-mini': 128_000,
+  o3: 200_000,
+  'o4-mini': 200_000,
+  'claude-opus-4-1': 200_000,
+  'claude-sonnet-4-5': 200_000,
+  'claude-haiku-4-5': 200_000,
+  'gemini-2.5-pro': 1_048_576,
+  'gemini-2.5-flash': 1_048_576,
+};
+
+export const DEFAULT_WINDOW = 128_000;
+
+export function contextWindowOf(modelId: string): number {
+  const bare = modelId.includes('/') ? modelId.slice(modelId.lastIndexOf('/') + 1) : modelId;
+  return WINDOWS[modelId] ?? WINDOWS[bare] ?? WINDOWS[bare.replace(/-\d{4}-?\d{2}-?\d{2}$/, '')] ?? DEFAULT_WINDOW;
+}
