@@ -390,7 +390,7 @@ function refuseUnpricedCostLimit(options: RLMOptions): void {
     if (!findPrice(model.id, { ...DEFAULT_PRICES, ...options.prices })) {
       throw new RlmError(
         'RLM_USAGE',
-        `a cost limit needs a known price, and "${model.id}" has none; give its prices per million tokens (the \`prices\` option), or drop the cost limit`,
+        `a cost limit needs a known price, and "${model.id}" has none; give its prices per million tokens (--prices, or the \`prices\` option), or drop the cost limit`,
       );
     }
   }

@@ -12,7 +12,7 @@ describe('Budget', () => {
     budget.begin();
     budget.end('b', 1, undefined);
     const usage = budget.usage();
-    assert.deepEqual(usage.total, { calls: 2, inputTokens: 11, cachedInputTokens: 2, outputTokens: 6, costUsd: 0.5, unpricedCalls: 1 });
+    assert.deepEqual(usage.total, { calls: 2, inputTokens: 11, cachedInputTokens: 2, cacheWriteInputTokens: 0, outputTokens: 6, costUsd: 0.5, unpricedCalls: 1 });
     assert.equal(usage.byModel.a!.calls, 1);
     assert.equal(usage.byDepth['1']!.inputTokens, 1);
     assert.equal(budget.snapshot().failedCalls, 1);

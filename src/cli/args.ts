@@ -21,6 +21,8 @@ export interface AskArgs {
   maxOutputChars?: number;
   memoryLimitMb?: number;
   trace?: string;
+  /** A JSON file of prices per model, added to the built-in table. */
+  prices?: string;
   /** `--cache` (true: the default folder) or `--cache=<dir>`. */
   cache?: string | true;
   cacheSampled: boolean;
@@ -48,6 +50,7 @@ export const ASK_OPTIONS = {
   'max-output-chars': { type: 'string' },
   'memory-limit': { type: 'string' },
   trace: { type: 'string' },
+  prices: { type: 'string' },
   cache: { type: 'boolean' },
   'cache-dir': { type: 'string' },
   'cache-sampled': { type: 'boolean' },
@@ -105,6 +108,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   args.maxOutputChars = integer('--max-output-chars', v['max-output-chars'], 100);
   args.memoryLimitMb = integer('--memory-limit', v['memory-limit'], 16);
   if (v.trace !== undefined) args.trace = nonEmpty('--trace', v.trace);
+  if (v.prices !== undefined) args.prices = nonEmpty('--prices', v.prices);
   if (v['cache-dir'] !== undefined) args.cache = nonEmpty('--cache', v['cache-dir']);
   else if (v.cache) args.cache = true;
   if (args.cacheSampled && !args.cache) throw usageError('--cache-sampled goes with --cache');

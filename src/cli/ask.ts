@@ -1,5 +1,7 @@
 /** `rlm ask`: answer a query over a long context. Answer on stdout, progress on stderr. */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
+import { RlmError } from '../errors.ts';
+import { parsePriceTable, type PriceTable } from '../models/prices.ts';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MemoStore } from '../models/memo.ts';
@@ -34,6 +36,8 @@ Limits:
       --max-calls <n>        most model calls in the run
       --max-tokens <n>       most input + output tokens in the run
       --max-cost <usd>       most spend in USD (models need a known price)
+      --prices <file.json>   prices of your models: { "model": { "input": 1.25, "cachedInput": 0.125,
+                             "output": 10 } } in USD per million tokens
       --timeout <ms>         wall time for the whole run
       --cell-timeout <ms>    time limit per code cell, awaiting included (default 60000)
       --concurrency <n>      model requests in flight at once (default 16)
@@ -65,10 +69,12 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   const model = createOpenAIModel({ ...common, model: endpoint.model });
   const subModel = createOpenAIModel({ ...common, model: endpoint.subModel });
 
+  const prices = args.prices ? await readPrices(args.prices) : undefined;
   const memo = args.cache ? new MemoStore(args.cache === true ? defaultCacheDir(io.env) : args.cache) : undefined;
   const result = await runWithSurfaces(args, io, async (onEvent, signal) => {
     const rlm = new RLM({
       ...(memo ? { memo: { store: memo, includeSampled: args.cacheSampled } } : {}),
+      ...(prices ? { prices } : {}),
       model,
       subModel,
       maxIterations: args.maxIterations,
@@ -124,6 +130,21 @@ export function report(result: RunResult, args: Pick<AskArgs, 'json'>, io: CliIO
   }
   if (!answered) io.stderr.write(`rlm: no answer (${result.status}${result.error ? `: ${result.error.message.split('\n')[0]}` : ''})\n`);
   return exitCodeForRun(result.status, answered, result.error?.code);
+}
+
+async function readPrices(path: string): Promise<PriceTable> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RlmError('RLM_INPUT', `cannot read the prices file ${path}`);
+  }
+  try {
+    return parsePriceTable(JSON.parse(text), path);
+  } catch (error) {
+    if (RlmError.isInstance(error)) throw error;
+    throw new RlmError('RLM_INPUT', `${path} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 function defaultCacheDir(env: NodeJS.ProcessEnv): string {

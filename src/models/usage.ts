@@ -3,6 +3,8 @@ export interface Usage {
   inputTokens: number;
   /** Part of `inputTokens` served from the provider's prompt cache. */
   cachedInputTokens: number;
+  /** Part of `inputTokens` written to the provider's prompt cache (Anthropic). */
+  cacheWriteInputTokens?: number;
   outputTokens: number;
   /** Cost in USD, when the provider reported it or a price is known; otherwise undefined. */
   costUsd?: number;
@@ -12,6 +14,7 @@ export interface UsageTotals {
   calls: number;
   inputTokens: number;
   cachedInputTokens: number;
+  cacheWriteInputTokens: number;
   outputTokens: number;
   /** Sum of the costs that were known. */
   costUsd: number;
@@ -20,13 +23,14 @@ export interface UsageTotals {
 }
 
 export function emptyTotals(): UsageTotals {
-  return { calls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
+  return { calls: 0, inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
 }
 
 export function addUsage(totals: UsageTotals, usage: Usage): void {
   totals.calls += 1;
   totals.inputTokens += usage.inputTokens;
   totals.cachedInputTokens += usage.cachedInputTokens;
+  totals.cacheWriteInputTokens += usage.cacheWriteInputTokens ?? 0;
   totals.outputTokens += usage.outputTokens;
   if (usage.costUsd === undefined) totals.unpricedCalls += 1;
   else totals.costUsd += usage.costUsd;

@@ -222,3 +222,33 @@ describe('rlm ask --cache', () => {
     assert.match(run.stderr, /--cache-sampled goes with --cache/);
   });
 });
+
+describe('rlm ask --max-cost and --prices', () => {
+  it('a cost limit on a model of unknown price is refused at start, in one line', async () => {
+    const server = await startScriptedServer({ script: () => 'x' });
+    try {
+      const run = await runCli(['ask', '-q', '--max-cost', '1', '-c', book, '--base-url', server.url, '--model', 'unpriced', 'q']);
+      assertOneLineError(run, 2, /a cost limit needs a known price, and "unpriced" has none/);
+      assert.equal(server.requests.length, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('prices from a file cost the run, and a bad prices file is refused', async () => {
+    const root = byTurn([repl("FINAL('paid')")]);
+    const server = await startScriptedServer({ script: async (r) => ({ content: (await root(r)) as string, usage: { promptTokens: 1000, completionTokens: 100 } }) });
+    try {
+      const prices = join(dir, 'prices.json');
+      await writeFile(prices, JSON.stringify({ mine: { input: 2, cachedInput: 1, output: 10 } }));
+      const run = await runCli(['ask', '-q', '--json', '--max-cost', '1', '--prices', prices, '-c', book, '--base-url', server.url, '--model', 'mine', 'q']);
+      assert.equal(run.code, 0, run.stderr);
+      const out = JSON.parse(run.stdout) as { usage: { total: { costUsd: number } } };
+      assert.ok(Math.abs(out.usage.total.costUsd - (1000 * 2 + 100 * 10) / 1e6) < 1e-12);
+      await writeFile(prices, '{ not json');
+      assertOneLineError(await runCli(['ask', '--prices', prices, '-c', book, '--base-url', server.url, '--model', 'mine', 'q']), 2, /is not valid JSON/);
+    } finally {
+      await server.close();
+    }
+  });
+});
