@@ -5,6 +5,7 @@ export { RlmError, ProviderError, BudgetExceededError, CancelledError, type RlmE
 export type { Model, Message, GenerateRequest, GenerateResult, FinishReason } from './models/model.ts';
 export { wrapModel } from './models/model.ts';
 export { createOpenAIModel, type OpenAIModelOptions } from './models/openai.ts';
+export { createAnthropicModel, type AnthropicModelOptions } from './models/anthropic.ts';
 export { withRetry, type RetryOptions } from './models/retry.ts';
 export { Limiter, withLimit } from './models/limiter.ts';
 export { MemoStore, withMemo, memoKey, type MemoOptions } from './models/memo.ts';

@@ -8,7 +8,7 @@ export interface AskArgs {
   model?: string;
   subModel?: string;
   baseUrl?: string;
-  provider: 'openai';
+  provider: 'openai' | 'anthropic';
   repl: 'js';
   maxDepth: number;
   maxIterations?: number;
@@ -76,8 +76,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   }
   const v = parsed.values;
   const provider = v.provider ?? 'openai';
-  if (provider === 'anthropic') throw usageError('--provider anthropic is not available in this version; use an OpenAI-compatible endpoint');
-  if (provider !== 'openai') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
+  if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
   const repl = v.repl ?? 'js';
   if (repl === 'python') throw usageError('--repl python is not available in this version; use --repl js');
   if (repl !== 'js') throw usageError(`--repl must be js or python, got '${repl}'`);

@@ -5,6 +5,7 @@ import { parsePriceTable, type PriceTable } from '../models/prices.ts';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MemoStore } from '../models/memo.ts';
+import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { RLM, type RunResult } from '../rlm.ts';
 import type { EventSink } from '../trace/events.ts';
@@ -27,7 +28,8 @@ Model:
   -m, --model <name>         root model (env RLM_MODEL; default gpt-5 on OpenAI, else the server's first)
       --sub-model <name>     model for llm_query sub-calls (env RLM_SUB_MODEL; default: the root model)
       --base-url <url>       OpenAI-compatible endpoint (env RLM_BASE_URL / OPENAI_BASE_URL)
-      --provider openai      the wire format (openai)
+      --provider <name>      openai (default: any OpenAI-compatible endpoint) or anthropic (Messages API;
+                             key ANTHROPIC_API_KEY, default model claude-sonnet-4-5)
       --stream               stream responses from the server
 Limits:
       --max-iterations <n>   root turns before a final answer is forced (default 30)
@@ -64,10 +66,13 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   }
   const context = await readContext(args.contexts, io.stdin);
   if (args.trace) await checkWritable(args.trace);
-  const endpoint = await resolveEndpoint({ baseUrl: args.baseUrl, model: args.model, subModel: args.subModel, env: io.env });
-  const common = { baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, stream: args.stream };
-  const model = createOpenAIModel({ ...common, model: endpoint.model });
-  const subModel = createOpenAIModel({ ...common, model: endpoint.subModel });
+  const endpoint = await resolveEndpoint({ provider: args.provider, baseUrl: args.baseUrl, model: args.model, subModel: args.subModel, env: io.env });
+  const create = (name: string) =>
+    args.provider === 'anthropic'
+      ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
+      : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, stream: args.stream, model: name });
+  const model = create(endpoint.model);
+  const subModel = create(endpoint.subModel);
 
   const prices = args.prices ? await readPrices(args.prices) : undefined;
   const memo = args.cache ? new MemoStore(args.cache === true ? defaultCacheDir(io.env) : args.cache) : undefined;

@@ -4,6 +4,7 @@
  * and the failure says what it tried and how to configure a model.
  */
 import { RlmError } from '../errors.ts';
+import { ANTHROPIC_BASE_URL } from '../models/anthropic.ts';
 import { OPENAI_BASE_URL } from '../models/openai.ts';
 
 export const LOCAL_SERVER_URL = 'http://127.0.0.1:11434/v1';
@@ -14,11 +15,12 @@ export interface EndpointConfig {
   apiKey: string | undefined;
   model: string;
   subModel: string;
-  /** How the endpoint was chosen, for the progress line. */
+  /** How the endpoint was chosen: a flag, the environment, the provider's default, a local server. */
   source: 'flag' | 'env' | 'openai' | 'local';
 }
 
 export interface ConfigInput {
+  provider?: 'openai' | 'anthropic';
   baseUrl?: string;
   model?: string;
   subModel?: string;
@@ -26,6 +28,7 @@ export interface ConfigInput {
 }
 
 export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfig> {
+  if (input.provider === 'anthropic') return resolveAnthropic(input);
   const { env } = input;
   const apiKey = env.RLM_API_KEY || env.OPENAI_API_KEY || undefined;
   const model = input.model ?? (env.RLM_MODEL || undefined);
@@ -56,6 +59,19 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
   const chosen = model ?? probe.models[0];
   if (!chosen) throw new RlmError('RLM_NO_MODEL', `the local server at ${local} lists no models; pull one (e.g. ollama pull qwen3) or pass --model`);
   return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local' };
+}
+
+const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
+
+function resolveAnthropic(input: ConfigInput): EndpointConfig {
+  const { env } = input;
+  const explicit = input.baseUrl ?? (env.ANTHROPIC_BASE_URL || undefined);
+  // RLM_API_KEY is for an endpoint of the user's choosing; Anthropic's own key is its own.
+  const apiKey = (explicit ? env.RLM_API_KEY || env.ANTHROPIC_API_KEY : env.ANTHROPIC_API_KEY || env.RLM_API_KEY) || undefined;
+  if (!apiKey && !explicit) throw new RlmError('RLM_MISSING_KEY', `no API key for ${ANTHROPIC_BASE_URL}: set ANTHROPIC_API_KEY`);
+  const model = input.model ?? (env.RLM_MODEL || DEFAULT_ANTHROPIC_MODEL);
+  const subModel = input.subModel ?? (env.RLM_SUB_MODEL || model);
+  return { baseURL: (explicit ?? ANTHROPIC_BASE_URL).replace(/\/+$/, ''), apiKey, model, subModel, source: input.baseUrl ? 'flag' : explicit ? 'env' : 'openai' };
 }
 
 function isOpenAI(url: string): boolean {

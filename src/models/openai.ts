@@ -4,7 +4,7 @@
  * the `withRetry` middleware's job, so every provider retries the same way.
  */
 import OpenAI from 'openai';
-import { CancelledError, ProviderError, RlmError } from '../errors.ts';
+import { malformed, toRlmError } from './provider-errors.ts';
 import type { FinishReason, GenerateRequest, GenerateResult, Model } from './model.ts';
 import type { Usage } from './usage.ts';
 
@@ -67,7 +67,7 @@ function makeModel(client: OpenAI, baseURL: string, options: OpenAIModelOptions)
           modelId: response.model || id,
         };
       } catch (error) {
-        throw toRlmError(error, baseURL, id, request.signal);
+        throw toRlmError(OpenAI, error, baseURL, id, request.signal);
       }
     },
   };
@@ -116,80 +116,3 @@ function finishReasonOf(reason: string | null | undefined): FinishReason {
   return 'other';
 }
 
-function malformed(url: string, detail: string): ProviderError {
-  return new ProviderError('RLM_PROVIDER', `malformed response from ${url}: ${detail}`, { retryable: true, url });
-}
-
-/** Maps SDK and network failures to errors with a stable code and a one-line message. */
-export function toRlmError(error: unknown, url: string, modelId: string, signal?: AbortSignal): RlmError {
-  if (RlmError.isInstance(error)) return error;
-  if (error instanceof OpenAI.APIUserAbortError || signal?.aborted) {
-    const reason: unknown = signal?.reason;
-    return RlmError.isInstance(reason) ? reason : new CancelledError();
-  }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new ProviderError('RLM_PROVIDER', `request to ${url} timed out`, { retryable: true, url, cause: error });
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    const cause = describeCause(error.cause);
-    return new ProviderError('RLM_ENDPOINT_UNREACHABLE', `cannot reach ${url}${cause ? ` (${cause})` : ''}`, {
-      retryable: true,
-      url,
-      cause: error,
-    });
-  }
-  if (error instanceof OpenAI.APIError) {
-    const status = error.status;
-    const detail = serverMessage(error);
-    if (status === 401 || status === 403) {
-      return new ProviderError('RLM_AUTH', `${url} refused the API key (${status}): ${detail}`, { status, retryable: false, url });
-    }
-    if (status === 404 || (status === 400 && /model/i.test(detail) && /not|unknown|invalid|exist/i.test(detail))) {
-      return new ProviderError('RLM_MODEL_REJECTED', `${url} rejected model "${modelId}" (${status}): ${detail}`, {
-        status,
-        retryable: false,
-        url,
-      });
-    }
-    const retryable = status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
-    return new ProviderError('RLM_PROVIDER', `${url} answered ${status ?? 'an error'}: ${detail}`, {
-      status,
-      retryable,
-      retryAfterMs: retryAfterMs(error.headers),
-      url,
-      cause: error,
-    });
-  }
-  // The SDK throws plain errors for bodies it cannot parse; a retry may get a good one.
-  const message = error instanceof Error ? error.message : String(error);
-  return malformed(url, message.split('\n')[0] ?? message);
-}
-
-function serverMessage(error: InstanceType<typeof OpenAI.APIError>): string {
-  const body = error.error as { message?: unknown } | undefined;
-  const text = typeof body?.message === 'string' ? body.message : error.message;
-  return text.split('\n')[0]?.slice(0, 300) ?? '';
-}
-
-function describeCause(cause: unknown): string {
-  let current = cause;
-  // undici nests the socket error (ECONNREFUSED...) under `cause`.
-  for (let i = 0; i < 4 && current instanceof Error; i++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return cause instanceof Error ? cause.message : '';
-}
-
-/** Reads `retry-after-ms` or `retry-after` (seconds, or an HTTP date). */
-export function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const ms = headers?.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Number(ms);
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}

@@ -10,5 +10,6 @@ export {
   type ScriptedRequest,
   type ScriptedServerOptions,
   type RecordedRequest,
+  type Wire,
 } from './scripted-server.ts';
 export { byTurn, repl, turnIndex, type Turn } from './turns.ts';

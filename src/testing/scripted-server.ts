@@ -1,6 +1,6 @@
 /**
  * A real HTTP server on 127.0.0.1 that speaks OpenAI Chat Completions (streaming and not) and
- * answers from a script: a function of the request. It can add latency, fail on demand (429
+ * Anthropic Messages (`/v1/messages`, not streamed), and answers from a script: a function of the request. It can add latency, fail on demand (429
  * with Retry-After, 500, hang, malformed JSON) and records every request with its timings.
  * Made for rlm's tests, and exported for users' own tests of code built on rlm.
  *
@@ -18,9 +18,13 @@ export interface ScriptedMessage {
   content: string;
 }
 
+export type Wire = 'openai' | 'anthropic';
+
 export interface ScriptedRequest {
   /** 0-based order of arrival. */
   index: number;
+  /** Which API the request came through. */
+  wire: Wire;
   model: string;
   messages: ScriptedMessage[];
   stream: boolean;
@@ -41,7 +45,7 @@ export type ScriptedFailure =
 export interface ScriptedAnswer {
   content?: string;
   /** Token counts to report; by default about one token per four characters. */
-  usage?: { promptTokens?: number; completionTokens?: number; cachedTokens?: number; cost?: number };
+  usage?: { promptTokens?: number; completionTokens?: number; cachedTokens?: number; cacheWriteTokens?: number; cost?: number };
   /** Extra latency for this answer, in ms. */
   delayMs?: number;
   fail?: ScriptedFailure;
@@ -63,6 +67,7 @@ export interface ScriptedServerOptions {
 
 export interface RecordedRequest {
   index: number;
+  wire: Wire;
   model: string;
   messages: ScriptedMessage[];
   stream: boolean;
@@ -72,12 +77,15 @@ export interface RecordedRequest {
   receivedAt: number;
   respondedAt?: number;
   status?: number;
-  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens: number; cost?: number };
+  /** What the answer reported; prompt_tokens counts every input token, cached and written ones included. */
+  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens: number; cache_write_tokens: number; cost?: number };
 }
 
 export class ScriptedModelServer {
-  /** Base URL to give a client, ending in `/v1`. */
+  /** Base URL to give an OpenAI-compatible client, ending in `/v1`. */
   readonly url: string;
+  /** Base URL to give the Anthropic SDK (which adds `/v1/messages` itself). */
+  readonly anthropicUrl: string;
   readonly requests: RecordedRequest[] = [];
   #inFlight = 0;
   #maxInFlight = 0;
@@ -88,6 +96,7 @@ export class ScriptedModelServer {
   constructor(server: Server, url: string) {
     this.#server = server;
     this.url = url;
+    this.anthropicUrl = url.replace(/\/v1$/, '');
     server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
@@ -138,22 +147,28 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
 
 async function handle(server: ScriptedModelServer, options: ScriptedServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-    return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+  const wire: Wire = path === '/v1/messages' ? 'anthropic' : 'openai';
+  // Anthropic's SDKs have sent the key as x-api-key, and lately as a bearer token too.
+  const key = (wire === 'anthropic' ? req.headers['x-api-key'] : undefined) ?? req.headers.authorization?.replace(/^Bearer /, '');
+  if (options.apiKey !== undefined && key !== options.apiKey) {
+    return sendError(res, wire, 401, { message: 'Incorrect API key provided', type: 'authentication_error', code: 'invalid_api_key' });
   }
   if (req.method === 'GET' && path === '/v1/models') {
     const ids = options.models ?? ['scripted'];
     return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', owned_by: 'scripted' })) });
   }
-  if (req.method !== 'POST' || path !== '/v1/chat/completions') {
-    return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } });
+  if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/messages')) {
+    return sendError(res, wire, 404, { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' });
   }
 
   const raw = await readBody(req);
   const body = JSON.parse(raw) as Record<string, unknown>;
   const messages = ((body.messages as ScriptedMessage[] | undefined) ?? []).map((m) => ({ role: m.role, content: contentText(m.content) }));
+  // Anthropic keeps the system prompt apart; scripts see it as the first message, as in OpenAI's.
+  if (wire === 'anthropic' && body.system !== undefined) messages.unshift({ role: 'system', content: contentText(body.system) });
   const record: RecordedRequest = {
     index: server.requests.length,
+    wire,
     model: String(body.model ?? ''),
     messages,
     stream: body.stream === true,
@@ -170,13 +185,16 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
 
   if (options.models && !options.models.includes(record.model)) {
     record.status = 404;
-    return sendJson(res, 404, {
-      error: { message: `The model \`${record.model}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', code: 'model_not_found' },
+    return sendError(res, wire, 404, {
+      message: `The model \`${record.model}\` does not exist or you do not have access to it.`,
+      type: wire === 'anthropic' ? 'not_found_error' : 'invalid_request_error',
+      code: 'model_not_found',
     });
   }
 
   const request: ScriptedRequest = {
     index: record.index,
+    wire,
     model: record.model,
     messages,
     stream: record.stream,
@@ -201,7 +219,7 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
     record.status = fail.status;
     const headers: Record<string, string> = {};
     if (fail.retryAfterSeconds !== undefined) headers['retry-after'] = String(fail.retryAfterSeconds);
-    return sendJson(res, fail.status, { error: { message: fail.message ?? `scripted failure ${fail.status}`, type: 'scripted', code: fail.code ?? null } }, headers);
+    return sendError(res, wire, fail.status, { message: fail.message ?? `scripted failure ${fail.status}`, type: 'scripted', code: fail.code ?? null }, headers);
   }
 
   const content = answer.content ?? '';
@@ -210,10 +228,29 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
     prompt_tokens: answer.usage?.promptTokens ?? Math.ceil(promptChars / 4),
     completion_tokens: answer.usage?.completionTokens ?? Math.ceil(content.length / 4),
     cached_tokens: answer.usage?.cachedTokens ?? 0,
+    cache_write_tokens: answer.usage?.cacheWriteTokens ?? 0,
     ...(answer.usage?.cost === undefined ? {} : { cost: answer.usage.cost }),
   };
   record.usage = usage;
   record.status = 200;
+  if (wire === 'anthropic') {
+    return sendJson(res, 200, {
+      id: `msg_scripted_${record.index}`,
+      type: 'message',
+      role: 'assistant',
+      model: record.model,
+      content: [{ type: 'text', text: content }],
+      stop_reason: answer.finishReason === 'length' ? 'max_tokens' : 'end_turn',
+      stop_sequence: null,
+      usage: {
+        // Anthropic counts cache reads and writes apart from input_tokens.
+        input_tokens: Math.max(0, usage.prompt_tokens - usage.cached_tokens - usage.cache_write_tokens),
+        cache_read_input_tokens: usage.cached_tokens,
+        cache_creation_input_tokens: usage.cache_write_tokens,
+        output_tokens: usage.completion_tokens,
+      },
+    });
+  }
   const wireUsage = {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
@@ -243,6 +280,11 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
   if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [], usage: wireUsage })}\n\n`);
   res.end('data: [DONE]\n\n');
+}
+
+function sendError(res: ServerResponse, wire: Wire, status: number, error: { message: string; type: string; code?: string | null }, headers: Record<string, string> = {}): void {
+  const body = wire === 'anthropic' ? { type: 'error', error: { type: error.type, message: error.message } } : { error: { ...error, code: error.code ?? null } };
+  sendJson(res, status, body, headers);
 }
 
 function contentText(content: unknown): string {

@@ -252,3 +252,22 @@ describe('rlm ask --max-cost and --prices', () => {
     }
   });
 });
+
+describe('rlm ask --provider anthropic', () => {
+  it('runs against a Messages endpoint', async () => {
+    const root = byTurn([repl("FINAL('from claude')")]);
+    const server = await startScriptedServer({ script: (r) => root(r) });
+    try {
+      const run = await runCli(['ask', '-q', '--provider', 'anthropic', '--base-url', server.anthropicUrl, '--model', 'claude-x', '-c', book, 'q'], { env: { RLM_API_KEY: 'k' } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'from claude\n');
+      assert.equal(server.requests[0]!.wire, 'anthropic');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('without a key it says which one to set', async () => {
+    assertOneLineError(await runCli(['ask', '--provider', 'anthropic', '-c', book, 'q']), 2, /set ANTHROPIC_API_KEY/);
+  });
+});

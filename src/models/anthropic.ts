@@ -1,0 +1,96 @@
+/**
+ * Anthropic Messages through the official SDK. The system prompt goes in `system`; the stable
+ * prefix of every request (the system prompt, and the conversation up to its last message) is
+ * marked for prompt caching, so each turn of the loop re-reads the last turn's prefix from the
+ * cache; cache reads and writes are booked in usage. Retries are the `withRetry` middleware's.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { FinishReason, GenerateRequest, GenerateResult, Model } from './model.ts';
+import { malformed, toRlmError } from './provider-errors.ts';
+import type { Usage } from './usage.ts';
+
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+export interface AnthropicModelOptions {
+  /** Model name, e.g. `claude-sonnet-4-5`. */
+  model: string;
+  /** Default: `ANTHROPIC_API_KEY` when talking to Anthropic itself; none for another base URL. */
+  apiKey?: string;
+  /** Base URL of the API (without `/v1`). Default: Anthropic. */
+  baseURL?: string;
+  /** Per-request timeout in ms (default 10 minutes). */
+  timeoutMs?: number;
+  /** Output token cap when a request gives none (the API requires one; default 8,192). */
+  maxOutputTokens?: number;
+  /** Extended thinking, passed through: `{ type: 'enabled', budget_tokens: 4096 }`. */
+  thinking?: Anthropic.ThinkingConfigParam;
+  /** Mark the stable prefix for prompt caching (default true). */
+  promptCaching?: boolean;
+}
+
+/** Creates a {@link Model} for Anthropic's Messages API. */
+export function createAnthropicModel(options: AnthropicModelOptions): Model {
+  const baseURL = (options.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '');
+  const apiKey = options.apiKey ?? (options.baseURL === undefined ? process.env.ANTHROPIC_API_KEY : undefined);
+  const client = new Anthropic({ apiKey: apiKey || 'none', baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 600_000 });
+  return makeModel(client, baseURL, options);
+}
+
+const CACHED = { type: 'ephemeral' } as const;
+
+function makeModel(client: Anthropic, baseURL: string, options: AnthropicModelOptions): Model {
+  const id = options.model;
+  const caching = options.promptCaching ?? true;
+  return {
+    id,
+    url: baseURL,
+    withId: (other) => makeModel(client, baseURL, { ...options, model: other }),
+    async generate(request: GenerateRequest): Promise<GenerateResult> {
+      const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+      const turns = request.messages.filter((m) => m.role !== 'system');
+      const messages: Anthropic.MessageParam[] = turns.map((m, i) => ({
+        role: m.role as 'user' | 'assistant',
+        // The last message closes the prefix the next turn will find in the cache.
+        content: [{ type: 'text', text: m.content, ...(caching && i === turns.length - 1 ? { cache_control: CACHED } : {}) }],
+      }));
+      const thinkingBudget = options.thinking?.type === 'enabled' ? options.thinking.budget_tokens : 0;
+      const body: Anthropic.MessageCreateParamsNonStreaming = {
+        model: id,
+        max_tokens: request.maxOutputTokens ?? Math.max(options.maxOutputTokens ?? 8192, thinkingBudget + 1024),
+        messages,
+        ...(system ? { system: [{ type: 'text', text: system, ...(caching ? { cache_control: CACHED } : {}) }] } : {}),
+        ...(request.temperature === undefined || options.thinking ? {} : { temperature: request.temperature }),
+        ...(options.thinking ? { thinking: options.thinking } : {}),
+      };
+      try {
+        const response = await client.messages.create(body, { signal: request.signal });
+        if (!Array.isArray(response.content)) throw malformed(baseURL, 'the response has no content');
+        // Thinking blocks are the model's own; the answer is the text.
+        const text = response.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+        return { text, usage: usageOf(response.usage), finishReason: finishReasonOf(response.stop_reason), modelId: response.model || id };
+      } catch (error) {
+        throw toRlmError(Anthropic, error, baseURL, id, request.signal);
+      }
+    },
+  };
+}
+
+function usageOf(usage: Anthropic.Usage | undefined): Usage {
+  const read = usage?.cache_read_input_tokens ?? 0;
+  const written = usage?.cache_creation_input_tokens ?? 0;
+  // Anthropic's input_tokens leaves out what was read from or written to the cache; ours counts
+  // every input token, and says how many of them were cached reads and cache writes.
+  return {
+    inputTokens: (usage?.input_tokens ?? 0) + read + written,
+    cachedInputTokens: read,
+    cacheWriteInputTokens: written,
+    outputTokens: usage?.output_tokens ?? 0,
+  };
+}
+
+function finishReasonOf(reason: string | null | undefined): FinishReason {
+  if (reason === 'end_turn' || reason === 'stop_sequence') return 'stop';
+  if (reason === 'max_tokens') return 'length';
+  if (reason === 'refusal') return 'content-filter';
+  return 'other';
+}
