@@ -6,6 +6,7 @@ export type { Model, Message, GenerateRequest, GenerateResult, FinishReason } fr
 export { wrapModel } from './models/model.ts';
 export { createOpenAIModel, type OpenAIModelOptions } from './models/openai.ts';
 export { createAnthropicModel, type AnthropicModelOptions } from './models/anthropic.ts';
+export { fromAiSdk, type AiSdkLanguageModel } from './models/ai-sdk.ts';
 export { withRetry, type RetryOptions } from './models/retry.ts';
 export { Limiter, withLimit } from './models/limiter.ts';
 export { MemoStore, withMemo, memoKey, type MemoOptions } from './models/memo.ts';
