@@ -49,6 +49,8 @@ export interface RLMOptions {
   memoryLimitMb?: number;
   /** Model requests in flight at once, over the whole run (default 16). */
   concurrency?: number;
+  /** Child RLMs running at once at each depth (default 8); each holds a REPL process. */
+  maxConcurrentChildren?: number;
   /**
    * Recursion depth. At 1 (the paper's setting, the default) `rlm_query` is a plain model call;
    * at 2 and more it starts a child RLM, down to that many levels; at 0 there are no sub-calls
@@ -183,13 +185,19 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     return reply.text;
   };
   const child = async (prompt: string, context: unknown, cellSignal: AbortSignal): Promise<string> => {
-    const outcome = await runNode(tree, {
-      depth: depth + 1,
-      // Without a context of its own, the child works over the prompt itself.
-      context: context === undefined ? prompt : context,
-      query: context === undefined ? 'Do what `context` asks and answer it.' : prompt,
-      signal: AbortSignal.any([signal, cellSignal]),
-    });
+    const childSignal = AbortSignal.any([signal, cellSignal]);
+    const outcome = await tree.child(
+      depth + 1,
+      () =>
+        runNode(tree, {
+          depth: depth + 1,
+          // Without a context of its own, the child works over the prompt itself.
+          context: context === undefined ? prompt : context,
+          query: context === undefined ? 'Do what `context` asks and answer it.' : prompt,
+          signal: childSignal,
+        }),
+      childSignal,
+    );
     if (outcome.answer !== undefined) return outcome.answer;
     throw new Error(`the child RLM ended without an answer (${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''})`);
   };

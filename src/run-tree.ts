@@ -25,6 +25,7 @@ export class RunTree {
   readonly maxDepth: number;
   readonly #stop = new AbortController();
   readonly #models = new Map<string, Model>();
+  readonly #childSlots = new Map<number, Limiter>();
   readonly #deadline: NodeJS.Timeout | undefined;
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(new CancelledError());
@@ -73,6 +74,17 @@ export class RunTree {
 
   #abort(reason: RlmError): void {
     if (!this.#stop.signal.aborted) this.#stop.abort(reason);
+  }
+
+  /**
+   * Runs a child RLM at `depth` once one of that depth's slots is free. Each child holds a REPL
+   * process for its lifetime, so a fan-out of children is bounded; by depth, so that children
+   * waiting on their own children can never hold every slot.
+   */
+  child<T>(depth: number, start: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    let slots = this.#childSlots.get(depth);
+    if (!slots) this.#childSlots.set(depth, (slots = new Limiter(this.options.maxConcurrentChildren ?? 8)));
+    return slots.run(start, signal);
   }
 
   /** The user's own signal: still open after a limit stopped the tree, for the last request. */

@@ -100,3 +100,29 @@ describe('recursion to depth 3', () => {
     }
   });
 });
+
+describe('child RLMs at once', () => {
+  it('runs at most maxConcurrentChildren children of a depth at a time, and all of them', async () => {
+    let running = 0;
+    let most = 0;
+    const server = await depthServer({
+      d0: byTurn([repl("const r = await rlm_query_batched(Array.from({ length: 6 }, (_, i) => 'child ' + i), Array.from({ length: 6 }, (_, i) => 'ctx ' + i));\nFINAL(r.join(','))")]),
+      d1: async (request) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 50));
+        running--;
+        return repl('FINAL(context)');
+      },
+    });
+    try {
+      const [d0, d1] = depthModels(server.url);
+      const rlm = new RLM({ model: d0!, modelsByDepth: [d0, d1], maxDepth: 2, maxConcurrentChildren: 2 });
+      const result = await rlm.run({ context: 'c', query: 'q' });
+      assert.equal(result.answer, 'ctx 0,ctx 1,ctx 2,ctx 3,ctx 4,ctx 5');
+      assert.equal(most, 2);
+    } finally {
+      await server.close();
+    }
+  });
+});
