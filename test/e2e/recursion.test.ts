@@ -107,7 +107,7 @@ describe('child RLMs at once', () => {
     let most = 0;
     const server = await depthServer({
       d0: byTurn([repl("const r = await rlm_query_batched(Array.from({ length: 6 }, (_, i) => 'child ' + i), Array.from({ length: 6 }, (_, i) => 'ctx ' + i));\nFINAL(r.join(','))")]),
-      d1: async (request) => {
+      d1: async () => {
         running++;
         most = Math.max(most, running);
         await new Promise((r) => setTimeout(r, 50));

@@ -15,38 +15,20 @@ let budget: unknown = null;
 /** The conversation, sent as what is new since the last cell. */
 const history: unknown[] = [];
 let nextCallId = 0;
-const calls = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+/** Calls waiting on the run's process: sub-calls answer with text, tools with JSON data. */
+const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 const runs = new Map<number, AbortController>();
 
 const bridge: Bridge = {
-  llm_query: (prompt, options, signal) => call('llm_query', prompt, options, undefined, signal),
-  rlm_query: (prompt, context, signal) => call('rlm_query', prompt, {}, context, signal),
+  llm_query: (prompt, options, signal) => call<string>(signal, (callId) => ({ type: 'call', callId, name: 'llm_query', prompt, options, context: null })),
+  rlm_query: (prompt, context, signal) => call<string>(signal, (callId) => ({ type: 'call', callId, name: 'rlm_query', prompt, options: {}, context: context ?? null })),
   budget: () => budget,
   history: () => history,
-  tool: (name, args, signal) => callTool(name, args, signal),
+  tool: (tool, args, signal) => call<unknown>(signal, (callId) => ({ type: 'tool-call', callId, tool, args })),
 };
 
-const tools = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-
-function callTool(tool: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const callId = ++nextCallId;
-    const onAbort = () => {
-      tools.delete(callId);
-      send({ type: 'call-cancel', callId, reason: signal.reason instanceof Error ? signal.reason.message : 'cancelled' });
-      reject(signal.reason instanceof Error ? signal.reason : new RlmError('RLM_CANCELLED', 'cancelled'));
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    tools.set(callId, {
-      resolve: (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
-      reject: (error) => (signal.removeEventListener('abort', onAbort), reject(error)),
-    });
-    send({ type: 'tool-call', callId, tool, args });
-  });
-}
-
-function call(name: 'llm_query' | 'rlm_query', prompt: string, options: { model?: string }, context: unknown, signal: AbortSignal): Promise<string> {
+/** Sends a call to the run's process and waits for its answer; aborting the signal cancels it there too. */
+function call<T>(signal: AbortSignal, message: (callId: number) => FromRepl): Promise<T> {
   return new Promise((resolve, reject) => {
     const callId = ++nextCallId;
     const onAbort = () => {
@@ -58,10 +40,10 @@ function call(name: 'llm_query' | 'rlm_query', prompt: string, options: { model?
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     calls.set(callId, {
-      resolve: (text) => (signal.removeEventListener('abort', onAbort), resolve(text)),
+      resolve: (value) => (signal.removeEventListener('abort', onAbort), resolve(value as T)),
       reject: (error) => (signal.removeEventListener('abort', onAbort), reject(error)),
     });
-    send({ type: 'call', callId, name, prompt, options, context: context ?? null });
+    send(message(callId));
   });
 }
 
@@ -98,18 +80,11 @@ async function handle(message: ToRepl): Promise<void> {
     case 'cancel':
       runs.get(message.runId)?.abort(new RlmError('RLM_CANCELLED', 'cancelled'));
       return;
-    case 'deliver': {
+    case 'deliver':
+    case 'deliver-tool': {
       budget = message.budget;
       const pending = calls.get(message.callId);
       calls.delete(message.callId);
-      if (message.ok) pending?.resolve(message.payload);
-      else pending?.reject(new Error(message.payload));
-      return;
-    }
-    case 'deliver-tool': {
-      budget = message.budget;
-      const pending = tools.get(message.callId);
-      tools.delete(message.callId);
       if (message.ok) pending?.resolve(message.payload);
       else pending?.reject(new Error(String(message.payload)));
       return;
