@@ -14,7 +14,8 @@ export type RlmErrorCode =
   | 'RLM_BUDGET_EXCEEDED'
   | 'RLM_CANCELLED'
   | 'RLM_TIMEOUT'
-  | 'RLM_SANDBOX';
+  | 'RLM_SANDBOX'
+  | 'RLM_REPLAY_MISMATCH';
 
 const MARKER = Symbol.for('rlm.error');
 

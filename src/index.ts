@@ -16,4 +16,6 @@ export { JsSandbox, type JsSandboxOptions } from './sandboxes/js/js-sandbox.ts';
 export type { Sandbox, Bridge, CellResult, ContextValue } from './sandboxes/sandbox.ts';
 export { parseReply, type ParsedReply } from './protocol.ts';
 export { javascriptSystemPrompt, contextMetadata } from './prompt.ts';
-export type { RlmEvent, RunStatus, EventSink } from './trace/events.ts';
+export type { RlmEvent, RunStatus, EventSink, RunSettings } from './trace/events.ts';
+export { JsonlTrace, type JsonlTraceOptions, type TraceHeader } from './trace/jsonl.ts';
+export { readTrace, replayTrace, replayModels, type Trace, type ReplayResult } from './trace/replay.ts';

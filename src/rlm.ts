@@ -27,7 +27,7 @@ import { lastLineFinal, parseReply, type TextFinal } from './protocol.ts';
 import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
 import { RunTree } from './run-tree.ts';
-import type { EventSink, RunStatus } from './trace/events.ts';
+import type { EventSink, RunSettings, RunStatus } from './trace/events.ts';
 
 export interface RLMOptions {
   /** The root model, which writes the code. */
@@ -134,7 +134,7 @@ export class RLM {
     const started = performance.now();
     const tree = new RunTree(this.#options, input.signal);
     try {
-      const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal });
+      const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal, settings: tree.settings() });
       let { answer, status } = root;
       const stopped = tree.stopReason;
       // A limit stopped the tree: ask the root once more, within the reserve, for its best answer.
@@ -144,7 +144,7 @@ export class RLM {
       }
       const result: RunResult = { answer, status, usage: tree.budget.usage(), iterations: root.iterations, durationMs: performance.now() - started };
       if (root.error) result.error = { code: root.error.code, message: root.error.message };
-      tree.emit({ type: 'run-end', depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });
+      tree.emit({ type: 'run-end', runId: root.runId, depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });
       return result;
     } finally {
       tree.close();
@@ -158,6 +158,9 @@ interface NodeInput {
   query: string;
   /** Aborts when this node must stop: the tree's signal, or the parent's cell for a child. */
   signal: AbortSignal;
+  parentRunId?: string;
+  /** The root's settings, recorded in its run-start event. */
+  settings?: RunSettings;
 }
 
 interface NodeOutcome {
@@ -165,8 +168,11 @@ interface NodeOutcome {
   status: RunStatus;
   iterations: number;
   error?: RlmError;
+  runId: string;
   /** The node's conversation, for the last request after a limit. */
   messages: Message[];
+  /** How many of `messages` earlier calls carried (for the trace's deltas). */
+  sent: number;
 }
 
 /** One RLM of the tree, root or child: its own REPL and turns, the tree's budget and limiter. */
@@ -177,11 +183,12 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   const root = tree.modelAt(depth, 'root');
   const sub = tree.modelAt(depth + 1, 'sub');
   const canRecurse = depth + 1 < tree.maxDepth;
+  const runId = tree.nextRunId();
 
   const ask = async (prompt: string, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
     if (tree.maxDepth === 0) throw new RlmError('RLM_USAGE', 'sub-calls are off in this run (max depth 0): work with the REPL alone');
     const chosen = model && model !== sub.id ? sub.withId(model) : sub;
-    const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([signal, cellSignal]) });
+    const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([signal, cellSignal]), trace: { runId, from: 0 } });
     return reply.text;
   };
   const child = async (prompt: string, context: unknown, cellSignal: AbortSignal): Promise<string> => {
@@ -195,6 +202,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
           context: context === undefined ? prompt : context,
           query: context === undefined ? 'Do what `context` asks and answer it.' : prompt,
           signal: childSignal,
+          parentRunId: runId,
         }),
       childSignal,
     );
@@ -219,17 +227,28 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
 
   const contextChars = typeof node.context === 'string' ? node.context.length : (JSON.stringify(node.context)?.length ?? 0);
   const started = performance.now();
-  tree.emit({ type: 'run-start', depth, query: node.query, contextChars, model: root.id, subModel: sub.id });
+  tree.emit({
+    type: 'run-start',
+    runId,
+    ...(node.parentRunId ? { parentRunId: node.parentRunId } : {}),
+    depth,
+    query: node.query,
+    contextChars,
+    model: root.id,
+    subModel: sub.id,
+    ...(node.settings ? { settings: node.settings } : {}),
+  });
   const messages: Message[] = [];
   /** Every message, compacted ones included: the REPL's `history`. */
   const history: Message[] = [];
   let iterations = 0;
+  let sent = 0;
   const finish = (status: RunStatus, answer: string | undefined, error?: RlmError): NodeOutcome => {
     // The root's run-end carries the whole tree's usage and comes from RLM.run.
     if (depth > 0) {
-      tree.emit({ type: 'run-end', depth, status, answer, iterations, durationMs: performance.now() - started, usage: tree.budget.usage() });
+      tree.emit({ type: 'run-end', runId, depth, status, answer, iterations, durationMs: performance.now() - started, usage: tree.budget.usage() });
     }
-    return { answer, status, iterations, messages, ...(error ? { error } : {}) };
+    return { answer, status, iterations, runId, messages, sent, ...(error ? { error } : {}) };
   };
 
   // The REPL starts while the model writes its first reply, which needs only metadata.
@@ -254,29 +273,31 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     const window = new HistoryWindow(options.contextWindow ?? contextWindowOf(root.id), options.compactAt ?? 0.8);
     const generate = async () => {
       if (window.isNearlyFull(messages)) await compact();
-      const reply = await root.generate({ messages, signal, maxOutputTokens: options.maxOutputTokens });
+      const reply = await root.generate({ messages, signal, maxOutputTokens: options.maxOutputTokens, trace: { runId, from: sent } });
       window.measured(messages, reply.usage.inputTokens + reply.usage.outputTokens);
       say({ role: 'assistant', content: reply.text });
+      sent = messages.length;
       return reply.text;
     };
     // The conversation restarts from the model's own summary; the REPL keeps everything.
     const compact = async () => {
       const request: Message[] = [...messages, { role: 'user', content: compactionRequest() }];
-      const summary = await root.generate({ messages: request, signal, maxOutputTokens: options.maxOutputTokens });
+      const summary = await root.generate({ messages: request, signal, maxOutputTokens: options.maxOutputTokens, trace: { runId, from: sent } });
       history.push(request.at(-1)!, { role: 'assistant', content: summary.text });
       const [system, first] = messages;
       messages.length = 0;
       messages.push(system!, first!, { role: 'assistant', content: summary.text }, { role: 'user', content: compactedMessage(iterations, maxIterations) });
       history.push(messages.at(-1)!);
       window.measured(messages, undefined);
-      tree.emit({ type: 'compaction', depth, iteration: iterations, summaryChars: summary.text.length });
+      sent = 0;
+      tree.emit({ type: 'compaction', runId, depth, iteration: iterations, summaryChars: summary.text.length });
     };
 
     while (iterations < maxIterations) {
       signal.throwIfAborted();
       iterations++;
       tree.budget.countTurn(depth);
-      tree.emit({ type: 'turn-start', depth, iteration: iterations });
+      tree.emit({ type: 'turn-start', runId, depth, iteration: iterations });
       const parsed = parseReply(await generate(), 'javascript');
 
       if (parsed.code.length === 0) {
@@ -292,9 +313,9 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
 
       const reports: CellReport[] = [];
       for (const [index, code] of parsed.code.entries()) {
-        tree.emit({ type: 'cell-start', depth, iteration: iterations, index, code });
+        tree.emit({ type: 'cell-start', runId, depth, iteration: iterations, index, code });
         const cell = await (await sandbox).run(code, { signal });
-        tree.emit({ type: 'cell-end', depth, iteration: iterations, index, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
+        tree.emit({ type: 'cell-end', runId, depth, iteration: iterations, index, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
         reports.push(cell);
         if (cell.final !== undefined) return finish('done', cell.final);
       }
@@ -331,7 +352,7 @@ async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: BudgetExceed
   const signal = AbortSignal.any([...(tree.userSignal ? [tree.userSignal] : []), AbortSignal.timeout(LAST_ANSWER_TIMEOUT_MS)]);
   try {
     const messages: Message[] = [...root.messages, { role: 'user', content: limitReachedMessage(reason.message) }];
-    const reply = await model.generate({ messages, signal, maxOutputTokens: tree.options.maxOutputTokens });
+    const reply = await model.generate({ messages, signal, maxOutputTokens: tree.options.maxOutputTokens, trace: { runId: root.runId, from: root.sent } });
     const final = lastLineFinal(reply.text);
     if (final?.kind === 'value') return final.value;
     if (final?.kind === 'variable') {

@@ -12,7 +12,7 @@ import { withMeter } from './models/meter.ts';
 import type { Model } from './models/model.ts';
 import { withRetry } from './models/retry.ts';
 import type { RLMOptions } from './rlm.ts';
-import type { CallKind, EventSink, RlmEvent } from './trace/events.ts';
+import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.ts';
 
 /** How long calls in flight may take to finish after a limit was reached. */
 const DRAIN_TIMEOUT_MS = 60_000;
@@ -30,6 +30,7 @@ export class RunTree {
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(new CancelledError());
   #callIds = 0;
+  #runIds = 0;
   #stopReason: RlmError | undefined;
 
   constructor(options: RLMOptions, userSignal: AbortSignal | undefined) {
@@ -52,6 +53,27 @@ export class RunTree {
     return this.#stop.signal;
   }
 
+  /** A new id for an RLM of the tree: 'r0' is the root. */
+  nextRunId(): string {
+    return `r${this.#runIds++}`;
+  }
+
+  /** What decides how the run goes, for the trace (and so for a replay). */
+  settings(): RunSettings {
+    const { options } = this;
+    const models = Array.from({ length: this.maxDepth + 2 }, (_, depth) => this.baseModelAt(depth).id);
+    return {
+      maxIterations: options.maxIterations ?? 30,
+      maxDepth: this.maxDepth,
+      maxOutputChars: options.maxOutputChars ?? 20_000,
+      cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
+      models,
+      compactAt: options.compactAt ?? 0.8,
+      ...(options.contextWindow === undefined ? {} : { contextWindow: options.contextWindow }),
+      ...(options.limits ? { limits: { ...options.limits } } : {}),
+    };
+  }
+
   /** Why the run was stopped, if it was: the first reason given. */
   get stopReason(): RlmError | undefined {
     return this.#stopReason;
@@ -63,6 +85,9 @@ export class RunTree {
    * cost is known and booked: the limit is passed by at most those), then aborts the rest.
    */
   stop(reason: RlmError): void {
+    if (this.#stopReason === undefined && reason instanceof BudgetExceededError) {
+      this.emit({ type: 'limit', limit: reason.limit, reason: reason.message });
+    }
     this.#stopReason ??= reason;
     if (reason instanceof BudgetExceededError && reason.limit !== 'time') {
       this.budget.close(reason);

@@ -3,13 +3,13 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { RlmError } from '../errors.ts';
 import { parsePriceTable, type PriceTable } from '../models/prices.ts';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MemoStore } from '../models/memo.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { RLM, type RunResult } from '../rlm.ts';
 import type { EventSink } from '../trace/events.ts';
-import { JsonlTrace } from '../trace/jsonl.ts';
+import { JsonlTrace, type JsonlTraceOptions } from '../trace/jsonl.ts';
 import { parseAskArgs, usageError, type AskArgs } from './args.ts';
 import { resolveEndpoint } from './config.ts';
 import { readContext } from './context-input.ts';
@@ -76,7 +76,9 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
 
   const prices = args.prices ? await readPrices(args.prices) : undefined;
   const memo = args.cache ? new MemoStore(args.cache === true ? defaultCacheDir(io.env) : args.cache) : undefined;
-  const result = await runWithSurfaces(args, io, async (onEvent, signal) => {
+  const single = args.contexts.length === 1 && args.contexts[0] !== '-' ? resolve(args.contexts[0]!) : undefined;
+  const traced = { context, ...(single ? { contextFile: single } : {}) };
+  const result = await runWithSurfaces(args, io, traced, async (onEvent, signal) => {
     const rlm = new RLM({
       ...(memo ? { memo: { store: memo, includeSampled: args.cacheSampled } } : {}),
       ...(prices ? { prices } : {}),
@@ -104,6 +106,7 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
 export async function runWithSurfaces(
   args: Pick<AskArgs, 'quiet' | 'trace' | 'maxIterations'>,
   io: CliIO,
+  traced: JsonlTraceOptions,
   run: (onEvent: EventSink, signal: AbortSignal) => Promise<RunResult>,
 ): Promise<RunResult> {
   const sinks: EventSink[] = [];
@@ -111,7 +114,7 @@ export async function runWithSurfaces(
     ? undefined
     : new Progress({ stream: io.stderr, interactive: io.stderrIsTTY, maxIterations: args.maxIterations ?? 30 });
   if (progress) sinks.push(progress.onEvent);
-  const trace = args.trace ? new JsonlTrace(args.trace) : undefined;
+  const trace = args.trace ? new JsonlTrace(args.trace, traced) : undefined;
   if (trace) sinks.push(trace.onEvent);
   const controller = new AbortController();
   const interrupt = () => controller.abort();

@@ -40,7 +40,7 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
       if (event.type === 'cell-start') say(indent(`── turn ${event.iteration}, code:\n${event.code}`));
       if (event.type === 'cell-end') say(indent(`── output:\n${clip(event.output)}${event.error ? `\n${event.error}` : ''}\n`));
     };
-    const result = await runWithSurfaces({ quiet: values.quiet ?? false, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, (onEvent, signal) =>
+    const result = await runWithSurfaces({ quiet: values.quiet ?? false, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
       new RLM({ model, subModel, onEvent: (e) => (showTurns(e), onEvent(e)) }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
     );
     say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);

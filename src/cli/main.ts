@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ask } from './ask.ts';
 import { demo } from './demo.ts';
+import { replay } from './replay.ts';
 import { errorLine, exitCodeForError } from './exit-codes.ts';
 
 export interface CliIO {
@@ -17,6 +18,7 @@ const HELP = `Usage: rlm <command> [options]
 Commands:
   ask "<query>" --context <file>   answer a query over a long context (rlm ask --help)
   demo                             run a real RLM over a bundled long text against a scripted model
+  replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
 
 Options: -h, --help, --version`;
 
@@ -28,6 +30,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         return await ask(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'replay':
+        return await replay(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -39,7 +43,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.stdout.write(`${version()}\n`);
         return 0;
       default:
-        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo; see rlm --help)\n`);
+        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo, replay; see rlm --help)\n`);
         return 2;
     }
   } catch (error) {

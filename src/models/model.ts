@@ -16,6 +16,11 @@ export interface GenerateRequest {
   maxOutputTokens?: number;
   temperature?: number;
   signal?: AbortSignal;
+  /**
+   * Where the request belongs, for events and traces only (providers ignore it): the RLM that
+   * makes it, and how many of its messages earlier calls of the conversation already carried.
+   */
+  trace?: { runId: string; from: number };
 }
 
 export type FinishReason = 'stop' | 'length' | 'content-filter' | 'other';

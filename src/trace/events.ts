@@ -2,31 +2,65 @@
  * What a run reports as it goes. Every surface (progress line, trace file, tests) is a sink
  * that receives these; the loop never formats anything for a terminal.
  */
+import type { Message } from '../models/model.ts';
 import type { Usage } from '../models/usage.ts';
 import type { UsageReport } from '../budget.ts';
 
 export type RunStatus = 'done' | 'max_iterations' | 'budget' | 'timeout' | 'cancelled' | 'error';
 export type CallKind = 'root' | 'sub';
 
+/**
+ * Every event of a node of the recursion tree carries its `runId` ('r0' is the root); a child's
+ * `run-start` names its parent. Model calls carry the `runId` of the RLM that made them: its own
+ * turns (kind `root`) or sub-calls from its cells (kind `sub`).
+ */
 export type RlmEvent =
-  | { type: 'run-start'; depth: number; query: string; contextChars: number; model: string; subModel: string }
-  | { type: 'turn-start'; depth: number; iteration: number }
-  | { type: 'model-call-start'; callId: number; depth: number; kind: CallKind; model: string }
+  | {
+      type: 'run-start';
+      runId: string;
+      parentRunId?: string;
+      depth: number;
+      query: string;
+      contextChars: number;
+      model: string;
+      subModel: string;
+      /** Root only: what a replay needs to run the same way. */
+      settings?: RunSettings;
+    }
+  | { type: 'turn-start'; runId: string; depth: number; iteration: number }
+  | {
+      type: 'model-call-start';
+      callId: number;
+      runId?: string;
+      depth: number;
+      kind: CallKind;
+      model: string;
+      /** The messages new since this conversation's previous call, from index `from`. */
+      messages?: Message[];
+      from?: number;
+    }
   | {
       type: 'model-call-end';
       callId: number;
+      runId?: string;
       depth: number;
       kind: CallKind;
       model: string;
       durationMs: number;
       usage?: Usage;
+      /** The reply. */
+      text?: string;
+      /** Identifies the request (model and all its messages), for replay. */
+      key?: string;
       error?: string;
     }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
-  | { type: 'compaction'; depth: number; iteration: number; summaryChars: number }
-  | { type: 'cell-start'; depth: number; iteration: number; index: number; code: string }
+  | { type: 'limit'; limit: string; reason: string }
+  | { type: 'compaction'; runId: string; depth: number; iteration: number; summaryChars: number }
+  | { type: 'cell-start'; runId: string; depth: number; iteration: number; index: number; code: string }
   | {
       type: 'cell-end';
+      runId: string;
       depth: number;
       iteration: number;
       index: number;
@@ -37,6 +71,7 @@ export type RlmEvent =
     }
   | {
       type: 'run-end';
+      runId: string;
       depth: number;
       status: RunStatus;
       answer?: string;
@@ -46,3 +81,16 @@ export type RlmEvent =
     };
 
 export type EventSink = (event: RlmEvent) => void;
+
+/** The settings of a run that decide what it does, recorded so that a replay can match them. */
+export interface RunSettings {
+  maxIterations: number;
+  maxDepth: number;
+  maxOutputChars: number;
+  cellTimeoutMs: number;
+  /** The model id used at each depth. */
+  models: string[];
+  compactAt: number;
+  contextWindow?: number;
+  limits?: { maxCalls?: number; maxTokens?: number; maxCostUsd?: number; timeoutMs?: number };
+}

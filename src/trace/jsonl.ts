@@ -1,16 +1,43 @@
 /**
- * A JSONL trace: one event a line, appended as the run goes, so it grows with the run and never
- * repeats history. Events carry no API keys (models are named by id, endpoints by nothing).
+ * A JSONL trace: a header line, then one event a line, appended as the run goes. It grows with
+ * the run, never with its history: the context is stored once (in the header, or as a reference
+ * to its file and that file's hash), model calls carry only the messages new to their
+ * conversation, and replies appear once. Events hold no API keys: models are named by id only.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ContextValue } from '../sandboxes/sandbox.ts';
 import type { RlmEvent } from './events.ts';
+
+export const TRACE_VERSION = 1;
+
+export type TraceContext = { inline: ContextValue } | { file: string; sha256: string; chars: number };
+
+export interface TraceHeader {
+  type: 'trace';
+  version: number;
+  createdAt: string;
+  context: TraceContext;
+}
+
+/** A trace line: the header, or an event with its time in ms since the trace began. */
+export type TraceLine = TraceHeader | (RlmEvent & { t: number });
+
+export interface JsonlTraceOptions {
+  /** The run's context, stored once in the header... */
+  context: ContextValue;
+  /** ...or, when it is the whole of one file, only that file's path and hash. */
+  contextFile?: string;
+}
 
 export class JsonlTrace {
   readonly #out: WriteStream;
   readonly #started = performance.now();
 
-  constructor(path: string) {
+  constructor(path: string, options: JsonlTraceOptions) {
     this.#out = createWriteStream(path, { flags: 'w' });
+    const header: TraceHeader = { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(options) };
+    this.#out.write(`${JSON.stringify(header)}\n`);
   }
 
   readonly onEvent = (event: RlmEvent): void => {
@@ -20,4 +47,15 @@ export class JsonlTrace {
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.#out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }
+}
+
+function traceContext(options: JsonlTraceOptions): TraceContext {
+  if (options.contextFile && typeof options.context === 'string') {
+    return { file: options.contextFile, sha256: sha256(options.context), chars: options.context.length };
+  }
+  return { inline: options.context };
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

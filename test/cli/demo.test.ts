@@ -23,7 +23,8 @@ describe('rlm demo', () => {
     assert.equal(run.code, 0, run.stderr);
     const text = await readFile(trace, 'utf8');
     const events = text.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
-    assert.equal(events[0]!.type, 'run-start');
+    assert.equal(events[0]!.type, 'trace');
+    assert.equal(events[1]!.type, 'run-start');
     assert.equal(events.at(-1)!.type, 'run-end');
     assert.ok(events.filter((e) => e.type === 'model-call-end').length >= 10);
     assert.ok(!text.includes('sk-should-never-appear'));
