@@ -27,7 +27,7 @@ import { lastLineFinal, parseReply, type TextFinal } from './protocol.ts';
 import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
 import { RunTree } from './run-tree.ts';
-import type { EventSink, RunSettings, RunStatus } from './trace/events.ts';
+import type { EventSink, RlmEvent, RunSettings, RunStatus } from './trace/events.ts';
 
 export interface RLMOptions {
   /** The root model, which writes the code. */
@@ -128,6 +128,23 @@ export class RLM {
     this.#options = options;
   }
 
+  /**
+   * Starts a run and hands its events over as they happen, to iterate with `for await`; the
+   * iteration ends with the run.
+   *
+   * @example
+   * const { events, result } = rlm.start({ context, query });
+   * for await (const event of events) if (event.type === 'cell-end') console.log(event.output);
+   * const { answer } = await result;
+   */
+  start(input: RunInput): { events: AsyncIterable<RlmEvent>; result: Promise<RunResult> } {
+    const queue = new EventQueue();
+    const options = this.#options;
+    const rlm = new RLM({ ...options, onEvent: (event) => (options.onEvent?.(event), queue.push(event)) });
+    const result = rlm.run(input).finally(() => queue.close());
+    return { events: queue, result };
+  }
+
   async run(input: RunInput): Promise<RunResult> {
     refuseUnpricedCostLimit(this.#options);
     checkToolNames(this.#options.tools);
@@ -148,6 +165,36 @@ export class RLM {
       return result;
     } finally {
       tree.close();
+    }
+  }
+}
+
+/** Events waiting for a `for await` reader; nothing is dropped, whatever the reader's pace. */
+class EventQueue implements AsyncIterable<RlmEvent> {
+  readonly #items: RlmEvent[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  push(event: RlmEvent): void {
+    this.#items.push(event);
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RlmEvent> {
+    for (;;) {
+      const next = this.#items.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
     }
   }
 }

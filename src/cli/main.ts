@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ask } from './ask.ts';
 import { demo } from './demo.ts';
 import { replay } from './replay.ts';
+import { view } from './view.ts';
 import { errorLine, exitCodeForError } from './exit-codes.ts';
 
 export interface CliIO {
@@ -19,6 +20,7 @@ Commands:
   ask "<query>" --context <file>   answer a query over a long context (rlm ask --help)
   demo                             run a real RLM over a bundled long text against a scripted model
   replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
+  view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
 
 Options: -h, --help, --version`;
 
@@ -32,6 +34,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         return await demo(rest, io);
       case 'replay':
         return await replay(rest, io);
+      case 'view':
+        return await view(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -43,7 +47,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.stdout.write(`${version()}\n`);
         return 0;
       default:
-        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo, replay; see rlm --help)\n`);
+        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo, replay, view; see rlm --help)\n`);
         return 2;
     }
   } catch (error) {

@@ -14,6 +14,7 @@ export class Progress {
   readonly #options: ProgressOptions;
   readonly #started = performance.now();
   #turn = 0;
+  #depth = 0;
   #subDone = 0;
   #subFailed = 0;
   #subRunning = 0;
@@ -33,8 +34,14 @@ export class Progress {
   readonly onEvent = (event: RlmEvent): void => {
     switch (event.type) {
       case 'turn-start':
-        this.#turn = event.iteration;
-        if (!this.#options.interactive) this.#line(this.#status());
+        this.#depth = event.depth;
+        if (event.depth === 0) {
+          this.#turn = event.iteration;
+          if (!this.#options.interactive) this.#line(this.#status());
+        }
+        break;
+      case 'limit':
+        this.#line(`rlm: limit reached: ${event.reason}`);
         break;
       case 'model-call-start':
         if (event.kind === 'sub') this.#subRunning++;
@@ -74,7 +81,8 @@ export class Progress {
     const elapsed = ((performance.now() - this.#started) / 1000).toFixed(1);
     const failed = this.#subFailed > 0 ? `, ${this.#subFailed} failed` : '';
     const cost = this.#cost > 0 ? ` · $${this.#cost.toFixed(4)}` : '';
-    return `rlm: turn ${this.#turn}/${this.#options.maxIterations} · sub-calls ${this.#subDone} done, ${this.#subRunning} running${failed} · ${formatTokens(this.#tokens)} tokens${cost} · ${elapsed}s`;
+    const depth = this.#depth > 0 ? ` · depth ${this.#depth}` : '';
+    return `rlm: turn ${this.#turn}/${this.#options.maxIterations}${depth} · sub-calls ${this.#subDone} done, ${this.#subRunning} running${failed} · ${formatTokens(this.#tokens)} tokens${cost} · ${elapsed}s`;
   }
 
   #draw(): void {

@@ -271,3 +271,25 @@ describe('rlm ask --provider anthropic', () => {
     assertOneLineError(await runCli(['ask', '--provider', 'anthropic', '-c', book, 'q']), 2, /set ANTHROPIC_API_KEY/);
   });
 });
+
+describe('rlm ask: progress on a terminal', () => {
+  it('updates one status line in place through a pseudo-terminal, and keeps stdout clean', async () => {
+    const root = byTurn([repl("const a = await llm_query_batched(['1', '2', '3']);\nprint(a)"), repl("FINAL('tty done')")]);
+    const server = await startScriptedServer({ script: (r) => (r.model === 'r' ? root(r) : { content: 'x', delayMs: 300 }) });
+    try {
+      // `script` runs the command with a pseudo-terminal as its stderr (and stdout).
+      const command = [process.execPath, BIN, 'ask', '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q'].map((a) => `'${a}'`).join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, out);
+      // In place: carriage return and erase-line before each redraw, not a new line per update.
+      assert.match(out, /\r\x1b\[2Krlm: turn 1\/30 · sub-calls \d done, \d running/);
+      assert.match(out, /\r\x1b\[2Krlm: turn 2\/30 · sub-calls 3 done, 0 running · [\d.k]+ tokens · [\d.]+s · done/);
+      assert.match(out, /tty done/);
+    } finally {
+      await server.close();
+    }
+  });
+});

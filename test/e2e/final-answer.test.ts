@@ -107,3 +107,24 @@ describe('final-answer rules', () => {
     }
   });
 });
+
+describe('events', () => {
+  it('can be read with for await while the run goes, ending with the run', async () => {
+    const run = await scriptedRun([repl("const a = await llm_query('x');\nprint(a)"), repl("FINAL('iterated')")]);
+    try {
+      const { events, result } = run.rlm.start({ context, query: 'q' });
+      const types: string[] = [];
+      for await (const event of events) types.push(event.type);
+      assert.equal((await result).answer, 'iterated');
+      assert.equal(types[0], 'run-start');
+      assert.equal(types.at(-1), 'run-end');
+      assert.deepEqual(
+        types.filter((t) => t === 'turn-start' || t === 'cell-end'),
+        ['turn-start', 'cell-end', 'turn-start', 'cell-end'],
+      );
+      assert.ok(types.includes('model-call-end'));
+    } finally {
+      await run.close();
+    }
+  });
+});

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { createOpenAIModel, JsonlTrace, readTrace, RLM } from '../../src/index.ts';
+import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
+import { buildViewModel } from '../../src/trace/view-model.ts';
+import { runCli } from '../cli/support.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+// CI installs Debian's Chromium; elsewhere the browser test runs where it is installed.
+const skip = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (apt-get install -y chromium)' : false;
+
+/** Records a run with concurrent sub-calls, a child RLM, an error and a long output. */
+async function recordTrace(): Promise<string> {
+  const root = byTurn([
+    repl("const answers = await llm_query_batched(Array.from({ length: 30 }, (_, i) => 'classify item ' + i));\nprint(answers.length, 'x'.repeat(5000))"),
+    repl("const deep = await rlm_query('go deeper', 'child context');\nnotAFunction()"),
+    repl("FINAL('viewer answer ' + deep)"),
+  ]);
+  const child = byTurn([repl("FINAL('from the child ' + (await llm_query('needle-in-child')))")]);
+  const server = await startScriptedServer({
+    script: (r) => (r.model === 'root' ? root(r) : r.system ? child(r) : { content: `label for ${r.lastUser}`, delayMs: 5 + (r.index % 5) * 3 }),
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'rlm-view-'));
+  const path = join(dir, 'run.jsonl');
+  try {
+    const trace = new JsonlTrace(path, { context: 'ctx' });
+    const models = ['root', 'one', 'two'].map((id) => createOpenAIModel({ model: id, baseURL: server.url }));
+    await new RLM({ model: models[0]!, modelsByDepth: models, maxDepth: 2, concurrency: 8, onEvent: trace.onEvent }).run({ context: 'ctx', query: 'view me' });
+    await trace.close();
+  } finally {
+    await server.close();
+  }
+  return path;
+}
+
+describe('rlm view', () => {
+  it('builds the tree with totals summed up it', async () => {
+    const path = await recordTrace();
+    const model = buildViewModel(await readTrace(path));
+    const root = model.runs[model.rootRunId!]!;
+    assert.equal(root.turns.length, 3);
+    assert.equal(root.turns[0]!.cells[0]!.calls.length, 30);
+    assert.equal(root.turns[1]!.cells[0]!.children.length, 1);
+    assert.match(root.turns[1]!.cells[0]!.error ?? '', /notAFunction is not defined/);
+    const all = Object.values(model.calls);
+    assert.equal(model.summary.totals.calls, all.length);
+    assert.equal(model.summary.totals.tokens, all.reduce((n, c) => n + c.tokens, 0));
+  });
+
+  it('opens in headless Chromium: expand a sub-call, search, check the numbers, screenshot', { skip, timeout: 60_000 }, async () => {
+    const path = await recordTrace();
+    const run = await runCli(['view', path]);
+    assert.equal(run.code, 0, run.stderr);
+    const page = run.stdout.trim();
+    assert.ok(page.endsWith('.html'));
+    const html = await readFile(page, 'utf8');
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\//, 'self-contained: no external script, style or URL');
+    const trace = await readTrace(path);
+    const end = trace.events.findLast((e) => e.type === 'run-end' && e.depth === 0);
+    assert.ok(end && end.type === 'run-end');
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(pathToFileURL(page).href);
+      // The numbers shown are the trace's.
+      const total = end.usage.total;
+      assert.equal(await tab.getAttribute('#total-tokens', 'data-value'), String(total.inputTokens + total.outputTokens));
+      assert.equal((await tab.textContent('#total-calls'))?.replace('Calls: ', ''), String(total.calls));
+      assert.match((await tab.textContent('#answer')) ?? '', /viewer answer from the child label for needle-in-child/);
+      assert.ok(Number(await tab.getAttribute('#timeline', 'data-max-overlap')) > 1, 'overlapping sub-calls on separate lanes');
+
+      // Expand turn 1, its cell, and one of its sub-calls: the prompt and reply are shown.
+      await tab.click('[data-turn="r0:1"] > summary');
+      await tab.click('[data-cell="r0:1:0"] > summary');
+      await tab.locator('[data-cell="r0:1:0"] [data-call]').first().waitFor();
+      const sub = tab.locator('[data-cell="r0:1:0"] [data-call] > summary').nth(3);
+      await sub.click();
+      const opened = tab.locator('[data-cell="r0:1:0"] details[data-call][open]');
+      await assertText(opened, /classify item 3[\s\S]*label for classify item 3/);
+      // The long output is folded.
+      assert.match((await tab.textContent('[data-cell="r0:1:0"]')) ?? '', /Show all 5,0\d\d characters/);
+
+      // Search finds text deep in the tree, and a click opens the path to it.
+      await tab.fill('#search', 'needle-in-child');
+      await tab.waitForSelector('#result-count');
+      assert.match((await tab.textContent('#result-count')) ?? '', /^[1-9]\d* match/);
+      // Two matches: the child's cell (its code) and its sub-call (the prompt); open the sub-call.
+      await tab.locator('#results .hit', { hasText: 'sub-call' }).first().click();
+      await assertText(tab.locator('details[data-call][open]').last(), /needle-in-child/);
+      // The error is marked.
+      assert.match((await tab.locator('[data-turn="r0:2"] > summary').textContent()) ?? '', /error/);
+
+      await mkdir('test-artifacts', { recursive: true });
+      await tab.screenshot({ path: 'test-artifacts/viewer.png', fullPage: true });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+/** Waits for a node's lazily built body, then checks its text. */
+async function assertText(locator: import('playwright-core').Locator, pattern: RegExp): Promise<void> {
+  await locator.locator('pre').first().waitFor();
+  const text = (await locator.textContent()) ?? '';
+  assert.match(text, pattern);
+}
