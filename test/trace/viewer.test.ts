@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +9,8 @@ import { chromium } from 'playwright-core';
 import { createOpenAIModel, JsonlTrace, readTrace, RLM } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
 import { buildViewModel } from '../../src/trace/view-model.ts';
+import { renderViewer } from '../../src/trace/viewer.ts';
+import { syntheticTrace } from './synthetic.ts';
 import { runCli } from '../cli/support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -105,6 +107,33 @@ describe('rlm view', () => {
       await mkdir('test-artifacts', { recursive: true });
       await tab.screenshot({ path: 'test-artifacts/viewer.png', fullPage: true });
       assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('rlm view with 10,000 sub-calls', () => {
+  it('loads, pages the sub-calls, draws every bar and searches them all', { skip, timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rlm-view-scale-'));
+    const page = join(dir, 'scale.html');
+    await writeFile(page, renderViewer(syntheticTrace(10_000)));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(pathToFileURL(page).href);
+      assert.equal(await tab.textContent('#total-calls'), 'Calls: 10001');
+      assert.match((await tab.textContent('#legend')) ?? '', /^10001 calls over .*; 16 at most at once/);
+      await tab.click('[data-turn="r0:1"] > summary');
+      await tab.click('[data-cell="r0:1:0"] > summary');
+      await tab.locator('[data-cell="r0:1:0"] [data-call]').first().waitFor();
+      assert.equal(await tab.locator('[data-cell="r0:1:0"] [data-call]').count(), 100, 'sub-calls are shown a page at a time');
+      assert.match((await tab.textContent('[data-cell="r0:1:0"] button.more:visible')) ?? '', /Show 100 more of 9900/);
+      await tab.fill('#search', 'item 9999:');
+      await tab.waitForSelector('#result-count');
+      assert.equal(await tab.textContent('#result-count'), '1 match');
+      await tab.click('#results .hit');
+      await assertText(tab.locator('details[data-call="9999"]'), /answer 9999/);
     } finally {
       await browser.close();
     }
