@@ -16,7 +16,8 @@ if (major < 24) {
   const child = spawnSync(node24, process.argv.slice(1), { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
+// In a checkout, run the sources (Node strips the types); an installed package ships only dist/.
 const here = new URL('.', import.meta.url);
-const built = new URL('../dist/cli/main.js', here);
-const { main } = await import(existsSync(built) ? built.href : new URL('../src/cli/main.ts', here).href);
+const source = new URL('../src/cli/main.ts', here);
+const { main } = await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', here).href);
 process.exitCode = await main(process.argv.slice(2));
