@@ -4,7 +4,7 @@
  * calls models from inside that code; it ends by handing back an answer from code.
  */
 import type { BudgetLimits, UsageReport } from './budget.ts';
-import { BudgetExceededError, RlmError } from './errors.ts';
+import { asCancelled, BudgetExceededError, RlmError } from './errors.ts';
 import type { MemoStore } from './models/memo.ts';
 import type { Message, Model } from './models/model.ts';
 import { DEFAULT_PRICES, findPrice, type PriceTable } from './models/prices.ts';
@@ -382,7 +382,8 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   } catch (error) {
     // A stop from outside (cancel, a limit) explains the end better than the error it caused in
     // whatever was waiting at that moment.
-    const reason: unknown = signal.aborted ? (tree.stopReason ?? signal.reason) : error;
+    // A child stopped by its parent's cell (timed out, cancelled) ends as cancelled.
+    const reason: unknown = signal.aborted ? (tree.stopReason ?? asCancelled(signal.reason)) : error;
     if (!RlmError.isInstance(reason)) throw error;
     const status: RunStatus =
       reason.code === 'RLM_CANCELLED' ? 'cancelled' : reason instanceof BudgetExceededError ? (reason.limit === 'time' ? 'timeout' : 'budget') : 'error';

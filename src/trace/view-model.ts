@@ -11,6 +11,8 @@ export interface Totals {
   calls: number;
   tokens: number;
   costUsd: number;
+  /** Calls whose cost could not be known (no price for their model). */
+  unpriced: number;
   /** Time spent in model calls, summed (overlapping calls count each). */
   callMs: number;
 }
@@ -27,7 +29,8 @@ export interface CallView {
   messages: Message[];
   text?: string;
   tokens: number;
-  costUsd: number;
+  /** Undefined when the model had no known price. */
+  costUsd: number | undefined;
   error?: string;
 }
 
@@ -74,12 +77,13 @@ export interface ViewModel {
   rootRunId?: string;
 }
 
-const zero = (): Totals => ({ calls: 0, tokens: 0, costUsd: 0, callMs: 0 });
+const zero = (): Totals => ({ calls: 0, tokens: 0, costUsd: 0, unpriced: 0, callMs: 0 });
 
 function add(into: Totals, from: Totals): void {
   into.calls += from.calls;
   into.tokens += from.tokens;
   into.costUsd += from.costUsd;
+  into.unpriced += from.unpriced;
   into.callMs += from.callMs;
 }
 
@@ -138,7 +142,7 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
           durationMs: 0,
           messages: event.messages ?? [],
           tokens: 0,
-          costUsd: 0,
+          costUsd: undefined,
         };
         const run = event.runId ? runs[event.runId] : undefined;
         if (!run) break;
@@ -161,7 +165,7 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
         if (event.text !== undefined) call.text = event.text;
         if (event.error) call.error = event.error;
         call.tokens = (event.usage?.inputTokens ?? 0) + (event.usage?.outputTokens ?? 0);
-        call.costUsd = event.usage?.costUsd ?? 0;
+        call.costUsd = event.usage?.costUsd;
         const owner = callOwner.get(event.callId);
         const turn = owner?.run.turns.find((t) => t.call === event.callId);
         if (turn && event.text !== undefined) turn.reply = event.text;
@@ -192,7 +196,7 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
   // and its cells'; a run's, its turns' and its other calls'.
   const callTotals = (id: number): Totals => {
     const c = calls[id];
-    return c ? { calls: 1, tokens: c.tokens, costUsd: c.costUsd, callMs: c.durationMs } : zero();
+    return c ? { calls: 1, tokens: c.tokens, costUsd: c.costUsd ?? 0, unpriced: c.costUsd === undefined ? 1 : 0, callMs: c.durationMs } : zero();
   };
   const runTotals = (run: RunView): Totals => {
     for (const turn of run.turns) {

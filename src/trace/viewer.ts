@@ -59,9 +59,11 @@ const PAGE_SCRIPT = String.raw`
   const model = JSON.parse(document.getElementById('trace-data').textContent);
   const $ = (tag, attrs = {}, ...kids) => { const el = document.createElement(tag); for (const [k, v] of Object.entries(attrs)) { if (k === 'text') el.textContent = v; else el.setAttribute(k, v); } for (const kid of kids) if (kid) el.append(kid); return el; };
   const fmt = (n) => n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n);
-  const money = (n) => '$' + n.toFixed(n < 0.01 ? 5 : 4);
+  const money = (n) => n === undefined || n === null ? 'cost unknown' : '$' + n.toFixed(n < 0.01 ? 5 : 4);
+  // A total with calls of unknown price says so rather than passing for a small cost.
+  const spent = (t) => t.unpriced === 0 ? money(t.costUsd) : t.unpriced === t.calls ? 'cost unknown' : money(t.costUsd) + ' + ' + t.unpriced + ' unpriced';
   const secs = (ms) => (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
-  const totals = (t) => t.calls + ' calls · ' + fmt(t.tokens) + ' tokens · ' + money(t.costUsd) + ' · ' + secs(t.callMs) + ' in calls';
+  const totals = (t) => t.calls + ' calls · ' + fmt(t.tokens) + ' tokens · ' + spent(t) + ' · ' + secs(t.callMs) + ' in calls';
   const FOLD = 2000;
 
   // Summary
@@ -73,7 +75,7 @@ const PAGE_SCRIPT = String.raw`
   item('Answer', s.answer === undefined ? '(none)' : s.answer.length > 200 ? s.answer.slice(0, 200) + '…' : s.answer, 'answer');
   item('Tokens', fmt(s.totals.tokens), 'total-tokens');
   item('Calls', String(s.totals.calls), 'total-calls');
-  item('Cost', money(s.totals.costUsd), 'total-cost');
+  item('Cost', spent(s.totals), 'total-cost');
   if (s.durationMs !== undefined) item('Time', secs(s.durationMs), 'total-time');
   if (s.limit) summary.append($('span', { class: 'limit', text: 'Limit reached: ' + s.limit }));
   document.getElementById('total-tokens').dataset.value = String(s.totals.tokens);

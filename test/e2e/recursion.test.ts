@@ -126,3 +126,24 @@ describe('child RLMs at once', () => {
     }
   });
 });
+
+describe('a child RLM whose parent cell times out', () => {
+  it('ends as cancelled, with its run-end event, and the parent goes on', async () => {
+    const events: RlmEvent[] = [];
+    const server = await depthServer({
+      d0: byTurn([repl("await rlm_query('slow child', 'ctx')"), repl("FINAL('parent went on')")]),
+      d1: byTurn([repl('await llm_query("hang")')]),
+      d2: () => ({ fail: 'hang' }),
+    });
+    try {
+      const [d0, d1, d2] = depthModels(server.url);
+      const rlm = new RLM({ model: d0!, modelsByDepth: [d0, d1, d2], maxDepth: 2, cellTimeoutMs: 400, onEvent: (e) => events.push(e) });
+      const result = await rlm.run({ context: 'c', query: 'q' });
+      assert.equal(result.answer, 'parent went on');
+      const childEnd = events.find((e) => e.type === 'run-end' && e.depth === 1);
+      assert.equal(childEnd?.type === 'run-end' ? childEnd.status : undefined, 'cancelled');
+    } finally {
+      await server.close();
+    }
+  });
+});
