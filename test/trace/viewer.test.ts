@@ -140,6 +140,34 @@ describe('rlm view with 10,000 sub-calls', () => {
   });
 });
 
+describe('rlm view and hostile text', () => {
+  it('shows what model code printed as text: a script in an output or a prompt never runs', { skip, timeout: 60_000 }, async () => {
+    const trace = syntheticTrace(3);
+    const hostile = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+    for (const event of trace.events) {
+      if (event.type === 'cell-end') event.output = hostile;
+      if (event.type === 'model-call-start' && event.kind === 'sub') event.messages = [{ role: 'user', content: hostile }];
+      if (event.type === 'run-start') event.query = hostile;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'rlm-view-xss-'));
+    const page = join(dir, 'hostile.html');
+    await writeFile(page, renderViewer(trace, hostile));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(pathToFileURL(page).href);
+      await tab.click('[data-turn="r0:1"] > summary');
+      await tab.click('[data-cell="r0:1:0"] > summary');
+      await tab.locator('[data-cell="r0:1:0"] [data-call] > summary').first().click();
+      await tab.locator('[data-cell="r0:1:0"] details[data-call][open] pre').first().waitFor();
+      assert.equal(await tab.evaluate('typeof window.__pwned'), 'undefined');
+      assert.ok(((await tab.textContent('[data-cell="r0:1:0"]')) ?? '').includes('<script>window.__pwned = 1</script>'), 'shown as text');
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
 /** Waits for a node's lazily built body, then checks its text. */
 async function assertText(locator: import('playwright-core').Locator, pattern: RegExp): Promise<void> {
   await locator.locator('pre').first().waitFor();
