@@ -23,8 +23,8 @@ export type ToRepl =
   | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: ReplSettings }
   | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown; history: { from: number; messages: unknown[] } }
   | { type: 'cancel'; runId: number }
-  | { type: 'deliver'; callId: number; ok: boolean; payload: string; budget: unknown }
-  | { type: 'deliver-tool'; callId: number; ok: boolean; payload: unknown; budget: unknown }
+  /** The answer to a call: text for a sub-call, JSON data for a tool, a message when not ok. */
+  | { type: 'deliver'; callId: number; ok: boolean; payload: unknown; budget: unknown }
   | { type: 'variable'; requestId: number; name: string };
 
 export type FromRepl =

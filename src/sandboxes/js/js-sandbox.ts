@@ -156,36 +156,33 @@ export class JsSandbox implements Sandbox {
   }
 
   #serveCall(message: Extract<FromRepl, { type: 'call' }>): void {
-    const controller = new AbortController();
-    this.#calls.set(message.callId, controller);
-    const child = this.#child;
-    const work =
+    this.#serve(message.callId, (signal) =>
       message.name === 'llm_query'
-        ? this.#bridge.llm_query(message.prompt, message.options, controller.signal)
-        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, controller.signal);
-    const deliver = (ok: boolean, payload: string) => {
-      this.#calls.delete(message.callId);
-      if (child === this.#child) this.#send({ type: 'deliver', callId: message.callId, ok, payload, budget: this.#bridge.budget() });
-    };
-    work.then(
-      (text) => deliver(true, text),
-      (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
+        ? this.#bridge.llm_query(message.prompt, message.options, signal)
+        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, signal),
     );
   }
 
   #serveTool(message: Extract<FromRepl, { type: 'tool-call' }>): void {
+    const tool = this.#bridge.tool;
+    this.#serve(message.callId, async (signal) => {
+      if (!tool) throw new Error(`no tool named ${message.tool}`);
+      // Only JSON data crosses back: what JSON cannot carry is dropped here, as it would be anyway.
+      return JSON.parse(JSON.stringify((await tool(message.tool, message.args, signal)) ?? null)) as unknown;
+    });
+  }
+
+  /** Runs a call for the REPL process, cancellable by it, and delivers the outcome back to it. */
+  #serve(callId: number, work: (signal: AbortSignal) => Promise<unknown>): void {
     const controller = new AbortController();
-    this.#calls.set(message.callId, controller);
+    this.#calls.set(callId, controller);
     const child = this.#child;
     const deliver = (ok: boolean, payload: unknown) => {
-      this.#calls.delete(message.callId);
-      if (child === this.#child) this.#send({ type: 'deliver-tool', callId: message.callId, ok, payload, budget: this.#bridge.budget() });
+      this.#calls.delete(callId);
+      if (child === this.#child) this.#send({ type: 'deliver', callId, ok, payload, budget: this.#bridge.budget() });
     };
-    const tool = this.#bridge.tool;
-    const work = tool ? tool(message.tool, message.args, controller.signal) : Promise.reject(new Error(`no tool named ${message.tool}`));
-    work.then(
-      // Only JSON data crosses back: what JSON cannot carry is dropped here, as it would be anyway.
-      (value) => deliver(true, JSON.parse(JSON.stringify(value ?? null)) as unknown),
+    work(controller.signal).then(
+      (value) => deliver(true, value),
       (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
     );
   }

@@ -80,8 +80,7 @@ async function handle(message: ToRepl): Promise<void> {
     case 'cancel':
       runs.get(message.runId)?.abort(new RlmError('RLM_CANCELLED', 'cancelled'));
       return;
-    case 'deliver':
-    case 'deliver-tool': {
+    case 'deliver': {
       budget = message.budget;
       const pending = calls.get(message.callId);
       calls.delete(message.callId);
