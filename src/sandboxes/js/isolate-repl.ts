@@ -11,15 +11,10 @@ import { CancelledError } from '../../errors.ts';
 import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from '../sandbox.ts';
 import { inspect } from './inspect.ts';
 import { installRuntime, type CellOutcome } from './runtime.ts';
-import { replSettings } from './ipc.ts';
+import { replSettings } from '../ipc.ts';
+import type { ContextFile } from '../context-file.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
-/** A context kept in a file, loaded (again, after a rebuild) without holding a copy on this side. */
-export interface ContextFile {
-  path: string;
-  /** `text`: the file is the context string (UTF-8); `json`: the context as JSON. */
-  format: 'text' | 'json';
-}
 
 export interface IsolateReplOptions {
   /** The context, as a value... */

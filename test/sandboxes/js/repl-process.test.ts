@@ -43,7 +43,7 @@ describe('the REPL process: the second wall', { skip: process.platform !== 'linu
   it('is gone after dispose, and so is the context file', async () => {
     const sandbox = await JsSandbox.create({ context: 'secret context', bridge: recordingBridge().bridge });
     const [repl] = replProcesses();
-    const contextDir = repl!.argv.find((a) => a.includes('rlm-context-'))!.slice('--allow-fs-read='.length);
+    const contextDir = repl!.argv.find((a) => a.includes('rlm-repl-'))!.slice('--allow-fs-read='.length);
     sandbox.dispose();
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(replProcesses().length, 0);

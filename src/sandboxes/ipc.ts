@@ -1,5 +1,5 @@
-/** Messages between JsSandbox (in the run's process) and the REPL process that holds the isolate. */
-import type { CellResult } from '../sandbox.ts';
+/** Messages between a sandbox (in the run's process) and its REPL process, whatever the language. */
+import type { CellResult } from './sandbox.ts';
 
 export interface ReplSettings {
   memoryLimitMb: number;
