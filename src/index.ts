@@ -13,9 +13,10 @@ export { MemoStore, withMemo, memoKey, type MemoOptions } from './models/memo.ts
 export { DEFAULT_PRICES, type Price, type PriceTable } from './models/prices.ts';
 export type { Usage, UsageTotals } from './models/usage.ts';
 export { JsSandbox, type JsSandboxOptions } from './sandboxes/js/js-sandbox.ts';
+export { PythonSandbox, type PythonSandboxOptions } from './sandboxes/python/python-sandbox.ts';
 export type { Sandbox, Bridge, CellResult, ContextValue } from './sandboxes/sandbox.ts';
 export { parseReply, type ParsedReply } from './protocol.ts';
-export { javascriptSystemPrompt, contextMetadata } from './prompt.ts';
+export { javascriptSystemPrompt, pythonSystemPrompt, systemPrompt, contextMetadata } from './prompt.ts';
 export type { RlmEvent, RunStatus, EventSink, RunSettings } from './trace/events.ts';
 export { JsonlTrace, type JsonlTraceOptions, type TraceHeader } from './trace/jsonl.ts';
 export { readTrace, replayTrace, replayModels, type Trace, type ReplayResult } from './trace/replay.ts';

@@ -98,10 +98,103 @@ FINAL(answer)      // or FINAL_VAR("answer")
 FINAL ends the task only when called in code or written alone as the last line of a reply with no code block. A FINAL written next to a code block is ignored: you have not seen that code's output yet. Do not give your plan as the answer; the answer must address the query itself.${options.extra ? `\n\n${options.extra}` : ''}`;
 }
 
-function toolList(tools: PromptOptions['tools']): string {
+/**
+ * The Python system prompt: the paper's own (section 2 of PAPER.md), where the REPL is Python and
+ * sub-calls block; `llm_query_batched` and `rlm_query_batched` run their prompts concurrently.
+ */
+export function pythonSystemPrompt(options: PromptOptions): string {
+  const chars = (options.subCallChars ?? 500_000).toLocaleString('en-US');
+  if (options.maxDepth === 0) {
+    return pythonSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
+  }
+  const recursion =
+    (options.canRecurse ?? options.maxDepth > 1)
+      ? '`rlm_query(prompt, context=None)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query_batched(prompts, contexts=None)` runs several concurrently.'
+      : '`rlm_query(prompt, context=None)` behaves like `llm_query` here (the child gets the prompt followed by the context); `rlm_query_batched(prompts, contexts=None)` runs several concurrently.';
+  return `You are tasked with answering a query with associated context. You can access, transform, and analyze this context interactively in a REPL environment that can recursively query sub-LLMs, which you are strongly encouraged to use as much as possible. You will be queried iteratively until you provide a final answer.
+
+The context is far larger than what you should read directly. You see only its metadata; the text itself is in the REPL.
+
+The REPL environment is initialized with:
+1. A \`context\` variable that contains extremely important information about your query. You should check the content of the \`context\` variable to understand what you are working with. Make sure you look through it sufficiently as you answer your query.
+2. A \`llm_query(prompt, model=None)\` function that allows you to query an LLM (that can handle around ${chars} chars) inside your REPL environment; it returns the answer as a string.
+3. A \`llm_query_batched(prompts, model=None)\` function that runs a list of prompts concurrently and returns the answers in the same order (a failed prompt gives a string starting with "Error:" in its slot). It is much faster than calling \`llm_query\` in a loop.
+4. ${recursion}
+5. The ability to use \`print()\` statements to view the output of your REPL code and continue your reasoning; the value of a block's last expression is shown too, as in a notebook. Output is truncated, so print only what you need to see.
+6. \`SHOW_VARS()\` lists your variables; \`budget()\` returns what this run has spent (calls, tokens, cost, time) and what is left.
+7. \`FINAL(value)\` ends the task with \`value\` as the answer; \`FINAL_VAR("name")\` ends it with the value of your variable \`name\`.${toolList(options.tools, 'python')}
+
+You will only be able to see truncated outputs from the REPL environment, so you should use the query LLM function on variables you want to analyze. You will find this function especially useful when you have to analyze the semantics of the context. Use these variables as buffers to build up your final answer.
+Make sure to explicitly look through the entire context in REPL before answering your query. An example strategy is to first look at the context and figure out a chunking strategy, then break up the context into smart chunks, and query an LLM per chunk with a particular question and save the answers to a buffer, then query an LLM with all the buffers to produce your final answer.
+
+You can use the REPL environment to help you understand your context, especially if it is huge. Remember that your sub LLMs are powerful: they can fit around ${chars} characters in their context window, so don't be afraid to put a lot of context into them. For example, a viable strategy is to feed 10 documents per sub-LLM query. Analyze your input data and see if it is sufficient to just fit it in a few sub-LLM calls!
+
+When you want to execute Python code in the REPL environment, wrap it in triple backticks with the \`repl\` language identifier. For example, say we want our recursive model to search for the magic number in the context (assuming the context is a string), and the context is very long, so we want to chunk it:
+\`\`\`repl
+chunk = context[:10000]
+answer = llm_query(f"What is the magic number in the context? Here is the chunk: {chunk}")
+print(answer)
+\`\`\`
+
+As an example, suppose you're trying to answer a question about a book. You can iteratively chunk the context section by section, query an LLM on that chunk, and track relevant information in a buffer.
+\`\`\`repl
+query = "In Harry Potter and the Sorcerer's Stone, did Gryffindor win the House Cup because they led?"
+buffer = ""
+for i, section in enumerate(context):
+    if i == len(context) - 1:
+        buffer = llm_query(f"You are on the last section of the book. So far you know that: {buffer}. Gather from this last section to answer {query}. Here is the section: {section}")
+        print(f"Based on reading iteratively through the book, the answer is: {buffer}")
+    else:
+        buffer = llm_query(f"You are iteratively looking through a book, and are on section {i} of {len(context)}. Gather information to help answer {query}. Here is the section: {section}")
+        print(f"After section {i} of {len(context)}, you have tracked: {buffer}")
+\`\`\`
+
+As another example, when the context isn't that long (e.g. under 1M characters), a simple but viable strategy is, based on the context chunk lengths, to combine them and recursively query an LLM over chunks. For example, if the context is a list of strings, ask the same query over each chunk concurrently:
+\`\`\`repl
+query = "A man became famous for his book 'The Great Gatsby'. How many jobs did he have?"
+chunk_size = len(context) // 10
+chunks = [context[i * chunk_size:(i + 1) * chunk_size] for i in range(10)]
+answers = llm_query_batched([f"Try to answer the following query: {query}. Here are the documents:\\n{chunk}. Only answer if you are confident in your answer based on the evidence." for chunk in chunks])
+for i, answer in enumerate(answers):
+    print(f"I got the answer from chunk {i}: {answer}")
+final_answer = llm_query(f"Aggregating all the answers per chunk, answer the original query about total number of jobs: {query}\\n\\nAnswers:\\n" + "\\n".join(answers))
+\`\`\`
+
+As a final example, after analyzing the context and realizing it's separated by Markdown headers, we can maintain state through buffers by chunking the context by headers, and iteratively querying an LLM over it:
+\`\`\`repl
+import re
+sections = re.split(r'### (.+)', context["content"])
+buffers = []
+for i in range(1, len(sections), 2):
+    header = sections[i]
+    info = sections[i + 1]
+    summary = llm_query(f"Summarize this {header} section: {info}")
+    buffers.append(f"{header}: {summary}")
+final_answer = llm_query(f"Based on these summaries, answer the original query: {query}\\n\\nSummaries:\\n" + "\\n".join(buffers))
+\`\`\`
+In the next step, we can return FINAL_VAR("final_answer").
+
+Variables, functions and imports persist across blocks. The standard library is there; there is no file system, network, subprocess or package installation, and each block has a time limit.
+
+IMPORTANT: When you are done with the iterative process, you MUST provide a final answer from code, after you have seen the output that supports it:
+\`\`\`repl
+FINAL(answer)      # or FINAL_VAR("answer")
+\`\`\`
+FINAL ends the task only when called in code or written alone as the last line of a reply with no code block. A FINAL written next to a code block is ignored: you have not seen that code's output yet.
+
+Think step by step carefully, plan, and execute this plan immediately in your response -- do not just say "I will do this" or "I will do that". Output to the REPL environment and recursive LLMs as much as possible. Remember to explicitly answer the original query in your final answer.${options.extra ? `\n\n${options.extra}` : ''}`;
+}
+
+/** The system prompt for the REPL's language. */
+export function systemPrompt(language: 'javascript' | 'python', options: PromptOptions): string {
+  return language === 'python' ? pythonSystemPrompt(options) : javascriptSystemPrompt(options);
+}
+
+function toolList(tools: PromptOptions['tools'], language: 'javascript' | 'python' = 'javascript'): string {
   if (!tools?.length) return '';
   const lines = tools.map((t) => `   - \`${t.name}\`: ${t.description}`);
-  return `\n8. Tools (async functions: \`await\` them; arguments and results are JSON data):\n${lines.join('\n')}`;
+  const how = language === 'python' ? 'functions: they block until done' : 'async functions: `await` them';
+  return `\n8. Tools (${how}; arguments and results are JSON data):\n${lines.join('\n')}`;
 }
 
 /** Describes the context without showing it: type, size, per-item lengths and a short prefix. */
@@ -185,7 +278,7 @@ export function compactionRequest(): string {
 }
 
 export function compactedMessage(iteration: number, maxIterations: number): string {
-  return `The conversation was compacted: your summary above replaces it. Your REPL variables are all still there, and the full conversation is in the REPL as \`history\` (an array of { role, content }). ${maxIterations - iteration} iterations left. Continue.`;
+  return `The conversation was compacted: your summary above replaces it. Your REPL variables are all still there, and the full conversation is in the REPL as \`history\` (a list of messages, each with role and content). ${maxIterations - iteration} iterations left. Continue.`;
 }
 
 export function limitReachedMessage(reason: string): string {

@@ -16,7 +16,7 @@ import {
   forceFinalMessage,
   compactedMessage,
   compactionRequest,
-  javascriptSystemPrompt,
+  systemPrompt,
   limitReachedMessage,
   noCodeMessage,
   outputsMessage,
@@ -25,6 +25,7 @@ import {
 } from './prompt.ts';
 import { lastLineFinal, parseReply, type TextFinal } from './protocol.ts';
 import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
+import { PythonSandbox } from './sandboxes/python/python-sandbox.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
 import { RunTree } from './run-tree.ts';
 import type { EventSink, RlmEvent, RunSettings, RunStatus } from './trace/events.ts';
@@ -47,6 +48,11 @@ export interface RLMOptions {
   cellTimeoutMs?: number;
   /** Memory cap of the REPL in MiB (default 1,024). */
   memoryLimitMb?: number;
+  /**
+   * The REPL's language (default 'javascript'). 'python' is the paper's: CPython on Pyodide, offline,
+   * where `llm_query` blocks and `llm_query_batched` runs its prompts concurrently.
+   */
+  repl?: 'javascript' | 'python';
   /** Model requests in flight at once, over the whole run (default 16). */
   concurrency?: number;
   /** Child RLMs running at once at each depth (default 8); each holds a REPL process. */
@@ -126,6 +132,8 @@ export class RLM {
 
   constructor(options: RLMOptions) {
     this.#options = options;
+    // CPython takes over a second to boot: start a spare REPL now, while the caller prepares.
+    if (options.repl === 'python') PythonSandbox.warm();
   }
 
   /**
@@ -299,7 +307,8 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   };
 
   // The REPL starts while the model writes its first reply, which needs only metadata.
-  const sandbox = JsSandbox.create({
+  const language = options.repl ?? 'javascript';
+  const sandbox = (language === 'python' ? PythonSandbox : JsSandbox).create({
     context: node.context,
     bridge,
     memoryLimitMb: options.memoryLimitMb,
@@ -315,7 +324,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
       messages.push(message);
       history.push(message);
     };
-    say({ role: 'system', content: options.systemPrompt ?? javascriptSystemPrompt({ maxDepth: tree.maxDepth, canRecurse, tools: toolDescriptions(options.tools) }) });
+    say({ role: 'system', content: options.systemPrompt ?? systemPrompt(language, { maxDepth: tree.maxDepth, canRecurse, tools: toolDescriptions(options.tools) }) });
     say({ role: 'user', content: firstTurnMessage(contextMetadata(node.context), node.query) });
     const window = new HistoryWindow(options.contextWindow ?? contextWindowOf(root.id), options.compactAt ?? 0.8);
     const generate = async () => {
@@ -345,7 +354,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
       iterations++;
       tree.budget.countTurn(depth);
       tree.emit({ type: 'turn-start', runId, depth, iteration: iterations });
-      const parsed = parseReply(await generate(), 'javascript');
+      const parsed = parseReply(await generate(), language);
 
       if (parsed.code.length === 0) {
         if (parsed.final) {

@@ -63,6 +63,7 @@ export class RunTree {
     const { options } = this;
     const models = Array.from({ length: this.maxDepth + 2 }, (_, depth) => this.baseModelAt(depth).id);
     return {
+      repl: options.repl ?? 'javascript',
       maxIterations: options.maxIterations ?? 30,
       maxDepth: this.maxDepth,
       maxOutputChars: options.maxOutputChars ?? 20_000,

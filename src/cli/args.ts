@@ -9,7 +9,7 @@ export interface AskArgs {
   subModel?: string;
   baseUrl?: string;
   provider: 'openai' | 'anthropic';
-  repl: 'js';
+  repl: 'js' | 'python';
   maxDepth: number;
   maxIterations?: number;
   maxCost?: number;
@@ -78,8 +78,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   const provider = v.provider ?? 'openai';
   if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
   const repl = v.repl ?? 'js';
-  if (repl === 'python') throw usageError('--repl python is not available in this version; use --repl js');
-  if (repl !== 'js') throw usageError(`--repl must be js or python, got '${repl}'`);
+  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxDepth = integer('--max-depth', v['max-depth'], 0) ?? 1;
 
   const args: AskArgs = {

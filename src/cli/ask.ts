@@ -31,6 +31,9 @@ Model:
       --provider <name>      openai (default: any OpenAI-compatible endpoint) or anthropic (Messages API;
                              key ANTHROPIC_API_KEY, default model claude-sonnet-4-5)
       --stream               stream responses from the server
+REPL:
+      --repl <js|python>     the REPL's language: js (default, a V8 isolate) or python (the paper's:
+                             CPython on Pyodide, offline; llm_query blocks, *_batched run concurrently)
 Limits:
       --max-iterations <n>   root turns before a final answer is forced (default 30)
       --max-depth <n>        recursion depth: 1 (default) rlm_query is a plain model call; 2+ child
@@ -88,6 +91,7 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
       maxOutputChars: args.maxOutputChars,
       cellTimeoutMs: args.cellTimeoutMs,
       memoryLimitMb: args.memoryLimitMb,
+      repl: args.repl === 'python' ? 'python' : 'javascript',
       concurrency: args.concurrency,
       maxDepth: args.maxDepth,
       limits: { maxCalls: args.maxCalls, maxTokens: args.maxTokens, maxCostUsd: args.maxCost, timeoutMs: args.timeoutMs },

@@ -84,6 +84,8 @@ export type EventSink = (event: RlmEvent) => void;
 
 /** The settings of a run that decide what it does, recorded so that a replay can match them. */
 export interface RunSettings {
+  /** The REPL's language (absent in traces from before Python was offered: JavaScript). */
+  repl?: 'javascript' | 'python';
   maxIterations: number;
   maxDepth: number;
   maxOutputChars: number;

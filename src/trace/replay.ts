@@ -81,6 +81,7 @@ export async function replayTrace(trace: Trace, options: Pick<RLMOptions, 'onEve
   const rlm = new RLM({
     model: model(settings.models[0] ?? start.model),
     modelsByDepth: settings.models.map((id) => model(id)),
+    repl: settings.repl ?? 'javascript',
     maxIterations: settings.maxIterations,
     maxDepth: settings.maxDepth,
     maxOutputChars: settings.maxOutputChars,

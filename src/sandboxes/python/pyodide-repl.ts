@@ -1,0 +1,265 @@
+/**
+ * The Python REPL's engine, on the REPL process's main thread: CPython (Pyodide) runs in a worker
+ * thread (pyodide-worker.ts), so this thread stays free to serve the cell's host calls, to stop a
+ * busy cell through Pyodide's interrupt buffer, and to replace a worker that does not stop.
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { CancelledError } from '../../errors.ts';
+import type { ContextFile } from '../context-file.ts';
+import { replSettings, type ReplSettings } from '../ipc.ts';
+import type { ReplFactoryOptions } from '../repl-server.ts';
+import { cutOutput, type Bridge, type CellResult, type RunCellOptions, type Sandbox } from '../sandbox.ts';
+import type { FromWorker, HostAnswer, HostCall, ToWorker } from './worker-messages.ts';
+
+/** How long a cell may go on after being interrupted before its worker is replaced. */
+const INTERRUPT_GRACE_MS = 1_000;
+const VARIABLE_TIMEOUT_MS = 5_000;
+/** The worker's own JavaScript heap; the Python heap is capped separately (memoryLimitMb). */
+const WORKER_JS_HEAP_MB = 512;
+
+/** A worker with CPython booted and no context yet: what a warm REPL process keeps ready. */
+export interface BootedWorker {
+  worker: Worker;
+  interrupt: Int32Array;
+  wake: Int32Array;
+  answers: MessagePort;
+  bootMs: number;
+}
+
+/** Starts a worker and boots CPython in it; resolves once it is ready for a context. */
+export function bootWorker(): Promise<BootedWorker> {
+  const interrupt = new Int32Array(new SharedArrayBuffer(4));
+  const wake = new Int32Array(new SharedArrayBuffer(4));
+  const { port1: answers, port2 } = new MessageChannel();
+  const worker = new Worker(new URL(`./pyodide-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
+    workerData: { interrupt: interrupt.buffer, wake: wake.buffer, answers: port2 },
+    transferList: [port2],
+    env: {},
+    stdout: true,
+    stderr: true,
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_JS_HEAP_MB },
+  });
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromWorker) => {
+      if (message.type !== 'booted') return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve({ worker, interrupt, wake, answers, bootMs: message.bootMs });
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the Python worker exited while booting (${code})`)));
+  });
+}
+
+class WorkerDied extends Error {}
+
+interface Waiting {
+  resolve: (message: FromWorker) => void;
+  reject: (error: Error) => void;
+  type: FromWorker['type'];
+}
+
+export class PyodideRepl implements Sandbox {
+  readonly language = 'python' as const;
+  readonly #settings: ReplSettings;
+  readonly #contextFile: ContextFile;
+  readonly #bridge: Bridge;
+  #live: BootedWorker;
+  #waiting: Waiting | undefined;
+  /** Aborts the host calls started by the cell now running. */
+  #calls = new AbortController();
+  readonly #life = new AbortController();
+  /** Host calls of the running cell not yet answered. */
+  #outstanding = 0;
+  #historySent = 0;
+  #disposed = false;
+
+  private constructor(options: ReplFactoryOptions, live: BootedWorker) {
+    this.#settings = replSettings(options);
+    this.#contextFile = options.contextFile;
+    this.#bridge = options.bridge;
+    this.#live = live;
+  }
+
+  /** Loads the context into a booted worker (a warm one if given), and seals it. */
+  static async create(options: ReplFactoryOptions, warm?: Promise<BootedWorker>): Promise<PyodideRepl> {
+    const repl = new PyodideRepl(options, await (warm ?? bootWorker()));
+    await repl.#load(repl.#live);
+    return repl;
+  }
+
+  async #load(live: BootedWorker): Promise<void> {
+    live.worker.on('message', (message: FromWorker) => this.#onMessage(live, message));
+    const died = (reason: string) => {
+      if (live !== this.#live) return;
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      waiting?.reject(new WorkerDied(reason));
+    };
+    live.worker.on('error', (error) => died(describeDeath(error, this.#settings.memoryLimitMb)));
+    live.worker.on('exit', (code) => died(`the Python worker stopped (exit ${code})`));
+    const { memoryLimitMb, maxOutputChars, tools } = this.#settings;
+    const loaded = await this.#request(live, { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools }, 'loaded');
+    if (loaded.type === 'load-error') throw new Error(`the context could not be loaded into Python: ${loaded.message}`);
+  }
+
+  /** Sends one request to the worker and waits for its answer of the given type. */
+  #request(live: BootedWorker, message: ToWorker, type: FromWorker['type']): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject, type };
+      live.worker.postMessage(message);
+    });
+  }
+
+  #onMessage(live: BootedWorker, message: FromWorker): void {
+    if (live !== this.#live) return;
+    if (message.type === 'calls') return this.#serve(live, message.batch, message.calls);
+    const waiting = this.#waiting;
+    if (message.type === 'fatal') {
+      this.#waiting = undefined;
+      waiting?.reject(new WorkerDied(`Error: the Python interpreter failed (${message.message})`));
+      return;
+    }
+    if (!waiting) return;
+    if (message.type === waiting.type || (message.type === 'load-error' && waiting.type === 'loaded')) {
+      this.#waiting = undefined;
+      waiting.resolve(message);
+    }
+  }
+
+  /** Serves a cell's host calls concurrently; each answer wakes the waiting worker. */
+  #serve(live: BootedWorker, batch: number, calls: HostCall[]): void {
+    const signal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
+    const answer = (index: number, ok: boolean, value: string) => {
+      this.#outstanding--;
+      if (live !== this.#live) return;
+      const message: HostAnswer = { type: 'answer', batch, index, ok, value, budget: this.#bridge.budget() };
+      live.answers.postMessage(message);
+      Atomics.add(live.wake, 0, 1);
+      Atomics.notify(live.wake, 0);
+    };
+    calls.forEach((call, index) => {
+      this.#outstanding++;
+      this.#call(call, signal).then(
+        (value) => answer(index, true, value),
+        (error: unknown) => answer(index, false, error instanceof Error ? error.message : String(error)),
+      );
+    });
+  }
+
+  async #call(call: HostCall, signal: AbortSignal): Promise<string> {
+    // The request was built by runtime.py, but it lives beside model code: check it.
+    if (call.name === 'llm_query' && typeof call.prompt === 'string') {
+      return this.#bridge.llm_query(call.prompt, typeof call.model === 'string' ? { model: call.model } : {}, signal);
+    }
+    if (call.name === 'rlm_query' && typeof call.prompt === 'string') return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, signal);
+    if (call.name === 'tool' && this.#bridge.tool && this.#settings.tools.includes(call.tool) && Array.isArray(call.args)) {
+      return JSON.stringify((await this.#bridge.tool(call.tool, call.args, signal)) ?? null);
+    }
+    throw new Error('malformed host call');
+  }
+
+  async run(code: string, options: RunCellOptions = {}): Promise<CellResult> {
+    const started = performance.now();
+    if (options.signal?.aborted) throw new CancelledError();
+    if (this.#disposed) throw new CancelledError('sandbox disposed');
+    const timeoutMs = options.timeoutMs ?? this.#settings.cellTimeoutMs;
+    const live = this.#live;
+    this.#calls = new AbortController();
+    Atomics.store(live.interrupt, 0, 0);
+    const history = this.#bridge.history?.() ?? [];
+    const historyFrom = Math.min(this.#historySent, history.length);
+    this.#historySent = history.length;
+    const result = this.#request(live, { type: 'run', code, historyFrom, history: history.slice(historyFrom), budget: this.#bridge.budget() }, 'result');
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<'timeout' | 'cancelled'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      onAbort = () => resolve('cancelled');
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const first = await Promise.race([result, stop]);
+      if (first !== 'timeout' && first !== 'cancelled') return this.#result(started, first, false);
+      // Interrupt Python (a KeyboardInterrupt at its next check) and fail the calls it waits on.
+      const waitedOnCalls = this.#outstanding > 0;
+      Atomics.store(live.interrupt, 0, 2);
+      this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
+      const stopped = await Promise.race([result, delay(INTERRUPT_GRACE_MS)]);
+      const restarted = stopped === undefined ? await this.#rebuild() : false;
+      if (first === 'cancelled') throw new CancelledError();
+      const waited = restarted
+        ? 'was still computing after ' + timeoutMs + ' ms and did not stop when interrupted, so the REPL was restarted (variables are gone)'
+        : waitedOnCalls
+          ? 'was still waiting on sub-calls after ' + timeoutMs + ' ms and was stopped'
+          : 'was still computing after ' + timeoutMs + ' ms and was stopped';
+      const partial = stopped === undefined ? { type: 'result' as const, outcome: '{"output":"","outputChars":0}' } : stopped;
+      return this.#result(started, partial, restarted, `TimeoutError: the cell ${waited}`);
+    } catch (error) {
+      if (!(error instanceof WorkerDied)) throw error;
+      if (options.signal?.aborted) throw new CancelledError();
+      await this.#rebuild();
+      return { output: '', error: `${error.message}; the REPL was restarted and its variables are gone`, restarted: true, durationMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #result(started: number, message: FromWorker, restarted: boolean, interrupted?: string): CellResult {
+    const outcome = JSON.parse(message.type === 'result' ? message.outcome : '{}') as { output?: string; outputChars?: number; error?: string; final?: string };
+    const output = outcome.output ?? '';
+    let error = outcome.error;
+    if (interrupted) error = error === 'KeyboardInterrupt' || error === undefined ? interrupted : `${interrupted}\n${error}`;
+    else if (error?.startsWith('MemoryError')) error = `${error} (limit ${this.#settings.memoryLimitMb} MiB)`;
+    const result: CellResult = { output: cutOutput(output, outcome.outputChars ?? output.length, this.#settings.maxOutputChars), restarted, durationMs: performance.now() - started };
+    if (error !== undefined) result.error = error;
+    if (outcome.final !== undefined) result.final = outcome.final;
+    return result;
+  }
+
+  /** Replaces the worker with a fresh one, the context loaded again. */
+  async #rebuild(): Promise<true> {
+    const old = this.#live;
+    this.#waiting = undefined;
+    void old.worker.terminate();
+    old.answers.close();
+    if (this.#disposed) return true;
+    const live = await bootWorker();
+    this.#live = live;
+    this.#historySent = 0;
+    await this.#load(live);
+    return true;
+  }
+
+  async variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }> {
+    if (this.#waiting || this.#disposed) return { found: false, names: [] };
+    try {
+      const answer = await Promise.race([this.#request(this.#live, { type: 'variable', name }, 'variable-result'), delay(VARIABLE_TIMEOUT_MS)]);
+      if (answer?.type === 'variable-result') {
+        const parsed = JSON.parse(answer.answer) as { found: boolean; value?: string; names?: string[] };
+        if (parsed.found && typeof parsed.value === 'string') return { found: true, value: parsed.value };
+        return { found: false, names: parsed.names ?? [] };
+      }
+    } catch {
+      // the worker died: nothing to read
+    }
+    return { found: false, names: [] };
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#life.abort(new CancelledError('sandbox disposed'));
+    void this.#live.worker.terminate();
+  }
+}
+
+function describeDeath(error: Error, memoryLimitMb: number): string {
+  if ((error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') return `MemoryError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
+  return `Error: the Python worker stopped (${error.message.split('\n')[0]})`;
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(resolve, ms, undefined).unref());
+}

@@ -1,0 +1,93 @@
+"""Cuts the interpreter off from JavaScript and the host before any model code runs.
+
+Pyodide gives Python a path to the JavaScript side (`import js`, `pyodide_js`, `pyodide.ffi`,
+and every module built on them). After this runs: those modules are gone from sys.modules and
+their namespaces are emptied, so functions that imported them find nothing through __globals__;
+their finder is gone from sys.meta_path; an audit hook, which cannot be removed, refuses to import
+them again and refuses the introspection that walks the heap (gc) and process-level calls
+(subprocess, sockets, ctypes, exec of programs). This is the first wall only: the interpreter
+runs in a worker stripped of network and module loading, in a process with an empty environment
+and Node's permission model.
+"""
+import builtins
+import gc
+import os
+import sys
+
+# Modules that are, or hold, a way to JavaScript: removed, and their namespaces emptied.
+_JS_ROOTS = frozenset({'js', 'pyodide_js', 'pyodide', '_pyodide', '_pyodide_core', 'micropip', 'pyodide_http'})
+# Modules that reach the host's processes, network or memory: removed and refused.
+_HOST_ROOTS = frozenset({
+    'ctypes', '_ctypes', 'socket', '_socket', 'ssl', '_ssl', 'subprocess', '_posixsubprocess',
+    'multiprocessing', '_multiprocessing', 'select', 'selectors', 'asyncio', '_asyncio',
+    'urllib.request', 'http.client', 'ftplib', 'smtplib', 'imaplib', 'poplib', 'webbrowser',
+})
+_BLOCKED_ROOTS = _JS_ROOTS | _HOST_ROOTS
+
+_BLOCKED_EVENTS = frozenset({
+    'gc.get_objects', 'gc.get_referrers', 'gc.get_referents', 'sys._current_frames',
+    'os.system', 'os.exec', 'os.posix_spawn', 'os.spawn', 'os.fork', 'os.forkpty', 'os.kill',
+    'os.killpg', 'subprocess.Popen', 'ctypes.dlopen', 'ctypes.dlsym', 'ctypes.cdata',
+    'socket.connect', 'socket.bind', 'socket.getaddrinfo', 'socket.__new__', 'sys.addaudithook',
+    'cpython.remote_debugger_script', 'sys.remote_exec', 'os.putenv', 'os.unsetenv',
+})
+
+
+def _blocked_module(name, roots=_BLOCKED_ROOTS):
+    if not isinstance(name, str):
+        return False
+    return any(name == root or name.startswith(root + '.') for root in roots)
+
+
+def _audit(event, args):
+    if event == 'import' and args and _blocked_module(args[0]):
+        raise ImportError('module ' + repr(args[0]) + ' is not available in this REPL (no host, network or processes)')
+    if event in _BLOCKED_EVENTS or (event.startswith('os.exec') or event.startswith('os.spawn')):
+        raise PermissionError(event + ' is not available in this REPL')
+
+
+def _refuse(name):
+    def refused(*args, **kwargs):
+        raise PermissionError(name + ' is not available in this REPL')
+
+    refused.__name__ = name.rsplit('.', 1)[-1]
+    return refused
+
+
+def seal():
+    # The finder that serves `import js` from JavaScript objects.
+    sys.meta_path[:] = [f for f in sys.meta_path if 'pyodide' not in type(f).__module__ and type(f).__name__ != 'JsFinder']
+    for name in [name for name in list(sys.modules) if _blocked_module(name)]:
+        module = sys.modules.pop(name, None)
+        namespace = getattr(module, '__dict__', None)
+        if _blocked_module(name, _JS_ROOTS) and isinstance(namespace, dict):
+            namespace.clear()
+    # Built-in modules can be made again from their initial state, bypassing the import hook.
+    imp = sys.modules['_imp']
+    create_builtin = imp.create_builtin
+
+    def guarded_create_builtin(spec):
+        if _blocked_module(getattr(spec, 'name', None)):
+            raise ImportError('module ' + repr(spec.name) + ' is not available in this REPL')
+        return create_builtin(spec)
+
+    imp.create_builtin = guarded_create_builtin
+    # Modules that imported those keep references in their own namespaces: drop them too.
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, '__dict__', None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            kind = type(value)
+            if _blocked_module(getattr(value, '__name__', None) if isinstance(value, type(sys)) else None) or 'JsProxy' in kind.__name__ or kind.__module__ in ('pyodide.ffi', '_pyodide_core', 'pyodide'):
+                del namespace[key]
+    # No secret ever enters this environment, but nothing Pyodide set there is needed either.
+    for key in list(os.environ):
+        if key not in ('HOME', 'PATH', 'LANG', 'PWD', 'USER', 'LOGNAME'):
+            del os.environ[key]
+    for name in ('_exit', 'abort', 'kill', 'killpg', 'system', 'fork', 'forkpty', 'execv', 'execve', 'putenv', 'unsetenv'):
+        for module in (os, sys.modules.get('posix')):
+            if module is not None and hasattr(module, name):
+                setattr(module, name, _refuse('os.' + name))
+    sys.addaudithook(_audit)
+    gc.collect()

@@ -1,0 +1,37 @@
+/** Messages between the Python REPL process's main thread and its Pyodide worker. */
+import type { MessagePort } from 'node:worker_threads';
+import type { ContextFile } from '../context-file.ts';
+
+export interface WorkerInput {
+  /** Pyodide's interrupt buffer: the main thread writes 2 (SIGINT) to stop a cell. */
+  interrupt: SharedArrayBuffer;
+  /** A counter the main thread bumps after each answer, to wake the waiting worker. */
+  wake: SharedArrayBuffer;
+  /** Where answers to host calls arrive, read synchronously while Python blocks. */
+  answers: MessagePort;
+}
+
+/** One host call from runtime.py. */
+export type HostCall =
+  | { name: 'llm_query'; prompt: string; model?: string | null }
+  | { name: 'rlm_query'; prompt: string; context?: unknown }
+  | { name: 'tool'; tool: string; args: unknown[] };
+
+export type ToWorker =
+  | { type: 'load'; contextFile: ContextFile; memoryLimitMb: number; maxOutputChars: number; tools: string[] }
+  | { type: 'run'; code: string; historyFrom: number; history: unknown[]; budget: unknown }
+  | { type: 'variable'; name: string };
+
+export type FromWorker =
+  | { type: 'booted'; bootMs: number }
+  | { type: 'loaded' }
+  | { type: 'load-error'; message: string }
+  | { type: 'result'; outcome: string }
+  | { type: 'variable-result'; answer: string }
+  | { type: 'calls'; batch: number; calls: HostCall[] }
+  | { type: 'fatal'; message: string };
+
+/** On the answers port: a call's outcome (text, or JSON text for a tool), or a budget update. */
+export type HostAnswer =
+  | { type: 'answer'; batch: number; index: number; ok: boolean; value: string; budget: unknown }
+  | { type: 'budget'; budget: unknown };

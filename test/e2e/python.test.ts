@@ -1,0 +1,126 @@
+/**
+ * The needle and aggregation runs of test/e2e, written in Python as the paper's models write
+ * them, through `repl: 'python'`: CPython on Pyodide in its own REPL process, real HTTP sub-calls.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { createOpenAIModel, PythonSandbox, RLM } from '../../src/index.ts';
+import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
+
+after(() => PythonSandbox.coolDown());
+
+/** 10+ MB of filler with one real needle and two decoys that a regex alone cannot tell apart. */
+function haystack(): string {
+  const lines: string[] = [];
+  for (let i = 0; lines.length < 180_000; i++) {
+    lines.push(`Line ${i}: the weather report for station ${i % 97} is unremarkable, winds ${i % 40} knots.`);
+    if (i === 40_000) lines.push('Rumour has it the secret code is 11111-DECOY, but that was a decoy.');
+    if (i === 120_000) lines.push('Filed by the archivist: the secret code is 48291-ALPHA.');
+    if (i === 150_000) lines.push('A prankster wrote that the secret code is 22222-DECOY, another decoy.');
+  }
+  return lines.join('\n');
+}
+
+describe('Python REPL: needle in a 10 MB context', () => {
+  it('peeks, searches with re, confirms with batched sub-calls and answers from a variable', async () => {
+    const context = haystack();
+    assert.ok(context.length >= 10_000_000);
+    const root = byTurn([
+      repl('print(len(context))\nprint(context[:300])', 'First, a look at the context.'),
+      repl(
+        `import re
+matches = [(m.group(1), context[max(0, m.start() - 120):m.start() + 120]) for m in re.finditer(r'secret code is ([\\w-]+)', context)]
+print(len(matches), 'candidates:', [code for code, _ in matches])`,
+      ),
+      repl(
+        `verdicts = llm_query_batched(['Does this passage state the real secret code (not a decoy)? Reply YES or NO.\\n\\n' + around for _, around in matches])
+answer = matches[verdicts.index('YES')][0]
+verdicts`,
+      ),
+      repl('FINAL_VAR("answer")'),
+    ]);
+    const server = await startScriptedServer({
+      script: (request) => (request.model === 'root' ? root(request) : /decoy/i.test(request.lastUser.split('\n\n')[1] ?? '') ? 'NO' : 'YES'),
+    });
+    try {
+      const rlm = new RLM({
+        repl: 'python',
+        model: createOpenAIModel({ model: 'root', baseURL: server.url }),
+        subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }),
+      });
+      const result = await rlm.run({ context, query: 'What is the secret code?' });
+      assert.equal(result.status, 'done', JSON.stringify(result));
+      assert.equal(result.answer, '48291-ALPHA');
+      const rootRequests = server.requests.filter((r) => r.model === 'root');
+      assert.equal(rootRequests.length, 4);
+      assert.equal(server.requests.filter((r) => r.model === 'sub').length, 3);
+      for (const request of rootRequests) {
+        const chars = request.messages.reduce((n, m) => n + m.content.length, 0);
+        assert.ok(chars < 50_000, `a root request carried ${chars} characters`);
+      }
+      // The Python system prompt, and Python's own output.
+      assert.match(rootRequests[0]!.messages[0]!.content, /llm_query_batched\(prompts, model=None\)/);
+      assert.match(rootRequests[2]!.messages.at(-1)!.content, /3 candidates: \['11111-DECOY', '48291-ALPHA', '22222-DECOY'\]/);
+      assert.match(rootRequests[3]!.messages.at(-1)!.content, /\['NO', 'YES', 'NO'\]/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+const WORDS = { praise: ['wonderful', 'superb', 'delightful'], complaint: ['broken', 'late', 'rude'], question: ['how', 'when', 'where'] } as const;
+type Label = keyof typeof WORDS;
+
+describe('Python REPL: aggregation over 2,400 labelled lines', () => {
+  it('starts 120 sub-calls from one llm_query_batched, overlapped but never past the limit, and counts right', async () => {
+    const truth: Record<Label, number> = { praise: 0, complaint: 0, question: 0 };
+    const labels = Object.keys(WORDS) as Label[];
+    const lines = Array.from({ length: 2400 }, (_, i) => {
+      const label = labels[(i * 7 + (i % 11)) % 3]!;
+      truth[label]++;
+      return `2025-0${1 + (i % 9)}-1${i % 10} || user${i % 50} || the customer wrote something ${WORDS[label][i % 3]} about order ${i}`;
+    });
+    const labelChunk = (prompt: string) => {
+      const counts: Record<Label, number> = { praise: 0, complaint: 0, question: 0 };
+      for (const line of prompt.split('\n').filter((l) => l.includes(' || '))) {
+        const found = labels.find((label) => WORDS[label].some((w) => line.includes(` ${w} `)));
+        if (found) counts[found]++;
+      }
+      return JSON.stringify(counts);
+    };
+    const root = byTurn([
+      repl("rows = context.split('\\n')\nprint(len(rows), rows[:3])"),
+      repl(
+        `import json
+from collections import Counter
+chunks = ['\\n'.join(rows[i:i + 20]) for i in range(0, len(rows), 20)]
+answers = llm_query_batched(['Label each line as praise, complaint or question; return JSON counts.\\n' + c for c in chunks])
+totals = Counter()
+for a in answers:
+    totals.update(json.loads(a))
+print(len(chunks), 'chunks', dict(totals))`,
+      ),
+      repl('FINAL(dict(totals))'),
+    ]);
+    const server = await startScriptedServer({
+      script: (request) => (request.model === 'root' ? root(request) : { content: labelChunk(request.lastUser), delayMs: 20 }),
+    });
+    try {
+      const rlm = new RLM({
+        repl: 'python',
+        model: createOpenAIModel({ model: 'root', baseURL: server.url }),
+        subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }),
+        concurrency: 8,
+      });
+      const result = await rlm.run({ context: lines.join('\n'), query: 'How many records of each label?' });
+      assert.equal(result.status, 'done', JSON.stringify(result));
+      assert.deepEqual(JSON.parse(result.answer!), truth);
+      assert.equal(server.requests.filter((r) => r.model === 'sub').length, 120);
+      assert.ok(server.maxInFlight > 1, 'sub-calls overlapped');
+      assert.ok(server.maxInFlight <= 8, `at most 8 in flight, saw ${server.maxInFlight}`);
+      assert.equal(result.usage.byModel.sub!.calls, 120);
+    } finally {
+      await server.close();
+    }
+  });
+});
