@@ -13,6 +13,8 @@ export interface ReplProcessSpec {
   dependencies: string[];
   /** More permission flags, e.g. `--allow-addons` for a native engine. */
   allow: string[];
+  /** Prepares the private folder before the process starts (it gets the folder as argv[2]). */
+  beforeFork?: (dir: string) => void;
 }
 
 /**
@@ -28,7 +30,8 @@ export function forkRepl(spec: ReplProcessSpec): LaunchedRepl {
     // The folder that holds the dependency (node_modules), wherever the package manager put it.
     readable.add(dirname(dirname(fileURLToPath(import.meta.resolve(`${dependency}/package.json`)))));
   }
-  const child = fork(fileURLToPath(spec.entry), [], {
+  spec.beforeFork?.(dir);
+  const child = fork(fileURLToPath(spec.entry), [dir], {
     env: {},
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

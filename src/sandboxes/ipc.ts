@@ -29,6 +29,8 @@ export type ToRepl =
 
 export type FromRepl =
   | { type: 'ready' }
+  /** The engine has booted, before any context (a warm start); Python sends its boot snapshot with it. */
+  | { type: 'warm'; bootMs: number; snapshot?: Uint8Array }
   | { type: 'init-error'; message: string }
   | { type: 'result'; runId: number; result: CellResult }
   | { type: 'run-error'; runId: number; message: string; cancelled: boolean }

@@ -171,6 +171,29 @@ describe('rlm ask: answers', () => {
   });
 });
 
+describe('rlm ask --repl python', () => {
+  it('runs the model\'s Python in the Python REPL, sub-calls included, and prints the answer', async () => {
+    const root = byTurn([
+      repl("import re\nwhere = re.search(r'buried under ([^.]+)', context).group(1)\nprint(where)"),
+      repl("check = llm_query('Is this a place? ' + where)\nFINAL(f'under {where} ({check})')"),
+    ]);
+    const server = await startScriptedServer({ script: (request) => (request.model === 'sub' ? 'yes' : root(request)) });
+    try {
+      const run = await runCli(['ask', '-q', '--repl', 'python', '-c', book, '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', 'Where is the treasure?']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'under the old oak (yes)\n');
+      const first = server.requests.find((r) => r.model === 'root')!;
+      assert.match(first.messages[0]!.content, /Python code in the REPL/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an unknown language is a usage error', async () => {
+    assertOneLineError(await runCli(['ask', '--repl', 'ruby', '-c', book, 'q']), 2, /--repl must be js or python, got 'ruby'/);
+  });
+});
+
 describe('rlm ask: interrupted', () => {
   it('Ctrl-C (SIGINT) stops the run promptly, exit 130', async () => {
     const server = await startScriptedServer({

@@ -24,15 +24,17 @@ export interface BootedWorker {
   wake: Int32Array;
   answers: MessagePort;
   bootMs: number;
+  /** The snapshot the worker made, if it was asked to. */
+  snapshot?: Uint8Array;
 }
 
-/** Starts a worker and boots CPython in it; resolves once it is ready for a context. */
-export function bootWorker(): Promise<BootedWorker> {
+/** Starts a worker and boots CPython in it (from `snapshot` if given); resolves once it is ready for a context. */
+export function bootWorker(options: { snapshot?: Uint8Array; makeSnapshot?: boolean } = {}): Promise<BootedWorker> {
   const interrupt = new Int32Array(new SharedArrayBuffer(4));
   const wake = new Int32Array(new SharedArrayBuffer(4));
   const { port1: answers, port2 } = new MessageChannel();
   const worker = new Worker(new URL(`./pyodide-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
-    workerData: { interrupt: interrupt.buffer, wake: wake.buffer, answers: port2 },
+    workerData: { interrupt: interrupt.buffer, wake: wake.buffer, answers: port2, ...options },
     transferList: [port2],
     env: {},
     stdout: true,
@@ -44,7 +46,7 @@ export function bootWorker(): Promise<BootedWorker> {
       if (message.type !== 'booted') return;
       worker.off('message', onMessage);
       worker.off('error', reject);
-      resolve({ worker, interrupt, wake, answers, bootMs: message.bootMs });
+      resolve({ worker, interrupt, wake, answers, bootMs: message.bootMs, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
     };
     worker.on('message', onMessage);
     worker.once('error', reject);
@@ -75,16 +77,21 @@ export class PyodideRepl implements Sandbox {
   #historySent = 0;
   #disposed = false;
 
-  private constructor(options: ReplFactoryOptions, live: BootedWorker) {
+  /** Where a replacement worker boots from, after one had to be stopped. */
+  readonly #snapshot: Uint8Array | undefined;
+
+  private constructor(options: ReplFactoryOptions, live: BootedWorker, snapshot: Uint8Array | undefined) {
+    this.#snapshot = snapshot;
     this.#settings = replSettings(options);
     this.#contextFile = options.contextFile;
     this.#bridge = options.bridge;
     this.#live = live;
   }
 
-  /** Loads the context into a booted worker (a warm one if given), and seals it. */
-  static async create(options: ReplFactoryOptions, warm?: Promise<BootedWorker>): Promise<PyodideRepl> {
-    const repl = new PyodideRepl(options, await (warm ?? bootWorker()));
+  /** Loads the context into a booted worker (a warm one if given), and seals it; `snapshot` speeds up rebuilds. */
+  static async create(options: ReplFactoryOptions, warm?: Promise<BootedWorker>, snapshot?: Uint8Array): Promise<PyodideRepl> {
+    const live = await (warm ?? bootWorker({ ...(snapshot ? { snapshot } : {}) }));
+    const repl = new PyodideRepl(options, live, snapshot ?? live.snapshot);
     await repl.#load(repl.#live);
     return repl;
   }
@@ -226,7 +233,7 @@ export class PyodideRepl implements Sandbox {
     void old.worker.terminate();
     old.answers.close();
     if (this.#disposed) return true;
-    const live = await bootWorker();
+    const live = await bootWorker({ ...(this.#snapshot ? { snapshot: this.#snapshot } : {}) });
     this.#live = live;
     this.#historySent = 0;
     await this.#load(live);

@@ -5,7 +5,9 @@
  * empty environment that may read only rlm's code, Pyodide and its own context folder.
  */
 import { forkRepl, sibling } from '../fork-repl.ts';
-import { ProcessSandbox, type ProcessSandboxOptions } from '../process-sandbox.ts';
+import type { FromRepl } from '../ipc.ts';
+import { ProcessSandbox, type LaunchedRepl, type ProcessSandboxOptions } from '../process-sandbox.ts';
+import { placeSnapshot, rememberSnapshot, removeSnapshot } from './snapshot.ts';
 import { WarmPool } from './warm-pool.ts';
 
 export type PythonSandboxOptions = ProcessSandboxOptions;
@@ -36,6 +38,12 @@ export class PythonSandbox extends ProcessSandbox {
 }
 
 /** Pyodide needs a worker thread (so the main thread can interrupt it); no native addons. */
-function launchPythonRepl() {
-  return forkRepl({ entry: sibling('repl-process', import.meta.url), dependencies: ['pyodide'], allow: ['--allow-worker'] });
+function launchPythonRepl(): LaunchedRepl {
+  const launched = forkRepl({ entry: sibling('repl-process', import.meta.url), dependencies: ['pyodide'], allow: ['--allow-worker'], beforeFork: placeSnapshot });
+  launched.child.on('message', (message: FromRepl) => {
+    if (message.type !== 'warm') return;
+    if (message.snapshot) rememberSnapshot(message.snapshot);
+    removeSnapshot(launched.dir);
+  });
+  return launched;
 }

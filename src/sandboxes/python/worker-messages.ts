@@ -9,6 +9,10 @@ export interface WorkerInput {
   wake: SharedArrayBuffer;
   /** Where answers to host calls arrive, read synchronously while Python blocks. */
   answers: MessagePort;
+  /** A memory snapshot of a freshly booted interpreter, to boot from. */
+  snapshot?: Uint8Array;
+  /** Whether to make such a snapshot after booting (and send it back with `booted`). */
+  makeSnapshot?: boolean;
 }
 
 /** One host call from runtime.py. */
@@ -23,7 +27,7 @@ export type ToWorker =
   | { type: 'variable'; name: string };
 
 export type FromWorker =
-  | { type: 'booted'; bootMs: number }
+  | { type: 'booted'; bootMs: number; snapshot?: Uint8Array }
   | { type: 'loaded' }
   | { type: 'load-error'; message: string }
   | { type: 'result'; outcome: string }
