@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createOpenAIModel, PythonSandbox, RLM } from '../../src/index.ts';
-import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
+import { createOpenAIModel, PythonSandbox, RLM, type RlmEvent } from '../../src/index.ts';
+import { byTurn, repl, startScriptedServer, type ScriptedReply, type ScriptedRequest } from '../../src/testing/index.ts';
 
 after(() => PythonSandbox.coolDown());
 
@@ -119,6 +119,37 @@ print(len(chunks), 'chunks', dict(totals))`,
       assert.ok(server.maxInFlight > 1, 'sub-calls overlapped');
       assert.ok(server.maxInFlight <= 8, `at most 8 in flight, saw ${server.maxInFlight}`);
       assert.equal(result.usage.byModel.sub!.calls, 120);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('Python REPL: child RLMs', () => {
+  it('root starts two Python children at once, each starts a grandchild; every level has its own interpreter', async () => {
+    const models: Record<string, (request: ScriptedRequest) => ScriptedReply> = {
+      d0: byTurn([
+        repl("secret0 = 'root'\nanswers = rlm_query_batched(['child A', 'child B'], ['ctx-A', 'ctx-B'])\nprint(answers)"),
+        repl("FINAL(' | '.join(answers) + ' / ' + str('secret_child' in globals()))"),
+      ]),
+      d1: byTurn([repl("secret_child = context\ng = rlm_query('grand of ' + context, context + '-g')\nFINAL(context + ':' + g)")]),
+      d2: byTurn([repl("a = llm_query('leaf ' + context)\nFINAL(f\"leaf({a}) sees {'secret0' in globals()} {'secret_child' in globals()}\")")]),
+      d3: (request) => `ok:${request.lastUser}`,
+    };
+    const server = await startScriptedServer({ script: (request) => models[request.model]!(request) });
+    try {
+      const [d0, d1, d2, d3] = ['d0', 'd1', 'd2', 'd3'].map((id) => createOpenAIModel({ model: id, baseURL: server.url }));
+      const events: RlmEvent[] = [];
+      const rlm = new RLM({ repl: 'python', model: d0!, modelsByDepth: [d0, d1, d2, d3], maxDepth: 3, onEvent: (e) => events.push(e) });
+      const result = await rlm.run({ context: 'the root context', query: 'q' });
+      assert.equal(result.status, 'done', JSON.stringify(result));
+      assert.equal(result.answer, 'ctx-A:leaf(ok:leaf ctx-A-g) sees False False | ctx-B:leaf(ok:leaf ctx-B-g) sees False False / False');
+      assert.deepEqual(events.filter((e) => e.type === 'run-start').map((e) => e.depth).sort(), [0, 1, 1, 2, 2]);
+      // The two children ran at once: their runs overlap in time.
+      const spans = events.filter((e) => e.type === 'run-start' && e.depth === 1).map((e) => e.runId);
+      const ends = new Map(events.flatMap((e, i) => (e.type === 'run-end' ? [[e.runId, i] as const] : [])));
+      const startsAt = new Map(events.flatMap((e, i) => (e.type === 'run-start' ? [[e.runId, i] as const] : [])));
+      assert.ok(startsAt.get(spans[1]!)! < ends.get(spans[0]!)!, 'the second child started before the first ended');
     } finally {
       await server.close();
     }
