@@ -41,6 +41,8 @@ def _blocked_module(name, roots=_BLOCKED_ROOTS):
 
 def _audit(event, args):
     if event == 'import' and args and _blocked_module(args[0]):
+        if _blocked_module(args[0], {'asyncio', '_asyncio', 'threading'}):
+            raise ImportError('module ' + repr(args[0]) + ' is not available in this REPL: llm_query_batched and rlm_query_batched run their prompts concurrently')
         raise ImportError('module ' + repr(args[0]) + ' is not available in this REPL (no host, network or processes)')
     if event in _BLOCKED_EVENTS or (event.startswith('os.exec') or event.startswith('os.spawn')):
         raise PermissionError(event + ' is not available in this REPL')
@@ -55,32 +57,44 @@ def _refuse(name):
 
 
 def seal():
-    # The finder that serves `import js` from JavaScript objects.
-    sys.meta_path[:] = [f for f in sys.meta_path if 'pyodide' not in type(f).__module__ and type(f).__name__ != 'JsFinder']
+    # Pyodide's finders (the one that serves `import js` from JavaScript objects among them):
+    # their code lives in modules emptied below. Finders are classes or instances.
+    def pyodide_owned(finder):
+        kind = finder if isinstance(finder, type) else type(finder)
+        return 'pyodide' in str(getattr(kind, '__module__', '')) or kind.__name__ == 'JsFinder'
+
+    sys.meta_path[:] = [f for f in sys.meta_path if not pyodide_owned(f)]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not pyodide_owned(h)]
+    removed = {}
     for name in [name for name in list(sys.modules) if _blocked_module(name)]:
         module = sys.modules.pop(name, None)
-        namespace = getattr(module, '__dict__', None)
-        if _blocked_module(name, _JS_ROOTS) and isinstance(namespace, dict):
-            namespace.clear()
-    # Built-in modules can be made again from their initial state, bypassing the import hook.
-    imp = sys.modules['_imp']
-    create_builtin = imp.create_builtin
-
-    def guarded_create_builtin(spec):
-        if _blocked_module(getattr(spec, 'name', None)):
-            raise ImportError('module ' + repr(spec.name) + ' is not available in this REPL')
-        return create_builtin(spec)
-
-    imp.create_builtin = guarded_create_builtin
-    # Modules that imported those keep references in their own namespaces: drop them too.
+        if module is not None:
+            removed[id(module)] = (name, module)
+    # Modules that imported those keep references in their own namespaces (`__main__` holds
+    # `_pyodide_core`): drop every reference to a removed module or to a JavaScript object.
     for module in list(sys.modules.values()):
         namespace = getattr(module, '__dict__', None)
         if not isinstance(namespace, dict):
             continue
         for key, value in list(namespace.items()):
             kind = type(value)
-            if _blocked_module(getattr(value, '__name__', None) if isinstance(value, type(sys)) else None) or 'JsProxy' in kind.__name__ or kind.__module__ in ('pyodide.ffi', '_pyodide_core', 'pyodide'):
+            if id(value) in removed or 'JsProxy' in kind.__name__ or getattr(kind, '__module__', '') in ('pyodide.ffi', '_pyodide_core', 'pyodide'):
                 del namespace[key]
+    # Functions defined in the JavaScript modules find nothing through __globals__ any more.
+    for name, module in removed.values():
+        namespace = getattr(module, '__dict__', None)
+        if _blocked_module(name, _JS_ROOTS) and isinstance(namespace, dict):
+            namespace.clear()
+    # Built-in modules can be made again from their initial state with _imp.create_builtin,
+    # bypassing the import hook, and any wrapper around it would hand the original out through
+    # its closure. So every allowed built-in module is imported now, and the function refused.
+    for name in sys.builtin_module_names:
+        if name not in sys.modules and not _blocked_module(name):
+            try:
+                __import__(name)
+            except Exception:
+                pass
+    sys.modules['_imp'].create_builtin = _refuse('_imp.create_builtin')
     # No secret ever enters this environment, but nothing Pyodide set there is needed either.
     for key in list(os.environ):
         if key not in ('HOME', 'PATH', 'LANG', 'PWD', 'USER', 'LOGNAME'):
