@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { generateLogbook } from '../demo/logbook.ts';
-import { DEMO_QUERY, DEMO_ROOT_MODEL, DEMO_SUB_MODEL, demoScript } from '../demo/script.ts';
+import { DEMO_QUERY, DEMO_ROOT_MODEL, DEMO_SUB_MODEL, demoScript, pythonDemoScript } from '../demo/script.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
@@ -17,21 +17,24 @@ import type { CliIO } from './main.ts';
 export async function demo(argv: string[], io: CliIO): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, trace: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, trace: { type: 'string' }, repl: { type: 'string' } }, strict: true }));
   } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm demo takes --json, --quiet, --trace <file>)`);
+    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm demo takes --json, --quiet, --trace <file>, --repl js|python)`);
   }
+  const repl = values.repl ?? 'js';
+  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
+  const python = repl === 'python';
   const logbook = generateLogbook();
   const say = (text: string) => {
     if (!values.quiet) io.stderr.write(`${text}\n`);
   };
-  say('rlm demo: a real RLM run against a SCRIPTED model.');
+  say(`rlm demo: a real RLM run against a SCRIPTED model, in the ${python ? 'Python' : 'JavaScript'} REPL.`);
   say('  The REPL sandbox, the HTTP calls and the concurrent sub-calls are real; the model replies are');
   say('  pre-written code and rule-based sub-answers, not a language model. Use `rlm ask` with a key for that.');
   say(`  Context: a generated ship's logbook, ${logbook.text.length.toLocaleString('en-US')} characters.`);
   say(`  Query: ${DEMO_QUERY}\n`);
 
-  const server = await startScriptedServer({ script: demoScript, latencyMs: 40 });
+  const server = await startScriptedServer({ script: python ? pythonDemoScript : demoScript, latencyMs: 40 });
   try {
     const model = createOpenAIModel({ model: DEMO_ROOT_MODEL, baseURL: server.url });
     const subModel = createOpenAIModel({ model: DEMO_SUB_MODEL, baseURL: server.url });
@@ -41,7 +44,7 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
       if (event.type === 'cell-end') say(indent(`── output:\n${clip(event.output)}${event.error ? `\n${event.error}` : ''}\n`));
     };
     const result = await runWithSurfaces({ quiet: values.quiet ?? false, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
-      new RLM({ model, subModel, onEvent: (e) => (showTurns(e), onEvent(e)) }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
+      new RLM({ model, subModel, repl: python ? 'python' : 'javascript', onEvent: (e) => (showTurns(e), onEvent(e)) }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
     );
     say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);
     say(`The generator put the sighting on day ${logbook.sighting.day} (${logbook.sighting.name}) and logged ${logbook.storms} storms.`);

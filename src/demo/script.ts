@@ -42,10 +42,55 @@ FINAL_VAR("answer");
 \`\`\``,
 ];
 
+/** The same plan in Python, as the paper's models write it: blocking calls, batched for concurrency. */
+const PYTHON_ROOT_TURNS = [
+  `Let me look at the context first.
+\`\`\`repl
+print(f"{len(context):,} characters")
+print(context[:700])
+\`\`\``,
+  `It is a logbook with one entry per day. I will split it into entries and narrow down with a regex.
+\`\`\`repl
+import re
+entries = re.split(r'\\n\\n(?=Day \\d+ —)', context)
+mentions = [e for e in entries if re.search('lighthouse', e, re.I)]
+print(len(entries), 'entries;', len(mentions), 'mention a lighthouse:')
+print('\\n'.join(e.split('\\n')[0] for e in mentions))
+\`\`\``,
+  `Several entries mention a lighthouse; only a sub-call can tell a real sighting from the rest. I will ask about every mention and count storms over eight parts, all in one concurrent batch.
+\`\`\`repl
+checks = ['Does this log entry record a crew member actually sighting the lighthouse at Cape Sorrow? '
+          'If so, answer exactly "<name>, day <number>"; otherwise answer NO.\\n\\n' + e for e in mentions]
+size = -(-len(entries) // 8)
+parts = ['\\n\\n'.join(entries[i * size:(i + 1) * size]) for i in range(8)]
+counts = ['How many storms are logged in this part of the logbook? Answer with a number only.\\n\\n' + p for p in parts]
+answers = llm_query_batched(checks + counts)
+verdicts, storm_counts = answers[:len(checks)], answers[len(checks):]
+sighting = next(v for v in verdicts if v != 'NO')
+storms = sum(int(n) for n in storm_counts)
+print({'verdicts': verdicts, 'storm_counts': storm_counts, 'sighting': sighting, 'storms': storms})
+\`\`\``,
+  `The sub-calls agree on one sighting, and the storm counts add up.
+\`\`\`repl
+answer = f"{sighting}; {storms} storms were logged on the voyage."
+FINAL_VAR("answer")
+\`\`\``,
+];
+
+/** The demo's model for a JavaScript REPL. */
 export function demoScript(request: ScriptedRequest): string {
+  return scriptFor(ROOT_TURNS, request);
+}
+
+/** The demo's model for a Python REPL. */
+export function pythonDemoScript(request: ScriptedRequest): string {
+  return scriptFor(PYTHON_ROOT_TURNS, request);
+}
+
+function scriptFor(turns: string[], request: ScriptedRequest): string {
   if (request.model === DEMO_ROOT_MODEL) {
     const turn = request.messages.filter((m) => m.role === 'assistant').length;
-    return ROOT_TURNS[Math.min(turn, ROOT_TURNS.length - 1)]!;
+    return turns[Math.min(turn, turns.length - 1)]!;
   }
   return answerSubQuestion(request.lastUser);
 }

@@ -16,6 +16,15 @@ describe('rlm demo', () => {
     assert.match(run.stderr, /requests reached the scripted server \(at most \d+ at once\)/);
   });
 
+  it('--repl python runs the same plan in the Python REPL and answers right', async () => {
+    const run = await runCli(['demo', '--repl', 'python']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /against a SCRIPTED model, in the Python REPL/);
+    assert.match(run.stderr, /import re/);
+    const { sighting, storms } = generateLogbook();
+    assert.equal(run.stdout, `${sighting.name}, day ${sighting.day}; ${storms} storms were logged on the voyage.\n`);
+  });
+
   it('writes a JSONL trace with one event a line and no secrets', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlm-demo-'));
     const trace = join(dir, 'trace.jsonl');
