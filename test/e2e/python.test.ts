@@ -127,7 +127,7 @@ print(len(chunks), 'chunks', dict(totals))`,
 
 describe('Python REPL: child RLMs', () => {
   it('root starts two Python children at once, each starts a grandchild; every level has its own interpreter', async () => {
-    const models: Record<string, (request: ScriptedRequest) => ScriptedReply> = {
+    const models: Record<string, (request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>> = {
       d0: byTurn([
         repl("secret0 = 'root'\nanswers = rlm_query_batched(['child A', 'child B'], ['ctx-A', 'ctx-B'])\nprint(answers)"),
         repl("FINAL(' | '.join(answers) + ' / ' + str('secret_child' in globals()))"),
@@ -146,7 +146,7 @@ describe('Python REPL: child RLMs', () => {
       assert.equal(result.answer, 'ctx-A:leaf(ok:leaf ctx-A-g) sees False False | ctx-B:leaf(ok:leaf ctx-B-g) sees False False / False');
       assert.deepEqual(events.filter((e) => e.type === 'run-start').map((e) => e.depth).sort(), [0, 1, 1, 2, 2]);
       // The two children ran at once: their runs overlap in time.
-      const spans = events.filter((e) => e.type === 'run-start' && e.depth === 1).map((e) => e.runId);
+      const spans = events.flatMap((e) => (e.type === 'run-start' && e.depth === 1 ? [e.runId] : []));
       const ends = new Map(events.flatMap((e, i) => (e.type === 'run-end' ? [[e.runId, i] as const] : [])));
       const startsAt = new Map(events.flatMap((e, i) => (e.type === 'run-start' ? [[e.runId, i] as const] : [])));
       assert.ok(startsAt.get(spans[1]!)! < ends.get(spans[0]!)!, 'the second child started before the first ended');
