@@ -2,36 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createOpenAIModel, RLM } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
-
-const LABELS = { praise: ['wonderful', 'superb', 'delightful'], complaint: ['broken', 'late', 'rude'], question: ['how', 'when', 'where'] } as const;
-type Label = keyof typeof LABELS;
-
-/** 2,400 records whose label must be inferred from the words of the text, not read. */
-function records(): { lines: string[]; truth: Record<Label, number> } {
-  const truth: Record<Label, number> = { praise: 0, complaint: 0, question: 0 };
-  const names = Object.keys(LABELS) as Label[];
-  const lines = Array.from({ length: 2400 }, (_, i) => {
-    const label = names[(i * 7 + (i % 11)) % 3]!;
-    truth[label]++;
-    const word = LABELS[label][i % 3];
-    return `2025-0${1 + (i % 9)}-1${i % 10} || user${i % 50} || the customer wrote something ${word} about order ${i}`;
-  });
-  return { lines, truth };
-}
-
-/** The sub-model: labels each line of its chunk by rule and returns counts as JSON. */
-function labelChunk(prompt: string): string {
-  const counts: Record<Label, number> = { praise: 0, complaint: 0, question: 0 };
-  for (const line of prompt.split('\n').filter((l) => l.includes(' || '))) {
-    const found = (Object.keys(LABELS) as Label[]).find((label) => LABELS[label].some((w) => line.includes(` ${w} `)));
-    if (found) counts[found]++;
-  }
-  return JSON.stringify(counts);
-}
+import { labelChunk, labelledRecords } from './support.ts';
 
 describe('aggregation over 2,400 labelled lines', () => {
   let server: ScriptedModelServer;
-  const { lines, truth } = records();
+  const { lines, truth } = labelledRecords();
   before(async () => {
     const root = byTurn([
       repl("const rows = context.split('\\n');\nprint(rows.length, rows.slice(0, 3));"),

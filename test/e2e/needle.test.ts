@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createOpenAIModel, RLM } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
-
-/** 10+ MB of filler with one real needle and two decoys that a regex alone cannot tell apart. */
-function haystack(): string {
-  const lines: string[] = [];
-  for (let i = 0; lines.length < 180_000; i++) {
-    lines.push(`Line ${i}: the weather report for station ${i % 97} is unremarkable, winds ${i % 40} knots.`);
-    if (i === 40_000) lines.push('Rumour has it the secret code is 11111-DECOY, but that was a decoy.');
-    if (i === 120_000) lines.push('Filed by the archivist: the secret code is 48291-ALPHA.');
-    if (i === 150_000) lines.push('A prankster wrote that the secret code is 22222-DECOY, another decoy.');
-  }
-  return lines.join('\n');
-}
+import { haystack } from './support.ts';
 
 describe('needle in a 10 MB context', () => {
   let server: ScriptedModelServer;

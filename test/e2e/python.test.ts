@@ -6,20 +6,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createOpenAIModel, PythonSandbox, RLM, type RlmEvent } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer, type ScriptedReply, type ScriptedRequest } from '../../src/testing/index.ts';
+import { haystack, labelChunk, labelledRecords } from './support.ts';
 
 after(() => PythonSandbox.coolDown());
-
-/** 10+ MB of filler with one real needle and two decoys that a regex alone cannot tell apart. */
-function haystack(): string {
-  const lines: string[] = [];
-  for (let i = 0; lines.length < 180_000; i++) {
-    lines.push(`Line ${i}: the weather report for station ${i % 97} is unremarkable, winds ${i % 40} knots.`);
-    if (i === 40_000) lines.push('Rumour has it the secret code is 11111-DECOY, but that was a decoy.');
-    if (i === 120_000) lines.push('Filed by the archivist: the secret code is 48291-ALPHA.');
-    if (i === 150_000) lines.push('A prankster wrote that the secret code is 22222-DECOY, another decoy.');
-  }
-  return lines.join('\n');
-}
 
 describe('Python REPL: needle in a 10 MB context', () => {
   it('peeks, searches with re, confirms with batched sub-calls and answers from a variable', async () => {
@@ -68,26 +57,9 @@ verdicts`,
   });
 });
 
-const WORDS = { praise: ['wonderful', 'superb', 'delightful'], complaint: ['broken', 'late', 'rude'], question: ['how', 'when', 'where'] } as const;
-type Label = keyof typeof WORDS;
-
 describe('Python REPL: aggregation over 2,400 labelled lines', () => {
   it('starts 120 sub-calls from one llm_query_batched, overlapped but never past the limit, and counts right', async () => {
-    const truth: Record<Label, number> = { praise: 0, complaint: 0, question: 0 };
-    const labels = Object.keys(WORDS) as Label[];
-    const lines = Array.from({ length: 2400 }, (_, i) => {
-      const label = labels[(i * 7 + (i % 11)) % 3]!;
-      truth[label]++;
-      return `2025-0${1 + (i % 9)}-1${i % 10} || user${i % 50} || the customer wrote something ${WORDS[label][i % 3]} about order ${i}`;
-    });
-    const labelChunk = (prompt: string) => {
-      const counts: Record<Label, number> = { praise: 0, complaint: 0, question: 0 };
-      for (const line of prompt.split('\n').filter((l) => l.includes(' || '))) {
-        const found = labels.find((label) => WORDS[label].some((w) => line.includes(` ${w} `)));
-        if (found) counts[found]++;
-      }
-      return JSON.stringify(counts);
-    };
+    const { lines, truth } = labelledRecords();
     const root = byTurn([
       repl("rows = context.split('\\n')\nprint(len(rows), rows[:3])"),
       repl(
