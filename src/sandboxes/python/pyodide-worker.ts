@@ -184,6 +184,17 @@ function stripRealm(): void {
   const proc = process as unknown as Record<string, unknown>;
   for (const name of ['binding', '_linkedBinding', 'dlopen', 'getBuiltinModule', 'chdir', 'kill', 'abort']) proc[name] = refuse;
   registerHooks({ resolve: () => refuse() });
+  // Any JavaScript object that reaches Python despite the seal leads to `Function` through
+  // `.constructor.constructor`, and Function runs any code. Cut that path: constructors of
+  // functions are not reachable from a function any more.
+  const functionKinds = [function () {}, async function () {}, function* () {}, async function* () {}];
+  for (const kind of functionKinds) {
+    try {
+      delete (Object.getPrototypeOf(kind) as { constructor?: unknown }).constructor;
+    } catch {
+      // not configurable: leave it
+    }
+  }
 }
 
 function installDevice(fs: EmscriptenFs): void {

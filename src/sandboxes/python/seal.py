@@ -95,6 +95,10 @@ def seal():
             except Exception:
                 pass
     sys.modules['_imp'].create_builtin = _refuse('_imp.create_builtin')
+    # Every extension module of this standard library is built in; loading one from a file would
+    # let model code link a WebAssembly module it wrote itself into the interpreter.
+    sys.modules['_imp'].create_dynamic = _refuse('_imp.create_dynamic')
+    sys.modules['_imp'].exec_dynamic = _refuse('_imp.exec_dynamic')
     # No secret ever enters this environment, but nothing Pyodide set there is needed either.
     for key in list(os.environ):
         if key not in ('HOME', 'PATH', 'LANG', 'PWD', 'USER', 'LOGNAME'):
