@@ -168,13 +168,18 @@ def FINAL(value):
     _state['final'] = _answer_text(value)
 
 
+def _is_user_name(name):
+    """A name the model's code defined: not the REPL's own, not a tool, not Python's dunders."""
+    return isinstance(name, str) and not (name.startswith('__') and name.endswith('__')) and name not in _BASELINE and name not in _CONFIG['tools']
+
+
 def _user_names():
-    return [n for n in _main if not n.startswith('_') and n not in _BASELINE]
+    return [n for n in _main if _is_user_name(n)]
 
 
 def FINAL_VAR(name):
     """Ends the run with the value of the variable called `name`."""
-    if isinstance(name, str) and name.isidentifier() and name in _main and name not in _BASELINE:
+    if isinstance(name, str) and name.isidentifier() and name in _main and _is_user_name(name):
         _state['final'] = _answer_text(_main[name])
         return
     if any(_main[n] is name for n in _user_names() if n != 'context') and not isinstance(name, (int, float, bool)):
@@ -293,7 +298,7 @@ def run_cell(code, history_from, history_json):
 def variable(name):
     """A variable's value as answer text, for a FINAL_VAR written outside code."""
     try:
-        if isinstance(name, str) and name in _main and (name not in _BASELINE or name == 'context') and not name.startswith('_'):
+        if isinstance(name, str) and name in _main and _is_user_name(name):
             return json.dumps({'found': True, 'value': _answer_text(_main[name])})
     except BaseException:
         pass

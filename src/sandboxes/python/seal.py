@@ -22,6 +22,8 @@ _HOST_ROOTS = frozenset({
     'multiprocessing', '_multiprocessing', 'select', 'selectors', 'asyncio', '_asyncio',
     'urllib.request', 'http.client', 'ftplib', 'smtplib', 'imaplib', 'poplib', 'webbrowser',
 })
+# CPython's test modules poke at raw memory and interpreter internals.
+_TEST_PREFIXES = ('_test', '_xxtest', '_xxsubinterpreters', '_interp')
 _BLOCKED_ROOTS = _JS_ROOTS | _HOST_ROOTS
 
 _BLOCKED_EVENTS = frozenset({
@@ -36,7 +38,20 @@ _BLOCKED_EVENTS = frozenset({
 def _blocked_module(name, roots=_BLOCKED_ROOTS):
     if not isinstance(name, str):
         return False
+    if roots is _BLOCKED_ROOTS and name.startswith(_TEST_PREFIXES):
+        return True
     return any(name == root or name.startswith(root + '.') for root in roots)
+
+
+class _RefusingFinder:
+    """First on sys.meta_path: refuses blocked modules on import paths the audit hook does not see
+    (importlib.import_module of a top-level module written in Python)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if _blocked_module(name):
+            raise ImportError('module ' + repr(name) + ' is not available in this REPL')
+        return None
 
 
 def _audit(event, args):
@@ -63,7 +78,7 @@ def seal():
         kind = finder if isinstance(finder, type) else type(finder)
         return 'pyodide' in str(getattr(kind, '__module__', '')) or kind.__name__ == 'JsFinder'
 
-    sys.meta_path[:] = [f for f in sys.meta_path if not pyodide_owned(f)]
+    sys.meta_path[:] = [_RefusingFinder] + [f for f in sys.meta_path if not pyodide_owned(f)]
     sys.path_hooks[:] = [h for h in sys.path_hooks if not pyodide_owned(h)]
     removed = {}
     for name in [name for name in list(sys.modules) if _blocked_module(name)]:

@@ -1,54 +1,22 @@
 /**
  * JsSandbox, for real: a V8 isolate (isolated-vm) running cells, with a bridge of real async
- * functions on timers. Three parts: what a cell can do, how faults are survived, and escapes
- * that must never reach the host.
+ * functions on timers. What only the JavaScript REPL has: top-level await and promises, console,
+ * isolate rebuilds, V8's own failures, and escapes through the isolate's realm. What every REPL
+ * does (state, output, errors, faults, sub-calls, final answers, common escapes) is tested for
+ * every language at once in ../conformance.test.ts.
  */
 import assert from 'node:assert/strict';
-import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import util from 'node:util';
 import vm from 'node:vm';
 import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
 import { REPL_NAMES } from '../../../src/sandboxes/sandbox.ts';
+import { isCancelled } from '../support.ts';
 import { recordingBridge, runOk, sleep, withSandbox } from './helpers.ts';
 
-const isCancelled = (error: unknown) => (error as { code?: unknown }).code === 'RLM_CANCELLED';
-
 describe('JsSandbox: cells and state', () => {
-  it('keeps variables, functions, classes and destructured names across cells', async () => {
+  it('REPL functions cannot be redefined as properties, and console cannot be replaced', async () => {
     await withSandbox({}, async (sandbox) => {
-      await runOk(sandbox, 'const total = 40;\nlet label = "sum";\nvar items = [1, 2];');
-      await runOk(sandbox, 'function add(a, b) { return a + b }\nclass Tally { constructor() { this.n = total } bump() { return ++this.n } }');
-      await runOk(sandbox, 'const { first, rest: [second, ...others] } = { first: "a", rest: ["b", "c", "d"] };');
-      assert.equal(await runOk(sandbox, 'add(total, new Tally().bump() - total + 1) + " " + label + " " + items.length'), '42 sum 2\n');
-      assert.equal(await runOk(sandbox, '[first, second, others]'), "[ 'a', 'b', [ 'c', 'd' ] ]\n");
-      assert.equal(await runOk(sandbox, 'label = "changed"; label'), 'changed\n');
-      assert.equal(await runOk(sandbox, 'label'), 'changed\n');
-    });
-  });
-
-  it('loads the context as a string, a list of strings, or JSON data', async () => {
-    await withSandbox({ context: 'some long document' }, async (sandbox) => {
-      assert.equal(await runOk(sandbox, 'typeof context + " " + context.length'), 'string 18\n');
-    });
-    await withSandbox({ context: ['one', 'two'] }, async (sandbox) => {
-      assert.equal(await runOk(sandbox, 'Array.isArray(context) + " " + context.join("+")'), 'true one+two\n');
-    });
-    const data = { title: 'T', rows: [{ id: 1 }, { id: 2 }], nested: { deep: [null, true] } };
-    await withSandbox({ context: data }, async (sandbox) => {
-      assert.equal(await runOk(sandbox, 'JSON.stringify(context)'), JSON.stringify(data) + '\n');
-      // The isolate holds a copy: changing it there leaves the host's value alone.
-      await runOk(sandbox, 'context.title = "changed"; context.rows.push({ id: 3 })');
-      assert.equal(data.title, 'T');
-      assert.equal(data.rows.length, 2);
-    });
-  });
-
-  it('lets a cell replace `context`, but not the REPL functions', async () => {
-    await withSandbox({}, async (sandbox) => {
-      assert.equal(await runOk(sandbox, 'context = context.toUpperCase(); context'), 'THE CONTEXT TEXT\n');
-      await runOk(sandbox, 'print = () => {}; llm_query = null; globalThis.FINAL = 1; delete globalThis.SHOW_VARS;');
-      assert.equal(await runOk(sandbox, 'print("print still works"); typeof llm_query + typeof FINAL + typeof SHOW_VARS'), 'print still works\n');
       const redefine = await sandbox.run('Object.defineProperty(globalThis, "print", { value: () => {} })');
       assert.match(redefine.error ?? '', /^TypeError: Cannot redefine property: print/);
       const consoleSwap = await sandbox.run('console.log = () => {}; console.log("console still works")');
@@ -76,62 +44,6 @@ describe('JsSandbox: cells and state', () => {
     });
   });
 
-  it('llm_query_batched keeps the order of its prompts and puts an error string in a failed slot', async () => {
-    // Later prompts answer sooner: the order must come from the prompts, not from arrival.
-    const delayMs = (prompt: string) => 60 - Number(prompt.match(/\d+/)?.[0] ?? 0) * 10;
-    await withSandbox({ bridge: { delayMs } }, async (sandbox, recorded) => {
-      await runOk(sandbox, 'const out = await llm_query_batched(["p1", "p2 FAIL", "p3", "p4"], { model: "small" });');
-      assert.equal(await runOk(sandbox, 'out.length'), '4\n');
-      assert.equal(await runOk(sandbox, 'out[0] + "|" + out[2] + "|" + out[3]'), 'answer:p1|answer:p3|answer:p4\n');
-      const failed = await runOk(sandbox, 'out[1]');
-      assert.ok(failed.startsWith('Error:'), failed);
-      assert.match(failed, /the model refused "p2 FAIL"/);
-      assert.deepEqual(
-        recorded.calls.map((c) => c.options),
-        [{ model: 'small' }, { model: 'small' }, { model: 'small' }, { model: 'small' }],
-      );
-    });
-  });
-
-  it('llm_query passes the model option and rejects with the bridge error', async () => {
-    await withSandbox({}, async (sandbox, recorded) => {
-      await runOk(sandbox, 'await llm_query("a", { model: "big" }); await llm_query("b", "named"); await llm_query("c")');
-      assert.deepEqual(recorded.calls.map((c) => c.options), [{ model: 'big' }, { model: 'named' }, {}]);
-      assert.equal(await runOk(sandbox, 'try { await llm_query("FAIL now") } catch (e) { print(e instanceof Error, e.message) }'), 'true the model refused "FAIL now"\n');
-      const uncaught = await sandbox.run('await llm_query("FAIL again")');
-      assert.equal(uncaught.error, 'Error: the model refused "FAIL again"');
-      const badModel = await sandbox.run('await llm_query("x", { model: 5 })');
-      assert.match(badModel.error ?? '', /^TypeError: llm_query: options.model must be a string/);
-      const noPrompt = await sandbox.run('await llm_query()');
-      assert.match(noPrompt.error ?? '', /^TypeError: llm_query: the prompt must be a string, got undefined/);
-      const promisePrompt = await sandbox.run('await llm_query(llm_query("inner"))');
-      assert.match(promisePrompt.error ?? '', /the prompt is a Promise; await it first/);
-    });
-  });
-
-  it('llm_query turns objects into JSON prompts and other values into text', async () => {
-    await withSandbox({}, async (sandbox, recorded) => {
-      await runOk(sandbox, 'await llm_query({ question: "q", n: 1 }); await llm_query(42); await llm_query(["a", "b"])');
-      assert.deepEqual(recorded.calls.map((c) => c.prompt), ['{"question":"q","n":1}', '42', '["a","b"]']);
-    });
-  });
-
-  it('rlm_query and rlm_query_batched pass a context along', async () => {
-    await withSandbox({}, async (sandbox, recorded) => {
-      assert.equal(await runOk(sandbox, 'await rlm_query("summarise", { part: [1, 2] })'), 'sub:summarise\n');
-      assert.equal(await runOk(sandbox, '(await rlm_query_batched(["a", "b FAIL", "c"], ["ctx a", "ctx b"])).join("|")'), 'sub:a|Error: the model refused "b FAIL"|sub:c\n');
-      assert.deepEqual(
-        recorded.calls.map((c) => [c.prompt, c.context]),
-        [
-          ['summarise', { part: [1, 2] }],
-          ['a', 'ctx a'],
-          ['b FAIL', 'ctx b'],
-          ['c', undefined],
-        ],
-      );
-    });
-  });
-
   it('print and console.* format values as console.log does', async () => {
     await withSandbox({}, async (sandbox) => {
       const output = await runOk(sandbox, [
@@ -156,119 +68,6 @@ describe('JsSandbox: cells and state', () => {
     });
   });
 
-  it('shows the last value of a cell that prints nothing, and only then', async () => {
-    await withSandbox({}, async (sandbox) => {
-      assert.equal(await runOk(sandbox, 'const shown = { a: 1, b: [1, 2] };\nshown'), '{ a: 1, b: [ 1, 2 ] }\n');
-      assert.equal(await runOk(sandbox, '({ literal: true })'), '{ literal: true }\n');
-      assert.equal(await runOk(sandbox, '"a string is shown as is"'), 'a string is shown as is\n');
-      assert.equal(await runOk(sandbox, 'print("printed"); 123'), 'printed\n');
-      assert.equal(await runOk(sandbox, 'undefined'), '');
-      assert.equal(await runOk(sandbox, 'const nothing = 1'), '');
-      // The cell is an async function, so a Promise as its last value is awaited.
-      assert.equal(await runOk(sandbox, 'llm_query("last value")'), 'answer:last value\n');
-      assert.equal(await runOk(sandbox, '[llm_query("inside")]'), '[ Promise { <not awaited> } ]\n');
-    });
-  });
-
-  it('cuts output at maxOutputChars and says how many characters were cut', async () => {
-    await withSandbox({ maxOutputChars: 100 }, async (sandbox) => {
-      const result = await sandbox.run('print("x".repeat(250))');
-      assert.equal(result.output, 'x'.repeat(100) + '\n[... 151 more characters cut; print less, or slice what you need]');
-      const many = await sandbox.run('for (let i = 0; i < 5000; i++) print("line " + i)');
-      assert.ok(many.output.startsWith('line 0\nline 1\n'));
-      const total = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join('').length;
-      assert.ok(many.output.endsWith(`[... ${(total - 100).toLocaleString('en-US')} more characters cut; print less, or slice what you need]`), many.output);
-      const short = await sandbox.run('print("fits")');
-      assert.equal(short.output, 'fits\n');
-    });
-  });
-
-  it('SHOW_VARS lists user variables with their type and size, and not the REPL functions', async () => {
-    await withSandbox({ context: 'abcdef' }, async (sandbox) => {
-      await runOk(sandbox, [
-        'const text = "hello"',
-        'const list = [1, 2, 3]',
-        'const lookup = new Map([[1, 2]])',
-        'const tags = new Set(["a", "b"])',
-        'const count = 42',
-        'const record = { a: 1 }',
-        'function helper() {}',
-        'class Thing {}',
-        'let empty = null',
-      ].join(';\n'));
-      const output = await runOk(sandbox, 'SHOW_VARS()');
-      const lines = output.trimEnd().split('\n');
-      assert.equal(lines[0], 'Variables:');
-      for (const line of [
-        '  context: string, 6 chars',
-        '  text: string, 5 chars',
-        '  list: Array, 3 items',
-        '  lookup: Map, 1 items',
-        '  tags: Set, 2 items',
-        '  count: number (42)',
-        '  record: Object, 1 keys, 7 chars as JSON',
-        '  helper: function',
-        '  Thing: class',
-        '  empty: null',
-      ]) {
-        assert.ok(lines.includes(line), `SHOW_VARS has "${line}":\n${output}`);
-      }
-      for (const name of [...REPL_NAMES.filter((n) => n !== 'context'), 'console', 'Object', 'JSON']) {
-        assert.ok(!lines.some((l) => l.startsWith(`  ${name}:`)), `${name} is not listed`);
-      }
-    });
-  });
-
-  it('budget() returns the bridge data, as a fresh copy each time', async () => {
-    const data = { iterations: 2, tokens: { used: 500, limit: 1000 }, models: ['a', 'b'] };
-    await withSandbox({ bridge: { budget: data } }, async (sandbox) => {
-      assert.equal(await runOk(sandbox, 'JSON.stringify(budget())'), JSON.stringify(data) + '\n');
-      assert.equal(await runOk(sandbox, 'const b = budget(); b.tokens.used = 0; budget().tokens.used'), '500\n');
-      assert.equal(data.tokens.used, 500);
-    });
-  });
-
-  it('FINAL answers with a string, a number or an object', async () => {
-    await withSandbox({}, async (sandbox) => {
-      assert.equal((await sandbox.run('FINAL("the answer")')).final, 'the answer');
-      assert.equal((await sandbox.run('FINAL(42)')).final, '42');
-      assert.equal((await sandbox.run('FINAL({ a: 1, b: [2] })')).final, '{\n  "a": 1,\n  "b": [\n    2\n  ]\n}');
-      assert.equal((await sandbox.run('const cyc = { n: 1 }; cyc.me = cyc; FINAL(cyc)')).final, '{ n: 1, me: [Circular] }');
-      assert.equal((await sandbox.run('FINAL(await llm_query("q"))')).final, 'answer:q');
-      const plain = await sandbox.run('1 + 1');
-      assert.equal(plain.final, undefined, 'a later cell starts without an answer');
-    });
-  });
-
-  it('FINAL_VAR takes a variable by name, or the variable itself', async () => {
-    await withSandbox({}, async (sandbox) => {
-      await runOk(sandbox, 'const answer = "forty-two"; const table = { rows: 2 };');
-      assert.equal((await sandbox.run('FINAL_VAR("answer")')).final, 'forty-two');
-      assert.equal((await sandbox.run('FINAL_VAR(answer)')).final, 'forty-two');
-      assert.equal((await sandbox.run('FINAL_VAR("table")')).final, '{\n  "rows": 2\n}');
-      assert.equal((await sandbox.run('FINAL_VAR(table)')).final, '{\n  "rows": 2\n}');
-    });
-  });
-
-  it('FINAL_VAR of an unknown name is an error naming the user variables', async () => {
-    await withSandbox({}, async (sandbox) => {
-      await runOk(sandbox, 'const summary = "s"; let notes = [];');
-      const result = await sandbox.run('FINAL_VAR("sumary")');
-      assert.equal(result.final, undefined);
-      assert.match(result.error ?? '', /^ReferenceError: FINAL_VAR\(sumary\): no variable of that name\. Your variables: summary, notes\./);
-      // Names inherited from Object.prototype are not variables.
-      const inherited = await sandbox.run('FINAL_VAR("constructor")');
-      assert.equal(inherited.final, undefined);
-      assert.match(inherited.error ?? '', /no variable of that name/);
-      const builtin = await sandbox.run('FINAL_VAR("print")');
-      assert.match(builtin.error ?? '', /no variable of that name/);
-    });
-    await withSandbox({}, async (sandbox) => {
-      const result = await sandbox.run('FINAL_VAR("anything")');
-      assert.match(result.error ?? '', /You have defined no variables yet\./);
-    });
-  });
-
   it('FINAL or FINAL_VAR given a Promise is an error, not an answer', async () => {
     await withSandbox({}, async (sandbox) => {
       const result = await sandbox.run('FINAL(llm_query("q"))');
@@ -279,45 +78,9 @@ describe('JsSandbox: cells and state', () => {
       assert.match(byVar.error ?? '', /^TypeError: FINAL_VAR got a Promise/);
     });
   });
-
-  it('variable() reads a variable as answer text for a FINAL_VAR written outside code', async () => {
-    await withSandbox({ context: 'ctx' }, async (sandbox) => {
-      await runOk(sandbox, 'const answer = "yes"; const data = [1, 2];');
-      assert.deepEqual(await sandbox.variable('answer'), { found: true, value: 'yes' });
-      assert.deepEqual(await sandbox.variable('data'), { found: true, value: '[\n  1,\n  2\n]' });
-      assert.deepEqual(await sandbox.variable('context'), { found: true, value: 'ctx' });
-      const missing = await sandbox.variable('nope');
-      assert.equal(missing.found, false);
-      assert.deepEqual(!missing.found && missing.names.sort(), ['answer', 'context', 'data']);
-      assert.equal((await sandbox.variable('print')).found, false);
-      assert.equal((await sandbox.variable('toString')).found, false);
-    });
-  });
-
-  it('reports durationMs and restarted: false for an ordinary cell', async () => {
-    await withSandbox({}, async (sandbox) => {
-      const result = await sandbox.run('1');
-      assert.equal(result.restarted, false);
-      assert.ok(result.durationMs >= 0 && result.durationMs < 2000);
-      assert.equal(result.error, undefined);
-      assert.equal(result.final, undefined);
-    });
-  });
 });
 
 describe('JsSandbox: faults are survived', () => {
-  it('stops an endless synchronous loop; the isolate and its variables survive', async () => {
-    await withSandbox({}, async (sandbox) => {
-      await runOk(sandbox, 'const survivor = "alive";');
-      const result = await sandbox.run('print("before the loop"); while (true) {}', { timeoutMs: 300 });
-      assert.match(result.error ?? '', /^TimeoutError: the cell was still computing after 300 ms and was stopped/);
-      assert.equal(result.restarted, false);
-      assert.equal(result.output, 'before the loop\n');
-      assert.ok(result.durationMs < 1500, `stopped promptly (${Math.round(result.durationMs)} ms)`);
-      assert.equal(await runOk(sandbox, 'survivor'), 'alive\n');
-    });
-  });
-
   it('stops an endless loop after an await by rebuilding: variables are gone, the context is back', async () => {
     await withSandbox({ context: ['doc one', 'doc two'] }, async (sandbox) => {
       await runOk(sandbox, 'const survivor = "alive"; context.push("added");');
@@ -380,18 +143,6 @@ describe('JsSandbox: faults are survived', () => {
       assert.equal(next.output, 'next\n');
       assert.match(next.error ?? '', /Unhandled promise rejection: late failure/);
       assert.equal((await sandbox.run('"after"')).error, undefined, 'reported once');
-    });
-  });
-
-  it('rebuilds after running out of memory, and says so', async () => {
-    await withSandbox({ memoryLimitMb: 64, context: { source: 'data' } }, async (sandbox) => {
-      await runOk(sandbox, 'const survivor = 1;');
-      const result = await sandbox.run('const hoard = [];\nfor (let i = 0; i < 1e5; i++) hoard.push(new Array(1e5).fill(i));');
-      assert.match(result.error ?? '', /memory/i);
-      assert.equal(result.error, 'RangeError: the cell ran out of memory (limit 64 MiB)');
-      assert.equal(result.restarted, true);
-      assert.equal(await runOk(sandbox, 'typeof survivor'), 'undefined\n');
-      assert.equal(await runOk(sandbox, 'JSON.stringify(context)'), '{"source":"data"}\n');
     });
   });
 
@@ -466,25 +217,6 @@ describe('JsSandbox: faults are survived', () => {
     });
   });
 
-  it('reports a thrown error with its name, message and line, after what the cell printed', async () => {
-    await withSandbox({}, async (sandbox) => {
-      const result = await sandbox.run('print("partial output");\nconst x = 1;\nthrow new TypeError("bad input")');
-      assert.equal(result.output, 'partial output\n');
-      assert.equal(result.error, 'TypeError: bad input (line 3)');
-      assert.equal(result.restarted, false);
-      class_: {
-        const custom = await sandbox.run('class ParseError extends Error { name = "ParseError" }\nthrow new ParseError("at byte 7")');
-        assert.equal(custom.error, 'ParseError: at byte 7 (line 2)');
-        break class_;
-      }
-      assert.equal((await sandbox.run('throw "a string"')).error, 'Uncaught a string');
-      assert.equal((await sandbox.run('throw { code: 7 }')).error, 'Uncaught { code: 7 }');
-      assert.equal((await sandbox.run('null.x')).error, "TypeError: Cannot read properties of null (reading 'x') (line 1)");
-      assert.equal((await sandbox.run('function down() { down() } down()')).error, 'RangeError: Maximum call stack size exceeded (line 1)');
-      assert.equal(await runOk(sandbox, '"still fine"'), 'still fine\n');
-    });
-  });
-
   it('describes a thrown value whose description throws in turn', async () => {
     await withSandbox({}, async (sandbox) => {
       const badName = await sandbox.run('class Odd extends Error { get name() { throw new Error("no name") } }\nthrow new Odd("x")');
@@ -494,82 +226,6 @@ describe('JsSandbox: faults are survived', () => {
       const stack = await sandbox.run('Error.prepareStackTrace = () => { throw new Error("no stack") };\nthrow new Error("real message")');
       assert.equal(stack.error, 'Error: real message');
       assert.equal(await runOk(sandbox, 'delete Error.prepareStackTrace; "fine"'), 'fine\n');
-    });
-  });
-
-  it('reports syntax errors, from the parser or from V8, without losing variables', async () => {
-    await withSandbox({}, async (sandbox) => {
-      await runOk(sandbox, 'const survivor = 1;');
-      const parser = await sandbox.run('const = 1');
-      assert.equal(parser.error, "SyntaxError: Unexpected token (line 1, column 7)");
-      assert.equal(parser.restarted, false);
-      // acorn accepts a #! line at the very start; inside the cell's wrapper V8 does not.
-      const v8 = await sandbox.run('#!/usr/bin/env node\n1');
-      assert.match(v8.error ?? '', /^SyntaxError: .* \(line 1\)$/);
-      assert.equal(await runOk(sandbox, 'survivor'), '1\n');
-    });
-  });
-
-  it('cancels a waiting cell promptly when its signal aborts; variables survive', async () => {
-    await withSandbox({}, async (sandbox, recorded) => {
-      await runOk(sandbox, 'const survivor = 1;');
-      const controller = new AbortController();
-      const running = sandbox.run('await llm_query("HANG forever")', { signal: controller.signal, timeoutMs: 30_000 });
-      await sleep(100);
-      const aborted = performance.now();
-      controller.abort();
-      await assert.rejects(running, (error: unknown) => {
-        assert.ok(isCancelled(error), `a cancellation: ${String(error)}`);
-        return true;
-      });
-      assert.ok(performance.now() - aborted < 1000, 'within 1 s');
-      assert.equal(recorded.calls[0]?.signal.aborted, true, 'the bridge call was aborted too');
-      assert.equal(recorded.calls[0]?.outcome?.ok, false);
-      assert.equal(await runOk(sandbox, 'survivor'), '1\n');
-    });
-  });
-
-  it('cancels a spinning cell promptly when its signal aborts', async () => {
-    await withSandbox({}, async (sandbox) => {
-      for (const code of ['while (true) {}', 'await llm_query("x");\nwhile (true) {}']) {
-        const controller = new AbortController();
-        const running = sandbox.run(code, { signal: controller.signal, timeoutMs: 30_000 });
-        await sleep(100);
-        const aborted = performance.now();
-        controller.abort();
-        await assert.rejects(running, isCancelled);
-        assert.ok(performance.now() - aborted < 1000, `within 1 s: ${code}`);
-        assert.equal(await runOk(sandbox, '"usable"'), 'usable\n');
-      }
-    });
-  });
-
-  it('does not run a cell whose signal has already aborted', async () => {
-    await withSandbox({}, async (sandbox) => {
-      await assert.rejects(sandbox.run('globalThis.ran = true', { signal: AbortSignal.abort() }), isCancelled);
-      assert.equal(await runOk(sandbox, 'typeof ran'), 'undefined\n');
-    });
-  });
-
-  it('leaves no listener on a signal shared by many cells', async () => {
-    await withSandbox({}, async (sandbox) => {
-      const controller = new AbortController();
-      for (let i = 0; i < 15; i++) await sandbox.run(`${i}`, { signal: controller.signal });
-      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
-    });
-  });
-
-  it('aborts the bridge calls in flight when a cell times out', async () => {
-    await withSandbox({}, async (sandbox, recorded) => {
-      const result = await sandbox.run('await Promise.all([llm_query("HANG one"), rlm_query("HANG two")])', { timeoutMs: 200 });
-      assert.match(result.error ?? '', /^TimeoutError/);
-      assert.equal(recorded.calls.length, 2);
-      for (const call of recorded.calls) {
-        assert.equal(call.signal.aborted, true, `${call.kind} was aborted`);
-        assert.match(String(call.signal.reason), /timed out/);
-      }
-      await sleep(10);
-      assert.ok(recorded.calls.every((c) => c.outcome?.ok === false), 'and the bridge saw the abort');
     });
   });
 
@@ -682,17 +338,6 @@ describe('JsSandbox: escapes never reach the host', () => {
       return JSON.stringify(found);
     })()`, realm)) as string;
     assert.deepEqual(JSON.parse(found), ['canary', 'process', 'fn.constructor(process)', 'fn.constructor(canary)', 'fn.constructor.constructor', 'fn proto chain']);
-  });
-
-  it('has no Node globals: process, require, module, Buffer, fetch, timers', async () => {
-    await withSandbox({}, async (sandbox) => {
-      const names = ['process', 'require', 'module', 'exports', 'Buffer', 'global', 'fetch', 'XMLHttpRequest', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', '$0', '$1', '$2', 'ivm', '_ivm'];
-      const output = await runOk(sandbox, `${JSON.stringify(names)}.filter((n) => typeof globalThis[n] !== 'undefined' || n in globalThis).join(",") || "none"`);
-      assert.equal(output, 'none\n');
-      assert.match((await sandbox.run('process.env.HOME')).error ?? '', /^ReferenceError: process is not defined/);
-      assert.match((await sandbox.run('require("fs")')).error ?? '', /^ReferenceError: require is not defined/);
-      assertHostUntouched();
-    });
   });
 
   it('cannot import modules', async () => {
@@ -981,19 +626,6 @@ describe('JsSandbox: escapes never reach the host', () => {
       await runOk(sandbox, 'Object.defineProperty(globalThis, "bad", { get() { throw new Error("nope") }, configurable: true })');
       assert.deepEqual(await sandbox.variable('bad'), { found: false, names: [] });
       assert.equal(await runOk(sandbox, '"still usable"'), 'still usable\n');
-    });
-  });
-
-  it('flooding the output or the host with calls stays bounded', async () => {
-    await withSandbox({ maxOutputChars: 1000 }, async (sandbox, recorded) => {
-      const flood = await sandbox.run('for (let i = 0; i < 200000; i++) print("spam spam spam")');
-      assert.ok(flood.output.length < 1200);
-      assert.match(flood.output, /more characters cut/);
-      const huge = await sandbox.run('const big = "y".repeat(5_000_000); print(big); big.length');
-      assert.ok(huge.output.length < 1200);
-      const many = await sandbox.run('await Promise.all(Array.from({ length: 200 }, (_, i) => llm_query("n" + i))); "ok"');
-      assert.equal(many.output, 'ok\n');
-      assert.equal(recorded.calls.length, 200);
     });
   });
 });
