@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { createOpenAIModel, JsonlTrace, readTrace, replayTrace, RLM, type RlmEvent } from '../../src/index.ts';
+import { after, describe, it } from 'node:test';
+import { createOpenAIModel, JsonlTrace, PythonSandbox, readTrace, replayTrace, RLM, type RlmEvent } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
 import { runCli } from '../cli/support.ts';
+
+after(() => PythonSandbox.coolDown());
 
 async function tempFile(name: string): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'rlm-trace-')), name);
@@ -56,6 +58,30 @@ describe('trace and replay', () => {
     assert.equal(ended?.status, 'done');
     assert.deepEqual(treeOf(replayed), treeOf(recorded));
     assert.deepEqual(result.usage.byDepth, original.usage.byDepth);
+  });
+
+  it('replays a Python run in the Python REPL, the language read from the trace', async () => {
+    const root = byTurn([
+      repl("parts = llm_query_batched(['alpha', 'beta'])\nprint(parts)"),
+      repl("FINAL(' + '.join(parts) + f' over {len(context)} chars')"),
+    ]);
+    const server = await startScriptedServer({ script: (r) => (r.model === 'root' ? root(r) : `<${r.lastUser}>`) });
+    const path = await tempFile('python.jsonl');
+    const context = 'python context\n'.repeat(20);
+    let original;
+    try {
+      const trace = new JsonlTrace(path, { context });
+      const model = createOpenAIModel({ model: 'root', baseURL: server.url });
+      const subModel = createOpenAIModel({ model: 'sub', baseURL: server.url });
+      original = await new RLM({ repl: 'python', model, subModel, onEvent: (e) => trace.onEvent(e) }).run({ context, query: 'q' });
+      await trace.close();
+    } finally {
+      await server.close();
+    }
+    assert.equal(original.answer, '<alpha> + <beta> over 300 chars');
+    const { result, same } = await replayTrace(await readTrace(path));
+    assert.equal(result.answer, original.answer);
+    assert.equal(same, true);
   });
 
   it('a trace grows linearly: 200 turns and 5,000 sub-calls, sizes at turn 50 and at the end', async () => {
