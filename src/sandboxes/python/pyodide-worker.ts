@@ -82,6 +82,7 @@ sys.modules['_rlm'] = _rlm
 exec(${JSON.stringify(source('runtime.py'))}, _rlm.__dict__)
 _seal = types.ModuleType('_rlm_seal')
 exec(${JSON.stringify(source('seal.py'))}, _seal.__dict__)
+_seal.prepare()
 (_rlm.run_cell, _rlm.variable, _rlm.load_context, _rlm.configure, _seal.seal)
 `,
   { globals: bootstrap() as never },

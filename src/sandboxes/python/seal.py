@@ -71,6 +71,16 @@ def _refuse(name):
     return refused
 
 
+def prepare():
+    """Imports every allowed built-in module, once per interpreter, while a warm REPL waits for a run."""
+    for name in sys.builtin_module_names:
+        if name not in sys.modules and not _blocked_module(name):
+            try:
+                __import__(name)
+            except Exception:
+                pass
+
+
 def seal():
     # Pyodide's finders (the one that serves `import js` from JavaScript objects among them):
     # their code lives in modules emptied below. Finders are classes or instances.
@@ -102,13 +112,7 @@ def seal():
             namespace.clear()
     # Built-in modules can be made again from their initial state with _imp.create_builtin,
     # bypassing the import hook, and any wrapper around it would hand the original out through
-    # its closure. So every allowed built-in module is imported now, and the function refused.
-    for name in sys.builtin_module_names:
-        if name not in sys.modules and not _blocked_module(name):
-            try:
-                __import__(name)
-            except Exception:
-                pass
+    # its closure. prepare() imported every allowed built-in module; now the function is refused.
     sys.modules['_imp'].create_builtin = _refuse('_imp.create_builtin')
     # Every extension module of this standard library is built in; loading one from a file would
     # let model code link a WebAssembly module it wrote itself into the interpreter.

@@ -3,6 +3,7 @@
  * boots while nothing waits for it, so a run — and each child RLM — takes one that is ready.
  * A spare has never held a context or run a cell: handing it out shares nothing between runs.
  */
+import type { FromRepl } from '../ipc.ts';
 import type { LaunchedRepl } from '../process-sandbox.ts';
 import { removeDir, trackDir } from '../process-sandbox.ts';
 
@@ -10,16 +11,21 @@ export class WarmPool {
   readonly #launch: () => LaunchedRepl;
   readonly #size: number;
   readonly #spares: LaunchedRepl[] = [];
+  readonly #warm = new WeakSet<LaunchedRepl>();
 
   constructor(launch: () => LaunchedRepl, size: number) {
     this.#launch = launch;
     this.#size = size;
   }
 
-  /** A spare process if one is ready, else a fresh one; the pool is topped up either way. */
+  /**
+   * A spare process if one is ready, else a fresh one. The pool is topped up once the process
+   * handed out has booted: two boots at once only slow each other down, and the first boot of a
+   * program makes the snapshot that the next one starts from.
+   */
   take(): LaunchedRepl {
     const spare = this.#spares.shift() ?? this.#launch();
-    this.fill();
+    void this.#whenWarm(spare).then(() => this.fill());
     return spare;
   }
 
@@ -32,13 +38,35 @@ export class WarmPool {
       spare.child.unref();
       spare.child.channel?.unref();
       (spare.child.stderr as { unref?: () => void } | null)?.unref?.();
+      // Remembered, so that taking a spare that has booted already tops the pool up at once.
+      void this.#whenWarm(spare).then(() => this.#warm.add(spare));
       spare.child.once('exit', () => {
         const at = this.#spares.indexOf(spare);
-        if (at >= 0) this.#spares.splice(at, 1);
+        // Once taken, the folder (and the context in it) belongs to the sandbox that took it.
+        if (at < 0) return;
+        this.#spares.splice(at, 1);
         removeDir(spare.dir);
       });
       this.#spares.push(spare);
     }
+  }
+
+  /** Settles when the REPL process has booted its engine (or has ended). */
+  #whenWarm(repl: LaunchedRepl): Promise<void> {
+    const { child } = repl;
+    if (this.#warm.has(repl) || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onMessage = (message: FromRepl) => {
+        if (message.type === 'warm') done();
+      };
+      const done = () => {
+        child.off('message', onMessage);
+        child.off('exit', done);
+        resolve();
+      };
+      child.on('message', onMessage);
+      child.once('exit', done);
+    });
   }
 
   /** Stops every spare (tests, and programs that want to exit at once). */

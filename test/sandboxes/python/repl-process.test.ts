@@ -1,0 +1,68 @@
+/**
+ * The Python REPL process, the second and third walls: an empty environment, Node's permission
+ * model, and recovery when the process is killed.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { recordingBridge } from '../support.ts';
+
+after(() => PythonSandbox.coolDown());
+
+/** The Python REPL processes this test process started, with their command lines and environments. */
+function replProcesses(): Array<{ pid: number; argv: string[]; env: string }> {
+  const found = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (!argv.some((a) => /python[/\\]repl-process\.[jt]s$/.test(a))) continue;
+      found.push({ pid: Number(entry), argv, env: readFileSync(`/proc/${entry}/environ`, 'utf8') });
+    } catch {
+      // ended while we looked
+    }
+  }
+  return found;
+}
+
+describe('the Python REPL process', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
+  it('runs with an empty environment and permissions to read only rlm, Pyodide and its own folder; workers, but no addons, writes or processes', async () => {
+    process.env.RLM_TEST_SECRET = 'sk-python-process-secret';
+    const sandbox = await PythonSandbox.create({ context: 'secret context', bridge: recordingBridge().bridge });
+    try {
+      const repls = replProcesses();
+      assert.ok(repls.length > 0, 'a REPL process is running');
+      for (const repl of repls) {
+        const names = repl.env.split('\0').filter(Boolean).map((v) => v.split('=')[0]);
+        assert.deepEqual(names.filter((n) => !n!.startsWith('NODE_CHANNEL_')), []);
+        assert.ok(!repl.env.includes('sk-python-process-secret'));
+        assert.ok(repl.argv.includes('--permission'));
+        assert.ok(repl.argv.includes('--allow-worker'));
+        const reads = repl.argv.filter((a) => a.startsWith('--allow-fs-read=')).map((a) => a.slice('--allow-fs-read='.length));
+        for (const path of reads) assert.ok(path !== '/' && !/^\/(etc|home|root|tmp)\/?$/.test(path) && path !== process.env.HOME, `too wide: ${path}`);
+        for (const flag of repl.argv) assert.doesNotMatch(flag, /--allow-(fs-write|child-process|addons|wasi)/);
+      }
+    } finally {
+      delete process.env.RLM_TEST_SECRET;
+      sandbox.dispose();
+    }
+  });
+
+  it('is started again when it is killed between cells: the next cell has the context and says its variables are gone', async () => {
+    const sandbox = await PythonSandbox.create({ context: 'the context', bridge: recordingBridge().bridge });
+    try {
+      assert.equal((await sandbox.run('kept = 1\nkept')).output, '1\n');
+      // The sandbox's process and the spare alike: the sandbox must recover either way.
+      for (const repl of replProcesses()) process.kill(repl.pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const next = await sandbox.run("context + ' ' + str('kept' in globals())");
+      assert.equal(next.output, "'the context False'\n");
+      assert.equal(next.restarted, true);
+      assert.match(next.error ?? '', /after the previous cell ended/);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+});
