@@ -42,7 +42,7 @@ export async function contextLoad(): Promise<BenchResult> {
     );
   }
 
-  const peak = await loadChild(PEAK_MIB, false);
+  const peak = await loadChild(PEAK_MIB);
   details.peak100MiB = peak;
   const limit = 4 * PEAK_MIB + 200;
   rows.push(floorRow({ benchmark: '2. context load', metric: `peak RSS holding ${PEAK_MIB} MiB (host + REPL process)`, value: peak.peakRssMiB, unit: 'MiB', limit }));
@@ -51,7 +51,7 @@ export async function contextLoad(): Promise<BenchResult> {
 
   // For information: 100 MiB of UTF-8 text with typographic punctuation (outside Latin-1), which
   // V8 holds as a two-byte (UTF-16) string: twice the memory, on both sides of the copy.
-  const wide = await loadChild(PEAK_MIB, true);
+  const wide = await loadChild(PEAK_MIB, { twoByte: true });
   details.peak100MiBTwoByte = wide;
   rows.push(infoRow({ benchmark: '2. context load', metric: `UTF-16 string (${PEAK_MIB} MiB UTF-8): create, 1 run`, value: wide.createMs, unit: 'ms' }));
   rows.push(infoRow({ benchmark: '2. context load', metric: `UTF-16 string (${PEAK_MIB} MiB UTF-8): peak RSS`, value: wide.peakRssMiB, unit: 'MiB' }));
@@ -74,9 +74,10 @@ async function createTimes(text: string, runs: number): Promise<number[]> {
   return times;
 }
 
-async function loadChild(mib: number, twoByte: boolean): Promise<LoadChildReport> {
+/** Runs load-child.ts in a process of its own (a JsSandbox, or a PythonSandbox with `python`). */
+export async function loadChild(mib: number, options: { twoByte?: boolean; python?: boolean } = {}): Promise<LoadChildReport> {
   const script = fileURLToPath(new URL('./load-child.ts', import.meta.url));
-  const args = ['--expose-gc', script, String(mib), ...(twoByte ? ['--two-byte'] : [])];
+  const args = ['--expose-gc', script, String(mib), ...(options.twoByte ? ['--two-byte'] : []), ...(options.python ? ['--python'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -1,24 +1,32 @@
 /**
- * Loads one context into a fresh JsSandbox in a process of its own, and reports its memory and
- * that of the REPL process it starts as JSON on stdout, so that nothing measured before (in the
- * parent) inflates the peak.
+ * Loads one context into a fresh JsSandbox (or PythonSandbox, with --python) in a process of its
+ * own, and reports its memory and that of the REPL process it starts as JSON on stdout, so that
+ * nothing measured before (in the parent) inflates the peak.
  *
- *   node --expose-gc bench/load-child.ts <MiB> [--two-byte]
+ *   node --expose-gc bench/load-child.ts <MiB> [--two-byte] [--python]
  *
  * RSS is sampled every millisecond while the sandbox is created and held (isolated-vm copies
  * the string on its own thread, so the event loop stays free to sample), and the kernel's own
  * high-water mark (VmHWM in /proc/self/status) is read at the end, which catches any peak
  * between samples. The mark is read once after the text is built and then reset (writing 5 to
  * /proc/self/clear_refs), so the load's own peak is told apart from the cost of building the text.
+ *
+ * With --python, a spare Python REPL process is booted first (PythonSandbox.warm) and left to
+ * finish (the second spare of the program, so booted from the memory snapshot the first made);
+ * the sandbox then takes it, as a run does, and its peak is the figure. Its mark is reset
+ * too where the kernel lets us, so that CPython's boot is not counted as the load. The pool starts
+ * the next spare as the sandbox takes this one; that spare is not counted.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { JsSandbox } from '../src/index.ts';
+import { writeFileSync } from 'node:fs';
+import { JsSandbox, PythonSandbox } from '../src/index.ts';
 import { collect, idleBridge, MiB } from './lib.ts';
+import { childPids, settleChildren, statusMiB, vmHwmMiB } from './procs.ts';
 import { makeText } from './text.ts';
 
 export interface LoadChildReport {
   mib: number;
   twoByte: boolean;
+  language: 'javascript' | 'python';
   /** Characters of the string (fewer than mib * 2^20 when the UTF-8 text has multi-byte characters). */
   chars: number;
   /** RSS (MiB) at start, with the text built (after a GC), and right after the load. */
@@ -33,8 +41,14 @@ export interface LoadChildReport {
   hwmLoadMiB: number;
   sampledPeakMiB: number;
   samples: number;
-  /** The peak of the REPL process that JsSandbox starts (it holds the isolate and its copy). */
+  /** The peak of the REPL process of the sandbox (it holds the engine and its copy of the context). */
   replPeakMiB: number;
+  /** The REPL process's RSS before the load (Python: the booted spare, idle; JavaScript: not measured). */
+  replIdleMiB?: number;
+  /** The REPL process's RSS while it holds the context, after the load. */
+  replHeldMiB: number;
+  /** Whether the REPL process's high-water mark could be reset before the load (Python). */
+  replHwmReset?: boolean;
   /**
    * The peak while loading and holding the context: this process's (after the text was built;
    * building it is the harness's cost, not rlm's) plus the REPL process's. An upper bound of the
@@ -46,35 +60,31 @@ export interface LoadChildReport {
   lengthInSandbox: number;
 }
 
-function vmHwmMiB(pid: number | 'self' = 'self'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
-  return kb === undefined ? Number.NaN : Number(kb) / 1024;
-}
-
 const rssMiB = () => process.memoryUsage().rss / MiB;
-
-/** Pids of this process's children (the REPL process), from /proc. */
-function childPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Field 4 (after the parenthesised command name) is the parent's pid.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
 
 async function main(): Promise<void> {
   const mib = Number(process.argv[2] ?? '100');
   const twoByte = process.argv.includes('--two-byte');
-  if (!Number.isFinite(mib) || mib <= 0) throw new Error(`usage: load-child.ts <MiB> [--two-byte]`);
+  const python = process.argv.includes('--python');
+  if (!Number.isFinite(mib) || mib <= 0) throw new Error(`usage: load-child.ts <MiB> [--two-byte] [--python]`);
+
+  // The REPL process the Python sandbox will take: a spare that has finished booting.
+  let sparePid: number | undefined;
+  let replIdleMiB: number | undefined;
+  let replHwmReset: boolean | undefined;
+  if (python) {
+    // The program's first spare boots from scratch and makes the snapshot; the one measured boots
+    // from that snapshot, as every later REPL process of a program does.
+    PythonSandbox.warm();
+    await settleChildren();
+    PythonSandbox.coolDown();
+    PythonSandbox.warm();
+    await settleChildren();
+    const pids = childPids();
+    if (pids.length !== 1) throw new Error(`expected one spare Python REPL process, found ${pids.length}`);
+    sparePid = pids[0];
+    replIdleMiB = statusMiB(sparePid as number, 'VmRSS');
+  }
 
   const rssStartMiB = rssMiB();
   // With typographic punctuation (outside Latin-1) V8 keeps the string as UTF-16, two bytes a character.
@@ -88,6 +98,14 @@ async function main(): Promise<void> {
   } catch {
     hwmReset = false;
   }
+  if (sparePid !== undefined) {
+    try {
+      writeFileSync(`/proc/${sparePid}/clear_refs`, '5');
+      replHwmReset = true;
+    } catch {
+      replHwmReset = false;
+    }
+  }
 
   let sampledPeak = rssMiB();
   let samples = 0;
@@ -96,21 +114,26 @@ async function main(): Promise<void> {
     samples++;
   }, 1);
   const started = performance.now();
-  const sandbox = await JsSandbox.create({ context: text, bridge: idleBridge });
+  const sandbox = await (python ? PythonSandbox : JsSandbox).create({ context: text, bridge: idleBridge });
   const createMs = performance.now() - started;
   const rssLoadedMiB = rssMiB();
-  const cell = await sandbox.run('context.length');
+  const cell = await sandbox.run(python ? 'len(context)' : 'context.length');
   // Hold the context a little while, still sampling.
   await new Promise((resolve) => setTimeout(resolve, 250));
   clearInterval(sampler);
   sampledPeak = Math.max(sampledPeak, rssMiB());
   const hwmLoadMiB = vmHwmMiB();
-  const replPeakMiB = childPids().reduce((sum, pid) => sum + vmHwmMiB(pid), 0);
+  // JavaScript: every child is the sandbox's; Python: only the spare it took, not the next spare.
+  const replPids = sparePid === undefined ? childPids() : [sparePid];
+  const replPeakMiB = replPids.reduce((sum, pid) => sum + vmHwmMiB(pid), 0);
+  const replHeldMiB = replPids.reduce((sum, pid) => sum + statusMiB(pid, 'VmRSS'), 0);
   sandbox.dispose();
+  if (python) PythonSandbox.coolDown();
 
   const report: LoadChildReport = {
     mib,
     twoByte,
+    language: python ? 'python' : 'javascript',
     chars: text.length,
     rssStartMiB,
     rssWithTextMiB,
@@ -121,6 +144,9 @@ async function main(): Promise<void> {
     sampledPeakMiB: sampledPeak,
     samples,
     replPeakMiB,
+    ...(replIdleMiB === undefined ? {} : { replIdleMiB }),
+    replHeldMiB,
+    ...(replHwmReset === undefined ? {} : { replHwmReset }),
     peakRssMiB: (hwmReset ? Math.max(hwmLoadMiB, sampledPeak) : Math.max(hwmAfterTextMiB, hwmLoadMiB, sampledPeak)) + replPeakMiB,
     createMs,
     lengthInSandbox: Number(cell.output.trim()),

@@ -2,7 +2,7 @@
  * rlm's performance benchmarks: `npm run bench` (Node 24, with --expose-gc).
  *
  *   npm run bench                         all benchmarks
- *   npm run bench -- --only=cell,fan-out  some of them (cell-overhead, context-load, fan-out, scripted-run, viewer; a prefix is enough)
+ *   npm run bench -- --only=cell,fan-out  some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python; a prefix is enough)
  *   npm run bench -- --strict             exit with status 1 when a floor or check fails
  *
  * These are measurements, not tests: they print a table and write bench/results/latest.json.
@@ -15,6 +15,7 @@ import { contextLoad } from './context-load.ts';
 import { fanOut } from './fan-out.ts';
 import { collect, fmt, type BenchResult, type Row } from './lib.ts';
 import { describeMachine } from './machine.ts';
+import { pythonRepl } from './python-repl.ts';
 import { scriptedRun } from './scripted-run.ts';
 import { viewer } from './viewer.ts';
 
@@ -24,6 +25,7 @@ const BENCHMARKS: Array<{ id: string; run: () => Promise<BenchResult> }> = [
   { id: 'fan-out', run: fanOut },
   { id: 'scripted-run', run: scriptedRun },
   { id: 'viewer', run: viewer },
+  { id: 'python', run: pythonRepl },
 ];
 
 function parseArgs(argv: string[]): { only: string[] | undefined; strict: boolean } {
