@@ -17,17 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PythonSandbox } from '../../src/sandboxes/python/python-sandbox.ts';
 import { REPL_NAMES, type CellResult, type Sandbox } from '../../src/sandboxes/sandbox.ts';
-import {
-  createSandbox,
-  isCancelled,
-  LANGUAGES,
-  maxOverlap,
-  runOk,
-  sleep,
-  type Language,
-  type RecordingBridge,
-  type SandboxSetup,
-} from './support.ts';
+import { isCancelled, LANGUAGES, maxOverlap, runOk, sharedSandbox, sleep } from './support.ts';
 
 after(() => PythonSandbox.coolDown());
 
@@ -46,23 +36,6 @@ after(() => {
 interface PerLanguage<T> {
   js: T;
   py: T;
-}
-
-/** A sandbox shared by the cases of the describe block this is called in. */
-function sharedSandbox(language: Language, setup: SandboxSetup): { readonly sandbox: Sandbox; readonly recorded: RecordingBridge } {
-  let made: { sandbox: Sandbox; recorded: RecordingBridge } | undefined;
-  before(async () => {
-    made = await createSandbox(language, setup);
-  });
-  after(() => made?.sandbox.dispose());
-  return {
-    get sandbox() {
-      return made!.sandbox;
-    },
-    get recorded() {
-      return made!.recorded;
-    },
-  };
 }
 
 function assertNoSecret(result: CellResult, what: string): void {

@@ -2,6 +2,8 @@
  * Shared pieces of the sandbox tests, whatever the language: a real bridge (async functions on
  * timers that record what they were called with), a maker for either sandbox, and `runOk`.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { JsSandbox } from '../../src/sandboxes/js/js-sandbox.ts';
 import type { ProcessSandboxOptions } from '../../src/sandboxes/process-sandbox.ts';
@@ -151,3 +153,37 @@ export async function runOk(sandbox: Sandbox, code: string, timeoutMs?: number):
 export const sleep = (ms: number): Promise<void> => delay(ms);
 
 export const isCancelled = (error: unknown): boolean => (error as { code?: unknown }).code === 'RLM_CANCELLED';
+
+/** A sandbox shared by the cases of the describe block this is called in. */
+export function sharedSandbox(language: Language, setup: SandboxSetup): { readonly sandbox: Sandbox; readonly recorded: RecordingBridge } {
+  let made: { sandbox: Sandbox; recorded: RecordingBridge } | undefined;
+  before(async () => {
+    made = await createSandbox(language, setup);
+  });
+  after(() => made?.sandbox.dispose());
+  return {
+    get sandbox() {
+      return made!.sandbox;
+    },
+    get recorded() {
+      return made!.recorded;
+    },
+  };
+}
+
+/** The REPL processes this test process started whose entry matches, with their command lines and environments (Linux). */
+export function replProcesses(entry: RegExp): Array<{ pid: number; argv: string[]; env: string }> {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (!argv.some((a) => entry.test(a))) continue;
+      found.push({ pid: Number(pid), argv, env: readFileSync(`/proc/${pid}/environ`, 'utf8') });
+    } catch {
+      // ended while we looked
+    }
+  }
+  return found;
+}

@@ -1,31 +1,18 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
 import { recordingBridge } from './helpers.ts';
+import { replProcesses } from '../support.ts';
 
-/** The REPL processes this test process started, with their command lines and environments. */
-function replProcesses(): Array<{ pid: number; argv: string[]; env: string }> {
-  const found = [];
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      if (!argv.some((a) => a.endsWith('repl-process.ts') || a.endsWith('repl-process.js'))) continue;
-      found.push({ pid: Number(entry), argv, env: readFileSync(`/proc/${entry}/environ`, 'utf8') });
-    } catch {
-      // ended while we looked
-    }
-  }
-  return found;
-}
+/** The JavaScript REPL process's entry module, as it appears in its command line. */
+const ENTRY = /js[/\\]repl-process\.[jt]s$/;
 
 describe('the REPL process: the second wall', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
   it('runs with an empty environment and Node permissions that allow reading only its own code and the context', async () => {
     const sandbox = await JsSandbox.create({ context: 'secret context', bridge: recordingBridge().bridge });
     try {
-      const [repl] = replProcesses();
+      const [repl] = replProcesses(ENTRY);
       assert.ok(repl, 'a REPL process is running');
       // Only what Node's IPC channel itself needs: no keys, no paths.
       const names = repl.env.split('\0').filter(Boolean).map((v) => v.split('=')[0]);
@@ -42,11 +29,11 @@ describe('the REPL process: the second wall', { skip: process.platform !== 'linu
 
   it('is gone after dispose, and so is the context file', async () => {
     const sandbox = await JsSandbox.create({ context: 'secret context', bridge: recordingBridge().bridge });
-    const [repl] = replProcesses();
+    const [repl] = replProcesses(ENTRY);
     const contextDir = repl!.argv.find((a) => a.includes('rlm-repl-'))!.slice('--allow-fs-read='.length);
     sandbox.dispose();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(replProcesses().length, 0);
+    assert.equal(replProcesses(ENTRY).length, 0);
     assert.throws(() => readdirSync(contextDir), { code: 'ENOENT' });
   });
 
@@ -54,7 +41,7 @@ describe('the REPL process: the second wall', { skip: process.platform !== 'linu
     const sandbox = await JsSandbox.create({ context: 'ctx', bridge: recordingBridge().bridge });
     try {
       assert.equal((await sandbox.run('const kept = 1; kept')).output, '1\n');
-      process.kill(replProcesses()[0]!.pid, 'SIGKILL');
+      process.kill(replProcesses(ENTRY)[0]!.pid, 'SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 200));
       const next = await sandbox.run('typeof kept + " " + context');
       assert.equal(next.output, 'undefined ctx\n');

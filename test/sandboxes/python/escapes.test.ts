@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
 import type { CellResult, Sandbox } from '../../../src/sandboxes/sandbox.ts';
-import { createSandbox, runOk, sleep, type RecordingBridge, type SandboxSetup } from '../support.ts';
+import { runOk, sharedSandbox, sleep } from '../support.ts';
 
 after(() => PythonSandbox.coolDown());
 
@@ -45,22 +45,6 @@ interface Attempt {
   output?: RegExp | string;
   /** Set when the attempt succeeds today: what it reached. */
   todo?: string;
-}
-
-function sharedSandbox(setup: SandboxSetup): { readonly sandbox: Sandbox; readonly recorded: RecordingBridge } {
-  let made: { sandbox: Sandbox; recorded: RecordingBridge } | undefined;
-  before(async () => {
-    made = await createSandbox('python', setup);
-  });
-  after(() => made?.sandbox.dispose());
-  return {
-    get sandbox() {
-      return made!.sandbox;
-    },
-    get recorded() {
-      return made!.recorded;
-    },
-  };
 }
 
 function assertNoLeak(result: CellResult, what: string): void {
@@ -126,7 +110,7 @@ after(() => server.close());
 const port = (server.address() as { port: number }).port;
 
 describe('Python REPL escapes', () => {
-  const shared = sharedSandbox({
+  const shared = sharedSandbox('python', {
     context: 'the context text',
     bridge: { tools: { lookup: (id) => ({ id }) } },
   });
@@ -449,7 +433,7 @@ runtime["_one"]({"name": "tool", "tool": "secret_tool", "args": []})`,
 });
 
 describe('Python REPL: attempts to end the REPL or outrun the time limit', () => {
-  const shared = sharedSandbox({ context: 'the context text' });
+  const shared = sharedSandbox('python', { context: 'the context text' });
 
   /** The REPL refused, or it was restarted and said so; either way the next cell runs. */
   async function endsSafely(code: string, options: { timeoutMs?: number } = {}): Promise<CellResult> {
@@ -506,7 +490,7 @@ describe('Python REPL: attempts to end the REPL or outrun the time limit', () =>
 });
 
 describe('Python REPL: escapes that once reached JavaScript', () => {
-  const shared = sharedSandbox({ context: 'the context text' });
+  const shared = sharedSandbox('python', { context: 'the context text' });
 
   attempts(() => shared.sandbox, [
     {

@@ -3,36 +3,21 @@
  * model, and recovery when the process is killed.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
-import { recordingBridge } from '../support.ts';
+import { recordingBridge, replProcesses } from '../support.ts';
+
+/** The Python REPL process's entry module, as it appears in its command line. */
+const ENTRY = /python[/\\]repl-process\.[jt]s$/;
 
 after(() => PythonSandbox.coolDown());
-
-/** The Python REPL processes this test process started, with their command lines and environments. */
-function replProcesses(): Array<{ pid: number; argv: string[]; env: string }> {
-  const found = [];
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      if (!argv.some((a) => /python[/\\]repl-process\.[jt]s$/.test(a))) continue;
-      found.push({ pid: Number(entry), argv, env: readFileSync(`/proc/${entry}/environ`, 'utf8') });
-    } catch {
-      // ended while we looked
-    }
-  }
-  return found;
-}
 
 describe('the Python REPL process', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
   it('runs with an empty environment and permissions to read only rlm, Pyodide and its own folder; workers, but no addons, writes or processes', async () => {
     process.env.RLM_TEST_SECRET = 'sk-python-process-secret';
     const sandbox = await PythonSandbox.create({ context: 'secret context', bridge: recordingBridge().bridge });
     try {
-      const repls = replProcesses();
+      const repls = replProcesses(ENTRY);
       assert.ok(repls.length > 0, 'a REPL process is running');
       for (const repl of repls) {
         const names = repl.env.split('\0').filter(Boolean).map((v) => v.split('=')[0]);
@@ -55,7 +40,7 @@ describe('the Python REPL process', { skip: process.platform !== 'linux' && 'rea
     try {
       assert.equal((await sandbox.run('kept = 1\nkept')).output, '1\n');
       // The sandbox's process and the spare alike: the sandbox must recover either way.
-      for (const repl of replProcesses()) process.kill(repl.pid, 'SIGKILL');
+      for (const repl of replProcesses(ENTRY)) process.kill(repl.pid, 'SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 300));
       const next = await sandbox.run("context + ' ' + str('kept' in globals())");
       assert.equal(next.output, "'the context False'\n");
