@@ -3,11 +3,10 @@
  * the string copied in) for 1, 10 and 100 MiB of text, and the peak RSS of a separate process
  * that builds and holds the 100 MiB context (see load-child.ts).
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { JsSandbox } from '../src/index.ts';
 import { collect, floorRow, idleBridge, infoRow, median, MiB, round, type BenchResult, type Row } from './lib.ts';
 import type { LoadChildReport } from './load-child.ts';
+import { runChild } from './run-child.ts';
 import { makeText } from './text.ts';
 
 const SIZES = [
@@ -76,19 +75,8 @@ async function createTimes(text: string, runs: number): Promise<number[]> {
 
 /** Runs load-child.ts in a process of its own (a JsSandbox, or a PythonSandbox with `python`). */
 export async function loadChild(mib: number, options: { twoByte?: boolean; python?: boolean } = {}): Promise<LoadChildReport> {
-  const script = fileURLToPath(new URL('./load-child.ts', import.meta.url));
-  const args = ['--expose-gc', script, String(mib), ...(options.twoByte ? ['--two-byte'] : []), ...(options.python ? ['--python'] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`load-child.ts ${args.slice(2).join(' ')} exited with ${code}: ${stderr.trim()}`);
-  const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LoadChildReport;
+  const args = [String(mib), ...(options.twoByte ? ['--two-byte'] : []), ...(options.python ? ['--python'] : [])];
+  const report = await runChild<LoadChildReport>('./load-child.ts', args, ['--expose-gc']);
   if (report.lengthInSandbox !== report.chars) throw new Error(`the child's sandbox holds ${report.lengthInSandbox} characters, expected ${report.chars}`);
   return Object.fromEntries(
     Object.entries(report).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? round(value, 1) : value]),

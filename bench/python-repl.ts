@@ -23,7 +23,7 @@
  * Every Python timing starts with no child process using the CPU (settleChildren), since each
  * create starts the next spare booting, which takes the CPU for a while.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ import type { LoadChildReport } from './load-child.ts';
 import { childPids, cpuMs, otherCpuMeter, settleChildren } from './procs.ts';
 import type { PyodideBootReport } from './pyodide-boot-child.ts';
 import type { PythonStartReport } from './python-start-child.ts';
+import { runChild } from './run-child.ts';
 import { makeText } from './text.ts';
 
 type Language = 'javascript' | 'python';
@@ -257,22 +258,6 @@ async function childCreates(language: Language, children: 1 | 2): Promise<number
     parent.dispose();
   }
   return times;
-}
-
-/** Runs a bench script in a Node process of its own; returns the JSON it printed last. */
-async function runChild<T>(script: string, args: string[] = []): Promise<T> {
-  const path = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
 }
 
 const stats = (times: number[]) => ({ medianMs: round(median(times), 1), allMs: times.map((t) => round(t, 1)) });
