@@ -1,6 +1,7 @@
 /** The `rlm` command: sub-command dispatch and the one place errors become exit codes. */
 import { readFileSync } from 'node:fs';
 import { ask } from './ask.ts';
+import { bench } from './bench.ts';
 import { demo } from './demo.ts';
 import { replay } from './replay.ts';
 import { view } from './view.ts';
@@ -21,6 +22,7 @@ Commands:
   demo                             run a real RLM over a bundled long text against a scripted model
   replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
+  bench export [options]           write benchmark tasks (S-NIAH, OOLONG, OOLONG-Pairs) as JSONL
 
 Options: -h, --help, --version`;
 
@@ -36,6 +38,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         return await replay(rest, io);
       case 'view':
         return await view(rest, io);
+      case 'bench':
+        return await bench(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -47,7 +51,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.stdout.write(`${version()}\n`);
         return 0;
       default:
-        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo, replay, view; see rlm --help)\n`);
+        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo, replay, view, bench; see rlm --help)\n`);
         return 2;
     }
   } catch (error) {

@@ -1,0 +1,80 @@
+/** Scoring an answer against a task's ground truth, the way the paper scores each benchmark. */
+import type { TaskInstance } from './task.ts';
+
+/** Lower case, punctuation and articles dropped, whitespace collapsed (as in SQuAD-style scoring). */
+export function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, ' ')
+    .replace(/\b(a|an|the)\b/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The first number in the text (commas between digits ignored), or undefined. */
+export function firstNumber(text: string): number | undefined {
+  const match = /-?\d[\d,]*(?:\.\d+)?/.exec(text.replace(/(\d),(?=\d{3}\b)/g, '$1'));
+  return match ? Number(match[0].replace(/,/g, '')) : undefined;
+}
+
+/** OOLONG's numeric score: 0.75 to the power of the absolute error; 0 with no number. */
+export function numericScore(answer: string, truth: number): number {
+  const value = firstNumber(answer);
+  return value === undefined ? 0 : 0.75 ** Math.abs(value - truth);
+}
+
+/** Unordered pairs of integers written as `(a, b)` anywhere in the text, lower id first. */
+export function parsePairs(text: string): Set<string> {
+  const pairs = new Set<string>();
+  for (const match of text.matchAll(/\(\s*(\d+)\s*,\s*(\d+)\s*\)/g)) {
+    const [a, b] = [Number(match[1]), Number(match[2])].sort((x, y) => x - y);
+    if (a !== b) pairs.add(`${a},${b}`);
+  }
+  return pairs;
+}
+
+/** F1 of the answer's pairs against the true pairs; 1 when both are empty. */
+export function pairsF1(answer: string, truth: string): number {
+  const given = parsePairs(answer);
+  const expected = parsePairs(truth);
+  if (expected.size === 0) return given.size === 0 ? 1 : 0;
+  let hits = 0;
+  for (const pair of given) if (expected.has(pair)) hits++;
+  if (hits === 0) return 0;
+  const precision = hits / given.size;
+  const recall = hits / expected.size;
+  return (2 * precision * recall) / (precision + recall);
+}
+
+/**
+ * Exact match after normalisation. Where the instance lists its possible answers (labels), an
+ * answer that names exactly one of them — the true one — also counts ("The most common label is
+ * location." is right).
+ */
+export function exactScore(answer: string, truth: string, options?: readonly string[]): number {
+  const given = normalize(answer);
+  const expected = normalize(truth);
+  if (given === expected) return 1;
+  if (!options?.length) return 0;
+  const named = options.filter((option) => new RegExp(`(^|\\s)${escape(normalize(option))}($|\\s)`).test(given));
+  return named.length === 1 && normalize(named[0]!) === expected ? 1 : 0;
+}
+
+/** The score of `answer` for `instance`, from 0 to 1. */
+export function scoreAnswer(instance: Pick<TaskInstance, 'score' | 'answer' | 'options'>, answer: string | undefined): number {
+  if (answer === undefined) return 0;
+  switch (instance.score) {
+    case 'numeric':
+      return numericScore(answer, Number(instance.answer));
+    case 'pairs':
+      return pairsF1(answer, instance.answer);
+    case 'contains':
+      return normalize(answer).includes(normalize(instance.answer)) ? 1 : 0;
+    case 'exact':
+      return exactScore(answer, instance.answer, instance.options);
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
