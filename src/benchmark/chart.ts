@@ -1,0 +1,80 @@
+/**
+ * Score against input size, one line per method and one panel per task, as an SVG file that
+ * needs nothing else to render. Each point carries its numbers as data attributes.
+ */
+import { formatTokens } from '../tasks/task.ts';
+import type { BenchRow } from './runner.ts';
+
+const PANEL = { width: 380, height: 260, left: 48, right: 16, top: 34, bottom: 40 };
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+export interface ChartPoint {
+  family: string;
+  method: string;
+  targetTokens: number;
+  /** Mean score at this size, 0 to 100. */
+  score: number;
+  instances: number;
+}
+
+/** Mean score per task, method and size. */
+export function chartPoints(rows: readonly BenchRow[]): ChartPoint[] {
+  const groups = new Map<string, BenchRow[]>();
+  for (const row of rows) {
+    const key = `${row.family}\u0000${row.method}\u0000${row.targetTokens}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.entries()]
+    .map(([key, members]) => {
+      const [family, method, tokens] = key.split('\u0000') as [string, string, string];
+      return { family, method, targetTokens: Number(tokens), score: (100 * members.reduce((s, r) => s + r.score, 0)) / members.length, instances: members.length };
+    })
+    .sort((a, b) => a.targetTokens - b.targetTokens);
+}
+
+export function scoreChart(rows: readonly BenchRow[]): string {
+  const points = chartPoints(rows);
+  const families = [...new Set(points.map((p) => p.family))];
+  const methods = [...new Set(points.map((p) => p.method))];
+  const sizes = [...new Set(points.map((p) => p.targetTokens))].sort((a, b) => a - b);
+  const [low, high] = [Math.log10(sizes[0] ?? 1000), Math.log10(sizes.at(-1) ?? 1000)];
+  const plotWidth = PANEL.width - PANEL.left - PANEL.right;
+  const plotHeight = PANEL.height - PANEL.top - PANEL.bottom;
+  const x = (tokens: number) => PANEL.left + (high === low ? plotWidth / 2 : ((Math.log10(tokens) - low) / (high - low)) * plotWidth);
+  const y = (score: number) => PANEL.top + plotHeight - (score / 100) * plotHeight;
+  const legendHeight = 24;
+  const width = PANEL.width * Math.max(1, families.length);
+  const height = PANEL.height + legendHeight;
+  const parts: string[] = [];
+  families.forEach((family, panel) => {
+    const shift = panel * PANEL.width;
+    parts.push(`<g transform="translate(${shift},${legendHeight})" data-family="${escape(family)}">`);
+    parts.push(`<text x="${PANEL.width / 2}" y="18" text-anchor="middle" font-weight="bold">${escape(family)}</text>`);
+    for (const tick of [0, 25, 50, 75, 100]) {
+      parts.push(`<line x1="${PANEL.left}" x2="${PANEL.width - PANEL.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#ddd"/>`);
+      parts.push(`<text x="${PANEL.left - 6}" y="${y(tick) + 4}" text-anchor="end" font-size="11">${tick}</text>`);
+    }
+    for (const size of sizes) parts.push(`<text x="${x(size)}" y="${PANEL.height - PANEL.bottom + 16}" text-anchor="middle" font-size="11">${formatTokens(size)}</text>`);
+    parts.push(`<text x="${PANEL.left + plotWidth / 2}" y="${PANEL.height - 6}" text-anchor="middle" font-size="11">input size (tokens)</text>`);
+    methods.forEach((method, m) => {
+      const mine = points.filter((p) => p.family === family && p.method === method);
+      if (mine.length === 0) return;
+      const colour = COLOURS[m % COLOURS.length]!;
+      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${mine.map((p) => `${x(p.targetTokens).toFixed(1)},${y(p.score).toFixed(1)}`).join(' ')}"/>`);
+      for (const p of mine) {
+        parts.push(
+          `<circle cx="${x(p.targetTokens).toFixed(1)}" cy="${y(p.score).toFixed(1)}" r="3.5" fill="${colour}" data-method="${escape(method)}" data-family="${escape(family)}" data-size="${p.targetTokens}" data-score="${p.score.toFixed(2)}" data-instances="${p.instances}"><title>${escape(method)}, ${formatTokens(p.targetTokens)}: ${p.score.toFixed(1)}</title></circle>`,
+        );
+      }
+    });
+    parts.push('</g>');
+  });
+  const legend = methods
+    .map((method, m) => `<g transform="translate(${12 + m * 150},8)"><rect width="12" height="12" fill="${COLOURS[m % COLOURS.length]}"/><text x="18" y="11" font-size="12">${escape(method)}</text></g>`)
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${legend}${parts.join('')}</svg>\n`;
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

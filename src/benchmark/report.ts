@@ -1,0 +1,78 @@
+/** The benchmark's results as a Markdown table like the paper's: score, cost (mean, median, p90), time. */
+import type { BenchRow } from './runner.ts';
+
+export interface GroupStats {
+  family: string;
+  method: string;
+  instances: number;
+  /** Mean score, 0 to 100. */
+  score: number;
+  meanCost: number;
+  medianCost: number;
+  p90Cost: number;
+  meanSeconds: number;
+  /** Instances whose cost was not fully known (a model with no price). */
+  unpriced: number;
+  /** `direct` instances whose context was cut to the window. */
+  cut: number;
+}
+
+export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
+  const groups = new Map<string, BenchRow[]>();
+  for (const row of rows) {
+    const key = `${row.family}\u0000${row.method}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.entries()].map(([key, members]) => {
+    const [family, method] = key.split('\u0000') as [string, string];
+    const costs = members.map((r) => r.costUsd).sort((a, b) => a - b);
+    return {
+      family,
+      method,
+      instances: members.length,
+      score: (100 * members.reduce((sum, r) => sum + r.score, 0)) / members.length,
+      meanCost: costs.reduce((a, b) => a + b, 0) / costs.length,
+      medianCost: quantile(costs, 0.5),
+      p90Cost: quantile(costs, 0.9),
+      meanSeconds: members.reduce((sum, r) => sum + r.durationMs, 0) / members.length / 1000,
+      unpriced: members.filter((r) => r.unpricedCalls > 0).length,
+      cut: members.filter((r) => r.cut).length,
+    };
+  });
+}
+
+/** Nearest-rank quantile of sorted values. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const money = (usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)}`;
+
+/** Two tables: the paper's compact one (score and mean cost per task), then every figure. */
+export function markdownReport(rows: readonly BenchRow[], title = 'Benchmark results'): string {
+  const stats = groupStats(rows);
+  const families = [...new Set(stats.map((s) => s.family))];
+  const methods = [...new Set(stats.map((s) => s.method))];
+  const cell = (family: string, method: string) => {
+    const s = stats.find((x) => x.family === family && x.method === method);
+    return s ? `${s.score.toFixed(1)} (${money(s.meanCost)}${s.unpriced ? '?' : ''})` : '–';
+  };
+  const lines = [
+    `# ${title}`,
+    '',
+    'Score (mean cost per instance); `?` marks a cost that is partly unknown (a model without a price).',
+    '',
+    `| method | ${families.join(' | ')} |`,
+    `|---|${families.map(() => '---|').join('')}`,
+    ...methods.map((method) => `| ${method} | ${families.map((family) => cell(family, method)).join(' | ')} |`),
+    '',
+    '| task | method | instances | score | mean cost | median cost | p90 cost | mean time | notes |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...stats.map((s) => {
+      const notes = [s.cut ? `context cut in ${s.cut}` : '', s.unpriced ? `cost unknown in ${s.unpriced}` : ''].filter(Boolean).join('; ');
+      return `| ${s.family} | ${s.method} | ${s.instances} | ${s.score.toFixed(1)} | ${money(s.meanCost)} | ${money(s.medianCost)} | ${money(s.p90Cost)} | ${s.meanSeconds.toFixed(1)} s | ${notes} |`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
+}

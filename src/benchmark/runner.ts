@@ -1,0 +1,132 @@
+/**
+ * Runs a benchmark: every task instance through every method, several instances at once, each
+ * result appended to a JSONL file as soon as it is known. Running again with the same file
+ * resumes: instances already scored are skipped. A cost limit for the whole bench stops new
+ * instances once spent.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { TaskInstance } from '../tasks/task.ts';
+import { scoreAnswer } from '../tasks/scoring.ts';
+import { runMethod, type MethodName, type MethodSetup } from './methods.ts';
+
+/** One line of the results file: one instance through one method. */
+export interface BenchRow {
+  taskId: string;
+  family: string;
+  targetTokens: number;
+  contextChars: number;
+  method: MethodName;
+  model: string;
+  score: number;
+  status: string;
+  answer?: string;
+  truth: string;
+  costUsd: number;
+  /** Calls whose cost could not be known (no price for the model). */
+  unpricedCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  calls: number;
+  durationMs: number;
+  /** `direct` only: the context was cut to the window. */
+  cut?: { shownChars: number; totalChars: number };
+  error?: string;
+}
+
+export interface BenchOptions {
+  /** The instances, made when needed (a 10M-token one is about 40 MB). */
+  tasks: Iterable<TaskInstance>;
+  methods: readonly MethodName[];
+  setup: Omit<MethodSetup, 'signal' | 'limits'>;
+  /** The JSONL file results are appended to, and read back from to resume. */
+  resultsPath: string;
+  /** Instances in flight at once (each runs its methods one after another). Default 2. */
+  concurrency?: number;
+  /** Spending limit in USD for the whole bench: no instance starts once it is reached. */
+  maxCostUsd?: number;
+  /** Limits on each instance's run. */
+  perInstance?: { maxCostUsd?: number; timeoutMs?: number; maxCalls?: number };
+  signal?: AbortSignal;
+  onRow?: (row: BenchRow) => void;
+}
+
+export interface BenchSummary {
+  rows: BenchRow[];
+  /** Rows read back from an earlier, interrupted run. */
+  resumed: number;
+  /** Instance × method runs not started because the bench's cost limit was reached. */
+  skippedForBudget: number;
+}
+
+/** The rows of a results file; a cut-off last line (an interrupted write) is ignored. */
+export function readResults(path: string): BenchRow[] {
+  if (!existsSync(path)) return [];
+  const rows: BenchRow[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      rows.push(JSON.parse(line) as BenchRow);
+    } catch {
+      // the last line of a run stopped mid-write
+    }
+  }
+  return rows;
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchSummary> {
+  // Cancelled runs are run again; anything else was an outcome, scored.
+  const earlier = readResults(options.resultsPath).filter((row) => row.status !== 'cancelled');
+  const done = new Set(earlier.map((row) => `${row.taskId}|${row.method}`));
+  const rows = [...earlier];
+  let spent = earlier.reduce((sum, row) => sum + row.costUsd, 0);
+  let skippedForBudget = 0;
+  const tasks = options.tasks[Symbol.iterator]();
+  const overBudget = () => options.maxCostUsd !== undefined && spent >= options.maxCostUsd;
+
+  const worker = async (): Promise<void> => {
+    for (let next = tasks.next(); !next.done; next = tasks.next()) {
+      const task = next.value;
+      for (const method of options.methods) {
+        if (done.has(`${task.id}|${method}`)) continue;
+        options.signal?.throwIfAborted();
+        if (overBudget()) {
+          skippedForBudget++;
+          continue;
+        }
+        const left = options.maxCostUsd === undefined ? undefined : options.maxCostUsd - spent;
+        const perInstance = options.perInstance?.maxCostUsd;
+        const maxCostUsd = left === undefined ? perInstance : Math.min(left, perInstance ?? left);
+        const limits = { ...options.perInstance, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
+        const outcome = await runMethod(method, task, { ...options.setup, limits, ...(options.signal ? { signal: options.signal } : {}) });
+        const total = outcome.usage.total;
+        const row: BenchRow = {
+          taskId: task.id,
+          family: task.family,
+          targetTokens: task.targetTokens,
+          contextChars: task.context.length,
+          method,
+          model: options.setup.model.id,
+          score: scoreAnswer(task, outcome.answer),
+          status: outcome.status,
+          ...(outcome.answer === undefined ? {} : { answer: outcome.answer }),
+          truth: task.answer,
+          costUsd: total.costUsd,
+          unpricedCalls: total.unpricedCalls,
+          inputTokens: total.inputTokens,
+          outputTokens: total.outputTokens,
+          calls: total.calls,
+          durationMs: Math.round(outcome.durationMs),
+          ...(outcome.cut ? { cut: outcome.cut } : {}),
+          ...(outcome.error ? { error: outcome.error } : {}),
+        };
+        spent += row.costUsd;
+        rows.push(row);
+        appendFileSync(options.resultsPath, `${JSON.stringify(row)}\n`);
+        options.onRow?.(row);
+        if (outcome.status === 'cancelled') return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+  return { rows, resumed: earlier.length, skippedForBudget };
+}

@@ -1,0 +1,104 @@
+/**
+ * Scripted stand-ins for a competent model on the benchmark tasks (no language model is
+ * reachable from the test machines): the root writes the code such a model would write for each
+ * task family; the sub-model answers narrow sub-questions by rule; the direct model answers from
+ * whatever part of the context its prompt holds.
+ */
+import type { ScriptedReply, ScriptedRequest } from '../../src/testing/index.ts';
+
+/** TREC coarse labels from the question's wording: the rules a sub-model applies. */
+const LABEL_RULES: Array<[string, RegExp]> = [
+  ['abbreviation', /stand for\?|full form of|is short for what\?/],
+  ['numeric', /^(How many|When did|How tall|What year|How much)\b/],
+  ['entity', /^(What kind of animal|Which instrument|What colour|What food)\b/],
+  ['location', /^(Where|In which country|What city)\b/],
+  ['human', /^(Who|Which person)\b/],
+  ['description', /^(What is|Why does|How does)\b/],
+];
+
+export function labelOf(instance: string): string {
+  return LABEL_RULES.find(([, rule]) => rule.test(instance))?.[0] ?? 'description';
+}
+
+/** The sub-model: labels every record line of its prompt, in order, as a JSON array. */
+export function subModel(request: ScriptedRequest): ScriptedReply {
+  const labels = request.lastUser
+    .split('\n')
+    .filter((line) => line.includes(' || Instance: '))
+    .map((line) => labelOf(line.split(' || Instance: ')[1]!));
+  return JSON.stringify(labels);
+}
+
+/** The question part of a task query (after the label description). */
+function questionOf(request: ScriptedRequest): string {
+  const first = request.messages.find((m) => m.role === 'user')!.content;
+  const query = first.slice(first.indexOf('Query: ') + 'Query: '.length).split('\n\nYou have not looked')[0]!;
+  return query.split('\n\n').at(-1)!.trim();
+}
+
+const OOLONG_CODE = (question: string) => `const question = ${JSON.stringify(question)};
+const lines = context.split('\\n');
+const chunks = [];
+for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000));
+const answers = await llm_query_batched(chunks.map((c) => 'Label each line with its TREC coarse label; reply with a JSON array, one label a line, in order.\\n' + c.join('\\n')));
+const rows = [];
+chunks.forEach((chunk, i) => {
+  const labels = JSON.parse(answers[i]);
+  chunk.forEach((line, j) => {
+    const [, date, user] = /^Date: (.+?) \\|\\| User: (\\d+) \\|\\|/.exec(line);
+    const d = new Date(date + ' UTC');
+    rows.push({ user, month: d.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }), label: labels[j] });
+  });
+});
+const count = (f) => rows.filter(f).length;
+const labelNames = ['abbreviation', 'entity', 'description', 'human', 'location', 'numeric'];
+let answer, m;
+if ((m = /^How many data points should be labelled '(\\w+)'/.exec(question))) answer = count((r) => r.label === m[1]);
+else if ((m = /^How many data points by user (\\d+) should be labelled '(\\w+)'/.exec(question))) answer = count((r) => r.user === m[1] && r.label === m[2]);
+else if ((m = /^How many data points dated in (\\w+ \\d+) should be labelled '(\\w+)'/.exec(question))) answer = count((r) => r.month === m[1] && r.label === m[2]);
+else if ((m = /^Which label is the (most|least) common/.exec(question))) {
+  const sorted = labelNames.map((l) => [l, count((r) => r.label === l)]).sort((a, b) => b[1] - a[1]);
+  answer = m[1] === 'most' ? sorted[0][0] : sorted.at(-1)[0];
+} else if ((m = /^Is the label '(\\w+)' more common than, less common than, or the same frequency as the label '(\\w+)'/.exec(question))) {
+  const [a, b] = [count((r) => r.label === m[1]), count((r) => r.label === m[2])];
+  answer = a > b ? 'more common than' : a < b ? 'less common than' : 'same frequency as';
+}
+print(rows.length, 'rows labelled;', 'answer:', answer);`;
+
+/** The root model: looks first, then writes the code for the task in front of it, then answers. */
+export function rootModel(request: ScriptedRequest): ScriptedReply {
+  const turn = request.messages.filter((m) => m.role === 'assistant').length;
+  const question = questionOf(request);
+  if (turn === 0) return 'First, a look.\n```repl\nprint(context.length);\nprint(context.slice(0, 400));\n```';
+  if (turn === 1) {
+    const needle = /special magic (\w+) for ([\w-]+)/.exec(question);
+    if (needle) {
+      return `\`\`\`repl
+const key = ${JSON.stringify(needle[2])};
+const hit = context.split('\\n').find((line) => line.includes('for ' + key + ' is: '));
+const answer = hit.split(' is: ')[1].replace(/\\.$/, '');
+print(answer);
+\`\`\``;
+    }
+    return `\`\`\`repl\n${OOLONG_CODE(question)}\n\`\`\``;
+  }
+  return '```repl\nFINAL(String(answer));\n```';
+}
+
+/** The base model asked directly: answers from what its prompt shows, by the same rules. */
+export function directModel(request: ScriptedRequest): ScriptedReply {
+  const prompt = request.lastUser;
+  const needle = /Query: What is the special magic \w+ for ([\w-]+)/.exec(prompt);
+  if (needle) {
+    const hit = new RegExp(`for ${needle[1]} is: ([^\\n]+)\\.`).exec(prompt);
+    return hit ? hit[1]! : 'I could not find it in the text shown.';
+  }
+  const question = prompt.split('\n\n').at(-1)!;
+  const rows = prompt
+    .split('\n')
+    .filter((line) => line.startsWith('Date: '))
+    .map((line) => labelOf(line.split(' || Instance: ')[1] ?? ''));
+  const counted = /labelled '(\w+)'/.exec(question);
+  // What a model that saw only the shown records would say: their count.
+  return counted ? String(rows.filter((label) => label === counted[1]).length) : 'description';
+}
