@@ -1,26 +1,53 @@
 /**
- * `rlm bench export`: writes a set of benchmark task instances (S-NIAH, OOLONG, OOLONG-Pairs) as
- * JSONL — context, query, ground truth and how to score it — so that any system can be run on
- * exactly the same tasks. Deterministic by seed.
+ * `rlm bench run`: the paper's comparison for your own models — tasks, sizes and methods through
+ * the same providers — written as per-instance JSONL, a Markdown table and an SVG chart; resumed
+ * when run again with the same output folder. `rlm bench export`: the task instances as JSONL
+ * (context, query, ground truth and how to score it), so that any system can be run on exactly the
+ * same tasks. Both deterministic by seed.
  */
-import { createWriteStream, openSync } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateTask, parseTokens, TASK_FAMILIES, type TaskFamily } from '../tasks/index.ts';
+import { scoreChart } from '../benchmark/chart.ts';
+import { estimateBench } from '../benchmark/estimate.ts';
+import { METHODS, type MethodName } from '../benchmark/methods.ts';
+import { markdownReport } from '../benchmark/report.ts';
+import { runBenchmark } from '../benchmark/runner.ts';
+import { createAnthropicModel } from '../models/anthropic.ts';
+import { createOpenAIModel } from '../models/openai.ts';
+import { contextWindowOf } from '../models/windows.ts';
+import { formatTokens, generateTask, parseTokens, TASK_FAMILIES, type TaskFamily, type TaskInstance } from '../tasks/index.ts';
 import { usageError } from './args.ts';
+import { resolveEndpoint } from './config.ts';
+import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 
-const HELP = `Usage: rlm bench export [options]
+const HELP = `Usage: rlm bench run [options]      score methods on generated tasks with your models
+       rlm bench export [options]   write the tasks as JSONL, to run other systems on them
 
-Writes benchmark task instances as JSONL, one object a line:
-{ id, family, targetTokens, seed, query, context, answer, score, options? }
-
-Options:
+Tasks (both):
       --tasks <list>     families, comma-separated: ${TASK_FAMILIES.join(', ')} (default: all)
       --sizes <list>     target sizes in tokens, e.g. 8k,32k,131k,1m (default: 8k,32k,131k)
   -n, --instances <n>    instances per family and size (default 5)
       --seed <n>         the seed; the same seed gives the same tasks (default 1)
-  -o, --output <file>    write there instead of stdout`;
+
+run:
+      --methods <list>   ${METHODS.join(', ')} (default: all)
+  -m, --model <name>     root model, and the base model of direct (env RLM_MODEL; default gpt-5 on OpenAI)
+      --sub-model <name> model for sub-calls (env RLM_SUB_MODEL; default: the root model)
+      --base-url <url>   OpenAI-compatible endpoint; --provider anthropic for the Messages API
+      --repl <js|python> the RLM's REPL (default js)
+      --window <tokens>  the base model's window for direct (default: the model's known window)
+      --concurrency <n>  instances in flight at once (default 2)
+      --max-cost <usd>   spending limit for the whole bench: no instance starts once reached
+      --instance-cost <usd>  limit on each instance's run
+      --out <dir>        where results.jsonl, report.md and chart.svg go (default ./rlm-bench);
+                         run again with the same folder to resume
+
+export:
+  -o, --output <file>    write there instead of stdout
+  JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }`;
 
 export async function bench(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
@@ -28,7 +55,8 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${HELP}\n`);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'export') throw usageError(`unknown bench command '${sub}' (rlm bench export; see rlm bench --help)`);
+  if (sub === 'run') return benchRun(rest, io);
+  if (sub !== 'export') throw usageError(`unknown bench command '${sub}' (rlm bench run, rlm bench export; see rlm bench --help)`);
   let values;
   try {
     ({ values } = parseArgs({
@@ -50,6 +78,29 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${HELP}\n`);
     return 0;
   }
+  const { families, sizes, instances, seed } = taskChoice(values);
+
+  const out = values.output ? createWriteStream('', { fd: openOutput(values.output) }) : io.stdout;
+  // One instance in memory at a time: a 10M-token line is about 40 MB.
+  for (const task of instancesOf({ families, sizes, instances, seed })) {
+    if (!out.write(`${JSON.stringify(task)}\n`)) await once(out, 'drain');
+  }
+  if (values.output) {
+    out.end();
+    await once(out, 'finish');
+    io.stderr.write(`rlm: wrote ${families.length * sizes.length * instances} tasks to ${values.output}\n`);
+  }
+  return 0;
+}
+
+interface TaskChoice {
+  families: TaskFamily[];
+  sizes: number[];
+  instances: number;
+  seed: number;
+}
+
+function taskChoice(values: { tasks?: string; sizes?: string; instances?: string; seed?: string }): TaskChoice {
   const families = (values.tasks ?? TASK_FAMILIES.join(',')).split(',').map((name) => name.trim());
   for (const family of families) {
     if (!(TASK_FAMILIES as readonly string[]).includes(family)) throw usageError(`--tasks: unknown task '${family}' (tasks: ${TASK_FAMILIES.join(', ')})`);
@@ -61,24 +112,120 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
       throw usageError(`--sizes: ${(error as Error).message}`);
     }
   });
-  const instances = wholeNumber('--instances', values.instances, 5, 1);
-  const seed = wholeNumber('--seed', values.seed, 1, 0);
+  return { families: families as TaskFamily[], sizes, instances: wholeNumber('--instances', values.instances, 5, 1), seed: wholeNumber('--seed', values.seed, 1, 0) };
+}
 
-  const out = values.output ? createWriteStream('', { fd: openOutput(values.output) }) : io.stdout;
-  for (const family of families as TaskFamily[]) {
-    for (const size of sizes) {
-      for (let index = 0; index < instances; index++) {
-        // One instance in memory at a time: a 10M-token line is about 40 MB.
-        if (!out.write(`${JSON.stringify(generateTask(family, size, index, seed))}\n`)) await once(out, 'drain');
-      }
-    }
+/** Every instance, made one at a time when the runner asks for it. */
+function* instancesOf(choice: TaskChoice): Generator<TaskInstance> {
+  for (const family of choice.families) for (const size of choice.sizes) for (let index = 0; index < choice.instances; index++) yield generateTask(family, size, index, choice.seed);
+}
+
+async function benchRun(argv: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        tasks: { type: 'string' },
+        sizes: { type: 'string' },
+        instances: { type: 'string', short: 'n' },
+        seed: { type: 'string' },
+        methods: { type: 'string' },
+        model: { type: 'string', short: 'm' },
+        'sub-model': { type: 'string' },
+        'base-url': { type: 'string' },
+        provider: { type: 'string' },
+        repl: { type: 'string' },
+        window: { type: 'string' },
+        concurrency: { type: 'string' },
+        'max-cost': { type: 'string' },
+        'instance-cost': { type: 'string' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
   }
-  if (values.output) {
-    out.end();
-    await once(out, 'finish');
-    io.stderr.write(`rlm: wrote ${families.length * sizes.length * instances} tasks to ${values.output}\n`);
+  const choice = taskChoice(values);
+  const methods = (values.methods ?? METHODS.join(',')).split(',').map((m) => m.trim());
+  for (const method of methods) if (!(METHODS as readonly string[]).includes(method)) throw usageError(`--methods: unknown method '${method}' (methods: ${METHODS.join(', ')})`);
+  const provider = values.provider ?? 'openai';
+  if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
+  const repl = values.repl ?? 'js';
+  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
+  const maxCost = amount('--max-cost', values['max-cost']);
+  const instanceCost = amount('--instance-cost', values['instance-cost']);
+  const out = resolve(values.out ?? 'rlm-bench');
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (error) {
+    throw usageError(`cannot use ${out} for results: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return 0;
+
+  const endpoint = await resolveEndpoint({ provider, baseUrl: values['base-url'], model: values.model, subModel: values['sub-model'], env: io.env });
+  const create = (name: string) =>
+    provider === 'anthropic'
+      ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
+      : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: name });
+  const model = create(endpoint.model);
+  const subModel = create(endpoint.subModel);
+  const windowTokens = values.window === undefined ? contextWindowOf(endpoint.model) : parseWindow(values.window);
+
+  const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
+  const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
+  const estimate = estimateBench({ ...choice, families: choice.families.length, methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens });
+  say(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
+  say(
+    `  Estimate (rough): about ${Math.round(estimate.inputTokens / 1e6)}M input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
+  );
+  const resultsPath = join(out, 'results.jsonl');
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let summary;
+  try {
+    summary = await runBenchmark({
+      tasks: instancesOf(choice),
+      methods: methods as MethodName[],
+      setup: { model, subModel, repl: repl === 'python' ? 'python' : 'javascript', windowTokens },
+      resultsPath,
+      concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),
+      ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
+      ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }),
+      signal: controller.signal,
+      onRow: (row) => say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · $${row.costUsd.toFixed(4)} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}`),
+    });
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    say(`rlm bench: interrupted; run the same command again to resume from ${resultsPath}`);
+    return EXIT.interrupted;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  writeFileSync(join(out, 'report.md'), markdownReport(summary.rows));
+  writeFileSync(join(out, 'chart.svg'), scoreChart(summary.rows));
+  if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
+  if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
+  say(`rlm bench: wrote ${resultsPath}, ${join(out, 'report.md')} and ${join(out, 'chart.svg')}`);
+  io.stdout.write(markdownReport(summary.rows));
+  return EXIT.answer;
+}
+
+function amount(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw.replace(/^\$/, ''));
+  if (!Number.isFinite(value) || value <= 0) throw usageError(`${flag} expects an amount in USD above 0, got '${raw}'`);
+  return value;
+}
+
+function parseWindow(raw: string): number {
+  try {
+    return parseTokens(raw);
+  } catch (error) {
+    throw usageError(`--window: ${(error as Error).message}`);
+  }
 }
 
 /** Opens the output file now, so that a bad path is a usage error before any work. */

@@ -22,6 +22,7 @@ Commands:
   demo                             run a real RLM over a bundled long text against a scripted model
   replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
+  bench run [options]              score rlm, rlm-no-subcalls and direct on generated tasks (rlm bench --help)
   bench export [options]           write benchmark tasks (S-NIAH, OOLONG, OOLONG-Pairs) as JSONL
 
 Options: -h, --help, --version`;

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
+import { startScriptedServer } from '../../src/testing/index.ts';
+import { directModel, rootModel, subModel } from '../benchmark/scripted-models.ts';
 import { noStack, runCli } from './support.ts';
 
 describe('rlm bench export', () => {
@@ -36,13 +38,48 @@ describe('rlm bench export', () => {
       [['bench', 'export', '--sizes', 'big'], /--sizes: a size must look like 8k/],
       [['bench', 'export', '-n', '0'], /--instances expects a whole number of at least 1/],
       [['bench', 'export', '-o', '/nonexistent/dir/x.jsonl'], /cannot write \/nonexistent\/dir\/x\.jsonl: ENOENT/],
-      [['bench', 'run'], /unknown bench command 'run'/],
+      [['bench', 'frob'], /unknown bench command 'frob'/],
+      [['bench', 'run', '--methods', 'rlm,guess'], /--methods: unknown method 'guess'/],
+      [['bench', 'run', '--max-cost', 'free'], /--max-cost expects an amount in USD above 0, got 'free'/],
+      [['bench', 'run', '--repl', 'ruby'], /--repl must be js or python/],
     ] as const) {
       const run = await runCli([...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.equal(run.stderr.trim().split('\n').length, 1);
       assert.match(run.stderr, pattern);
       assert.ok(noStack(run.stderr));
+    }
+  });
+});
+
+describe('rlm bench run', () => {
+  it('prints the plan and an estimate, writes results, table and chart, and resumes when run again', async () => {
+    const server = await startScriptedServer({
+      script: (request) => (request.model === 'sub' ? subModel(request) : request.lastUser.startsWith('Answer the query from the context.') ? directModel(request) : rootModel(request)),
+    });
+    try {
+      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-run-')), 'results');
+      const args = ['bench', 'run', '--tasks', 'sniah,oolong', '--sizes', '64k', '-n', '2', '--methods', 'rlm,direct', '--window', '8k', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out];
+      const run = await runCli(args);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /rlm bench: 8 runs \(sniah, oolong at 64k; 2 each; rlm, direct\) with root and sub for sub-calls\./);
+      assert.match(run.stderr, /Estimate \(rough\): about \d+M input tokens, cost unknown/);
+      assert.match(run.stderr, /sniah-64k-0-s1 · rlm: score 1\.00 · done/);
+      assert.match(run.stdout, /\| rlm \| 100\.0 \(\$0\.00\?\) \| 100\.0 \(\$0\.00\?\) \|/);
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; cut?: unknown });
+      assert.equal(rows.length, 8);
+      assert.ok(rows.filter((r) => r.method === 'direct').every((r) => r.cut), 'direct was cut to its 8K window');
+      assert.equal(await readFile(join(out, 'report.md'), 'utf8'), run.stdout);
+      assert.match(await readFile(join(out, 'chart.svg'), 'utf8'), /^<svg[^>]+>.*data-method="rlm" data-family="sniah" data-size="64000" data-score="100.00"/s);
+
+      const served = server.requests.length;
+      const again = await runCli(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /8 results were already in .*results\.jsonl and were not run again/);
+      assert.equal(server.requests.length, served);
+      assert.equal(again.stdout, run.stdout);
+    } finally {
+      await server.close();
     }
   });
 });

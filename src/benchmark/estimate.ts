@@ -1,0 +1,51 @@
+/**
+ * A rough cost estimate for a benchmark, printed before it starts: the RLM reads its context
+ * about once through sub-calls, plus the root's turns; `direct` reads what fits its window; the
+ * REPL alone only the root's turns. Real runs can differ several-fold either way.
+ */
+import { DEFAULT_PRICES, findPrice, type PriceTable } from '../models/prices.ts';
+import type { MethodName } from './methods.ts';
+
+/** Tokens a root model reads over a typical run of about ten turns. */
+const ROOT_TOKENS = 60_000;
+const OUTPUT_TOKENS = { rlm: 8_000, 'rlm-no-subcalls': 6_000, direct: 500 } as const;
+
+export interface BenchEstimate {
+  inputTokens: number;
+  outputTokens: number;
+  /** Undefined when a model has no known price. */
+  costUsd: number | undefined;
+}
+
+export function estimateBench(input: {
+  sizes: readonly number[];
+  families: number;
+  instances: number;
+  methods: readonly MethodName[];
+  model: string;
+  subModel: string;
+  windowTokens: number;
+  prices?: PriceTable;
+}): BenchEstimate {
+  const table = { ...DEFAULT_PRICES, ...input.prices };
+  const [root, sub] = [findPrice(input.model, table), findPrice(input.subModel, table)];
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let cost: number | undefined = 0;
+  const add = (tokensIn: number, tokensOut: number, price: ReturnType<typeof findPrice>) => {
+    inputTokens += tokensIn;
+    outputTokens += tokensOut;
+    cost = price && cost !== undefined ? cost + (tokensIn * price.input + tokensOut * price.output) / 1e6 : undefined;
+  };
+  const runs = input.families * input.instances;
+  for (const size of input.sizes) {
+    for (const method of input.methods) {
+      for (let i = 0; i < runs; i++) {
+        if (method === 'direct') add(Math.min(size, input.windowTokens), OUTPUT_TOKENS.direct, root);
+        else add(ROOT_TOKENS, OUTPUT_TOKENS[method], root);
+        if (method === 'rlm') add(size, size / 50, sub);
+      }
+    }
+  }
+  return { inputTokens, outputTokens, costUsd: cost };
+}
