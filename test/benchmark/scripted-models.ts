@@ -5,19 +5,11 @@
  * whatever part of the context its prompt holds.
  */
 import type { ScriptedReply, ScriptedRequest } from '../../src/testing/index.ts';
+import { labelOf } from '../tasks/label-rules.ts';
 
-/** TREC coarse labels from the question's wording: the rules a sub-model applies. */
-const LABEL_RULES: Array<[string, RegExp]> = [
-  ['abbreviation', /stand for\?|full form of|is short for what\?/],
-  ['numeric', /^(How many|When did|How tall|What year|How much)\b/],
-  ['entity', /^(What kind of animal|Which instrument|What colour|What food)\b/],
-  ['location', /^(Where|In which country|What city)\b/],
-  ['human', /^(Who|Which person)\b/],
-  ['description', /^(What is|Why does|How does)\b/],
-];
-
-export function labelOf(instance: string): string {
-  return LABEL_RULES.find(([, rule]) => rule.test(instance))?.[0] ?? 'description';
+/** A label for every line: a sub-model always answers. */
+function labelOrGuess(instance: string): string {
+  return labelOf(instance) ?? 'description';
 }
 
 /** The sub-model: labels every record line of its prompt, in order, as a JSON array. */
@@ -25,7 +17,7 @@ export function subModel(request: ScriptedRequest): ScriptedReply {
   const labels = request.lastUser
     .split('\n')
     .filter((line) => line.includes(' || Instance: '))
-    .map((line) => labelOf(line.split(' || Instance: ')[1]!));
+    .map((line) => labelOrGuess(line.split(' || Instance: ')[1]!));
   return JSON.stringify(labels);
 }
 
@@ -97,7 +89,7 @@ export function directModel(request: ScriptedRequest): ScriptedReply {
   const rows = prompt
     .split('\n')
     .filter((line) => line.startsWith('Date: '))
-    .map((line) => labelOf(line.split(' || Instance: ')[1] ?? ''));
+    .map((line) => labelOrGuess(line.split(' || Instance: ')[1] ?? ''));
   const counted = /labelled '(\w+)'/.exec(question);
   // What a model that saw only the shown records would say: their count.
   return counted ? String(rows.filter((label) => label === counted[1]).length) : 'description';

@@ -6,15 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateTask, TASK_FAMILIES, type TaskInstance } from '../../src/tasks/index.ts';
-
-const LABEL_RULES: Array<[string, RegExp]> = [
-  ['abbreviation', /stand for\?|full form of|is short for what\?/],
-  ['numeric', /^(How many|When did|How tall|What year|How much)\b/],
-  ['entity', /^(What kind of animal|Which instrument|What colour|What food)\b/],
-  ['location', /^(Where|In which country|What city)\b/],
-  ['human', /^(Who|Which person)\b/],
-  ['description', /^(What is|Why does|How does)\b/],
-];
+import { LABEL_RULES, labelOf } from './label-rules.ts';
 
 interface Row {
   month: string;
@@ -28,7 +20,7 @@ function readRows(context: string): Row[] {
   return context.split('\n').map((line) => {
     const match = /^Date: (\w+ \d+, \d+) \|\| User: (\d+) \|\| Instance: (.+)$/.exec(line);
     assert.ok(match, `a record line: ${line}`);
-    const label = LABEL_RULES.find(([, rule]) => rule.test(match[3]!))?.[0];
+    const label = labelOf(match[3]!);
     assert.ok(label, `no rule labels: ${match[3]}`);
     const date = new Date(`${match[1]} UTC`);
     return { date, month: date.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }), user: Number(match[2]), label };
