@@ -3,6 +3,7 @@
  * needs nothing else to render. Each point carries its numbers as data attributes.
  */
 import { formatTokens } from '../tasks/task.ts';
+import { groupRows, meanScore } from './report.ts';
 import type { BenchRow } from './runner.ts';
 
 const PANEL = { width: 380, height: 260, left: 48, right: 16, top: 34, bottom: 40 };
@@ -19,15 +20,10 @@ export interface ChartPoint {
 
 /** Mean score per task, method and size. */
 export function chartPoints(rows: readonly BenchRow[]): ChartPoint[] {
-  const groups = new Map<string, BenchRow[]>();
-  for (const row of rows) {
-    const key = `${row.family}\u0000${row.method}\u0000${row.targetTokens}`;
-    groups.set(key, [...(groups.get(key) ?? []), row]);
-  }
-  return [...groups.entries()]
+  return [...groupRows(rows, (r) => [r.family, r.method, r.targetTokens]).entries()]
     .map(([key, members]) => {
       const [family, method, tokens] = key.split('\u0000') as [string, string, string];
-      return { family, method, targetTokens: Number(tokens), score: (100 * members.reduce((s, r) => s + r.score, 0)) / members.length, instances: members.length };
+      return { family, method, targetTokens: Number(tokens), score: meanScore(members), instances: members.length };
     })
     .sort((a, b) => a.targetTokens - b.targetTokens);
 }

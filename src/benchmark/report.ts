@@ -17,20 +17,32 @@ export interface GroupStats {
   cut: number;
 }
 
-export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
+/** Rows grouped by the parts `keyOf` names (joined with a separator no name contains). */
+export function groupRows(rows: readonly BenchRow[], keyOf: (row: BenchRow) => Array<string | number>): Map<string, BenchRow[]> {
   const groups = new Map<string, BenchRow[]>();
   for (const row of rows) {
-    const key = `${row.family}\u0000${row.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), row]);
+    const key = keyOf(row).join('\u0000');
+    const members = groups.get(key);
+    if (members) members.push(row);
+    else groups.set(key, [row]);
   }
-  return [...groups.entries()].map(([key, members]) => {
+  return groups;
+}
+
+/** Mean score of rows, 0 to 100. */
+export function meanScore(rows: readonly BenchRow[]): number {
+  return (100 * rows.reduce((sum, r) => sum + r.score, 0)) / rows.length;
+}
+
+export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
+  return [...groupRows(rows, (r) => [r.family, r.method]).entries()].map(([key, members]) => {
     const [family, method] = key.split('\u0000') as [string, string];
     const costs = members.map((r) => r.costUsd).sort((a, b) => a - b);
     return {
       family,
       method,
       instances: members.length,
-      score: (100 * members.reduce((sum, r) => sum + r.score, 0)) / members.length,
+      score: meanScore(members),
       meanCost: costs.reduce((a, b) => a + b, 0) / costs.length,
       medianCost: quantile(costs, 0.5),
       p90Cost: quantile(costs, 0.9),
