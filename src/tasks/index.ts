@@ -6,7 +6,8 @@ import type { TaskFamily, TaskInstance } from './task.ts';
 
 export const TASK_FAMILIES: readonly TaskFamily[] = ['sniah', 'oolong', 'oolong-pairs'];
 
-const GENERATORS: Record<TaskFamily, (targetTokens: number, index: number, seed: number) => TaskInstance> = {
+// browsecomp and codeqa are being added.
+const GENERATORS: Record<Exclude<TaskFamily, 'browsecomp' | 'codeqa'>, (targetTokens: number, index: number, seed: number) => TaskInstance> = {
   sniah: generateSniah,
   oolong: generateOolong,
   'oolong-pairs': generateOolongPairs,
@@ -14,7 +15,7 @@ const GENERATORS: Record<TaskFamily, (targetTokens: number, index: number, seed:
 
 /** Instance `index` of a family at a size, the same for the same seed. */
 export function generateTask(family: TaskFamily, targetTokens: number, index: number, seed: number): TaskInstance {
-  return GENERATORS[family](targetTokens, index, seed);
+  return GENERATORS[family as Exclude<TaskFamily, 'browsecomp' | 'codeqa'>](targetTokens, index, seed);
 }
 
 export { scoreAnswer, normalize, numericScore, pairsF1, exactScore, parsePairs } from './scoring.ts';

@@ -60,6 +60,25 @@ export function exactScore(answer: string, truth: string, options?: readonly str
   return named.length === 1 && normalize(named[0]!) === expected ? 1 : 0;
 }
 
+/** Option letters of a multiple-choice question: A, B, C... */
+export const CHOICE_LETTERS = 'ABCDEFGHIJ';
+
+/**
+ * The letter an answer picks: a leading letter ("B", "(B) src/a.js", "B."), a stated one ("the
+ * answer is B"), or else the one option whose text it names. Undefined when it picks none or
+ * several.
+ */
+export function pickedChoice(answer: string, options: readonly string[]): string | undefined {
+  const letters = CHOICE_LETTERS.slice(0, options.length);
+  const text = answer.trim();
+  const leading = /^\(?([A-J])\)?(?=$|[\s.):,])/.exec(text);
+  if (leading && letters.includes(leading[1]!)) return leading[1];
+  const stated = /\b(?:answer|option|choice)\s*(?:is|:)?\s*\(?([A-J])\)?(?=$|[\s.),;])/i.exec(text);
+  if (stated && letters.includes(stated[1]!.toUpperCase())) return stated[1]!.toUpperCase();
+  const named = options.flatMap((option, i) => (text.includes(option) ? [letters[i]!] : []));
+  return named.length === 1 ? named[0] : undefined;
+}
+
 /** The score of `answer` for `instance`, from 0 to 1. */
 export function scoreAnswer(instance: Pick<TaskInstance, 'score' | 'answer' | 'options'>, answer: string | undefined): number {
   if (answer === undefined) return 0;
@@ -72,6 +91,8 @@ export function scoreAnswer(instance: Pick<TaskInstance, 'score' | 'answer' | 'o
       return normalize(answer).includes(normalize(instance.answer)) ? 1 : 0;
     case 'exact':
       return exactScore(answer, instance.answer, instance.options);
+    case 'choice':
+      return pickedChoice(answer, instance.options ?? []) === instance.answer ? 1 : 0;
   }
 }
 

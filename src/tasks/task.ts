@@ -3,10 +3,14 @@
  * Generators are deterministic by seed and sized by target tokens (about 4 characters a token).
  */
 
-export type TaskFamily = 'sniah' | 'oolong' | 'oolong-pairs';
+export type TaskFamily = 'sniah' | 'oolong' | 'oolong-pairs' | 'browsecomp' | 'codeqa';
 
-/** How an answer is scored: `exact` after normalisation, `numeric` as 0.75^|error|, `pairs` as F1, `contains` when the answer must include the truth. */
-export type ScoreKind = 'exact' | 'numeric' | 'pairs' | 'contains';
+/**
+ * How an answer is scored: `exact` after normalisation, `numeric` as 0.75^|error|, `pairs` as F1,
+ * `contains` when the answer must include the truth, `choice` when it must pick the right letter
+ * of a multiple-choice question.
+ */
+export type ScoreKind = 'exact' | 'numeric' | 'pairs' | 'contains' | 'choice';
 
 export interface TaskInstance {
   /** Stable id: family, size, index and seed. */
