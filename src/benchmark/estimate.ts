@@ -1,14 +1,18 @@
 /**
  * A rough cost estimate for a benchmark, printed before it starts: the RLM reads its context
  * about once through sub-calls, plus the root's turns; `direct` reads what fits its window; the
- * REPL alone only the root's turns. Real runs can differ several-fold either way.
+ * REPL alone only the root's turns; `summary` reads it all once with the sub-model, writing notes
+ * as it goes; `retrieval` reads its top passages. Real runs can differ several-fold either way.
  */
 import { DEFAULT_PRICES, findPrice, type PriceTable } from '../models/prices.ts';
 import type { MethodName } from './methods.ts';
 
 /** Tokens a root model reads over a typical run of about ten turns. */
 const ROOT_TOKENS = 60_000;
-const OUTPUT_TOKENS = { rlm: 8_000, 'rlm-no-subcalls': 6_000, direct: 500 } as const;
+const OUTPUT_TOKENS = { rlm: 8_000, 'rlm-no-subcalls': 6_000, direct: 500, retrieval: 500 } as const;
+/** Notes written per part read by `summary`, and the tokens of passages `retrieval` shows. */
+const NOTES_TOKENS = 2_000;
+const RETRIEVED_TOKENS = 20_000;
 
 export interface BenchEstimate {
   inputTokens: number;
@@ -41,8 +45,14 @@ export function estimateBench(input: {
   for (const size of input.sizes) {
     for (const method of input.methods) {
       for (let i = 0; i < runs; i++) {
-        if (method === 'direct') add(Math.min(size, input.windowTokens), OUTPUT_TOKENS.direct, root);
-        else add(ROOT_TOKENS, OUTPUT_TOKENS[method], root);
+        const fits = Math.min(size, input.windowTokens);
+        if (method === 'direct') add(fits, OUTPUT_TOKENS.direct, root);
+        else if (method === 'retrieval') add(Math.min(fits, RETRIEVED_TOKENS), OUTPUT_TOKENS.retrieval, root);
+        else if (method === 'summary') {
+          const parts = Math.ceil(size / input.windowTokens);
+          if (parts > 1) add(size + parts * NOTES_TOKENS, parts * NOTES_TOKENS, sub);
+          add(parts > 1 ? NOTES_TOKENS : fits, OUTPUT_TOKENS.direct, root);
+        } else add(ROOT_TOKENS, OUTPUT_TOKENS[method], root);
         if (method === 'rlm') add(size, size / 50, sub);
       }
     }

@@ -4,10 +4,13 @@
  * resumes: instances already scored are skipped. A cost limit for the whole bench stops new
  * instances once spent.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { TaskInstance } from '../tasks/task.ts';
 import { scoreAnswer } from '../tasks/scoring.ts';
-import { runMethod, type MethodName, type MethodSetup } from './methods.ts';
+import type { EventSink } from '../trace/events.ts';
+import { JsonlTrace } from '../trace/jsonl.ts';
+import { runMethod, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
 
 /** One line of the results file: one instance through one method. */
 export interface BenchRow {
@@ -30,6 +33,12 @@ export interface BenchRow {
   durationMs: number;
   /** `direct` only: the context was cut to the window. */
   cut?: { shownChars: number; totalChars: number };
+  /** `retrieval` only: passages shown, of all. */
+  retrieved?: { passages: number; of: number };
+  /** `summary` only: the parts the context was read in. */
+  summarised?: { parts: number };
+  /** The run's trace (with `tracesDir`): open it with `rlm view`, or `rlm replay` for RLM runs. */
+  trace?: string;
   error?: string;
 }
 
@@ -44,6 +53,11 @@ export interface BenchOptions {
   concurrency?: number;
   /** Spending limit in USD for the whole bench: no instance starts once it is reached. */
   maxCostUsd?: number;
+  /**
+   * Write each run's events there as a JSONL trace (`<task>.<method>.jsonl`), with each task's
+   * context once beside them (`<task>.context.txt`) for the traces to refer to.
+   */
+  tracesDir?: string;
   /** Limits on each instance's run. */
   perInstance?: { maxCostUsd?: number; timeoutMs?: number; maxCalls?: number };
   signal?: AbortSignal;
@@ -97,7 +111,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
         const perInstance = options.perInstance?.maxCostUsd;
         const maxCostUsd = left === undefined ? perInstance : Math.min(left, perInstance ?? left);
         const limits = { ...options.perInstance, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
-        const outcome = await runMethod(method, task, { ...options.setup, limits, ...(options.signal ? { signal: options.signal } : {}) });
+        const setup = { ...options.setup, limits, ...(options.signal ? { signal: options.signal } : {}) };
+        const { outcome, trace } = options.tracesDir ? await runTraced(method, task, setup, options.tracesDir) : { outcome: await runMethod(method, task, setup), trace: undefined };
         const total = outcome.usage.total;
         const row: BenchRow = {
           taskId: task.id,
@@ -117,6 +132,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
           calls: total.calls,
           durationMs: Math.round(outcome.durationMs),
           ...(outcome.cut ? { cut: outcome.cut } : {}),
+          ...(outcome.retrieved ? { retrieved: outcome.retrieved } : {}),
+          ...(outcome.summarised ? { summarised: outcome.summarised } : {}),
+          ...(trace ? { trace } : {}),
           ...(outcome.error ? { error: outcome.error } : {}),
         };
         spent += row.costUsd;
@@ -129,4 +147,28 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
   return { rows, resumed: earlier.length, skippedForBudget };
+}
+
+/** One run with its events written to a trace; the task's context is written once, beside it. */
+async function runTraced(method: MethodName, task: TaskInstance, setup: MethodSetup, tracesDir: string): Promise<{ outcome: MethodOutcome; trace: string }> {
+  const dir = resolve(tracesDir);
+  mkdirSync(dir, { recursive: true });
+  const contextFile = join(dir, `${task.id}.context.txt`);
+  if (!existsSync(contextFile)) {
+    // Written whole or not at all: a run stopped mid-write must not leave a short context behind.
+    writeFileSync(`${contextFile}.partial`, task.context);
+    renameSync(`${contextFile}.partial`, contextFile);
+  }
+  const path = join(dir, `${task.id}.${method}.jsonl`);
+  const trace = new JsonlTrace(path, { context: task.context, contextFile });
+  const inner = setup.onEvent;
+  const onEvent: EventSink = (event) => {
+    trace.onEvent(event);
+    inner?.(event);
+  };
+  try {
+    return { outcome: await runMethod(method, task, { ...setup, onEvent }), trace: path };
+  } finally {
+    await trace.close();
+  }
 }

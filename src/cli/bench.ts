@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { scoreChart } from '../benchmark/chart.ts';
 import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName } from '../benchmark/methods.ts';
+import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
 import { markdownReport } from '../benchmark/report.ts';
 import { runBenchmark } from '../benchmark/runner.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
@@ -38,12 +39,16 @@ run:
       --sub-model <name> model for sub-calls (env RLM_SUB_MODEL; default: the root model)
       --base-url <url>   OpenAI-compatible endpoint; --provider anthropic for the Messages API
       --repl <js|python> the RLM's REPL (default js)
-      --window <tokens>  the base model's window for direct (default: the model's known window)
+      --window <tokens>  the base model's window for direct, summary and retrieval
+                         (default: the model's known window)
+      --top-k <n>        retrieval: passages shown at most (default 20, fewer if the window is full)
+      --passage <tokens> retrieval: passage size (default 1000)
       --concurrency <n>  instances in flight at once (default 2)
       --max-cost <usd>   spending limit for the whole bench: no instance starts once reached
       --instance-cost <usd>  limit on each instance's run
       --out <dir>        where results.jsonl, report.md and chart.svg go (default ./rlm-bench);
                          run again with the same folder to resume
+      --traces           write each run's trace to <out>/traces (open one with rlm view)
 
 export:
   -o, --output <file>    write there instead of stdout
@@ -137,6 +142,9 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
         provider: { type: 'string' },
         repl: { type: 'string' },
         window: { type: 'string' },
+        'top-k': { type: 'string' },
+        passage: { type: 'string' },
+        traces: { type: 'boolean' },
         concurrency: { type: 'string' },
         'max-cost': { type: 'string' },
         'instance-cost': { type: 'string' },
@@ -157,6 +165,11 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxCost = amount('--max-cost', values['max-cost']);
   const instanceCost = amount('--instance-cost', values['instance-cost']);
+  const retrieval = {
+    topK: wholeNumber('--top-k', values['top-k'], RETRIEVAL_DEFAULTS.topK, 1),
+    chunkTokens: values.passage === undefined || /^\d+$/.test(values.passage) ? wholeNumber('--passage', values.passage, RETRIEVAL_DEFAULTS.chunkTokens, 50) : parseWindow('--passage', values.passage),
+  };
+  const givenWindow = values.window === undefined ? undefined : parseWindow('--window', values.window);
   const out = resolve(values.out ?? 'rlm-bench');
   try {
     mkdirSync(out, { recursive: true });
@@ -171,7 +184,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
       : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: name });
   const model = create(endpoint.model);
   const subModel = create(endpoint.subModel);
-  const windowTokens = values.window === undefined ? contextWindowOf(endpoint.model) : parseWindow(values.window);
+  const windowTokens = givenWindow ?? contextWindowOf(endpoint.model);
 
   const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
   const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
@@ -189,13 +202,14 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
     summary = await runBenchmark({
       tasks: instancesOf(choice),
       methods: methods as MethodName[],
-      setup: { model, subModel, repl: repl === 'python' ? 'python' : 'javascript', windowTokens },
+      setup: { model, subModel, repl: repl === 'python' ? 'python' : 'javascript', windowTokens, retrieval },
       resultsPath,
+      ...(values.traces ? { tracesDir: join(out, 'traces') } : {}),
       concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),
       ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
       ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }),
       signal: controller.signal,
-      onRow: (row) => say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · $${row.costUsd.toFixed(4)} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}`),
+      onRow: (row) => say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · $${row.costUsd.toFixed(4)} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`),
     });
   } catch (error) {
     if (!controller.signal.aborted) throw error;
@@ -220,11 +234,11 @@ function amount(flag: string, raw: string | undefined): number | undefined {
   return value;
 }
 
-function parseWindow(raw: string): number {
+function parseWindow(flag: string, raw: string): number {
   try {
     return parseTokens(raw);
   } catch (error) {
-    throw usageError(`--window: ${(error as Error).message}`);
+    throw usageError(`${flag}: ${(error as Error).message}`);
   }
 }
 

@@ -65,7 +65,7 @@ export interface RunView {
   t: number;
   durationMs?: number;
   turns: TurnView[];
-  /** Calls of this run outside any turn (a compaction's summary, the last answer after a limit). */
+  /** Calls of this run outside any turn or cell (a compaction's summary, the last answer after a limit, a baseline's calls). */
   otherCalls: number[];
   totals: Totals;
 }
@@ -146,10 +146,14 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
         };
         const run = event.runId ? runs[event.runId] : undefined;
         if (!run) break;
-        if (event.kind === 'sub') {
-          const cell = openCell.get(run.runId);
-          cell?.calls.push(event.callId);
-          callOwner.set(event.callId, { run, ...(cell ? { cell } : {}) });
+        const cell = event.kind === 'sub' ? openCell.get(run.runId) : undefined;
+        if (cell) {
+          cell.calls.push(event.callId);
+          callOwner.set(event.callId, { run, cell });
+        } else if (event.kind === 'sub') {
+          // Outside any cell: a baseline's note-taking calls (rlm bench's summary method).
+          run.otherCalls.push(event.callId);
+          callOwner.set(event.callId, { run });
         } else {
           const turn = run.turns.at(-1);
           if (turn && turn.call === undefined) turn.call = event.callId;

@@ -14,7 +14,7 @@ import { readResults, runBenchmark, type BenchRow } from '../../src/benchmark/ru
 import { createOpenAIModel } from '../../src/index.ts';
 import { generateTask, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
-import { directModel, rootModel, subModel } from './scripted-models.ts';
+import { benchModel } from './scripted-models.ts';
 
 function* tasks(): Generator<TaskInstance> {
   for (let index = 0; index < 2; index++) yield generateTask('sniah', 1_000_000, index, 21);
@@ -31,7 +31,7 @@ describe('rlm bench, offline, with scripted models', () => {
     // One base model, as in the paper: asked directly (no system prompt, the context in the
     // prompt) it answers from what it sees; as an RLM's root it writes code.
     server = await startScriptedServer({
-      script: (request) => (request.model === 'sub' ? subModel(request) : request.lastUser.startsWith('Answer the query from the context.') ? directModel(request) : rootModel(request)),
+      script: benchModel,
     });
     dir = await mkdtemp(join(tmpdir(), 'rlm-benchmark-'));
   });

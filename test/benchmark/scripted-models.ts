@@ -4,8 +4,45 @@
  * task family; the sub-model answers narrow sub-questions by rule; the direct model answers from
  * whatever part of the context its prompt holds.
  */
+import { DIRECT_PROMPT_START } from '../../src/benchmark/direct.ts';
+import { RETRIEVAL_PROMPT_START } from '../../src/benchmark/retrieval.ts';
+import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/summary.ts';
 import type { ScriptedReply, ScriptedRequest } from '../../src/testing/index.ts';
 import { labelOf } from '../tasks/label-rules.ts';
+
+/**
+ * One base model and one sub-model behind one server, as in the paper: asked directly (the
+ * context, passages or notes in the prompt) the base model answers from what it sees; as an
+ * RLM's root it writes code; the sub-model labels records, or takes notes for `summary`.
+ */
+export function benchModel(request: ScriptedRequest): ScriptedReply {
+  const prompt = request.lastUser;
+  if (prompt.startsWith(SUMMARY_PART_START)) return noteTaker(request);
+  if (request.model === 'sub') return subModel(request);
+  if ([DIRECT_PROMPT_START, RETRIEVAL_PROMPT_START, SUMMARY_ANSWER_START].some((start) => prompt.startsWith(start))) return directModel(request);
+  return rootModel(request);
+}
+
+/**
+ * The note-taker of `summary`: carries the notes so far, adds the part's lines that name the
+ * needle's key, and keeps a running count of each label over the records read.
+ */
+export function noteTaker(request: ScriptedRequest): ScriptedReply {
+  const prompt = request.lastUser;
+  const notes = /\nNotes so far[^\n]*:\n([\s\S]*?)\n\nPart \d+ of \d+:\n/.exec(prompt)![1]!;
+  const part = prompt.slice(prompt.search(/\nPart \d+ of \d+:\n/)).split('\n\nWrite the updated notes')[0]!;
+  const kept = notes === '(none yet)' ? [] : notes.split('\n').filter((line) => !line.startsWith('Count of '));
+  const key = /special magic \w+ for ([\w-]+)/.exec(prompt)?.[1];
+  if (key) kept.push(...part.split('\n').filter((line) => line.includes(`for ${key} is: `)));
+  const counts = new Map<string, number>();
+  for (const [, label, count] of notes.matchAll(/^Count of (\w+): (\d+)$/gm)) counts.set(label!, Number(count));
+  for (const line of part.split('\n')) {
+    if (!line.includes(' || Instance: ')) continue;
+    const label = labelOrGuess(line.split(' || Instance: ')[1]!);
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return [...kept, ...[...counts].map(([label, count]) => `Count of ${label}: ${count}`)].join('\n');
+}
 
 /** A label for every line: a sub-model always answers. */
 function labelOrGuess(instance: string): string {
@@ -86,11 +123,14 @@ export function directModel(request: ScriptedRequest): ScriptedReply {
     return hit ? hit[1]! : 'I could not find it in the text shown.';
   }
   const question = prompt.split('\n\n').at(-1)!;
+  const counted = /labelled '(\w+)'/.exec(question);
+  // From notes: the running count the note-taker kept.
+  const noted = counted && new RegExp(`^Count of ${counted[1]}: (\\d+)$`, 'm').exec(prompt);
+  if (noted && !/ by user | dated in /.test(question)) return noted[1]!;
   const rows = prompt
     .split('\n')
     .filter((line) => line.startsWith('Date: '))
     .map((line) => labelOrGuess(line.split(' || Instance: ')[1] ?? ''));
-  const counted = /labelled '(\w+)'/.exec(question);
   // What a model that saw only the shown records would say: their count.
   return counted ? String(rows.filter((label) => label === counted[1]).length) : 'description';
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer } from '../../src/testing/index.ts';
-import { directModel, rootModel, subModel } from '../benchmark/scripted-models.ts';
+import { benchModel } from '../benchmark/scripted-models.ts';
 import { noStack, runCli } from './support.ts';
 
 describe('rlm bench export', () => {
@@ -42,6 +42,8 @@ describe('rlm bench export', () => {
       [['bench', 'run', '--methods', 'rlm,guess'], /--methods: unknown method 'guess'/],
       [['bench', 'run', '--max-cost', 'free'], /--max-cost expects an amount in USD above 0, got 'free'/],
       [['bench', 'run', '--repl', 'ruby'], /--repl must be js or python/],
+      [['bench', 'run', '--top-k', '0'], /--top-k expects a whole number of at least 1, got '0'/],
+      [['bench', 'run', '--passage', 'big'], /--passage: a size must look like 8k/],
     ] as const) {
       const run = await runCli([...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
@@ -55,7 +57,7 @@ describe('rlm bench export', () => {
 describe('rlm bench run', () => {
   it('prints the plan and an estimate, writes results, table and chart, and resumes when run again', async () => {
     const server = await startScriptedServer({
-      script: (request) => (request.model === 'sub' ? subModel(request) : request.lastUser.startsWith('Answer the query from the context.') ? directModel(request) : rootModel(request)),
+      script: benchModel,
     });
     try {
       const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-run-')), 'results');
@@ -78,6 +80,24 @@ describe('rlm bench run', () => {
       assert.match(again.stderr, /8 results were already in .*results\.jsonl and were not run again/);
       assert.equal(server.requests.length, served);
       assert.equal(again.stdout, run.stdout);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs the summary and retrieval baselines and writes a trace per run with --traces', async () => {
+    const server = await startScriptedServer({ script: benchModel });
+    try {
+      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-traces-')), 'results');
+      const run = await runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '64k', '-n', '1', '--methods', 'summary,retrieval', '--window', '8k', '--top-k', '3', '--passage', '500', '--traces', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out]);
+      assert.equal(run.code, 0, run.stderr);
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; score: number; trace: string; retrieved?: { passages: number }; summarised?: { parts: number } });
+      assert.deepEqual(rows.map((r) => r.method), ['summary', 'retrieval']);
+      assert.ok(rows.every((r) => r.score === 1));
+      assert.equal(rows[1]!.retrieved?.passages, 3);
+      assert.ok(rows[0]!.summarised!.parts >= 10);
+      for (const row of rows) assert.equal(row.trace, join(out, 'traces', `sniah-64k-0-s1.${row.method}.jsonl`));
+      assert.match(await readFile(rows[0]!.trace, 'utf8'), /^\{"type":"trace".*\n.*"type":"run-start"/);
     } finally {
       await server.close();
     }

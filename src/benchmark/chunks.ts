@@ -1,0 +1,31 @@
+/**
+ * Cuts a long text into pieces of at most `maxChars`, at a paragraph break where one falls in the
+ * piece's second half, else at a line break, else mid-line: records and documents stay whole
+ * where they can. Every character is in exactly one piece, in order.
+ */
+export interface TextChunk {
+  /** 0-based position among the pieces. */
+  index: number;
+  /** Offset of the first character in the whole text. */
+  start: number;
+  text: string;
+}
+
+export function chunkText(text: string, maxChars: number): TextChunk[] {
+  if (!(maxChars >= 1)) throw new RangeError(`a chunk must hold at least one character, got ${maxChars}`);
+  const chunks: TextChunk[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + maxChars);
+    if (end < text.length) {
+      const half = start + Math.floor(maxChars / 2);
+      const paragraph = text.lastIndexOf('\n\n', end - 2);
+      const line = text.lastIndexOf('\n', end - 1);
+      if (paragraph >= half) end = paragraph + 2;
+      else if (line >= half) end = line + 1;
+    }
+    chunks.push({ index: chunks.length, start, text: text.slice(start, end) });
+    start = end;
+  }
+  return chunks;
+}

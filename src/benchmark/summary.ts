@@ -1,0 +1,48 @@
+/**
+ * `summary`: the paper's summary-agent baseline. When the context does not fit the window, the
+ * agent reads it in window-sized parts, one after another, carrying notes from part to part —
+ * everything it judges useful for the query — and answers from the notes at the end. The notes
+ * are written by the sub-model (the paper compresses with a smaller model) and the answer by the
+ * base model. A context that fits is answered directly.
+ */
+import { contextWindowOf } from '../models/windows.ts';
+import { CHARS_PER_TOKEN, type TaskInstance } from '../tasks/task.ts';
+import { RESERVE_TOKENS, runBaseline } from './baseline.ts';
+import { chunkText } from './chunks.ts';
+import { DIRECT_PROMPT_START } from './direct.ts';
+import type { MethodOutcome, MethodSetup } from './methods.ts';
+
+/** The first words of a note-taking prompt and of the final one (scripted test models use them). */
+export const SUMMARY_PART_START = 'You are reading a long context in parts';
+export const SUMMARY_ANSWER_START = 'Answer the query from these notes';
+
+/** The notes' share of the window, at most 8K tokens: the rest is for the part being read. */
+function notesTokens(window: number): number {
+  return Math.min(8_000, Math.floor(window / 8));
+}
+
+export function runSummary(task: TaskInstance, setup: MethodSetup): Promise<MethodOutcome> {
+  return runBaseline(task, setup, async ({ ask, note }) => {
+    const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
+    if (task.context.length <= (window - RESERVE_TOKENS) * CHARS_PER_TOKEN) {
+      return ask(`${DIRECT_PROMPT_START}\n\nContext:\n${task.context}\n\nQuery: ${task.query}`);
+    }
+    const notesChars = notesTokens(window) * CHARS_PER_TOKEN;
+    const partChars = Math.max(1_000, (window - RESERVE_TOKENS - notesTokens(window)) * CHARS_PER_TOKEN);
+    const parts = chunkText(task.context, partChars);
+    const words = Math.floor(notesChars / 6);
+    let notes = '';
+    for (const part of parts) {
+      const reply = await ask(
+        `${SUMMARY_PART_START}, one at a time, to answer a query at the end. Keep notes of everything in the parts read so far that could help answer the query: facts, names, numbers, running counts, exact quotes of relevant lines. The notes are all you keep of a part once you move on.\n\n` +
+          `Query: ${task.query}\n\nNotes so far${part.index === 0 ? '' : ` (from parts 1 to ${part.index})`}:\n${notes || '(none yet)'}\n\n` +
+          `Part ${part.index + 1} of ${parts.length}:\n${part.text}\n\nWrite the updated notes, at most ${words.toLocaleString('en-US')} words. Reply with the notes only.`,
+        'sub',
+      );
+      // Notes past their share would push the next part out of the window.
+      notes = reply.length > notesChars ? `${reply.slice(0, notesChars)}\n[notes cut at ${notesChars.toLocaleString('en-US')} characters]` : reply;
+    }
+    note({ summarised: { parts: parts.length } });
+    return ask(`${SUMMARY_ANSWER_START}, taken while reading a long context in ${parts.length} parts.\n\nNotes:\n${notes}\n\nQuery: ${task.query}`);
+  });
+}
