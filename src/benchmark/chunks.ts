@@ -18,11 +18,14 @@ export function chunkText(text: string, maxChars: number): TextChunk[] {
   while (start < text.length) {
     let end = Math.min(text.length, start + maxChars);
     if (end < text.length) {
+      // Searched within the second half only: lastIndexOf on the whole text would scan back to
+      // its start whenever there is no break, quadratic over a 40 MB context.
       const half = start + Math.floor(maxChars / 2);
-      const paragraph = text.lastIndexOf('\n\n', end - 2);
-      const line = text.lastIndexOf('\n', end - 1);
-      if (paragraph >= half) end = paragraph + 2;
-      else if (line >= half) end = line + 1;
+      const tail = text.slice(half, end);
+      const paragraph = tail.lastIndexOf('\n\n');
+      const line = tail.lastIndexOf('\n');
+      if (paragraph >= 0) end = half + paragraph + 2;
+      else if (line >= 0) end = half + line + 1;
     }
     chunks.push({ index: chunks.length, start, text: text.slice(start, end) });
     start = end;
