@@ -15,6 +15,8 @@ export interface GroupStats {
   unpriced: number;
   /** `direct` instances whose context was cut to the window. */
   cut: number;
+  /** How the runs that did not finish ended, e.g. `budget 2, error 1` (empty when all did). */
+  unfinished: string;
 }
 
 /** Rows grouped by the parts `keyOf` names (joined with a separator no name contains). */
@@ -49,8 +51,16 @@ export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
       meanSeconds: members.reduce((sum, r) => sum + r.durationMs, 0) / members.length / 1000,
       unpriced: members.filter((r) => r.unpricedCalls > 0).length,
       cut: members.filter((r) => r.cut).length,
+      unfinished: countStatuses(members.filter((r) => r.status !== 'done')),
     };
   });
+}
+
+/** `budget 2, error 1`: how runs that did not finish ended. */
+function countStatuses(rows: readonly BenchRow[]): string {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${status} ${n}`).join(', ');
 }
 
 /** Nearest-rank quantile of sorted values. */
@@ -82,7 +92,7 @@ export function markdownReport(rows: readonly BenchRow[], title = 'Benchmark res
     '| task | method | instances | score | mean cost | median cost | p90 cost | mean time | notes |',
     '|---|---|---|---|---|---|---|---|---|',
     ...stats.map((s) => {
-      const notes = [s.cut ? `context cut in ${s.cut}` : '', s.unpriced ? `cost unknown in ${s.unpriced}` : ''].filter(Boolean).join('; ');
+      const notes = [s.unfinished ? `not finished: ${s.unfinished}` : '', s.cut ? `context cut in ${s.cut}` : '', s.unpriced ? `cost unknown in ${s.unpriced}` : ''].filter(Boolean).join('; ');
       return `| ${s.family} | ${s.method} | ${s.instances} | ${s.score.toFixed(1)} | ${money(s.meanCost)} | ${money(s.medianCost)} | ${money(s.p90Cost)} | ${s.meanSeconds.toFixed(1)} s | ${notes} |`;
     }),
   ];

@@ -9,6 +9,8 @@ import { RETRIEVAL_PROMPT_START } from '../../src/benchmark/retrieval.ts';
 import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/summary.ts';
 import type { ScriptedReply, ScriptedRequest } from '../../src/testing/index.ts';
 import { labelOf } from '../tasks/label-rules.ts';
+import { factsOf, questionPlan, type Plan } from '../tasks/browsecomp-rules.ts';
+import { browseCompRootCode, browseCompSubAnswer } from './scripted-browsecomp.ts';
 
 /**
  * One base model and one sub-model behind one server, as in the paper: asked directly (the
@@ -18,9 +20,47 @@ import { labelOf } from '../tasks/label-rules.ts';
 export function benchModel(request: ScriptedRequest): ScriptedReply {
   const prompt = request.lastUser;
   if (prompt.startsWith(SUMMARY_PART_START)) return noteTaker(request);
-  if (request.model === 'sub') return subModel(request);
+  if (request.model === 'sub') return browseCompSubAnswer(prompt) ?? subModel(request);
   if ([DIRECT_PROMPT_START, RETRIEVAL_PROMPT_START, SUMMARY_ANSWER_START].some((start) => prompt.startsWith(start))) return directModel(request);
   return rootModel(request);
+}
+
+/**
+ * Notes for a BrowseComp question: the documents about the entities of its chain met so far —
+ * the start, and every name a kept document gives for one of the chain's relations. A document
+ * read before its entity was known to matter is not kept: what a reader in one pass misses.
+ */
+function browseCompNotes(plan: Plan, notes: string, part: string): string {
+  const kept = documentsIn(notes);
+  const known = new Set([plan.start]);
+  const learn = () => {
+    for (const text of kept.values()) for (const step of plan.steps) for (const fact of factsOf(text).get(step) ?? []) known.add(fact.value);
+  };
+  learn();
+  for (const [title, text] of documentsIn(part)) {
+    if (!known.has(title)) continue;
+    kept.set(title, text);
+    learn();
+  }
+  return [...kept].map(([title, text], i) => `Document ${i + 1}: ${title}\n${text}`).join('\n\n');
+}
+
+/** The documents a prompt shows, by title (whole ones only: a passage may cut one). */
+function documentsIn(prompt: string): Map<string, string> {
+  const documents = new Map<string, string>();
+  for (const match of prompt.matchAll(/^Document \d+: (.+)\n([^\n]+(?:\n(?!\n|Document \d+: |\[Passage )[^\n]+)*)/gm)) documents.set(match[1]!, match[2]!);
+  return documents;
+}
+
+/** A BrowseComp question's chain followed through the documents at hand, as far as they go. */
+function followChain(plan: Plan, documents: Map<string, string>): string | undefined {
+  let name = plan.start;
+  for (const step of plan.steps) {
+    const facts = factsOf(documents.get(name) ?? '').get(step) ?? [];
+    if (facts.length !== 1) return undefined;
+    name = facts[0]!.value;
+  }
+  return name;
 }
 
 /**
@@ -32,6 +72,8 @@ export function noteTaker(request: ScriptedRequest): ScriptedReply {
   const notes = /\nNotes so far[^\n]*:\n([\s\S]*?)\n\nPart \d+ of \d+:\n/.exec(prompt)![1]!;
   const part = prompt.slice(prompt.search(/\nPart \d+ of \d+:\n/)).split('\n\nWrite the updated notes')[0]!;
   const kept = notes === '(none yet)' ? [] : notes.split('\n').filter((line) => !line.startsWith('Count of '));
+  const plan = questionPlan(prompt.slice(prompt.indexOf('Query: ')).split('\n\nNotes so far')[0]!.split('\n\n').at(-1)!);
+  if (plan) return browseCompNotes(plan, notes === '(none yet)' ? '' : notes, part);
   const key = /special magic \w+ for ([\w-]+)/.exec(prompt)?.[1];
   if (key) kept.push(...part.split('\n').filter((line) => line.includes(`for ${key} is: `)));
   const counts = new Map<string, number>();
@@ -109,6 +151,7 @@ const answer = hit.split(' is: ')[1].replace(/\\.$/, '');
 print(answer);
 \`\`\``;
     }
+    if (questionPlan(question)) return `\`\`\`repl\n${browseCompRootCode(question)}\n\`\`\``;
     return `\`\`\`repl\n${OOLONG_CODE(question)}\n\`\`\``;
   }
   return '```repl\nFINAL(String(answer));\n```';
@@ -123,6 +166,8 @@ export function directModel(request: ScriptedRequest): ScriptedReply {
     return hit ? hit[1]! : 'I could not find it in the text shown.';
   }
   const question = prompt.split('\n\n').at(-1)!;
+  const plan = questionPlan(question);
+  if (plan) return followChain(plan, documentsIn(prompt)) ?? 'The documents shown do not say.';
   const counted = /labelled '(\w+)'/.exec(question);
   // From notes: the running count the note-taker kept.
   const noted = counted && new RegExp(`^Count of ${counted[1]}: (\\d+)$`, 'm').exec(prompt);
