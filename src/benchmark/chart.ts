@@ -39,7 +39,9 @@ export function scoreChart(rows: readonly BenchRow[]): string {
   const x = (tokens: number) => PANEL.left + (high === low ? plotWidth / 2 : ((Math.log10(tokens) - low) / (high - low)) * plotWidth);
   const y = (score: number) => PANEL.top + plotHeight - (score / 100) * plotHeight;
   const legendHeight = 24;
-  const width = PANEL.width * Math.max(1, families.length);
+  const LEGEND_ITEM = 150;
+  // Wide enough for the legend too: five methods do not fit above one panel.
+  const width = Math.max(PANEL.width * Math.max(1, families.length), 12 + LEGEND_ITEM * methods.length);
   const height = PANEL.height + legendHeight;
   const parts: string[] = [];
   families.forEach((family, panel) => {
@@ -66,7 +68,7 @@ export function scoreChart(rows: readonly BenchRow[]): string {
     parts.push('</g>');
   });
   const legend = methods
-    .map((method, m) => `<g transform="translate(${12 + m * 150},8)"><rect width="12" height="12" fill="${COLOURS[m % COLOURS.length]}"/><text x="18" y="11" font-size="12">${escape(method)}</text></g>`)
+    .map((method, m) => `<g transform="translate(${12 + m * LEGEND_ITEM},8)"><rect width="12" height="12" fill="${COLOURS[m % COLOURS.length]}"/><text x="18" y="11" font-size="12">${escape(method)}</text></g>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${legend}${parts.join('')}</svg>\n`;
 }
