@@ -18,7 +18,7 @@ import { runBenchmark } from '../benchmark/runner.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { contextWindowOf } from '../models/windows.ts';
-import { formatTokens, generateTask, parseTokens, TASK_FAMILIES, type TaskFamily, type TaskInstance } from '../tasks/index.ts';
+import { formatTokens, generateTask, parseTokens, TASK_FAMILIES, type TaskFamily, type TaskInstance, type TaskOptions } from '../tasks/index.ts';
 import { usageError } from './args.ts';
 import { resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
@@ -32,6 +32,9 @@ Tasks (both):
       --sizes <list>     target sizes in tokens, e.g. 8k,32k,131k,1m (default: 8k,32k,131k)
   -n, --instances <n>    instances per family and size (default 5)
       --seed <n>         the seed; the same seed gives the same tasks (default 1)
+      --code <dir>       codeqa: the package tree to ask about, any folder of JavaScript or
+                         TypeScript (default: rlm's own package folder); a tree smaller than
+                         a size is given whole
 
 run:
       --methods <list>   ${METHODS.join(', ')} (default: all)
@@ -71,6 +74,7 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
         sizes: { type: 'string' },
         instances: { type: 'string', short: 'n' },
         seed: { type: 'string' },
+        code: { type: 'string' },
         output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -83,11 +87,12 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const { families, sizes, instances, seed } = taskChoice(values);
+  const choice = taskChoice(values);
+  const { families, sizes, instances } = choice;
 
   const out = values.output ? createWriteStream('', { fd: openOutput(values.output) }) : io.stdout;
   // One instance in memory at a time: a 10M-token line is about 40 MB.
-  for (const task of instancesOf({ families, sizes, instances, seed })) {
+  for (const task of instancesOf(choice)) {
     if (!out.write(`${JSON.stringify(task)}\n`)) await once(out, 'drain');
   }
   if (values.output) {
@@ -103,9 +108,10 @@ interface TaskChoice {
   sizes: number[];
   instances: number;
   seed: number;
+  options: TaskOptions;
 }
 
-function taskChoice(values: { tasks?: string; sizes?: string; instances?: string; seed?: string }): TaskChoice {
+function taskChoice(values: { tasks?: string; sizes?: string; instances?: string; seed?: string; code?: string }): TaskChoice {
   const families = (values.tasks ?? TASK_FAMILIES.join(',')).split(',').map((name) => name.trim());
   for (const family of families) {
     if (!(TASK_FAMILIES as readonly string[]).includes(family)) throw usageError(`--tasks: unknown task '${family}' (tasks: ${TASK_FAMILIES.join(', ')})`);
@@ -117,12 +123,31 @@ function taskChoice(values: { tasks?: string; sizes?: string; instances?: string
       throw usageError(`--sizes: ${(error as Error).message}`);
     }
   });
-  return { families: families as TaskFamily[], sizes, instances: wholeNumber('--instances', values.instances, 5, 1), seed: wholeNumber('--seed', values.seed, 1, 0) };
+  const choice: TaskChoice = {
+    families: families as TaskFamily[],
+    sizes,
+    instances: wholeNumber('--instances', values.instances, 5, 1),
+    seed: wholeNumber('--seed', values.seed, 1, 0),
+    options: values.code === undefined ? {} : { codeRoot: resolve(values.code) },
+  };
+  // A code base that cannot be read or asked about is a usage error now, not midway.
+  if (choice.families.includes('codeqa')) taskOf(choice, 'codeqa', choice.sizes[0]!, 0);
+  return choice;
+}
+
+/** One instance; a code base the questions cannot be asked of is the user's input to fix. */
+function taskOf(choice: TaskChoice, family: TaskFamily, size: number, index: number): TaskInstance {
+  try {
+    return generateTask(family, size, index, choice.seed, choice.options);
+  } catch (error) {
+    if (family !== 'codeqa') throw error;
+    throw usageError(`--code: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** Every instance, made one at a time when the runner asks for it. */
 function* instancesOf(choice: TaskChoice): Generator<TaskInstance> {
-  for (const family of choice.families) for (const size of choice.sizes) for (let index = 0; index < choice.instances; index++) yield generateTask(family, size, index, choice.seed);
+  for (const family of choice.families) for (const size of choice.sizes) for (let index = 0; index < choice.instances; index++) yield taskOf(choice, family, size, index);
 }
 
 async function benchRun(argv: string[], io: CliIO): Promise<number> {
@@ -135,6 +160,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
         sizes: { type: 'string' },
         instances: { type: 'string', short: 'n' },
         seed: { type: 'string' },
+        code: { type: 'string' },
         methods: { type: 'string' },
         model: { type: 'string', short: 'm' },
         'sub-model': { type: 'string' },

@@ -1,24 +1,40 @@
 /** The benchmark task families, by name. */
+import { fileURLToPath } from 'node:url';
 import { generateBrowseComp } from './browsecomp.ts';
+import { generateCodeQa } from './codeqa.ts';
 import { generateOolong } from './oolong.ts';
 import { generateOolongPairs } from './oolong-pairs.ts';
 import { generateSniah } from './sniah.ts';
 import type { TaskFamily, TaskInstance } from './task.ts';
 
-export const TASK_FAMILIES: readonly TaskFamily[] = ['sniah', 'oolong', 'oolong-pairs', 'browsecomp'];
+export const TASK_FAMILIES: readonly TaskFamily[] = ['sniah', 'oolong', 'oolong-pairs', 'browsecomp', 'codeqa'];
 
-// codeqa is being added.
-const GENERATORS: Record<Exclude<TaskFamily, 'codeqa'>, (targetTokens: number, index: number, seed: number) => TaskInstance> = {
+export interface TaskOptions {
+  /**
+   * `codeqa`: the package tree the questions are about (any folder of JavaScript or TypeScript
+   * sources). Default: rlm's own package folder.
+   */
+  codeRoot?: string;
+}
+
+/** rlm's own package folder (two levels up from this file, in `src/tasks` or `dist/tasks`). */
+export const OWN_PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+type Generator = (targetTokens: number, index: number, seed: number, options: TaskOptions) => TaskInstance;
+
+const GENERATORS: Record<TaskFamily, Generator> = {
   sniah: generateSniah,
   oolong: generateOolong,
   'oolong-pairs': generateOolongPairs,
   browsecomp: generateBrowseComp,
+  codeqa: (targetTokens, index, seed, options) => generateCodeQa(targetTokens, index, seed, { codeRoot: options.codeRoot ?? OWN_PACKAGE_ROOT }),
 };
 
-/** Instance `index` of a family at a size, the same for the same seed. */
-export function generateTask(family: TaskFamily, targetTokens: number, index: number, seed: number): TaskInstance {
-  return GENERATORS[family as Exclude<TaskFamily, 'codeqa'>](targetTokens, index, seed);
+/** Instance `index` of a family at a size, the same for the same seed (and, for `codeqa`, the same code). */
+export function generateTask(family: TaskFamily, targetTokens: number, index: number, seed: number, options: TaskOptions = {}): TaskInstance {
+  return GENERATORS[family](targetTokens, index, seed, options);
 }
 
-export { scoreAnswer, normalize, numericScore, pairsF1, exactScore, parsePairs } from './scoring.ts';
+export { scoreAnswer, normalize, numericScore, pairsF1, exactScore, parsePairs, pickedChoice } from './scoring.ts';
 export { parseTokens, formatTokens, type TaskFamily, type TaskInstance, type ScoreKind } from './task.ts';
+export { CODEQA_QUESTIONS, type CodeQuestion } from './codeqa.ts';

@@ -10,7 +10,9 @@ import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/su
 import type { ScriptedReply, ScriptedRequest } from '../../src/testing/index.ts';
 import { labelOf } from '../tasks/label-rules.ts';
 import { factsOf, questionPlan, type Plan } from '../tasks/browsecomp-rules.ts';
+import { definitionsIn, sectionsOf } from '../tasks/code-rules.ts';
 import { browseCompRootCode, browseCompSubAnswer } from './scripted-browsecomp.ts';
+import { codeQaRootCode, codeQaSubAnswer, isCodeQaQuestion } from './scripted-codeqa.ts';
 
 /**
  * One base model and one sub-model behind one server, as in the paper: asked directly (the
@@ -20,9 +22,23 @@ import { browseCompRootCode, browseCompSubAnswer } from './scripted-browsecomp.t
 export function benchModel(request: ScriptedRequest): ScriptedReply {
   const prompt = request.lastUser;
   if (prompt.startsWith(SUMMARY_PART_START)) return noteTaker(request);
-  if (request.model === 'sub') return browseCompSubAnswer(prompt) ?? subModel(request);
+  if (request.model === 'sub') return browseCompSubAnswer(prompt) ?? codeQaSubAnswer(prompt) ?? subModel(request);
   if ([DIRECT_PROMPT_START, RETRIEVAL_PROMPT_START, SUMMARY_ANSWER_START].some((start) => prompt.startsWith(start))) return directModel(request);
   return rootModel(request);
+}
+
+/**
+ * A CodeQA question asked directly: where a function is defined, answered from the files shown
+ * (an option whose file is shown defining it); anything else, or a file not shown, a guess of A.
+ */
+function codeQaGuess(prompt: string): string {
+  const query = prompt.slice(prompt.lastIndexOf('Query: '));
+  const name = /In which file is the function `(\w+)` defined\?/.exec(query)?.[1];
+  const files = sectionsOf(prompt.slice(0, prompt.lastIndexOf('Query: ')));
+  for (const [, letter, path] of query.matchAll(/^\(([A-D])\) (.+)$/gm)) {
+    if (name && definitionsIn(files.get(path!) ?? '', name).length > 0) return letter!;
+  }
+  return 'A';
 }
 
 /**
@@ -118,7 +134,7 @@ chunks.forEach((chunk, i) => {
   chunk.forEach((line, j) => {
     const [, date, user] = /^Date: (.+?) \\|\\| User: (\\d+) \\|\\|/.exec(line);
     const d = new Date(date + ' UTC');
-    rows.push({ user, month: d.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }), label: labels[j] });
+    rows.push({ user, time: d.getTime(), month: d.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }), label: labels[j] });
   });
 });
 const count = (f) => rows.filter(f).length;
@@ -133,6 +149,30 @@ else if ((m = /^Which label is the (most|least) common/.exec(question))) {
 } else if ((m = /^Is the label '(\\w+)' more common than, less common than, or the same frequency as the label '(\\w+)'/.exec(question))) {
   const [a, b] = [count((r) => r.label === m[1]), count((r) => r.label === m[2])];
   answer = a > b ? 'more common than' : a < b ? 'less common than' : 'same frequency as';
+} else if ((m = /^List every pair of user ids where (.+)\\. Write each pair/.exec(question))) {
+  // Per-user counts, then the condition on every pair of users.
+  const users = [...new Set(rows.map((r) => Number(r.user)))].sort((x, y) => x - y);
+  const tallies = new Map();
+  const has = (user, k, label, after) => {
+    const key = label + '@' + after;
+    if (!tallies.has(key)) {
+      const tally = new Map();
+      for (const r of rows) if (r.label === label && (after === undefined || r.time > after)) tally.set(Number(r.user), (tally.get(Number(r.user)) ?? 0) + 1);
+      tallies.set(key, tally);
+    }
+    return (tallies.get(key).get(user) ?? 0) >= k;
+  };
+  const cond = m[1];
+  let meets, c;
+  if ((c = /^both users have at least (\\d+) data points? labelled '(\\w+)' dated after (.+)$/.exec(cond))) {
+    const after = new Date(c[3] + ' UTC').getTime();
+    meets = (u, v) => has(u, +c[1], c[2], after) && has(v, +c[1], c[2], after);
+  } else if ((c = /^both users have at least (\\d+) data points? labelled '(\\w+)'$/.exec(cond))) meets = (u, v) => has(u, +c[1], c[2]) && has(v, +c[1], c[2]);
+  else if ((c = /^one user has at least (\\d+) data points? labelled '(\\w+)' and the other at least (\\d+) data points? labelled '(\\w+)'$/.exec(cond)))
+    meets = (u, v) => (has(u, +c[1], c[2]) && has(v, +c[3], c[4])) || (has(u, +c[3], c[4]) && has(v, +c[1], c[2]));
+  const pairs = [];
+  for (let i = 0; i < users.length; i++) for (let j = i + 1; j < users.length; j++) if (meets(users[i], users[j])) pairs.push('(' + users[i] + ', ' + users[j] + ')');
+  answer = pairs.join('\\n');
 }
 print(rows.length, 'rows labelled;', 'answer:', answer);`;
 
@@ -151,6 +191,7 @@ const answer = hit.split(' is: ')[1].replace(/\\.$/, '');
 print(answer);
 \`\`\``;
     }
+    if (isCodeQaQuestion(question)) return `\`\`\`repl\n${codeQaRootCode(question)}\n\`\`\``;
     if (questionPlan(question)) return `\`\`\`repl\n${browseCompRootCode(question)}\n\`\`\``;
     return `\`\`\`repl\n${OOLONG_CODE(question)}\n\`\`\``;
   }
@@ -166,6 +207,7 @@ export function directModel(request: ScriptedRequest): ScriptedReply {
     return hit ? hit[1]! : 'I could not find it in the text shown.';
   }
   const question = prompt.split('\n\n').at(-1)!;
+  if (isCodeQaQuestion(prompt.slice(prompt.lastIndexOf('Query: ')))) return codeQaGuess(prompt);
   const plan = questionPlan(question);
   if (plan) return followChain(plan, documentsIn(prompt)) ?? 'The documents shown do not say.';
   const counted = /labelled '(\w+)'/.exec(question);
