@@ -12,22 +12,8 @@ import { runBenchmark } from '../../src/benchmark/runner.ts';
 import { createOpenAIModel } from '../../src/index.ts';
 import { browseCompWorld, generateBrowseComp } from '../../src/tasks/browsecomp.ts';
 import type { TaskInstance } from '../../src/tasks/task.ts';
-import { startScriptedServer, type ScriptedModelServer, type ScriptedReply, type ScriptedRequest } from '../../src/testing/index.ts';
-import { browseCompRootCode, browseCompSubAnswer } from './scripted-browsecomp.ts';
-
-/** The question: the last paragraph of the query in the first user message. */
-function questionOf(request: ScriptedRequest): string {
-  const first = request.messages.find((m) => m.role === 'user')!.content;
-  const query = first.slice(first.indexOf('Query: ') + 'Query: '.length).split('\n\nYou have not looked')[0]!;
-  return query.split('\n\n').at(-1)!.trim();
-}
-
-function rootModel(request: ScriptedRequest): ScriptedReply {
-  const turn = request.messages.filter((m) => m.role === 'assistant').length;
-  if (turn === 0) return 'First, a look.\n```repl\nprint(context.length);\nprint(context.slice(0, 400));\n```';
-  if (turn === 1) return `\`\`\`repl\n${browseCompRootCode(questionOf(request))}\n\`\`\``;
-  return '```repl\nFINAL(String(answer));\n```';
-}
+import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { benchModel } from './scripted-models.ts';
 
 function* tasks(): Generator<TaskInstance> {
   // Indices 0, 1, 2: two, three and four hops.
@@ -37,7 +23,7 @@ function* tasks(): Generator<TaskInstance> {
 describe('BrowseComp-style tasks, offline, with scripted models', () => {
   let server: ScriptedModelServer;
   before(async () => {
-    server = await startScriptedServer({ script: (request) => (request.model === 'sub' ? (browseCompSubAnswer(request.lastUser) ?? 'I cannot tell.') : rootModel(request)) });
+    server = await startScriptedServer({ script: benchModel });
   });
   after(() => server.close());
 

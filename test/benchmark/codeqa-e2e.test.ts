@@ -12,23 +12,10 @@ import { runBenchmark } from '../../src/benchmark/runner.ts';
 import { createOpenAIModel } from '../../src/index.ts';
 import { CODEQA_QUESTIONS, generateCodeQa, type CodeQuestion } from '../../src/tasks/codeqa.ts';
 import type { TaskInstance } from '../../src/tasks/task.ts';
-import { startScriptedServer, type ScriptedModelServer, type ScriptedReply, type ScriptedRequest } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
-import { codeQaRootCode, codeQaSubAnswer, isCodeQaQuestion } from './scripted-codeqa.ts';
-
-/** The question: the last paragraph of the query in the first user message. */
-function questionOf(request: ScriptedRequest): string {
-  const first = request.messages.find((m) => m.role === 'user')!.content;
-  const query = first.slice(first.indexOf('Query: ') + 'Query: '.length).split('\n\nYou have not looked')[0]!;
-  return query.split('\n\n').at(-1)!.trim();
-}
-
-function rootModel(request: ScriptedRequest): ScriptedReply {
-  const turn = request.messages.filter((m) => m.role === 'assistant').length;
-  if (turn === 0) return 'First, a look.\n```repl\nprint(context.length);\nprint(context.slice(0, 400));\n```';
-  if (turn === 1) return `\`\`\`repl\n${codeQaRootCode(questionOf(request))}\n\`\`\``;
-  return '```repl\nFINAL(String(answer));\n```';
-}
+import { codeQaSubAnswer, isCodeQaQuestion } from './scripted-codeqa.ts';
+import { benchModel } from './scripted-models.ts';
 
 const KIND_OF: Array<[RegExp, CodeQuestion]> = [
   [/^In which file is/m, 'where-defined'],
@@ -52,7 +39,7 @@ function oneOfEach(): TaskInstance[] {
 describe('CodeQA-style tasks, offline, with scripted models', () => {
   let server: ScriptedModelServer;
   before(async () => {
-    server = await startScriptedServer({ script: (request) => (request.model === 'sub' ? (codeQaSubAnswer(request.lastUser) ?? 'I cannot tell.') : rootModel(request)) });
+    server = await startScriptedServer({ script: benchModel });
   });
   after(() => server.close());
 
