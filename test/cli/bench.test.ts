@@ -6,21 +6,27 @@ import { describe, it } from 'node:test';
 import { generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer } from '../../src/testing/index.ts';
 import { benchModel } from '../benchmark/scripted-models.ts';
+import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
 import { noStack, runCli } from './support.ts';
 
 describe('rlm bench export', () => {
   it('writes one task a line, the same for the same seed, each scorable against its own truth', async () => {
-    const run = await runCli(['bench', 'export', '--tasks', 'sniah,oolong,oolong-pairs', '--sizes', '8k,16k', '-n', '2', '--seed', '4']);
+    const args = ['bench', 'export', '--tasks', 'sniah,oolong,oolong-pairs,browsecomp,codeqa', '--code', PACKAGE_ROOT, '--sizes', '8k,16k', '-n', '2', '--seed', '4'];
+    const run = await runCli(args);
     assert.equal(run.code, 0, run.stderr);
     const tasks = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as TaskInstance);
-    assert.equal(tasks.length, 12);
+    const families = ['sniah', 'oolong', 'oolong-pairs', 'browsecomp', 'codeqa'];
+    assert.equal(tasks.length, 20);
     assert.deepEqual(
       tasks.map((t) => t.id),
-      ['sniah', 'oolong', 'oolong-pairs'].flatMap((f) => ['8k', '16k'].flatMap((s) => [0, 1].map((i) => `${f}-${s}-${i}-s4`))),
+      families.flatMap((f) => ['8k', '16k'].flatMap((s) => [0, 1].map((i) => `${f}-${s}-${i}-s4`))),
     );
     assert.deepEqual(tasks[7], generateTask('oolong', 16_000, 1, 4));
+    assert.deepEqual(tasks[13], generateTask('browsecomp', 8_000, 1, 4));
+    assert.deepEqual(tasks[19], generateTask('codeqa', 16_000, 1, 4, { codeRoot: PACKAGE_ROOT }));
+    assert.deepEqual(tasks.slice(16).map((t) => t.score), ['choice', 'choice', 'choice', 'choice']);
     for (const task of tasks) assert.equal(scoreAnswer(task, task.answer), 1, task.id);
-    assert.equal((await runCli(['bench', 'export', '--tasks', 'sniah,oolong,oolong-pairs', '--sizes', '8k,16k', '-n', '2', '--seed', '4'])).stdout, run.stdout);
+    assert.equal((await runCli(args)).stdout, run.stdout);
   });
 
   it('writes to a file with -o and says so', async () => {
@@ -36,6 +42,7 @@ describe('rlm bench export', () => {
     for (const [args, pattern] of [
       [['bench', 'export', '--tasks', 'nope'], /unknown task 'nope'/],
       [['bench', 'export', '--sizes', 'big'], /--sizes: a size must look like 8k/],
+      [['bench', 'export', '--tasks', 'codeqa', '--code', '/nonexistent/tree'], /--code: \/nonexistent\/tree is not a folder; point at a package tree with JavaScript or TypeScript sources/],
       [['bench', 'export', '-n', '0'], /--instances expects a whole number of at least 1/],
       [['bench', 'export', '-o', '/nonexistent/dir/x.jsonl'], /cannot write \/nonexistent\/dir\/x\.jsonl: ENOENT/],
       [['bench', 'frob'], /unknown bench command 'frob'/],
