@@ -38,8 +38,10 @@ Tasks (both):
 
 run:
       --methods <list>   ${METHODS.join(', ')} (default: all)
-  -m, --model <name>     root model, and the base model of direct (env RLM_MODEL; default gpt-5 on OpenAI)
-      --sub-model <name> model for sub-calls (env RLM_SUB_MODEL; default: the root model)
+  -m, --model <name>     root model, and the base model of the baselines (env RLM_MODEL;
+                         default gpt-5 on OpenAI)
+      --sub-model <name> model for sub-calls and summary's notes (env RLM_SUB_MODEL; default:
+                         the root model)
       --base-url <url>   OpenAI-compatible endpoint; --provider anthropic for the Messages API
       --repl <js|python> the RLM's REPL (default js)
       --window <tokens>  the base model's window for direct, summary and retrieval

@@ -6,6 +6,7 @@
  * const tree = readCodeTree('node_modules/semver');
  * tree.files.length; // 50, in path order
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { analyzeSource, type SourceFile } from './code-analysis.ts';
@@ -19,6 +20,8 @@ export interface CodeTree {
   modules: Map<SourceFile, Set<string>>;
   /** Source files left out: too large, generated, or not parseable. */
   skipped: string[];
+  /** Eight hex digits of a hash of every analysed file's path and text: which code base this is. */
+  fingerprint: string;
 }
 
 const SOURCE = /\.(?:[cm]?js|[cm]?ts)$/;
@@ -62,7 +65,9 @@ function analyzeTree(root: string): CodeTree {
   }
   const known = new Set(paths);
   const modules = new Map(files.map((file) => [file, new Set(file.imports.flatMap((specifier) => resolveModule(file.path, specifier, known) ?? []))]));
-  return { root, files, modules, skipped };
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${file.path}\0${file.text}\0`);
+  return { root, files, modules, skipped, fingerprint: hash.digest('hex').slice(0, 8) };
 }
 
 /**

@@ -85,7 +85,8 @@ export function generateCodeQa(targetTokens: number, index: number, seed: number
   }
   const listed = question.options.map((option, i) => `(${CHOICE_LETTERS[i]}) ${option}`).join('\n');
   return {
-    id: `codeqa-${formatTokens(targetTokens)}-${index}-s${seed}`,
+    // The code base's fingerprint too: results for one tree are never taken for another's.
+    id: `codeqa-${formatTokens(targetTokens)}-${index}-s${seed}-${tree.fingerprint}`,
     family: 'codeqa',
     targetTokens,
     seed,

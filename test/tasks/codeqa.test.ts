@@ -366,8 +366,14 @@ describe('codeqa: questions about a code base on disk', () => {
     assert.equal(subsets.size, 4);
     // Larger than the package: the whole package, under the size asked for.
     const whole = generateCodeQa(1_000_000, 0, 1, { codeRoot: PACKAGE_ROOT });
-    assert.equal(whole.id, 'codeqa-1m-0-s1');
+    assert.match(whole.id, /^codeqa-1m-0-s1-[0-9a-f]{8}$/);
     assert.equal(sectionsOf(whole.context).size, readCodeTree(PACKAGE_ROOT).files.length);
+  });
+
+  it('names the code base in its id: another tree, another id', () => {
+    const [semver, hand] = [generateCodeQa(8_000, 0, 1, { codeRoot: PACKAGE_ROOT }), generateCodeQa(8_000, 0, 1, { codeRoot: handRoot })];
+    assert.equal(semver.id.slice(0, -9), hand.id.slice(0, -9));
+    assert.notEqual(semver.id, hand.id);
   });
 
   it('scores a letter, "(B)", "The answer is C", or the option\'s text alone', () => {
