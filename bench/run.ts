@@ -2,7 +2,7 @@
  * rlm's performance benchmarks: `npm run bench` (Node 24, with --expose-gc).
  *
  *   npm run bench                         all benchmarks
- *   npm run bench -- --only=cell,fan-out  some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python; a prefix is enough)
+ *   npm run bench -- --only=cell,fan-out  some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python, bench-tasks; a prefix is enough)
  *   npm run bench -- --strict             exit with status 1 when a floor or check fails
  *
  * These are measurements, not tests: they print a table and write bench/results/latest.json.
@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchTasks } from './bench-tasks.ts';
 import { cellOverhead } from './cell-overhead.ts';
 import { contextLoad } from './context-load.ts';
 import { fanOut } from './fan-out.ts';
@@ -26,6 +27,7 @@ const BENCHMARKS: Array<{ id: string; run: () => Promise<BenchResult> }> = [
   { id: 'scripted-run', run: scriptedRun },
   { id: 'viewer', run: viewer },
   { id: 'python', run: pythonRepl },
+  { id: 'bench-tasks', run: benchTasks },
 ];
 
 function parseArgs(argv: string[]): { only: string[] | undefined; strict: boolean } {
