@@ -20,6 +20,11 @@ export function runDirect(task: TaskInstance, setup: MethodSetup): Promise<Metho
       note({ cut: { shownChars: shown.length, totalChars: task.context.length } });
       cutNote = `\n\n[The context was cut to fit your window: only the first ${shown.length.toLocaleString('en-US')} of ${task.context.length.toLocaleString('en-US')} characters are shown.]`;
     }
-    return ask(`${DIRECT_PROMPT_START}\n\nContext:\n${shown}${cutNote}\n\nQuery: ${task.query}`);
+    return ask(directPrompt(shown + cutNote, task.query));
   });
+}
+
+/** The base model's prompt with the context in it (also `summary`'s, for a context that fits). */
+export function directPrompt(context: string, query: string): string {
+  return `${DIRECT_PROMPT_START}\n\nContext:\n${context}\n\nQuery: ${query}`;
 }

@@ -12,8 +12,8 @@ import type { EventSink } from '../trace/events.ts';
 import { JsonlTrace } from '../trace/jsonl.ts';
 import { runMethod, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
 
-/** One line of the results file: one instance through one method. */
-export interface BenchRow {
+/** One line of the results file: one instance through one method (with what a baseline noted: `cut`, `retrieved`, `summarised`). */
+export interface BenchRow extends Pick<MethodOutcome, 'cut' | 'retrieved' | 'summarised'> {
   taskId: string;
   family: string;
   targetTokens: number;
@@ -31,12 +31,6 @@ export interface BenchRow {
   outputTokens: number;
   calls: number;
   durationMs: number;
-  /** `direct` only: the context was cut to the window. */
-  cut?: { shownChars: number; totalChars: number };
-  /** `retrieval` only: passages shown, of all. */
-  retrieved?: { passages: number; of: number };
-  /** `summary` only: the parts the context was read in. */
-  summarised?: { parts: number };
   /** The run's trace (with `tracesDir`): open it with `rlm view`, or `rlm replay` for RLM runs. */
   trace?: string;
   error?: string;

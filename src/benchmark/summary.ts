@@ -9,7 +9,7 @@ import { contextWindowOf } from '../models/windows.ts';
 import { CHARS_PER_TOKEN, type TaskInstance } from '../tasks/task.ts';
 import { RESERVE_TOKENS, runBaseline } from './baseline.ts';
 import { chunkText } from './chunks.ts';
-import { DIRECT_PROMPT_START } from './direct.ts';
+import { directPrompt } from './direct.ts';
 import type { MethodOutcome, MethodSetup } from './methods.ts';
 
 /** The first words of a note-taking prompt and of the final one (scripted test models use them). */
@@ -25,7 +25,7 @@ export function runSummary(task: TaskInstance, setup: MethodSetup): Promise<Meth
   return runBaseline(task, setup, async ({ ask, note }) => {
     const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
     if (task.context.length <= (window - RESERVE_TOKENS) * CHARS_PER_TOKEN) {
-      return ask(`${DIRECT_PROMPT_START}\n\nContext:\n${task.context}\n\nQuery: ${task.query}`);
+      return ask(directPrompt(task.context, task.query));
     }
     const notesChars = notesTokens(window) * CHARS_PER_TOKEN;
     const partChars = Math.max(1_000, (window - RESERVE_TOKENS - notesTokens(window)) * CHARS_PER_TOKEN);

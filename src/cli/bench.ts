@@ -59,6 +59,15 @@ export:
   -o, --output <file>    write there instead of stdout
   JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }`;
 
+/** The flags that choose tasks, shared by `run` and `export`. */
+const TASK_OPTIONS = {
+  tasks: { type: 'string' },
+  sizes: { type: 'string' },
+  instances: { type: 'string', short: 'n' },
+  seed: { type: 'string' },
+  code: { type: 'string' },
+} as const;
+
 export async function bench(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
@@ -72,11 +81,7 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
     ({ values } = parseArgs({
       args: rest,
       options: {
-        tasks: { type: 'string' },
-        sizes: { type: 'string' },
-        instances: { type: 'string', short: 'n' },
-        seed: { type: 'string' },
-        code: { type: 'string' },
+        ...TASK_OPTIONS,
         output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -158,11 +163,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        tasks: { type: 'string' },
-        sizes: { type: 'string' },
-        instances: { type: 'string', short: 'n' },
-        seed: { type: 'string' },
-        code: { type: 'string' },
+        ...TASK_OPTIONS,
         methods: { type: 'string' },
         model: { type: 'string', short: 'm' },
         'sub-model': { type: 'string' },
