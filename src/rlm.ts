@@ -167,6 +167,7 @@ export class RLM {
         answer = await lastAnswer(tree, root, stopped);
         status = stopped.limit === 'time' ? 'timeout' : 'budget';
       }
+      await tree.endChildren();
       const result: RunResult = { answer, status, usage: tree.budget.usage(), iterations: root.iterations, durationMs: performance.now() - started };
       if (root.error) result.error = { code: root.error.code, message: root.error.message };
       tree.emit({ type: 'run-end', runId: root.runId, depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });

@@ -16,6 +16,8 @@ import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.
 
 /** How long calls in flight may take to finish after a limit was reached. */
 const DRAIN_TIMEOUT_MS = 60_000;
+/** How long stopped children may take to end (a REPL still starting, a request aborting). */
+const CHILDREN_END_TIMEOUT_MS = 10_000;
 
 export class RunTree {
   readonly options: RLMOptions;
@@ -26,6 +28,8 @@ export class RunTree {
   readonly #stop = new AbortController();
   readonly #models = new Map<string, Model>();
   readonly #childSlots = new Map<number, Limiter>();
+  /** Child RLMs not yet ended, cells that gave up on them included. */
+  readonly #children = new Set<Promise<unknown>>();
   readonly #deadline: NodeJS.Timeout | undefined;
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(new CancelledError());
@@ -110,7 +114,29 @@ export class RunTree {
   child<T>(depth: number, start: () => Promise<T>, signal: AbortSignal): Promise<T> {
     let slots = this.#childSlots.get(depth);
     if (!slots) this.#childSlots.set(depth, (slots = new Limiter(this.options.maxConcurrentChildren ?? 8)));
-    return slots.run(start, signal);
+    const running = slots.run(start, signal);
+    const ended: Promise<void> = running.then(
+      () => void this.#children.delete(ended),
+      () => void this.#children.delete(ended),
+    );
+    this.#children.add(ended);
+    return running;
+  }
+
+  /**
+   * Stops the children still running once the root has its answer (those of cells that timed
+   * out) and waits, within a bound, for them to end, so that every child's run-end comes before
+   * the root's and what they spent is in the run's usage.
+   */
+  async endChildren(): Promise<void> {
+    if (this.#children.size === 0) return;
+    this.#abort(new CancelledError('run finished'));
+    const deadline = AbortSignal.timeout(CHILDREN_END_TIMEOUT_MS);
+    // A child may start its own children while it ends: wait until none is left.
+    while (this.#children.size > 0 && !deadline.aborted) {
+      const timedOut = new Promise<void>((resolve) => deadline.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([Promise.allSettled([...this.#children]), timedOut]);
+    }
   }
 
   /** The user's own signal: still open after a limit stopped the tree, for the last request. */

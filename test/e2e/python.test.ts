@@ -127,3 +127,32 @@ describe('Python REPL: child RLMs', () => {
     }
   });
 });
+
+describe('Python REPL: a child RLM still starting when its parent cell times out', () => {
+  // A Python REPL takes longer to start than this cell may run, so the parent goes on while its
+  // child is still starting: the run must still end the child, and report it, before its own end.
+  it('ends as cancelled before the root ends, and the parent goes on', async () => {
+    const models: Record<string, (request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>> = {
+      d0: byTurn([repl("rlm_query('slow child', 'ctx')"), repl("FINAL('parent went on')")]),
+      d1: byTurn([repl("FINAL('the child finished')")]),
+    };
+    const server = await startScriptedServer({ script: (request) => models[request.model]!(request) });
+    try {
+      const [d0, d1] = ['d0', 'd1'].map((id) => createOpenAIModel({ model: id, baseURL: server.url }));
+      const events: RlmEvent[] = [];
+      const rlm = new RLM({ repl: 'python', model: d0!, modelsByDepth: [d0, d1], maxDepth: 2, cellTimeoutMs: 300, onEvent: (e) => events.push(e) });
+      const result = await rlm.run({ context: 'c', query: 'q' });
+      assert.equal(result.answer, 'parent went on');
+      const ends = events.flatMap((e) => (e.type === 'run-end' ? [e] : []));
+      assert.deepEqual(
+        ends.map((e) => [e.depth, e.status]),
+        [
+          [1, 'cancelled'],
+          [0, 'done'],
+        ],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
