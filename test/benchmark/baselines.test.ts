@@ -8,7 +8,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chunkText } from '../../src/benchmark/chunks.ts';
+import MiniSearch from 'minisearch';
+import { chunkText, type TextChunk } from '../../src/benchmark/chunks.ts';
 import { RETRIEVAL_PROMPT_START, rankPassages } from '../../src/benchmark/retrieval.ts';
 import { runBenchmark } from '../../src/benchmark/runner.ts';
 import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/summary.ts';
@@ -47,6 +48,23 @@ describe('rankPassages (BM25)', () => {
     const chunks = chunkText(['The harbor was quiet that morning.', 'Rare words: zephyr quokka.', 'The harbor again, and the harbor.', 'Nothing here.'].join('\n\n'), 40);
     assert.equal(rankPassages(chunks, 'where is the quokka', 1)[0]!.text.trim(), 'Rare words: zephyr quokka.');
     assert.equal(rankPassages(chunks, 'harbor', 5).length, 2);
+  });
+
+  it('ranks as a full index would, though it indexes only the query terms', () => {
+    const fullIndexRanking = (chunks: readonly TextChunk[], query: string) => {
+      const index = new MiniSearch<TextChunk>({ idField: 'index', fields: ['text'], storeFields: [] });
+      index.addAll(chunks);
+      return index.search(query, { combineWith: 'OR', bm25: { k: 1.2, b: 0.75, d: 0 } }).map((hit) => hit.id as number);
+    };
+    for (const family of ['sniah', 'oolong', 'browsecomp'] as const) {
+      for (const index of [0, 1, 2]) {
+        const task = generateTask(family, 32_000, index, 7);
+        const chunks = chunkText(task.context, 2_000);
+        const ranked = rankPassages(chunks, task.query, chunks.length).map((chunk) => chunk.index);
+        assert.ok(ranked.length > 1, `${task.id}: more than one passage matched`);
+        assert.deepEqual(ranked, fullIndexRanking(chunks, task.query), task.id);
+      }
+    }
   });
 });
 
