@@ -5,7 +5,7 @@ import { bench } from './bench.ts';
 import { demo } from './demo.ts';
 import { replay } from './replay.ts';
 import { view } from './view.ts';
-import { errorLine, exitCodeForError } from './exit-codes.ts';
+import { errorLine, EXIT, exitCodeForError } from './exit-codes.ts';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -22,8 +22,8 @@ Commands:
   demo                             run a real RLM over a bundled long text against a scripted model
   replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
-  bench run [options]              score rlm, rlm-no-subcalls and direct on generated tasks (rlm bench --help)
-  bench export [options]           write benchmark tasks (S-NIAH, OOLONG, OOLONG-Pairs) as JSONL
+  bench run [options]              score rlm and the baselines on generated tasks: a table and a chart (rlm bench --help)
+  bench export [options]           write the benchmark's tasks (sniah, oolong, oolong-pairs, browsecomp, codeqa) as JSONL
 
 Options: -h, --help, --version`;
 
@@ -62,6 +62,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
 }
 
 function processIO(): CliIO {
+  // A reader that stops early (`rlm bench export | head`) closes the pipe. What it did not read
+  // is not wanted, so the command ends there, quietly, as Unix tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') process.stderr.write(`${errorLine(error)}\n`);
+    process.exit(error.code === 'EPIPE' ? EXIT.answer : EXIT.noAnswer);
+  });
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, stderrIsTTY: process.stderr.isTTY === true, env: process.env };
 }
 

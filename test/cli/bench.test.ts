@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +9,7 @@ import { generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/in
 import { startScriptedServer } from '../../src/testing/index.ts';
 import { benchModel } from '../benchmark/scripted-models.ts';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
-import { noStack, runCli } from './support.ts';
+import { BIN, noStack, runCli } from './support.ts';
 
 describe('rlm bench export', () => {
   it('writes one task a line, the same for the same seed, each scorable against its own truth', async () => {
@@ -36,6 +38,23 @@ describe('rlm bench export', () => {
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /wrote 3 tasks to .*tasks\.jsonl/);
     assert.equal((await readFile(path, 'utf8')).trim().split('\n').length, 3);
+  });
+
+  it('ends quietly, and at once, when its reader stops early (rlm bench export | head -1)', async () => {
+    const child = spawn(process.execPath, [BIN, 'bench', 'export', '--tasks', 'sniah', '--sizes', '1m', '-n', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Like `head -1`: read the first line, then close the pipe.
+    let first = '';
+    for await (const chunk of child.stdout) {
+      first += (chunk as Buffer).toString();
+      if (first.includes('\n')) break;
+    }
+    child.stdout.destroy();
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal((JSON.parse(first.slice(0, first.indexOf('\n'))) as TaskInstance).id, 'sniah-1m-0-s1');
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 
   it('bad usage is one line and exit 2', async () => {
@@ -87,6 +106,12 @@ describe('rlm bench run', () => {
       assert.match(again.stderr, /8 results were already in .*results\.jsonl and were not run again/);
       assert.equal(server.requests.length, served);
       assert.equal(again.stdout, run.stdout);
+
+      // Another window for direct into the same folder: refused before the plan, nothing run.
+      const otherWindow = await runCli(args.map((arg) => (arg === '8k' ? '16k' : arg)));
+      assert.equal(otherWindow.code, 2);
+      assert.equal(otherWindow.stderr, `rlm: ${join(out, 'results.jsonl')} holds direct results run with window 8000, not 16000: give another output folder to run with other settings, or remove the file to start again\n`);
+      assert.equal(server.requests.length, served);
     } finally {
       await server.close();
     }
