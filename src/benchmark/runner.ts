@@ -11,6 +11,7 @@ import { scoreAnswer } from '../tasks/scoring.ts';
 import type { EventSink } from '../trace/events.ts';
 import { JsonlTrace } from '../trace/jsonl.ts';
 import { runMethod, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
+import { checkResumable, methodSettings, type MethodSettings } from './settings.ts';
 
 /** One line of the results file: one instance through one method (with what a baseline noted: `cut`, `retrieved`, `summarised`). */
 export interface BenchRow extends Pick<MethodOutcome, 'cut' | 'retrieved' | 'summarised'> {
@@ -20,6 +21,8 @@ export interface BenchRow extends Pick<MethodOutcome, 'cut' | 'retrieved' | 'sum
   contextChars: number;
   method: MethodName;
   model: string;
+  /** What shaped the run beyond the task (models, window, passages, REPL); resuming checks it. */
+  settings?: MethodSettings;
   score: number;
   status: string;
   answer?: string;
@@ -84,6 +87,7 @@ export function readResults(path: string): BenchRow[] {
 export async function runBenchmark(options: BenchOptions): Promise<BenchSummary> {
   // Cancelled runs are run again; anything else was an outcome, scored.
   const earlier = readResults(options.resultsPath).filter((row) => row.status !== 'cancelled');
+  checkResumable(earlier, options.methods, options.setup, options.resultsPath);
   const done = new Set(earlier.map((row) => `${row.taskId}|${row.method}`));
   const rows = [...earlier];
   let spent = earlier.reduce((sum, row) => sum + row.costUsd, 0);
@@ -115,6 +119,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
           contextChars: task.context.length,
           method,
           model: options.setup.model.id,
+          settings: methodSettings(method, options.setup),
           score: scoreAnswer(task, outcome.answer),
           status: outcome.status,
           ...(outcome.answer === undefined ? {} : { answer: outcome.answer }),

@@ -14,7 +14,8 @@ import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName } from '../benchmark/methods.ts';
 import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
 import { markdownReport } from '../benchmark/report.ts';
-import { runBenchmark } from '../benchmark/runner.ts';
+import { readResults, runBenchmark } from '../benchmark/runner.ts';
+import { checkResumable } from '../benchmark/settings.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { contextWindowOf } from '../models/windows.ts';
@@ -215,6 +216,11 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   const subModel = create(endpoint.subModel);
   const windowTokens = givenWindow ?? contextWindowOf(endpoint.model);
 
+  const setup = { model, subModel, repl: repl === 'python' ? ('python' as const) : ('javascript' as const), windowTokens, retrieval };
+  const resultsPath = join(out, 'results.jsonl');
+  // Before the plan: results of other settings in --out are a usage error, not a surprise later.
+  checkResumable(readResults(resultsPath), methods as MethodName[], setup, resultsPath);
+
   const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
   const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
   const estimate = estimateBench({ ...choice, families: choice.families.length, methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens });
@@ -222,7 +228,6 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   say(
     `  Estimate (rough): about ${Math.round(estimate.inputTokens / 1e6)}M input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
   );
-  const resultsPath = join(out, 'results.jsonl');
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -231,7 +236,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
     summary = await runBenchmark({
       tasks: instancesOf(choice),
       methods: methods as MethodName[],
-      setup: { model, subModel, repl: repl === 'python' ? 'python' : 'javascript', windowTokens, retrieval },
+      setup,
       resultsPath,
       ...(values.traces ? { tracesDir: join(out, 'traces') } : {}),
       concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),

@@ -93,4 +93,29 @@ describe('rlm bench, offline, with scripted models', () => {
     assert.equal(server.requests.length, before);
     assert.equal((await readFile(join(dir, 'results.jsonl'), 'utf8')).trim().split('\n').length, 18);
   });
+
+  it('refuses to resume with other settings: another sub-model for rlm, another window for direct', async () => {
+    const resultsPath = join(dir, 'results.jsonl');
+    const kept = await readFile(resultsPath, 'utf8');
+    const before = server.requests.length;
+    const root = createOpenAIModel({ model: 'root', baseURL: server.url });
+    const sub = createOpenAIModel({ model: 'sub', baseURL: server.url });
+    const other = createOpenAIModel({ model: 'other-sub', baseURL: server.url });
+    for (const [methods, setup, message] of [
+      [['rlm'], { model: root, subModel: other, windowTokens: 32_000 }, /holds rlm results run with sub-model sub, not other-sub: give another output folder/],
+      [['direct'], { model: root, subModel: sub, windowTokens: 64_000 }, /holds direct results run with window 32000, not 64000/],
+    ] as const) {
+      await assert.rejects(runBenchmark({ tasks: tasks(), methods: [...methods], setup, resultsPath }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'RLM_USAGE');
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    assert.equal(server.requests.length, before);
+    assert.equal(await readFile(resultsPath, 'utf8'), kept);
+    // A method not run before, or a setting only another method uses, is no conflict.
+    assert.equal(rows.find((r) => r.method === 'rlm')!.settings?.subModel, 'sub');
+    const summary = await runBenchmark({ tasks: [], methods: ['rlm', 'retrieval'], setup: { model: root, subModel: sub, windowTokens: 64_000 }, resultsPath });
+    assert.equal(summary.resumed, 18);
+  });
 });
