@@ -22,9 +22,8 @@ export interface BenchEstimate {
 }
 
 export function estimateBench(input: {
-  sizes: readonly number[];
-  families: number;
-  instances: number;
+  /** Each instance's context in tokens (a codeqa context is at most its code base). */
+  contexts: Iterable<number>;
   methods: readonly MethodName[];
   model: string;
   subModel: string;
@@ -41,20 +40,17 @@ export function estimateBench(input: {
     outputTokens += tokensOut;
     cost = price && cost !== undefined ? cost + (tokensIn * price.input + tokensOut * price.output) / 1e6 : undefined;
   };
-  const runs = input.families * input.instances;
-  for (const size of input.sizes) {
+  for (const size of input.contexts) {
     for (const method of input.methods) {
-      for (let i = 0; i < runs; i++) {
-        const fits = Math.min(size, input.windowTokens);
-        if (method === 'direct') add(fits, OUTPUT_TOKENS.direct, root);
-        else if (method === 'retrieval') add(Math.min(fits, RETRIEVED_TOKENS), OUTPUT_TOKENS.retrieval, root);
-        else if (method === 'summary') {
-          const parts = Math.ceil(size / input.windowTokens);
-          if (parts > 1) add(size + parts * NOTES_TOKENS, parts * NOTES_TOKENS, sub);
-          add(parts > 1 ? NOTES_TOKENS : fits, OUTPUT_TOKENS.direct, root);
-        } else add(ROOT_TOKENS, OUTPUT_TOKENS[method], root);
-        if (method === 'rlm') add(size, size / 50, sub);
-      }
+      const fits = Math.min(size, input.windowTokens);
+      if (method === 'direct') add(fits, OUTPUT_TOKENS.direct, root);
+      else if (method === 'retrieval') add(Math.min(fits, RETRIEVED_TOKENS), OUTPUT_TOKENS.retrieval, root);
+      else if (method === 'summary') {
+        const parts = Math.ceil(size / input.windowTokens);
+        if (parts > 1) add(size + parts * NOTES_TOKENS, parts * NOTES_TOKENS, sub);
+        add(parts > 1 ? NOTES_TOKENS : fits, OUTPUT_TOKENS.direct, root);
+      } else add(ROOT_TOKENS, OUTPUT_TOKENS[method], root);
+      if (method === 'rlm') add(size, size / 50, sub);
     }
   }
   return { inputTokens, outputTokens, costUsd: cost };

@@ -19,7 +19,7 @@ import { checkResumable } from '../benchmark/settings.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { contextWindowOf } from '../models/windows.ts';
-import { formatTokens, generateTask, parseTokens, TASK_FAMILIES, type TaskFamily, type TaskInstance, type TaskOptions } from '../tasks/index.ts';
+import { codeBaseTokens, formatTokens, generateTask, OWN_PACKAGE_ROOT, parseTokens, TASK_FAMILIES, type TaskFamily, type TaskInstance, type TaskOptions } from '../tasks/index.ts';
 import { usageError } from './args.ts';
 import { resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
@@ -153,6 +153,12 @@ function taskOf(choice: TaskChoice, family: TaskFamily, size: number, index: num
   }
 }
 
+/** Each instance's context in tokens, for the estimate: a codeqa context is at most its whole code base. */
+function contextSizes(choice: TaskChoice): number[] {
+  const codeTokens = choice.families.includes('codeqa') ? codeBaseTokens(choice.options.codeRoot ?? OWN_PACKAGE_ROOT) : Infinity;
+  return choice.families.flatMap((family) => choice.sizes.flatMap((size) => Array<number>(choice.instances).fill(family === 'codeqa' ? Math.min(size, codeTokens) : size)));
+}
+
 /** Every instance, made one at a time when the runner asks for it. */
 function* instancesOf(choice: TaskChoice): Generator<TaskInstance> {
   for (const family of choice.families) for (const size of choice.sizes) for (let index = 0; index < choice.instances; index++) yield taskOf(choice, family, size, index);
@@ -223,10 +229,10 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
 
   const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
   const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
-  const estimate = estimateBench({ ...choice, families: choice.families.length, methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens });
+  const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens });
   say(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
   say(
-    `  Estimate (rough): about ${Math.round(estimate.inputTokens / 1e6)}M input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
+    `  Estimate (rough): about ${roughTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
   );
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -259,6 +265,12 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   say(`rlm bench: wrote ${resultsPath}, ${join(out, 'report.md')} and ${join(out, 'chart.svg')}`);
   io.stdout.write(markdownReport(summary.rows));
   return EXIT.answer;
+}
+
+/** 850K, 4.2M, 37M: as precise as an estimate deserves. */
+function roughTokens(tokens: number): string {
+  if (tokens >= 1e6) return `${(tokens / 1e6).toFixed(tokens >= 1e7 ? 0 : 1)}M`;
+  return tokens >= 1e3 ? `${Math.round(tokens / 1e3)}K` : String(Math.round(tokens));
 }
 
 function amount(flag: string, raw: string | undefined): number | undefined {

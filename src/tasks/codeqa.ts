@@ -98,6 +98,14 @@ export function generateCodeQa(targetTokens: number, index: number, seed: number
   };
 }
 
+/** The tokens of the largest context a code base gives: all its files, as a codeqa context holds them. */
+export function codeBaseTokens(codeRoot: string): number {
+  const { files } = readCodeTree(codeRoot);
+  // The sections, one after another, a line break between each two.
+  const chars = files.reduce((sum, file) => sum + sectionLength(file), 0) + files.length - 1;
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
 function section(file: SourceFile): string {
   return `==> ${file.path} <==\n${file.text.endsWith('\n') ? file.text : `${file.text}\n`}`;
 }

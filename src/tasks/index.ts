@@ -37,4 +37,4 @@ export function generateTask(family: TaskFamily, targetTokens: number, index: nu
 
 export { scoreAnswer, normalize, numericScore, pairsF1, exactScore, parsePairs, pickedChoice } from './scoring.ts';
 export { parseTokens, formatTokens, type TaskFamily, type TaskInstance, type ScoreKind } from './task.ts';
-export { CODEQA_QUESTIONS, type CodeQuestion } from './codeqa.ts';
+export { CODEQA_QUESTIONS, codeBaseTokens, type CodeQuestion } from './codeqa.ts';

@@ -5,7 +5,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
+import { codeBaseTokens, generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer } from '../../src/testing/index.ts';
 import { benchModel } from '../benchmark/scripted-models.ts';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
@@ -91,7 +91,7 @@ describe('rlm bench run', () => {
       const run = await runCli(args);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, /rlm bench: 8 runs \(sniah, oolong at 64k; 2 each; rlm, direct\) with root and sub for sub-calls\./);
-      assert.match(run.stderr, /Estimate \(rough\): about \d+M input tokens, cost unknown/);
+      assert.match(run.stderr, /Estimate \(rough\): about 528K input tokens, cost unknown/);
       assert.match(run.stderr, /sniah-64k-0-s1 · rlm: score 1\.00 · done/);
       assert.match(run.stdout, /\| rlm \| 100\.0 \(\$0\.00\?\) \| 100\.0 \(\$0\.00\?\) \|/);
       const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; cut?: unknown });
@@ -112,6 +112,20 @@ describe('rlm bench run', () => {
       assert.equal(otherWindow.code, 2);
       assert.equal(otherWindow.stderr, `rlm: ${join(out, 'results.jsonl')} holds direct results run with window 8000, not 16000: give another output folder to run with other settings, or remove the file to start again\n`);
       assert.equal(server.requests.length, served);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('estimates a codeqa context as at most its code base', async () => {
+    const server = await startScriptedServer({ script: benchModel });
+    try {
+      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-codeqa-')), 'results');
+      const run = await runCli(['bench', 'run', '--tasks', 'codeqa', '--code', PACKAGE_ROOT, '--sizes', '10m', '-n', '1', '--methods', 'rlm', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out]);
+      assert.equal(run.code, 0, run.stderr);
+      // The root's turns (60K) and the whole tree once through sub-calls, not 10M tokens.
+      const tokens = Math.round((60_000 + codeBaseTokens(PACKAGE_ROOT)) / 1000);
+      assert.match(run.stderr, new RegExp(`Estimate \\(rough\\): about ${tokens}K input tokens`));
     } finally {
       await server.close();
     }

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { analyzeSource } from '../../src/tasks/code-analysis.ts';
 import { readCodeTree } from '../../src/tasks/code-tree.ts';
-import { generateCodeQa } from '../../src/tasks/codeqa.ts';
+import { codeBaseTokens, generateCodeQa } from '../../src/tasks/codeqa.ts';
 import { scoreAnswer } from '../../src/tasks/scoring.ts';
 import type { TaskInstance } from '../../src/tasks/task.ts';
 import { bodyAt, definitionsIn, importsModule, PACKAGE_ROOT, parameterCountAt, sectionsOf, wordCount } from './code-rules.ts';
@@ -339,6 +339,12 @@ describe('codeqa: questions about a code base on disk', () => {
     // Nothing at all to ask about: the error says to try another size.
     const lonely = writeTree({ 'big.js': Array.from({ length: 9 }, (_, i) => `function helper${i} () {}\n`).join(''), 'tiny.js': 'module.exports = 1\n' });
     assert.throws(() => generateCodeQa(10, 0, 1, { codeRoot: lonely }), /^Error: no code question can be asked about the 1 files .* that fit in 10 tokens .*; try another size or package tree$/);
+  });
+
+  it('codeBaseTokens is the size of the context holding the whole tree', () => {
+    const whole = generateCodeQa(10_000_000, 0, 1, { codeRoot: PACKAGE_ROOT });
+    assert.equal(sectionsOf(whole.context).size, readCodeTree(PACKAGE_ROOT).files.length);
+    assert.equal(codeBaseTokens(PACKAGE_ROOT), Math.ceil(whole.context.length / 4));
   });
 
   it(`a real package (${PACKAGE_ROOT.split('node_modules/')[1]}): every answer recomputed from the context text alone`, () => {
