@@ -212,7 +212,8 @@ describe('rlm ask: interrupted', () => {
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       assert.equal(code, 130, stderr);
-      assert.ok(performance.now() - sent < 2000);
+      // The sub-call would hang for good: the interrupt ended the run.
+      assert.ok(performance.now() - sent < 10_000);
       assert.match(stderr, /no answer \(cancelled/);
       assert.ok(noStack(stderr));
     } finally {

@@ -32,7 +32,8 @@ describe('limits on the whole run', () => {
       const started = performance.now();
       const result = await run.rlm.run({ context, query: 'q' });
       assert.equal(result.status, 'timeout');
-      assert.ok(performance.now() - started < 1500);
+      // The sub-call would hang for good: the time limit ended the run.
+      assert.ok(performance.now() - started < 5000);
     } finally {
       await run.close();
     }

@@ -81,7 +81,8 @@ describe('OpenAI-compatible provider against a scripted server', () => {
     const started = performance.now();
     setTimeout(() => controller.abort(), 100);
     await assert.rejects(model.generate({ messages, signal: controller.signal }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_CANCELLED');
-    assert.ok(performance.now() - started < 1000);
+    // The request would hang for good: ending at all, and within seconds, is the abort's doing.
+    assert.ok(performance.now() - started < 5000);
   });
 
   it('reports a model the server rejects, without retrying', async () => {

@@ -520,7 +520,8 @@ for (const language of LANGUAGES) {
     it('reports durationMs and restarted: false for an ordinary cell', async () => {
       const result = await shared.sandbox.run('1');
       assert.equal(result.restarted, false);
-      assert.ok(result.durationMs >= 0 && result.durationMs < 2000);
+      // A sane measure of the cell: not negative, and not in some other unit.
+      assert.ok(result.durationMs >= 0 && result.durationMs < 10_000);
       assert.equal(result.error, undefined);
       assert.equal(result.final, undefined);
     });
@@ -549,7 +550,8 @@ for (const language of LANGUAGES) {
       assert.match(result.error ?? '', /^TimeoutError: the cell was still computing after 300 ms and was stopped/);
       assert.equal(result.restarted, false);
       assert.equal(result.output, 'before the loop\n');
-      assert.ok(result.durationMs < 1500, `stopped promptly (${Math.round(result.durationMs)} ms)`);
+      // At the limit, not later: a loaded machine adds seconds at most, never the minute of a hang.
+      assert.ok(result.durationMs < 5000, `stopped promptly (${Math.round(result.durationMs)} ms)`);
       assert.equal(await runOk(shared.sandbox, 'print(survivor)'), 'alive\n');
     });
 
@@ -559,7 +561,8 @@ for (const language of LANGUAGES) {
       assert.match(result.error ?? '', /^TimeoutError: the cell was still waiting .*after 300 ms/);
       assert.equal(result.restarted, false);
       assert.equal(result.output, 'waiting\n');
-      assert.ok(result.durationMs < 1500, `stopped promptly (${Math.round(result.durationMs)} ms)`);
+      // At the limit, not later: a loaded machine adds seconds at most, never the minute of a hang.
+      assert.ok(result.durationMs < 5000, `stopped promptly (${Math.round(result.durationMs)} ms)`);
       const [call] = shared.recorded.calls.slice(from);
       assert.equal(call?.signal.aborted, true);
       assert.match(String(call?.signal.reason), /timed out/);
@@ -599,7 +602,8 @@ for (const language of LANGUAGES) {
         assert.ok(isCancelled(error), `a cancellation: ${String(error)}`);
         return true;
       });
-      assert.ok(performance.now() - aborted < 1000, 'within 1 s');
+      // Long before the cell's 30 s limit: the abort ended it (a loaded machine may take seconds).
+      assert.ok(performance.now() - aborted < 10_000, 'well before the time limit');
       const [call] = shared.recorded.calls.slice(from);
       assert.equal(call?.signal.aborted, true, 'the bridge call was aborted too');
       await sleep(10);
@@ -616,7 +620,8 @@ for (const language of LANGUAGES) {
         const aborted = performance.now();
         controller.abort();
         await assert.rejects(running, isCancelled);
-        assert.ok(performance.now() - aborted < 1000, `within 1 s: ${code}`);
+        // Long before the cell's 30 s limit: the abort ended it (a loaded machine may take seconds).
+        assert.ok(performance.now() - aborted < 10_000, `well before the time limit: ${code}`);
         assert.equal(await runOk(shared.sandbox, 'print("usable")'), 'usable\n');
       }
     });

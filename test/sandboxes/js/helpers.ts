@@ -2,6 +2,7 @@
  * Shared pieces of the JavaScript sandbox tests: the recording bridge of ../support.ts and a
  * JsSandbox maker that always disposes what it made.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { JsSandbox, type JsSandboxOptions } from '../../../src/sandboxes/js/js-sandbox.ts';
 import type { ContextValue } from '../../../src/sandboxes/sandbox.ts';
 import { recordingBridge, type BridgeOptions, type RecordingBridge } from '../support.ts';
@@ -25,5 +26,26 @@ export async function withSandbox<T>(
     return await body(sandbox, recorded);
   } finally {
     sandbox.dispose();
+  }
+}
+
+/**
+ * Waits until the newest REPL process this test started has used no CPU for 300 ms: work a cell
+ * left running has ended (run out of memory, say). Observed from outside, as the host cannot.
+ */
+export async function untilReplIdle(deadlineMs = 30_000): Promise<void> {
+  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((task) => readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  const repl = Math.max(...children);
+  // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the command name in parentheses).
+  const cpu = () => readFileSync(`/proc/${repl}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map(Number).reduce((a, b) => a + b, 0);
+  const until = performance.now() + deadlineMs;
+  let last = cpu();
+  let still = 0;
+  while (still < 3) {
+    if (performance.now() > until) throw new Error(`the REPL process ${repl} was still busy after ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = cpu();
+    still = now === last ? still + 1 : 0;
+    last = now;
   }
 }
