@@ -117,6 +117,27 @@ describe('rlm bench run', () => {
     }
   });
 
+  it('runs every method through the Anthropic Messages API with --provider anthropic', async () => {
+    // The server refuses any request without the key, sent as Anthropic's x-api-key.
+    const server = await startScriptedServer({ script: benchModel, apiKey: 'test-key' });
+    try {
+      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-anthropic-')), 'results');
+      const methods = ['rlm', 'rlm-no-subcalls', 'direct', 'summary', 'retrieval'];
+      const run = await runCli(
+        ['bench', 'run', '--provider', 'anthropic', '--base-url', server.anthropicUrl, '--model', 'claude-root', '--sub-model', 'claude-sub', '--tasks', 'sniah', '--sizes', '16k', '-n', '1', '--methods', methods.join(','), '--window', '8k', '--out', out, '-q'],
+        { env: { ANTHROPIC_API_KEY: 'test-key' } },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; status: string; calls: number });
+      assert.deepEqual(rows.map((r) => r.method), methods);
+      assert.ok(rows.every((r) => r.status === 'done' && r.calls > 0), JSON.stringify(rows));
+      assert.ok(server.requests.length > 0 && server.requests.every((r) => r.wire === 'anthropic'));
+      assert.deepEqual([...new Set(server.requests.map((r) => r.model))].sort(), ['claude-root', 'claude-sub']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('estimates a codeqa context as at most its code base', async () => {
     const server = await startScriptedServer({ script: benchModel });
     try {
