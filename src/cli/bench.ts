@@ -253,16 +253,25 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
     });
   } catch (error) {
     if (!controller.signal.aborted) throw error;
-    say(`rlm bench: interrupted; run the same command again to resume from ${resultsPath}`);
-    return EXIT.interrupted;
   } finally {
     process.off('SIGINT', onSigint);
   }
-  writeFileSync(join(out, 'report.md'), markdownReport(summary.rows));
-  writeFileSync(join(out, 'chart.svg'), scoreChart(summary.rows));
+  const reportPath = join(out, 'report.md');
+  const chartPath = join(out, 'chart.svg');
+  // Ctrl-C ends the runs in flight as cancelled (or, between runs, throws): either way the bench
+  // was interrupted. What finished is reported; the cancelled runs are run again on resume.
+  if (controller.signal.aborted || !summary) {
+    const finished = readResults(resultsPath).filter((row) => row.status !== 'cancelled');
+    writeFileSync(reportPath, markdownReport(finished));
+    writeFileSync(chartPath, scoreChart(finished));
+    say(`rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`);
+    return EXIT.interrupted;
+  }
+  writeFileSync(reportPath, markdownReport(summary.rows));
+  writeFileSync(chartPath, scoreChart(summary.rows));
   if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
   if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
-  say(`rlm bench: wrote ${resultsPath}, ${join(out, 'report.md')} and ${join(out, 'chart.svg')}`);
+  say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
   io.stdout.write(markdownReport(summary.rows));
   return EXIT.answer;
 }

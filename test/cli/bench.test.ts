@@ -138,6 +138,39 @@ describe('rlm bench run', () => {
     }
   });
 
+  it('Ctrl-C stops the bench with exit 130 and says how to resume; the same command then runs only what is left', async () => {
+    let hang = true;
+    // The first run's second request hangs until the bench is interrupted.
+    const server = await startScriptedServer({ script: (request) => (hang && server.requests.length >= 2 ? { fail: 'hang' } : benchModel(request)) });
+    try {
+      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-sigint-')), 'results');
+      const args = ['bench', 'run', '--tasks', 'sniah', '--sizes', '16k', '-n', '3', '--methods', 'direct', '--concurrency', '1', '--base-url', server.url, '--model', 'root', '--out', out];
+      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'close')) as [number | null];
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /rlm bench: interrupted; the 1 results so far are in .*report\.md and .*chart\.svg; run the same command again to resume from .*results\.jsonl\n$/);
+      assert.match(await readFile(join(out, 'report.md'), 'utf8'), /\| sniah \| direct \| 1 \|/);
+      assert.ok(noStack(stderr));
+      const first = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { taskId: string; status: string });
+      assert.deepEqual(first[0], { ...first[0], taskId: 'sniah-16k-0-s1', status: 'done' });
+
+      hang = false;
+      const again = await runCli(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /1 results were already in .*results\.jsonl and were not run again/);
+      assert.doesNotMatch(again.stderr, /sniah-16k-0-s1 · direct/);
+      assert.match(again.stderr, /sniah-16k-1-s1 · direct: score 1\.00 · done/);
+      assert.match(again.stderr, /sniah-16k-2-s1 · direct: score 1\.00 · done/);
+      assert.match(again.stdout, /\| sniah \| direct \| 3 \|/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('estimates a codeqa context as at most its code base', async () => {
     const server = await startScriptedServer({ script: benchModel });
     try {
