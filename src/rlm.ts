@@ -7,7 +7,7 @@ import type { BudgetLimits, UsageReport } from './budget.ts';
 import { asCancelled, BudgetExceededError, RlmError } from './errors.ts';
 import type { MemoStore } from './models/memo.ts';
 import type { Message, Model } from './models/model.ts';
-import { DEFAULT_PRICES, findPrice, type PriceTable } from './models/prices.ts';
+import { refuseUnpricedCostLimit, type PriceTable } from './models/prices.ts';
 import { contextWindowOf } from './models/windows.ts';
 import type { RetryOptions } from './models/retry.ts';
 import {
@@ -154,7 +154,8 @@ export class RLM {
   }
 
   async run(input: RunInput): Promise<RunResult> {
-    refuseUnpricedCostLimit(this.#options);
+    const options = this.#options;
+    if (options.limits?.maxCostUsd !== undefined) refuseUnpricedCostLimit([options.model.id, (options.subModel ?? options.model).id], options.prices);
     checkToolNames(this.#options.tools);
     const started = performance.now();
     const tree = new RunTree(this.#options, input.signal);
@@ -471,18 +472,6 @@ function checkToolNames(tools: RLMOptions['tools']): void {
  * A cost limit is only a limit if every call can be costed: with a model of unknown price it
  * would silently never trigger, so the run is refused before it starts.
  */
-function refuseUnpricedCostLimit(options: RLMOptions): void {
-  if (options.limits?.maxCostUsd === undefined) return;
-  for (const model of [options.model, options.subModel ?? options.model]) {
-    if (!findPrice(model.id, { ...DEFAULT_PRICES, ...options.prices })) {
-      throw new RlmError(
-        'RLM_USAGE',
-        `a cost limit needs a known price, and "${model.id}" has none; give its prices per million tokens (--prices, or the \`prices\` option), or drop the cost limit`,
-      );
-    }
-  }
-}
-
 async function resolveTextFinal(
   final: TextFinal,
   sandbox: Sandbox,

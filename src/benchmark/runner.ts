@@ -6,6 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { refuseUnpricedCostLimit } from '../models/prices.ts';
 import type { TaskInstance } from '../tasks/task.ts';
 import { scoreAnswer } from '../tasks/scoring.ts';
 import type { EventSink } from '../trace/events.ts';
@@ -88,6 +89,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
   // Cancelled runs are run again; anything else was an outcome, scored.
   const earlier = readResults(options.resultsPath).filter((row) => row.status !== 'cancelled');
   checkResumable(earlier, options.methods, options.setup, options.resultsPath);
+  refuseUnpricedBenchLimit(options);
   const done = new Set(earlier.map((row) => `${row.taskId}|${row.method}`));
   const rows = [...earlier];
   let spent = earlier.reduce((sum, row) => sum + row.costUsd, 0);
@@ -146,6 +148,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
   return { rows, resumed: earlier.length, skippedForBudget };
+}
+
+/** The bench's limits and each run's are kept from the calls' costs: every model needs a price. */
+export function refuseUnpricedBenchLimit(options: Pick<BenchOptions, 'methods' | 'setup' | 'maxCostUsd' | 'perInstance'>): void {
+  if (options.maxCostUsd === undefined && options.perInstance?.maxCostUsd === undefined) return;
+  const { model, subModel, prices } = options.setup;
+  const usesSubModel = options.methods.some((method) => method === 'rlm' || method === 'summary');
+  refuseUnpricedCostLimit(usesSubModel && subModel ? [model.id, subModel.id] : [model.id], prices);
 }
 
 /** One run with its events written to a trace; the task's context is written once, beside it. */

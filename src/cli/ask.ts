@@ -1,7 +1,5 @@
 /** `rlm ask`: answer a query over a long context. Answer on stdout, progress on stderr. */
-import { access, constants, readFile } from 'node:fs/promises';
-import { RlmError } from '../errors.ts';
-import { parsePriceTable, type PriceTable } from '../models/prices.ts';
+import { access, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { MemoStore } from '../models/memo.ts';
@@ -16,6 +14,7 @@ import { readContext } from './context-input.ts';
 import { EXIT, exitCodeForRun } from './exit-codes.ts';
 import { Progress } from './progress.ts';
 import type { CliIO } from './main.ts';
+import { readPrices } from './prices-file.ts';
 
 export const ASK_HELP = `Usage: rlm ask [options] "<query>"
 
@@ -144,20 +143,6 @@ export function report(result: RunResult, args: Pick<AskArgs, 'json'>, io: CliIO
   return exitCodeForRun(result.status, answered, result.error?.code);
 }
 
-async function readPrices(path: string): Promise<PriceTable> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new RlmError('RLM_INPUT', `cannot read the prices file ${path}`);
-  }
-  try {
-    return parsePriceTable(JSON.parse(text), path);
-  } catch (error) {
-    if (RlmError.isInstance(error)) throw error;
-    throw new RlmError('RLM_INPUT', `${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
 
 function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'rlm');

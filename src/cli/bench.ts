@@ -14,7 +14,7 @@ import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName } from '../benchmark/methods.ts';
 import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
 import { markdownReport } from '../benchmark/report.ts';
-import { readResults, runBenchmark } from '../benchmark/runner.ts';
+import { readResults, refuseUnpricedBenchLimit, runBenchmark } from '../benchmark/runner.ts';
 import { checkResumable } from '../benchmark/settings.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
@@ -24,6 +24,7 @@ import { usageError } from './args.ts';
 import { resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
+import { readPrices } from './prices-file.ts';
 
 const HELP = `Usage: rlm bench run [options]      score methods on generated tasks with your models
        rlm bench export [options]   write the tasks as JSONL, to run other systems on them
@@ -52,6 +53,8 @@ run:
       --concurrency <n>  instances in flight at once (default 2)
       --max-cost <usd>   spending limit for the whole bench: no instance starts once reached
       --instance-cost <usd>  limit on each instance's run
+      --prices <file.json>   prices of models rlm does not know, per million tokens:
+                         { "model": { "input": 1.25, "cachedInput": 0.125, "output": 10 } }
       --out <dir>        where results.jsonl, report.md and chart.svg go (default ./rlm-bench);
                          run again with the same folder to resume
       --traces           write each run's trace to <out>/traces (open one with rlm view)
@@ -184,6 +187,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
         concurrency: { type: 'string' },
         'max-cost': { type: 'string' },
         'instance-cost': { type: 'string' },
+        prices: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
       },
@@ -201,6 +205,8 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxCost = amount('--max-cost', values['max-cost']);
   const instanceCost = amount('--instance-cost', values['instance-cost']);
+  const limits = { ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }), ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }) };
+  const prices = values.prices === undefined ? undefined : await readPrices(values.prices);
   const retrieval = {
     topK: wholeNumber('--top-k', values['top-k'], RETRIEVAL_DEFAULTS.topK, 1),
     chunkTokens: values.passage === undefined || /^\d+$/.test(values.passage) ? wholeNumber('--passage', values.passage, RETRIEVAL_DEFAULTS.chunkTokens, 50) : parseWindow('--passage', values.passage),
@@ -222,14 +228,16 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   const subModel = create(endpoint.subModel);
   const windowTokens = givenWindow ?? contextWindowOf(endpoint.model);
 
-  const setup = { model, subModel, repl: repl === 'python' ? ('python' as const) : ('javascript' as const), windowTokens, retrieval };
+  const setup = { model, subModel, repl: repl === 'python' ? ('python' as const) : ('javascript' as const), windowTokens, retrieval, ...(prices ? { prices } : {}) };
   const resultsPath = join(out, 'results.jsonl');
-  // Before the plan: results of other settings in --out are a usage error, not a surprise later.
+  // Before the plan: results of other settings in --out, or a cost limit on a model without a
+  // price, are usage errors, not surprises later.
   checkResumable(readResults(resultsPath), methods as MethodName[], setup, resultsPath);
+  refuseUnpricedBenchLimit({ methods: methods as MethodName[], setup, ...limits });
 
   const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
   const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
-  const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens });
+  const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens, ...(prices ? { prices } : {}) });
   say(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
   say(
     `  Estimate (rough): about ${roughTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
@@ -246,8 +254,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
       resultsPath,
       ...(values.traces ? { tracesDir: join(out, 'traces') } : {}),
       concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),
-      ...(maxCost === undefined ? {} : { maxCostUsd: maxCost }),
-      ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }),
+      ...limits,
       signal: controller.signal,
       onRow: (row) => say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · $${row.costUsd.toFixed(4)} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`),
     });

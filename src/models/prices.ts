@@ -46,6 +46,18 @@ export const DEFAULT_PRICES: PriceTable = {
 };
 
 /**
+ * A cost limit is enforced from each call's cost, so a model without a price would spend without
+ * limit: refused before anything runs.
+ */
+export function refuseUnpricedCostLimit(modelIds: readonly string[], prices: PriceTable | undefined): void {
+  for (const id of modelIds) {
+    if (!findPrice(id, { ...DEFAULT_PRICES, ...prices })) {
+      throw new RlmError('RLM_USAGE', `a cost limit needs a known price, and "${id}" has none; give its prices per million tokens (--prices, or the \`prices\` option), or drop the cost limit`);
+    }
+  }
+}
+
+/**
  * Finds a price by exact name, then without a provider prefix (OpenRouter's `openai/gpt-5`),
  * with dots as dashes (`claude-sonnet-4.5`), and without a date suffix (`-20250929`, `-latest`).
  */

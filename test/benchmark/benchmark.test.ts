@@ -118,4 +118,18 @@ describe('rlm bench, offline, with scripted models', () => {
     const summary = await runBenchmark({ tasks: [], methods: ['rlm', 'retrieval'], setup: { model: root, subModel: sub, windowTokens: 64_000 }, resultsPath });
     assert.equal(summary.resumed, 18);
   });
+
+  it('refuses a cost limit on a model without a price: it could not be kept', async () => {
+    const root = createOpenAIModel({ model: 'root', baseURL: server.url });
+    const sub = createOpenAIModel({ model: 'sub', baseURL: server.url });
+    const resultsPath = join(dir, 'priced.jsonl');
+    const priced = { root: { input: 1, cachedInput: 0.1, output: 1 } };
+    await assert.rejects(runBenchmark({ tasks: tasks(), methods: ['direct'], setup: { model: root }, resultsPath, maxCostUsd: 1 }), /"root" has none/);
+    await assert.rejects(runBenchmark({ tasks: tasks(), methods: ['direct'], setup: { model: root }, resultsPath, perInstance: { maxCostUsd: 1 } }), /"root" has none/);
+    // The sub-model counts only for the methods that call it.
+    await assert.rejects(runBenchmark({ tasks: tasks(), methods: ['summary'], setup: { model: root, subModel: sub, prices: priced }, resultsPath, maxCostUsd: 1 }), /"sub" has none/);
+    const direct = await runBenchmark({ tasks: [generateTask('sniah', 8_000, 0, 21)], methods: ['direct'], setup: { model: root, subModel: sub, prices: priced }, resultsPath, maxCostUsd: 1 });
+    assert.equal(direct.rows[0]!.status, 'done');
+    assert.ok(direct.rows[0]!.costUsd > 0);
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -166,6 +166,33 @@ describe('rlm bench run', () => {
       assert.match(again.stderr, /sniah-16k-1-s1 · direct: score 1\.00 · done/);
       assert.match(again.stderr, /sniah-16k-2-s1 · direct: score 1\.00 · done/);
       assert.match(again.stdout, /\| sniah \| direct \| 3 \|/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps --max-cost with the prices of --prices; without a price, a cost limit is refused before the plan', async () => {
+    const server = await startScriptedServer({ script: benchModel });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'rlm-bench-prices-'));
+      const base = ['bench', 'run', '--tasks', 'sniah', '--sizes', '16k', '-n', '4', '--methods', 'direct', '--concurrency', '1', '--base-url', server.url, '--model', 'root', '--out', join(dir, 'out')];
+      const unpriced = await runCli([...base, '--max-cost', '1']);
+      assert.equal(unpriced.code, 2);
+      assert.equal(unpriced.stderr, 'rlm: a cost limit needs a known price, and "root" has none; give its prices per million tokens (--prices, or the `prices` option), or drop the cost limit\n');
+      assert.equal(server.requests.length, 0);
+
+      // $10 per million input tokens: a 16K-token instance costs about $0.16, so $0.2 allows two.
+      const pricesFile = join(dir, 'prices.json');
+      await writeFile(pricesFile, JSON.stringify({ root: { input: 10, cachedInput: 1, output: 10 } }));
+      const run = await runCli([...base, '--max-cost', '0.2', '--prices', pricesFile]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /Estimate \(rough\): about 64K input tokens, about \$0\.66; the bench stops starting instances at \$0\.2\./);
+      const rows = (await readFile(join(dir, 'out', 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { costUsd: number; unpricedCalls: number });
+      assert.equal(rows.length, 2);
+      assert.ok(rows.every((r) => r.costUsd > 0.1 && r.unpricedCalls === 0), JSON.stringify(rows));
+      assert.match(run.stderr, /2 runs were not started: the bench's cost limit was reached/);
+
+      assert.equal((await runCli([...base, '--prices', join(dir, 'missing.json')])).stderr, `rlm: cannot read the prices file ${join(dir, 'missing.json')}\n`);
     } finally {
       await server.close();
     }

@@ -1,0 +1,19 @@
+/** `--prices <file.json>`: the user's own prices, per million tokens, for models we have none for. */
+import { readFile } from 'node:fs/promises';
+import { RlmError } from '../errors.ts';
+import { parsePriceTable, type PriceTable } from '../models/prices.ts';
+
+export async function readPrices(path: string): Promise<PriceTable> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RlmError('RLM_INPUT', `cannot read the prices file ${path}`);
+  }
+  try {
+    return parsePriceTable(JSON.parse(text), path);
+  } catch (error) {
+    if (RlmError.isInstance(error)) throw error;
+    throw new RlmError('RLM_INPUT', `${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
