@@ -8,6 +8,7 @@ import { RlmError } from '../errors.ts';
 import { withCallEvents } from '../models/events.ts';
 import { withMeter } from '../models/meter.ts';
 import type { Model } from '../models/model.ts';
+import { withRetry } from '../models/retry.ts';
 import type { TaskInstance } from '../tasks/task.ts';
 import type { CallKind, RunStatus } from '../trace/events.ts';
 import type { MethodOutcome, MethodSetup } from './methods.ts';
@@ -29,8 +30,10 @@ export async function runBaseline(task: TaskInstance, setup: MethodSetup, body: 
   const budget = new Budget(setup.limits ?? {});
   const emit = setup.onEvent ?? (() => {});
   let callIds = 0;
+  // Retried as the RLM's calls are (429, 5xx, a dropped connection), so that a passing rate limit
+  // costs a baseline no more than it costs the RLM.
   const wrap = (model: Model, kind: CallKind, depth: number) =>
-    withCallEvents(withMeter(model, { budget, depth, ...(setup.prices ? { prices: setup.prices } : {}) }), emit, { depth, kind, nextId: () => callIds++ });
+    withRetry(withCallEvents(withMeter(model, { budget, depth, ...(setup.prices ? { prices: setup.prices } : {}) }), emit, { depth, kind, nextId: () => callIds++ }));
   const root = wrap(setup.model, 'root', 0);
   const sub = wrap(setup.subModel ?? setup.model, 'sub', 1);
   let extra: Pick<MethodOutcome, 'cut' | 'retrieved' | 'summarised'> = {};
@@ -48,16 +51,16 @@ export async function runBaseline(task: TaskInstance, setup: MethodSetup, body: 
   emit({ type: 'run-start', runId: RUN_ID, depth: 0, query: task.query, contextChars: task.context.length, model: setup.model.id, subModel: (setup.subModel ?? setup.model).id });
   let status: RunStatus = 'done';
   let answer: string | undefined;
-  let error: string | undefined;
+  let error: RlmError | undefined;
   try {
     answer = (await body(calls)).trim();
   } catch (caught) {
     if (!RlmError.isInstance(caught)) throw caught;
     status = caught.code === 'RLM_CANCELLED' ? 'cancelled' : caught.code === 'RLM_BUDGET_EXCEEDED' ? 'budget' : caught.code === 'RLM_TIMEOUT' ? 'timeout' : 'error';
-    error = caught.message;
+    error = caught;
   }
   const durationMs = performance.now() - started;
   const usage = budget.usage();
   emit({ type: 'run-end', runId: RUN_ID, depth: 0, status, ...(answer === undefined ? {} : { answer }), iterations: 0, durationMs, usage });
-  return { answer, status, usage, durationMs, ...extra, ...(error ? { error } : {}) };
+  return { answer, status, usage, durationMs, ...extra, ...(error ? { error: error.message, errorCode: error.code } : {}) };
 }

@@ -45,6 +45,8 @@ export interface MethodOutcome {
   /** `summary`: the parts the context was read in. */
   summarised?: { parts: number };
   error?: string;
+  /** The error's code (`RLM_AUTH`, `RLM_PROVIDER`...): whether the endpoint failed rather than the method. */
+  errorCode?: string;
 }
 
 export function runMethod(method: MethodName, task: TaskInstance, setup: MethodSetup): Promise<MethodOutcome> {
@@ -72,5 +74,5 @@ async function runRlm(task: TaskInstance, setup: MethodSetup, maxDepth: number):
     ...(setup.onEvent ? { onEvent: setup.onEvent } : {}),
   });
   const result = await rlm.run({ context: task.context, query: task.query, ...(setup.signal ? { signal: setup.signal } : {}) });
-  return { answer: result.answer, status: result.status, usage: result.usage, durationMs: result.durationMs, ...(result.error ? { error: result.error.message } : {}) };
+  return { answer: result.answer, status: result.status, usage: result.usage, durationMs: result.durationMs, ...(result.error ? { error: result.error.message, errorCode: result.error.code } : {}) };
 }

@@ -6,6 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RlmError, type RlmErrorCode } from '../errors.ts';
 import { refuseUnpricedCostLimit } from '../models/prices.ts';
 import type { TaskInstance } from '../tasks/task.ts';
 import { scoreAnswer } from '../tasks/scoring.ts';
@@ -70,6 +71,15 @@ export interface BenchSummary {
   skippedForBudget: number;
 }
 
+/**
+ * Runs that did not finish are run again on resume: stopped by Ctrl-C, or ended by an error (the
+ * provider failing past its retries, the REPL). Any other ending (an answer, out of iterations,
+ * a limit reached) is the method's outcome, scored.
+ */
+const RUN_AGAIN: ReadonlySet<string> = new Set(['cancelled', 'error']);
+/** Errors that every later run would meet too. */
+const ENDPOINT_FAILURES: ReadonlySet<string> = new Set(['RLM_AUTH', 'RLM_MODEL_REJECTED', 'RLM_ENDPOINT_UNREACHABLE']);
+
 /** The rows of a results file; a cut-off last line (an interrupted write) is ignored. */
 export function readResults(path: string): BenchRow[] {
   if (!existsSync(path)) return [];
@@ -85,23 +95,37 @@ export function readResults(path: string): BenchRow[] {
   return rows;
 }
 
+/** The last result of each instance and method that was not cancelled: what a report shows. */
+export function latestResults(path: string): BenchRow[] {
+  const latest = new Map<string, BenchRow>();
+  for (const row of readResults(path)) if (row.status !== 'cancelled') latest.set(`${row.taskId}|${row.method}`, row);
+  return [...latest.values()];
+}
+
 export async function runBenchmark(options: BenchOptions): Promise<BenchSummary> {
-  // Cancelled runs are run again; anything else was an outcome, scored.
-  const earlier = readResults(options.resultsPath).filter((row) => row.status !== 'cancelled');
+  const written = readResults(options.resultsPath);
+  const earlier = written.filter((row) => !RUN_AGAIN.has(row.status));
   checkResumable(earlier, options.methods, options.setup, options.resultsPath);
   refuseUnpricedBenchLimit(options);
   const done = new Set(earlier.map((row) => `${row.taskId}|${row.method}`));
   const rows = [...earlier];
-  let spent = earlier.reduce((sum, row) => sum + row.costUsd, 0);
+  // Money spent is spent, by runs to be run again too.
+  let spent = written.reduce((sum, row) => sum + row.costUsd, 0);
   let skippedForBudget = 0;
   const tasks = options.tasks[Symbol.iterator]();
   const overBudget = () => options.maxCostUsd !== undefined && spent >= options.maxCostUsd;
+  // An endpoint that refuses the key or the model, or cannot be reached, fails every run alike:
+  // the first such failure stops the bench, and the runs in flight end as cancelled.
+  const halt = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
+  let endpointFailure: RlmError | undefined;
 
   const worker = async (): Promise<void> => {
     for (let next = tasks.next(); !next.done; next = tasks.next()) {
       const task = next.value;
       for (const method of options.methods) {
         if (done.has(`${task.id}|${method}`)) continue;
+        if (endpointFailure) return;
         options.signal?.throwIfAborted();
         if (overBudget()) {
           skippedForBudget++;
@@ -111,8 +135,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
         const perInstance = options.perInstance?.maxCostUsd;
         const maxCostUsd = left === undefined ? perInstance : Math.min(left, perInstance ?? left);
         const limits = { ...options.perInstance, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
-        const setup = { ...options.setup, limits, ...(options.signal ? { signal: options.signal } : {}) };
+        const setup = { ...options.setup, limits, signal };
         const { outcome, trace } = options.tracesDir ? await runTraced(method, task, setup, options.tracesDir) : { outcome: await runMethod(method, task, setup), trace: undefined };
+        if (outcome.errorCode && ENDPOINT_FAILURES.has(outcome.errorCode)) {
+          endpointFailure ??= new RlmError(outcome.errorCode as RlmErrorCode, `the bench stopped at ${task.id} (${method}): ${outcome.error ?? outcome.errorCode}`);
+          halt.abort(endpointFailure);
+          return;
+        }
         const total = outcome.usage.total;
         const row: BenchRow = {
           taskId: task.id,
@@ -147,6 +176,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+  if (endpointFailure) throw endpointFailure;
   return { rows, resumed: earlier.length, skippedForBudget };
 }
 

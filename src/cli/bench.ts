@@ -14,7 +14,7 @@ import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName } from '../benchmark/methods.ts';
 import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
 import { markdownReport } from '../benchmark/report.ts';
-import { readResults, refuseUnpricedBenchLimit, runBenchmark } from '../benchmark/runner.ts';
+import { latestResults, readResults, refuseUnpricedBenchLimit, runBenchmark } from '../benchmark/runner.ts';
 import { checkResumable } from '../benchmark/settings.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
@@ -268,7 +268,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   // Ctrl-C ends the runs in flight as cancelled (or, between runs, throws): either way the bench
   // was interrupted. What finished is reported; the cancelled runs are run again on resume.
   if (controller.signal.aborted || !summary) {
-    const finished = readResults(resultsPath).filter((row) => row.status !== 'cancelled');
+    const finished = latestResults(resultsPath);
     writeFileSync(reportPath, markdownReport(finished));
     writeFileSync(chartPath, scoreChart(finished));
     say(`rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`);
@@ -277,6 +277,8 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   writeFileSync(reportPath, markdownReport(summary.rows));
   writeFileSync(chartPath, scoreChart(summary.rows));
   if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
+  const failed = summary.rows.filter((row) => row.status === 'error').length;
+  if (failed) say(`  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`);
   if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
   say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
   io.stdout.write(markdownReport(summary.rows));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chartPoints, scoreChart } from '../../src/benchmark/chart.ts';
 import { markdownReport } from '../../src/benchmark/report.ts';
-import { readResults, runBenchmark, type BenchRow } from '../../src/benchmark/runner.ts';
+import { latestResults, readResults, runBenchmark, type BenchRow } from '../../src/benchmark/runner.ts';
 import { createOpenAIModel } from '../../src/index.ts';
 import { generateTask, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
@@ -117,6 +117,45 @@ describe('rlm bench, offline, with scripted models', () => {
     assert.equal(rows.find((r) => r.method === 'rlm')!.settings?.subModel, 'sub');
     const summary = await runBenchmark({ tasks: [], methods: ['rlm', 'retrieval'], setup: { model: root, subModel: sub, windowTokens: 64_000 }, resultsPath });
     assert.equal(summary.resumed, 18);
+  });
+
+  it('stops at the first run the endpoint refuses (a wrong key): every other run would fail alike', async () => {
+    const guarded = await startScriptedServer({ script: benchModel, apiKey: 'the-right-key' });
+    try {
+      const model = createOpenAIModel({ model: 'root', baseURL: guarded.url, apiKey: 'a-wrong-key' });
+      const resultsPath = join(dir, 'refused.jsonl');
+      const small = Array.from({ length: 6 }, (_, index) => generateTask('sniah', 8_000, index, 21));
+      await assert.rejects(runBenchmark({ tasks: small, methods: ['rlm', 'direct'], setup: { model }, resultsPath, concurrency: 2 }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'RLM_AUTH');
+        assert.match(error.message, /^the bench stopped at sniah-8k-[01]-s21 \(rlm\): .* refused the API key \(401\)/);
+        return true;
+      });
+      // One refused request per instance in flight, and nothing recorded as a result.
+      assert.ok(guarded.requests.length <= 2, `${guarded.requests.length} requests`);
+      assert.deepEqual(readResults(resultsPath).filter((row) => row.status !== 'cancelled'), []);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('runs again on resume a run that ended in an error, and reports only its new result', async () => {
+    let failures = 1;
+    const flaky = await startScriptedServer({ script: (request) => (failures-- > 0 ? { fail: { status: 400, message: 'the server could not read the request' } } : benchModel(request)) });
+    try {
+      const model = createOpenAIModel({ model: 'root', baseURL: flaky.url });
+      const resultsPath = join(dir, 'flaky.jsonl');
+      const task = generateTask('sniah', 8_000, 0, 21);
+      const first = await runBenchmark({ tasks: [task], methods: ['direct'], setup: { model }, resultsPath });
+      assert.deepEqual(first.rows.map((row) => [row.status, row.score]), [['error', 0]]);
+      assert.match(first.rows[0]!.error ?? '', /answered 400: the server could not read the request/);
+      const again = await runBenchmark({ tasks: [task], methods: ['direct'], setup: { model }, resultsPath });
+      assert.equal(again.resumed, 0);
+      assert.deepEqual(again.rows.map((row) => [row.status, row.score]), [['done', 1]]);
+      assert.deepEqual(latestResults(resultsPath).map((row) => row.status), ['done']);
+      assert.equal(readResults(resultsPath).length, 2, 'the failed run stays in the file, for the record');
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('refuses a cost limit on a model without a price: it could not be kept', async () => {

@@ -198,6 +198,20 @@ describe('rlm bench run', () => {
     }
   });
 
+  it('a key the endpoint refuses stops the bench at once: one line, exit 3', async () => {
+    const server = await startScriptedServer({ script: benchModel, apiKey: 'the-right-key' });
+    try {
+      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-refused-')), 'results');
+      const run = await runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '8k', '-n', '5', '--methods', 'direct', '--base-url', server.url, '--model', 'root', '--out', out, '-q'], { env: { RLM_API_KEY: 'a-wrong-key' } });
+      assert.equal(run.code, 3);
+      assert.match(run.stderr, /^rlm: the bench stopped at sniah-8k-[01]-s1 \(direct\): .* refused the API key \(401\).*\n$/);
+      assert.equal(run.stderr.split('\n').length, 2);
+      assert.ok(server.requests.length <= 2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('estimates a codeqa context as at most its code base', async () => {
     const server = await startScriptedServer({ script: benchModel });
     try {
