@@ -11,6 +11,8 @@ export interface GroupStats {
   medianCost: number;
   p90Cost: number;
   meanSeconds: number;
+  meanInputTokens: number;
+  meanOutputTokens: number;
   /** Instances whose cost was not fully known (a model with no price). */
   unpriced: number;
   /** `direct` instances whose context was cut to the window. */
@@ -49,6 +51,8 @@ export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
       medianCost: quantile(costs, 0.5),
       p90Cost: quantile(costs, 0.9),
       meanSeconds: members.reduce((sum, r) => sum + r.durationMs, 0) / members.length / 1000,
+      meanInputTokens: members.reduce((sum, r) => sum + r.inputTokens, 0) / members.length,
+      meanOutputTokens: members.reduce((sum, r) => sum + r.outputTokens, 0) / members.length,
       unpriced: members.filter((r) => r.unpricedCalls > 0).length,
       cut: members.filter((r) => r.cut).length,
       unfinished: countStatuses(members.filter((r) => r.status !== 'done')),
@@ -71,6 +75,12 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 const money = (usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)}`;
 
+/** 850, 528K, 4.2M, 37M: token counts as precise as a table or an estimate needs. */
+export function compactTokens(tokens: number): string {
+  if (tokens >= 1e6) return `${(tokens / 1e6).toFixed(tokens >= 1e7 ? 0 : 1)}M`;
+  return tokens >= 1e3 ? `${Math.round(tokens / 1e3)}K` : String(Math.round(tokens));
+}
+
 /** Two tables: the paper's compact one (score and mean cost per task), then every figure. */
 export function markdownReport(rows: readonly BenchRow[], title = 'Benchmark results'): string {
   const stats = groupStats(rows);
@@ -78,22 +88,25 @@ export function markdownReport(rows: readonly BenchRow[], title = 'Benchmark res
   const methods = [...new Set(stats.map((s) => s.method))];
   const cell = (family: string, method: string) => {
     const s = stats.find((x) => x.family === family && x.method === method);
-    return s ? `${s.score.toFixed(1)} (${money(s.meanCost)}${s.unpriced ? '?' : ''})` : '–';
+    if (!s) return '–';
+    // With no price for any of its runs (a local model, say), the tokens read are the measure.
+    if (s.unpriced === s.instances) return `${s.score.toFixed(1)} (${compactTokens(s.meanInputTokens)} tokens)`;
+    return `${s.score.toFixed(1)} (${money(s.meanCost)}${s.unpriced ? '?' : ''})`;
   };
   const lines = [
     `# ${title}`,
     '',
-    'Score (mean cost per instance); `?` marks a cost that is partly unknown (a model without a price).',
+    'Score (mean cost per instance); `?` marks a cost that is partly unknown (a model without a price), and where no run had a price, the mean input tokens stand in for the cost.',
     '',
     `| method | ${families.join(' | ')} |`,
     `|---|${families.map(() => '---|').join('')}`,
     ...methods.map((method) => `| ${method} | ${families.map((family) => cell(family, method)).join(' | ')} |`),
     '',
-    '| task | method | instances | score | mean cost | median cost | p90 cost | mean time | notes |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| task | method | instances | score | mean cost | median cost | p90 cost | mean tokens (in / out) | mean time | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...stats.map((s) => {
       const notes = [s.unfinished ? `not finished: ${s.unfinished}` : '', s.cut ? `context cut in ${s.cut}` : '', s.unpriced ? `cost unknown in ${s.unpriced}` : ''].filter(Boolean).join('; ');
-      return `| ${s.family} | ${s.method} | ${s.instances} | ${s.score.toFixed(1)} | ${money(s.meanCost)} | ${money(s.medianCost)} | ${money(s.p90Cost)} | ${s.meanSeconds.toFixed(1)} s | ${notes} |`;
+      return `| ${s.family} | ${s.method} | ${s.instances} | ${s.score.toFixed(1)} | ${money(s.meanCost)} | ${money(s.medianCost)} | ${money(s.p90Cost)} | ${compactTokens(s.meanInputTokens)} / ${compactTokens(s.meanOutputTokens)} | ${s.meanSeconds.toFixed(1)} s | ${notes} |`;
     }),
   ];
   return `${lines.join('\n')}\n`;

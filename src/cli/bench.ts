@@ -13,7 +13,7 @@ import { scoreChart } from '../benchmark/chart.ts';
 import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName } from '../benchmark/methods.ts';
 import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
-import { markdownReport } from '../benchmark/report.ts';
+import { compactTokens, markdownReport } from '../benchmark/report.ts';
 import { latestResults, readResults, refuseUnpricedBenchLimit, runBenchmark } from '../benchmark/runner.ts';
 import { checkResumable } from '../benchmark/settings.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
@@ -240,7 +240,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens, ...(prices ? { prices } : {}) });
   say(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
   say(
-    `  Estimate (rough): about ${roughTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
+    `  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
   );
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -283,12 +283,6 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
   io.stdout.write(markdownReport(summary.rows));
   return EXIT.answer;
-}
-
-/** 850K, 4.2M, 37M: as precise as an estimate deserves. */
-function roughTokens(tokens: number): string {
-  if (tokens >= 1e6) return `${(tokens / 1e6).toFixed(tokens >= 1e7 ? 0 : 1)}M`;
-  return tokens >= 1e3 ? `${Math.round(tokens / 1e3)}K` : String(Math.round(tokens));
 }
 
 function amount(flag: string, raw: string | undefined): number | undefined {

@@ -93,7 +93,8 @@ describe('rlm bench run', () => {
       assert.match(run.stderr, /rlm bench: 8 runs \(sniah, oolong at 64k; 2 each; rlm, direct\) with root and sub for sub-calls\./);
       assert.match(run.stderr, /Estimate \(rough\): about 528K input tokens, cost unknown/);
       assert.match(run.stderr, /sniah-64k-0-s1 · rlm: score 1\.00 · done/);
-      assert.match(run.stdout, /\| rlm \| 100\.0 \(\$0\.00\?\) \| 100\.0 \(\$0\.00\?\) \|/);
+      assert.match(run.stdout, /\| rlm \| 100\.0 \(\d+K tokens\) \| 100\.0 \(\d+K tokens\) \|/);
+      assert.match(run.stdout, /\| sniah \| rlm \| 2 \| 100\.0 \| \$0\.00 \| \$0\.00 \| \$0\.00 \| \d+K \/ [\d.]+K? \| [\d.]+ s \| cost unknown in 2 \|/);
       const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; cut?: unknown });
       assert.equal(rows.length, 8);
       assert.ok(rows.filter((r) => r.method === 'direct').every((r) => r.cut), 'direct was cut to its 8K window');
@@ -191,6 +192,7 @@ describe('rlm bench run', () => {
       assert.equal(rows.length, 2);
       assert.ok(rows.every((r) => r.costUsd > 0.1 && r.unpricedCalls === 0), JSON.stringify(rows));
       assert.match(run.stderr, /2 runs were not started: the bench's cost limit was reached/);
+      assert.match(run.stdout, /\| direct \| 100\.0 \(\$0\.16\) \|/);
 
       assert.equal((await runCli([...base, '--prices', join(dir, 'missing.json')])).stderr, `rlm: cannot read the prices file ${join(dir, 'missing.json')}\n`);
     } finally {
