@@ -7,6 +7,10 @@ import { groupRows, meanScore } from './report.ts';
 import type { BenchRow } from './runner.ts';
 
 const PANEL = { width: 380, height: 260, left: 48, right: 16, top: 34, bottom: 40 };
+/** Panels a row: five tasks make two rows, not one picture five panels wide. */
+const COLUMNS = 3;
+/** Pixels between the lines of methods with equal scores, so that none hides another. */
+const DODGE = 1.5;
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 export interface ChartPoint {
@@ -40,13 +44,15 @@ export function scoreChart(rows: readonly BenchRow[]): string {
   const y = (score: number) => PANEL.top + plotHeight - (score / 100) * plotHeight;
   const legendHeight = 24;
   const LEGEND_ITEM = 150;
+  const columns = Math.min(COLUMNS, Math.max(1, families.length));
+  const rowsOfPanels = Math.max(1, Math.ceil(families.length / COLUMNS));
   // Wide enough for the legend too: five methods do not fit above one panel.
-  const width = Math.max(PANEL.width * Math.max(1, families.length), 12 + LEGEND_ITEM * methods.length);
-  const height = PANEL.height + legendHeight;
+  const width = Math.max(PANEL.width * columns, 12 + LEGEND_ITEM * methods.length);
+  const height = PANEL.height * rowsOfPanels + legendHeight;
   const parts: string[] = [];
   families.forEach((family, panel) => {
-    const shift = panel * PANEL.width;
-    parts.push(`<g transform="translate(${shift},${legendHeight})" data-family="${escape(family)}">`);
+    const [left, top] = [(panel % COLUMNS) * PANEL.width, legendHeight + Math.floor(panel / COLUMNS) * PANEL.height];
+    parts.push(`<g transform="translate(${left},${top})" data-family="${escape(family)}">`);
     parts.push(`<text x="${PANEL.width / 2}" y="18" text-anchor="middle" font-weight="bold">${escape(family)}</text>`);
     for (const tick of [0, 25, 50, 75, 100]) {
       parts.push(`<line x1="${PANEL.left}" x2="${PANEL.width - PANEL.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#ddd"/>`);
@@ -58,10 +64,14 @@ export function scoreChart(rows: readonly BenchRow[]): string {
       const mine = points.filter((p) => p.family === family && p.method === method);
       if (mine.length === 0) return;
       const colour = COLOURS[m % COLOURS.length]!;
-      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${mine.map((p) => `${x(p.targetTokens).toFixed(1)},${y(p.score).toFixed(1)}`).join(' ')}"/>`);
+      // Methods with the same scores are drawn side by side, a pixel or two apart, rather than
+      // the last drawn hiding the others; the data attributes keep the exact scores.
+      const dodge = (m - (methods.length - 1) / 2) * DODGE;
+      const at = (p: ChartPoint) => `${x(p.targetTokens).toFixed(1)},${(y(p.score) + dodge).toFixed(1)}`;
+      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${mine.map(at).join(' ')}"/>`);
       for (const p of mine) {
         parts.push(
-          `<circle cx="${x(p.targetTokens).toFixed(1)}" cy="${y(p.score).toFixed(1)}" r="3.5" fill="${colour}" data-method="${escape(method)}" data-family="${escape(family)}" data-size="${p.targetTokens}" data-score="${p.score.toFixed(2)}" data-instances="${p.instances}"><title>${escape(method)}, ${formatTokens(p.targetTokens)}: ${p.score.toFixed(1)}</title></circle>`,
+          `<circle cx="${x(p.targetTokens).toFixed(1)}" cy="${(y(p.score) + dodge).toFixed(1)}" r="3.5" fill="${colour}" data-method="${escape(method)}" data-family="${escape(family)}" data-size="${p.targetTokens}" data-score="${p.score.toFixed(2)}" data-instances="${p.instances}"><title>${escape(method)}, ${formatTokens(p.targetTokens)}: ${p.score.toFixed(1)}</title></circle>`,
         );
       }
     });

@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { chartPoints, scoreChart } from '../../src/benchmark/chart.ts';
 import { METHODS } from '../../src/benchmark/methods.ts';
 import type { BenchRow } from '../../src/benchmark/runner.ts';
+import { TASK_FAMILIES } from '../../src/tasks/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (apt-get install -y chromium)' : false;
@@ -25,7 +26,8 @@ function rows(families: readonly string[]): BenchRow[] {
     for (const [s, targetTokens] of [8_000, 131_000, 1_000_000].entries()) {
       METHODS.forEach((method, m) => {
         for (let i = 0; i < 2; i++) {
-          const score = method === 'rlm' ? 1 : Math.max(0, 1 - (s + m + i) / 6);
+          // On codeqa every method scores 1: lines that must not hide one another.
+          const score = method === 'rlm' || family === 'codeqa' ? 1 : Math.max(0, 1 - (s + m + i) / 6);
           out.push({ taskId: `${family}-${targetTokens}-${i}`, family, targetTokens, contextChars: targetTokens * 4, method, model: 'm', score, status: 'done', truth: 'x', costUsd: 0, unpricedCalls: 0, inputTokens: 0, outputTokens: 0, calls: 1, durationMs: 1 });
         }
       });
@@ -39,10 +41,11 @@ interface Drawn {
   parseError: number;
   points: Array<{ method: string; family: string; size: string; score: string; y: number; fill: string; inside: boolean }>;
   legend: Array<{ text: string; inside: boolean }>;
+  panels: Array<{ left: number; right: number; top: number; bottom: number }>;
 }
 
 describe('chart.svg in Chromium', () => {
-  for (const families of [['sniah'], ['sniah', 'browsecomp']]) {
+  for (const families of [['sniah'], ['sniah', 'browsecomp'], [...TASK_FAMILIES]]) {
   it(`renders every point inside the picture, placed by its score, with a legend for each method (${families.length} task${families.length > 1 ? 's' : ''})`, { skip, timeout: 60_000 }, async () => {
     const data = rows(families);
     const dir = await mkdtemp(join(tmpdir(), 'rlm-chart-'));
@@ -63,6 +66,7 @@ describe('chart.svg in Chromium', () => {
           root: svg.tagName,
           parseError: document.getElementsByTagName('parsererror').length,
           points: [...document.querySelectorAll('circle')].map((c) => ({ ...c.dataset, y: c.getBoundingClientRect().top, fill: c.getAttribute('fill'), inside: inside(c.getBoundingClientRect()) })),
+          panels: [...document.querySelectorAll('g[data-family]')].map((g) => { const r = g.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; }),
           legend: [...document.querySelectorAll('svg > g:not([data-family]) text')].map((t) => ({ text: t.textContent, inside: inside(t.getBoundingClientRect()) })),
         };
       })()`)) as Drawn;
@@ -77,6 +81,17 @@ describe('chart.svg in Chromium', () => {
       const sniah = drawn.points.filter((p) => p.family === 'sniah');
       for (const a of sniah) for (const b of sniah) if (Number(a.score) > Number(b.score)) assert.ok(a.y < b.y, `${a.score} above ${b.score}`);
       assert.equal(new Set(sniah.map((p) => p.fill)).size, METHODS.length);
+      // No panel overlaps another; five tasks wrap onto a second row.
+      for (const [i, a] of drawn.panels.entries()) {
+        for (const b of drawn.panels.slice(i + 1)) assert.ok(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top, 'panels apart');
+      }
+      assert.equal(new Set(drawn.panels.map((p) => Math.round(p.top))).size, Math.ceil(families.length / 3));
+      // Equal scores: every method's point still shows, a pixel or two from the others.
+      for (const size of families.includes('codeqa') ? ['8000', '131000', '1000000'] : []) {
+        const tied = drawn.points.filter((p) => p.family === 'codeqa' && p.size === size);
+        assert.equal(new Set(tied.map((p) => p.y)).size, METHODS.length, `every method visible at ${size}`);
+        assert.ok(Math.max(...tied.map((p) => p.y)) - Math.min(...tied.map((p) => p.y)) <= 8, 'and close together');
+      }
       await mkdir('test-artifacts', { recursive: true });
       await tab.screenshot({ path: `test-artifacts/chart-${families.length}.png` });
       assert.deepEqual(errors, []);
