@@ -58,6 +58,7 @@ run:
       --out <dir>        where results.jsonl, report.md and chart.svg go (default ./rlm-bench);
                          run again with the same folder to resume
       --traces           write each run's trace to <out>/traces (open one with rlm view)
+      --dry-run          print the plan and the estimate, and run nothing
 
 export:
   -o, --output <file>    write there instead of stdout
@@ -190,6 +191,7 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
         prices: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        'dry-run': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -236,12 +238,17 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   refuseUnpricedBenchLimit({ methods: methods as MethodName[], setup, ...limits });
 
   const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
+  // A dry run's plan is what it was asked for: on stdout, even with --quiet.
+  const plan = values['dry-run'] ? (text: string) => io.stdout.write(`${text}\n`) : say;
   const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
   const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens, ...(prices ? { prices } : {}) });
-  say(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
-  say(
-    `  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: see rlm ask --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
+  plan(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
+  plan(
+    `  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: give one with --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
   );
+  if (values['dry-run']) return EXIT.answer;
+  // What the bench has spent, resumed runs included: beside each result, against --max-cost.
+  let spent = readResults(resultsPath).reduce((sum, row) => sum + row.costUsd, 0);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -256,7 +263,11 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
       concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),
       ...limits,
       signal: controller.signal,
-      onRow: (row) => say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · $${row.costUsd.toFixed(4)} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`),
+      onRow: (row) => {
+        spent += row.costUsd;
+        const cost = row.unpricedCalls ? 'cost unknown' : `$${row.costUsd.toFixed(4)} (bench $${spent.toFixed(2)})`;
+        say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · ${cost} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`);
+      },
     });
   } catch (error) {
     if (!controller.signal.aborted) throw error;

@@ -193,6 +193,17 @@ describe('rlm bench run', () => {
       assert.ok(rows.every((r) => r.costUsd > 0.1 && r.unpricedCalls === 0), JSON.stringify(rows));
       assert.match(run.stderr, /2 runs were not started: the bench's cost limit was reached/);
       assert.match(run.stdout, /\| direct \| 100\.0 \(\$0\.16\) \|/);
+      // Each result with what the bench has spent so far.
+      assert.match(run.stderr, /sniah-16k-0-s1 · direct: score 1\.00 · done · \$0\.16\d\d \(bench \$0\.16\)/);
+      assert.match(run.stderr, /sniah-16k-1-s1 · direct: score 1\.00 · done · \$0\.16\d\d \(bench \$0\.32\)/);
+
+      // --dry-run: the plan and the estimate on stdout, even with -q, and nothing run.
+      const served = server.requests.length;
+      const dry = await runCli([...base, '--prices', pricesFile, '--dry-run', '-q']);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.equal(dry.stderr, '');
+      assert.match(dry.stdout, /^rlm bench: 4 runs \(sniah at 16k; 4 each; direct\) with root\.\n  Estimate \(rough\): about 64K input tokens, about \$0\.66\.\n$/);
+      assert.equal(server.requests.length, served);
 
       assert.equal((await runCli([...base, '--prices', join(dir, 'missing.json')])).stderr, `rlm: cannot read the prices file ${join(dir, 'missing.json')}\n`);
     } finally {
