@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { codeBaseTokens, generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
-import { startScriptedServer } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest, type ScriptedServerOptions } from '../../src/testing/index.ts';
 import { benchModel } from '../benchmark/scripted-models.ts';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
 import { BIN, noStack, runCli } from './support.ts';
@@ -80,13 +80,19 @@ describe('rlm bench export', () => {
   });
 });
 
+/** A scripted server and an output folder for one bench; the server is closed whatever happens. */
+async function withBenchServer(options: ScriptedServerOptions, body: (server: ScriptedModelServer, out: string) => Promise<void>): Promise<void> {
+  const server = await startScriptedServer(options);
+  try {
+    await body(server, join(await mkdtemp(join(tmpdir(), 'rlm-bench-run-')), 'results'));
+  } finally {
+    await server.close();
+  }
+}
+
 describe('rlm bench run', () => {
   it('prints the plan and an estimate, writes results, table and chart, and resumes when run again', async () => {
-    const server = await startScriptedServer({
-      script: benchModel,
-    });
-    try {
-      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-run-')), 'results');
+    await withBenchServer({ script: benchModel }, async (server, out) => {
       const args = ['bench', 'run', '--tasks', 'sniah,oolong', '--sizes', '64k', '-n', '2', '--methods', 'rlm,direct', '--window', '8k', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out];
       const run = await runCli(args);
       assert.equal(run.code, 0, run.stderr);
@@ -113,16 +119,12 @@ describe('rlm bench run', () => {
       assert.equal(otherWindow.code, 2);
       assert.equal(otherWindow.stderr, `rlm: ${join(out, 'results.jsonl')} holds direct results run with window 8000, not 16000: give another output folder to run with other settings, or remove the file to start again\n`);
       assert.equal(server.requests.length, served);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('runs every method through the Anthropic Messages API with --provider anthropic', async () => {
     // The server refuses any request without the key, sent as Anthropic's x-api-key.
-    const server = await startScriptedServer({ script: benchModel, apiKey: 'test-key' });
-    try {
-      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-anthropic-')), 'results');
+    await withBenchServer({ script: benchModel, apiKey: 'test-key' }, async (server, out) => {
       const methods = ['rlm', 'rlm-no-subcalls', 'direct', 'summary', 'retrieval'];
       const run = await runCli(
         ['bench', 'run', '--provider', 'anthropic', '--base-url', server.anthropicUrl, '--model', 'claude-root', '--sub-model', 'claude-sub', '--tasks', 'sniah', '--sizes', '16k', '-n', '1', '--methods', methods.join(','), '--window', '8k', '--out', out, '-q'],
@@ -134,17 +136,15 @@ describe('rlm bench run', () => {
       assert.ok(rows.every((r) => r.status === 'done' && r.calls > 0), JSON.stringify(rows));
       assert.ok(server.requests.length > 0 && server.requests.every((r) => r.wire === 'anthropic'));
       assert.deepEqual([...new Set(server.requests.map((r) => r.model))].sort(), ['claude-root', 'claude-sub']);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('Ctrl-C stops the bench with exit 130 and says how to resume; the same command then runs only what is left', async () => {
     let hang = true;
+    let requests = 0;
     // The first run's second request hangs until the bench is interrupted.
-    const server = await startScriptedServer({ script: (request) => (hang && server.requests.length >= 2 ? { fail: 'hang' } : benchModel(request)) });
-    try {
-      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-sigint-')), 'results');
+    const script = (request: ScriptedRequest) => (hang && ++requests >= 2 ? { fail: 'hang' as const } : benchModel(request));
+    await withBenchServer({ script }, async (server, out) => {
       const args = ['bench', 'run', '--tasks', 'sniah', '--sizes', '16k', '-n', '3', '--methods', 'direct', '--concurrency', '1', '--base-url', server.url, '--model', 'root', '--out', out];
       const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
@@ -167,15 +167,12 @@ describe('rlm bench run', () => {
       assert.match(again.stderr, /sniah-16k-1-s1 · direct: score 1\.00 · done/);
       assert.match(again.stderr, /sniah-16k-2-s1 · direct: score 1\.00 · done/);
       assert.match(again.stdout, /\| sniah \| direct \| 3 \|/);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('keeps --max-cost with the prices of --prices; without a price, a cost limit is refused before the plan', async () => {
-    const server = await startScriptedServer({ script: benchModel });
-    try {
-      const dir = await mkdtemp(join(tmpdir(), 'rlm-bench-prices-'));
+    await withBenchServer({ script: benchModel }, async (server, out) => {
+      const dir = dirname(out);
       const base = ['bench', 'run', '--tasks', 'sniah', '--sizes', '16k', '-n', '4', '--methods', 'direct', '--concurrency', '1', '--base-url', server.url, '--model', 'root', '--out', join(dir, 'out')];
       const unpriced = await runCli([...base, '--max-cost', '1']);
       assert.equal(unpriced.code, 2);
@@ -206,43 +203,31 @@ describe('rlm bench run', () => {
       assert.equal(server.requests.length, served);
 
       assert.equal((await runCli([...base, '--prices', join(dir, 'missing.json')])).stderr, `rlm: cannot read the prices file ${join(dir, 'missing.json')}\n`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('a key the endpoint refuses stops the bench at once: one line, exit 3', async () => {
-    const server = await startScriptedServer({ script: benchModel, apiKey: 'the-right-key' });
-    try {
-      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-refused-')), 'results');
+    await withBenchServer({ script: benchModel, apiKey: 'the-right-key' }, async (server, out) => {
       const run = await runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '8k', '-n', '5', '--methods', 'direct', '--base-url', server.url, '--model', 'root', '--out', out, '-q'], { env: { RLM_API_KEY: 'a-wrong-key' } });
       assert.equal(run.code, 3);
       assert.match(run.stderr, /^rlm: the bench stopped at sniah-8k-[01]-s1 \(direct\): .* refused the API key \(401\).*\n$/);
       assert.equal(run.stderr.split('\n').length, 2);
       assert.ok(server.requests.length <= 2);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('estimates a codeqa context as at most its code base', async () => {
-    const server = await startScriptedServer({ script: benchModel });
-    try {
-      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-codeqa-')), 'results');
+    await withBenchServer({ script: benchModel }, async (server, out) => {
       const run = await runCli(['bench', 'run', '--tasks', 'codeqa', '--code', PACKAGE_ROOT, '--sizes', '10m', '-n', '1', '--methods', 'rlm', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out]);
       assert.equal(run.code, 0, run.stderr);
       // The root's turns (60K) and the whole tree once through sub-calls, not 10M tokens.
       const tokens = Math.round((60_000 + codeBaseTokens(PACKAGE_ROOT)) / 1000);
       assert.match(run.stderr, new RegExp(`Estimate \\(rough\\): about ${tokens}K input tokens`));
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('runs the summary and retrieval baselines and writes a trace per run with --traces', async () => {
-    const server = await startScriptedServer({ script: benchModel });
-    try {
-      const out = join(await mkdtemp(join(tmpdir(), 'rlm-bench-traces-')), 'results');
+    await withBenchServer({ script: benchModel }, async (server, out) => {
       const run = await runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '64k', '-n', '1', '--methods', 'summary,retrieval', '--window', '8k', '--top-k', '3', '--passage', '500', '--traces', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out]);
       assert.equal(run.code, 0, run.stderr);
       const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; score: number; trace: string; retrieved?: { passages: number }; summarised?: { parts: number } });
@@ -252,8 +237,6 @@ describe('rlm bench run', () => {
       assert.ok(rows[0]!.summarised!.parts >= 10);
       for (const row of rows) assert.equal(row.trace, join(out, 'traces', `sniah-64k-0-s1.${row.method}.jsonl`));
       assert.match(await readFile(rows[0]!.trace, 'utf8'), /^\{"type":"trace".*\n.*"type":"run-start"/);
-    } finally {
-      await server.close();
-    }
+    });
   });
 });
