@@ -55,6 +55,7 @@ Output:
       --json                 print { answer, status, usage, iterations, durationMs } as JSON
       --trace <file.jsonl>   write every event of the run, one JSON object a line
   -q, --quiet                no progress on stderr
+  -h, --help                 this help
 
 Keys: OPENAI_API_KEY, or RLM_API_KEY for any base URL. With neither set and no --base-url, rlm
 looks for a local server at http://127.0.0.1:11434/v1 (Ollama).

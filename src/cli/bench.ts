@@ -44,7 +44,9 @@ run:
                          default gpt-5 on OpenAI)
       --sub-model <name> model for sub-calls and summary's notes (env RLM_SUB_MODEL; default:
                          the root model)
-      --base-url <url>   OpenAI-compatible endpoint; --provider anthropic for the Messages API
+      --base-url <url>   the endpoint (default: OpenAI, or a local server when no key is set)
+      --provider <openai|anthropic>  the wire format: OpenAI-compatible (default) or the
+                         Anthropic Messages API (env ANTHROPIC_API_KEY)
       --repl <js|python> the RLM's REPL (default js)
       --window <tokens>  the base model's window for direct, summary and retrieval
                          (default: the model's known window)
@@ -59,10 +61,13 @@ run:
                          run again with the same folder to resume
       --traces           write each run's trace to <out>/traces (open one with rlm view)
       --dry-run          print the plan and the estimate, and run nothing
+  -q, --quiet            print only the report: no plan, no line per result
 
 export:
   -o, --output <file>    write there instead of stdout
-  JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }`;
+  JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }
+
+  -h, --help             this help (also: rlm bench run --help, rlm bench export --help)`;
 
 /** The flags that choose tasks, shared by `run` and `export`. */
 const TASK_OPTIONS = {
@@ -71,6 +76,36 @@ const TASK_OPTIONS = {
   instances: { type: 'string', short: 'n' },
   seed: { type: 'string' },
   code: { type: 'string' },
+} as const;
+
+/** Every flag of `rlm bench export`; the help names each one. */
+export const EXPORT_OPTIONS = {
+  ...TASK_OPTIONS,
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Every flag of `rlm bench run`; the help names each one. */
+export const RUN_OPTIONS = {
+  ...TASK_OPTIONS,
+  methods: { type: 'string' },
+  model: { type: 'string', short: 'm' },
+  'sub-model': { type: 'string' },
+  'base-url': { type: 'string' },
+  provider: { type: 'string' },
+  repl: { type: 'string' },
+  window: { type: 'string' },
+  'top-k': { type: 'string' },
+  passage: { type: 'string' },
+  traces: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  'max-cost': { type: 'string' },
+  'instance-cost': { type: 'string' },
+  prices: { type: 'string' },
+  out: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function bench(argv: string[], io: CliIO): Promise<number> {
@@ -85,11 +120,7 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: {
-        ...TASK_OPTIONS,
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: EXPORT_OPTIONS,
       strict: true,
     }));
   } catch (error) {
@@ -173,30 +204,15 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        ...TASK_OPTIONS,
-        methods: { type: 'string' },
-        model: { type: 'string', short: 'm' },
-        'sub-model': { type: 'string' },
-        'base-url': { type: 'string' },
-        provider: { type: 'string' },
-        repl: { type: 'string' },
-        window: { type: 'string' },
-        'top-k': { type: 'string' },
-        passage: { type: 'string' },
-        traces: { type: 'boolean' },
-        concurrency: { type: 'string' },
-        'max-cost': { type: 'string' },
-        'instance-cost': { type: 'string' },
-        prices: { type: 'string' },
-        out: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        'dry-run': { type: 'boolean' },
-      },
+      options: RUN_OPTIONS,
       strict: true,
     }));
   } catch (error) {
     throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
+  }
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
   }
   const choice = taskChoice(values);
   const methods = (values.methods ?? METHODS.join(',')).split(',').map((m) => m.trim());

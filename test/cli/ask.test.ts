@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { ASK_OPTIONS } from '../../src/cli/args.ts';
 import { freePort } from '../support/net.ts';
 import { spawn } from 'node:child_process';
 import { BIN, noStack, runCli } from './support.ts';
@@ -29,6 +30,18 @@ function assertOneLineError(run: { code: number | null; stdout: string; stderr: 
   assert.ok(noStack(run.stderr));
   assert.equal(run.stdout, '');
 }
+
+describe('rlm ask --help', () => {
+  it('names every flag rlm ask accepts', async () => {
+    const help = await runCli(['ask', '--help']);
+    assert.equal(help.code, 0);
+    for (const [name, option] of Object.entries(ASK_OPTIONS)) {
+      // --cache-dir is how --cache=<dir> is parsed, not a flag of its own.
+      if (name === 'cache-dir') continue;
+      assert.match(help.stdout, new RegExp(`${'short' in option ? `-${option.short}, ` : ''}--${name}\\b`), name);
+    }
+  });
+});
 
 describe('rlm ask: bad usage and input (exit 2)', () => {
   it('a missing file', async () => {

@@ -5,11 +5,23 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { EXPORT_OPTIONS, RUN_OPTIONS } from '../../src/cli/bench.ts';
 import { codeBaseTokens, generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest, type ScriptedServerOptions } from '../../src/testing/index.ts';
 import { benchModel } from '../benchmark/scripted-models.ts';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
 import { BIN, noStack, runCli } from './support.ts';
+
+describe('rlm bench --help', () => {
+  it('names every flag that run and export accept, and run --help and export --help print it too', async () => {
+    const help = await runCli(['bench', '--help']);
+    assert.equal(help.code, 0);
+    for (const [name, option] of Object.entries({ ...RUN_OPTIONS, ...EXPORT_OPTIONS })) {
+      assert.match(help.stdout, new RegExp(`${'short' in option ? `-${option.short}, ` : ''}--${name}\\b`), name);
+    }
+    for (const sub of ['run', 'export']) assert.deepEqual(await runCli(['bench', sub, '--help']), { ...help, stderr: '' });
+  });
+});
 
 describe('rlm bench export', () => {
   it('writes one task a line, the same for the same seed, each scorable against its own truth', async () => {
