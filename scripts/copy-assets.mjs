@@ -9,4 +9,5 @@ function copy(from, to) {
     else if (entry.name.endsWith('.py')) cpSync(source, join(to, entry.name));
   }
 }
-copy('src', 'dist');
+// The output folder may be given (the package test builds into a temporary one).
+copy('src', process.argv[2] ?? 'dist');
