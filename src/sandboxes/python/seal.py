@@ -71,6 +71,25 @@ def _refuse(name):
     return refused
 
 
+def _refuse_proxy_classes():
+    def refused_new(cls, *args, **kwargs):
+        raise TypeError(cls.__name__ + ' objects cannot be made in this REPL')
+
+    seen, stack = set(), [object]
+    while stack:
+        for kind in type.__subclasses__(stack.pop()):
+            if kind in seen:
+                continue
+            seen.add(kind)
+            stack.append(kind)
+            javascript = any(base.__name__ == 'JsProxy' for base in kind.__mro__)
+            if javascript and 'pyodide' in str(getattr(kind, '__module__', '')):
+                try:
+                    kind.__new__ = refused_new
+                except TypeError:
+                    pass  # an immutable C type: it refuses to be called already
+
+
 def prepare():
     """Imports every allowed built-in module, once per interpreter, while a warm REPL waits for a run."""
     for name in sys.builtin_module_names:
@@ -105,6 +124,10 @@ def seal():
             kind = type(value)
             if id(value) in removed or 'JsProxy' in kind.__name__ or getattr(kind, '__module__', '') in ('pyodide.ffi', '_pyodide_core', 'pyodide'):
                 del namespace[key]
+    # Pyodide's proxy classes stay reachable through object.__subclasses__(), and calling one
+    # makes a JavaScript object (JsException("Error", "x") makes a JavaScript Error). Those that
+    # can be changed are made impossible to call; Pyodide makes its own proxies in C, without them.
+    _refuse_proxy_classes()
     # Functions defined in the JavaScript modules find nothing through __globals__ any more.
     for name, module in removed.values():
         namespace = getattr(module, '__dict__', None)

@@ -300,7 +300,6 @@ print(len(pyodide_classes), "classes; JS objects found:", found)`,
       },
       {
         name: "object.__subclasses__(): Pyodide's Python classes make no JsProxy when called",
-        todo: 'JsException("Error", "x") still makes a JavaScript Error wrapped in a JsProxy; Function is no longer reachable from it (see the last describe block)',
         // JsFuncSignature, Py2JsConverter and Js2PyConverter are C types of _pyodide_core: see the
         // interpreter-crash attempt below.
         code: `${PYODIDE_CLASSES}
