@@ -4,12 +4,12 @@
  * reached anywhere stops every level at once.
  */
 import { Budget } from './budget.ts';
-import { BudgetExceededError, CancelledError, type RlmError } from './errors.ts';
+import { BudgetExceededError, CancelledError, RlmError } from './errors.ts';
 import { withCallEvents } from './models/events.ts';
 import { Limiter, withLimit } from './models/limiter.ts';
 import { withMemo } from './models/memo.ts';
 import { withMeter } from './models/meter.ts';
-import type { Model } from './models/model.ts';
+import { wrapModel, type Model } from './models/model.ts';
 import { withRetry } from './models/retry.ts';
 import type { RLMOptions } from './rlm.ts';
 import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.ts';
@@ -184,12 +184,25 @@ export class RunTree {
       // A limit reached by any call stops the whole tree, not just that call.
       onExceeded: (error) => this.stop(error),
     });
-    return withRetry(withLimit(metered, this.limiter), {
+    const retried = withRetry(withLimit(metered, this.limiter), {
       ...options.retry,
       onRetry: (info) => {
         options.retry?.onRetry?.(info);
         this.emit({ type: 'retry', model: base.id, attempt: info.attempt, delayMs: info.delayMs, reason: info.error.message });
       },
+    });
+    // A key or a configured model the provider refuses will be refused on every call: model code
+    // that catches the error would go on without its sub-calls and answer from nothing. The whole
+    // run stops with that error instead. A model that model code named itself (llm_query's
+    // `model`) is its own mistake, reported to it like any failed call.
+    return wrapModel(retried, (inner) => async (request) => {
+      try {
+        return await inner.generate(request);
+      } catch (error) {
+        const refused = RlmError.isInstance(error) && (error.code === 'RLM_AUTH' || (error.code === 'RLM_MODEL_REJECTED' && inner.id === base.id));
+        if (refused) this.stop(error);
+        throw error;
+      }
     });
   }
 

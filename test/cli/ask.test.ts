@@ -113,6 +113,19 @@ describe('rlm ask: endpoint failures (exit 3)', () => {
       assertOneLineError(run, 3, /refused the API key \(401\)/);
     });
   });
+
+  it('a sub-model the server rejects stops the run at the first sub-call, rather than the root answering without it', async () => {
+    const root = byTurn([repl("const a = await llm_query('what is buried?');\nprint(a)"), repl("FINAL('made up')")]);
+    const server = await startScriptedServer({ script: root, models: ['good'] });
+    try {
+      const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'good', '--sub-model', 'nonexistent', 'q']);
+      assertOneLineError(run, 3, /rejected model "nonexistent"/);
+      assert.equal(run.stdout, '');
+      assert.equal(server.requests.filter((r) => r.model === 'good').length, 1, 'the root was not asked again');
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('rlm ask: answers', () => {
