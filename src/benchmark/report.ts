@@ -3,6 +3,7 @@ import type { BenchRow } from './runner.ts';
 
 export interface GroupStats {
   family: string;
+  /** The method, and its model when the rows hold more than one (`rlm · gpt-5`): see {@link seriesOf}. */
   method: string;
   instances: number;
   /** Mean score, 0 to 100. */
@@ -33,13 +34,24 @@ export function groupRows(rows: readonly BenchRow[], keyOf: (row: BenchRow) => A
   return groups;
 }
 
+/**
+ * What a line of the tables and the chart stands for: the method, and the root model too when the
+ * rows come from more than one (benches of several models reported together, as in the paper's
+ * table of GPT-5 and Qwen3-Coder).
+ */
+export function seriesOf(rows: readonly BenchRow[]): (row: BenchRow) => string {
+  const models = new Set(rows.map((row) => row.model));
+  return models.size > 1 ? (row) => `${row.method} · ${row.model}` : (row) => row.method;
+}
+
 /** Mean score of rows, 0 to 100. */
 export function meanScore(rows: readonly BenchRow[]): number {
   return (100 * rows.reduce((sum, r) => sum + r.score, 0)) / rows.length;
 }
 
 export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
-  return [...groupRows(rows, (r) => [r.family, r.method]).entries()].map(([key, members]) => {
+  const series = seriesOf(rows);
+  return [...groupRows(rows, (r) => [r.family, series(r)]).entries()].map(([key, members]) => {
     const [family, method] = key.split('\u0000') as [string, string];
     const costs = members.map((r) => r.costUsd).sort((a, b) => a - b);
     return {

@@ -24,10 +24,14 @@ import { usageError } from './args.ts';
 import { resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
+import { benchReport } from './bench-report.ts';
 import { readPrices } from './prices-file.ts';
 
 const HELP = `Usage: rlm bench run [options]      score methods on generated tasks with your models
        rlm bench export [options]   write the tasks as JSONL, to run other systems on them
+       rlm bench report <results>... [--out <dir>]
+                                    one table and chart from one or more benches (their --out
+                                    folders or results.jsonl): several models side by side
 
 Tasks (both):
       --tasks <list>     families, comma-separated: ${TASK_FAMILIES.join(', ')} (default: all)
@@ -67,7 +71,10 @@ export:
   -o, --output <file>    write there instead of stdout
   JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }
 
-  -h, --help             this help (also: rlm bench run --help, rlm bench export --help)`;
+report:
+      --out <dir>        also write report.md and chart.svg there (the table goes to stdout)
+
+  -h, --help             this help (also after run, export or report)`;
 
 /** The flags that choose tasks, shared by `run` and `export`. */
 const TASK_OPTIONS = {
@@ -115,7 +122,8 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub === 'run') return benchRun(rest, io);
-  if (sub !== 'export') throw usageError(`unknown bench command '${sub}' (rlm bench run, rlm bench export; see rlm bench --help)`);
+  if (sub === 'report') return benchReport(rest, io, HELP);
+  if (sub !== 'export') throw usageError(`unknown bench command '${sub}' (rlm bench run, rlm bench export, rlm bench report; see rlm bench --help)`);
   let values;
   try {
     ({ values } = parseArgs({

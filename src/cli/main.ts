@@ -24,6 +24,7 @@ Commands:
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
   bench run [options]              score rlm and the baselines on generated tasks: a table and a chart (rlm bench --help)
   bench export [options]           write the benchmark's tasks (sniah, oolong, oolong-pairs, browsecomp, codeqa) as JSONL
+  bench report <results>...        one table and chart from several benches: models side by side
 
 Options: -h, --help, --version`;
 

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { REPORT_OPTIONS } from '../../src/cli/bench-report.ts';
 import { EXPORT_OPTIONS, RUN_OPTIONS } from '../../src/cli/bench.ts';
 import { codeBaseTokens, generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
 import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest, type ScriptedServerOptions } from '../../src/testing/index.ts';
@@ -16,10 +17,10 @@ describe('rlm bench --help', () => {
   it('names every flag that run and export accept, and run --help and export --help print it too', async () => {
     const help = await runCli(['bench', '--help']);
     assert.equal(help.code, 0);
-    for (const [name, option] of Object.entries({ ...RUN_OPTIONS, ...EXPORT_OPTIONS })) {
+    for (const [name, option] of Object.entries({ ...RUN_OPTIONS, ...EXPORT_OPTIONS, ...REPORT_OPTIONS })) {
       assert.match(help.stdout, new RegExp(`${'short' in option ? `-${option.short}, ` : ''}--${name}\\b`), name);
     }
-    for (const sub of ['run', 'export']) assert.deepEqual(await runCli(['bench', sub, '--help']), { ...help, stderr: '' });
+    for (const sub of ['run', 'export', 'report']) assert.deepEqual(await runCli(['bench', sub, '--help']), { ...help, stderr: '' });
   });
 });
 
@@ -225,6 +226,31 @@ describe('rlm bench run', () => {
       assert.match(run.stderr, /^rlm: the bench stopped at sniah-8k-[01]-s1 \(direct\): .* refused the API key \(401\).*\n$/);
       assert.equal(run.stderr.split('\n').length, 2);
       assert.ok(server.requests.length <= 2);
+    });
+  });
+
+  it('rlm bench report puts two benches of different models side by side, in one table and one chart', async () => {
+    await withBenchServer({ script: benchModel }, async (server, out) => {
+      const dir = dirname(out);
+      const bench = (model: string) => runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '8k,16k', '-n', '1', '--methods', 'rlm,direct', '--window', '8k', '--base-url', server.url, '--model', model, '--sub-model', 'sub', '--out', join(dir, model), '-q']);
+      for (const model of ['root', 'root-2']) assert.equal((await bench(model)).code, 0);
+      const report = await runCli(['bench', 'report', join(dir, 'root'), join(dir, 'root-2', 'results.jsonl'), '--out', join(dir, 'both')]);
+      assert.equal(report.code, 0, report.stderr);
+      assert.match(report.stderr, /^rlm: wrote .*both\/report\.md and .*both\/chart\.svg from 8 results\n$/);
+      for (const series of ['rlm · root', 'direct · root', 'rlm · root-2', 'direct · root-2']) assert.match(report.stdout, new RegExp(`^\\| ${series} \\| [\\d.]+ \\(`, 'm'), series);
+      assert.equal(await readFile(join(dir, 'both', 'report.md'), 'utf8'), report.stdout);
+      const chart = await readFile(join(dir, 'both', 'chart.svg'), 'utf8');
+      assert.equal([...chart.matchAll(/<circle [^>]*data-method="rlm · root-2"/g)].length, 2);
+
+      for (const [args, pattern] of [
+        [['bench', 'report'], /give the results to report/],
+        [['bench', 'report', join(dir, 'nothing-here')], /nothing-here holds no results/],
+      ] as const) {
+        const bad = await runCli([...args]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, pattern);
+        assert.equal(bad.stderr.split('\n').length, 2);
+      }
     });
   });
 

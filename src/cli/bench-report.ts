@@ -1,0 +1,61 @@
+/**
+ * `rlm bench report`: one report and one chart from the results of one or more benches. Benches
+ * of different models (each in its own --out) come out side by side, as in the paper's table.
+ */
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { scoreChart } from '../benchmark/chart.ts';
+import { markdownReport } from '../benchmark/report.ts';
+import { latestResults, type BenchRow } from '../benchmark/runner.ts';
+import { usageError } from './args.ts';
+import { EXIT } from './exit-codes.ts';
+import type { CliIO } from './main.ts';
+
+/** Every flag of `rlm bench report`; the help names each one. */
+export const REPORT_OPTIONS = {
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function benchReport(argv: string[], io: CliIO, help: string): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(`${help}\n`);
+    return EXIT.answer;
+  }
+  if (positionals.length === 0) throw usageError('rlm bench report: give the results to report: the --out folder of a bench, or its results.jsonl');
+  // The latest result of each instance, method and model; a bench given twice counts once.
+  const latest = new Map<string, BenchRow>();
+  for (const given of positionals) {
+    for (const row of latestResults(resultsFile(given))) latest.set(`${row.taskId}|${row.method}|${row.model}`, row);
+  }
+  const rows = [...latest.values()];
+  if (rows.length === 0) throw usageError(`rlm bench report: no finished results in ${positionals.join(', ')}`);
+  const report = markdownReport(rows);
+  if (values.out !== undefined) {
+    try {
+      mkdirSync(values.out, { recursive: true });
+      writeFileSync(join(values.out, 'report.md'), report);
+      writeFileSync(join(values.out, 'chart.svg'), scoreChart(rows));
+    } catch (error) {
+      throw usageError(`cannot write the report to ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    io.stderr.write(`rlm: wrote ${join(values.out, 'report.md')} and ${join(values.out, 'chart.svg')} from ${rows.length} results\n`);
+  }
+  io.stdout.write(report);
+  return EXIT.answer;
+}
+
+/** A bench's folder stands for its results.jsonl. */
+function resultsFile(given: string): string {
+  const file = existsSync(given) && statSync(given).isDirectory() ? join(given, 'results.jsonl') : given;
+  if (!existsSync(file)) throw usageError(`rlm bench report: ${given} holds no results (no ${file})`);
+  return file;
+}
