@@ -9,7 +9,7 @@
 export { runBenchmark, readResults, latestResults, refuseUnpricedBenchLimit, type BenchOptions, type BenchRow, type BenchSummary } from './runner.ts';
 export { runMethod, METHODS, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
 export { methodSettings, checkResumable, type MethodSettings } from './settings.ts';
-export { markdownReport, groupStats, compactTokens, type GroupStats } from './report.ts';
+export { markdownReport, groupStats, seriesOf, compactTokens, type GroupStats } from './report.ts';
 export { scoreChart, chartPoints, type ChartPoint } from './chart.ts';
 export { estimateBench, type BenchEstimate } from './estimate.ts';
 export { rankPassages, RETRIEVAL_DEFAULTS } from './retrieval.ts';
