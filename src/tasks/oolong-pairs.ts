@@ -4,7 +4,7 @@
  * Scored by F1 over the pairs.
  */
 import { instanceSeed, Random } from './random.ts';
-import { displayDate, generateRecords, LABEL_DESCRIPTION, LABELS, recordLine, userIds, type Label } from './records.ts';
+import { displayDate, generateRecords, LABEL_DESCRIPTION, LABELS, recordsText, userIds, type Label } from './records.ts';
 import { CHARS_PER_TOKEN, formatTokens, type TaskInstance } from './task.ts';
 
 export type PairsCondition = 'both-have' | 'one-each' | 'both-after';
@@ -51,7 +51,7 @@ export function generateOolongPairs(targetTokens: number, index: number, seed: n
     targetTokens,
     seed,
     query: `The context lists ${records.length.toLocaleString('en-US')} data points, one a line: a date, a user id and an instance. ${LABEL_DESCRIPTION}\n\nList every pair of user ids where ${wanted}. Write each pair as (lower id, higher id), one pair a line, and nothing else.`,
-    context: records.map(recordLine).join('\n'),
+    context: recordsText(records),
     answer: pairs.join('\n'),
     score: 'pairs',
   };

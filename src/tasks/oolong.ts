@@ -4,7 +4,7 @@
  * a label per user; a label per month. Numeric answers score 0.75^|error|, the others exact.
  */
 import { instanceSeed, Random } from './random.ts';
-import { countBy, generateRecords, LABEL_DESCRIPTION, LABELS, monthName, recordLine, userIds, type Label, type TaskRecord } from './records.ts';
+import { countBy, generateRecords, LABEL_DESCRIPTION, LABELS, monthName, recordsText, userIds, type Label, type TaskRecord } from './records.ts';
 import { CHARS_PER_TOKEN, formatTokens, type TaskInstance } from './task.ts';
 
 export type OolongQuestion = 'count' | 'most-common' | 'least-common' | 'compare' | 'per-user' | 'per-month';
@@ -32,7 +32,7 @@ export function generateOolong(targetTokens: number, index: number, seed: number
     targetTokens,
     seed,
     query: `The context lists ${records.length.toLocaleString('en-US')} data points, one a line: a date, a user id and an instance. ${LABEL_DESCRIPTION}\n\n${question.query}`,
-    context: records.map(recordLine).join('\n'),
+    context: recordsText(records),
     answer: question.answer,
     score: question.score,
     ...(question.options ? { options: question.options } : {}),
