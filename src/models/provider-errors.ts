@@ -20,6 +20,13 @@ interface ApiErrorShape extends Error {
   error?: unknown;
 }
 
+/**
+ * A 400 that refuses the model's name (OpenRouter: "x is not a valid model ID"), told from other
+ * 400s about the model ("This model's maximum context length is...", "...not supported by the
+ * model"): a refused name ends a run, a prompt too long is the model code's to handle.
+ */
+const MODEL_NAME_REFUSED = /not a valid model|invalid model|unknown model|model[^.]{0,80}\b(does not exist|not found|not exist)|no such model/i;
+
 export function malformed(url: string, detail: string): ProviderError {
   return new ProviderError('RLM_PROVIDER', `malformed response from ${url}: ${detail}`, { retryable: true, url });
 }
@@ -49,7 +56,7 @@ export function toRlmError(sdk: SdkErrors, error: unknown, url: string, modelId:
     if (status === 401 || status === 403) {
       return new ProviderError('RLM_AUTH', `${url} refused the API key (${status}): ${detail}`, { status, retryable: false, url });
     }
-    if (status === 404 || (status === 400 && /model/i.test(detail) && /not|unknown|invalid|exist/i.test(detail))) {
+    if (status === 404 || (status === 400 && MODEL_NAME_REFUSED.test(detail))) {
       return new ProviderError('RLM_MODEL_REJECTED', `${url} rejected model "${modelId}" (${status}): ${detail}`, {
         status,
         retryable: false,

@@ -92,6 +92,22 @@ describe('OpenAI-compatible provider against a scripted server', () => {
     assert.equal(server.requests.length - before, 1);
   });
 
+  it('tells a 400 refusing the model name from other 400s that mention the model', async () => {
+    const codeFor = async (message: string) => {
+      queue.push({ fail: { status: 400, message } });
+      try {
+        await createOpenAIModel({ model: 'm', baseURL: server.url }).generate({ messages });
+        return 'no error';
+      } catch (error) {
+        return RlmError.isInstance(error) ? error.code : String(error);
+      }
+    };
+    assert.equal(await codeFor('openai/gpt-9 is not a valid model ID'), 'RLM_MODEL_REJECTED');
+    assert.equal(await codeFor('The model `gpt-9` does not exist or you do not have access to it.'), 'RLM_MODEL_REJECTED');
+    assert.equal(await codeFor("This model's maximum context length is 8192 tokens. However, you requested 9000 tokens."), 'RLM_PROVIDER');
+    assert.equal(await codeFor('A prompt of this length is not supported by the model.'), 'RLM_PROVIDER');
+  });
+
   it('reports a refused key', async () => {
     const keyed = await startScriptedServer({ script: () => 'ok', apiKey: 'right' });
     try {
