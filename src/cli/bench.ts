@@ -25,6 +25,7 @@ import { resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 import { benchReport } from './bench-report.ts';
+import { lockOutput } from './out-lock.ts';
 import { readPrices } from './prices-file.ts';
 
 const HELP = `Usage: rlm bench run [options]      score methods on generated tasks with your models
@@ -244,80 +245,85 @@ async function benchRun(argv: string[], io: CliIO): Promise<number> {
   } catch (error) {
     throw usageError(`cannot use ${out} for results: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-
-  const endpoint = await resolveEndpoint({ provider, baseUrl: values['base-url'], model: values.model, subModel: values['sub-model'], env: io.env });
-  const create = (name: string) =>
-    provider === 'anthropic'
-      ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
-      : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: name });
-  const model = create(endpoint.model);
-  const subModel = create(endpoint.subModel);
-  const windowTokens = givenWindow ?? contextWindowOf(endpoint.model);
-
-  const setup = { model, subModel, repl: repl === 'python' ? ('python' as const) : ('javascript' as const), windowTokens, retrieval, ...(prices ? { prices } : {}) };
-  const resultsPath = join(out, 'results.jsonl');
-  // Before the plan: results of other settings in --out, or a cost limit on a model without a
-  // price, are usage errors, not surprises later.
-  checkResumable(readResults(resultsPath), methods as MethodName[], setup, resultsPath);
-  refuseUnpricedBenchLimit({ methods: methods as MethodName[], setup, ...limits });
-
-  const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
-  // A dry run's plan is what it was asked for: on stdout, even with --quiet.
-  const plan = values['dry-run'] ? (text: string) => io.stdout.write(`${text}\n`) : say;
-  const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
-  const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens, ...(prices ? { prices } : {}) });
-  plan(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
-  plan(
-    `  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: give one with --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
-  );
-  if (values['dry-run']) return EXIT.answer;
-  // What the bench has spent, resumed runs included: beside each result, against --max-cost.
-  let spent = readResults(resultsPath).reduce((sum, row) => sum + row.costUsd, 0);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  let summary;
+  // One bench at a time in a folder; a dry run writes nothing and needs no lock.
+  const release = values['dry-run'] ? undefined : lockOutput(out);
   try {
-    summary = await runBenchmark({
-      tasks: instancesOf(choice),
-      methods: methods as MethodName[],
-      setup,
-      resultsPath,
-      ...(values.traces ? { tracesDir: join(out, 'traces') } : {}),
-      concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),
-      ...limits,
-      signal: controller.signal,
-      onRow: (row) => {
-        spent += row.costUsd;
-        const cost = row.unpricedCalls ? 'cost unknown' : `$${row.costUsd.toFixed(4)} (bench $${spent.toFixed(2)})`;
-        say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · ${cost} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`);
-      },
-    });
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
+    const endpoint = await resolveEndpoint({ provider, baseUrl: values['base-url'], model: values.model, subModel: values['sub-model'], env: io.env });
+    const create = (name: string) =>
+      provider === 'anthropic'
+        ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
+        : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: name });
+    const model = create(endpoint.model);
+    const subModel = create(endpoint.subModel);
+    const windowTokens = givenWindow ?? contextWindowOf(endpoint.model);
+
+    const setup = { model, subModel, repl: repl === 'python' ? ('python' as const) : ('javascript' as const), windowTokens, retrieval, ...(prices ? { prices } : {}) };
+    const resultsPath = join(out, 'results.jsonl');
+    // Before the plan: results of other settings in --out, or a cost limit on a model without a
+    // price, are usage errors, not surprises later.
+    checkResumable(readResults(resultsPath), methods as MethodName[], setup, resultsPath);
+    refuseUnpricedBenchLimit({ methods: methods as MethodName[], setup, ...limits });
+
+    const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
+    // A dry run's plan is what it was asked for: on stdout, even with --quiet.
+    const plan = values['dry-run'] ? (text: string) => io.stdout.write(`${text}\n`) : say;
+    const runs = choice.families.length * choice.sizes.length * choice.instances * methods.length;
+    const estimate = estimateBench({ contexts: contextSizes(choice), methods: methods as MethodName[], model: endpoint.model, subModel: endpoint.subModel, windowTokens, ...(prices ? { prices } : {}) });
+    plan(`rlm bench: ${runs} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : ''}.`);
+    plan(
+      `  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${estimate.costUsd === undefined ? 'cost unknown (no price for a model: give one with --prices)' : `about $${estimate.costUsd.toFixed(2)}`}${maxCost === undefined ? '' : `; the bench stops starting instances at $${maxCost}`}.`,
+    );
+    if (values['dry-run']) return EXIT.answer;
+    // What the bench has spent, resumed runs included: beside each result, against --max-cost.
+    let spent = readResults(resultsPath).reduce((sum, row) => sum + row.costUsd, 0);
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    let summary;
+    try {
+      summary = await runBenchmark({
+        tasks: instancesOf(choice),
+        methods: methods as MethodName[],
+        setup,
+        resultsPath,
+        ...(values.traces ? { tracesDir: join(out, 'traces') } : {}),
+        concurrency: wholeNumber('--concurrency', values.concurrency, 2, 1),
+        ...limits,
+        signal: controller.signal,
+        onRow: (row) => {
+          spent += row.costUsd;
+          const cost = row.unpricedCalls ? 'cost unknown' : `$${row.costUsd.toFixed(4)} (bench $${spent.toFixed(2)})`;
+          say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · ${cost} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`);
+        },
+      });
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    const reportPath = join(out, 'report.md');
+    const chartPath = join(out, 'chart.svg');
+    // Ctrl-C ends the runs in flight as cancelled (or, between runs, throws): either way the bench
+    // was interrupted. What finished is reported; the cancelled runs are run again on resume.
+    if (controller.signal.aborted || !summary) {
+      const finished = latestResults(resultsPath);
+      writeFileSync(reportPath, markdownReport(finished));
+      writeFileSync(chartPath, scoreChart(finished));
+      say(`rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`);
+      return EXIT.interrupted;
+    }
+    writeFileSync(reportPath, markdownReport(summary.rows));
+    writeFileSync(chartPath, scoreChart(summary.rows));
+    if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
+    const failed = summary.rows.filter((row) => row.status === 'error').length;
+    if (failed) say(`  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`);
+    if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
+    say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
+    io.stdout.write(markdownReport(summary.rows));
+    return EXIT.answer;
   } finally {
-    process.off('SIGINT', onSigint);
+    release?.();
   }
-  const reportPath = join(out, 'report.md');
-  const chartPath = join(out, 'chart.svg');
-  // Ctrl-C ends the runs in flight as cancelled (or, between runs, throws): either way the bench
-  // was interrupted. What finished is reported; the cancelled runs are run again on resume.
-  if (controller.signal.aborted || !summary) {
-    const finished = latestResults(resultsPath);
-    writeFileSync(reportPath, markdownReport(finished));
-    writeFileSync(chartPath, scoreChart(finished));
-    say(`rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`);
-    return EXIT.interrupted;
-  }
-  writeFileSync(reportPath, markdownReport(summary.rows));
-  writeFileSync(chartPath, scoreChart(summary.rows));
-  if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
-  const failed = summary.rows.filter((row) => row.status === 'error').length;
-  if (failed) say(`  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`);
-  if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
-  say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
-  io.stdout.write(markdownReport(summary.rows));
-  return EXIT.answer;
 }
 
 function amount(flag: string, raw: string | undefined): number | undefined {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -180,6 +180,29 @@ describe('rlm bench run', () => {
       assert.match(again.stderr, /sniah-16k-1-s1 · direct: score 1\.00 · done/);
       assert.match(again.stderr, /sniah-16k-2-s1 · direct: score 1\.00 · done/);
       assert.match(again.stdout, /\| sniah \| direct \| 3 \|/);
+    });
+  });
+
+  it('one bench at a time in a folder: a second is refused in one line while the first runs; a killed one leaves no lock behind', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The first bench's first request waits until the test lets it go.
+    const script = async (request: ScriptedRequest) => (await held, benchModel(request));
+    await withBenchServer({ script }, async (server, out) => {
+      const args = ['bench', 'run', '--tasks', 'sniah', '--sizes', '8k', '-n', '1', '--methods', 'direct', '--base-url', server.url, '--model', 'root', '--out', out, '-q'];
+      const first = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: 'ignore' });
+      while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 20));
+      const second = await runCli(args);
+      assert.equal(second.code, 2);
+      assert.equal(second.stderr, `rlm: ${out} is in use by another rlm bench (process ${first.pid}): wait for it to end, or give another --out\n`);
+      // Killed outright, the first bench cannot remove its lock; the next one takes it over.
+      first.kill('SIGKILL');
+      await once(first, 'close');
+      release();
+      const third = await runCli(args);
+      assert.equal(third.code, 0, third.stderr);
+      assert.match(third.stdout, /\| sniah \| direct \| 1 \|/);
+      assert.deepEqual(await readdir(out).then((names) => names.filter((name) => name.includes('lock'))), []);
     });
   });
 
