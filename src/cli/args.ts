@@ -1,6 +1,6 @@
 /** Parsing and checking `rlm ask` arguments; every mistake becomes one clear RLM_USAGE error. */
 import { parseArgs } from 'node:util';
-import { RlmError } from '../errors.ts';
+import { usageError, usd, wholeNumber } from './flags.ts';
 
 export interface AskArgs {
   query: string;
@@ -60,10 +60,6 @@ export const ASK_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export function usageError(message: string): RlmError {
-  return new RlmError('RLM_USAGE', message);
-}
-
 /** Parses argv after `ask`. Throws RLM_USAGE errors with a message fit for one line. */
 export function parseAskArgs(argv: string[]): AskArgs {
   let parsed;
@@ -79,7 +75,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
   const repl = v.repl ?? 'js';
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
-  const maxDepth = integer('--max-depth', v['max-depth'], 0) ?? 1;
+  const maxDepth = wholeNumber('--max-depth', v['max-depth'], 0) ?? 1;
 
   const args: AskArgs = {
     query: parsed.positionals.join(' ').trim(),
@@ -96,15 +92,15 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (v.model !== undefined) args.model = nonEmpty('--model', v.model);
   if (v['sub-model'] !== undefined) args.subModel = nonEmpty('--sub-model', v['sub-model']);
   if (v['base-url'] !== undefined) args.baseUrl = url('--base-url', v['base-url']);
-  args.maxIterations = integer('--max-iterations', v['max-iterations'], 1);
-  args.maxCost = decimal('--max-cost', v['max-cost']);
-  args.maxCalls = integer('--max-calls', v['max-calls'], 1);
-  args.maxTokens = integer('--max-tokens', v['max-tokens'], 1);
-  args.timeoutMs = integer('--timeout', v.timeout, 1);
-  args.cellTimeoutMs = integer('--cell-timeout', v['cell-timeout'], 1);
-  args.concurrency = integer('--concurrency', v.concurrency, 1);
-  args.maxOutputChars = integer('--max-output-chars', v['max-output-chars'], 100);
-  args.memoryLimitMb = integer('--memory-limit', v['memory-limit'], 16);
+  args.maxIterations = wholeNumber('--max-iterations', v['max-iterations'], 1);
+  args.maxCost = usd('--max-cost', v['max-cost']);
+  args.maxCalls = wholeNumber('--max-calls', v['max-calls'], 1);
+  args.maxTokens = wholeNumber('--max-tokens', v['max-tokens'], 1);
+  args.timeoutMs = wholeNumber('--timeout', v.timeout, 1);
+  args.cellTimeoutMs = wholeNumber('--cell-timeout', v['cell-timeout'], 1);
+  args.concurrency = wholeNumber('--concurrency', v.concurrency, 1);
+  args.maxOutputChars = wholeNumber('--max-output-chars', v['max-output-chars'], 100);
+  args.memoryLimitMb = wholeNumber('--memory-limit', v['memory-limit'], 16);
   if (v.trace !== undefined) args.trace = nonEmpty('--trace', v.trace);
   if (v.prices !== undefined) args.prices = nonEmpty('--prices', v.prices);
   if (v['cache-dir'] !== undefined) args.cache = nonEmpty('--cache', v['cache-dir']);
@@ -123,22 +119,6 @@ function describeParseError(error: unknown): string {
     return option ? `option ${option} needs a value` : message.split('\n')[0]!;
   }
   return message.split('\n')[0]!;
-}
-
-function integer(flag: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const text = raw.trim().replace(/_/g, '');
-  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
-    throw usageError(`${flag} expects a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${raw}'`);
-  }
-  return Number(text);
-}
-
-function decimal(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const text = raw.trim().replace(/^\$/, '');
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || Number(text) <= 0) throw usageError(`${flag} expects a positive number (USD), got '${raw}'`);
-  return Number(text);
 }
 
 function nonEmpty(flag: string, raw: string): string {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { scoreChart } from '../benchmark/chart.ts';
 import { markdownReport } from '../benchmark/report.ts';
 import { latestResults, type BenchRow } from '../benchmark/runner.ts';
-import { usageError } from './args.ts';
+import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 

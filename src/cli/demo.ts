@@ -11,7 +11,7 @@ import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
 import type { RlmEvent } from '../trace/events.ts';
 import { report, runWithSurfaces } from './ask.ts';
-import { usageError } from './args.ts';
+import { usageError } from './flags.ts';
 import type { CliIO } from './main.ts';
 
 export async function demo(argv: string[], io: CliIO): Promise<number> {

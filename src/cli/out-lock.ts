@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { usageError } from './args.ts';
+import { usageError } from './flags.ts';
 
 const LOCK_FILE = '.rlm-bench.lock';
 

@@ -1,7 +1,7 @@
 /** `rlm replay trace.jsonl`: runs a recorded run again, offline, from its trace. */
 import { parseArgs } from 'node:util';
 import { readTrace, replayTrace } from '../trace/replay.ts';
-import { usageError } from './args.ts';
+import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { RlmError } from '../errors.ts';
 import { readTrace } from '../trace/replay.ts';
 import { renderViewer } from '../trace/viewer.ts';
-import { usageError } from './args.ts';
+import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 

@@ -1,0 +1,211 @@
+/**
+ * `rlm bench run`: the paper's comparison for your own models. Tasks, sizes and methods through
+ * the same provider, written as per-run JSONL, a Markdown table and an SVG chart, and resumed
+ * when run again with the same output folder.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { scoreChart } from '../benchmark/chart.ts';
+import { estimateBench } from '../benchmark/estimate.ts';
+import { METHODS, type MethodName, type MethodSetup } from '../benchmark/methods.ts';
+import { compactTokens, markdownReport } from '../benchmark/report.ts';
+import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
+import { latestResults, readResults, refuseUnpricedBenchLimit, runBenchmark, type BenchOptions, type BenchRow, type BenchSummary } from '../benchmark/runner.ts';
+import { checkResumable } from '../benchmark/settings.ts';
+import { createAnthropicModel } from '../models/anthropic.ts';
+import { createOpenAIModel } from '../models/openai.ts';
+import type { PriceTable } from '../models/prices.ts';
+import { contextWindowOf } from '../models/windows.ts';
+import { formatTokens } from '../tasks/index.ts';
+import { resolveEndpoint, type EndpointConfig as Endpoint } from './config.ts';
+import { EXIT } from './exit-codes.ts';
+import { tokens, usageError, usd, wholeNumber } from './flags.ts';
+import type { CliIO } from './main.ts';
+import { lockOutput } from './out-lock.ts';
+import { readPrices } from './prices-file.ts';
+import { contextSizes, instanceCount, instancesOf, TASK_OPTIONS, taskChoice, type TaskChoice } from './task-choice.ts';
+
+/** Every flag of `rlm bench run`; the help names each one. */
+export const RUN_OPTIONS = {
+  ...TASK_OPTIONS,
+  methods: { type: 'string' },
+  model: { type: 'string', short: 'm' },
+  'sub-model': { type: 'string' },
+  'base-url': { type: 'string' },
+  provider: { type: 'string' },
+  repl: { type: 'string' },
+  window: { type: 'string' },
+  'top-k': { type: 'string' },
+  passage: { type: 'string' },
+  traces: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  'max-cost': { type: 'string' },
+  'instance-cost': { type: 'string' },
+  prices: { type: 'string' },
+  out: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What the flags ask for, every value checked before anything is resolved or run. */
+interface RunPlan {
+  choice: TaskChoice;
+  methods: MethodName[];
+  provider: 'openai' | 'anthropic';
+  repl: 'javascript' | 'python';
+  limits: Pick<BenchOptions, 'maxCostUsd' | 'perInstance'>;
+  prices: PriceTable | undefined;
+  retrieval: { topK: number; chunkTokens: number };
+  window: number | undefined;
+  concurrency: number;
+  out: string;
+}
+
+type RunValues = ReturnType<typeof parseRunArgs>;
+
+function parseRunArgs(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: RUN_OPTIONS, strict: true }).values;
+  } catch (error) {
+    throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
+  }
+}
+
+export async function benchRun(argv: string[], io: CliIO, help: string): Promise<number> {
+  const values = parseRunArgs(argv);
+  if (values.help) {
+    io.stdout.write(`${help}\n`);
+    return EXIT.answer;
+  }
+  const plan = await planOf(values);
+  try {
+    mkdirSync(plan.out, { recursive: true });
+  } catch (error) {
+    throw usageError(`cannot use ${plan.out} for results: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  // One bench at a time in a folder; a dry run writes nothing and needs no lock.
+  const release = values['dry-run'] ? undefined : lockOutput(plan.out);
+  try {
+    const endpoint = await resolveEndpoint({ provider: plan.provider, baseUrl: values['base-url'], model: values.model, subModel: values['sub-model'], env: io.env });
+    const setup = setupOf(plan, endpoint);
+    const resultsPath = join(plan.out, 'results.jsonl');
+    // Before the plan: results of other settings in --out, or a cost limit on a model without a
+    // price, are usage errors, not surprises later.
+    checkResumable(readResults(resultsPath), plan.methods, setup, resultsPath);
+    refuseUnpricedBenchLimit({ methods: plan.methods, setup, ...plan.limits });
+
+    const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
+    // A dry run's plan is what it was asked for: on stdout, even with --quiet.
+    printPlan(plan, endpoint, setup, values['dry-run'] ? (text) => io.stdout.write(`${text}\n`) : say);
+    if (values['dry-run']) return EXIT.answer;
+    return await runAndReport(plan, setup, resultsPath, values.traces === true, say, io);
+  } finally {
+    release?.();
+  }
+}
+
+async function planOf(values: RunValues): Promise<RunPlan> {
+  const choice = taskChoice(values);
+  const methods = (values.methods ?? METHODS.join(',')).split(',').map((m) => m.trim());
+  for (const method of methods) if (!(METHODS as readonly string[]).includes(method)) throw usageError(`--methods: unknown method '${method}' (methods: ${METHODS.join(', ')})`);
+  const provider = values.provider ?? 'openai';
+  if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
+  const repl = values.repl ?? 'js';
+  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
+  const maxCostUsd = usd('--max-cost', values['max-cost']);
+  const instanceCost = usd('--instance-cost', values['instance-cost']);
+  return {
+    choice,
+    methods: methods as MethodName[],
+    provider,
+    repl: repl === 'python' ? 'python' : 'javascript',
+    limits: { ...(maxCostUsd === undefined ? {} : { maxCostUsd }), ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }) },
+    prices: values.prices === undefined ? undefined : await readPrices(values.prices),
+    retrieval: {
+      topK: wholeNumber('--top-k', values['top-k'], 1) ?? RETRIEVAL_DEFAULTS.topK,
+      // A plain number of tokens (at least 50), or a size like 1k.
+      chunkTokens: values.passage === undefined || /^\d+$/.test(values.passage) ? (wholeNumber('--passage', values.passage, 50) ?? RETRIEVAL_DEFAULTS.chunkTokens) : tokens('--passage', values.passage)!,
+    },
+    window: tokens('--window', values.window),
+    concurrency: wholeNumber('--concurrency', values.concurrency, 1) ?? 2,
+    out: resolve(values.out ?? 'rlm-bench'),
+  };
+}
+
+function setupOf(plan: RunPlan, endpoint: Endpoint): MethodSetup {
+  const create = (name: string) =>
+    plan.provider === 'anthropic'
+      ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
+      : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: name });
+  return {
+    model: create(endpoint.model),
+    subModel: create(endpoint.subModel),
+    repl: plan.repl,
+    windowTokens: plan.window ?? contextWindowOf(endpoint.model),
+    retrieval: plan.retrieval,
+    ...(plan.prices ? { prices: plan.prices } : {}),
+  };
+}
+
+function printPlan(plan: RunPlan, endpoint: Endpoint, setup: MethodSetup, print: (text: string) => void): void {
+  const { choice, methods, limits } = plan;
+  const estimate = estimateBench({ contexts: contextSizes(choice), methods, model: endpoint.model, subModel: endpoint.subModel, windowTokens: setup.windowTokens!, ...(plan.prices ? { prices: plan.prices } : {}) });
+  const subModel = endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : '';
+  print(`rlm bench: ${instanceCount(choice) * methods.length} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${subModel}.`);
+  const cost = estimate.costUsd === undefined ? 'cost unknown (no price for a model: give one with --prices)' : `about $${estimate.costUsd.toFixed(2)}`;
+  const stop = limits.maxCostUsd === undefined ? '' : `; the bench stops starting instances at $${limits.maxCostUsd}`;
+  print(`  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${cost}${stop}.`);
+}
+
+async function runAndReport(plan: RunPlan, setup: MethodSetup, resultsPath: string, traces: boolean, say: (text: string) => void, io: CliIO): Promise<number> {
+  // What the bench has spent, resumed runs included: beside each result, against --max-cost.
+  let spent = readResults(resultsPath).reduce((sum, row) => sum + row.costUsd, 0);
+  const onRow = (row: BenchRow) => {
+    spent += row.costUsd;
+    const cost = row.unpricedCalls ? 'cost unknown' : `$${row.costUsd.toFixed(4)} (bench $${spent.toFixed(2)})`;
+    say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · ${cost} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`);
+  };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let summary: BenchSummary | undefined;
+  try {
+    summary = await runBenchmark({
+      tasks: instancesOf(plan.choice),
+      methods: plan.methods,
+      setup,
+      resultsPath,
+      ...(traces ? { tracesDir: join(plan.out, 'traces') } : {}),
+      concurrency: plan.concurrency,
+      ...plan.limits,
+      signal: controller.signal,
+      onRow,
+    });
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const reportPath = join(plan.out, 'report.md');
+  const chartPath = join(plan.out, 'chart.svg');
+  // Ctrl-C ends the runs in flight as cancelled (or, between runs, throws): either way the bench
+  // was interrupted. What finished is reported; the cancelled runs are run again on resume.
+  if (controller.signal.aborted || !summary) {
+    const finished = latestResults(resultsPath);
+    writeFileSync(reportPath, markdownReport(finished));
+    writeFileSync(chartPath, scoreChart(finished));
+    say(`rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`);
+    return EXIT.interrupted;
+  }
+  writeFileSync(reportPath, markdownReport(summary.rows));
+  writeFileSync(chartPath, scoreChart(summary.rows));
+  if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
+  const failed = summary.rows.filter((row) => row.status === 'error').length;
+  if (failed) say(`  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`);
+  if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
+  say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
+  io.stdout.write(markdownReport(summary.rows));
+  return EXIT.answer;
+}

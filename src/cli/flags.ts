@@ -1,0 +1,35 @@
+/** Flag values read the same way by every command, each refused in one line that names the flag. */
+import { RlmError } from '../errors.ts';
+import { parseTokens } from '../tasks/task.ts';
+
+export function usageError(message: string): RlmError {
+  return new RlmError('RLM_USAGE', message);
+}
+
+/** A whole number of at least `min` (underscores allowed: `10_000`). */
+export function wholeNumber(flag: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim().replace(/_/g, '');
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw usageError(`${flag} expects a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${raw}'`);
+  }
+  return Number(text);
+}
+
+/** An amount in USD above 0, with or without its `$`. */
+export function usd(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim().replace(/^\$/, '');
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || Number(text) <= 0) throw usageError(`${flag} expects an amount in USD above 0, got '${raw}'`);
+  return Number(text);
+}
+
+/** A number of tokens: `8000`, `8k`, `1m`. */
+export function tokens(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parseTokens(raw);
+  } catch (error) {
+    throw usageError(`${flag}: ${(error as Error).message}`);
+  }
+}
