@@ -155,6 +155,7 @@ export class RLM {
 
   async run(input: RunInput): Promise<RunResult> {
     const options = this.#options;
+    // A cost limit is only a limit if every call can be costed: refused before the run starts.
     if (options.limits?.maxCostUsd !== undefined) refuseUnpricedCostLimit([options.model.id, (options.subModel ?? options.model).id], options.prices);
     checkToolNames(this.#options.tools);
     const started = performance.now();
@@ -468,10 +469,6 @@ function checkToolNames(tools: RLMOptions['tools']): void {
   }
 }
 
-/**
- * A cost limit is only a limit if every call can be costed: with a model of unknown price it
- * would silently never trigger, so the run is refused before it starts.
- */
 async function resolveTextFinal(
   final: TextFinal,
   sandbox: Sandbox,
