@@ -5,7 +5,7 @@
  * are written by the sub-model (the paper compresses with a smaller model) and the answer by the
  * base model. A context that fits is answered directly.
  */
-import { contextWindowOf } from '../models/windows.ts';
+import { contextWindowOf, knownContextWindow } from '../models/windows.ts';
 import { CHARS_PER_TOKEN, type TaskInstance } from '../tasks/task.ts';
 import { RESERVE_TOKENS, runBaseline } from './baseline.ts';
 import { chunkText } from './chunks.ts';
@@ -21,12 +21,23 @@ function notesTokens(window: number): number {
   return Math.min(8_000, Math.floor(window / 8));
 }
 
+/**
+ * The window the parts are cut for. The sub-model reads them: when it is another model whose
+ * window is known to be smaller (gpt-4.1 answering, gpt-4o-mini reading), the parts fit its window.
+ */
+function readerWindow(setup: MethodSetup, baseWindow: number): number {
+  const reader = setup.subModel ?? setup.model;
+  const known = reader.id === setup.model.id ? undefined : knownContextWindow(reader.id);
+  return known === undefined ? baseWindow : Math.min(baseWindow, known);
+}
+
 export function runSummary(task: TaskInstance, setup: MethodSetup): Promise<MethodOutcome> {
   return runBaseline(task, setup, async ({ ask, note }) => {
-    const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
-    if (task.context.length <= (window - RESERVE_TOKENS) * CHARS_PER_TOKEN) {
+    const baseWindow = setup.windowTokens ?? contextWindowOf(setup.model.id);
+    if (task.context.length <= (baseWindow - RESERVE_TOKENS) * CHARS_PER_TOKEN) {
       return ask(directPrompt(task.context, task.query));
     }
+    const window = readerWindow(setup, baseWindow);
     const notesChars = notesTokens(window) * CHARS_PER_TOKEN;
     const partChars = Math.max(1_000, (window - RESERVE_TOKENS - notesTokens(window)) * CHARS_PER_TOKEN);
     const parts = chunkText(task.context, partChars);

@@ -23,6 +23,11 @@ const WINDOWS: Readonly<Record<string, number>> = {
 export const DEFAULT_WINDOW = 128_000;
 
 export function contextWindowOf(modelId: string): number {
+  return knownContextWindow(modelId) ?? DEFAULT_WINDOW;
+}
+
+/** The window of a model in the table (also by its name without a provider prefix or a date); undefined for any other. */
+export function knownContextWindow(modelId: string): number | undefined {
   const bare = modelId.includes('/') ? modelId.slice(modelId.lastIndexOf('/') + 1) : modelId;
-  return WINDOWS[modelId] ?? WINDOWS[bare] ?? WINDOWS[bare.replace(/-\d{4}-?\d{2}-?\d{2}$/, '')] ?? DEFAULT_WINDOW;
+  return WINDOWS[modelId] ?? WINDOWS[bare] ?? WINDOWS[bare.replace(/-\d{4}-?\d{2}-?\d{2}$/, '')];
 }

@@ -103,6 +103,18 @@ describe('summary and retrieval, offline, with scripted models', () => {
     assert.equal(row.calls, parts.length + 1);
   });
 
+  it('summary cuts its parts for the sub-model when its known window is smaller than the base model\'s', async () => {
+    // gpt-4.1 (about 1M tokens) answers, gpt-4o-mini (128K) reads: 2M tokens in parts of at most 128K.
+    const task = generateTask('sniah', 2_000_000, 1, 5);
+    const from = server.requests.length;
+    const models = { model: createOpenAIModel({ model: 'gpt-4.1', baseURL: server.url }), subModel: createOpenAIModel({ model: 'gpt-4o-mini', baseURL: server.url }) };
+    const { rows } = await runBenchmark({ tasks: [task], methods: ['summary'], setup: models, resultsPath: join(dir, 'summary-windows.jsonl') });
+    assert.equal(rows[0]!.score, 1, `${rows[0]!.answer} against ${rows[0]!.truth}`);
+    const parts = server.requests.slice(from).filter((r) => promptOf(r).startsWith(SUMMARY_PART_START));
+    assert.ok(parts.length >= 16 && parts.length <= 20, `${parts.length} parts`);
+    assert.ok(parts.every((r) => r.model === 'gpt-4o-mini' && promptOf(r).length <= 128_000 * 4), 'every part fits the reader\'s window');
+  });
+
   it('summary keeps running counts well enough for a plain count, not for one per user', async () => {
     const count = generateTask('oolong', 131_000, 0, 5);
     const perUser = generateTask('oolong', 131_000, 4, 5);
