@@ -1,11 +1,14 @@
 /**
- * Context windows in tokens, for deciding when to compact a root model's history. A model not
+ * Context windows in tokens (what a prompt may hold), for deciding when to compact a root
+ * model's history and how much context the benchmark's baselines can show. A model not
  * listed gets a conservative default; users can give the window of theirs.
  */
 const WINDOWS: Readonly<Record<string, number>> = {
-  'gpt-5': 400_000,
-  'gpt-5-mini': 400_000,
-  'gpt-5-nano': 400_000,
+  // GPT-5's window is 400K tokens with up to 128K of them kept for the output (its reasoning
+  // included): a prompt may be 272K at most.
+  'gpt-5': 272_000,
+  'gpt-5-mini': 272_000,
+  'gpt-5-nano': 272_000,
   'gpt-4.1': 1_047_576,
   'gpt-4.1-mini': 1_047_576,
   'gpt-4.1-nano': 1_047_576,

@@ -15,7 +15,7 @@ import { runBenchmark } from '../../src/benchmark/runner.ts';
 import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/summary.ts';
 import { createOpenAIModel } from '../../src/index.ts';
 import { generateTask } from '../../src/tasks/index.ts';
-import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest } from '../../src/testing/index.ts';
 import { readTrace } from '../../src/trace/replay.ts';
 import { buildViewModel } from '../../src/trace/view-model.ts';
 import { benchModel } from './scripted-models.ts';
@@ -64,6 +64,57 @@ describe('rankPassages (BM25)', () => {
         assert.ok(ranked.length > 1, `${task.id}: more than one passage matched`);
         assert.deepEqual(ranked, fullIndexRanking(chunks, task.query), task.id);
       }
+    }
+  });
+});
+
+describe('a prompt the provider finds too long', () => {
+  /** A bench model behind a window of `limit` tokens counted at 3 characters a token, refused in a provider's words. */
+  const strict = (limit: number, refusal: (tokens: number) => string) => (request: ScriptedRequest) => {
+    const tokens = Math.ceil(request.messages.reduce((sum, m) => sum + m.content.length, 0) / 3);
+    return tokens > limit ? { fail: { status: 400, message: refusal(tokens) } } : benchModel(request);
+  };
+  const refusals = {
+    openai: (tokens: number) => `This model's maximum context length is 24000 tokens. However, your messages resulted in ${tokens} tokens.`,
+    anthropic: (tokens: number) => `prompt is too long: ${tokens} tokens > 24000 maximum`,
+    'no numbers': () => 'Request too long for this model',
+  };
+
+  for (const [provider, refusal] of Object.entries(refusals)) {
+    it(`direct cuts the context further and asks again (${provider}'s refusal)`, async () => {
+      const server = await startScriptedServer({ script: strict(24_000, refusal) });
+      try {
+        const task = generateTask('sniah', 131_000, 2, 5);
+        const setup = { model: createOpenAIModel({ model: 'root', baseURL: server.url }), windowTokens: 32_000 };
+        const { rows } = await runBenchmark({ tasks: [task], methods: ['direct'], setup, resultsPath: join(await mkdtemp(join(tmpdir(), 'rlm-too-long-')), 'r.jsonl') });
+        const row = rows[0]!;
+        assert.equal(row.status, 'done', row.error);
+        const answered = server.requests.filter((r) => r.status === 200);
+        assert.equal(answered.length, 1);
+        assert.ok(promptOf(answered[0]!).length <= 24_000 * 3, 'the prompt that was answered fits');
+        assert.ok(row.cut!.shownChars < 30_000 * 4 && row.cut!.shownChars > 24_000 * 3 * 0.6, `shown ${row.cut!.shownChars}`);
+        assert.ok(server.requests.length <= 3, `${server.requests.length} requests`);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('summary cuts the rest of the context into smaller parts, keeping its notes, and still finds the needle', async () => {
+    const server = await startScriptedServer({ script: strict(24_000, refusals.openai) });
+    try {
+      const task = generateTask('sniah', 131_000, 3, 5);
+      const setup = { model: createOpenAIModel({ model: 'root', baseURL: server.url }), subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }), windowTokens: 32_000 };
+      const { rows } = await runBenchmark({ tasks: [task], methods: ['summary'], setup, resultsPath: join(await mkdtemp(join(tmpdir(), 'rlm-too-long-')), 'r.jsonl') });
+      assert.equal(rows[0]!.score, 1, `${rows[0]!.answer} against ${rows[0]!.truth} (${rows[0]!.error ?? ''})`);
+      const read = server.requests.filter((r) => r.status === 200 && promptOf(r).startsWith(SUMMARY_PART_START));
+      assert.equal(read.length, rows[0]!.summarised!.parts);
+      // Every character of the context was read once, in parts that fit.
+      const texts = read.map((r) => promptOf(r).split(/\nPart \d+ of \d+:\n/)[1]!.split('\n\nWrite the updated notes')[0]!);
+      assert.equal(texts.join(''), task.context);
+      assert.equal(server.requests.filter((r) => r.status !== 200).length, 1, 'one refusal');
+    } finally {
+      await server.close();
     }
   });
 });
