@@ -13,13 +13,23 @@ export function normalize(text: string): string {
 
 /** The first number in the text (commas between digits ignored), or undefined. */
 export function firstNumber(text: string): number | undefined {
-  const match = /-?\d[\d,]*(?:\.\d+)?/.exec(text.replace(/(\d),(?=\d{3}\b)/g, '$1'));
-  return match ? Number(match[0].replace(/,/g, '')) : undefined;
+  return numbersIn(text)[0];
 }
 
-/** OOLONG's numeric score: 0.75 to the power of the absolute error; 0 with no number. */
-export function numericScore(answer: string, truth: number): number {
-  const value = firstNumber(answer);
+/** Every number in the text, in order; `1,204` is one number. */
+function numbersIn(text: string): number[] {
+  return [...text.replace(/(\d),(?=\d{3}\b)/g, '$1').matchAll(/-?\d[\d,]*(?:\.\d+)?/g)].map((match) => Number(match[0].replace(/,/g, '')));
+}
+
+/**
+ * OOLONG's numeric score: 0.75 to the power of the absolute error; 0 with no number. The answer's
+ * number is its first one that the query does not mention: "User 24363 has 5 such data points"
+ * answers 5, not the user id restated (nor a year); if every number is from the query, the first.
+ */
+export function numericScore(answer: string, truth: number, query = ''): number {
+  const asked = new Set(numbersIn(query));
+  const numbers = numbersIn(answer);
+  const value = numbers.find((n) => !asked.has(n)) ?? numbers[0];
   return value === undefined ? 0 : 0.75 ** Math.abs(value - truth);
 }
 
@@ -80,11 +90,11 @@ export function pickedChoice(answer: string, options: readonly string[]): string
 }
 
 /** The score of `answer` for `instance`, from 0 to 1. */
-export function scoreAnswer(instance: Pick<TaskInstance, 'score' | 'answer' | 'options'>, answer: string | undefined): number {
+export function scoreAnswer(instance: Pick<TaskInstance, 'score' | 'answer' | 'options'> & { query?: string }, answer: string | undefined): number {
   if (answer === undefined) return 0;
   switch (instance.score) {
     case 'numeric':
-      return numericScore(answer, Number(instance.answer));
+      return numericScore(answer, Number(instance.answer), instance.query);
     case 'pairs':
       return pairsF1(answer, instance.answer);
     case 'contains':

@@ -16,6 +16,16 @@ describe('scorers, against hand-computed cases', () => {
     assert.equal(numericScore('none', 3), 0);
   });
 
+  it('numeric: a number the query mentions (a user id, a year) restated in the answer is not the answer', () => {
+    const query = 'How many data points by user 24363 dated in August 2024 should be labelled \'entity\'? Answer with a number.';
+    assert.equal(numericScore('User 24363 has 5 such data points in August 2024.', 5, query), 1);
+    assert.equal(numericScore('In 2024 there were 7', 7, query), 1);
+    // When every number is from the query, the first still stands (a count that equals a year is possible).
+    assert.equal(numericScore('24363', 24363, query), 1);
+    assert.equal(numericScore('User 24363: none', 5, query), 0.75 ** (24363 - 5));
+    assert.equal(scoreAnswer({ score: 'numeric', answer: '5', query }, 'User 24363 has 5.'), 1);
+  });
+
   it('pairs: F1 over unordered pairs, either order accepted, duplicates once', () => {
     const truth = '(1, 2)\n(1, 3)\n(2, 3)\n(3, 4)';
     assert.equal(pairsF1('(2, 1), (3, 1), (3,2), (4, 3)', truth), 1);
