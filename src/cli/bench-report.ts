@@ -30,14 +30,14 @@ export async function benchReport(argv: string[], io: CliIO, help: string): Prom
     io.stdout.write(`${help}\n`);
     return EXIT.answer;
   }
-  if (positionals.length === 0) throw usageError('rlm bench report: give the results to report: the --out folder of a bench, or its results.jsonl');
+  if (positionals.length === 0) throw usageError('give the results to report: rlm bench report <the --out folder of a bench, or its results.jsonl>...');
   // The latest result of each instance, method and model; a bench given twice counts once.
   const latest = new Map<string, BenchRow>();
   for (const given of positionals) {
     for (const row of latestResults(resultsFile(given))) latest.set(`${row.taskId}|${row.method}|${row.model}`, row);
   }
   const rows = [...latest.values()];
-  if (rows.length === 0) throw usageError(`rlm bench report: no finished results in ${positionals.join(', ')}`);
+  if (rows.length === 0) throw usageError(`no finished results to report in ${positionals.join(', ')}`);
   const report = markdownReport(rows);
   if (values.out !== undefined) {
     try {
@@ -55,7 +55,9 @@ export async function benchReport(argv: string[], io: CliIO, help: string): Prom
 
 /** A bench's folder stands for its results.jsonl. */
 function resultsFile(given: string): string {
-  const file = existsSync(given) && statSync(given).isDirectory() ? join(given, 'results.jsonl') : given;
-  if (!existsSync(file)) throw usageError(`rlm bench report: ${given} holds no results (no ${file})`);
+  if (!existsSync(given)) throw usageError(`no such file or folder: ${given}`);
+  if (!statSync(given).isDirectory()) return given;
+  const file = join(given, 'results.jsonl');
+  if (!existsSync(file)) throw usageError(`${given} holds no bench results (no results.jsonl in it)`);
   return file;
 }

@@ -266,8 +266,9 @@ describe('rlm bench run', () => {
       assert.equal([...chart.matchAll(/<circle [^>]*data-method="rlm · root-2"/g)].length, 2);
 
       for (const [args, pattern] of [
-        [['bench', 'report'], /give the results to report/],
-        [['bench', 'report', join(dir, 'nothing-here')], /nothing-here holds no results/],
+        [['bench', 'report'], /^rlm: give the results to report: rlm bench report <the --out folder of a bench, or its results\.jsonl>\.\.\.\n$/],
+        [['bench', 'report', join(dir, 'nothing-here')], /^rlm: no such file or folder: \S+nothing-here\n$/],
+        [['bench', 'report', dir], /^rlm: \S+ holds no bench results \(no results\.jsonl in it\)\n$/],
       ] as const) {
         const bad = await runCli([...args]);
         assert.equal(bad.code, 2);
