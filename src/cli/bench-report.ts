@@ -4,11 +4,10 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { scoreChart } from '../benchmark/chart.ts';
 import { markdownReport } from '../benchmark/report.ts';
 import { latestResults, type BenchRow } from '../benchmark/runner.ts';
-import { usageError } from './flags.ts';
+import { parseCommandArgs, usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 
@@ -19,13 +18,7 @@ export const REPORT_OPTIONS = {
 } as const;
 
 export async function benchReport(argv: string[], io: CliIO, help: string): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true }, 'rlm bench --help');
   if (values.help) {
     io.stdout.write(`${help}\n`);
     return EXIT.answer;

@@ -5,7 +5,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { scoreChart } from '../benchmark/chart.ts';
 import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName, type MethodSetup } from '../benchmark/methods.ts';
@@ -20,7 +19,7 @@ import { contextWindowOf } from '../models/windows.ts';
 import { formatTokens } from '../tasks/index.ts';
 import { resolveEndpoint, type EndpointConfig as Endpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
-import { tokens, usageError, usd, wholeNumber } from './flags.ts';
+import { parseCommandArgs, tokens, usageError, usd, wholeNumber } from './flags.ts';
 import type { CliIO } from './main.ts';
 import { lockOutput } from './out-lock.ts';
 import { readPrices } from './prices-file.ts';
@@ -66,11 +65,7 @@ interface RunPlan {
 type RunValues = ReturnType<typeof parseRunArgs>;
 
 function parseRunArgs(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: RUN_OPTIONS, strict: true }).values;
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
-  }
+  return parseCommandArgs({ args: argv, options: RUN_OPTIONS }, 'rlm bench --help').values;
 }
 
 export async function benchRun(argv: string[], io: CliIO, help: string): Promise<number> {

@@ -6,13 +6,12 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, openSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { METHODS } from '../benchmark/methods.ts';
 import { TASK_FAMILIES } from '../tasks/index.ts';
 import { benchReport } from './bench-report.ts';
 import { benchRun } from './bench-run.ts';
 import { EXIT } from './exit-codes.ts';
-import { usageError } from './flags.ts';
+import { parseCommandArgs, usageError } from './flags.ts';
 import type { CliIO } from './main.ts';
 import { instanceCount, instancesOf, TASK_OPTIONS, taskChoice } from './task-choice.ts';
 
@@ -87,12 +86,7 @@ export async function bench(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function benchExport(argv: string[], io: CliIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: EXPORT_OPTIONS, strict: true }));
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (see rlm bench --help)`);
-  }
+  const { values } = parseCommandArgs({ args: argv, options: EXPORT_OPTIONS }, 'rlm bench --help');
   if (values.help) {
     io.stdout.write(`${HELP}\n`);
     return EXIT.answer;

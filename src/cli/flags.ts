@@ -1,4 +1,5 @@
 /** Flag values read the same way by every command, each refused in one line that names the flag. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RlmError } from '../errors.ts';
 import { parseTokens } from '../tasks/task.ts';
 
@@ -31,5 +32,14 @@ export function tokens(flag: string, raw: string | undefined): number | undefine
     return parseTokens(raw);
   } catch (error) {
     throw usageError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** `parseArgs`, strict, with its complaint as a usage error that points at the command's help. */
+export function parseCommandArgs<T extends Omit<ParseArgsConfig, 'strict'>>(config: T, help: string): ReturnType<typeof parseArgs<T & { strict: true }>> {
+  try {
+    return parseArgs({ ...config, strict: true });
+  } catch (error) {
+    throw usageError(`${(error as Error).message.split('\n')[0]} (see ${help})`);
   }
 }
