@@ -279,7 +279,16 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     tool: async (name, args) => {
       const tool = options.tools?.[name];
       if (!tool) throw new Error(`no tool named ${name}`);
-      return tool.run(...args);
+      // Recorded with its result, so that a replay can serve the same answers without the tool.
+      const started = performance.now();
+      try {
+        const result = await tool.run(...args);
+        tree.emit({ type: 'tool-call', runId, depth, name, args, result: asJsonData(result), durationMs: performance.now() - started });
+        return result;
+      } catch (error) {
+        tree.emit({ type: 'tool-call', runId, depth, name, args, error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started });
+        throw error;
+      }
     },
   };
 
@@ -476,4 +485,14 @@ async function resolveTextFinal(
   if (final.kind === 'value') return { found: true, value: final.value };
   const variable = await sandbox.variable(final.name);
   return variable.found ? variable : { found: false, name: final.name, names: variable.names };
+}
+
+/** What a tool's result becomes when it crosses into the REPL as JSON (undefined stays absent). */
+function asJsonData(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch {
+    return String(value);
+  }
 }

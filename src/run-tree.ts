@@ -176,7 +176,7 @@ export class RunTree {
 
   #prepareCalls(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
     const { options } = this;
-    const metered = withMeter(withCallEvents(base, this.emit, { depth, kind, nextId: () => ++this.#callIds }), {
+    const metered = withMeter(withCallEvents(base, this.emit, { depth, kind, nextId: () => ++this.#callIds, queued: () => this.limiter.queued }), {
       budget: this.budget,
       depth,
       prices: options.prices,

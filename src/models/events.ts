@@ -6,20 +6,21 @@ import type { CallKind, EventSink } from '../trace/events.ts';
 import { memoKey } from './memo.ts';
 import { wrapModel, type Model } from './model.ts';
 
-export function withCallEvents(model: Model, emit: EventSink, info: { depth: number; kind: CallKind; nextId: () => number }): Model {
+export function withCallEvents(model: Model, emit: EventSink, info: { depth: number; kind: CallKind; nextId: () => number; queued?: () => number }): Model {
   return wrapModel(model, (inner) => async (request) => {
     const callId = info.nextId();
     const from = request.trace?.from ?? 0;
     const base = { callId, ...(request.trace ? { runId: request.trace.runId } : {}), depth: info.depth, kind: info.kind, model: inner.id };
-    emit({ type: 'model-call-start', ...base, messages: request.messages.slice(from), from });
+    const queued = () => (info.queued ? { queued: info.queued() } : {});
+    emit({ type: 'model-call-start', ...base, messages: request.messages.slice(from), from, ...queued() });
     const started = performance.now();
     try {
       const result = await inner.generate(request);
       const key = memoKey(inner.id, request);
-      emit({ type: 'model-call-end', ...base, durationMs: performance.now() - started, usage: result.usage, text: result.text, key });
+      emit({ type: 'model-call-end', ...base, durationMs: performance.now() - started, usage: result.usage, text: result.text, key, ...queued() });
       return result;
     } catch (error) {
-      emit({ type: 'model-call-end', ...base, durationMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) });
+      emit({ type: 'model-call-end', ...base, durationMs: performance.now() - started, error: error instanceof Error ? error.message : String(error), ...queued() });
       throw error;
     }
   });

@@ -38,6 +38,8 @@ export type RlmEvent =
       /** The messages new since this conversation's previous call, from index `from`. */
       messages?: Message[];
       from?: number;
+      /** Requests of the run waiting for a free slot of the limiter at this moment. */
+      queued?: number;
     }
   | {
       type: 'model-call-end';
@@ -53,6 +55,21 @@ export type RlmEvent =
       /** Identifies the request (model and all its messages), for replay. */
       key?: string;
       error?: string;
+      /** Requests of the run waiting for a free slot of the limiter at this moment. */
+      queued?: number;
+    }
+  | {
+      /** A call of one of the user's tools from model code, with what it returned (for replay). */
+      type: 'tool-call';
+      runId: string;
+      depth: number;
+      name: string;
+      /** The arguments as JSON data, as they crossed from the REPL. */
+      args: unknown[];
+      /** What the tool returned, as JSON data; absent when it threw. */
+      result?: unknown;
+      error?: string;
+      durationMs: number;
     }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
   | { type: 'limit'; limit: string; reason: string }
