@@ -76,6 +76,8 @@ export class RunTree {
       compactAt: options.compactAt ?? 0.8,
       ...(options.contextWindow === undefined ? {} : { contextWindow: options.contextWindow }),
       ...(options.limits ? { limits: { ...options.limits } } : {}),
+      ...(options.tools ? { tools: Object.entries(options.tools).map(([name, tool]) => ({ name, description: tool.description })) } : {}),
+      ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
     };
   }
 

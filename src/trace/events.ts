@@ -112,4 +112,8 @@ export interface RunSettings {
   compactAt: number;
   contextWindow?: number;
   limits?: { maxCalls?: number; maxTokens?: number; maxCostUsd?: number; timeoutMs?: number };
+  /** The user's tools, as the system prompt lists them (their results are in `tool-call` events). */
+  tools?: Array<{ name: string; description: string }>;
+  /** A system prompt that replaced the built-in one. */
+  systemPrompt?: string;
 }
