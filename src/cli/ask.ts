@@ -12,10 +12,11 @@ import { parseAskArgs, type AskArgs } from './args.ts';
 import { usageError } from './flags.ts';
 import { resolveEndpoint } from './config.ts';
 import { readContext } from './context-input.ts';
-import { EXIT, exitCodeForRun } from './exit-codes.ts';
+import { EXIT } from './exit-codes.ts';
 import { Progress } from './progress.ts';
 import type { CliIO } from './main.ts';
 import { readPrices } from './prices-file.ts';
+import { report } from './run-report.ts';
 
 export const ASK_HELP = `Usage: rlm ask [options] "<query>"
 
@@ -132,19 +133,6 @@ export async function runWithSurfaces(
     await trace?.close();
   }
 }
-
-export function report(result: RunResult, args: Pick<AskArgs, 'json'>, io: CliIO): number {
-  const answered = result.answer !== undefined;
-  if (args.json) {
-    const { answer, status, usage, iterations, durationMs } = result;
-    io.stdout.write(`${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`);
-  } else if (answered) {
-    io.stdout.write(`${result.answer}\n`);
-  }
-  if (!answered) io.stderr.write(`rlm: no answer (${result.status}${result.error ? `: ${result.error.message.split('\n')[0]}` : ''})\n`);
-  return exitCodeForRun(result.status, answered, result.error?.code);
-}
-
 
 function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'rlm');

@@ -10,9 +10,10 @@ import { createOpenAIModel } from '../models/openai.ts';
 import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
 import type { RlmEvent } from '../trace/events.ts';
-import { report, runWithSurfaces } from './ask.ts';
+import { runWithSurfaces } from './ask.ts';
 import { usageError } from './flags.ts';
 import type { CliIO } from './main.ts';
+import { report } from './run-report.ts';
 
 export async function demo(argv: string[], io: CliIO): Promise<number> {
   let values;
@@ -49,7 +50,7 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
     say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);
     say(`The generator put the sighting on day ${logbook.sighting.day} (${logbook.sighting.name}) and logged ${logbook.storms} storms.`);
     say('Answer:');
-    return report(result, { json: values.json ?? false }, io);
+    return report(result, { json: values.json ?? false, quiet: values.quiet ?? false }, io);
   } finally {
     await server.close();
   }

@@ -1,0 +1,58 @@
+/**
+ * How a finished run is told: the answer alone on stdout, or nothing there and one line on stderr
+ * saying why there is none (which limit, how far the run got). A run with no answer never prints
+ * something that looks like one.
+ */
+import type { UsageReport } from '../budget.ts';
+import type { RunResult } from '../rlm.ts';
+import { exitCodeForRun } from './exit-codes.ts';
+import type { CliIO } from './main.ts';
+
+export function report(result: RunResult, args: { json: boolean; quiet?: boolean }, io: Pick<CliIO, 'stdout' | 'stderr'>): number {
+  const answered = result.answer !== undefined;
+  if (args.json) {
+    const { answer, status, usage, iterations, durationMs } = result;
+    io.stdout.write(`${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`);
+  } else if (answered) {
+    io.stdout.write(`${result.answer}\n`);
+  }
+  if (!answered) io.stderr.write(`rlm: no answer: ${reasonOf(result)}: ${spent(result)}\n`);
+  else if (result.status !== 'done' && !args.quiet) io.stderr.write(`rlm: answered after the run was stopped: ${reasonOf(result)}: ${spent(result)}\n`);
+  return exitCodeForRun(result.status, answered, result.error?.code);
+}
+
+/** Why the run ended: the error's own words (the limit and its value), else its status. */
+function reasonOf(result: RunResult): string {
+  const message = result.error?.message.split('\n')[0]?.trim();
+  if (message) return message;
+  switch (result.status) {
+    case 'max_iterations':
+      return `no final answer after ${result.iterations} turns (--max-iterations)`;
+    case 'timeout':
+      return 'time limit reached';
+    case 'budget':
+      return 'a limit was reached';
+    case 'cancelled':
+      return 'cancelled';
+    case 'error':
+      return 'the run failed';
+    case 'done':
+      return 'the model gave no final answer';
+  }
+}
+
+/** `spent $0.4982 (81.2k tokens) in 37 calls over 4 turns`; tokens alone when a cost is unknown. */
+export function spent(result: Pick<RunResult, 'usage' | 'iterations'>): string {
+  const total = (result.usage as UsageReport | undefined)?.total;
+  const calls = total?.calls ?? 0;
+  const tokens = (total?.inputTokens ?? 0) + (total?.outputTokens ?? 0);
+  const priced = total !== undefined && calls > 0 && total.unpricedCalls === 0;
+  const amount = priced ? `$${total.costUsd.toFixed(4)} (${formatTokens(tokens)} tokens)` : `${formatTokens(tokens)} tokens`;
+  return `spent ${amount} in ${calls} call${calls === 1 ? '' : 's'} over ${result.iterations} turn${result.iterations === 1 ? '' : 's'}`;
+}
+
+export function formatTokens(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}
