@@ -3,8 +3,10 @@
  * code, same sandbox, same answer) offline, with no provider at all. Requests are matched by
  * their key (model and every message), so concurrent sub-calls find their own replies whatever
  * order they come in; a request the trace does not have fails the replay with a clear error.
+ * The user's tools answer from the trace too (replay-tools.ts), unless the real ones are given.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { RlmError } from '../errors.ts';
 import { memoKey } from '../models/memo.ts';
 import type { GenerateResult, Model } from '../models/model.ts';
@@ -12,10 +14,13 @@ import { RLM, type RLMOptions, type RunResult } from '../rlm.ts';
 import type { ContextValue } from '../sandboxes/sandbox.ts';
 import type { RlmEvent, RunSettings } from './events.ts';
 import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
+import { replayTools } from './replay-tools.ts';
 
 export interface Trace {
   header: TraceHeader;
   events: Array<RlmEvent & { t: number }>;
+  /** Where the trace was read from: a context file is also looked for relative to its folder. */
+  path?: string;
 }
 
 export async function readTrace(path: string): Promise<Trace> {
@@ -34,11 +39,14 @@ export async function readTrace(path: string): Promise<Trace> {
   }
   const [header, ...events] = parsed;
   if (header?.type !== 'trace') throw new RlmError('RLM_INPUT', `${path} is not an rlm trace (no header line)`);
-  return { header, events: events as Trace['events'] };
+  return { header, events: events as Trace['events'], path: resolve(path) };
 }
 
-/** Models that answer from the trace: `(id) => Model`, one shared set of recorded replies. */
-export function replayModels(events: readonly RlmEvent[]): (id: string) => Model {
+/**
+ * Models that answer from the trace: `(id) => Model`, one shared set of recorded replies.
+ * `onMismatch` hears of each request the trace does not have (the error is also thrown).
+ */
+export function replayModels(events: readonly RlmEvent[], onMismatch?: (error: RlmError) => void): (id: string) => Model {
   const replies = new Map<string, GenerateResult[]>();
   for (const event of events) {
     if (event.type !== 'model-call-end' || event.key === undefined || event.text === undefined) continue;
@@ -55,7 +63,9 @@ export function replayModels(events: readonly RlmEvent[]): (id: string) => Model
       const reply = replies.get(key)?.shift();
       if (!reply) {
         const last = request.messages.at(-1)?.content ?? '';
-        throw new RlmError('RLM_REPLAY_MISMATCH', `the replayed run asked ${id} something the trace does not have: "${last.slice(0, 120)}"`);
+        const error = new RlmError('RLM_REPLAY_MISMATCH', `the replayed run asked ${id} something the trace does not have: "${last.slice(0, 120)}"`);
+        onMismatch?.(error);
+        throw error;
       }
       return { ...reply, usage: { ...reply.usage } };
     },
@@ -67,17 +77,48 @@ export interface ReplayResult {
   result: RunResult;
   /** What the recorded run ended with. */
   recorded: { answer: string | undefined; status: string } | undefined;
-  /** Whether the replay gave the recorded answer. */
+  /** Whether the replay gave the recorded answer, with every request and tool call found in the trace. */
   same: boolean;
+  /** The first request or tool call the trace did not have: where the replay left the recorded run. */
+  divergence?: { code: string; message: string };
 }
 
-/** Runs a recorded run again from its trace, offline. */
-export async function replayTrace(trace: Trace, options: Pick<RLMOptions, 'onEvent'> & { signal?: AbortSignal } = {}): Promise<ReplayResult> {
-  const start = trace.events.find((e): e is Extract<RlmEvent, { type: 'run-start' }> & { t: number } => e.type === 'run-start' && e.depth === 0);
+export interface ReplayOptions extends Pick<RLMOptions, 'onEvent'> {
+  signal?: AbortSignal;
+  /**
+   * The user's real tools, run again instead of answering from the trace (their descriptions go
+   * into the system prompt, which must match the recorded one for the replies to be found).
+   */
+  tools?: RLMOptions['tools'];
+  /** The system prompt, when the recorded run replaced the built-in one and the trace does not have it. */
+  systemPrompt?: string;
+  /**
+   * The run's context, for a trace that refers to a context file that is not where it was
+   * (checked against the recorded hash).
+   */
+  context?: ContextValue;
+}
+
+type RunStart = Extract<RlmEvent, { type: 'run-start' }> & { t: number };
+
+/**
+ * Runs a recorded run again from its trace, offline.
+ *
+ * @example
+ * const { same, result } = await replayTrace(await readTrace('run.jsonl'));
+ * if (!same) console.error('the answer changed:', result.answer);
+ */
+export async function replayTrace(trace: Trace, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const start = trace.events.find((e): e is RunStart => e.type === 'run-start' && e.depth === 0);
+  refuseBaseline(trace, start);
   if (!start?.settings) throw new RlmError('RLM_INPUT', 'the trace has no root run-start with its settings; was it written by this version?');
   const settings: RunSettings = start.settings;
-  const context = await contextOf(trace.header);
-  const model = replayModels(trace.events);
+  const context = await contextOf(trace, options.context);
+  let divergence: RlmError | undefined;
+  const model = replayModels(trace.events, (error) => (divergence ??= error));
+  const replayed = options.tools ? undefined : replayTools(settings, trace.events);
+  const tools = options.tools ?? replayed?.tools ?? {};
+  const systemPrompt = options.systemPrompt ?? settings.systemPrompt;
   const rlm = new RLM({
     model: model(settings.models[0] ?? start.model),
     modelsByDepth: settings.models.map((id) => model(id)),
@@ -90,24 +131,70 @@ export async function replayTrace(trace: Trace, options: Pick<RLMOptions, 'onEve
     ...(settings.contextWindow === undefined ? {} : { contextWindow: settings.contextWindow }),
     // Replayed replies cost nothing; a recorded limit still stops the run where it did.
     ...(settings.limits ? { limits: { ...settings.limits, maxCostUsd: undefined } } : {}),
+    ...(Object.keys(tools).length > 0 ? { tools } : {}),
+    ...(systemPrompt === undefined ? {} : { systemPrompt }),
     retry: { maxRetries: 0 },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const result = await rlm.run({ context, query: start.query, ...(options.signal ? { signal: options.signal } : {}) });
   const end = trace.events.findLast((e): e is Extract<RlmEvent, { type: 'run-end' }> & { t: number } => e.type === 'run-end' && e.depth === 0);
   const recorded = end ? { answer: end.answer, status: end.status } : undefined;
-  return { result, recorded, same: recorded !== undefined && recorded.answer === result.answer };
+  // A tool call that diverged may come before the request that fails (or none may fail at all).
+  const first = replayed?.divergence() ?? divergence;
+  return {
+    result,
+    recorded,
+    same: recorded !== undefined && recorded.answer === result.answer && first === undefined,
+    ...(first ? { divergence: { code: first.code, message: first.message } } : {}),
+  };
 }
 
-async function contextOf(header: TraceHeader): Promise<ContextValue> {
-  if ('inline' in header.context) return header.context.inline;
-  const { file, sha256: expected } = header.context;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new RlmError('RLM_INPUT', `the trace refers to its context file ${file}, which cannot be read`);
+/**
+ * A baseline of `rlm bench` is a fixed pipeline around plain model calls, with no model code to
+ * run again: its trace is for `rlm view`. Traces from before baselines were marked are told by
+ * their shape: calls of the root with no turn at all.
+ */
+function refuseBaseline(trace: Trace, start: RunStart | undefined): void {
+  if (!start) return;
+  const method = start.method;
+  const unmarked =
+    method === undefined &&
+    start.settings === undefined &&
+    !trace.events.some((e) => e.type === 'turn-start') &&
+    trace.events.some((e) => e.type === 'model-call-start' && e.runId === start.runId);
+  if (method === undefined && !unmarked) return;
+  const which = method === undefined || method === 'baseline' ? 'a baseline' : `the \`${method}\` baseline`;
+  throw new RlmError('RLM_INPUT', `this trace is of ${which} of rlm bench, a fixed pipeline with no model code to run again; replay takes RLM runs (rlm view shows it)`);
+}
+
+/** The recorded context: given, stored in the trace, or read from its file (where it was, or beside the trace). */
+async function contextOf(trace: Trace, given: ContextValue | undefined): Promise<ContextValue> {
+  const recorded = trace.header.context;
+  if (given !== undefined) {
+    const same = 'inline' in recorded ? JSON.stringify(given) === JSON.stringify(recorded.inline) : typeof given === 'string' && sha256(given) === recorded.sha256;
+    if (!same) throw new RlmError('RLM_INPUT', 'the context given differs from the one the trace was recorded with (its hash or its value)');
+    return given;
   }
-  if (sha256(text) !== expected) throw new RlmError('RLM_INPUT', `the context file ${file} has changed since the trace was written (its hash differs)`);
-  return text;
+  if ('inline' in recorded) return recorded.inline;
+  const { file, relativeFile, sha256: expected } = recorded;
+  const places = [file, ...(relativeFile !== undefined && trace.path !== undefined ? [resolve(dirname(trace.path), relativeFile)] : [])];
+  let changed: string | undefined;
+  for (const place of places) {
+    let text: string;
+    try {
+      text = await readFile(place, 'utf8');
+    } catch {
+      continue;
+    }
+    if (sha256(text) === expected) return text;
+    changed ??= place;
+  }
+  if (changed !== undefined) {
+    throw new RlmError('RLM_INPUT', `the context file ${changed} has changed since the trace was written (its hash differs); pass the original with rlm replay --context <file>`);
+  }
+  const beside = relativeFile === undefined ? '' : ` nor at ${relativeFile} beside the trace`;
+  throw new RlmError(
+    'RLM_INPUT',
+    `the trace's context file is not at ${file}${beside}: pass the context (rlm replay --context <file>), or record with --trace-context=embed to keep it in the trace`,
+  );
 }

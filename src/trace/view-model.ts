@@ -1,7 +1,7 @@
 /**
  * A trace turned into the tree the viewer shows: runs (root and children), their turns, the
- * cells of each turn, and the sub-calls and child runs each cell started, with tokens, cost and
- * time on every node and summed up the tree.
+ * cells of each turn, and the sub-calls, tool calls and child runs each cell started, with
+ * tokens, cost and time on every node and summed up the tree.
  */
 import type { Message } from '../models/model.ts';
 import type { RlmEvent } from './events.ts';
@@ -34,6 +34,15 @@ export interface CallView {
   error?: string;
 }
 
+/** A call of one of the user's tools from a cell, with what it returned or threw. */
+export interface ToolCallView {
+  name: string;
+  args: unknown[];
+  result?: unknown;
+  error?: string;
+  durationMs: number;
+}
+
 export interface CellView {
   index: number;
   code: string;
@@ -43,6 +52,7 @@ export interface CellView {
   durationMs: number;
   calls: number[];
   children: string[];
+  tools: ToolCallView[];
   totals: Totals;
 }
 
@@ -115,7 +125,7 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
         break;
       case 'cell-start': {
         const turn = runs[event.runId]?.turns.at(-1);
-        const cell: CellView = { index: event.index, code: event.code, output: '', restarted: false, durationMs: 0, calls: [], children: [], totals: zero() };
+        const cell: CellView = { index: event.index, code: event.code, output: '', restarted: false, durationMs: 0, calls: [], children: [], tools: [], totals: zero() };
         turn?.cells.push(cell);
         openCell.set(event.runId, cell);
         break;
@@ -131,6 +141,15 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
         openCell.delete(event.runId);
         break;
       }
+      case 'tool-call':
+        openCell.get(event.runId)?.tools.push({
+          name: event.name,
+          args: event.args,
+          ...(event.result === undefined ? {} : { result: event.result }),
+          ...(event.error === undefined ? {} : { error: event.error }),
+          durationMs: event.durationMs,
+        });
+        break;
       case 'model-call-start': {
         calls[event.callId] = {
           callId: event.callId,

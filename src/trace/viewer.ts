@@ -51,6 +51,7 @@ pre { background: #0f172a; color: #e2e8f0; padding: 8px; border-radius: 6px; ove
 pre.out { background: #f1f3f6; color: #1d2330; }
 .k { color: #c792ea; } .s { color: #c3e88d; } .c { color: #7f8ca3; } .n { color: #f78c6c; }
 mark { background: #fde68a; } button.more { margin: 4px 0; }
+.tool { font-family: ui-monospace, monospace; font-size: 12px; margin: 2px 0; }
 `;
 
 /** The page's code: plain browser JavaScript, reading the embedded model. */
@@ -129,6 +130,17 @@ const PAGE_SCRIPT = String.raw`
       if (c.error) d.append($('div', { class: 'err', text: c.error }));
     }, { 'data-call': String(c.callId) });
   };
+  // A tool call on one line: name(arguments) → result (or the error); a long result folded below it.
+  const toolLine = (tc) => {
+    const args = JSON.stringify(tc.args).slice(1, -1);
+    const call = tc.name + '(' + (args.length > 200 ? args.slice(0, 200) + '…' : args) + ') → ';
+    const meta = $('span', { class: 'meta', text: secs(tc.durationMs) });
+    if (tc.error !== undefined) return $('div', { class: 'tool' }, $('b', { text: 'tool ' }), call, $('span', { class: 'err', text: 'threw: ' + tc.error }), meta);
+    const result = tc.result === undefined ? 'undefined' : JSON.stringify(tc.result, null, 1);
+    const short = result.length <= 200 && !result.includes('\n');
+    const line = $('div', { class: 'tool' }, $('b', { text: 'tool ' }), call + (short ? result : ''), meta);
+    return short ? line : $('div', {}, line, folded(result, 'out'));
+  };
   const PAGE = 100;
   const callList = (container, ids) => {
     let shown = 0;
@@ -155,6 +167,7 @@ const PAGE_SCRIPT = String.raw`
   const cellNode = (r, t, c, i) => lazy($('span', { text: 'cell ' + (i + 1) }, c.error ? $('span', { class: 'err', text: ' ' + c.error.split('\n')[0].slice(0, 80) }) : null), secs(c.durationMs) + ' · ' + c.calls.length + ' sub-calls · ' + c.children.length + ' children · ' + totals(c.totals), (d) => {
     d.append(highlight(c.code), $('div', { text: 'Output:' }), folded(c.output || '(no output)', 'out'));
     if (c.error) d.append($('pre', { class: 'out err', text: c.error }));
+    for (const tc of c.tools || []) d.append(toolLine(tc));
     for (const child of c.children) d.append(runNode(child));
     if (c.calls.length) { const box = $('div', { 'data-calls': r.runId + ':' + t.iteration + ':' + i }); callList(box, c.calls); d.append(box); }
   }, { 'data-cell': r.runId + ':' + t.iteration + ':' + i });
@@ -194,7 +207,7 @@ const PAGE_SCRIPT = String.raw`
 
   // Search: prompts and replies of every call, code and output of every cell.
   const index = [];
-  for (const r of Object.values(model.runs)) r.turns.forEach((t) => t.cells.forEach((c, i) => index.push({ text: c.code + '\n' + c.output + '\n' + (c.error || ''), label: r.runId + ' turn ' + t.iteration + ' cell ' + (i + 1), go: () => openPath(r.runId, t.iteration, i) })));
+  for (const r of Object.values(model.runs)) r.turns.forEach((t) => t.cells.forEach((c, i) => index.push({ text: c.code + '\n' + c.output + '\n' + (c.error || '') + (c.tools || []).map((tc) => '\n' + tc.name + JSON.stringify(tc.args) + ' ' + (tc.error ?? JSON.stringify(tc.result) ?? '')).join(''), label: r.runId + ' turn ' + t.iteration + ' cell ' + (i + 1), go: () => openPath(r.runId, t.iteration, i) })));
   for (const c of Object.values(model.calls)) {
     const owner = c.runId && model.runs[c.runId];
     let where = {};
