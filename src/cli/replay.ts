@@ -1,29 +1,56 @@
 /** `rlm replay trace.jsonl`: runs a recorded run again, offline, from its trace. */
-import { parseArgs } from 'node:util';
 import { readTrace, replayTrace } from '../trace/replay.ts';
-import { usageError } from './flags.ts';
+import { readContext } from './context-input.ts';
+import { parseCommandArgs, usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 
+export const REPLAY_HELP = `Usage: rlm replay [options] <trace.jsonl>
+
+Runs a recorded run (rlm ask --trace) again, offline: the same code in the same REPL, with the
+model's replies and the tools' results taken from the trace. Prints the answer and says whether
+it is the one recorded: a regression test for prompts and code.
+
+Options:
+  -c, --context <file|->   the run's context, when the trace refers to a context file that is not
+                           where it was (checked against the recorded hash); repeat it for a list
+      --json               print { answer, status, same, recorded, divergence } as one object
+  -q, --quiet              no line on stderr about the replay
+  -h, --help               this help
+
+A trace records its context file by path and hash unless it was written with
+rlm ask --trace-context=embed; the file is looked for where it was, then beside the trace.
+Exit codes: 0 same answer as recorded, 1 a different answer (or none), 2 bad usage or input.`;
+
+const OPTIONS = {
+  context: { type: 'string', short: 'c', multiple: true },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function replay(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm replay [--json] [--quiet] <trace.jsonl>)`);
+  const parsed = parseCommandArgs({ args: argv, options: OPTIONS, allowPositionals: true }, 'rlm replay --help');
+  if (parsed.values.help) {
+    io.stdout.write(`${REPLAY_HELP}\n`);
+    return EXIT.answer;
   }
   const [path, ...extra] = parsed.positionals;
-  if (!path || extra.length > 0) throw usageError('rlm replay takes one trace file: rlm replay <trace.jsonl>');
+  if (!path || extra.length > 0) throw usageError('rlm replay takes one trace file: rlm replay [options] <trace.jsonl> (see rlm replay --help)');
   const trace = await readTrace(path);
-  const { result, recorded, same } = await replayTrace(trace);
+  const contexts = parsed.values.context ?? [];
+  const context = contexts.length > 0 ? await readContext(contexts, io.stdin) : undefined;
+  const { result, recorded, same, divergence } = await replayTrace(trace, context === undefined ? {} : { context });
   if (parsed.values.json) {
-    io.stdout.write(`${JSON.stringify({ answer: result.answer ?? null, status: result.status, same, recorded: recorded ?? null })}\n`);
+    io.stdout.write(`${JSON.stringify({ answer: result.answer ?? null, status: result.status, same, recorded: recorded ?? null, divergence: divergence ?? null })}\n`);
   } else if (result.answer !== undefined) {
     io.stdout.write(`${result.answer}\n`);
   }
   if (!parsed.values.quiet) {
     io.stderr.write(same ? `rlm: replayed ${path}: same answer as recorded (${result.iterations} turns)\n` : `rlm: replayed ${path}: the answer differs from the recorded one\n`);
   }
-  if (result.error && !same) io.stderr.write(`rlm: ${result.error.message.split('\n')[0]}\n`);
+  // Where the replay first left the recorded run says more than what failed after it.
+  const reason = divergence ?? result.error;
+  if (reason && !same) io.stderr.write(`rlm: ${reason.message.split('\n')[0]}\n`);
   return same ? EXIT.answer : EXIT.noAnswer;
 }

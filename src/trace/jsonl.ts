@@ -6,12 +6,22 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { ContextValue } from '../sandboxes/sandbox.ts';
 import type { RlmEvent } from './events.ts';
 
 export const TRACE_VERSION = 1;
 
-export type TraceContext = { inline: ContextValue } | { file: string; sha256: string; chars: number };
+export type TraceContext =
+  | { inline: ContextValue }
+  | {
+      /** The context file's absolute path. */
+      file: string;
+      /** The same file from the trace's folder, so that a folder moved whole still replays (absent in older traces). */
+      relativeFile?: string;
+      sha256: string;
+      chars: number;
+    };
 
 export interface TraceHeader {
   type: 'trace';
@@ -28,6 +38,11 @@ export interface JsonlTraceOptions {
   context: ContextValue;
   /** ...or, when it is the whole of one file, only that file's path and hash. */
   contextFile?: string;
+  /**
+   * Store the context itself even when `contextFile` is given, so that the trace replays on a
+   * machine without that file (`rlm ask --trace-context=embed`).
+   */
+  embedContext?: boolean;
 }
 
 export class JsonlTrace {
@@ -36,7 +51,7 @@ export class JsonlTrace {
 
   constructor(path: string, options: JsonlTraceOptions) {
     this.#out = createWriteStream(path, { flags: 'w' });
-    const header: TraceHeader = { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(options) };
+    const header: TraceHeader = { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(path, options) };
     this.#out.write(`${JSON.stringify(header)}\n`);
   }
 
@@ -49,9 +64,13 @@ export class JsonlTrace {
   }
 }
 
-function traceContext(options: JsonlTraceOptions): TraceContext {
-  if (options.contextFile && typeof options.context === 'string') {
-    return { file: options.contextFile, sha256: sha256(options.context), chars: options.context.length };
+function traceContext(tracePath: string, options: JsonlTraceOptions): TraceContext {
+  if (options.contextFile && typeof options.context === 'string' && !options.embedContext) {
+    const file = resolve(options.contextFile);
+    const fromTrace = relative(dirname(resolve(tracePath)), file);
+    // On another drive (Windows) there is no relative path: the absolute one is all there is.
+    const relativeFile = isAbsolute(fromTrace) ? undefined : fromTrace;
+    return { file, ...(relativeFile === undefined ? {} : { relativeFile }), sha256: sha256(options.context), chars: options.context.length };
   }
   return { inline: options.context };
 }
