@@ -25,7 +25,18 @@ export interface BaselineCalls {
 
 const RUN_ID = 'r0';
 
-export async function runBaseline(task: TaskInstance, setup: MethodSetup, body: (calls: BaselineCalls) => Promise<string>): Promise<MethodOutcome> {
+export type BaselineName = 'direct' | 'summary' | 'retrieval';
+
+/**
+ * Runs one baseline. Its run-start names it (`method`, or `baseline` when the caller does not say
+ * which), so that its trace is told from an RLM's: a fixed pipeline has no code to replay.
+ */
+export async function runBaseline(
+  task: TaskInstance,
+  setup: MethodSetup,
+  body: (calls: BaselineCalls) => Promise<string>,
+  method?: BaselineName,
+): Promise<MethodOutcome> {
   const started = performance.now();
   const budget = new Budget(setup.limits ?? {});
   const emit = setup.onEvent ?? (() => {});
@@ -48,7 +59,7 @@ export async function runBaseline(task: TaskInstance, setup: MethodSetup, body: 
     },
     note: (more) => (extra = { ...extra, ...more }),
   };
-  emit({ type: 'run-start', runId: RUN_ID, depth: 0, query: task.query, contextChars: task.context.length, model: setup.model.id, subModel: (setup.subModel ?? setup.model).id });
+  emit({ type: 'run-start', runId: RUN_ID, depth: 0, query: task.query, contextChars: task.context.length, model: setup.model.id, subModel: (setup.subModel ?? setup.model).id, method: method ?? 'baseline' });
   let status: RunStatus = 'done';
   let answer: string | undefined;
   let error: RlmError | undefined;

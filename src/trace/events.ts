@@ -26,6 +26,11 @@ export type RlmEvent =
       subModel: string;
       /** Root only: what a replay needs to run the same way. */
       settings?: RunSettings;
+      /**
+       * Set when the run is not an RLM but one of `rlm bench`'s fixed pipelines: the baseline's
+       * name (`direct`, `summary`, `retrieval`). Such a trace can be viewed, not replayed.
+       */
+      method?: string;
     }
   | { type: 'turn-start'; runId: string; depth: number; iteration: number }
   | {
