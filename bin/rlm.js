@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The `rlm` command. Needs Node.js 24+: when started by an older Node, re-runs itself on the
 // Node 24 that `npm run demo` / `npm test` install into ~/.cache/node24, if there is one.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +12,13 @@ if (major < 24) {
     process.stderr.write(`rlm: needs Node.js 24 or newer (this is ${process.version}); run \`npm run demo\` once to install it, or install Node 24\n`);
     process.exit(2);
   }
-  const child = spawnSync(node24, process.argv.slice(1), { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
+  // Signals sent to this process reach the real one; its exit status becomes this one's.
+  const { runInForeground } = await import('../scripts/foreground.mjs');
+  runInForeground(node24, process.argv.slice(1));
+} else {
+  // In a checkout, run the sources (Node strips the types); an installed package ships only dist/.
+  const here = new URL('.', import.meta.url);
+  const source = new URL('../src/cli/main.ts', here);
+  const { main } = await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', here).href);
+  process.exitCode = await main(process.argv.slice(2));
 }
-// In a checkout, run the sources (Node strips the types); an installed package ships only dist/.
-const here = new URL('.', import.meta.url);
-const source = new URL('../src/cli/main.ts', here);
-const { main } = await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', here).href);
-process.exitCode = await main(process.argv.slice(2));

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { runInForeground } from './foreground.mjs';
 
 const args = process.argv.slice(2);
 const major = Number(process.versions.node.split('.')[0]);
@@ -27,9 +28,6 @@ if (major < 24) {
   }
 }
 const env = { ...process.env, PATH: `${join(node, '..')}:${process.env.PATH ?? ''}` };
-const child = spawnSync(node, args, { stdio: 'inherit', env });
-if (child.error) {
-  console.error(child.error.message);
-  process.exit(2);
-}
-process.exit(child.status ?? (child.signal ? 128 + 1 : 1));
+// Signals sent to this process reach the real one (`npm test` stopped by Ctrl-C, CI or `timeout`
+// leaves nothing running); its exit status becomes this one's.
+runInForeground(node, args, { env });
