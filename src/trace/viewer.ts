@@ -136,10 +136,10 @@ const PAGE_SCRIPT = String.raw`
     const call = tc.name + '(' + (args.length > 200 ? args.slice(0, 200) + '…' : args) + ') → ';
     const meta = $('span', { class: 'meta', text: secs(tc.durationMs) });
     if (tc.error !== undefined) return $('div', { class: 'tool' }, $('b', { text: 'tool ' }), call, $('span', { class: 'err', text: 'threw: ' + tc.error }), meta);
-    const result = tc.result === undefined ? 'undefined' : JSON.stringify(tc.result, null, 1);
-    const short = result.length <= 200 && !result.includes('\n');
+    const result = tc.result === undefined ? 'undefined' : JSON.stringify(tc.result);
+    const short = result.length <= 200;
     const line = $('div', { class: 'tool' }, $('b', { text: 'tool ' }), call + (short ? result : ''), meta);
-    return short ? line : $('div', {}, line, folded(result, 'out'));
+    return short ? line : $('div', {}, line, folded(JSON.stringify(tc.result, null, 1), 'out'));
   };
   const PAGE = 100;
   const callList = (container, ids) => {

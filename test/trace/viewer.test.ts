@@ -168,6 +168,49 @@ describe('rlm view and hostile text', () => {
   });
 });
 
+describe('rlm view with tool calls', () => {
+  it('lists each tool call in its cell: name, arguments, the result (long ones folded) or what it threw; search finds them', { skip, timeout: 60_000 }, async () => {
+    const trace = syntheticTrace(2);
+    const cellEnd = trace.events.findIndex((e) => e.type === 'cell-end');
+    const long = Array.from({ length: 300 }, (_, i) => `passage ${i}`);
+    trace.events.splice(
+      cellEnd,
+      0,
+      { type: 'tool-call', runId: 'r0', depth: 0, name: 'lookup', args: ['x', 2], result: { key: 'x' }, durationMs: 3, t: 7 },
+      { type: 'tool-call', runId: 'r0', depth: 0, name: 'search', args: ['<script>window.__pwned = 1</script>'], result: long, durationMs: 4, t: 8 },
+      { type: 'tool-call', runId: 'r0', depth: 0, name: 'fail', args: [], error: 'the tool is down', durationMs: 1, t: 9 },
+    );
+    assert.deepEqual(buildViewModel(trace).runs['r0']!.turns[0]!.cells[0]!.tools.map((t) => t.name), ['lookup', 'search', 'fail']);
+    const dir = await mkdtemp(join(tmpdir(), 'rlm-view-tools-'));
+    const page = join(dir, 'tools.html');
+    await writeFile(page, renderViewer(trace));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(pathToFileURL(page).href);
+      await tab.click('[data-turn="r0:1"] > summary');
+      await tab.click('[data-cell="r0:1:0"] > summary');
+      const lines = tab.locator('[data-cell="r0:1:0"] .tool');
+      await lines.first().waitFor();
+      const texts = await lines.allTextContents();
+      assert.equal(texts.length, 3);
+      assert.match(texts[0]!, /^tool lookup\("x",2\) → {"key":"x"}/);
+      assert.match(texts[1]!, /^tool search\("<script>window.__pwned = 1<\/script>"\) → /);
+      assert.match(texts[2]!, /^tool fail\(\) → threw: the tool is down/);
+      assert.match((await tab.textContent('[data-cell="r0:1:0"]')) ?? '', /Show all [\d,]+ characters/, 'the long result is folded');
+      assert.equal(await tab.evaluate('typeof window.__pwned'), 'undefined');
+      await tab.fill('#search', 'passage 299');
+      await tab.waitForSelector('#result-count');
+      assert.equal(await tab.textContent('#result-count'), '1 match');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
 /** Waits for a node's lazily built body, then checks its text. */
 async function assertText(locator: import('playwright-core').Locator, pattern: RegExp): Promise<void> {
   await locator.locator('pre').first().waitFor();
