@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ContextValue } from '../sandboxes/sandbox.ts';
 import type { RlmEvent } from './events.ts';
 
@@ -69,7 +69,8 @@ function traceContext(tracePath: string, options: JsonlTraceOptions): TraceConte
     const file = resolve(options.contextFile);
     const fromTrace = relative(dirname(resolve(tracePath)), file);
     // On another drive (Windows) there is no relative path: the absolute one is all there is.
-    const relativeFile = isAbsolute(fromTrace) ? undefined : fromTrace;
+    // Written with '/', which every platform reads, so a trace moves between systems too.
+    const relativeFile = isAbsolute(fromTrace) ? undefined : fromTrace.split(sep).join('/');
     return { file, ...(relativeFile === undefined ? {} : { relativeFile }), sha256: sha256(options.context), chars: options.context.length };
   }
   return { inline: options.context };

@@ -43,7 +43,7 @@ describe('a trace that travels', () => {
     assert.equal(answer, `world ${BOOK.length}`);
     const { context } = await header(join(here, 'run.jsonl'));
     assert.equal(context.file, book);
-    assert.equal(context.relativeFile, join('data', 'book.txt'));
+    assert.equal(context.relativeFile, 'data/book.txt');
 
     // The whole folder moves (as to another machine): the absolute path is gone, the relative one holds.
     const there = join(base, 'there');
@@ -58,7 +58,7 @@ describe('a trace that travels', () => {
     const copy = join(base, 'copy');
     await mkdir(copy);
     await writeFile(join(copy, 'run.jsonl'), await readFile(join(there, 'run.jsonl')));
-    await assert.rejects(replayTrace(await readTrace(join(copy, 'run.jsonl'))), /context file is not at .*book\.txt nor at data.book\.txt beside the trace: pass the context \(rlm replay --context <file>\), or record with --trace-context=embed/);
+    await assert.rejects(replayTrace(await readTrace(join(copy, 'run.jsonl'))), /context file is not at .*book\.txt nor at data\/book\.txt beside the trace: pass the context \(rlm replay --context <file>\), or record with --trace-context=embed/);
     const lost = await runCli(['replay', join(copy, 'run.jsonl')]);
     assert.equal(lost.code, 2);
     assert.equal(lost.stderr.trim().split('\n').length, 1, lost.stderr);
