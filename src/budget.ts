@@ -32,12 +32,30 @@ export interface BudgetSnapshot {
   byDepth: UsageReport['byDepth'];
   iterationsByDepth: UsageReport['iterationsByDepth'];
   limits: BudgetLimits;
-  /** What is left of each limit that is set. */
+  /** What is left of each limit that is set, less what calls in flight and the last request may still use. */
   left: { calls?: number; tokens?: number; costUsd?: number; timeMs?: number };
   inFlight: number;
   failedCalls: number;
 }
 
+/** What one call may use at most, set aside before it is sent and settled to its usage after. */
+export interface Reservation {
+  tokens: number;
+  costUsd: number;
+}
+
+/** What is left of the token and cost limits once the spent, the reserved and the held are taken off. */
+export interface Headroom {
+  tokens: number;
+  costUsd: number;
+}
+
+/**
+ * The ledger of a run. Limits on tokens and cost hold whatever is in flight: each call reserves
+ * the most it can use before it is sent (its input bound plus its output cap), a call whose
+ * reserve does not fit is refused, and each settles to its real usage when it ends. Part of the
+ * headroom can be held back for one last request (the root's final answer after a limit).
+ */
 export class Budget {
   readonly limits: BudgetLimits;
   readonly startedAt = Date.now();
@@ -46,45 +64,78 @@ export class Budget {
   readonly #byDepth = new Map<number, UsageTotals>();
   readonly #turns = new Map<number, number>();
   readonly #memo = { hits: 0, savedInputTokens: 0, savedOutputTokens: 0, savedCostUsd: 0 };
+  readonly #reserved: Reservation = { tokens: 0, costUsd: 0 };
+  #held: Reservation & { calls: number } = { tokens: 0, costUsd: 0, calls: 0 };
   #started = 0;
   #inFlight = 0;
   #failed = 0;
   #closed: BudgetExceededError | undefined;
   readonly #drainWaiters: Array<() => void> = [];
+  readonly #settleWaiters = new Set<() => void>();
 
   constructor(limits: BudgetLimits = {}) {
     this.limits = limits;
   }
 
+  /** True when a call must reserve tokens and cost before it is sent. */
+  get reserves(): boolean {
+    return this.limits.maxTokens !== undefined || this.limits.maxCostUsd !== undefined;
+  }
+
+  /**
+   * What a new call may still reserve: the limits less what was spent, what calls in flight
+   * reserved and (unless `final`) what is held back for the last request. `alone` leaves out the
+   * calls in flight: what will be free once they settle at no more than they reserved.
+   */
+  headroom(options: { final?: boolean; alone?: boolean } = {}): Headroom {
+    const { maxTokens, maxCostUsd } = this.limits;
+    const held = options.final ? { tokens: 0, costUsd: 0 } : this.#held;
+    const reserved = options.alone ? { tokens: 0, costUsd: 0 } : this.#reserved;
+    return {
+      tokens: maxTokens === undefined ? Infinity : maxTokens - tokensOf(this.#total) - reserved.tokens - held.tokens,
+      costUsd: maxCostUsd === undefined ? Infinity : maxCostUsd - this.#total.costUsd - reserved.costUsd - held.costUsd,
+    };
+  }
+
   /**
    * Throws {@link BudgetExceededError} if a new call would pass a limit; else counts it as
-   * started. A `reserve` call (the last request for a final answer) is booked unchecked.
+   * started and sets `reservation` aside until {@link end}. The `final` call (the last request
+   * for an answer) may use what is held back for it, and is allowed after the budget closed.
    */
-  begin(options: { reserve?: boolean } = {}): void {
-    if (options.reserve) {
-      this.#started++;
-      this.#inFlight++;
-      return;
-    }
-    if (this.#closed) throw this.#closed;
+  begin(reservation: Reservation = { tokens: 0, costUsd: 0 }, options: { final?: boolean } = {}): Reservation {
+    if (this.#closed && !options.final) throw this.#closed;
     const { maxCalls, maxTokens, maxCostUsd, timeoutMs } = this.limits;
-    if (maxCalls !== undefined && this.#started >= maxCalls) {
+    if (maxCalls !== undefined && this.#started + (options.final ? 0 : this.#held.calls) >= maxCalls) {
       throw new BudgetExceededError('calls', `call limit reached (${maxCalls} calls)`);
     }
-    if (maxTokens !== undefined && tokensOf(this.#total) >= maxTokens) {
+    const room = this.headroom(options);
+    if (maxTokens !== undefined && reservation.tokens > room.tokens) {
       throw new BudgetExceededError('tokens', `token limit reached (${maxTokens} tokens)`);
     }
-    if (maxCostUsd !== undefined && this.#total.costUsd >= maxCostUsd) {
+    if (maxCostUsd !== undefined && reservation.costUsd > room.costUsd) {
       throw new BudgetExceededError('cost', `cost limit reached ($${maxCostUsd})`);
     }
-    if (timeoutMs !== undefined && this.elapsedMs() >= timeoutMs) {
+    if (!options.final && timeoutMs !== undefined && this.elapsedMs() >= timeoutMs) {
       throw new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`);
     }
     this.#started++;
     this.#inFlight++;
+    this.#reserved.tokens += reservation.tokens;
+    this.#reserved.costUsd += reservation.costUsd;
+    return { ...reservation };
   }
 
-  /** Refuses every later call (but a reserved one) with `reason`; calls in flight go on. */
+  /** Holds back one call and this much of the headroom for the last request; ordinary calls cannot use them. */
+  hold(reservation: Reservation): void {
+    this.#held = { ...reservation, calls: 1 };
+  }
+
+  /** Throws the reason the budget was closed for, if it was (the final call goes on). */
+  throwIfClosed(final = false): void {
+    if (this.#closed && !final) throw this.#closed;
+  }
+
+  /** Refuses every later call (but the final one) with `reason`; calls in flight go on. */
   close(reason: BudgetExceededError): void {
     this.#closed ??= reason;
   }
@@ -101,10 +152,32 @@ export class Budget {
     });
   }
 
-  /** Books a finished call. */
-  end(modelId: string, depth: number, usage: Usage | undefined): void {
+  /** Resolves when the next call in flight settles (at once when none is), or when `signal` aborts. */
+  settled(signal?: AbortSignal): Promise<void> {
+    if (this.#inFlight === 0 || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.#settleWaiters.delete(wake);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.#settleWaiters.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Books a finished call and frees what it reserved. */
+  end(modelId: string, depth: number, usage: Usage | undefined, reservation: Reservation = { tokens: 0, costUsd: 0 }): void {
     this.#inFlight--;
-    if (this.#inFlight === 0) this.#drainWaiters.splice(0).forEach((wake) => wake());
+    this.#reserved.tokens -= reservation.tokens;
+    this.#reserved.costUsd -= reservation.costUsd;
+    if (this.#inFlight === 0) {
+      // Sums of floating-point costs drift: with nothing in flight, nothing is reserved.
+      this.#reserved.tokens = 0;
+      this.#reserved.costUsd = 0;
+      this.#drainWaiters.splice(0).forEach((wake) => wake());
+    }
+    [...this.#settleWaiters].forEach((wake) => wake());
     if (!usage) {
       this.#failed++;
       return;
@@ -148,10 +221,11 @@ export class Budget {
   snapshot(): BudgetSnapshot {
     const { maxCalls, maxTokens, maxCostUsd, timeoutMs } = this.limits;
     const elapsedMs = this.elapsedMs();
+    const room = this.headroom();
     const left: BudgetSnapshot['left'] = {};
-    if (maxCalls !== undefined) left.calls = Math.max(0, maxCalls - this.#started);
-    if (maxTokens !== undefined) left.tokens = Math.max(0, maxTokens - tokensOf(this.#total));
-    if (maxCostUsd !== undefined) left.costUsd = Math.max(0, maxCostUsd - this.#total.costUsd);
+    if (maxCalls !== undefined) left.calls = Math.max(0, maxCalls - this.#started - this.#held.calls);
+    if (maxTokens !== undefined) left.tokens = Math.max(0, room.tokens);
+    if (maxCostUsd !== undefined) left.costUsd = Math.max(0, room.costUsd);
     if (timeoutMs !== undefined) left.timeMs = Math.max(0, timeoutMs - elapsedMs);
     const { byDepth, iterationsByDepth } = this.usage();
     return {

@@ -12,6 +12,7 @@ export type RlmErrorCode =
   | 'RLM_AUTH'
   | 'RLM_PROVIDER'
   | 'RLM_BUDGET_EXCEEDED'
+  | 'RLM_MAX_ITERATIONS'
   | 'RLM_CANCELLED'
   | 'RLM_TIMEOUT'
   | 'RLM_SANDBOX'

@@ -282,9 +282,9 @@ export function compactedMessage(iteration: number, maxIterations: number): stri
 }
 
 export function limitReachedMessage(reason: string): string {
-  return `The run has reached a limit (${reason}) and was stopped: no more code will run and no more calls can be made. From what you have found so far, give your best final answer now, as FINAL(your answer) on the last line of your reply.`;
+  return `The run has reached a limit (${reason}) and was stopped: no more code will run and no more calls can be made. From what you have found so far, give your best final answer now, as FINAL(your answer) or FINAL_VAR(variable_name) on the last line of your reply.`;
 }
 
 export function forceFinalMessage(iterations: number): string {
-  return `You have used all ${iterations} iterations. No more code will run. From what you have found, give your best final answer now, as FINAL(your answer) on the last line of your reply.`;
+  return `You have used all ${iterations} iterations. No more code will run. From what you have found, give your best final answer now, as FINAL(your answer) or FINAL_VAR(variable_name) on the last line of your reply.`;
 }

@@ -46,7 +46,8 @@ export function codeBlocks(reply: string, language: ReplLanguage): string[] {
   return blocks.filter((b) => b.trim().length > 0);
 }
 
-function stripFences(reply: string): string {
+/** The reply without its fenced blocks: what it says outside code. */
+export function stripFences(reply: string): string {
   return reply.replace(/^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?^[ \t]*\1[ \t]*$/gm, '');
 }
 

@@ -6,7 +6,7 @@
 import type { BudgetLimits, UsageReport } from './budget.ts';
 import { asCancelled, BudgetExceededError, RlmError } from './errors.ts';
 import type { MemoStore } from './models/memo.ts';
-import type { Message, Model } from './models/model.ts';
+import type { GenerateRequest, Message, Model } from './models/model.ts';
 import { refuseUnpricedCostLimit, type PriceTable } from './models/prices.ts';
 import { contextWindowOf } from './models/windows.ts';
 import type { RetryOptions } from './models/retry.ts';
@@ -23,7 +23,7 @@ import {
   unknownFinalVarMessage,
   type CellReport,
 } from './prompt.ts';
-import { lastLineFinal, parseReply, type TextFinal } from './protocol.ts';
+import { lastLineFinal, parseReply, stripFences, type TextFinal } from './protocol.ts';
 import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
 import { PythonSandbox } from './sandboxes/python/python-sandbox.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
@@ -164,14 +164,19 @@ export class RLM {
       const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal, settings: tree.settings() });
       let { answer, status } = root;
       const stopped = tree.stopReason;
-      // A limit stopped the tree: ask the root once more, within the reserve, for its best answer.
+      // A limit stopped the tree: ask the root once more, within what was held back for it, for its best answer.
       if (answer === undefined && stopped instanceof BudgetExceededError && root.messages.length > 0) {
-        answer = await lastAnswer(tree, root, stopped);
+        try {
+          answer = await lastAnswer(tree, root, stopped);
+        } finally {
+          root.dispose();
+        }
         status = stopped.limit === 'time' ? 'timeout' : 'budget';
       }
       await tree.endChildren();
       const result: RunResult = { answer, status, usage: tree.budget.usage(), iterations: root.iterations, durationMs: performance.now() - started };
-      if (root.error) result.error = { code: root.error.code, message: root.error.message };
+      const error = root.error ?? (stopped instanceof BudgetExceededError ? stopped : undefined);
+      if (error) result.error = { code: error.code, message: error.message };
       tree.emit({ type: 'run-end', runId: root.runId, depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });
       return result;
     } finally {
@@ -231,6 +236,10 @@ interface NodeOutcome {
   messages: Message[];
   /** How many of `messages` earlier calls carried (for the trace's deltas). */
   sent: number;
+  /** The REPL, kept for the last request of a run a limit stopped (to read a FINAL_VAR). */
+  sandbox: Promise<Sandbox>;
+  /** Ends the REPL, if it was kept. */
+  dispose: () => void;
 }
 
 /** One RLM of the tree, root or child: its own REPL and turns, the tree's budget and limiter. */
@@ -315,12 +324,12 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     if (depth > 0) {
       tree.emit({ type: 'run-end', runId, depth, status, answer, iterations, durationMs: performance.now() - started, usage: tree.budget.usage() });
     }
-    return { answer, status, iterations, runId, messages, sent, ...(error ? { error } : {}) };
+    return { answer, status, iterations, runId, messages, sent, sandbox, dispose, ...(error ? { error } : {}) };
   };
 
   // The REPL starts while the model writes its first reply, which needs only metadata.
   const language = options.repl ?? 'javascript';
-  const sandbox = (language === 'python' ? PythonSandbox : JsSandbox).create({
+  const sandbox: Promise<Sandbox> = (language === 'python' ? PythonSandbox : JsSandbox).create({
     context: node.context,
     bridge,
     memoryLimitMb: options.memoryLimitMb,
@@ -331,10 +340,16 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   // Handled now, so a REPL that fails to start before any code needs it is no unhandled
   // rejection; the failure is reported where the REPL is awaited.
   sandbox.catch(() => undefined);
+  // Disposed once ready, if still starting.
+  const dispose = () => void sandbox.then((ready) => ready.dispose(), () => undefined);
   try {
     const say = (message: Message) => {
       messages.push(message);
       history.push(message);
+    };
+    // What the root's last request would need if a limit stopped the run now is kept out of reach.
+    const holdForLastAnswer = () => {
+      if (depth === 0) tree.holdForLastAnswer(lastAnswerRequest(tree, messages, runId, sent, 'a limit'));
     };
     say({ role: 'system', content: options.systemPrompt ?? systemPrompt(language, { maxDepth: tree.maxDepth, canRecurse, tools: toolDescriptions(options.tools) }) });
     say({ role: 'user', content: firstTurnMessage(contextMetadata(node.context), node.query) });
@@ -345,6 +360,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
       window.measured(messages, reply.usage.inputTokens + reply.usage.outputTokens);
       say({ role: 'assistant', content: reply.text });
       sent = messages.length;
+      holdForLastAnswer();
       return reply.text;
     };
     // The conversation restarts from the model's own summary; the REPL keeps everything.
@@ -388,18 +404,19 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
         if (cell.final !== undefined) return finish('done', cell.final);
       }
       say({ role: 'user', content: outputsMessage(reports, node.query, iterations, maxIterations, parsed.ignoredFinal) });
+      holdForLastAnswer();
     }
 
     // Out of iterations: one more request for a final answer from what the model has.
     signal.throwIfAborted();
     say({ role: 'user', content: forceFinalMessage(maxIterations) });
-    const last = await generate();
-    const final = lastLineFinal(last);
+    const final = lastLineFinal(stripFences(await generate()));
     if (final) {
       const answer = await resolveTextFinal(final, await sandbox);
       if (answer.found) return finish('max_iterations', answer.value);
     }
-    return finish('max_iterations', last.trim() || undefined);
+    // A reply that is not a final answer (a plan, code that will not run) is never passed off as one.
+    return finish('max_iterations', undefined, new RlmError('RLM_MAX_ITERATIONS', `no final answer after ${maxIterations} turns`));
   } catch (error) {
     // A stop from outside (cancel, a limit) explains the end better than the error it caused in
     // whatever was waiting at that moment.
@@ -410,30 +427,44 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
       reason.code === 'RLM_CANCELLED' ? 'cancelled' : reason instanceof BudgetExceededError ? (reason.limit === 'time' ? 'timeout' : 'budget') : 'error';
     return finish(status, undefined, reason);
   } finally {
-    // Disposed once ready, if still starting.
-    sandbox.then((ready) => ready.dispose(), () => undefined);
+    // The root's REPL outlives a stop by a limit: the last request may name a variable in it.
+    const keep = depth === 0 && tree.stopReason instanceof BudgetExceededError;
+    if (!keep) dispose();
   }
 }
 
-/** After a limit stopped the tree: one request, outside the limits, for the root's best answer. */
+/**
+ * After a limit stopped the tree: one request for the root's best answer, out of what the budget
+ * held back for it (a call, tokens, cost, and the end of the time limit). Only a FINAL(...) or a
+ * FINAL_VAR(...) of a variable in the REPL is an answer; any other reply is not passed off as one.
+ */
 async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: BudgetExceededError): Promise<string | undefined> {
   const model = tree.modelAt(0, 'root', true);
-  const signal = AbortSignal.any([...(tree.userSignal ? [tree.userSignal] : []), AbortSignal.timeout(LAST_ANSWER_TIMEOUT_MS)]);
+  const left = tree.timeLeftMs();
+  if (left !== undefined && left <= 0) return undefined;
+  const signal = AbortSignal.any([...(tree.userSignal ? [tree.userSignal] : []), AbortSignal.timeout(Math.min(left ?? Infinity, LAST_ANSWER_TIMEOUT_MS))]);
   try {
-    const messages: Message[] = [...root.messages, { role: 'user', content: limitReachedMessage(reason.message) }];
-    const reply = await model.generate({ messages, signal, maxOutputTokens: tree.options.maxOutputTokens, trace: { runId: root.runId, from: root.sent } });
-    const final = lastLineFinal(reply.text);
-    if (final?.kind === 'value') return final.value;
-    if (final?.kind === 'variable') {
-      // The REPL is gone with the stopped tree; a variable can no longer be read.
-      return undefined;
-    }
-    return reply.text.trim() || undefined;
+    const reply = await model.generate({ ...lastAnswerRequest(tree, root.messages, root.runId, root.sent, reason.message), signal });
+    const final = lastLineFinal(stripFences(reply.text));
+    if (!final) return undefined;
+    const answer = await resolveTextFinal(final, await root.sandbox);
+    return answer.found ? answer.value : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** The last request after a limit: the conversation so far and one message asking for the answer. */
+function lastAnswerRequest(tree: RunTree, messages: readonly Message[], runId: string, sent: number, reason: string): GenerateRequest {
+  return {
+    messages: [...messages, { role: 'user', content: limitReachedMessage(reason) }],
+    maxOutputTokens: tree.options.maxOutputTokens ?? LAST_ANSWER_OUTPUT_TOKENS,
+    trace: { runId, from: sent },
+  };
+}
+
+/** Output room for the last answer: a FINAL line, and some thinking before it. */
+const LAST_ANSWER_OUTPUT_TOKENS = 4_096;
 const LAST_ANSWER_TIMEOUT_MS = 120_000;
 
 /**

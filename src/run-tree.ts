@@ -9,13 +9,18 @@ import { withCallEvents } from './models/events.ts';
 import { Limiter, withLimit } from './models/limiter.ts';
 import { withMemo } from './models/memo.ts';
 import { withMeter } from './models/meter.ts';
-import { wrapModel, type Model } from './models/model.ts';
+import { wrapModel, type GenerateRequest, type Model } from './models/model.ts';
+import { RequestSizer, reservedCost } from './models/reservation.ts';
+import { DEFAULT_PRICES, findPrice } from './models/prices.ts';
 import { withRetry } from './models/retry.ts';
 import type { RLMOptions } from './rlm.ts';
 import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.ts';
 
 /** How long calls in flight may take to finish after a limit was reached. */
 const DRAIN_TIMEOUT_MS = 60_000;
+/** The share of a time limit kept for the last request for an answer, and its most. */
+const LAST_ANSWER_TIME_SHARE = 0.1;
+const LAST_ANSWER_TIME_MAX_MS = 30_000;
 /** How long stopped children may take to end (a REPL still starting, a request aborting). */
 const CHILDREN_END_TIMEOUT_MS = 10_000;
 
@@ -26,6 +31,8 @@ export class RunTree {
   readonly emit: EventSink;
   readonly maxDepth: number;
   readonly #stop = new AbortController();
+  /** Bounds each request's input for the limits' reserves, shared by every level. */
+  readonly sizer = new RequestSizer();
   readonly #models = new Map<string, Model>();
   readonly #childSlots = new Map<number, Limiter>();
   /** Child RLMs not yet ended, cells that gave up on them included. */
@@ -48,8 +55,30 @@ export class RunTree {
     userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
     const timeoutMs = options.limits?.timeoutMs;
     if (timeoutMs !== undefined) {
-      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`)), timeoutMs);
+      // The end of the time limit is kept for the last request for an answer.
+      const work = timeoutMs - Math.min(timeoutMs * LAST_ANSWER_TIME_SHARE, LAST_ANSWER_TIME_MAX_MS);
+      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`)), work);
     }
+  }
+
+  /** What is left of the time limit, if there is one. */
+  timeLeftMs(): number | undefined {
+    const timeoutMs = this.options.limits?.timeoutMs;
+    return timeoutMs === undefined ? undefined : timeoutMs - this.budget.elapsedMs();
+  }
+
+  /**
+   * Holds back, out of the limits, what the root's last request for an answer would use if a
+   * limit stopped the run now: one call, and its input and output bounds.
+   */
+  holdForLastAnswer(request: GenerateRequest): void {
+    const { limits } = this.budget;
+    if (limits.maxCalls === undefined && !this.budget.reserves) return;
+    const model = this.baseModelAt(0);
+    const price = findPrice(model.id, { ...DEFAULT_PRICES, ...this.options.prices });
+    const input = this.sizer.inputBound(request, request.trace ? `${request.trace.runId}:root` : undefined);
+    const output = request.maxOutputTokens ?? 0;
+    this.budget.hold({ tokens: input + output, costUsd: reservedCost(input, output, price) });
   }
 
   /** Aborts when the whole run must stop: cancelled by the user, or a limit reached. */
@@ -182,7 +211,9 @@ export class RunTree {
       budget: this.budget,
       depth,
       prices: options.prices,
-      reserve,
+      final: reserve,
+      sizer: this.sizer,
+      kind,
       // A limit reached by any call stops the whole tree, not just that call.
       onExceeded: (error) => this.stop(error),
     });

@@ -85,7 +85,7 @@ async function generateStreaming(
   );
   let text = '';
   let finish: string | null = null;
-  let usage: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
+  let usage: Usage = usageOf(undefined);
   let modelId = id;
   for await (const chunk of stream) {
     if (chunk.model) modelId = chunk.model;
@@ -100,6 +100,8 @@ async function generateStreaming(
 type WireUsage = OpenAI.CompletionUsage & { cost?: number };
 
 function usageOf(usage: WireUsage | undefined | null): Usage {
+  // A server that counts nothing (some local ones): the meter books the call at its bounds.
+  if (!usage) return { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, estimated: true };
   const result: Usage = {
     inputTokens: usage?.prompt_tokens ?? 0,
     cachedInputTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,

@@ -8,6 +8,8 @@ export interface Usage {
   outputTokens: number;
   /** Cost in USD, when the provider reported it or a price is known; otherwise undefined. */
   costUsd?: number;
+  /** The provider reported no usage: the numbers are rlm's upper bounds for the call. */
+  estimated?: boolean;
 }
 
 export interface UsageTotals {
@@ -20,10 +22,12 @@ export interface UsageTotals {
   costUsd: number;
   /** Calls whose cost could not be known (no price for the model). */
   unpricedCalls: number;
+  /** Calls for which the provider reported no usage, booked at their upper bounds. */
+  estimatedCalls: number;
 }
 
 export function emptyTotals(): UsageTotals {
-  return { calls: 0, inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
+  return { calls: 0, inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0, estimatedCalls: 0 };
 }
 
 export function addUsage(totals: UsageTotals, usage: Usage): void {
@@ -32,6 +36,7 @@ export function addUsage(totals: UsageTotals, usage: Usage): void {
   totals.cachedInputTokens += usage.cachedInputTokens;
   totals.cacheWriteInputTokens += usage.cacheWriteInputTokens ?? 0;
   totals.outputTokens += usage.outputTokens;
+  if (usage.estimated) totals.estimatedCalls += 1;
   if (usage.costUsd === undefined) totals.unpricedCalls += 1;
   else totals.costUsd += usage.costUsd;
 }

@@ -50,6 +50,8 @@ export interface ScriptedAnswer {
   delayMs?: number;
   fail?: ScriptedFailure;
   finishReason?: string;
+  /** Report no usage at all, as some local servers do (OpenAI wire only). */
+  noUsage?: boolean;
 }
 
 export type ScriptedReply = string | ScriptedAnswer;
@@ -222,11 +224,20 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
     return sendError(res, wire, fail.status, { message: fail.message ?? `scripted failure ${fail.status}`, type: 'scripted', code: fail.code ?? null }, headers);
   }
 
-  const content = answer.content ?? '';
+  // Like a real provider, never more output than the request's cap: the reply is cut there.
+  const cap = outputCap(body);
+  let content = answer.content ?? '';
+  let completionTokens = answer.usage?.completionTokens ?? Math.ceil(content.length / 4);
+  let finish = answer.finishReason;
+  if (cap !== undefined && completionTokens > cap) {
+    content = content.slice(0, Math.floor(content.length * (cap / completionTokens)));
+    completionTokens = cap;
+    finish = 'length';
+  }
   const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
   const usage = {
     prompt_tokens: answer.usage?.promptTokens ?? Math.ceil(promptChars / 4),
-    completion_tokens: answer.usage?.completionTokens ?? Math.ceil(content.length / 4),
+    completion_tokens: completionTokens,
     cached_tokens: answer.usage?.cachedTokens ?? 0,
     cache_write_tokens: answer.usage?.cacheWriteTokens ?? 0,
     ...(answer.usage?.cost === undefined ? {} : { cost: answer.usage.cost }),
@@ -240,7 +251,7 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
       role: 'assistant',
       model: record.model,
       content: [{ type: 'text', text: content }],
-      stop_reason: answer.finishReason === 'length' ? 'max_tokens' : 'end_turn',
+      stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn',
       stop_sequence: null,
       usage: {
         // Anthropic counts cache reads and writes apart from input_tokens.
@@ -260,7 +271,7 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
   };
   const id = `chatcmpl-scripted-${record.index}`;
   const created = Math.floor(Date.now() / 1000);
-  const finishReason = answer.finishReason ?? 'stop';
+  const finishReason = finish ?? 'stop';
   if (!record.stream) {
     return sendJson(res, 200, {
       id,
@@ -268,7 +279,7 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
       created,
       model: record.model,
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
-      usage: wireUsage,
+      ...(answer.noUsage ? {} : { usage: wireUsage }),
     });
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -278,7 +289,7 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
   for (let i = 0; i < content.length; i += 64) res.write(chunk({ content: content.slice(i, i + 64) }, null));
   res.write(chunk({}, finishReason));
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
-  if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [], usage: wireUsage })}\n\n`);
+  if (includeUsage && !answer.noUsage) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [], usage: wireUsage })}\n\n`);
   res.end('data: [DONE]\n\n');
 }
 
@@ -306,4 +317,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** The output cap a request names: OpenAI's max_completion_tokens or max_tokens, Anthropic's max_tokens. */
+function outputCap(body: Record<string, unknown>): number | undefined {
+  const cap = body.max_completion_tokens ?? body.max_tokens;
+  return typeof cap === 'number' && cap >= 0 ? cap : undefined;
 }

@@ -17,7 +17,7 @@ export function syntheticTrace(subCalls: number): { events: Array<RlmEvent & { t
   }
   const end = 6 + Math.ceil(subCalls / 16) * 100 + 100;
   at(end, { type: 'cell-end', runId: 'r0', depth: 0, iteration: 1, index: 0, output: `${subCalls} answers`, restarted: false, durationMs: end - 6 });
-  const total = { calls: subCalls + 1, inputTokens: 40 * (subCalls + 1), cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 8 * (subCalls + 1), costUsd: 0, unpricedCalls: subCalls + 1 };
+  const total = { calls: subCalls + 1, inputTokens: 40 * (subCalls + 1), cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 8 * (subCalls + 1), costUsd: 0, unpricedCalls: subCalls + 1, estimatedCalls: 0 };
   at(end + 1, {
     type: 'run-end',
     runId: 'r0',
