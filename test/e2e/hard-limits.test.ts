@@ -100,6 +100,7 @@ describe('hard limits with 64 sub-calls in flight', () => {
     await writeFile(context, 'x'.repeat(1000));
     // A root that never answers: code every turn, then a plan rather than a FINAL.
     const server = await startScriptedServer({
+      models: ['root', 'sub'],
       script: (request) => (request.model === 'root' ? (request.lastUser.includes('reached a limit') ? 'Thinking...\n```repl\nprint(1)\n```' : FAN_OUT) : { content: LONG_NOTE, delayMs: 20 }),
     });
     try {
