@@ -60,7 +60,8 @@ export function lastLineFinal(text: string): TextFinal | undefined {
     const variable = /^FINAL_VAR\(\s*["'`]?([A-Za-z_$][\w$]*)["'`]?\s*\)$/.exec(tail);
     if (variable) return { kind: 'variable', name: variable[1]! };
     const value = /^FINAL\(([\s\S]*)\)$/.exec(tail);
-    if (value) return { kind: 'value', value: unquote(value[1]!.trim()) };
+    // FINAL() with nothing in it is no answer.
+    if (value) return value[1]!.trim() ? { kind: 'value', value: unquote(value[1]!.trim()) } : undefined;
     if (/^FINAL(_VAR)?\(/.test(tail)) return undefined;
   }
   return undefined;

@@ -38,6 +38,11 @@ describe('final answers written as text', () => {
     assert.deepEqual(lastLineFinal("**FINAL_VAR('answer')**"), { kind: 'variable', name: 'answer' });
   });
 
+  it('does not take FINAL() with nothing in it as an answer', () => {
+    assert.equal(lastLineFinal('FINAL()'), undefined);
+    assert.equal(lastLineFinal('Done.\nFINAL(  )'), undefined);
+  });
+
   it('does not take a FINAL that is not on the last line', () => {
     assert.equal(parseReply('FINAL(42)\nbut let me check first', 'javascript').final, undefined);
   });

@@ -108,6 +108,50 @@ describe('final-answer rules', () => {
   });
 });
 
+describe('runs that end without a final answer give none', () => {
+  for (const [what, last] of [
+    ['a code block', '```repl\nprint(1)\n```'],
+    ['a plan and a code block', 'Thinking...\n```repl\nFINAL(x)\n```'],
+    ['prose', 'I would need more turns to be sure.'],
+    ['an empty FINAL()', 'FINAL()'],
+  ] as const) {
+    it(`out of iterations, a last reply of ${what} is no answer`, async () => {
+      const run = await scriptedRun([repl('print(1)'), last], { maxIterations: 1 });
+      try {
+        const result = await run.rlm.run({ context, query: 'q' });
+        assert.equal(result.status, 'max_iterations');
+        assert.equal(result.answer, undefined);
+        assert.deepEqual(result.error, { code: 'RLM_MAX_ITERATIONS', message: 'no final answer after 1 turns' });
+      } finally {
+        await run.close();
+      }
+    });
+
+    it(`stopped by a limit, a last reply of ${what} is no answer`, async () => {
+      const run = await scriptedRun([repl("await llm_query('a'); await llm_query('b')"), last], { limits: { maxCalls: 3 } });
+      try {
+        const result = await run.rlm.run({ context, query: 'q' });
+        assert.equal(result.status, 'budget');
+        assert.equal(result.answer, undefined);
+        assert.equal(result.error?.code, 'RLM_BUDGET_EXCEEDED');
+      } finally {
+        await run.close();
+      }
+    });
+  }
+
+  it('stopped by a limit, the last reply may name a variable of the REPL, which is kept for it', async () => {
+    const run = await scriptedRun([repl("const found = 'built so far';\nawait llm_query('a'); await llm_query('b')"), 'FINAL_VAR(found)'], { limits: { maxCalls: 3 } });
+    try {
+      const result = await run.rlm.run({ context, query: 'q' });
+      assert.equal(result.status, 'budget');
+      assert.equal(result.answer, 'built so far');
+    } finally {
+      await run.close();
+    }
+  });
+});
+
 describe('events', () => {
   it('can be read with for await while the run goes, ending with the run', async () => {
     const run = await scriptedRun([repl("const a = await llm_query('x');\nprint(a)"), repl("FINAL('iterated')")]);

@@ -268,6 +268,19 @@ for (const language of LANGUAGES) {
       assert.equal(plain.final, undefined, 'a later cell starts without an answer');
     });
 
+    it('FINAL without a value is an error the model sees, not the answer "undefined"', async () => {
+      const result = await shared.sandbox.run('FINAL()');
+      assert.equal(result.final, undefined);
+      assert.match(result.error ?? '', /^TypeError: FINAL/);
+      if (language === 'javascript') {
+        for (const code of ['FINAL(undefined)', 'let unset; FINAL_VAR("unset")']) {
+          const unset = await shared.sandbox.run(code);
+          assert.equal(unset.final, undefined, code);
+          assert.match(unset.error ?? '', /^TypeError: FINAL/, code);
+        }
+      }
+    });
+
     it('FINAL_VAR takes a variable by name, or the variable itself', async () => {
       await runOk(shared.sandbox, pick({ js: 'const answer = "forty-two"; const table = { rows: 2 };', py: 'answer = "forty-two"\ntable = {"rows": 2}' }));
       assert.equal((await shared.sandbox.run('FINAL_VAR("answer")')).final, 'forty-two');

@@ -137,13 +137,17 @@ export function installRuntime(
     }
     return inspect(value);
   };
-  const FINAL = (value: unknown) => {
+  const FINAL = (...args: unknown[]) => {
+    const value = args[0];
     if (value instanceof Promise) throw new TypeError('FINAL got a Promise: write FINAL(await ...)');
+    // FINAL() or FINAL(undefined) used to end the run with the answer "undefined".
+    if (value === undefined) throw new TypeError('FINAL got no value' + (args.length ? ' (undefined)' : '') + ': call it with your answer, e.g. FINAL(answer)');
     final = answerText(value);
   };
   const FINAL_VAR = (name: unknown) => {
     if (name instanceof Promise) throw new TypeError('FINAL_VAR got a Promise: await it first');
     if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && hasOwn(g, name) && !baseline.has(name)) {
+      if (g[name] === undefined) throw new TypeError('FINAL_VAR(' + inspect(name) + '): the variable is undefined; give it your answer first');
       final = answerText(g[name]);
       return;
     }
