@@ -1,6 +1,8 @@
 /** Parsing and checking `rlm ask` arguments; every mistake becomes one clear RLM_USAGE error. */
+import { statSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { usageError, usd, wholeNumber } from './flags.ts';
+import { negativeValuesAttached, usageError, usd, wholeNumber } from './flags.ts';
 
 export interface AskArgs {
   query: string;
@@ -66,7 +68,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   try {
     // `--cache` takes its folder only as `--cache=<dir>`: a bare `--cache <x>` would swallow the query.
     const args = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
-    parsed = parseArgs({ args, options: ASK_OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: negativeValuesAttached(args, ASK_OPTIONS), options: ASK_OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageError(describeParseError(error));
   }
@@ -77,8 +79,10 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxDepth = wholeNumber('--max-depth', v['max-depth'], 0) ?? 1;
 
+  if (!v.help) refuseStrayArguments(parsed.positionals, { contexts: v.context ?? [], cacheFlag: v.cache === true && v['cache-dir'] === undefined });
+
   const args: AskArgs = {
-    query: parsed.positionals.join(' ').trim(),
+    query: (parsed.positionals[0] ?? '').trim(),
     contexts: v.context ?? [],
     provider,
     repl,
@@ -108,6 +112,43 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (args.cacheSampled && !args.cache) throw usageError('--cache-sampled goes with --cache');
   if (!args.help && args.query === '') throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
   return args;
+}
+
+/**
+ * One query, quoted. A word beyond it is a mistake whose cause the shell hid: an unquoted query,
+ * a glob given to -c that the shell expanded into several files (the second becomes the query),
+ * or `--cache DIR` (the folder becomes the query and the default cache is used).
+ */
+function refuseStrayArguments(positionals: readonly string[], given: { contexts: readonly string[]; cacheFlag: boolean }): void {
+  const folder = positionals.find((p) => kindOf(p) === 'folder');
+  const cacheDir = folder ?? (positionals.length > 1 ? positionals[0] : undefined);
+  if (given.cacheFlag && cacheDir !== undefined) {
+    throw usageError(`'${cacheDir}' after --cache is taken as the query: use --cache=${cacheDir} for a cache folder`);
+  }
+  const last = given.contexts.at(-1);
+  const file = last === undefined ? undefined : positionals.find((p) => kindOf(p) === 'file' && (dirname(p) === dirname(last) || extname(p) === extname(last)));
+  if (last !== undefined && file !== undefined) {
+    throw usageError(`'${file}' is a file, not the query: the shell expanded a glob given to -c into several files; quote the glob (-c '${globHint(last, file)}') or repeat -c for each file`);
+  }
+  if (positionals.length > 1) {
+    throw usageError(`one query expected, got ${positionals.length} arguments (${positionals.map((p) => `'${p}'`).join(' ')}): quote the query, rlm ask -c <file> "<question>"`);
+  }
+}
+
+function kindOf(path: string): 'file' | 'folder' | undefined {
+  try {
+    const stat = statSync(path);
+    return stat.isDirectory() ? 'folder' : stat.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `g/a.md` and `g/b.md` suggest `g/*.md`. */
+function globHint(first: string, second: string): string {
+  const folder = dirname(first) === dirname(second) && dirname(first) !== '.' ? `${dirname(first)}/` : '';
+  const ext = extname(first) === extname(second) ? extname(first) : '';
+  return `${folder}*${ext}`;
 }
 
 function describeParseError(error: unknown): string {

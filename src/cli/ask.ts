@@ -10,8 +10,8 @@ import type { EventSink } from '../trace/events.ts';
 import { JsonlTrace, type JsonlTraceOptions } from '../trace/jsonl.ts';
 import { parseAskArgs, type AskArgs } from './args.ts';
 import { usageError } from './flags.ts';
-import { resolveEndpoint } from './config.ts';
-import { readContext } from './context-input.ts';
+import { refuseUnlistedModels, resolveEndpoint } from './config.ts';
+import { expandSources, readContext } from './context-input.ts';
 import { EXIT } from './exit-codes.ts';
 import { Progress } from './progress.ts';
 import type { CliIO } from './main.ts';
@@ -69,9 +69,12 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${ASK_HELP}\n`);
     return EXIT.answer;
   }
-  const context = await readContext(args.contexts, io.stdin);
+  const sources = await expandSources(args.contexts);
+  const context = await readContext(sources, io.stdin);
   if (args.trace) await checkWritable(args.trace);
   const endpoint = await resolveEndpoint({ provider: args.provider, baseUrl: args.baseUrl, model: args.model, subModel: args.subModel, env: io.env });
+  if (args.provider === 'openai') await refuseUnlistedModels(endpoint);
+  if (endpoint.picked && !args.quiet) io.stderr.write(`rlm: model ${endpoint.model} (${endpoint.picked}; --model picks another)\n`);
   const create = (name: string) =>
     args.provider === 'anthropic'
       ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
@@ -81,7 +84,7 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
 
   const prices = args.prices ? await readPrices(args.prices) : undefined;
   const memo = args.cache ? new MemoStore(args.cache === true ? defaultCacheDir(io.env) : args.cache) : undefined;
-  const single = args.contexts.length === 1 && args.contexts[0] !== '-' ? resolve(args.contexts[0]!) : undefined;
+  const single = sources.length === 1 && sources[0] !== '-' ? resolve(sources[0]!) : undefined;
   const traced = { context, ...(single ? { contextFile: single } : {}) };
   const result = await runWithSurfaces(args, io, traced, async (onEvent, signal) => {
     const rlm = new RLM({

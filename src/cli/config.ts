@@ -17,6 +17,8 @@ export interface EndpointConfig {
   subModel: string;
   /** How the endpoint was chosen: a flag, the environment, the provider's default, a local server. */
   source: 'flag' | 'env' | 'openai' | 'local';
+  /** Set when no flag or variable named the root model: where the one used came from. */
+  picked?: string;
 }
 
 export interface ConfigInput {
@@ -41,11 +43,12 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
       throw new RlmError('RLM_MISSING_KEY', `no API key for ${OPENAI_BASE_URL}: set OPENAI_API_KEY (or RLM_API_KEY)`);
     }
     const chosen = model ?? (isOpenAI(baseURL) ? DEFAULT_OPENAI_MODEL : await firstModel(baseURL, apiKey));
-    return { baseURL, apiKey, model: chosen, subModel: subModel ?? chosen, source: input.baseUrl ? 'flag' : 'env' };
+    const picked = model !== undefined ? undefined : isOpenAI(baseURL) ? 'the default on OpenAI' : `the first model ${baseURL} lists`;
+    return { baseURL, apiKey, model: chosen, subModel: subModel ?? chosen, source: input.baseUrl ? 'flag' : 'env', ...(picked ? { picked } : {}) };
   }
   if (apiKey) {
     const chosen = model ?? DEFAULT_OPENAI_MODEL;
-    return { baseURL: OPENAI_BASE_URL, apiKey, model: chosen, subModel: subModel ?? chosen, source: 'openai' };
+    return { baseURL: OPENAI_BASE_URL, apiKey, model: chosen, subModel: subModel ?? chosen, source: 'openai', ...(model === undefined ? { picked: 'the default on OpenAI' } : {}) };
   }
 
   const local = (env.RLM_LOCAL_URL || LOCAL_SERVER_URL).replace(/\/+$/, '');
@@ -58,10 +61,10 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
   }
   const chosen = model ?? probe.models[0];
   if (!chosen) throw new RlmError('RLM_NO_MODEL', `the local server at ${local} lists no models; pull one (e.g. ollama pull qwen3) or pass --model`);
-  return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local' };
+  return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local', ...(model === undefined ? { picked: `the first model of the local server at ${local}` } : {}) };
 }
 
-const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
 
 function resolveAnthropic(input: ConfigInput): EndpointConfig {
   const { env } = input;
@@ -69,9 +72,11 @@ function resolveAnthropic(input: ConfigInput): EndpointConfig {
   // RLM_API_KEY is for an endpoint of the user's choosing; Anthropic's own key is its own.
   const apiKey = (explicit ? env.RLM_API_KEY || env.ANTHROPIC_API_KEY : env.ANTHROPIC_API_KEY || env.RLM_API_KEY) || undefined;
   if (!apiKey && !explicit) throw new RlmError('RLM_MISSING_KEY', `no API key for ${ANTHROPIC_BASE_URL}: set ANTHROPIC_API_KEY`);
-  const model = input.model ?? (env.RLM_MODEL || DEFAULT_ANTHROPIC_MODEL);
+  const named = input.model ?? (env.RLM_MODEL || undefined);
+  const model = named ?? DEFAULT_ANTHROPIC_MODEL;
   const subModel = input.subModel ?? (env.RLM_SUB_MODEL || model);
-  return { baseURL: (explicit ?? ANTHROPIC_BASE_URL).replace(/\/+$/, ''), apiKey, model, subModel, source: input.baseUrl ? 'flag' : explicit ? 'env' : 'openai' };
+  const source = input.baseUrl ? 'flag' : explicit ? 'env' : 'openai';
+  return { baseURL: (explicit ?? ANTHROPIC_BASE_URL).replace(/\/+$/, ''), apiKey, model, subModel, source, ...(named === undefined ? { picked: 'the default on Anthropic' } : {}) };
 }
 
 function isOpenAI(url: string): boolean {
@@ -86,6 +91,24 @@ async function firstModel(baseURL: string, apiKey: string | undefined): Promise<
     throw new RlmError('RLM_NO_MODEL', `no --model given and none could be found at ${baseURL} (${why}); pass --model <name>`);
   }
   return first;
+}
+
+/**
+ * A model name the endpoint does not list is refused before the run pays for a single turn (a
+ * typo in --sub-model used to surface only at the first sub-call). An endpoint that cannot list
+ * its models is taken at its word later, by the first request.
+ */
+export async function refuseUnlistedModels(endpoint: Pick<EndpointConfig, 'baseURL' | 'apiKey' | 'model' | 'subModel'>): Promise<void> {
+  const listing = await listModels(endpoint.baseURL, endpoint.apiKey, 5000);
+  if (!listing.ok || listing.models.length === 0) return;
+  const listed = new Set(listing.models);
+  // Ollama lists `qwen3:latest` and answers to `qwen3`.
+  const isListed = (name: string) => listed.has(name) || (!name.includes(':') && listed.has(`${name}:latest`));
+  for (const [flag, name] of [['--model', endpoint.model], ['--sub-model', endpoint.subModel]] as const) {
+    if (isListed(name)) continue;
+    const shown = listing.models.slice(0, 8).join(', ') + (listing.models.length > 8 ? `, and ${listing.models.length - 8} more` : '');
+    throw new RlmError('RLM_MODEL_REJECTED', `${endpoint.baseURL} does not list the model "${name}" (${flag}); it lists: ${shown}`);
+  }
 }
 
 type Listing = { ok: true; models: string[] } | { ok: false; reason: string };

@@ -2,7 +2,8 @@
  * Reading the context: one file, several files (a list, one item per file), or standard input.
  * Bytes must be valid UTF-8: a wrong encoding is refused rather than silently mangled.
  */
-import { readFile } from 'node:fs/promises';
+import { access, glob, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RlmError } from '../errors.ts';
 
 export async function readContext(sources: string[], stdin: NodeJS.ReadableStream): Promise<string | string[]> {
@@ -15,6 +16,30 @@ export async function readContext(sources: string[], stdin: NodeJS.ReadableStrea
     throw new RlmError('RLM_INPUT', `the context is empty (${sources.map((s) => (s === '-' ? 'standard input' : s)).join(', ')})`);
   }
   return texts.length === 1 ? texts[0]! : texts;
+}
+
+/** The files the sources name, quoted globs expanded. */
+export async function expandSources(sources: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const source of sources) files.push(...(await expandGlob(source)));
+  return files;
+}
+
+/** A quoted glob (`-c 'notes/*.md'`) is the files it matches, in name order; a file of that very name wins. */
+async function expandGlob(source: string): Promise<string[]> {
+  if (source === '-' || !/[*?[{]/.test(source)) return [source];
+  try {
+    await access(source);
+    return [source];
+  } catch {
+    // not a file of that name: a pattern
+  }
+  const matches: string[] = [];
+  for await (const entry of glob(source, { withFileTypes: true })) {
+    if (entry.isFile()) matches.push(join(entry.parentPath, entry.name));
+  }
+  if (matches.length === 0) throw new RlmError('RLM_INPUT', `no file matches ${source}`);
+  return matches.sort();
 }
 
 async function readSource(path: string): Promise<Buffer> {

@@ -11,16 +11,33 @@ import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
 import type { RlmEvent } from '../trace/events.ts';
 import { runWithSurfaces } from './ask.ts';
+import { EXIT } from './exit-codes.ts';
 import { usageError } from './flags.ts';
 import type { CliIO } from './main.ts';
 import { report } from './run-report.ts';
 
+export const DEMO_HELP = `Usage: rlm demo [options]
+
+A real RLM run over a bundled long text (a generated ship's logbook) against a scripted model:
+the REPL sandbox, the HTTP calls and the concurrent sub-calls are real, the model's replies are
+pre-written. No key, no network. Each turn's code and output go to stderr, the answer to stdout.
+
+      --repl <js|python>    the REPL's language (default js)
+      --trace <file.jsonl>  write the run's trace (open it with rlm view, run it with rlm replay)
+      --json                print { answer, status, usage, iterations, durationMs } as JSON
+  -q, --quiet               nothing on stderr
+  -h, --help                this help`;
+
 export async function demo(argv: string[], io: CliIO): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, trace: { type: 'string' }, repl: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, trace: { type: 'string' }, repl: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm demo takes --json, --quiet, --trace <file>, --repl js|python)`);
+    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm demo takes --json, --quiet, --trace <file>, --repl js|python; see rlm demo --help)`);
+  }
+  if (values.help) {
+    io.stdout.write(`${DEMO_HELP}\n`);
+    return EXIT.answer;
   }
   const repl = values.repl ?? 'js';
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);

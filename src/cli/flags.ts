@@ -11,7 +11,8 @@ export function usageError(message: string): RlmError {
 export function wholeNumber(flag: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const text = raw.trim().replace(/_/g, '');
-  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+  if (/^-?\d+(\.\d+)?$/.test(text) && Number(text) < min) throw usageError(`${flag} must be at least ${min}, got ${raw.trim()}`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
     throw usageError(`${flag} expects a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${raw}'`);
   }
   return Number(text);
@@ -21,8 +22,35 @@ export function wholeNumber(flag: string, raw: string | undefined, min: number):
 export function usd(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const text = raw.trim().replace(/^\$/, '');
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || Number(text) <= 0) throw usageError(`${flag} expects an amount in USD above 0, got '${raw}'`);
+  if (/^-?(\d+(\.\d*)?|\.\d+)$/.test(text) && Number(text) <= 0) throw usageError(`${flag} must be more than $0, got ${raw.trim()}`);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) throw usageError(`${flag} expects an amount in USD above 0, got '${raw}'`);
   return Number(text);
+}
+
+/**
+ * `--timeout -5` as `--timeout=-5`: parseArgs takes a value that starts with a dash for a flag of
+ * its own and says the value is missing, when the mistake is the number, which the flag's own
+ * check then names.
+ */
+export function negativeValuesAttached(argv: readonly string[], options: Readonly<Record<string, { type: string; short?: string }>>): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (option.short) takesValue.add(`-${option.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && /^-(\d|\.\d|\$)/.test(next)) {
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** A number of tokens: `8000`, `8k`, `1m`. */
@@ -38,7 +66,8 @@ export function tokens(flag: string, raw: string | undefined): number | undefine
 /** `parseArgs`, strict, with its complaint as a usage error that points at the command's help. */
 export function parseCommandArgs<T extends Omit<ParseArgsConfig, 'strict'>>(config: T, help: string): ReturnType<typeof parseArgs<T & { strict: true }>> {
   try {
-    return parseArgs({ ...config, strict: true });
+    const args = config.args && config.options ? negativeValuesAttached(config.args, config.options as Record<string, { type: string; short?: string }>) : config.args;
+    return parseArgs({ ...config, ...(args ? { args } : {}), strict: true });
   } catch (error) {
     throw usageError(`${(error as Error).message.split('\n')[0]} (see ${help})`);
   }

@@ -14,6 +14,7 @@ export async function readPrices(path: string): Promise<PriceTable> {
     return parsePriceTable(JSON.parse(text), path);
   } catch (error) {
     if (RlmError.isInstance(error)) throw error;
-    throw new RlmError('RLM_INPUT', `${path} is not valid JSON: ${(error as Error).message}`);
+    // V8 quotes the text around the mistake, line breaks and all: kept whole, on one line.
+    throw new RlmError('RLM_INPUT', `the prices file ${path} is not valid JSON: ${(error as Error).message.replace(/\r?\n/g, '\\n')}`);
   }
 }

@@ -9,12 +9,24 @@ import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
 
+export const VIEW_HELP = `Usage: rlm view <trace.jsonl> [-o page.html]
+
+Writes a trace (rlm ask --trace) as one self-contained HTML page, and prints its path: the
+recursion as a tree with every turn's reply and code, a timeline of the calls, search.
+
+  -o, --output <file>   where the page goes (default: the trace's name with .html)
+  -h, --help            this help`;
+
 export async function view(argv: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageError(`${(error as Error).message.split('\n')[0]} (rlm view <trace.jsonl> [-o page.html])`);
+  }
+  if (parsed.values.help) {
+    io.stdout.write(`${VIEW_HELP}\n`);
+    return EXIT.answer;
   }
   const [path, ...extra] = parsed.positionals;
   if (!path || extra.length > 0) throw usageError('rlm view takes one trace file: rlm view <trace.jsonl> [-o page.html]');

@@ -106,7 +106,8 @@ describe('rlm ask: endpoint failures (exit 3)', () => {
 
     it('a model name the server rejects', async () => {
       const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'nonexistent', 'q'], { env: { RLM_API_KEY: 'secret' } });
-      assertOneLineError(run, 3, /rejected model "nonexistent"/);
+      assertOneLineError(run, 3, /does not list the model "nonexistent" \(--model\); it lists: good$/);
+      assert.equal(server.requests.length, 0);
     });
     it('a key the server refuses', async () => {
       const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'good', 'q'], { env: { RLM_API_KEY: 'wrong' } });
@@ -114,14 +115,13 @@ describe('rlm ask: endpoint failures (exit 3)', () => {
     });
   });
 
-  it('a sub-model the server rejects stops the run at the first sub-call, rather than the root answering without it', async () => {
+  it('a sub-model the server does not list is refused before the first root turn', async () => {
     const root = byTurn([repl("const a = await llm_query('what is buried?');\nprint(a)"), repl("FINAL('made up')")]);
     const server = await startScriptedServer({ script: root, models: ['good'] });
     try {
       const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'good', '--sub-model', 'nonexistent', 'q']);
-      assertOneLineError(run, 3, /rejected model "nonexistent"/);
-      assert.equal(run.stdout, '');
-      assert.equal(server.requests.filter((r) => r.model === 'good').length, 1, 'the root was not asked again');
+      assertOneLineError(run, 3, /does not list the model "nonexistent" \(--sub-model\); it lists: good$/);
+      assert.equal(server.requests.length, 0, 'no root turn was paid for');
     } finally {
       await server.close();
     }
@@ -185,6 +185,7 @@ describe('rlm ask: answers', () => {
 
   it('--sub-model routes sub-calls', async () => {
     const sub = await startScriptedServer({
+      models: ['r', 's'],
       script: byTurn([repl("const a = await llm_query('hi');\nFINAL(a)")]),
     });
     try {
@@ -203,7 +204,7 @@ describe('rlm ask --repl python', () => {
       repl("import re\nwhere = re.search(r'buried under ([^.]+)', context).group(1)\nprint(where)"),
       repl("check = llm_query('Is this a place? ' + where)\nFINAL(f'under {where} ({check})')"),
     ]);
-    const server = await startScriptedServer({ script: (request) => (request.model === 'sub' ? 'yes' : root(request)) });
+    const server = await startScriptedServer({ models: ['root', 'sub'], script: (request) => (request.model === 'sub' ? 'yes' : root(request)) });
     try {
       const run = await runCli(['ask', '-q', '--repl', 'python', '-c', book, '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', 'Where is the treasure?']);
       assert.equal(run.code, 0, run.stderr);
@@ -223,7 +224,8 @@ describe('rlm ask --repl python', () => {
 describe('rlm ask: interrupted', () => {
   it('Ctrl-C (SIGINT) stops the run promptly, exit 130', async () => {
     const server = await startScriptedServer({
-      script: (request) => (request.model === 'root' ? repl("await llm_query('wait forever')") : { fail: 'hang' }),
+      models: ['root'],
+      script: (request) => (request.model === 'root' && request.index === 0 ? repl("await llm_query('wait forever')") : { fail: 'hang' }),
     });
     try {
       const child = spawn(process.execPath, [BIN, 'ask', '-c', book, '--base-url', server.url, '--model', 'root', 'q'], {
@@ -251,7 +253,7 @@ describe('rlm ask: interrupted', () => {
 describe('rlm ask --cache', () => {
   it('the second identical run answers its sub-calls from the cache', async () => {
     const root = byTurn([repl("const a = await llm_query('the question');\nFINAL(a)")]);
-    const server = await startScriptedServer({ script: (r) => (r.model === 'r' ? root(r) : 'from the model') });
+    const server = await startScriptedServer({ models: ['r', 's'], script: (r) => (r.model === 'r' ? root(r) : 'from the model') });
     const cache = await mkdtemp(join(tmpdir(), 'rlm-cli-cache-'));
     try {
       const args = ['ask', '-q', '--json', `--cache=${cache}`, '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q'];
@@ -275,7 +277,7 @@ describe('rlm ask --cache', () => {
 
 describe('rlm ask --max-cost and --prices', () => {
   it('a cost limit on a model of unknown price is refused at start, in one line', async () => {
-    const server = await startScriptedServer({ script: () => 'x' });
+    const server = await startScriptedServer({ models: ['unpriced'], script: () => 'x' });
     try {
       const run = await runCli(['ask', '-q', '--max-cost', '1', '-c', book, '--base-url', server.url, '--model', 'unpriced', 'q']);
       assertOneLineError(run, 2, /a cost limit needs a known price, and "unpriced" has none/);
@@ -287,7 +289,7 @@ describe('rlm ask --max-cost and --prices', () => {
 
   it('prices from a file cost the run, and a bad prices file is refused', async () => {
     const root = byTurn([repl("FINAL('paid')")]);
-    const server = await startScriptedServer({ script: async (r) => ({ content: (await root(r)) as string, usage: { promptTokens: 1000, completionTokens: 100 } }) });
+    const server = await startScriptedServer({ models: ['mine'], script: async (r) => ({ content: (await root(r)) as string, usage: { promptTokens: 1000, completionTokens: 100 } }) });
     try {
       const prices = join(dir, 'prices.json');
       await writeFile(prices, JSON.stringify({ mine: { input: 2, cachedInput: 1, output: 10 } }));
@@ -325,7 +327,7 @@ describe('rlm ask --provider anthropic', () => {
 describe('rlm ask: progress on a terminal', () => {
   it('updates one status line in place through a pseudo-terminal, and keeps stdout clean', async () => {
     const root = byTurn([repl("const a = await llm_query_batched(['1', '2', '3']);\nprint(a)"), repl("FINAL('tty done')")]);
-    const server = await startScriptedServer({ script: (r) => (r.model === 'r' ? root(r) : { content: 'x', delayMs: 300 }) });
+    const server = await startScriptedServer({ models: ['r', 's'], script: (r) => (r.model === 'r' ? root(r) : { content: 'x', delayMs: 300 }) });
     try {
       // `script` runs the command with a pseudo-terminal as its stderr (and stdout).
       const command = [process.execPath, BIN, 'ask', '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q'].map((a) => `'${a}'`).join(' ');

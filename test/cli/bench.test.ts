@@ -75,14 +75,16 @@ describe('rlm bench export', () => {
       [['bench', 'export', '--tasks', 'nope'], /unknown task 'nope'/],
       [['bench', 'export', '--sizes', 'big'], /--sizes: a size must look like 8k/],
       [['bench', 'export', '--tasks', 'codeqa', '--code', '/nonexistent/tree'], /--code: \/nonexistent\/tree is not a folder; point at a package tree with JavaScript or TypeScript sources/],
-      [['bench', 'export', '-n', '0'], /--instances expects a whole number of at least 1/],
+      [['bench', 'export', '-n', '0'], /--instances must be at least 1, got 0/],
       [['bench', 'export', '-o', '/nonexistent/dir/x.jsonl'], /cannot write \/nonexistent\/dir\/x\.jsonl: ENOENT/],
       [['bench', 'frob'], /unknown bench command 'frob'/],
       [['bench', 'run', '--methods', 'rlm,guess'], /--methods: unknown method 'guess'/],
       [['bench', 'run', '--max-cost', 'free'], /--max-cost expects an amount in USD above 0, got 'free'/],
       [['bench', 'run', '--repl', 'ruby'], /--repl must be js or python/],
-      [['bench', 'run', '--top-k', '0'], /--top-k expects a whole number of at least 1, got '0'/],
+      [['bench', 'run', '--top-k', '0'], /--top-k must be at least 1, got 0/],
       [['bench', 'run', '--passage', 'big'], /--passage: a size must look like 8k/],
+      [['bench', 'run', '--concurrency', '-2'], /--concurrency must be at least 1, got -2/],
+      [['bench', 'export', '-n', '-3'], /--instances must be at least 1, got -3/],
     ] as const) {
       const run = await runCli([...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
