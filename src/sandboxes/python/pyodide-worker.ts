@@ -66,9 +66,9 @@ let budget: unknown = null;
 let batch = 0;
 
 const started = performance.now();
-const pyodide = await boot();
+const { pyodide, makesSnapshot } = await boot();
 // The interpreter as booted, before anything of ours is in it: what later boots start from.
-const snapshot = input.makeSnapshot ? pyodide.makeMemorySnapshot() : undefined;
+const snapshot = makesSnapshot ? pyodide.makeMemorySnapshot() : undefined;
 pyodide.setInterruptBuffer(new Int32Array(input.interrupt));
 const fs = pyodide.FS as unknown as EmscriptenFs;
 installDevice(fs);
@@ -99,8 +99,9 @@ send({ type: 'booted', bootMs: performance.now() - started, ...(snapshot ? { sna
 /**
  * Boots CPython: from a memory snapshot of a pristine interpreter when there is one (about ten
  * times faster), else from scratch. The options are the same either way, as snapshots require.
+ * A snapshot this Pyodide refuses is replaced: the boot from scratch then makes a new one.
  */
-async function boot(): Promise<PyodideAPI> {
+async function boot(): Promise<{ pyodide: PyodideAPI; makesSnapshot: boolean }> {
   const options = {
     jsglobals: Object.create(null) as object,
     env: {},
@@ -111,12 +112,13 @@ async function boot(): Promise<PyodideAPI> {
   };
   if (input.snapshot) {
     try {
-      return await loadPyodide({ ...options, _loadSnapshot: input.snapshot });
+      return { pyodide: await loadPyodide({ ...options, _loadSnapshot: input.snapshot }), makesSnapshot: false };
     } catch {
       // A snapshot this Pyodide cannot use: boot from scratch.
     }
   }
-  return loadPyodide({ ...options, ...(input.makeSnapshot ? { _makeSnapshot: true } : {}) });
+  const makesSnapshot = input.makeSnapshot === true || input.snapshot !== undefined;
+  return { pyodide: await loadPyodide({ ...options, ...(makesSnapshot ? { _makeSnapshot: true } : {}) }), makesSnapshot };
 }
 
 port.on('message', (message: ToWorker) => {

@@ -7,7 +7,7 @@
 import { forkRepl, sibling } from '../fork-repl.ts';
 import type { FromRepl } from '../ipc.ts';
 import { ProcessSandbox, type LaunchedRepl, type ProcessSandboxOptions } from '../process-sandbox.ts';
-import { placeSnapshot, rememberSnapshot, removeSnapshot } from './snapshot.ts';
+import { placeSnapshot, rememberSnapshot, removeSnapshot, snapshotSource } from './snapshot.ts';
 import { WarmPool } from './warm-pool.ts';
 
 export type PythonSandboxOptions = ProcessSandboxOptions;
@@ -37,13 +37,26 @@ export class PythonSandbox extends ProcessSandbox {
   }
 }
 
-/** Pyodide needs a worker thread (so the main thread can interrupt it); no native addons. */
+/**
+ * Pyodide needs a worker thread (so the main thread can interrupt it); no native addons. The
+ * process may also read the snapshot file in the cache when it is to boot from it: that file only.
+ */
 function launchPythonRepl(): LaunchedRepl {
-  const launched = forkRepl({ entry: sibling('repl-process', import.meta.url), dependencies: ['pyodide'], allow: ['--allow-worker'], beforeFork: placeSnapshot });
-  launched.child.on('message', (message: FromRepl) => {
-    if (message.type !== 'warm') return;
-    if (message.snapshot) rememberSnapshot(message.snapshot);
-    removeSnapshot(launched.dir);
+  const source = snapshotSource();
+  const launched = forkRepl({
+    entry: sibling('repl-process', import.meta.url),
+    dependencies: ['pyodide'],
+    allow: ['--allow-worker', ...(source.from === 'file' ? [`--allow-fs-read=${source.place.path}`] : [])],
+    beforeFork: (dir) => placeSnapshot(dir, source),
   });
+  const onMessage = (message: FromRepl) => {
+    if (message.type !== 'warm') return;
+    // Only the first word of a process, sent before it is given any context or code, is taken:
+    // whatever it says later might come from model code, and must not reach the cache.
+    launched.child.off('message', onMessage);
+    if (message.snapshot) rememberSnapshot(message.snapshot, source);
+    removeSnapshot(launched.dir);
+  };
+  launched.child.on('message', onMessage);
   return launched;
 }
