@@ -143,6 +143,11 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
           return;
         }
         const total = outcome.usage.total;
+        // What was left of the bench's limit could not pay for the first request: not run, not scored.
+        if (outcome.status === 'budget' && total.calls === 0) {
+          skippedForBudget++;
+          continue;
+        }
         const row: BenchRow = {
           taskId: task.id,
           family: task.family,
