@@ -33,7 +33,7 @@ export function runDirect(task: TaskInstance, setup: MethodSetup): Promise<Metho
         room = shorterText(refused, prompt.length, shown.length);
       }
     }
-  });
+  }, 'direct');
 }
 
 /** The base model's prompt with the context in it (also `summary`'s, for a context that fits). */

@@ -50,5 +50,5 @@ export function runRetrieval(task: TaskInstance, setup: MethodSetup): Promise<Me
     return ask(
       `${RETRIEVAL_PROMPT_START}: the ${chosen.length} of the context's ${chunks.length} passages that best match the query (BM25), in their order in the context.\n\n${shown || '(no passage matched the query)'}\n\nQuery: ${task.query}`,
     );
-  });
+  }, 'retrieval');
 }

@@ -68,5 +68,5 @@ export function runSummary(task: TaskInstance, setup: MethodSetup): Promise<Meth
     }
     note({ summarised: { parts: parts.length } });
     return ask(`${SUMMARY_ANSWER_START}, taken while reading a long context in ${parts.length} parts.\n\nNotes:\n${notes}\n\nQuery: ${task.query}`);
-  });
+  }, 'summary');
 }
