@@ -19,4 +19,4 @@ export { parseReply, type ParsedReply } from './protocol.ts';
 export { javascriptSystemPrompt, pythonSystemPrompt, systemPrompt, contextMetadata } from './prompt.ts';
 export type { RlmEvent, RunStatus, EventSink, RunSettings } from './trace/events.ts';
 export { JsonlTrace, type JsonlTraceOptions, type TraceHeader } from './trace/jsonl.ts';
-export { readTrace, replayTrace, replayModels, type Trace, type ReplayResult } from './trace/replay.ts';
+export { readTrace, replayTrace, replayModels, type Trace, type ReplayOptions, type ReplayResult } from './trace/replay.ts';

@@ -290,12 +290,13 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
       if (!tool) throw new Error(`no tool named ${name}`);
       // Recorded with its result, so that a replay can serve the same answers without the tool.
       const started = performance.now();
+      const seq = tree.nextToolCall();
       try {
         const result = await tool.run(...args);
-        tree.emit({ type: 'tool-call', runId, depth, name, args, result: asJsonData(result), durationMs: performance.now() - started });
+        tree.emit({ type: 'tool-call', seq, runId, depth, name, args, result: asJsonData(result), durationMs: performance.now() - started });
         return result;
       } catch (error) {
-        tree.emit({ type: 'tool-call', runId, depth, name, args, error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started });
+        tree.emit({ type: 'tool-call', seq, runId, depth, name, args, error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started });
         throw error;
       }
     },

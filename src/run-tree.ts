@@ -42,6 +42,7 @@ export class RunTree {
   readonly #onUserAbort = () => this.stop(new CancelledError());
   #callIds = 0;
   #runIds = 0;
+  #toolCalls = 0;
   #stopReason: RlmError | undefined;
 
   constructor(options: RLMOptions, userSignal: AbortSignal | undefined) {
@@ -84,6 +85,11 @@ export class RunTree {
   /** Aborts when the whole run must stop: cancelled by the user, or a limit reached. */
   get signal(): AbortSignal {
     return this.#stop.signal;
+  }
+
+  /** The order in which model code called the user's tools, over the whole tree. */
+  nextToolCall(): number {
+    return ++this.#toolCalls;
   }
 
   /** A new id for an RLM of the tree: 'r0' is the root. */

@@ -66,6 +66,8 @@ export type RlmEvent =
   | {
       /** A call of one of the user's tools from model code, with what it returned (for replay). */
       type: 'tool-call';
+      /** The call's place in the order model code made the tree's tool calls (events come as calls end). */
+      seq?: number;
       runId: string;
       depth: number;
       name: string;

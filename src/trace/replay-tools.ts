@@ -22,8 +22,9 @@ export interface ReplayedTools {
 
 export function replayTools(settings: Pick<RunSettings, 'tools'>, events: readonly RlmEvent[]): ReplayedTools {
   const recorded = new Map<string, Recorded[]>();
-  for (const event of events) {
-    if (event.type !== 'tool-call') continue;
+  // Served in the order the calls were made, which concurrent calls do not end in.
+  const calls = events.filter((event) => event.type === 'tool-call').sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  for (const event of calls) {
     const key = callKey(event.name, event.args);
     const list = recorded.get(key) ?? [];
     list.push(event);

@@ -131,4 +131,28 @@ describe('replaying runs with tools', () => {
     const given = await replayTrace({ ...trace, events: withoutPrompt }, { systemPrompt });
     assert.equal(given.same, true);
   });
+
+  it('serves concurrent calls in the order they were made, not the order they ended in', async () => {
+    // The first call ends last: recorded in order of ending, it would be served second on replay.
+    let n = 0;
+    const slow: Record<string, Tool> = {
+      stamp: {
+        description: 'stamp(key: string) -> number',
+        run: async () => {
+          const mine = ++n;
+          await new Promise((resolve) => setTimeout(resolve, mine === 1 ? 200 : 0));
+          return mine;
+        },
+      },
+    };
+    const script = byTurn([repl("const both = await Promise.all([stamp('k'), stamp('k')]);\nFINAL(both.join(','))")]);
+    const { path, answer } = await record(script, { tools: slow });
+    assert.equal(answer, '1,2');
+    const trace = await readTrace(path);
+    const ended = trace.events.filter((e) => e.type === 'tool-call').map((e) => e.result);
+    assert.deepEqual(ended, [2, 1], 'the trace has them as they ended');
+    const replayed = await replayTrace(trace);
+    assert.equal(replayed.result.answer, '1,2');
+    assert.equal(replayed.same, true);
+  });
 });
