@@ -30,6 +30,10 @@ export interface AskArgs {
   cacheSampled: boolean;
   json: boolean;
   quiet: boolean;
+  /** Each turn's code and output on stderr as the run goes. */
+  verbose: boolean;
+  /** How a trace keeps a context that is one file: by `path` and hash (default), or `embed`ded. */
+  traceContext: 'path' | 'embed';
   stream: boolean;
   help: boolean;
 }
@@ -58,6 +62,8 @@ export const ASK_OPTIONS = {
   'cache-sampled': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean' },
+  'trace-context': { type: 'string' },
   stream: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -90,6 +96,8 @@ export function parseAskArgs(argv: string[]): AskArgs {
     cacheSampled: v['cache-sampled'] ?? false,
     json: v.json ?? false,
     quiet: v.quiet ?? false,
+    verbose: v.verbose ?? false,
+    traceContext: 'path',
     stream: v.stream ?? false,
     help: v.help ?? false,
   };
@@ -110,6 +118,13 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (v['cache-dir'] !== undefined) args.cache = nonEmpty('--cache', v['cache-dir']);
   else if (v.cache) args.cache = true;
   if (args.cacheSampled && !args.cache) throw usageError('--cache-sampled goes with --cache');
+  if (args.verbose && args.quiet) throw usageError('--verbose and --quiet contradict each other: give one');
+  if (v['trace-context'] !== undefined) {
+    const how = v['trace-context'];
+    if (how !== 'path' && how !== 'embed') throw usageError(`--trace-context must be path or embed, got '${how}'`);
+    if (!args.trace) throw usageError('--trace-context goes with --trace <file.jsonl>');
+    args.traceContext = how;
+  }
   if (!args.help && args.query === '') throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
   return args;
 }

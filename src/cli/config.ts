@@ -64,7 +64,8 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
   return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local', ...(model === undefined ? { picked: `the first model of the local server at ${local}` } : {}) };
 }
 
-export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
+// The current Sonnet: one the SDK lists as deprecated makes it warn on every request.
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
 
 function resolveAnthropic(input: ConfigInput): EndpointConfig {
   const { env } = input;

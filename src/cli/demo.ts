@@ -9,7 +9,6 @@ import { DEMO_QUERY, DEMO_ROOT_MODEL, DEMO_SUB_MODEL, demoScript, pythonDemoScri
 import { createOpenAIModel } from '../models/openai.ts';
 import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
-import type { RlmEvent } from '../trace/events.ts';
 import { runWithSurfaces } from './ask.ts';
 import { EXIT } from './exit-codes.ts';
 import { usageError } from './flags.ts';
@@ -56,13 +55,8 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
   try {
     const model = createOpenAIModel({ model: DEMO_ROOT_MODEL, baseURL: server.url });
     const subModel = createOpenAIModel({ model: DEMO_SUB_MODEL, baseURL: server.url });
-    const showTurns = (event: RlmEvent) => {
-      if (values.quiet) return;
-      if (event.type === 'cell-start') say(indent(`── turn ${event.iteration}, code:\n${event.code}`));
-      if (event.type === 'cell-end') say(indent(`── output:\n${clip(event.output)}${event.error ? `\n${event.error}` : ''}\n`));
-    };
-    const result = await runWithSurfaces({ quiet: values.quiet ?? false, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
-      new RLM({ model, subModel, repl: python ? 'python' : 'javascript', onEvent: (e) => (showTurns(e), onEvent(e)) }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
+    const result = await runWithSurfaces({ quiet: values.quiet ?? false, verbose: !values.quiet, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
+      new RLM({ model, subModel, repl: python ? 'python' : 'javascript', onEvent }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
     );
     say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);
     say(`The generator put the sighting on day ${logbook.sighting.day} (${logbook.sighting.name}) and logged ${logbook.storms} storms.`);
@@ -71,12 +65,4 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
   } finally {
     await server.close();
   }
-}
-
-function clip(text: string, max = 1200): string {
-  return text.length > max ? `${text.slice(0, max)}\n[... ${text.length - max} more characters]` : text.replace(/\n$/, '');
-}
-
-function indent(text: string): string {
-  return text.split('\n').map((line) => `  ${line}`).join('\n');
 }
