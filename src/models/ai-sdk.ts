@@ -8,13 +8,22 @@
  * import { createGoogleGenerativeAI } from '@ai-sdk/google';
  * const model = fromAiSdk(createGoogleGenerativeAI()('gemini-2.5-pro'));
  */
-import type { LanguageModelV2, LanguageModelV3, LanguageModelV4 } from '@ai-sdk/provider';
 import { CancelledError, ProviderError, RlmError } from '../errors.ts';
 import type { FinishReason, GenerateRequest, GenerateResult, Message, Model } from './model.ts';
 import { retryAfterMs } from './provider-errors.ts';
 import type { Usage } from './usage.ts';
 
-export type AiSdkLanguageModel = LanguageModelV2 | LanguageModelV3 | LanguageModelV4;
+/**
+ * What this adapter needs of an AI SDK language model: any `LanguageModelV2`, `V3` or `V4` of
+ * `@ai-sdk/provider` fits. Declared here rather than imported, so that rlm's published types
+ * compile in a project that does not install the optional AI SDK.
+ */
+export interface AiSdkLanguageModel {
+  readonly provider: string;
+  readonly modelId: string;
+  /** Called with the SDK's call options for the model's specification version; the result is read by shape. */
+  doGenerate(options: never): PromiseLike<unknown>;
+}
 
 /** Wraps an AI SDK language model; `variant(id)` makes the same provider's model `id`, for `withId`. */
 export function fromAiSdk(model: AiSdkLanguageModel, variant?: (id: string) => AiSdkLanguageModel): Model {
