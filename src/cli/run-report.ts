@@ -47,7 +47,7 @@ export function spent(result: Pick<RunResult, 'usage' | 'iterations'>): string {
   const calls = total?.calls ?? 0;
   const tokens = (total?.inputTokens ?? 0) + (total?.outputTokens ?? 0);
   const priced = total !== undefined && calls > 0 && total.unpricedCalls === 0;
-  const amount = priced ? `$${total.costUsd.toFixed(4)} (${formatTokens(tokens)} tokens)` : `${formatTokens(tokens)} tokens`;
+  const amount = calls === 0 ? 'nothing' : priced ? `$${total.costUsd.toFixed(4)} (${formatTokens(tokens)} tokens)` : `${formatTokens(tokens)} tokens`;
   return `spent ${amount} in ${calls} call${calls === 1 ? '' : 's'} over ${result.iterations} turn${result.iterations === 1 ? '' : 's'}`;
 }
 

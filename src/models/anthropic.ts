@@ -12,7 +12,7 @@ import type { Usage } from './usage.ts';
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
 export interface AnthropicModelOptions {
-  /** Model name, e.g. `claude-sonnet-4-5`. */
+  /** Model name, e.g. `claude-sonnet-5-5`. */
   model: string;
   /** Default: `ANTHROPIC_API_KEY` when talking to Anthropic itself; none for another base URL. */
   apiKey?: string;
