@@ -61,7 +61,10 @@ export interface ScriptedServerOptions {
   script: Script;
   /** Latency added to every answer, in ms. */
   latencyMs?: number;
-  /** If given, requests for any other model get a 404 "model not found", as real servers do. */
+  /**
+   * If given, `/v1/models` lists them and requests for any other model get a 404 "model not
+   * found", as real servers do; if not, any model name is answered and there is no list.
+   */
   models?: readonly string[];
   /** If given, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
@@ -155,9 +158,9 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
   if (options.apiKey !== undefined && key !== options.apiKey) {
     return sendError(res, wire, 401, { message: 'Incorrect API key provided', type: 'authentication_error', code: 'invalid_api_key' });
   }
-  if (req.method === 'GET' && path === '/v1/models') {
-    const ids = options.models ?? ['scripted'];
-    return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', owned_by: 'scripted' })) });
+  // Without `models` it answers any model name, a set it cannot list: no list, as servers without one.
+  if (req.method === 'GET' && path === '/v1/models' && options.models) {
+    return sendJson(res, 200, { object: 'list', data: options.models.map((id) => ({ id, object: 'model', owned_by: 'scripted' })) });
   }
   if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/messages')) {
     return sendError(res, wire, 404, { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' });
