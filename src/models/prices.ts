@@ -32,6 +32,8 @@ export const DEFAULT_PRICES: PriceTable = {
   'o3-mini': { input: 1.1, cachedInput: 0.55, output: 4.4 },
   'o4-mini': { input: 1.1, cachedInput: 0.275, output: 4.4 },
   // Anthropic: cache reads at a tenth of the input price, cache writes at 1.25 times it
+  'claude-sonnet-5-5': anthropic(2, 10),
+  'claude-sonnet-5': anthropic(2, 10),
   'claude-opus-4-1': anthropic(15, 75),
   'claude-opus-4': anthropic(15, 75),
   'claude-sonnet-4-5': anthropic(3, 15),

@@ -16,6 +16,8 @@ const WINDOWS: Readonly<Record<string, number>> = {
   'gpt-4o-mini': 128_000,
   o3: 200_000,
   'o4-mini': 200_000,
+  'claude-sonnet-5-5': 1_000_000,
+  'claude-sonnet-5': 1_000_000,
   'claude-opus-4-1': 200_000,
   'claude-sonnet-4-5': 200_000,
   'claude-haiku-4-5': 200_000,
