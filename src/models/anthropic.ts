@@ -54,13 +54,15 @@ function makeModel(client: Anthropic, baseURL: string, options: AnthropicModelOp
         content: [{ type: 'text', text: m.content, ...(caching && i === turns.length - 1 ? { cache_control: CACHED } : {}) }],
       }));
       const thinkingBudget = options.thinking?.type === 'enabled' ? options.thinking.budget_tokens : 0;
+      const maxTokens = request.maxOutputTokens ?? Math.max(options.maxOutputTokens ?? 8192, thinkingBudget + 1024);
+      const thinking = thinkingWithin(options.thinking, thinkingBudget, maxTokens);
       const body: Anthropic.MessageCreateParamsNonStreaming = {
         model: id,
-        max_tokens: request.maxOutputTokens ?? Math.max(options.maxOutputTokens ?? 8192, thinkingBudget + 1024),
+        max_tokens: maxTokens,
         messages,
         ...(system ? { system: [{ type: 'text', text: system, ...(caching ? { cache_control: CACHED } : {}) }] } : {}),
-        ...(request.temperature === undefined || options.thinking ? {} : { temperature: request.temperature }),
-        ...(options.thinking ? { thinking: options.thinking } : {}),
+        ...(request.temperature === undefined || thinking ? {} : { temperature: request.temperature }),
+        ...(thinking ? { thinking } : {}),
       };
       try {
         const response = await client.messages.create(body, { signal: request.signal });
@@ -94,3 +96,14 @@ function finishReasonOf(reason: string | null | undefined): FinishReason {
   if (reason === 'refusal') return 'content-filter';
   return 'other';
 }
+
+/**
+ * The API refuses a thinking budget that is not below max_tokens, or under 1,024 tokens. A cap set
+ * by the run's limits may be that small: the model then thinks within what is left, or not at all.
+ */
+function thinkingWithin(thinking: AnthropicModelOptions['thinking'], budget: number, maxTokens: number): AnthropicModelOptions['thinking'] {
+  if (!thinking || thinking.type !== 'enabled' || budget < maxTokens) return thinking;
+  return maxTokens - 1024 >= MIN_THINKING_TOKENS ? { ...thinking, budget_tokens: maxTokens - 1024 } : undefined;
+}
+
+const MIN_THINKING_TOKENS = 1_024;

@@ -47,6 +47,18 @@ describe('Anthropic Messages provider against a scripted Messages server', () =>
     assert.equal(body.temperature, undefined, 'temperature is not allowed with thinking');
   });
 
+  it('thinks within an output cap below its thinking budget (a cap the limits set), or not at all below the minimum', async () => {
+    const thinker = model({ thinking: { type: 'enabled', budget_tokens: 10_000 } });
+    await thinker.generate({ messages: [{ role: 'user', content: 'q' }], maxOutputTokens: 4_000 });
+    const within = server.requests.at(-1)!.body;
+    assert.equal(within.max_tokens, 4_000);
+    assert.deepEqual(within.thinking, { type: 'enabled', budget_tokens: 2_976 });
+    await thinker.generate({ messages: [{ role: 'user', content: 'q' }], maxOutputTokens: 1_500 });
+    const none = server.requests.at(-1)!.body;
+    assert.equal(none.max_tokens, 1_500);
+    assert.equal(none.thinking, undefined);
+  });
+
   it('retries 529 (overloaded) and 429 with Retry-After, like the OpenAI provider', async () => {
     queue.push({ fail: { status: 529 } }, { fail: { status: 429, retryAfterSeconds: 1 } }, 'finally');
     const started = performance.now();
