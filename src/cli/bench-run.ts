@@ -199,7 +199,7 @@ async function runAndReport(plan: RunPlan, setup: MethodSetup, resultsPath: stri
   if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
   const failed = summary.rows.filter((row) => row.status === 'error').length;
   if (failed) say(`  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`);
-  if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} runs were not started: the bench's cost limit was reached.`);
+  if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} run${summary.skippedForBudget === 1 ? ' was' : 's were'} not started: the bench's cost limit was reached.`);
   say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
   io.stdout.write(markdownReport(summary.rows));
   return EXIT.answer;

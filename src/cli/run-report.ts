@@ -18,6 +18,10 @@ export function report(result: RunResult, args: { json: boolean; quiet?: boolean
   }
   if (!answered) io.stderr.write(`rlm: no answer: ${reasonOf(result)}: ${spent(result)}\n`);
   else if (result.status !== 'done' && !args.quiet) io.stderr.write(`rlm: answered after the run was stopped: ${reasonOf(result)}: ${spent(result)}\n`);
+  const estimated = (result.usage as UsageReport | undefined)?.total.estimatedCalls ?? 0;
+  if (estimated > 0 && !args.quiet) {
+    io.stderr.write(`rlm: the endpoint reported no usage for ${estimated} call${estimated === 1 ? '' : 's'}: booked at the most each could have used (its prompt's bytes and its output cap)\n`);
+  }
   return exitCodeForRun(result.status, answered, result.error?.code);
 }
 

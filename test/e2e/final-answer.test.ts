@@ -140,6 +140,18 @@ describe('runs that end without a final answer give none', () => {
     });
   }
 
+  it('a limit that refuses the root its next turn still leaves it the last request it was held', async () => {
+    const run = await scriptedRun([repl('print(1)'), 'FINAL(from the last request)'], { limits: { maxCalls: 2 } });
+    try {
+      const result = await run.rlm.run({ context, query: 'q' });
+      assert.equal(run.server.requests.length, 2);
+      assert.match(lastUser(run.rootRequests()[1]!), /reached a limit \(call limit reached \(2 calls\)\)/);
+      assert.deepEqual([result.status, result.answer], ['budget', 'from the last request']);
+    } finally {
+      await run.close();
+    }
+  });
+
   it('stopped by a limit, the last reply may name a variable of the REPL, which is kept for it', async () => {
     const run = await scriptedRun([repl("const found = 'built so far';\nawait llm_query('a'); await llm_query('b')"), 'FINAL_VAR(found)'], { limits: { maxCalls: 3 } });
     try {

@@ -115,4 +115,22 @@ describe('hard limits with 64 sub-calls in flight', () => {
       await server.close();
     }
   });
+
+  it('rlm ask says so when the endpoint reports no usage, and books those calls at their bounds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rlm-usage-'));
+    const context = join(dir, 'context.txt');
+    await writeFile(context, 'x'.repeat(1000));
+    const server = await startScriptedServer({ models: ['root'], script: () => ({ content: repl("FINAL('done')"), noUsage: true }) });
+    try {
+      const cli = await runCli(['ask', '-c', context, '--model', 'root', '--base-url', server.url, '--json', 'q'], { env: { RLM_API_KEY: 'k' } });
+      assert.equal(cli.code, 0, cli.stderr);
+      const out = JSON.parse(cli.stdout) as { answer: string; usage: { total: { estimatedCalls: number; outputTokens: number } } };
+      assert.equal(out.answer, 'done');
+      assert.equal(out.usage.total.estimatedCalls, 1);
+      assert.ok(out.usage.total.outputTokens > 0);
+      assert.match(cli.stderr, /the endpoint reported no usage for 1 call: booked at the most each could have used/);
+    } finally {
+      await server.close();
+    }
+  });
 });
