@@ -66,23 +66,38 @@ let budget: unknown = null;
 let batch = 0;
 
 const started = performance.now();
-const { pyodide, makesSnapshot } = await boot();
-// The interpreter as booted, before anything of ours is in it: what later boots start from.
-const snapshot = makesSnapshot ? pyodide.makeMemorySnapshot() : undefined;
-pyodide.setInterruptBuffer(new Int32Array(input.interrupt));
-const fs = pyodide.FS as unknown as EmscriptenFs;
-installDevice(fs);
+const { pyodide, restored, makesSnapshot } = await boot();
 // In a namespace of its own, so that model code's globals (__main__) start empty.
 const bootstrap = pyodide.globals.get('dict') as () => unknown;
-const runtime = pyodide.runPython(
-  `
+if (!restored) {
+  // runtime.py, and seal.py's prepare() (which imports the built-in modules): in the snapshot
+  // too, so that later boots skip them. The seal module waits in sys.modules only until the
+  // next step takes it out, before any context or code.
+  pyodide.runPython(
+    `
 import sys, types
 _rlm = types.ModuleType('_rlm')
 sys.modules['_rlm'] = _rlm
 exec(${JSON.stringify(source('runtime.py'))}, _rlm.__dict__)
 _seal = types.ModuleType('_rlm_seal')
+sys.modules['_rlm_seal'] = _seal
 exec(${JSON.stringify(source('seal.py'))}, _seal.__dict__)
 _seal.prepare()
+`,
+    { globals: bootstrap() as never },
+  );
+}
+// The interpreter with our runtime in it but not sealed, before any context or code: what later
+// boots start from. Each is sealed after its restore, as this one is, when its context arrives.
+const snapshot = makesSnapshot ? pyodide.makeMemorySnapshot() : undefined;
+pyodide.setInterruptBuffer(new Int32Array(input.interrupt));
+const fs = pyodide.FS as unknown as EmscriptenFs;
+installDevice(fs);
+const runtime = pyodide.runPython(
+  `
+import sys
+_rlm = sys.modules['_rlm']
+_seal = sys.modules.pop('_rlm_seal')
 (_rlm.run_cell, _rlm.variable, _rlm.load_context, _rlm.configure, _seal.seal)
 `,
   { globals: bootstrap() as never },
@@ -97,11 +112,11 @@ const [runCell, readVariable, loadContext, configure, seal] = runtime.toJs({ dep
 send({ type: 'booted', bootMs: performance.now() - started, ...(snapshot ? { snapshot } : {}) }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
 
 /**
- * Boots CPython: from a memory snapshot of a pristine interpreter when there is one (about ten
- * times faster), else from scratch. The options are the same either way, as snapshots require.
+ * Boots CPython: from a memory snapshot of an interpreter with our runtime in it and nothing
+ * else when there is one (several times faster), else from scratch. The options are the same either way, as snapshots require.
  * A snapshot this Pyodide refuses is replaced: the boot from scratch then makes a new one.
  */
-async function boot(): Promise<{ pyodide: PyodideAPI; makesSnapshot: boolean }> {
+async function boot(): Promise<{ pyodide: PyodideAPI; restored: boolean; makesSnapshot: boolean }> {
   const options = {
     jsglobals: Object.create(null) as object,
     env: {},
@@ -112,13 +127,13 @@ async function boot(): Promise<{ pyodide: PyodideAPI; makesSnapshot: boolean }> 
   };
   if (input.snapshot) {
     try {
-      return { pyodide: await loadPyodide({ ...options, _loadSnapshot: input.snapshot }), makesSnapshot: false };
+      return { pyodide: await loadPyodide({ ...options, _loadSnapshot: input.snapshot }), restored: true, makesSnapshot: false };
     } catch {
       // A snapshot this Pyodide cannot use: boot from scratch.
     }
   }
   const makesSnapshot = input.makeSnapshot === true || input.snapshot !== undefined;
-  return { pyodide: await loadPyodide({ ...options, ...(makesSnapshot ? { _makeSnapshot: true } : {}) }), makesSnapshot };
+  return { pyodide: await loadPyodide({ ...options, ...(makesSnapshot ? { _makeSnapshot: true } : {}) }), restored: false, makesSnapshot };
 }
 
 port.on('message', (message: ToWorker) => {

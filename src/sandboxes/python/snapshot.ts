@@ -1,8 +1,9 @@
 /**
  * The memory snapshot of a freshly booted CPython, which Python REPL processes boot from in a
- * fraction of the time a boot from scratch takes. It holds only the pristine interpreter (made
- * before any context, code, runtime.py or seal), so sharing it shares nothing of any run; every
- * REPL booted from it is sealed afterwards exactly as one booted from scratch.
+ * fraction of the time a boot from scratch takes. It holds the interpreter with runtime.py loaded
+ * and seal.py's built-in imports done, made before any context or code and before the seal, so
+ * sharing it shares nothing of any run; every REPL booted from it is sealed when its context
+ * arrives, exactly as one booted from scratch.
  *
  * It lasts across programs in the user's cache (`$XDG_CACHE_HOME/rlm/python/`, else
  * `~/.cache/rlm/python/`), in a file named after, and checked against, a key: the Pyodide version
@@ -39,8 +40,8 @@ let writing: Promise<boolean> | undefined;
 
 /**
  * The cache file for this Pyodide and this boot code, from the environment as it is now. The key
- * covers what shapes a booted interpreter: Pyodide's version and the worker that boots it (its
- * options to loadPyodide), and runtime.py and seal.py, which run right after.
+ * covers what shapes the snapshot: Pyodide's version, the worker that boots it (its options to
+ * loadPyodide, what it runs before the snapshot), and runtime.py and seal.py, which are in it.
  */
 export function snapshotPlace(env: NodeJS.ProcessEnv = process.env): SnapshotPlace {
   key ??= snapshotKey();

@@ -1,7 +1,7 @@
 /**
  * A program of its own for snapshot.test.ts: its first Python sandbox, one cell that shows the
- * interpreter is sealed, then whether its REPL booted from scratch and whether it wrote the
- * snapshot file. The cache folder comes from the environment (XDG_CACHE_HOME) the test gives it.
+ * interpreter is sealed (and that the seal's own module, which waits in the snapshot, is gone),
+ * then whether its REPL booted from scratch and whether it wrote the snapshot file. The cache folder comes from the environment (XDG_CACHE_HOME) the test gives it.
  * Prints one JSON line.
  */
 import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
@@ -9,7 +9,9 @@ import { snapshotPlace, snapshotStats } from '../../../src/sandboxes/python/snap
 
 const bridge = { llm_query: () => Promise.resolve(''), rlm_query: () => Promise.resolve(''), budget: () => null };
 const sandbox = await PythonSandbox.create({ context: 'the context', bridge });
-const sealed = await sandbox.run('try:\n    import js\n    print("imported")\nexcept Exception as e:\n    print(type(e).__name__)\nprint(context)');
+const sealed = await sandbox.run(
+  ['try:', '    import js', '    print("imported")', 'except Exception as e:', '    print(type(e).__name__)', 'import sys', "print('_rlm_seal' in sys.modules)", 'print(context)'].join('\n'),
+);
 sandbox.dispose();
 PythonSandbox.coolDown();
 const stats = snapshotStats();

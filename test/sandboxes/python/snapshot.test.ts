@@ -41,7 +41,7 @@ async function runProgram(cache: string): Promise<ChildReport> {
   const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildReport;
   // Sealed, whatever it booted from.
   assert.equal(report.error, null);
-  assert.equal(report.output, 'ImportError\nthe context\n');
+  assert.equal(report.output, 'ImportError\nFalse\nthe context\n');
   return report;
 }
 
