@@ -12,6 +12,8 @@ export class WarmPool {
   readonly #size: number;
   readonly #spares: LaunchedRepl[] = [];
   readonly #warm = new WeakSet<LaunchedRepl>();
+  /** Processes handed out so far. */
+  #taken = 0;
 
   constructor(launch: () => LaunchedRepl, size: number) {
     this.#launch = launch;
@@ -19,13 +21,17 @@ export class WarmPool {
   }
 
   /**
-   * A spare process if one is ready, else a fresh one. The pool is topped up once the process
-   * handed out has booted: two boots at once only slow each other down, and the first boot of a
-   * program makes the snapshot that the next one starts from.
+   * A spare process if one is ready, else a fresh one. From a program's second process on, the
+   * pool is topped up once the process handed out has booted: two boots at once only slow each
+   * other down, and the first boot may be the one that makes the snapshot the next starts from.
+   * After the first it is not: a program that needed one REPL often needs no other (a run whose
+   * sub-calls are plain model calls), and a spare booting beside that run's cells takes the CPU
+   * they need (on two cores, a batch of sub-calls took a third longer); whoever asks for a
+   * second REPL likely asks for more, and from then on one is kept ready.
    */
   take(): LaunchedRepl {
     const spare = this.#spares.shift() ?? this.#launch();
-    void this.#whenWarm(spare).then(() => this.fill());
+    if (++this.#taken > 1) void this.#whenWarm(spare).then(() => this.fill());
     return spare;
   }
 
