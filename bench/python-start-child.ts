@@ -1,8 +1,8 @@
 /**
  * The first PythonSandbox of a program, with no spare started before: its REPL process boots
- * CPython from scratch and makes the memory snapshot later ones boot from, and the pool starts
- * the next spare (also from scratch: there is no snapshot yet) at the same moment. Only a fresh
- * process can measure it. Reports JSON on stdout.
+ * CPython from the snapshot in the cache (XDG_CACHE_HOME) if there is one, else from scratch,
+ * making the snapshot and writing it there. Only a fresh process can measure it. Reports JSON on
+ * stdout.
  *
  *   node bench/python-start-child.ts
  */
