@@ -113,8 +113,9 @@ send({ type: 'booted', bootMs: performance.now() - started, ...(snapshot ? { sna
 
 /**
  * Boots CPython: from a memory snapshot of an interpreter with our runtime in it and nothing
- * else when there is one (several times faster), else from scratch. The options are the same either way, as snapshots require.
- * A snapshot this Pyodide refuses is replaced: the boot from scratch then makes a new one.
+ * else when there is one (several times faster), else from scratch. The options are the same
+ * either way, as snapshots require. A snapshot this Pyodide refuses is replaced: the boot from
+ * scratch then makes a new one.
  */
 async function boot(): Promise<{ pyodide: PyodideAPI; restored: boolean; makesSnapshot: boolean }> {
   const options = {

@@ -8,9 +8,9 @@
  * It lasts across programs in the user's cache (`$XDG_CACHE_HOME/rlm/python/`, else
  * `~/.cache/rlm/python/`), in a file named after, and checked against, a key: the Pyodide version
  * and a hash of the code that boots the interpreter. A REPL process may read that one file; the
- * run's process writes it, once a REPL process booted from scratch and sent it the snapshot. Within
- * one program the snapshot is also kept in memory once made, and written into each new REPL's
- * private folder before its start.
+ * run's process writes it, once a REPL process booted from scratch and sent it the snapshot. Where
+ * the cache cannot be used, a program keeps the snapshot it made in memory and writes it into each
+ * new REPL's private folder before its start.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,21 +59,22 @@ function snapshotKey(): string {
 }
 
 /**
- * Where the next REPL process boots from: this program's snapshot in memory, else the cache file
- * if one is there that only this user could have written, else from scratch (and then the
- * snapshot it makes goes to the cache file, if the cache folder is this user's alone).
+ * Where the next REPL process boots from: the cache file if one is there that only this user
+ * could have written (the REPL process reads it; nothing to write here), else this program's
+ * snapshot in memory (written into the REPL's folder), else from scratch (and then the snapshot
+ * it makes goes to the cache file, if the cache folder is this user's alone).
  */
 export function snapshotSource(): SnapshotSource {
-  if (snapshot) return { from: 'memory' };
-  let place: SnapshotPlace;
+  let place: SnapshotPlace | undefined;
   try {
     place = snapshotPlace();
+    if (ownedByMe(join(place.path, '..')) === 'other') place = undefined;
   } catch {
-    return { from: 'scratch' };
+    place = undefined;
   }
-  const folder = ownedByMe(join(place.path, '..'));
-  if (folder === 'other') return { from: 'scratch' };
-  return ownedByMe(place.path) === 'mine' ? { from: 'file', place } : { from: 'scratch', place };
+  if (place && ownedByMe(place.path) === 'mine') return { from: 'file', place };
+  if (snapshot) return { from: 'memory' };
+  return place ? { from: 'scratch', place } : { from: 'scratch' };
 }
 
 /**
