@@ -26,8 +26,16 @@ export class PythonSandbox extends ProcessSandbox {
     return sandbox;
   }
 
-  /** Boots a spare Python REPL now, so that the next sandbox does not wait for CPython. */
-  static warm(): void {
+  /**
+   * Boots a spare Python REPL now, so that the next sandbox does not wait for CPython. A spare is
+   * kept ready after each later sandbox too once a program has made two; with `keep`, from the
+   * first on (a run whose child RLMs will make sandboxes of their own).
+   *
+   * @example
+   * PythonSandbox.warm({ keep: maxDepth > 1 });
+   */
+  static warm(options: { keep?: boolean } = {}): void {
+    if (options.keep) pool.keepFilled();
     pool.fill();
   }
 

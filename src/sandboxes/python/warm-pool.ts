@@ -14,6 +14,8 @@ export class WarmPool {
   readonly #warm = new WeakSet<LaunchedRepl>();
   /** Processes handed out so far. */
   #taken = 0;
+  /** Whether to top up after every take, the first included (see `keepFilled`). */
+  #keep = false;
 
   constructor(launch: () => LaunchedRepl, size: number) {
     this.#launch = launch;
@@ -31,8 +33,13 @@ export class WarmPool {
    */
   take(): LaunchedRepl {
     const spare = this.#spares.shift() ?? this.#launch();
-    if (++this.#taken > 1) void this.#whenWarm(spare).then(() => this.fill());
+    if (++this.#taken > 1 || this.#keep) void this.#whenWarm(spare).then(() => this.fill());
     return spare;
+  }
+
+  /** Tops the pool up after every take from now on: for a caller that knows more REPLs will come. */
+  keepFilled(): void {
+    this.#keep = true;
   }
 
   /** Starts spares until the pool holds its size. */
