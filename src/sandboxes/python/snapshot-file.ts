@@ -13,13 +13,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const MAGIC = 'RLMPYSNP';
 const FORMAT = 1;
 const FIXED = 8 + 4 + 4 + 8 + 32;
 const ALIGN = 16;
+/** Only files named so are pruned: snapshots of other versions, and temporary files of them. */
+const EXTENSION = '.snapshot';
+/** Snapshot files of other keys kept beside the one written (another rlm or Pyodide in use). */
+const KEEP_OTHERS = 2;
+/** A temporary file older than this was left by a writer that died. */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
 
 /** The header for `payload`, made for `key`. */
 function header(key: string, payload: Uint8Array): Uint8Array {
@@ -74,10 +80,25 @@ export async function writeSnapshotFile(path: string, key: string, payload: Uint
       await file.close();
     }
     await rename(temporary, path);
-    return true;
   } catch {
     // A read-only or full disk: the next program boots from scratch, as it would without a file.
     await rm(temporary, { force: true }).catch(() => undefined);
     return false;
   }
+  if (path.endsWith(EXTENSION)) await prune(path).catch(() => undefined);
+  return true;
+}
+
+
+/**
+ * Each rlm and Pyodide version writes a file of its own (30 MiB): beside the one just written,
+ * keep the newest few other snapshot files, and no temporary file a dead writer left.
+ */
+async function prune(path: string): Promise<void> {
+  const folder = dirname(path);
+  const names = (await readdir(folder)).filter((name) => name !== basename(path) && name.includes(EXTENSION));
+  const files = await Promise.all(names.map(async (name) => ({ name, mtimeMs: await stat(join(folder, name)).then((s) => s.mtimeMs, () => 0) })));
+  const temporary = files.filter((f) => f.name.startsWith('.') && Date.now() - f.mtimeMs > STALE_TEMPORARY_MS);
+  const others = files.filter((f) => !f.name.startsWith('.') && f.name.endsWith(EXTENSION)).sort((a, b) => b.mtimeMs - a.mtimeMs).slice(KEEP_OTHERS);
+  await Promise.all([...temporary, ...others].map((f) => rm(join(folder, f.name), { force: true })));
 }

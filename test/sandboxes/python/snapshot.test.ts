@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -179,6 +179,18 @@ describe('the snapshot file', () => {
     const read = readSnapshotFile(file, 'k');
     assert.ok(read && (read.every((x) => x === 1) || read.every((x) => x === 2)));
     assert.deepEqual(readdirSync(folder), ['x.snapshot']);
+  });
+
+  it('keeps beside it the two newest snapshots of other versions, and no temporary file a dead writer left', async () => {
+    const folder = tempFolder();
+    const day = 24 * 3600;
+    const now = Date.now() / 1000;
+    for (const [name, ageDays] of [['a.snapshot', 3], ['b.snapshot', 1], ['c.snapshot', 2], ['.c.snapshot.1.dead', 1], ['.b.snapshot.2.live', 0], ['notes.txt', 9]] as const) {
+      writeFileSync(join(folder, name), 'x');
+      utimesSync(join(folder, name), now - ageDays * day, now - ageDays * day);
+    }
+    assert.equal(await writeSnapshotFile(join(folder, 'new.snapshot'), 'k', new Uint8Array(16)), true);
+    assert.deepEqual(readdirSync(folder).sort(), ['.b.snapshot.2.live', 'b.snapshot', 'c.snapshot', 'new.snapshot', 'notes.txt']);
   });
 
   it('reports a write it could not make, and leaves nothing behind', async () => {
