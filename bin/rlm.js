@@ -18,7 +18,14 @@ if (major < 24) {
 } else {
   // In a checkout, run the sources (Node strips the types); an installed package ships only dist/.
   const here = new URL('.', import.meta.url);
-  const source = new URL('../src/cli/main.ts', here);
-  const { main } = await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', here).href);
-  process.exitCode = await main(process.argv.slice(2));
+  const inSources = existsSync(new URL('../src/cli/main.ts', here));
+  const module = (path) => new URL(inSources ? `../src/${path}.ts` : `../dist/${path}.js`, here).href;
+  const args = process.argv.slice(2);
+  // CPython's REPL takes a while to start: fork it before the rest of rlm is imported.
+  if (args[0] === 'ask' && args.some((arg, i) => arg === '--repl=python' || (arg === '--repl' && args[i + 1] === 'python'))) {
+    const { PythonSandbox } = await import(module('sandboxes/python/python-sandbox'));
+    PythonSandbox.warm();
+  }
+  const { main } = await import(module('cli/main'));
+  process.exitCode = await main(args);
 }

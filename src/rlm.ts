@@ -133,7 +133,8 @@ export class RLM {
   constructor(options: RLMOptions) {
     this.#options = options;
     // CPython takes over a second to boot: start a spare REPL now, while the caller prepares.
-    if (options.repl === 'python') PythonSandbox.warm();
+    // With child RLMs, more REPLs will come: keep a spare from the first.
+    if (options.repl === 'python') PythonSandbox.warm({ keep: (options.maxDepth ?? 1) > 1 });
   }
 
   /**

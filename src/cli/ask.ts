@@ -1,7 +1,7 @@
 /** `rlm ask`: answer a query over a long context. Answer on stdout, progress on stderr. */
 import { access, constants } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { MemoStore } from '../models/memo.ts';
 import { createAnthropicModel } from '../models/anthropic.ts';
 import { createOpenAIModel } from '../models/openai.ts';
@@ -158,10 +158,6 @@ export async function runWithSurfaces(
     progress?.stop();
     await trace?.close();
   }
-}
-
-function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'rlm');
 }
 
 async function checkWritable(path: string): Promise<void> {
