@@ -268,16 +268,14 @@ for (const language of LANGUAGES) {
       assert.equal(plain.final, undefined, 'a later cell starts without an answer');
     });
 
-    it('FINAL without a value is an error the model sees, not the answer "undefined"', async () => {
+    it('FINAL without a value (or undefined, None) is an error the model sees, not the answer "undefined"', async () => {
       const result = await shared.sandbox.run('FINAL()');
       assert.equal(result.final, undefined);
       assert.match(result.error ?? '', /^TypeError: FINAL/);
-      if (language === 'javascript') {
-        for (const code of ['FINAL(undefined)', 'let unset; FINAL_VAR("unset")']) {
-          const unset = await shared.sandbox.run(code);
-          assert.equal(unset.final, undefined, code);
-          assert.match(unset.error ?? '', /^TypeError: FINAL/, code);
-        }
+      for (const code of pick({ js: ['FINAL(undefined)', 'let unset; FINAL_VAR("unset")'], py: ['FINAL(None)', 'unset = None\nFINAL_VAR("unset")'] })) {
+        const unset = await shared.sandbox.run(code);
+        assert.equal(unset.final, undefined, code);
+        assert.match(unset.error ?? '', /^TypeError: FINAL/, code);
       }
     });
 

@@ -165,6 +165,8 @@ def _answer_text(value):
 
 def FINAL(value):
     """Ends the run with this answer."""
+    if value is None:
+        raise TypeError('FINAL got None: call it with your answer, e.g. FINAL(answer)')
     _state['final'] = _answer_text(value)
 
 
@@ -180,6 +182,8 @@ def _user_names():
 def FINAL_VAR(name):
     """Ends the run with the value of the variable called `name`."""
     if isinstance(name, str) and name.isidentifier() and name in _main and _is_user_name(name):
+        if _main[name] is None:
+            raise TypeError(f'FINAL_VAR({name!r}): the variable is None; give it your answer first')
         _state['final'] = _answer_text(_main[name])
         return
     if any(_main[n] is name for n in _user_names() if n != 'context') and not isinstance(name, (int, float, bool)):
