@@ -38,8 +38,11 @@ export interface ReplLauncher {
   launch(): LaunchedRepl;
 }
 
-/** How long past its own limit a cell may take before the REPL process is presumed stuck. */
-const STUCK_GRACE_MS = 5_000;
+/**
+ * How long past its own limit a cell may take before the REPL process is presumed stuck: more
+ * than the REPL's own grace for an interrupted cell plus rebuilding its interpreter.
+ */
+const STUCK_GRACE_MS = 10_000;
 const CANCEL_GRACE_MS = 1_000;
 
 interface Pending<T> {

@@ -11,8 +11,12 @@ import type { ReplFactoryOptions } from '../repl-server.ts';
 import { cutOutput, type Bridge, type CellResult, type RunCellOptions, type Sandbox } from '../sandbox.ts';
 import type { FromWorker, HostAnswer, HostCall, ToWorker } from './worker-messages.ts';
 
-/** How long a cell may go on after being interrupted before its worker is replaced. */
-const INTERRUPT_GRACE_MS = 1_000;
+/**
+ * How long a cell may go on after being interrupted before its worker is replaced. Python takes
+ * the interrupt within milliseconds of its own time, but a busy machine may give its thread none
+ * for a second or more: a shorter grace lost the variables of cells that would have stopped.
+ */
+const INTERRUPT_GRACE_MS = 3_000;
 const VARIABLE_TIMEOUT_MS = 5_000;
 /** The worker's own JavaScript heap; the Python heap is capped separately (memoryLimitMb). */
 const WORKER_JS_HEAP_MB = 512;
