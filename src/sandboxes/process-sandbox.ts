@@ -42,7 +42,7 @@ export interface ReplLauncher {
  * How long past its own limit a cell may take before the REPL process is presumed stuck: more
  * than the REPL's own grace for an interrupted cell plus rebuilding its interpreter.
  */
-const STUCK_GRACE_MS = 10_000;
+const STUCK_GRACE_MS = 15_000;
 const CANCEL_GRACE_MS = 1_000;
 
 interface Pending<T> {

@@ -12,11 +12,14 @@ import { cutOutput, type Bridge, type CellResult, type RunCellOptions, type Sand
 import type { FromWorker, HostAnswer, HostCall, ToWorker } from './worker-messages.ts';
 
 /**
- * How long a cell may go on after being interrupted before its worker is replaced. Python takes
- * the interrupt within milliseconds of its own time, but a busy machine may give its thread none
- * for a second or more: a shorter grace lost the variables of cells that would have stopped.
+ * How much computing an interrupted cell may do before its worker is replaced. Python takes the
+ * interrupt within milliseconds of its own time, but a busy machine may give this process none
+ * for seconds: a grace in wall time (1 s, then 3 s) lost the variables of cells that would have
+ * stopped. So the grace is this process's CPU time, with a wall-time bound for a process that is
+ * given none at all.
  */
-const INTERRUPT_GRACE_MS = 3_000;
+const INTERRUPT_GRACE_CPU_MS = 1_000;
+const INTERRUPT_GRACE_MAX_MS = 8_000;
 const VARIABLE_TIMEOUT_MS = 5_000;
 /** The worker's own JavaScript heap; the Python heap is capped separately (memoryLimitMb). */
 const WORKER_JS_HEAP_MB = 512;
@@ -197,7 +200,7 @@ export class PyodideRepl implements Sandbox {
       const waitedOnCalls = this.#outstanding > 0;
       Atomics.store(live.interrupt, 0, 2);
       this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
-      const stopped = await Promise.race([result, delay(INTERRUPT_GRACE_MS)]);
+      const stopped = await Promise.race([result, computed(INTERRUPT_GRACE_CPU_MS, INTERRUPT_GRACE_MAX_MS)]);
       const restarted = stopped === undefined ? await this.#rebuild() : false;
       if (first === 'cancelled') throw new CancelledError();
       const waited = restarted
@@ -273,4 +276,19 @@ function describeDeath(error: Error, memoryLimitMb: number): string {
 
 function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(resolve, ms, undefined).unref());
+}
+
+/** Resolves once this process has used `cpuMs` of CPU time from now, or after `maxMs` at most. */
+function computed(cpuMs: number, maxMs: number): Promise<undefined> {
+  const from = process.cpuUsage();
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      const used = process.cpuUsage(from);
+      if ((used.user + used.system) / 1_000 >= cpuMs || performance.now() - started >= maxMs) {
+        clearInterval(poll);
+        resolve(undefined);
+      }
+    }, 50).unref();
+  });
 }

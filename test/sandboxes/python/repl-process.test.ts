@@ -50,4 +50,20 @@ describe('the Python REPL process', { skip: process.platform !== 'linux' && 'rea
       sandbox.dispose();
     }
   });
+
+  it('replaces the worker of a cell that ignores the interrupt, after it computed on for a while, and the process keeps the context', async () => {
+    const sandbox = await PythonSandbox.create({ context: 'the context', bridge: recordingBridge().bridge });
+    try {
+      await sandbox.run('kept = 1');
+      const stubborn = 'while True:\n    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass';
+      const result = await sandbox.run(stubborn, { timeoutMs: 300 });
+      assert.match(result.error ?? '', /did not stop when interrupted, so the REPL was restarted/);
+      assert.equal(result.restarted, true);
+      // By the REPL itself, well before the host would kill its process as stuck (15.3 s).
+      assert.ok(result.durationMs < 12_000, `replaced in ${Math.round(result.durationMs)} ms`);
+      assert.equal((await sandbox.run("context + ' ' + str('kept' in globals())")).output, "'the context False'\n");
+    } finally {
+      sandbox.dispose();
+    }
+  });
 });
