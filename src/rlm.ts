@@ -167,16 +167,14 @@ export class RLM {
       const stopped = tree.stopReason;
       // A limit stopped the tree: ask the root once more, within what was held back for it, for its best answer.
       if (answer === undefined && stopped instanceof BudgetExceededError && root.messages.length > 0) {
-        try {
-          answer = await lastAnswer(tree, root, stopped);
-        } finally {
-          root.dispose();
-        }
+        answer = await lastAnswer(tree, root, stopped);
         status = stopped.limit === 'time' ? 'timeout' : 'budget';
       }
+      // Kept past a stop by a limit for the last request; ended whatever the run's end.
+      root.dispose();
       await tree.endChildren();
       const result: RunResult = { answer, status, usage: tree.budget.usage(), iterations: root.iterations, durationMs: performance.now() - started };
-      const error = root.error ?? (stopped instanceof BudgetExceededError ? stopped : undefined);
+      const error = root.error ?? (stopped instanceof BudgetExceededError && status !== 'done' ? stopped : undefined);
       if (error) result.error = { code: error.code, message: error.message };
       tree.emit({ type: 'run-end', runId: root.runId, depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });
       return result;
@@ -342,8 +340,13 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   // Handled now, so a REPL that fails to start before any code needs it is no unhandled
   // rejection; the failure is reported where the REPL is awaited.
   sandbox.catch(() => undefined);
-  // Disposed once ready, if still starting.
-  const dispose = () => void sandbox.then((ready) => ready.dispose(), () => undefined);
+  // Disposed once ready, if still starting; once only.
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    void sandbox.then((ready) => ready.dispose(), () => undefined);
+  };
   try {
     const say = (message: Message) => {
       messages.push(message);
