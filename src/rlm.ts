@@ -223,6 +223,8 @@ interface NodeInput {
   parentRunId?: string;
   /** The root's settings, recorded in its run-start event. */
   settings?: RunSettings;
+  /** A model model code chose for this child (`rlm_query(prompt, context, { model })`). */
+  model?: string;
 }
 
 interface NodeOutcome {
@@ -246,7 +248,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   const { options } = tree;
   const { depth, signal } = node;
   const maxIterations = options.maxIterations ?? 30;
-  const root = tree.modelAt(depth, 'root');
+  const root = node.model ? tree.modelAt(depth, 'root').withId(node.model) : tree.modelAt(depth, 'root');
   const sub = tree.modelAt(depth + 1, 'sub');
   const canRecurse = depth + 1 < tree.maxDepth;
   const runId = tree.nextRunId();
@@ -257,7 +259,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([signal, cellSignal]), trace: { runId, from: 0 } });
     return reply.text;
   };
-  const child = async (prompt: string, context: unknown, cellSignal: AbortSignal): Promise<string> => {
+  const child = async (prompt: string, context: unknown, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
     const childSignal = AbortSignal.any([signal, cellSignal]);
     const outcome = await tree.child(
       depth + 1,
@@ -269,6 +271,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
           query: context === undefined ? 'Do what `context` asks and answer it.' : prompt,
           signal: childSignal,
           parentRunId: runId,
+          ...(model ? { model } : {}),
         }),
       childSignal,
     );
@@ -278,10 +281,10 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
   const bridge: Bridge = {
     llm_query: (prompt, opts, cellSignal) => ask(prompt, opts.model, cellSignal),
     // At the deepest level (at the default depth 1, at once) a recursive query is a plain model call.
-    rlm_query: (prompt, context, cellSignal) =>
+    rlm_query: (prompt, context, opts, cellSignal) =>
       canRecurse
-        ? child(prompt, context, cellSignal)
-        : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, undefined, cellSignal),
+        ? child(prompt, context, opts.model, cellSignal)
+        : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, opts.model, cellSignal),
     budget: () => tree.budget.snapshot(),
     history: () => history,
     tool: async (name, args) => {

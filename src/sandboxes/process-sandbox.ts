@@ -183,7 +183,7 @@ export class ProcessSandbox implements Sandbox {
     this.#serve(message.callId, (signal) =>
       message.name === 'llm_query'
         ? this.#bridge.llm_query(message.prompt, message.options, signal)
-        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, signal),
+        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, message.options, signal),
     );
   }
 

@@ -48,7 +48,7 @@ export function serveRepl(create: (options: ReplFactoryOptions) => Promise<Sandb
 
   const bridge: Bridge = {
     llm_query: (prompt, options, signal) => call<string>(signal, (callId) => ({ type: 'call', callId, name: 'llm_query', prompt, options, context: null })),
-    rlm_query: (prompt, context, signal) => call<string>(signal, (callId) => ({ type: 'call', callId, name: 'rlm_query', prompt, options: {}, context: context ?? null })),
+    rlm_query: (prompt, context, options, signal) => call<string>(signal, (callId) => ({ type: 'call', callId, name: 'rlm_query', prompt, options, context: context ?? null })),
     budget: () => budget,
     history: () => history,
     tool: (tool, args, signal) => call<unknown>(signal, (callId) => ({ type: 'tool-call', callId, tool, args })),

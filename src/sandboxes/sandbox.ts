@@ -6,7 +6,8 @@
 /** What a sandbox may call on the host. Every call gets a signal that aborts with the cell. */
 export interface Bridge {
   llm_query(prompt: string, options: { model?: string }, signal: AbortSignal): Promise<string>;
-  rlm_query(prompt: string, context: unknown, signal: AbortSignal): Promise<string>;
+  /** A child RLM over `context` (the prompt itself when undefined), on `options.model` if given. */
+  rlm_query(prompt: string, context: unknown, options: { model?: string }, signal: AbortSignal): Promise<string>;
   /** The run's spending and limits, as plain JSON data. */
   budget(): unknown;
   /** Every message of this RLM's conversation so far, compacted ones included (the REPL's `history`). */

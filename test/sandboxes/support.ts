@@ -85,8 +85,8 @@ export function recordingBridge(options: BridgeOptions = {}): RecordingBridge {
   const bridge: Bridge = {
     llm_query: (prompt, opts, signal) =>
       serve({ kind: 'llm_query', prompt, options: opts, signal, started: performance.now() }, `answer:${prompt}`),
-    rlm_query: (prompt, context, signal) =>
-      serve({ kind: 'rlm_query', prompt, context, signal, started: performance.now() }, `sub:${prompt}`),
+    rlm_query: (prompt, context, opts, signal) =>
+      serve({ kind: 'rlm_query', prompt, context, options: opts, signal, started: performance.now() }, `sub:${prompt}`),
     budget: () => options.budget ?? { iterations: 3, maxIterations: 20, tokens: { used: 1200, limit: 100000 } },
   };
   const history = options.history;

@@ -136,7 +136,7 @@ export class IsolateRepl implements Sandbox {
       if (!Array.isArray(args) || typeof args[0] !== 'string') throw new Error(`malformed arguments to ${name}`);
       const model = (args[1] as { model?: unknown } | null)?.model;
       if (name === 'llm_query') return this.#bridge.llm_query(args[0], typeof model === 'string' ? { model } : {}, signal);
-      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, signal);
+      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, {}, signal);
       if (name === 'tool' && this.#bridge.tool && this.#options.tools.includes(args[0]) && Array.isArray(args[1])) {
         const value = await this.#bridge.tool(args[0], args[1] as unknown[], signal);
         return JSON.stringify(value ?? null);

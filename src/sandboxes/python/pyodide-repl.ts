@@ -167,7 +167,7 @@ export class PyodideRepl implements Sandbox {
     if (call.name === 'llm_query' && typeof call.prompt === 'string') {
       return this.#bridge.llm_query(call.prompt, typeof call.model === 'string' ? { model: call.model } : {}, signal);
     }
-    if (call.name === 'rlm_query' && typeof call.prompt === 'string') return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, signal);
+    if (call.name === 'rlm_query' && typeof call.prompt === 'string') return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, {}, signal);
     if (call.name === 'tool' && this.#bridge.tool && this.#settings.tools.includes(call.tool) && Array.isArray(call.args)) {
       return JSON.stringify((await this.#bridge.tool(call.tool, call.args, signal)) ?? null);
     }
