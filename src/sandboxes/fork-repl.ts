@@ -1,15 +1,18 @@
-/** Starts a REPL process: an empty environment, Node's permission model, one private folder. */
-import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** Starts a REPL process: an empty environment, Node's permission model, the OS wall, one private folder. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { privateDir } from './context-dir.ts';
+import { walledCommand } from './process-wall.ts';
 import type { LaunchedRepl } from './process-sandbox.ts';
+import { ReplChannel } from './repl-channel.ts';
 
 export interface ReplProcessSpec {
   /** The entry module, next to the module that names it (.ts in a checkout, .js when built). */
   entry: URL;
-  /** Packages the REPL needs to read (their node_modules folder is allowed). */
+  /** Packages the REPL needs to read (their own folders are allowed). */
   dependencies: string[];
   /** More permission flags, e.g. `--allow-addons` for a native engine. */
   allow: string[];
@@ -17,27 +20,68 @@ export interface ReplProcessSpec {
   beforeFork?: (dir: string) => void;
 }
 
+/** What the process is started for: its memory cap, and the output limit its messages are checked against. */
+export interface LaunchSettings {
+  memoryLimitMb: number;
+  maxOutputChars: number;
+}
+
+/** The wire to the REPL process: the fourth file descriptor (frames.ts). */
+const WIRE_FD = 3;
+
 /**
- * Forks a REPL process that may read rlm's own code, its engine's packages and one new private
+ * Starts a REPL process that may read rlm's own code, its engine's packages and one new private
  * folder (mode 0700, for the context), and nothing else: no writes, no child processes, no
- * environment. What `allow` adds is the engine's need, never the model's.
+ * environment. What `allow` adds is the engine's need, never the model's. Where the machine
+ * allows, it runs in namespaces of its own with a memory limit (process-wall.ts).
  */
-export function forkRepl(spec: ReplProcessSpec): LaunchedRepl {
-  const dir = mkdtempSync(join(tmpdir(), 'rlm-repl-'));
-  const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const readable = new Set([packageRoot, dir]);
+export function forkRepl(spec: ReplProcessSpec, settings: LaunchSettings): LaunchedRepl {
+  const dir = privateDir();
+  // rlm's code folder (src/ in a checkout, dist/ when built) and its package.json, not the
+  // package root: a checkout's .git and .env stay out of reach.
+  const code = fileURLToPath(new URL('../', import.meta.url));
+  const packageJson = fileURLToPath(new URL('../../package.json', import.meta.url));
+  const readable = new Set([code, packageJson, dir]);
   for (const dependency of spec.dependencies) {
-    // The folder that holds the dependency (node_modules), wherever the package manager put it.
-    readable.add(dirname(dirname(fileURLToPath(import.meta.resolve(`${dependency}/package.json`)))));
+    const folder = packageFolder(dependency);
+    if (folder) readable.add(folder);
   }
   spec.beforeFork?.(dir);
-  const child = fork(fileURLToPath(spec.entry), [dir], {
-    env: {},
-    serialization: 'advanced',
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    execArgv: ['--permission', ...[...readable].map((path) => `--allow-fs-read=${path}`), ...spec.allow, '--disable-warning=SecurityWarning'],
-  });
-  return { child, dir };
+  const args = [
+    '--permission',
+    ...[...readable].map((path) => `--allow-fs-read=${path}`),
+    ...spec.allow,
+    '--disable-warning=SecurityWarning',
+    fileURLToPath(spec.entry),
+    dir,
+  ];
+  const { command, args: walled } = walledCommand(args, settings.memoryLimitMb);
+  const child: ChildProcess = spawn(command, walled, { env: {}, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const channel = new ReplChannel(child.stdio[WIRE_FD] as Socket, settings.maxOutputChars);
+  return { child, dir, channel };
+}
+
+/** The folder of an installed package, wherever the package manager put it. */
+function packageFolder(name: string): string | undefined {
+  try {
+    return dirname(fileURLToPath(import.meta.resolve(`${name}/package.json`)));
+  } catch {
+    // A package that does not export its package.json: find its main file's package.
+    try {
+      let folder = dirname(fileURLToPath(import.meta.resolve(name)));
+      while (folder !== dirname(folder)) {
+        try {
+          if ((JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string }).name === name) return folder;
+        } catch {
+          // not here
+        }
+        folder = dirname(folder);
+      }
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
 }
 
 /** A module next to `base`, as source (.ts, type stripping) or built (.js), like `base` itself. */

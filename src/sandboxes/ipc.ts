@@ -1,4 +1,12 @@
-/** Messages between a sandbox (in the run's process) and its REPL process, whatever the language. */
+/**
+ * Messages between a sandbox (in the run's process) and its REPL process, whatever the language.
+ * They travel as frames (frames.ts). Values made by model code (a child's context, a tool's
+ * arguments and result) cross as JSON text, never as object graphs, and what the REPL process
+ * sends is checked here, field by field, before the run's process acts on it: the REPL process
+ * runs model code and may have been breached.
+ */
+import { MAX_ANSWER_CHARS, MAX_CALLS_IN_FLIGHT, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import type { Frame, FrameLimits } from './frames.ts';
 import type { CellResult } from './sandbox.ts';
 
 export interface ReplSettings {
@@ -7,15 +15,18 @@ export interface ReplSettings {
   cellTimeoutMs: number;
   /** Names of the user's tools, installed as functions in the REPL. */
   tools: string[];
+  /** Host calls (sub-calls and tools) the REPL may have in flight at once; more wait in the REPL process. */
+  maxCallsInFlight: number;
 }
 
-/** The REPL's defaults: 1 GiB of heap, 20,000 characters of output a cell, 60 s a cell. */
+/** The REPL's defaults: 1 GiB of heap, 20,000 characters of output a cell, 60 s a cell, 32 calls in flight. */
 export function replSettings(given: Partial<ReplSettings>): ReplSettings {
   return {
     memoryLimitMb: given.memoryLimitMb ?? 1024,
     maxOutputChars: given.maxOutputChars ?? 20_000,
     cellTimeoutMs: given.cellTimeoutMs ?? 60_000,
     tools: given.tools ?? [],
+    maxCallsInFlight: given.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT,
   };
 }
 
@@ -23,9 +34,11 @@ export type ToRepl =
   | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: ReplSettings }
   | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown; history: { from: number; messages: unknown[] } }
   | { type: 'cancel'; runId: number }
-  /** The answer to a call: text for a sub-call, JSON data for a tool, a message when not ok. */
-  | { type: 'deliver'; callId: number; ok: boolean; payload: unknown; budget: unknown }
+  /** The answer to a call: text for a sub-call, JSON text for a tool, a message when not ok. */
+  | { type: 'deliver'; callId: number; ok: boolean; payload: string; budget: unknown }
   | { type: 'variable'; requestId: number; name: string };
+
+export type VariableAnswer = { found: true; value: string } | { found: false; names: string[] };
 
 export type FromRepl =
   | { type: 'ready' }
@@ -34,7 +47,157 @@ export type FromRepl =
   | { type: 'init-error'; message: string }
   | { type: 'result'; runId: number; result: CellResult }
   | { type: 'run-error'; runId: number; message: string; cancelled: boolean }
-  | { type: 'call'; callId: number; name: 'llm_query' | 'rlm_query'; prompt: string; options: { model?: string }; context: unknown }
-  | { type: 'tool-call'; callId: number; tool: string; args: unknown[] }
+  /** `context`: the child's context as JSON text, or null for none. */
+  | { type: 'call'; callId: number; name: 'llm_query' | 'rlm_query'; prompt: string; options: { model?: string }; context: string | null }
+  /** `args`: the arguments as JSON text of an array. */
+  | { type: 'tool-call'; callId: number; tool: string; args: string }
   | { type: 'call-cancel'; callId: number; reason: string }
-  | { type: 'variable-result'; requestId: number; value: { found: true; value: string } | { found: false; names: string[] } };
+  | { type: 'variable-result'; requestId: number; value: VariableAnswer };
+
+/** The field of a message that travels as the frame's bytes rather than in its header. */
+const BYTES_FIELD: Partial<Record<string, 'context' | 'args' | 'snapshot'>> = { call: 'context', 'tool-call': 'args', warm: 'snapshot' };
+
+/** How a message from the REPL process is framed. */
+export function fromReplFrame(message: FromRepl): { header: unknown; payload?: Uint8Array } {
+  const field = BYTES_FIELD[message.type];
+  const value = field ? (message as Record<string, unknown>)[field] : undefined;
+  if (value === undefined || value === null) return { header: message };
+  const header: Record<string, unknown> = { ...message };
+  delete header[field!];
+  return { header, payload: typeof value === 'string' ? Buffer.from(value, 'utf8') : (value as Uint8Array) };
+}
+
+/**
+ * What the run's process accepts from a REPL process in one frame. A message header is mostly a
+ * cell's result (output, answer, error) or a prompt; JSON may spell a character in up to 6 bytes.
+ */
+export function fromReplLimits(maxOutputChars: number): FrameLimits {
+  const chars = Math.max(MAX_PROMPT_CHARS, maxOutputChars + MAX_ANSWER_CHARS + 2 * MAX_ERROR_CHARS + NOTE_CHARS);
+  // A value's JSON text escapes every character it must, so each is at most 3 bytes of UTF-8;
+  // Python's boot snapshot (about 30 MiB) fits too.
+  return { maxHeaderBytes: 6 * chars + 64 * 1024, maxPayloadBytes: Math.max(3 * MAX_VALUE_JSON_CHARS, 256 * 1024 * 1024) };
+}
+
+/** Room for the notes a cut text carries. */
+export const NOTE_CHARS = 1_000;
+
+/** The limits of the REPL process on what the run's process sends it (the conversation can be long). */
+export const TO_REPL_LIMITS: FrameLimits = { maxHeaderBytes: 2 ** 31, maxPayloadBytes: 0 };
+
+/** A message the REPL process must not send: it is broken or hostile. */
+export class ProtocolViolation extends Error {}
+
+/** Checks a frame from the REPL process and returns the message it holds, or throws ProtocolViolation. */
+export function readFromRepl(frame: Frame): FromRepl {
+  const m = frame.header;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new ProtocolViolation('a message that is not an object');
+  const h = m as Record<string, unknown>;
+  const field = BYTES_FIELD[String(h.type)];
+  if (frame.payload.length && !field) throw new ProtocolViolation(`bytes attached to a '${String(h.type)}' message`);
+  const text = (name: string, max: number): string => {
+    const value = h[name];
+    if (typeof value !== 'string') throw new ProtocolViolation(`'${String(h.type)}' without a text ${name}`);
+    if (value.length > max) throw new ProtocolViolation(`'${String(h.type)}' with a ${name} of ${value.length} characters (at most ${max})`);
+    return value;
+  };
+  const id = (name: string): number => {
+    const value = h[name];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ProtocolViolation(`'${String(h.type)}' without an integer ${name}`);
+    return value;
+  };
+  const flag = (name: string): boolean => {
+    if (typeof h[name] !== 'boolean') throw new ProtocolViolation(`'${String(h.type)}' without a boolean ${name}`);
+    return h[name];
+  };
+  const json = (name: string): string | null => {
+    if (!frame.payload.length) return null;
+    const value = frame.payload.toString('utf8');
+    if (value.length > MAX_VALUE_JSON_CHARS) throw new ProtocolViolation(`a ${name} of ${value.length} characters of JSON (at most ${MAX_VALUE_JSON_CHARS})`);
+    const depth = jsonDepth(value);
+    if (depth > MAX_VALUE_DEPTH) throw new ProtocolViolation(`a ${name} nested ${depth} deep (at most ${MAX_VALUE_DEPTH})`);
+    try {
+      JSON.parse(value);
+    } catch {
+      throw new ProtocolViolation(`a ${name} that is not JSON`);
+    }
+    return value;
+  };
+  switch (h.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'warm': {
+      if (typeof h.bootMs !== 'number' || !Number.isFinite(h.bootMs)) throw new ProtocolViolation("'warm' without a number bootMs");
+      const snapshot = frame.payload.length ? new Uint8Array(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength) : undefined;
+      return { type: 'warm', bootMs: h.bootMs, ...(snapshot ? { snapshot } : {}) };
+    }
+    case 'init-error':
+      return { type: 'init-error', message: text('message', MAX_ERROR_CHARS + NOTE_CHARS) };
+    case 'result':
+      return { type: 'result', runId: id('runId'), result: cellResult(h.result) };
+    case 'run-error':
+      return { type: 'run-error', runId: id('runId'), message: text('message', MAX_ERROR_CHARS + NOTE_CHARS), cancelled: flag('cancelled') };
+    case 'call': {
+      const name: 'llm_query' | 'rlm_query' | undefined = h.name === 'llm_query' || h.name === 'rlm_query' ? h.name : undefined;
+      if (name === undefined) throw new ProtocolViolation("'call' to an unknown function");
+      const options = h.options;
+      if (typeof options !== 'object' || options === null) throw new ProtocolViolation("'call' without options");
+      const model = (options as { model?: unknown }).model;
+      if (model !== undefined && (typeof model !== 'string' || model.length > 1_000)) throw new ProtocolViolation("'call' with a model that is not a short text");
+      const context = json('context');
+      if (context !== null && name !== 'rlm_query') throw new ProtocolViolation('an llm_query with a context');
+      const call = { type: 'call' as const, callId: id('callId'), name, prompt: text('prompt', MAX_PROMPT_CHARS), context };
+      return { ...call, options: model === undefined ? {} : { model } };
+    }
+    case 'tool-call': {
+      const args = json('args');
+      if (args === null || !args.startsWith('[')) throw new ProtocolViolation("'tool-call' whose arguments are not a JSON array");
+      return { type: 'tool-call', callId: id('callId'), tool: text('tool', 1_000), args };
+    }
+    case 'call-cancel':
+      return { type: 'call-cancel', callId: id('callId'), reason: text('reason', MAX_ERROR_CHARS + NOTE_CHARS) };
+    case 'variable-result':
+      return { type: 'variable-result', requestId: id('requestId'), value: variableAnswer(h.value) };
+    default:
+      throw new ProtocolViolation(`a message of unknown type '${String(h.type).slice(0, 40)}'`);
+  }
+}
+
+/** Checks a cell's result for shape only: the sandbox bounds its texts (process-sandbox.ts). */
+function cellResult(value: unknown): CellResult {
+  if (typeof value !== 'object' || value === null) throw new ProtocolViolation("'result' without a result");
+  const r = value as Record<string, unknown>;
+  if (typeof r.output !== 'string') throw new ProtocolViolation('a result without output text');
+  if (r.error !== undefined && typeof r.error !== 'string') throw new ProtocolViolation('a result whose error is not text');
+  if (r.final !== undefined && typeof r.final !== 'string') throw new ProtocolViolation('a result whose answer is not text');
+  if (typeof r.restarted !== 'boolean' || typeof r.durationMs !== 'number' || !Number.isFinite(r.durationMs)) throw new ProtocolViolation('a malformed result');
+  const result: CellResult = { output: r.output, restarted: r.restarted, durationMs: r.durationMs };
+  if (r.error !== undefined) result.error = r.error;
+  if (r.final !== undefined) result.final = r.final;
+  return result;
+}
+
+function variableAnswer(value: unknown): VariableAnswer {
+  const v = value as { found?: unknown; value?: unknown; names?: unknown } | null;
+  if (v?.found === true && typeof v.value === 'string' && v.value.length <= MAX_ANSWER_CHARS + NOTE_CHARS) return { found: true, value: v.value };
+  if (v?.found === false && Array.isArray(v.names) && v.names.length <= 100_000 && v.names.every((n) => typeof n === 'string' && n.length <= 1_000)) {
+    return { found: false, names: v.names as string[] };
+  }
+  throw new ProtocolViolation('a malformed variable answer');
+}
+
+/** How deeply `json` (valid JSON text) nests arrays and objects, in one pass without recursion. */
+export function jsonDepth(json: string): number {
+  let depth = 0;
+  let most = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) most = Math.max(most, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return most;
+}

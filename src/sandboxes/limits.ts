@@ -31,3 +31,9 @@ export function cutError(error: string, max = MAX_ERROR_CHARS): string {
   if (error.length <= max) return error;
   return `${error.slice(0, max)} [... ${(error.length - max).toLocaleString('en-US')} more characters of this error cut]`;
 }
+
+/**
+ * How deeply a child's context or a tool's arguments may nest arrays and objects; a deeper one is
+ * refused. Far beyond any real document, and well within what code walking it recursively survives.
+ */
+export const MAX_VALUE_DEPTH = 1_000;

@@ -6,13 +6,16 @@
  * model is told its variables are gone.
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CancelledError, RlmError } from '../errors.ts';
 import type { ContextFile } from './context-file.ts';
-import { replSettings, type FromRepl, type ReplSettings, type ToRepl } from './ipc.ts';
-import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from './sandbox.ts';
+import type { LaunchSettings } from './fork-repl.ts';
+import { NOTE_CHARS, replSettings, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import type { ReplChannel } from './repl-channel.ts';
+import { cutOutput, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from './sandbox.ts';
 
 export interface ProcessSandboxOptions {
   context: ContextValue;
@@ -25,17 +28,20 @@ export interface ProcessSandboxOptions {
   maxOutputChars?: number;
   /** Default time limit per cell in ms, host calls included (default 60 s). */
   cellTimeoutMs?: number;
+  /** Host calls the REPL may have in flight at once (default MAX_CALLS_IN_FLIGHT); more wait in the REPL process. */
+  maxCallsInFlight?: number;
 }
 
-/** A started REPL process and the private folder it may read, where its context goes. */
+/** A started REPL process, the private folder it may read (where its context goes), and the wire to it. */
 export interface LaunchedRepl {
   child: ChildProcess;
   dir: string;
+  channel: ReplChannel;
 }
 
 /** How a sandbox gets a REPL process: a fresh fork, or one already warm. */
 export interface ReplLauncher {
-  launch(): LaunchedRepl;
+  launch(settings: LaunchSettings): LaunchedRepl;
 }
 
 /**
@@ -45,12 +51,18 @@ export interface ReplLauncher {
 const STUCK_GRACE_MS = 15_000;
 const CANCEL_GRACE_MS = 1_000;
 
+/**
+ * Resident memory a REPL process may hold beyond its engine's limit before it is killed: Node
+ * itself, the engine's code and the worker's own heap (a fresh Python REPL holds about 250 MiB,
+ * a JavaScript one about 60 MiB; see perf/BENCHMARKS for the figures).
+ */
+export const RSS_MARGIN_MB = 512;
+const RSS_POLL_MS = 100;
+
 interface Pending<T> {
   resolve: (value: T) => void;
   reject: (error: Error) => void;
 }
-
-type VariableAnswer = { found: true; value: string } | { found: false; names: string[] };
 
 export class ProcessSandbox implements Sandbox {
   readonly language: 'javascript' | 'python';
@@ -59,6 +71,9 @@ export class ProcessSandbox implements Sandbox {
   readonly #bridge: Bridge;
   readonly #launcher: ReplLauncher;
   #child: ChildProcess | undefined;
+  #channel: ReplChannel | undefined;
+  /** Why the host killed the REPL process, when it did: what the cell is told instead of a crash. */
+  #killedFor: string | undefined;
   #stderr = '';
   #nextId = 0;
   readonly #runs = new Map<number, Pending<CellResult>>();
@@ -83,7 +98,7 @@ export class ProcessSandbox implements Sandbox {
 
   /** Starts the REPL process and loads the context into it once. */
   protected async start(): Promise<void> {
-    const { child, dir } = this.#launcher.launch();
+    const { child, dir, channel } = this.#launcher.launch(this.#settings);
     trackDir(dir);
     try {
       this.#contextFile = await this.#placeContext(dir);
@@ -94,29 +109,59 @@ export class ProcessSandbox implements Sandbox {
     }
     const contextFile = this.#contextFile;
     this.#child = child;
+    this.#channel = channel;
+    this.#killedFor = undefined;
     this.#historySent = 0;
     this.#stderr = '';
+    channel.setMaxOutputChars(this.#settings.maxOutputChars);
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-4000);
     });
     const ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: FromRepl) => {
+      const off = channel.onMessage((message) => {
         if (message.type === 'ready') resolve();
         if (message.type === 'init-error') reject(new RlmError('RLM_SANDBOX', `the REPL could not start: ${message.message}`));
-      };
-      child.on('message', onMessage);
+        if (message.type === 'ready' || message.type === 'init-error') off();
+      });
       const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-        reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${lastLine(this.#stderr)}`));
+        reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${this.#killedFor ?? lastLine(this.#stderr)}`));
       if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
       child.once('exit', onExit);
     });
-    child.on('message', (message: FromRepl) => this.#onMessage(message));
+    channel.onMessage((message) => this.#onMessage(child, message));
+    // A wire that breaks under a live process leaves it useless; one that sent a bad message is hostile.
+    channel.onBroken((reason, hostile) => this.#kill(child, hostile ? `Error: the REPL process was stopped because ${reason}` : undefined));
     child.on('exit', () => this.#onExit(child));
+    this.#watch(child);
     // A warm process was started unreferenced, so that a spare never keeps a program alive.
     child.ref();
-    child.channel?.ref();
+    channel.ref();
     this.#send({ type: 'init', contextPath: contextFile.path, contextKind: contextFile.format, settings: this.#settings });
     await ready;
+  }
+
+  /** Kills the REPL process (it is restarted as after a crash); `reason` is what its cell is told. */
+  #kill(child: ChildProcess, reason?: string): void {
+    if (child !== this.#child) return;
+    if (reason !== undefined) this.#killedFor ??= reason;
+    killRepl(child);
+  }
+
+  /**
+   * Polls the REPL process's resident memory and kills it past its cap, however the memory was
+   * taken (files in Pyodide's memory, ICU objects beside the isolate): the heap limits of its
+   * engines do not see everything, and RLIMIT_DATA is not available everywhere.
+   */
+  #watch(child: ChildProcess): void {
+    const pid = child.pid;
+    if (pid === undefined || process.platform !== 'linux') return;
+    const capBytes = (this.#settings.memoryLimitMb + RSS_MARGIN_MB) * 1024 * 1024;
+    const timer = setInterval(() => {
+      const rss = treeRss(pid);
+      if (rss !== undefined && rss > capBytes) this.#kill(child, `RangeError: the cell ran out of memory (limit ${this.#settings.memoryLimitMb} MiB)`);
+    }, RSS_POLL_MS);
+    timer.unref();
+    child.once('exit', () => clearInterval(timer));
   }
 
   /**
@@ -146,15 +191,20 @@ export class ProcessSandbox implements Sandbox {
   }
 
   #send(message: ToRepl): void {
-    if (this.#child?.connected) this.#child.send(message);
+    this.#channel?.send(message);
   }
 
-  #onMessage(message: FromRepl): void {
+  #onMessage(child: ChildProcess, message: FromRepl): void {
+    if (child !== this.#child) return;
     switch (message.type) {
-      case 'result':
-        this.#runs.get(message.runId)?.resolve(message.result);
+      case 'result': {
+        const pending = this.#runs.get(message.runId);
         this.#runs.delete(message.runId);
+        // Calls the cell left behind end with it, even if the REPL process did not end them.
+        if (this.#runs.size === 0) this.#abortCalls(new CancelledError('the cell that made this call had ended'));
+        pending?.resolve(this.#bounded(message.result));
         return;
+      }
       case 'run-error': {
         const pending = this.#runs.get(message.runId);
         this.#runs.delete(message.runId);
@@ -162,10 +212,19 @@ export class ProcessSandbox implements Sandbox {
         return;
       }
       case 'call':
-        this.#serveCall(message);
-        return;
       case 'tool-call':
-        this.#serveTool(message);
+        // The REPL process holds calls beyond its cap; one that sends more is not the one we started.
+        if (this.#calls.size >= this.#settings.maxCallsInFlight) {
+          return this.#kill(child, `Error: the REPL process was stopped because it sent more than ${this.#settings.maxCallsInFlight} calls at once`);
+        }
+        if (this.#calls.has(message.callId)) return this.#kill(child, 'Error: the REPL process was stopped because it reused a call id');
+        // Work a finished cell left running is never served: calls belong to a running cell.
+        if (this.#runs.size === 0) {
+          this.#send({ type: 'deliver', callId: message.callId, ok: false, payload: 'host calls are made only while a cell runs', budget: this.#bridge.budget() });
+          return;
+        }
+        if (message.type === 'call') this.#serveCall(message);
+        else this.#serveTool(message);
         return;
       case 'call-cancel':
         // Same reason as in the REPL (the cell timed out, or was cancelled), for the bridge's logs.
@@ -183,40 +242,62 @@ export class ProcessSandbox implements Sandbox {
     this.#serve(message.callId, (signal) =>
       message.name === 'llm_query'
         ? this.#bridge.llm_query(message.prompt, message.options, signal)
-        : this.#bridge.rlm_query(message.prompt, message.context ?? undefined, message.options, signal),
+        : this.#bridge.rlm_query(message.prompt, message.context === null ? undefined : (JSON.parse(message.context) as unknown), message.options, signal),
     );
   }
 
   #serveTool(message: Extract<FromRepl, { type: 'tool-call' }>): void {
     const tool = this.#bridge.tool;
     this.#serve(message.callId, async (signal) => {
-      if (!tool) throw new Error(`no tool named ${message.tool}`);
-      // Only JSON data crosses back: what JSON cannot carry is dropped here, as it would be anyway.
-      return JSON.parse(JSON.stringify((await tool(message.tool, message.args, signal)) ?? null)) as unknown;
+      if (!tool || !this.#settings.tools.includes(message.tool)) throw new Error(`no tool named ${message.tool}`);
+      // Only JSON data crosses back, as text; what JSON cannot carry is dropped, as it would be anyway.
+      const json = JSON.stringify((await tool(message.tool, JSON.parse(message.args) as unknown[], signal)) ?? null) ?? 'null';
+      if (json.length > MAX_VALUE_JSON_CHARS) throw new Error(`the result of ${message.tool} is too large (${json.length.toLocaleString('en-US')} characters of JSON, at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')})`);
+      return json;
     });
   }
 
-  /** Runs a call for the REPL process, cancellable by it, and delivers the outcome back to it. */
-  #serve(callId: number, work: (signal: AbortSignal) => Promise<unknown>): void {
+  /** Runs a call for the REPL process, cancellable by it, and delivers the outcome (text) back to it. */
+  #serve(callId: number, work: (signal: AbortSignal) => Promise<string>): void {
     const controller = new AbortController();
     this.#calls.set(callId, controller);
     const child = this.#child;
-    const deliver = (ok: boolean, payload: unknown) => {
+    const deliver = (ok: boolean, payload: string) => {
       this.#calls.delete(callId);
-      if (child === this.#child) this.#send({ type: 'deliver', callId, ok, payload, budget: this.#bridge.budget() });
+      if (child === this.#child && !controller.signal.aborted) this.#send({ type: 'deliver', callId, ok, payload, budget: this.#bridge.budget() });
     };
     work(controller.signal).then(
-      (value) => deliver(true, value),
-      (error: unknown) => deliver(false, error instanceof Error ? error.message : String(error)),
+      (value) => deliver(true, String(value)),
+      (error: unknown) => deliver(false, cutError(error instanceof Error ? error.message : String(error))),
     );
+  }
+
+  #abortCalls(reason: Error): void {
+    for (const controller of this.#calls.values()) controller.abort(reason);
+    this.#calls.clear();
+  }
+
+  /** The last line of defence if the REPL process failed to bound what it reports. */
+  #bounded(result: CellResult): CellResult {
+    const out: CellResult = { ...result };
+    const max = this.#settings.maxOutputChars;
+    if (out.output.length > max + NOTE_CHARS) out.output = cutOutput(out.output, out.output.length, max);
+    if (out.final !== undefined && out.final.length > MAX_ANSWER_CHARS) {
+      const chars = out.final.length;
+      delete out.final;
+      const refused = `Error: the final answer is too long (${chars.toLocaleString('en-US')} characters, at most ${MAX_ANSWER_CHARS.toLocaleString('en-US')}); answer more briefly`;
+      out.error = out.error === undefined ? refused : `${out.error}\n${refused}`;
+    }
+    if (out.error !== undefined) out.error = cutError(out.error);
+    return out;
   }
 
   #onExit(child: ChildProcess): void {
     if (child !== this.#child) return;
     this.#child = undefined;
-    for (const controller of this.#calls.values()) controller.abort(new CancelledError('the REPL process stopped'));
-    this.#calls.clear();
-    const crash = new ReplCrash(describeCrash(this.#stderr, this.#settings.memoryLimitMb));
+    this.#channel = undefined;
+    this.#abortCalls(new CancelledError('the REPL process stopped'));
+    const crash = new ReplCrash(this.#killedFor ?? describeCrash(this.#stderr, this.#settings.memoryLimitMb));
     if (this.#runs.size === 0 && !this.#disposed) this.#lostBetweenCells = crash.message;
     for (const pending of this.#runs.values()) pending.reject(crash);
     this.#runs.clear();
@@ -238,10 +319,10 @@ export class ProcessSandbox implements Sandbox {
     const onAbort = () => {
       this.#send({ type: 'cancel', runId });
       // A REPL that does not stop when asked is killed; the run is ending anyway.
-      setTimeout(() => this.#runs.has(runId) && child?.kill('SIGKILL'), CANCEL_GRACE_MS).unref();
+      setTimeout(() => this.#runs.has(runId) && child && this.#kill(child), CANCEL_GRACE_MS).unref();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const stuck = setTimeout(() => child?.kill('SIGKILL'), timeoutMs + STUCK_GRACE_MS);
+    const stuck = setTimeout(() => child && this.#kill(child, `Error: the REPL did not answer ${STUCK_GRACE_MS / 1000} s past the cell's limit and was stopped`), timeoutMs + STUCK_GRACE_MS);
     // Only what is new of the conversation crosses each time, so a long run's history is sent once.
     const history = this.#bridge.history?.() ?? [];
     const from = Math.min(this.#historySent, history.length);
@@ -279,9 +360,58 @@ export class ProcessSandbox implements Sandbox {
     if (this.#contextDir) removeDir(this.#contextDir);
     const child = this.#child;
     this.#child = undefined;
-    for (const controller of this.#calls.values()) controller.abort(new CancelledError('sandbox disposed'));
-    child?.kill('SIGKILL');
+    this.#abortCalls(new CancelledError('sandbox disposed'));
+    if (child) killRepl(child);
   }
+}
+
+/**
+ * Kills a REPL process and, when it runs inside a wrapper (process-wall.ts), the REPL itself
+ * first: the wrapper's death would take it down too (PDEATHSIG), but not before its exit is seen.
+ */
+export function killRepl(child: ChildProcess): void {
+  if (child.pid !== undefined) {
+    for (const pid of descendants(child.pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  child.kill('SIGKILL');
+}
+
+/** The processes under `pid` (Linux; none elsewhere). */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8');
+    } catch {
+      return;
+    }
+    for (const child of children.split(' ').filter(Boolean).map(Number)) {
+      found.push(child);
+      if (found.length < 16) visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/** Resident bytes of `pid` and the processes under it (the wrapper and the REPL), or undefined when gone. */
+function treeRss(pid: number): number | undefined {
+  let total = 0;
+  for (const each of [pid, ...descendants(pid)]) {
+    try {
+      total += Number(/VmRSS:\s*(\d+) kB/.exec(readFileSync(`/proc/${each}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      if (each === pid) return undefined;
+    }
+  }
+  return total;
 }
 
 class ReplCrash extends Error {}

@@ -3,7 +3,7 @@
  * process (see process-sandbox.ts). Two walls: model code cannot leave the isolate, and if V8
  * itself gives up only the REPL process dies, and is started again.
  */
-import { forkRepl, sibling } from '../fork-repl.ts';
+import { forkRepl, sibling, type LaunchSettings } from '../fork-repl.ts';
 import { ProcessSandbox, type ProcessSandboxOptions } from '../process-sandbox.ts';
 
 export type JsSandboxOptions = ProcessSandboxOptions;
@@ -21,10 +21,13 @@ export class JsSandbox extends ProcessSandbox {
  * Native addons are allowed because isolated-vm is one; node-gyp-build (its loader) reads
  * /etc/alpine-release to tell musl from glibc.
  */
-function launchJsRepl() {
-  return forkRepl({
-    entry: sibling('repl-process', import.meta.url),
-    dependencies: ['isolated-vm', 'acorn'],
-    allow: ['--allow-addons', '--allow-fs-read=/etc/alpine-release'],
-  });
+function launchJsRepl(settings: LaunchSettings) {
+  return forkRepl(
+    {
+      entry: sibling('repl-process', import.meta.url),
+      dependencies: ['isolated-vm', 'node-gyp-build', 'acorn'],
+      allow: ['--allow-addons', '--allow-fs-read=/etc/alpine-release'],
+    },
+    settings,
+  );
 }

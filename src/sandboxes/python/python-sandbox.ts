@@ -4,8 +4,7 @@
  * interpreter (seal.py), a worker stripped of network and module loading, and a process with an
  * empty environment that may read only rlm's code, Pyodide and its own context folder.
  */
-import { forkRepl, sibling } from '../fork-repl.ts';
-import type { FromRepl } from '../ipc.ts';
+import { forkRepl, sibling, type LaunchSettings } from '../fork-repl.ts';
 import { ProcessSandbox, type LaunchedRepl, type ProcessSandboxOptions } from '../process-sandbox.ts';
 import { placeSnapshot, rememberSnapshot, removeSnapshot, snapshotSource } from './snapshot.ts';
 import { WarmPool } from './warm-pool.ts';
@@ -21,7 +20,7 @@ const pool = new WarmPool(launchPythonRepl, 1);
 export class PythonSandbox extends ProcessSandbox {
   /** Takes a warm REPL process and loads the context into its interpreter once. */
   static async create(options: PythonSandboxOptions): Promise<PythonSandbox> {
-    const sandbox = new PythonSandbox('python', options, { launch: () => pool.take() });
+    const sandbox = new PythonSandbox('python', options, { launch: (settings) => pool.take(settings) });
     await sandbox.start();
     return sandbox;
   }
@@ -49,22 +48,26 @@ export class PythonSandbox extends ProcessSandbox {
  * Pyodide needs a worker thread (so the main thread can interrupt it); no native addons. The
  * process may also read the snapshot file in the cache when it is to boot from it: that file only.
  */
-function launchPythonRepl(): LaunchedRepl {
+function launchPythonRepl(settings: LaunchSettings): LaunchedRepl {
   const source = snapshotSource();
-  const launched = forkRepl({
-    entry: sibling('repl-process', import.meta.url),
-    dependencies: ['pyodide'],
-    allow: ['--allow-worker', ...(source.from === 'file' ? [`--allow-fs-read=${source.place.path}`] : [])],
-    beforeFork: (dir) => placeSnapshot(dir, source),
-  });
-  const onMessage = (message: FromRepl) => {
-    if (message.type !== 'warm') return;
+  const launched = forkRepl(
+    {
+      entry: sibling('repl-process', import.meta.url),
+      dependencies: ['pyodide'],
+      allow: ['--allow-worker', ...(source.from === 'file' ? [`--allow-fs-read=${source.place.path}`] : [])],
+      beforeFork: (dir) => placeSnapshot(dir, source),
+    },
+    settings,
+  );
+  let first = true;
+  const off = launched.channel.onMessage((message) => {
     // Only the first word of a process, sent before it is given any context or code, is taken:
     // whatever it says later might come from model code, and must not reach the cache.
-    launched.child.off('message', onMessage);
-    if (message.snapshot) rememberSnapshot(message.snapshot, source);
+    if (!first) return;
+    first = false;
+    off();
+    if (message.type === 'warm' && message.snapshot) rememberSnapshot(message.snapshot, source);
     removeSnapshot(launched.dir);
-  };
-  launched.child.on('message', onMessage);
+  });
   return launched;
 }

@@ -10,8 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FromRepl } from '../ipc.ts';
-import { serveRepl } from '../repl-server.ts';
+import { sendToHost, serveRepl } from '../repl-server.ts';
 import { bootWorker, PyodideRepl } from './pyodide-repl.ts';
 import { readSnapshotFile } from './snapshot-file.ts';
 import { SNAPSHOT_FILE, SNAPSHOT_POINTER, type SnapshotPlace } from './snapshot.ts';
@@ -19,9 +18,8 @@ import { SNAPSHOT_FILE, SNAPSHOT_POINTER, type SnapshotPlace } from './snapshot.
 const dir = process.argv[2];
 const given = dir ? givenSnapshot(dir) : undefined;
 const warm = bootWorker(given ? { snapshot: given } : { makeSnapshot: true });
-const send = (message: FromRepl) => process.send?.(message);
 warm.then(
-  (booted) => send({ type: 'warm', bootMs: booted.bootMs, ...(booted.snapshot ? { snapshot: booted.snapshot } : {}) }),
+  (booted) => sendToHost({ type: 'warm', bootMs: booted.bootMs, ...(booted.snapshot ? { snapshot: booted.snapshot } : {}) }),
   // A failed boot is reported when the context arrives, through create().
   () => undefined,
 );

@@ -3,12 +3,13 @@
  * boots while nothing waits for it, so a run — and each child RLM — takes one that is ready.
  * A spare has never held a context or run a cell: handing it out shares nothing between runs.
  */
-import type { FromRepl } from '../ipc.ts';
+import type { LaunchSettings } from '../fork-repl.ts';
+import { replSettings } from '../ipc.ts';
 import type { LaunchedRepl } from '../process-sandbox.ts';
-import { removeDir, trackDir } from '../process-sandbox.ts';
+import { killRepl, removeDir, trackDir } from '../process-sandbox.ts';
 
 export class WarmPool {
-  readonly #launch: () => LaunchedRepl;
+  readonly #launch: (settings: LaunchSettings) => LaunchedRepl;
   readonly #size: number;
   readonly #spares: LaunchedRepl[] = [];
   readonly #warm = new WeakSet<LaunchedRepl>();
@@ -16,8 +17,10 @@ export class WarmPool {
   #taken = 0;
   /** Whether to top up after every take, the first included (see `keepFilled`). */
   #keep = false;
+  /** What spares are started with: the defaults, then what the last sandbox asked for. */
+  #settings: LaunchSettings = replSettings({});
 
-  constructor(launch: () => LaunchedRepl, size: number) {
+  constructor(launch: (settings: LaunchSettings) => LaunchedRepl, size: number) {
     this.#launch = launch;
     this.#size = size;
   }
@@ -31,8 +34,11 @@ export class WarmPool {
    * they need (on two cores, a batch of sub-calls took a third longer); whoever asks for a
    * second REPL likely asks for more, and from then on one is kept ready.
    */
-  take(): LaunchedRepl {
-    const spare = this.#spares.shift() ?? this.#launch();
+  take(settings: LaunchSettings): LaunchedRepl {
+    // A spare's memory cap is set when it starts: one made for another cap is of no use.
+    if (settings.memoryLimitMb !== this.#settings.memoryLimitMb) this.drain();
+    this.#settings = { memoryLimitMb: settings.memoryLimitMb, maxOutputChars: settings.maxOutputChars };
+    const spare = this.#spares.shift() ?? this.#launch(this.#settings);
     if (++this.#taken > 1 || this.#keep) void this.#whenWarm(spare).then(() => this.fill());
     return spare;
   }
@@ -45,11 +51,11 @@ export class WarmPool {
   /** Starts spares until the pool holds its size. */
   fill(): void {
     while (this.#spares.length < this.#size) {
-      const spare = this.#launch();
+      const spare = this.#launch(this.#settings);
       trackDir(spare.dir);
       // A spare never keeps a program alive: it is only worth something if a run comes.
       spare.child.unref();
-      spare.child.channel?.unref();
+      spare.channel.unref();
       (spare.child.stderr as { unref?: () => void } | null)?.unref?.();
       // Remembered, so that taking a spare that has booted already tops the pool up at once.
       void this.#whenWarm(spare).then(() => this.#warm.add(spare));
@@ -66,24 +72,26 @@ export class WarmPool {
 
   /** Settles when the REPL process has booted its engine (or has ended). */
   #whenWarm(repl: LaunchedRepl): Promise<void> {
-    const { child } = repl;
+    const { child, channel } = repl;
     if (this.#warm.has(repl) || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      const onMessage = (message: FromRepl) => {
+      const off = channel.onMessage((message) => {
         if (message.type === 'warm') done();
-      };
+      });
       const done = () => {
-        child.off('message', onMessage);
+        off();
         child.off('exit', done);
         resolve();
       };
-      child.on('message', onMessage);
       child.once('exit', done);
     });
   }
 
   /** Stops every spare (tests, and programs that want to exit at once). */
   drain(): void {
-    for (const spare of this.#spares.splice(0)) spare.child.kill('SIGKILL');
+    for (const spare of this.#spares.splice(0)) {
+      killRepl(spare.child);
+      removeDir(spare.dir);
+    }
   }
 }
