@@ -282,13 +282,13 @@ export class ProcessSandbox implements Sandbox {
     const out: CellResult = { ...result };
     const max = this.#settings.maxOutputChars;
     if (out.output.length > max + NOTE_CHARS) out.output = cutOutput(out.output, out.output.length, max);
+    if (out.error !== undefined) out.error = cutError(out.error);
     if (out.final !== undefined && out.final.length > MAX_ANSWER_CHARS) {
       const chars = out.final.length;
       delete out.final;
       const refused = `Error: the final answer is too long (${chars.toLocaleString('en-US')} characters, at most ${MAX_ANSWER_CHARS.toLocaleString('en-US')}); answer more briefly`;
       out.error = out.error === undefined ? refused : `${out.error}\n${refused}`;
     }
-    if (out.error !== undefined) out.error = cutError(out.error);
     return out;
   }
 

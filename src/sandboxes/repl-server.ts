@@ -155,11 +155,11 @@ function checkPrompt(prompt: string, name: string): void {
 function bounded(result: CellResult, maxOutputChars: number): CellResult {
   const out: CellResult = { ...result };
   if (out.output.length > maxOutputChars + NOTE_CHARS) out.output = cutOutput(out.output, out.output.length, maxOutputChars);
+  if (out.error !== undefined) out.error = cutError(out.error);
   if (out.final !== undefined && out.final.length > MAX_ANSWER_CHARS) {
     delete out.final;
     out.error = `${out.error ? `${out.error}\n` : ''}Error: the final answer is too long (${result.final!.length.toLocaleString('en-US')} characters, at most ${MAX_ANSWER_CHARS.toLocaleString('en-US')}); answer more briefly`;
   }
-  if (out.error !== undefined) out.error = cutError(out.error);
   return out;
 }
 
