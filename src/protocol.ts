@@ -36,19 +36,63 @@ export function parseReply(reply: string, language: ReplLanguage): ParsedReply {
 /** The bodies of fenced blocks whose tag is runnable in `language`. */
 export function codeBlocks(reply: string, language: ReplLanguage): string[] {
   const tags = FENCE_TAGS[language];
-  const blocks: string[] = [];
-  // A fence opens with ``` (or more) plus a tag, and closes with the same fence on its own line.
-  const fence = /^([ \t]*)(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*\n([\s\S]*?)^[ \t]*\2[ \t]*$/gm;
-  for (const match of reply.matchAll(fence)) {
-    const tag = (match[3] ?? '').toLowerCase();
-    if (tags.includes(tag)) blocks.push(match[4]!.replace(/\n$/, ''));
-  }
-  return blocks.filter((b) => b.trim().length > 0);
+  return scanFences(reply)
+    .blocks.filter((block) => tags.includes(block.tag) && block.body.trim().length > 0)
+    .map((block) => block.body);
 }
 
 /** The reply without its fenced blocks: what it says outside code. */
 export function stripFences(reply: string): string {
-  return reply.replace(/^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?^[ \t]*\1[ \t]*$/gm, '');
+  return scanFences(reply).outside;
+}
+
+interface FencedBlock {
+  tag: string;
+  body: string;
+}
+
+/** A line that opens a fence: ``` (or more, or ~~~) and an optional tag. */
+const OPENING = /^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)/;
+/** A line that is a fence alone, which closes a block opened by the same fence. */
+const BARE = /^[ \t]*(`{3,}|~{3,})[ \t\r]*$/;
+
+/**
+ * Splits a reply into fenced blocks and the text outside them, line by line. A fence opens with
+ * ``` (or more) and a tag, and closes with the same fence alone on a later line; an opening with
+ * no close is text. Each line is looked at a bounded number of times, so no reply, however
+ * hostile (a model can be steered to write anything), takes more than linear time.
+ */
+function scanFences(reply: string): { blocks: FencedBlock[]; outside: string } {
+  const lines = reply.split('\n');
+  // Where each bare fence stands, so an opening finds its close without scanning ahead.
+  const closes = new Map<string, number[]>();
+  lines.forEach((line, index) => {
+    const fence = BARE.exec(line)?.[1];
+    if (fence) (closes.get(fence) ?? closes.set(fence, []).get(fence)!).push(index);
+  });
+  const next = new Map<string, number>();
+  const closeAfter = (fence: string, index: number): number | undefined => {
+    const at = closes.get(fence);
+    if (!at) return undefined;
+    let cursor = next.get(fence) ?? 0;
+    while (cursor < at.length && at[cursor]! <= index) cursor++;
+    next.set(fence, cursor);
+    return at[cursor];
+  };
+  const blocks: FencedBlock[] = [];
+  const outside: string[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const opening = OPENING.exec(lines[index]!);
+    const close = opening ? closeAfter(opening[1]!, index) : undefined;
+    if (!opening || close === undefined) {
+      outside.push(lines[index]!);
+      continue;
+    }
+    blocks.push({ tag: opening[2]!.toLowerCase(), body: lines.slice(index + 1, close).join('\n') });
+    outside.push('');
+    index = close;
+  }
+  return { blocks, outside: outside.join('\n') };
 }
 
 /** FINAL(...) or FINAL_VAR(...) on the reply's last non-empty line. */
@@ -56,7 +100,7 @@ export function lastLineFinal(text: string): TextFinal | undefined {
   const lines = text.trimEnd().split('\n');
   // The call may span several lines: find the last line that starts one, and take it to the end.
   for (let i = lines.length - 1; i >= 0 && i >= lines.length - 50; i--) {
-    const tail = lines.slice(i).join('\n').trim().replace(/^[*_`>\s]+|[*_`\s]+$/g, '');
+    const tail = trimMarkup(lines.slice(i).join('\n').trim());
     const variable = /^FINAL_VAR\(\s*["'`]?([A-Za-z_$][\w$]*)["'`]?\s*\)$/.exec(tail);
     if (variable) return { kind: 'variable', name: variable[1]! };
     const value = /^FINAL\(([\s\S]*)\)$/.exec(tail);
@@ -65,6 +109,17 @@ export function lastLineFinal(text: string): TextFinal | undefined {
     if (/^FINAL(_VAR)?\(/.test(tail)) return undefined;
   }
   return undefined;
+}
+
+/** Markdown emphasis and quoting around a line (`**FINAL(x)**`, `> FINAL(x)`), taken off by a loop, not a regex that could backtrack. */
+function trimMarkup(text: string): string {
+  const leading = (c: string) => c === '*' || c === '_' || c === '`' || c === '>' || /\s/.test(c);
+  const trailing = (c: string) => c !== '>' && leading(c);
+  let start = 0;
+  let end = text.length;
+  while (start < end && leading(text[start]!)) start++;
+  while (end > start && trailing(text[end - 1]!)) end--;
+  return text.slice(start, end);
 }
 
 function unquote(text: string): string {

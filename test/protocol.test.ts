@@ -59,3 +59,27 @@ describe('final answers written as text', () => {
     assert.equal(parsed.ignoredFinal, false);
   });
 });
+
+describe('hostile replies', () => {
+  // A reply is model output, which text hidden in a context can steer. Both of these took the
+  // old regex parser tens of seconds (58 s and 13 s); a linear parser takes milliseconds, and the
+  // bound is far from either.
+  it('reads 40,000 fence openings without a close in linear time', () => {
+    const started = performance.now();
+    const parsed = parseReply('```a\n'.repeat(40_000), 'javascript');
+    assert.deepEqual(parsed.code, []);
+    assert.ok(performance.now() - started < 3_000, `took ${Math.round(performance.now() - started)} ms`);
+  });
+
+  it('reads an unclosed FINAL( followed by 100,000 spaces in linear time', () => {
+    const started = performance.now();
+    assert.equal(lastLineFinal('FINAL(' + ' '.repeat(100_000) + 'x'), undefined);
+    assert.ok(performance.now() - started < 3_000, `took ${Math.round(performance.now() - started)} ms`);
+  });
+
+  it('still pairs each fence with the first close of the same fence, and keeps unclosed openings as text', () => {
+    const reply = '```repl\na\n```\n````repl\nb\n```\nc\n````\n```js\nnever closed\n';
+    assert.deepEqual(codeBlocks(reply, 'javascript'), ['a', 'b\n```\nc']);
+    assert.equal(parseReply(reply + 'FINAL(9)', 'javascript').ignoredFinal, true);
+  });
+});
