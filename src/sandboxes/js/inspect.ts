@@ -5,8 +5,10 @@
  * there as source text (`inspect.toString()`), so it must stay self-contained — no imports, no
  * references to anything outside its own body.
  */
-export function inspect(value: unknown, options: { depth?: number; breakLength?: number; maxArrayLength?: number } = {}): string {
+export function inspect(value: unknown, options: { depth?: number; breakLength?: number; maxArrayLength?: number; maxStringLength?: number } = {}): string {
   const maxDepth = options.depth ?? 2;
+  // As Node's default: a 300-million-character string inside a value was quoted whole.
+  const maxString = options.maxStringLength ?? 10_000;
   const breakLength = options.breakLength ?? 80;
   const maxItems = options.maxArrayLength ?? 100;
   const seen: object[] = [];
@@ -61,7 +63,8 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
   const format = (v: unknown, depth: number, nested: boolean): string => {
     switch (typeof v) {
       case 'string':
-        return nested ? quote(v) : v;
+        if (!nested) return v;
+        return v.length <= maxString ? quote(v) : quote(v.slice(0, maxString)) + '... ' + (v.length - maxString) + ' more character' + (v.length - maxString > 1 ? 's' : '');
       case 'number':
         return Object.is(v, -0) ? '-0' : String(v);
       case 'bigint':

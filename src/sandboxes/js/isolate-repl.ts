@@ -10,8 +10,9 @@ import ivm from 'isolated-vm';
 import { CancelledError } from '../../errors.ts';
 import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from '../sandbox.ts';
 import { inspect } from './inspect.ts';
-import { installRuntime, type CellOutcome } from './runtime.ts';
+import { installRuntime, type CellOutcome, type RuntimeConfig } from './runtime.ts';
 import { replSettings } from '../ipc.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ContextFile } from '../context-file.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
@@ -35,16 +36,42 @@ export interface IsolateReplOptions {
 interface Live {
   isolate: ivm.Isolate;
   context: ivm.Context;
-  deliver: ivm.Reference<(id: number, ok: boolean, payload: string) => void>;
+  deliver: ivm.Reference<(answers: unknown[]) => void>;
   run: ivm.Reference<(start: () => Promise<unknown>) => Promise<string>>;
   abandon: ivm.Reference<() => string>;
+  end: ivm.Reference<() => void>;
   variable: ivm.Reference<(name: string) => string>;
 }
 
-const RESERVED = new Set<string>([...REPL_NAMES, 'console']);
+/** The host calls of one cell: ended together when the cell's result is reported. */
+interface Cell {
+  controller: AbortController;
+  /** Calls started and not yet answered by the host. */
+  open: number;
+  ended: boolean;
+  /** Calls still open when the cell was ended, whose promises the isolate must reject. */
+  openAtClose: number;
+}
+
+/** Ends a cell's calls on this side: aborted, and their answers no longer handed to the isolate. */
+function closeCell(cell: Cell, reason: Error): void {
+  if (cell.ended) return;
+  cell.ended = true;
+  cell.openAtClose = cell.open;
+  cell.controller.abort(reason);
+}
+
+/** Why a call still pending when its cell ended is rejected in the isolate. */
+const ENDED_CALL = 'was cancelled: the cell that made it had ended (await every call in the cell that makes it)';
+
+const RESERVED = new Set<string>([...REPL_NAMES, 'console', 'context_0']);
 const BUSY_SAMPLE_MS = 40;
 const TIMEOUT_GRACE_MS = 250;
 const VARIABLE_TIMEOUT_MS = 5000;
+/** Room for the note the runtime adds to a text it cut. */
+const NOTE_ROOM = 200;
+/** Errors raised between cells kept for the next result. */
+const LATE_ERRORS = 5;
 
 export class IsolateRepl implements Sandbox {
   readonly language = 'javascript' as const;
@@ -53,8 +80,11 @@ export class IsolateRepl implements Sandbox {
   readonly #contextFile: ContextFile | undefined;
   readonly #bridge: Bridge;
   #live: Live;
-  /** Aborts the host calls (sub-calls) started by the cell now running. */
-  #calls = new AbortController();
+  /** The cell now running, or the last one; its calls are ended with it. */
+  #cell: Cell = { controller: new AbortController(), open: 0, ended: true, openAtClose: 0 };
+  /** Answers waiting to be handed to the isolate in one trip: id, ok, payload, ... */
+  #answers: unknown[] = [];
+  #answersFor: Live | undefined;
   /** Aborts every host call still running when the sandbox is disposed, whichever cell began it. */
   readonly #life = new AbortController();
   /** Errors raised in the isolate between cells (a late unhandled rejection), shown with the next. */
@@ -94,21 +124,30 @@ export class IsolateRepl implements Sandbox {
       return 'null';
     });
     const source = `(${installRuntime.toString()})((${inspect.toString()}), $0, $1, $2)`;
-    const runtime = (await context.evalClosure(
-      `return ${source}`,
-      [startCall, syncCall, new ivm.ExternalCopy({ maxOutputChars: this.#options.maxOutputChars, reserved: [...RESERVED], tools: this.#options.tools }).copyInto()],
-      { result: { reference: true } },
-    )) as ivm.Reference<Record<string, unknown>>;
+    const config: RuntimeConfig = {
+      maxOutputChars: this.#options.maxOutputChars,
+      reserved: [...RESERVED],
+      tools: this.#options.tools,
+      limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS },
+      endedCall: ENDED_CALL,
+    };
+    const runtime = (await context.evalClosure(`return ${source}`, [startCall, syncCall, new ivm.ExternalCopy(config).copyInto()], {
+      result: { reference: true },
+    })) as ivm.Reference<Record<string, unknown>>;
     const live: Live = {
       isolate,
       context,
       deliver: (await runtime.get('deliver', { reference: true })) as Live['deliver'],
       run: (await runtime.get('run', { reference: true })) as Live['run'],
       abandon: (await runtime.get('abandon', { reference: true })) as Live['abandon'],
+      end: (await runtime.get('end', { reference: true })) as Live['end'],
       variable: (await runtime.get('variable', { reference: true })) as Live['variable'],
     };
+    const keepContext = (await runtime.get('keepContext', { reference: true })) as ivm.Reference<() => void>;
     runtime.release();
     await this.#loadContext(jail, context);
+    await keepContext.apply(undefined, []);
+    keepContext.release();
     return live;
   }
 
@@ -127,46 +166,99 @@ export class IsolateRepl implements Sandbox {
 
   /** Serves a call started by model code: runs the bridge function, then delivers the answer. */
   #dispatch(isolate: ivm.Isolate, id: number, name: string, argsJson: string): void {
-    // Not just the cell's signal: calls a finished cell left running (never awaited) kept
-    // running after dispose(), since that only aborted the signal of the last cell.
-    const signal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
+    const cell = this.#cell;
+    const live = this.#live;
+    if (cell.ended) {
+      // The runtime refuses calls between cells; this is the same wall on this side.
+      this.#answer(live, id, false, `${name}: no cell is running`);
+      return;
+    }
+    cell.open++;
+    // Not just the cell's signal: dispose() must end calls even while a cell is being set up.
+    const signal = AbortSignal.any([cell.controller.signal, this.#life.signal]);
     const run = async (): Promise<string> => {
       // The runtime builds this text, but it lives in the isolate with model code: check it.
       const args: unknown = JSON.parse(String(argsJson));
       if (!Array.isArray(args) || typeof args[0] !== 'string') throw new Error(`malformed arguments to ${name}`);
-      const model = (args[1] as { model?: unknown } | null)?.model;
-      if (name === 'llm_query') return this.#bridge.llm_query(args[0], typeof model === 'string' ? { model } : {}, signal);
-      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, {}, signal);
+      if (name === 'llm_query') return this.#bridge.llm_query(args[0], optionsOf(args[1]), signal);
+      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, optionsOf(args[2]), signal);
       if (name === 'tool' && this.#bridge.tool && this.#options.tools.includes(args[0]) && Array.isArray(args[1])) {
         const value = await this.#bridge.tool(args[0], args[1] as unknown[], signal);
         return JSON.stringify(value ?? null);
       }
       throw new Error(`unknown host call ${name}`);
     };
-    const deliver = (ok: boolean, payload: string) => {
-      if (isolate !== this.#live.isolate || isolate.isDisposed) return;
-      this.#live.deliver.apply(undefined, [id, ok, payload], { arguments: { copy: true } }).catch((error: unknown) => {
-        // The isolate turns an unhandled rejection raised while it ran our callback into a failure
-        // of that call: it belongs to model code, so it is shown to the model with the next cell.
-        if (!isolate.isDisposed) this.#late.push(`Unhandled promise rejection: ${messageOf(error)}`);
-      });
+    const settle = (ok: boolean, payload: string) => {
+      cell.open--;
+      // An ended cell's calls were rejected in the isolate at once (see #endCell): answering
+      // each would cost a trip into the isolate, per call, for nothing.
+      if (!cell.ended) this.#answer(live, id, ok, payload);
     };
     run().then(
-      (text) => deliver(true, text),
-      (error: unknown) => deliver(false, messageOf(error)),
+      (text) => settle(true, text),
+      (error: unknown) => settle(false, messageOf(error)),
     );
+  }
+
+  /** Hands an answer to the isolate; answers arriving together go in one trip. */
+  #answer(live: Live, id: number, ok: boolean, payload: string): void {
+    if (live !== this.#live || live.isolate.isDisposed) return;
+    if (this.#answersFor !== live) {
+      this.#answers = [];
+      this.#answersFor = live;
+    }
+    if (this.#answers.length === 0) setImmediate(() => this.#flushAnswers());
+    this.#answers.push(id, ok, payload);
+  }
+
+  #flushAnswers(): void {
+    const live = this.#answersFor;
+    const answers = this.#answers;
+    this.#answers = [];
+    if (!live || live !== this.#live || live.isolate.isDisposed || answers.length === 0) return;
+    live.deliver.apply(undefined, [answers], { arguments: { copy: true } }).catch((error: unknown) => {
+      // The isolate turns an unhandled rejection raised while it ran our callback into a failure
+      // of that call: it belongs to model code, so it is shown to the model with the next cell.
+      if (!live.isolate.isDisposed) this.#lateError(`Unhandled promise rejection: ${messageOf(error)}`);
+    });
+  }
+
+  /**
+   * Ends a cell's calls once its result is known: the host aborts them, the isolate rejects them
+   * (in one trip), and neither a call nor its answer crosses for that cell again. Calls an
+   * unawaited async loop kept making went on calling the model after the cell had returned.
+   */
+  #endCell(cell: Cell, live: Live, reason: Error, timeoutMs: number): void {
+    closeCell(cell, reason);
+    if (cell.openAtClose === 0 || live !== this.#live || live.isolate.isDisposed) return;
+    // Code after an ended call's `await` runs now; it must not run forever unseen.
+    live.end.apply(undefined, [], { timeout: timeoutMs }).catch((error: unknown) => {
+      if (live.isolate.isDisposed) return;
+      const message = messageOf(error);
+      if (message.endsWith(ENDED_CALL)) return; // already said in the cell's result, or moot after a timeout
+      this.#lateError(
+        /execution timed out/i.test(message)
+          ? `TimeoutError: code an earlier cell left waiting on a call was still computing ${timeoutMs} ms after the cell ended, and was stopped`
+          : `Unhandled promise rejection: ${message}`,
+      );
+    });
+  }
+
+  /** An error raised between cells, shown with the next result; a few are enough. */
+  #lateError(error: string): void {
+    if (this.#late.length < LATE_ERRORS) this.#late.push(cutError(error));
   }
 
   async run(code: string, options: RunCellOptions = {}): Promise<CellResult> {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
-    const late = this.#late.splice(0);
+    const notes: string[] = [];
     let script: string;
     try {
       script = transformCell(code, RESERVED).script;
     } catch (error) {
       if (!(error instanceof CellSyntaxError)) throw error;
-      return this.#result(started, { output: '', outputChars: 0, error: `SyntaxError: ${error.message}` }, late, false);
+      return this.#result(started, { output: '', outputChars: 0, error: `SyntaxError: ${error.message}` }, notes, false);
     }
     if (options.signal?.aborted) throw new CancelledError();
     if (this.#disposed) throw new CancelledError('sandbox disposed');
@@ -175,10 +267,12 @@ export class IsolateRepl implements Sandbox {
     // "Isolate is disposed" at the host. Rebuild, and tell the model why.
     const rebuilt = this.#live.isolate.isDisposed ? await this.#rebuild() : false;
     if (rebuilt) {
-      late.push(`RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`);
+      notes.push(`RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`);
     }
-    this.#calls = new AbortController();
+    const cell: Cell = { controller: new AbortController(), open: 0, ended: false, openAtClose: 0 };
+    this.#cell = cell;
     const live = this.#live;
+    let ending: Error = new Error(`call ${ENDED_CALL}`);
     // Starting is raced with the limits too: work an earlier cell left running (an endless loop
     // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
     // without a limit hung this call forever, deaf to its signal.
@@ -198,11 +292,15 @@ export class IsolateRepl implements Sandbox {
       const first = await Promise.race([outcome, stop]);
       if (first !== 'timeout' && first !== 'cancelled') {
         const restarted = first.restart ? await this.#rebuild() : false;
-        return this.#result(started, first.outcome, late, restarted || rebuilt);
+        if (cell.open > 0 && !restarted) notes.push(leftRunning(cell.open));
+        return this.#result(started, first.outcome, notes, restarted || rebuilt);
       }
-      // The cell is still running: stop its sub-calls, then find out whether the isolate is
-      // merely waiting (keep it, and its variables) or spinning (throw it away and rebuild).
-      this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
+      // The cell is still running: end its calls at once (their answers, rejections included, are
+      // no longer handed to the isolate, where they only made a second, confusing error), then
+      // find out whether the isolate is merely waiting (keep it, and its variables) or spinning
+      // (throw it away and rebuild).
+      ending = first === 'cancelled' ? new CancelledError() : new Error('the cell timed out');
+      closeCell(cell, ending);
       let partial = (await this.#isBusy(live)) ? undefined : await this.#abandon(live);
       const restarted = partial === undefined ? await this.#rebuild() : false;
       partial ??= { output: '', outputChars: 0 };
@@ -211,10 +309,11 @@ export class IsolateRepl implements Sandbox {
       partial.error = begun
         ? `TimeoutError: the cell ${waited} after ${timeoutMs} ms and was stopped`
         : `TimeoutError: the cell could not start within ${timeoutMs} ms: the REPL was still busy with work an earlier cell left running (an endless loop after an await?)${restarted ? ', so the REPL was restarted' : ''}; run the cell again`;
-      return this.#result(started, partial, late, restarted || rebuilt);
+      return this.#result(started, partial, notes, restarted || rebuilt);
     } finally {
       clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+      this.#endCell(cell, live, ending, timeoutMs);
     }
   }
 
@@ -256,7 +355,7 @@ export class IsolateRepl implements Sandbox {
       } else {
         // The cell itself settled through `run`; anything thrown here is a promise the cell
         // rejected without handling (isolated-vm reports those as a failure of the call).
-        partial.error = `Unhandled promise rejection: ${message}`;
+        partial.error = cutError(`Unhandled promise rejection: ${message}`);
       }
       return { outcome: partial, restart: false };
     }
@@ -311,12 +410,18 @@ export class IsolateRepl implements Sandbox {
     return true;
   }
 
-  #result(started: number, outcome: CellOutcome, late: string[], restarted: boolean): CellResult {
+  /** The result as reported, with errors raised since the last one (between cells) first. */
+  #result(started: number, outcome: CellOutcome, notes: string[], restarted: boolean): CellResult {
     const output = cutOutput(outcome.output, outcome.outputChars, this.#options.maxOutputChars);
-    const errors = [...late, ...(outcome.error ? [outcome.error] : [])];
+    // The runtime cut these already; cut again in case model code broke what it relies on.
+    const own = outcome.error === undefined ? [] : [cutError(outcome.error, MAX_ERROR_CHARS + NOTE_ROOM)];
+    const errors = [...this.#late.splice(0), ...notes, ...own];
     const result: CellResult = { output, restarted, durationMs: performance.now() - started };
     if (errors.length > 0) result.error = errors.join('\n');
-    if (outcome.final !== undefined) result.final = outcome.final;
+    if (outcome.final !== undefined) {
+      if (outcome.final.length <= MAX_ANSWER_CHARS) result.final = outcome.final;
+      else result.error = [...errors, 'RangeError: the answer is longer than the REPL allows; answer more briefly'].join('\n');
+    }
     return result;
   }
 
@@ -402,6 +507,16 @@ async function loadTextFile(path: string, context: ivm.Context): Promise<void> {
     closeSync(fd);
     loader.release();
   }
+}
+
+function optionsOf(value: unknown): { model?: string } {
+  const model = (value as { model?: unknown } | null | undefined)?.model;
+  return typeof model === 'string' ? { model } : {};
+}
+
+function leftRunning(open: number): string {
+  const one = open === 1;
+  return `Error: ${open} call${one ? '' : 's'} this cell started ${one ? 'was' : 'were'} still running when the cell ended, and ${one ? 'was' : 'were'} cancelled: await every call in the cell that makes it`;
 }
 
 function messageOf(error: unknown): string {

@@ -14,6 +14,15 @@ export interface RuntimeConfig {
   reserved: string[];
   /** Names of the user's tools: async functions that run on the host. */
   tools: string[];
+  /** The bounds of limits.ts on text that leaves the isolate, enforced before it is copied out. */
+  limits: {
+    maxErrorChars: number;
+    maxAnswerChars: number;
+    maxPromptChars: number;
+    maxValueJsonChars: number;
+  };
+  /** Why a call still pending when its cell ended is rejected (the host drops it when unhandled). */
+  endedCall: string;
 }
 
 export interface CellOutcome {
@@ -31,12 +40,17 @@ export function installRuntime(
   config: RuntimeConfig,
 ): unknown {
   const g = globalThis as any;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  const pending = new Map<number, { name: string; resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  const limits = config.limits;
   let nextId = 0;
   let output = '';
   let outputChars = 0;
   let final: string | undefined;
   let accepting = true;
+  /** Whether a cell runs: calls are made only then, so no call outlives the cell that made it. */
+  let running = false;
+  /** The context as loaded, kept as `context_0` when a cell replaces `context`. */
+  let original: unknown;
 
   // No shared memory or blocking waits: a cell must always be interruptible.
   delete g.SharedArrayBuffer;
@@ -53,6 +67,26 @@ export function installRuntime(
   const parseJson = JSON.parse;
   const then = Promise.prototype.then;
   const apply = Reflect.apply;
+  // Bounds must hold whatever the cell did to String.prototype: a `slice` returning the whole
+  // string would otherwise send it whole.
+  const sliceText = String.prototype.slice;
+  const head = (text: string, max: number): string => (text.length <= max ? text : (apply(sliceText, text, [0, max]) as string));
+  /** 1234567 -> "1,234,567", without Intl or anything the cell may have replaced. */
+  const count = (n: number): string => {
+    let digits = '' + Math.floor(n);
+    let grouped = '';
+    while (digits.length > 3) {
+      grouped = ',' + apply(sliceText, digits, [digits.length - 3]) + grouped;
+      digits = apply(sliceText, digits, [0, digits.length - 3]) as string;
+    }
+    return digits + grouped;
+  };
+  /** Cuts `text` to `max` characters with a note, as cutError (limits.ts) does; `more` were cut before. */
+  const cut = (text: string, max: number, what: string, more = 0): string => {
+    const over = text.length > max ? text.length - max : 0;
+    if (over + more === 0) return text;
+    return head(text, max) + ' [... ' + count(over + more) + ' more characters of this ' + what + ' cut]';
+  };
 
   const write = (text: string) => {
     if (!accepting) return;
@@ -60,14 +94,24 @@ export function installRuntime(
     const room = config.maxOutputChars - output.length;
     if (room > 0) output += text.length <= room ? text : text.slice(0, room);
   };
-  const show = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
-  const print = (...args: unknown[]) => write(show(args) + '\n');
+  // Piece by piece: joining first copied a 300-million-character argument whole, only to cut it.
+  const print = (...args: unknown[]) => {
+    for (let i = 0; i < args.length; i++) {
+      if (i > 0) write(' ');
+      const a = args[i];
+      write(typeof a === 'string' ? a : inspect(a));
+    }
+    write('\n');
+  };
 
   /** Starts a host call; `argsJson` is a JSON array, built from strings by the callers. */
   const call = (name: string, argsJson: string): Promise<unknown> =>
     new Promise((resolve, reject) => {
+      // Work an ended cell left behind (an unawaited loop, a getter read between cells) would
+      // otherwise go on calling the model after the cell's result was reported.
+      if (!running) throw new Error(name + ': no cell is running: a call must be made, and awaited, in the cell that needs it');
       const id = ++nextId;
-      pending.set(id, { resolve, reject });
+      pending.set(id, { name, resolve, reject });
       startCall(id, name, argsJson);
     });
 
@@ -78,6 +122,30 @@ export function installRuntime(
     // `stringify` gives undefined for an object whose toJSON returns undefined.
     const json = typeof prompt === 'object' ? stringify(prompt) : undefined;
     return typeof json === 'string' ? json : String(prompt);
+  };
+  const boundedPrompt = (fn: string, prompt: unknown): string => {
+    const text = asPrompt(fn, prompt);
+    if (text.length > limits.maxPromptChars) {
+      throw new RangeError(fn + ': the prompt is ' + count(text.length) + ' characters, more than the ' + count(limits.maxPromptChars) + ' allowed; send a part, or split it over several calls');
+    }
+    return text;
+  };
+  /** A child's context or a tool's arguments as JSON text, refused when it cannot or may not be sent. */
+  const valueJson = (fn: string, what: string, value: unknown): string | undefined => {
+    let json: string | undefined;
+    try {
+      json = stringify(value);
+    } catch (error) {
+      // V8 overflows its stack on deep values; say so rather than "Maximum call stack size exceeded".
+      const deep = error instanceof RangeError && /call stack/i.test(String(error.message));
+      const reason = deep ? 'it is nested too deeply' : error instanceof Error ? String(error.message) : 'converting it threw';
+      throw new TypeError(fn + ': ' + what + ' cannot be sent as JSON: ' + head(reason, 500));
+    }
+    if (typeof json === 'string' && json.length > limits.maxValueJsonChars) {
+      const verb = what === 'its arguments' ? ' are ' : ' is ';
+      throw new RangeError(fn + ': ' + what + verb + count(json.length) + ' characters of JSON, more than the ' + count(limits.maxValueJsonChars) + ' allowed; send a part');
+    }
+    return json;
   };
   /** The options as JSON text: `{}` or `{"model":"name"}`. */
   const asOptions = (fn: string, options: unknown): string => {
@@ -96,7 +164,7 @@ export function installRuntime(
 
   const llm_query = (prompt: unknown, options?: unknown) => {
     try {
-      return call('llm_query', '[' + stringify(asPrompt('llm_query', prompt)) + ',' + asOptions('llm_query', options) + ']') as Promise<string>;
+      return call('llm_query', '[' + stringify(boundedPrompt('llm_query', prompt)) + ',' + asOptions('llm_query', options) + ']') as Promise<string>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -107,18 +175,42 @@ export function installRuntime(
     // One failed prompt yields an error string in its slot, never a failed batch.
     return Promise.all(list.map((p) => llm_query(p, options).catch(failure)));
   };
-  const rlm_query = (prompt: unknown, context?: unknown) => {
+  /**
+   * Whether rlm_query's second argument is its options rather than a context: a plain object
+   * whose one own key is `model`, holding a string, with no third argument. The official
+   * rlm_query(prompt, model=...) is written rlm_query(prompt, { model }) here, and that object
+   * used to become the child's context. A context that must look like this goes in an array.
+   */
+  const onlyModel = (value: unknown): boolean => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    const keys = Reflect.ownKeys(value);
+    if (keys.length !== 1 || keys[0] !== 'model') return false;
+    const descriptor = Object.getOwnPropertyDescriptor(value, 'model');
+    return descriptor !== undefined && typeof descriptor.value === 'string';
+  };
+  const rlmCall = (fn: string, prompt: unknown, context: unknown, options: unknown) => {
     try {
-      const contextJson = context === undefined ? undefined : stringify(context);
-      return call('rlm_query', '[' + stringify(asPrompt('rlm_query', prompt)) + ',' + (contextJson ?? 'null') + ']') as Promise<string>;
+      const text = boundedPrompt(fn, prompt);
+      const optionsJson = asOptions(fn, options);
+      const contextJson = context === undefined ? undefined : valueJson(fn, 'the context', context);
+      return call('rlm_query', '[' + stringify(text) + ',' + (contextJson ?? 'null') + ',' + optionsJson + ']') as Promise<string>;
     } catch (error) {
       return Promise.reject(error);
     }
   };
-  const rlm_query_batched = async (prompts: unknown, contexts?: unknown) => {
+  const rlm_query = (prompt: unknown, context?: unknown, options?: unknown) =>
+    options === undefined && onlyModel(context) ? rlmCall('rlm_query', prompt, undefined, context) : rlmCall('rlm_query', prompt, context, options);
+  const rlm_query_batched = async (prompts: unknown, contexts?: unknown, options?: unknown) => {
     const list = asList('rlm_query_batched', prompts);
+    if (options === undefined && onlyModel(contexts)) {
+      options = contexts;
+      contexts = undefined;
+    }
+    asOptions('rlm_query_batched', options);
     const ctxs = Array.isArray(contexts) ? contexts : [];
-    return Promise.all(list.map((p, i) => rlm_query(p, ctxs[i]).catch(failure)));
+    return Promise.all(list.map((p, i) => rlmCall('rlm_query', p, ctxs[i], options).catch(failure)));
   };
   const budget = () => parseJson(syncCall('budget', '[]'));
 
@@ -137,23 +229,35 @@ export function installRuntime(
     }
     return inspect(value);
   };
+  /** The answer as text, refused past MAX_ANSWER_CHARS so the model can answer more briefly. */
+  const boundedAnswer = (fn: string, value: unknown): string => {
+    const text = answerText(value);
+    if (text.length > limits.maxAnswerChars) {
+      throw new RangeError(fn + ': the answer is ' + count(text.length) + ' characters, more than the ' + count(limits.maxAnswerChars) + ' allowed; answer more briefly');
+    }
+    return text;
+  };
   const FINAL = (...args: unknown[]) => {
     const value = args[0];
     if (value instanceof Promise) throw new TypeError('FINAL got a Promise: write FINAL(await ...)');
     // FINAL() or FINAL(undefined) used to end the run with the answer "undefined".
     if (value === undefined) throw new TypeError('FINAL got no value' + (args.length ? ' (undefined)' : '') + ': call it with your answer, e.g. FINAL(answer)');
-    final = answerText(value);
+    final = boundedAnswer('FINAL', value);
   };
   const FINAL_VAR = (name: unknown) => {
     if (name instanceof Promise) throw new TypeError('FINAL_VAR got a Promise: await it first');
     if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && hasOwn(g, name) && !baseline.has(name)) {
       if (g[name] === undefined) throw new TypeError('FINAL_VAR(' + inspect(name) + '): the variable is undefined; give it your answer first');
-      final = answerText(g[name]);
+      final = boundedAnswer('FINAL_VAR("' + name + '")', g[name]);
+      return;
+    }
+    if (name === 'context_0') {
+      final = boundedAnswer('FINAL_VAR("context_0")', original);
       return;
     }
     // FINAL_VAR(answer) with the variable itself rather than its name: accept a user variable's value.
     if (userNames().some((n) => g[n] === name && n !== 'context')) {
-      final = answerText(name);
+      final = boundedAnswer('FINAL_VAR', name);
       return;
     }
     const known = userNames().filter((n) => n !== 'context');
@@ -186,6 +290,8 @@ export function installRuntime(
   const SHOW_VARS = () => {
     const names = userNames();
     const lines = names.map((n) => '  ' + n + ': ' + describe(g[n]));
+    // Only once `context` was replaced: until then it is the same value under a second name.
+    if (g.context !== original) lines.push('  context_0: ' + describe(original) + ' (the original context)');
     print(names.length ? 'Variables:\n' + lines.join('\n') : 'No variables yet (besides context).');
   };
 
@@ -202,13 +308,22 @@ export function installRuntime(
   // Each tool: arguments go to the host as JSON, its result comes back as JSON.
   for (const name of config.tools) {
     const tool = async (...args: unknown[]) => {
-      const json = stringify(args);
+      const json = valueJson(name, 'its arguments', args);
       if (typeof json !== 'string') throw new TypeError(name + ': its arguments must be JSON values');
       return parseJson((await call('tool', '[' + stringify(name) + ',' + json + ']')) as string);
     };
     Object.defineProperty(tool, 'name', { value: name });
     Object.defineProperty(g, name, { value: tool, writable: false, enumerable: false, configurable: false });
   }
+  // The original context stays reachable when a cell replaces `context`, as in the official REPL.
+  Object.defineProperty(g, 'context_0', {
+    get: () => original,
+    set: () => {
+      throw new TypeError('context_0 is the original context and cannot be replaced; use another name');
+    },
+    enumerable: false,
+    configurable: false,
+  });
   const baseline = new Set(Object.getOwnPropertyNames(g));
   baseline.delete('context');
 
@@ -220,10 +335,25 @@ export function installRuntime(
       return ''; // an Error.prepareStackTrace set by the cell threw
     }
   };
+  // An error's text is cut here, before it leaves the isolate: a 500-million-character message
+  // used to be copied whole to the REPL process and on to the host. Parts are cut before they
+  // are joined, since cutting a joined string copies it whole first.
   const describeError = (error: unknown): string => {
+    const max = limits.maxErrorChars;
     try {
-      if (error instanceof Error) return (error.name || 'Error') + ': ' + error.message + where(error);
-      return 'Uncaught ' + inspect(error);
+      if (error instanceof Error) {
+        const name = error.name;
+        const message = error.message;
+        const nameText = (typeof name === 'string' ? name : String(name)) || 'Error';
+        const messageText = typeof message === 'string' ? message : String(message);
+        const more = Math.max(0, nameText.length - max) + Math.max(0, messageText.length - max);
+        // The stack repeats the name and message: read it only when they are short.
+        const line = more === 0 ? where(error) : '';
+        return cut(head(nameText, max) + ': ' + head(messageText, max) + line, max, 'error', more);
+      }
+      if (typeof error === 'string') return cut('Uncaught ' + inspect(head(error, max)), max, 'error', Math.max(0, error.length - max));
+      const shown = inspect(error);
+      return cut('Uncaught ' + (typeof shown === 'string' ? shown : ''), max, 'error');
     } catch {
       // A getter or Proxy trap on the thrown value threw in turn; this used to be reported as an
       // unhandled rejection of whatever that second error was.
@@ -232,23 +362,40 @@ export function installRuntime(
   };
 
   return {
-    deliver(id: number, ok: boolean, payload: string) {
-      const entry = pending.get(id);
-      if (!entry) return;
-      pending.delete(id);
-      if (ok) entry.resolve(payload);
-      else entry.reject(new Error(payload));
+    /** Answers to calls, three items each (id, ok, payload): many at once cost one trip here. */
+    deliver(answers: unknown[]) {
+      for (let i = 0; i + 2 < answers.length; i += 3) {
+        const id = answers[i] as number;
+        const entry = pending.get(id);
+        if (!entry) continue;
+        pending.delete(id);
+        if (answers[i + 1] === true) entry.resolve(answers[i + 2]);
+        else entry.reject(new Error(String(answers[i + 2])));
+      }
+    },
+    /** Keeps the context just loaded as `context_0`. */
+    keepContext() {
+      original = g.context;
     },
     /** Ends output for an abandoned cell: whatever it prints later is dropped. */
     abandon() {
       accepting = false;
+      running = false;
       return stringify({ __proto__: null, output, outputChars, final });
+    },
+    /** Rejects every call of the ended cell still pending (the host has aborted them). */
+    end() {
+      running = false;
+      const entries = [...pending.values()];
+      pending.clear();
+      for (const entry of entries) entry.reject(new Error(entry.name + ' ' + config.endedCall));
     },
     run(start: () => Promise<unknown>) {
       output = '';
       outputChars = 0;
       final = undefined;
       accepting = true;
+      running = true;
       let promise: Promise<unknown>;
       try {
         promise = start();
@@ -259,6 +406,7 @@ export function installRuntime(
         if (!failed && value !== undefined && output.length === 0 && final === undefined) write(inspect(value) + '\n');
         const outcome = { __proto__: null, output, outputChars, error: failed ? describeError(error) : undefined, final };
         accepting = false;
+        running = false;
         return stringify(outcome);
       };
       return apply(then, promise, [
@@ -267,6 +415,7 @@ export function installRuntime(
       ]) as Promise<string>;
     },
     variable(name: string): string {
+      if (name === 'context_0') return stringify({ __proto__: null, found: true, value: cut(answerText(original), limits.maxAnswerChars, 'answer') });
       if (!hasOwn(g, name) || (baseline.has(name) && name !== 'context')) {
         // Built by hand: an array would be sent through a `toJSON` the cell put on its prototypes.
         const names = userNames();
@@ -274,7 +423,8 @@ export function installRuntime(
         for (let i = 0; i < names.length; i++) list += (i > 0 ? ',' : '') + stringify(String(names[i]));
         return '{"found":false,"names":[' + list + ']}';
       }
-      return stringify({ __proto__: null, found: true, value: answerText(g[name]) });
+      // Read by the host for a FINAL_VAR written outside code, where it cannot be refused.
+      return stringify({ __proto__: null, found: true, value: cut(answerText(g[name]), limits.maxAnswerChars, 'answer') });
     },
   };
 }

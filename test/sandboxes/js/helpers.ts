@@ -3,6 +3,7 @@
  * JsSandbox maker that always disposes what it made.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { IsolateRepl, type IsolateReplOptions } from '../../../src/sandboxes/js/isolate-repl.ts';
 import { JsSandbox, type JsSandboxOptions } from '../../../src/sandboxes/js/js-sandbox.ts';
 import type { ContextValue } from '../../../src/sandboxes/sandbox.ts';
 import { recordingBridge, type BridgeOptions, type RecordingBridge } from '../support.ts';
@@ -26,6 +27,27 @@ export async function withSandbox<T>(
     return await body(sandbox, recorded);
   } finally {
     sandbox.dispose();
+  }
+}
+
+export interface ReplSetup extends Partial<Omit<IsolateReplOptions, 'bridge' | 'context' | 'contextFile'>> {
+  context?: ContextValue;
+  bridge?: BridgeOptions;
+}
+
+/**
+ * Like `withSandbox`, but the isolate runs in this process (IsolateRepl, what the REPL process
+ * holds): for what the isolate's own walls do, apart from the process around it.
+ */
+export async function withRepl<T>(setup: ReplSetup, body: (repl: IsolateRepl, recorded: RecordingBridge) => Promise<T>): Promise<T> {
+  const { context = 'the context text', bridge: bridgeOptions, ...rest } = setup;
+  const recorded = recordingBridge(bridgeOptions);
+  if (bridgeOptions?.tools && !rest.tools) rest.tools = Object.keys(bridgeOptions.tools);
+  const repl = await IsolateRepl.create({ context, bridge: recorded.bridge, cellTimeoutMs: 2000, ...rest });
+  try {
+    return await body(repl, recorded);
+  } finally {
+    repl.dispose();
   }
 }
 
