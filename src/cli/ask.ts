@@ -20,6 +20,7 @@ import { routeWarnings } from './warnings.ts';
 import type { CliIO } from './main.ts';
 import { readPrices } from './prices-file.ts';
 import { report } from './run-report.ts';
+import { forStream } from './terminal-text.ts';
 
 export const ASK_HELP = `Usage: rlm ask [options] "<query>"
 
@@ -141,7 +142,7 @@ export async function runWithSurfaces(
         columns: () => (io.stderr as { columns?: number }).columns,
         ...(args.priceTable ? { prices: args.priceTable } : {}),
       });
-  const print = (text: string) => (progress ? progress.print(text) : io.stderr.write(`${text}\n`));
+  const print = (text: string) => (progress ? progress.print(text) : io.stderr.write(`${forStream(text, io.stderrIsTTY)}\n`));
   if (args.verbose) sinks.push(turnLog({ write: print }));
   if (progress) sinks.push(progress.onEvent);
   const trace = args.trace ? new JsonlTrace(args.trace, traced) : undefined;

@@ -6,12 +6,15 @@ import { demo } from './demo.ts';
 import { replay } from './replay.ts';
 import { view } from './view.ts';
 import { errorLine, EXIT, exitCodeForError } from './exit-codes.ts';
+import { forStream } from './terminal-text.ts';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
   stderrIsTTY: boolean;
+  /** Whether stdout is a terminal: an answer shown there has its control characters escaped. */
+  stdoutIsTTY?: boolean;
   env: NodeJS.ProcessEnv;
 }
 
@@ -57,7 +60,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         return 2;
     }
   } catch (error) {
-    io.stderr.write(`${errorLine(error)}\n`);
+    io.stderr.write(`${forStream(errorLine(error), io.stderrIsTTY)}\n`);
     return exitCodeForError(error);
   }
 }
@@ -69,7 +72,7 @@ function processIO(): CliIO {
     if (error.code !== 'EPIPE') process.stderr.write(`${errorLine(error)}\n`);
     process.exit(error.code === 'EPIPE' ? EXIT.answer : EXIT.noAnswer);
   });
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, stderrIsTTY: process.stderr.isTTY === true, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, stderrIsTTY: process.stderr.isTTY === true, stdoutIsTTY: process.stdout.isTTY === true, env: process.env };
 }
 
 function version(): string {

@@ -8,6 +8,7 @@ import { costOf, DEFAULT_PRICES, findPrice, type PriceTable } from '../models/pr
 import type { Usage } from '../models/usage.ts';
 import type { RlmEvent } from '../trace/events.ts';
 import { formatTokens } from './run-report.ts';
+import { terminalText } from './terminal-text.ts';
 
 export interface ProgressOptions {
   stream: NodeJS.WritableStream;
@@ -91,7 +92,7 @@ export class Progress {
   /** Writes a line above the status line, which is drawn again under it. */
   print(text: string): void {
     this.#clear();
-    this.#options.stream.write(`${text}\n`);
+    this.#options.stream.write(`${this.#options.interactive ? terminalText(text) : text}\n`);
     if (this.#options.interactive) this.#draw();
   }
 

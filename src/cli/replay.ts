@@ -3,6 +3,7 @@ import { readTrace, replayTrace } from '../trace/replay.ts';
 import { readContext } from './context-input.ts';
 import { parseCommandArgs, usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
+import { forStream } from './terminal-text.ts';
 import type { CliIO } from './main.ts';
 
 export const REPLAY_HELP = `Usage: rlm replay [options] <trace.jsonl>
@@ -44,7 +45,7 @@ export async function replay(argv: string[], io: CliIO): Promise<number> {
   if (parsed.values.json) {
     io.stdout.write(`${JSON.stringify({ answer: result.answer ?? null, status: result.status, same, recorded: recorded ?? null, divergence: divergence ?? null })}\n`);
   } else if (result.answer !== undefined) {
-    io.stdout.write(`${result.answer}\n`);
+    io.stdout.write(`${forStream(result.answer, io.stdoutIsTTY === true)}\n`);
   }
   if (!parsed.values.quiet) {
     io.stderr.write(same ? `rlm: replayed ${path}: same answer as recorded (${result.iterations} turns)\n` : `rlm: replayed ${path}: the answer differs from the recorded one\n`);

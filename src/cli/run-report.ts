@@ -7,17 +7,19 @@ import type { UsageReport } from '../budget.ts';
 import type { RunResult } from '../rlm.ts';
 import { exitCodeForRun } from './exit-codes.ts';
 import type { CliIO } from './main.ts';
+import { forStream } from './terminal-text.ts';
 
-export function report(result: RunResult, args: { json: boolean; quiet?: boolean }, io: Pick<CliIO, 'stdout' | 'stderr'>): number {
+export function report(result: RunResult, args: { json: boolean; quiet?: boolean }, io: Pick<CliIO, 'stdout' | 'stderr' | 'stdoutIsTTY'> & Partial<Pick<CliIO, 'stderrIsTTY'>>): number {
   const answered = result.answer !== undefined;
   if (args.json) {
     const { answer, status, usage, iterations, durationMs } = result;
     io.stdout.write(`${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`);
   } else if (answered) {
-    io.stdout.write(`${result.answer}\n`);
+    io.stdout.write(`${forStream(result.answer!, io.stdoutIsTTY === true)}\n`);
   }
-  if (!answered) io.stderr.write(`rlm: no answer: ${reasonOf(result)}: ${spent(result)}\n`);
-  else if (result.status !== 'done' && !args.quiet) io.stderr.write(`rlm: answered after the run was stopped: ${reasonOf(result)}: ${spent(result)}\n`);
+  const tty = io.stderrIsTTY === true;
+  if (!answered) io.stderr.write(`rlm: no answer: ${forStream(reasonOf(result), tty)}: ${spent(result)}\n`);
+  else if (result.status !== 'done' && !args.quiet) io.stderr.write(`rlm: answered after the run was stopped: ${forStream(reasonOf(result), tty)}: ${spent(result)}\n`);
   const estimated = (result.usage as UsageReport | undefined)?.total.estimatedCalls ?? 0;
   if (estimated > 0 && !args.quiet) {
     io.stderr.write(`rlm: the endpoint reported no usage for ${estimated} call${estimated === 1 ? '' : 's'}: booked at the most each could have used (its prompt's bytes and its output cap)\n`);
