@@ -28,6 +28,7 @@ import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
 import { PythonSandbox } from './sandboxes/python/python-sandbox.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
 import { RunTree } from './run-tree.ts';
+import { checkOptions } from './check-options.ts';
 import type { EventSink, RlmEvent, RunSettings, RunStatus } from './trace/events.ts';
 
 export interface RLMOptions {
@@ -131,6 +132,7 @@ export class RLM {
   readonly #options: RLMOptions;
 
   constructor(options: RLMOptions) {
+    checkOptions(options);
     this.#options = options;
     // CPython takes over a second to boot: start a spare REPL now, while the caller prepares.
     // With child RLMs, more REPLs will come: keep a spare from the first.
