@@ -241,8 +241,20 @@ export interface CellReport {
   final?: string;
 }
 
-/** The next user message: each block's (truncated) output, in order. */
-export function outputsMessage(reports: CellReport[], query: string, iteration: number, maxIterations: number, ignoredFinal: boolean): string {
+/**
+ * The next user message: each block's (truncated) output, in order. Each block's output is cut
+ * already; `maxChars` bounds them all together, so a reply of a thousand blocks cannot make one
+ * message a thousand outputs long (past it, a block's output is replaced by a note).
+ */
+export function outputsMessage(
+  reports: CellReport[],
+  query: string,
+  iteration: number,
+  maxIterations: number,
+  ignoredFinal: boolean,
+  maxChars = 60_000,
+): string {
+  let room = maxChars;
   const parts = reports.map((r, i) => {
     const head = reports.length > 1 ? `Output of block ${i + 1} of ${reports.length}:` : 'Output:';
     const body = r.output.length > 0 ? r.output.replace(/\n$/, '') : '(no output)';
@@ -250,6 +262,12 @@ export function outputsMessage(reports: CellReport[], query: string, iteration: 
     const restart = r.restarted
       ? '\nThe REPL had to be restarted: all your variables are gone; `context` and the REPL functions are there again.'
       : '';
+    const shown = body.length + error.length;
+    if (shown > room) {
+      room = 0;
+      return `${head}\n(not shown: the outputs of this reply passed ${maxChars.toLocaleString('en-US')} characters; print less in each block)${restart}`;
+    }
+    room -= shown;
     return `${head}\n${body}${error}${restart}`;
   });
   if (ignoredFinal) {

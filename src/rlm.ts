@@ -413,7 +413,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
         reports.push(cell);
         if (cell.final !== undefined) return finish('done', cell.final);
       }
-      say({ role: 'user', content: outputsMessage(reports, node.query, iterations, maxIterations, parsed.ignoredFinal) });
+      say({ role: 'user', content: outputsMessage(reports, node.query, iterations, maxIterations, parsed.ignoredFinal, 3 * (options.maxOutputChars ?? 20_000)) });
       holdForLastAnswer();
     }
 
