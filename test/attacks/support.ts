@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createOpenAIModel, RLM, type RLMOptions, type RunResult } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer, type ScriptedReply, type ScriptedRequest, type Turn } from '../../src/testing/index.ts';
@@ -38,6 +38,18 @@ export const BOUNDS = {
 
 /** The REPL's default memory cap, in MiB (README). */
 export const DEFAULT_MEMORY_MB = 1024;
+
+/**
+ * A file whose runs left something holding its process (a REPL process, a socket) would hang the
+ * test runner: it fails instead, 10 s after its last test, naming the REPL processes still there.
+ */
+after(() => {
+  setTimeout(() => {
+    const left = descendants(process.pid).map((pid) => `${pid} ${cmdlineOf(pid).slice(-2).join(' ')}`);
+    process.stderr.write(`attack suite: something still holds this test process 10 s after its last test; descendants: ${left.join('; ') || 'none'}\n`);
+    process.exit(1);
+  }, 10_000).unref();
+});
 
 // --- Watching the host and its REPL processes ------------------------------------------------
 
