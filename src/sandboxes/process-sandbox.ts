@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CancelledError, RlmError } from '../errors.ts';
 import type { ContextFile } from './context-file.ts';
 import type { LaunchSettings } from './fork-repl.ts';
+import { DATA_OVERHEAD_MB, processWall } from './process-wall.ts';
 import { NOTE_CHARS, replSettings, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_VALUE_JSON_CHARS } from './limits.ts';
 import type { ReplChannel } from './repl-channel.ts';
@@ -58,6 +59,8 @@ const CANCEL_GRACE_MS = 1_000;
  */
 export const RSS_MARGIN_MB = 512;
 const RSS_POLL_MS = 100;
+/** Data memory short of the limit at which a dying REPL process is taken to have died of it. */
+const DATA_NEAR_MB = 160;
 
 interface Pending<T> {
   resolve: (value: T) => void;
@@ -74,6 +77,8 @@ export class ProcessSandbox implements Sandbox {
   #channel: ReplChannel | undefined;
   /** Why the host killed the REPL process, when it did: what the cell is told instead of a crash. */
   #killedFor: string | undefined;
+  /** Whether the REPL process was last seen close to its data limit (RLIMIT_DATA). */
+  #nearDataLimit = false;
   #stderr = '';
   #nextId = 0;
   readonly #runs = new Map<number, Pending<CellResult>>();
@@ -111,6 +116,7 @@ export class ProcessSandbox implements Sandbox {
     this.#child = child;
     this.#channel = channel;
     this.#killedFor = undefined;
+    this.#nearDataLimit = false;
     this.#historySent = 0;
     this.#stderr = '';
     channel.setMaxOutputChars(this.#settings.maxOutputChars);
@@ -137,7 +143,13 @@ export class ProcessSandbox implements Sandbox {
     child.ref();
     channel.ref();
     this.#send({ type: 'init', contextPath: contextFile.path, contextKind: contextFile.format, settings: this.#settings });
-    await ready;
+    try {
+      await ready;
+    } catch (error) {
+      // A REPL that could not start is of no use, and must not keep the program alive.
+      this.#kill(child);
+      throw error;
+    }
   }
 
   /** Kills the REPL process (it is restarted as after a crash); `reason` is what its cell is told. */
@@ -156,9 +168,14 @@ export class ProcessSandbox implements Sandbox {
     const pid = child.pid;
     if (pid === undefined || process.platform !== 'linux') return;
     const capBytes = (this.#settings.memoryLimitMb + RSS_MARGIN_MB) * 1024 * 1024;
+    const dataLimited = processWall().dataLimit;
+    const nearDataLimit = (this.#settings.memoryLimitMb + DATA_OVERHEAD_MB - DATA_NEAR_MB) * 1024 * 1024;
     const timer = setInterval(() => {
-      const rss = treeRss(pid);
-      if (rss !== undefined && rss > capBytes) this.#kill(child, `RangeError: the cell ran out of memory (limit ${this.#settings.memoryLimitMb} MiB)`);
+      const memory = treeMemory(pid);
+      if (!memory) return;
+      // A process that dies close to its data limit died of it, whatever it managed to print.
+      if (child === this.#child) this.#nearDataLimit = dataLimited && memory.data >= nearDataLimit;
+      if (memory.rss > capBytes) this.#kill(child, outOfMemory(this.#settings.memoryLimitMb));
     }, RSS_POLL_MS);
     timer.unref();
     child.once('exit', () => clearInterval(timer));
@@ -206,9 +223,14 @@ export class ProcessSandbox implements Sandbox {
         return;
       }
       case 'run-error': {
+        if (!message.cancelled) {
+          // The REPL process failed outside model code (an allocation under its memory limit, its
+          // engine broke): it cannot be trusted with another cell. The cell is told, as for a crash.
+          return this.#kill(child, describeCrash(message.message, this.#settings.memoryLimitMb, true));
+        }
         const pending = this.#runs.get(message.runId);
         this.#runs.delete(message.runId);
-        pending?.reject(message.cancelled ? new CancelledError() : new RlmError('RLM_SANDBOX', message.message));
+        pending?.reject(new CancelledError());
         return;
       }
       case 'call':
@@ -297,7 +319,7 @@ export class ProcessSandbox implements Sandbox {
     this.#child = undefined;
     this.#channel = undefined;
     this.#abortCalls(new CancelledError('the REPL process stopped'));
-    const crash = new ReplCrash(this.#killedFor ?? describeCrash(this.#stderr, this.#settings.memoryLimitMb));
+    const crash = new ReplCrash(this.#killedFor ?? (this.#nearDataLimit ? outOfMemory(this.#settings.memoryLimitMb) : describeCrash(this.#stderr, this.#settings.memoryLimitMb)));
     if (this.#runs.size === 0 && !this.#disposed) this.#lostBetweenCells = crash.message;
     for (const pending of this.#runs.values()) pending.reject(crash);
     this.#runs.clear();
@@ -401,17 +423,23 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-/** Resident bytes of `pid` and the processes under it (the wrapper and the REPL), or undefined when gone. */
-function treeRss(pid: number): number | undefined {
-  let total = 0;
+/**
+ * Resident bytes of `pid` and the processes under it (the wrapper and the REPL), and the most data
+ * memory one of them holds (what RLIMIT_DATA counts); undefined when it is gone.
+ */
+function treeMemory(pid: number): { rss: number; data: number } | undefined {
+  let rss = 0;
+  let data = 0;
   for (const each of [pid, ...descendants(pid)]) {
     try {
-      total += Number(/VmRSS:\s*(\d+) kB/.exec(readFileSync(`/proc/${each}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      const status = readFileSync(`/proc/${each}/status`, 'utf8');
+      rss += Number(/VmRSS:\s*(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      data = Math.max(data, Number(/VmData:\s*(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
     } catch {
       if (each === pid) return undefined;
     }
   }
-  return total;
+  return { rss, data };
 }
 
 class ReplCrash extends Error {}
@@ -435,11 +463,16 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function describeCrash(stderr: string, memoryLimitMb: number): string {
-  if (/heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length/i.test(stderr)) {
-    return `RangeError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
+function describeCrash(stderr: string, memoryLimitMb: number, failed = false): string {
+  if (/heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length|Cannot allocate memory|ENOMEM|bad_alloc/i.test(stderr)) {
+    return outOfMemory(memoryLimitMb);
   }
+  if (failed) return `Error: the REPL failed and was restarted (${stderr.slice(0, 200)})`;
   return `Error: the REPL stopped unexpectedly${stderr ? ` (${lastLine(stderr)})` : ''}`;
+}
+
+function outOfMemory(memoryLimitMb: number): string {
+  return `RangeError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
 }
 
 /** The most telling line of a dead process's stderr: its error, else its last words. */
