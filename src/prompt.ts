@@ -2,6 +2,7 @@
  * What the root model reads: the system prompt (per REPL language), the metadata message that
  * stands in for the context, and the per-turn messages of the loop.
  */
+import { MAX_ANSWER_CHARS, MAX_PROMPT_CHARS } from './sandboxes/limits.ts';
 import type { ContextValue } from './sandboxes/sandbox.ts';
 
 export interface PromptOptions {
@@ -25,15 +26,15 @@ export function javascriptSystemPrompt(options: PromptOptions): string {
   }
   const recursion =
     (options.canRecurse ?? options.maxDepth > 1)
-      ? '`rlm_query(prompt, context?)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call.'
-      : '`rlm_query(prompt, context?)` behaves like `llm_query` here (the child gets the prompt followed by the context).';
+      ? '`await rlm_query(prompt, context?, { model? })` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query(prompt, { model })` picks the model without a context.'
+      : '`await rlm_query(prompt, context?, { model? })` behaves like `llm_query` here (the child gets the prompt followed by the context).';
   return `You are tasked with answering a query with associated context. You can access, transform, and analyze this context interactively in a JavaScript REPL environment that can recursively query sub-LLMs, which you are strongly encouraged to use as much as possible. You will be queried iteratively until you provide a final answer.
 
 The context is far larger than what you should read directly. You see only its metadata; the text itself is in the REPL.
 
 The REPL environment is initialized with:
-1. A \`context\` variable that contains extremely important information about your query. Look through it before answering.
-2. \`await llm_query(prompt, { model? })\`: asks a sub-LLM and returns its answer as a string. Sub-LLMs are powerful: they can take around ${chars} characters per call, so give each call a large, well-chosen slice, not one line.
+1. A \`context\` variable that contains extremely important information about your query. Look through it before answering. (If you reassign \`context\`, the original stays in \`context_0\`.)
+2. \`await llm_query(prompt, { model? })\`: asks a sub-LLM and returns its answer as a string; a call that fails throws, so catch it where one failure should not stop the block. Sub-LLMs are powerful: they can take around ${chars} characters per call, so give each call a large, well-chosen slice, not one line.
 3. \`await llm_query_batched(prompts)\`: runs many prompts concurrently and returns the answers in the same order (a failed prompt gives a string starting with "Error:" in its slot). Calls also overlap with \`Promise.all\`.
 4. ${recursion}
 5. \`print(...)\` (or \`console.log\`) to see values; a cell that prints nothing shows its last expression's value. Output is truncated, so print only what you need to see and keep the rest in variables.
@@ -45,7 +46,7 @@ Write code in fenced blocks tagged \`repl\`:
 const head = context.slice(0, 10000);
 print(head);
 \`\`\`
-Variables, functions and classes declared at the top level of a block persist across blocks. Top-level \`await\` works. There is no file system, network, \`require\` or \`import\`, and no timers; each block has a time limit.
+Variables, functions and classes declared at the top level of a block persist across blocks. Top-level \`await\` works. There is no file system, network, \`require\` or \`import\`, and no timers; each block has a time limit. ${BOUNDS}
 
 Work in steps:
 - Look first: check the type and size of \`context\`, print a few samples, find its structure (headers, separators, records).
@@ -109,15 +110,15 @@ export function pythonSystemPrompt(options: PromptOptions): string {
   }
   const recursion =
     (options.canRecurse ?? options.maxDepth > 1)
-      ? '`rlm_query(prompt, context=None)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query_batched(prompts, contexts=None)` runs several concurrently.'
-      : '`rlm_query(prompt, context=None)` behaves like `llm_query` here (the child gets the prompt followed by the context); `rlm_query_batched(prompts, contexts=None)` runs several concurrently.';
+      ? '`rlm_query(prompt, context=None, model=None)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query_batched(prompts, contexts=None)` runs several concurrently.'
+      : '`rlm_query(prompt, context=None, model=None)` behaves like `llm_query` here (the child gets the prompt followed by the context); `rlm_query_batched(prompts, contexts=None)` runs several concurrently.';
   return `You are tasked with answering a query with associated context. You can access, transform, and analyze this context interactively in a REPL environment that can recursively query sub-LLMs, which you are strongly encouraged to use as much as possible. You will be queried iteratively until you provide a final answer.
 
 The context is far larger than what you should read directly. You see only its metadata; the text itself is in the REPL.
 
 The REPL environment is initialized with:
-1. A \`context\` variable that contains extremely important information about your query. You should check the content of the \`context\` variable to understand what you are working with. Make sure you look through it sufficiently as you answer your query.
-2. A \`llm_query(prompt, model=None)\` function that allows you to query an LLM (that can handle around ${chars} chars) inside your REPL environment; it returns the answer as a string.
+1. A \`context\` variable that contains extremely important information about your query. You should check the content of the \`context\` variable to understand what you are working with. Make sure you look through it sufficiently as you answer your query. (If you reassign \`context\`, the original stays in \`context_0\`.)
+2. A \`llm_query(prompt, model=None)\` function that allows you to query an LLM (that can handle around ${chars} chars) inside your REPL environment; it returns the answer as a string, and raises an exception if the call fails.
 3. A \`llm_query_batched(prompts, model=None)\` function that runs a list of prompts concurrently and returns the answers in the same order (a failed prompt gives a string starting with "Error:" in its slot). It is much faster than calling \`llm_query\` in a loop.
 4. ${recursion}
 5. The ability to use \`print()\` statements to view the output of your REPL code and continue your reasoning; the value of a block's last expression is shown too, as in a notebook. Output is truncated, so print only what you need to see.
@@ -174,7 +175,7 @@ final_answer = llm_query(f"Based on these summaries, answer the original query: 
 \`\`\`
 In the next step, we can return FINAL_VAR("final_answer").
 
-Variables, functions and imports persist across blocks. The standard library is there; there is no file system, network, subprocess or package installation, and each block has a time limit.
+Variables, functions and imports persist across blocks. The standard library is there; there is no file system, network, subprocess or package installation, and each block has a time limit. ${BOUNDS}
 
 IMPORTANT: When you are done with the iterative process, you MUST provide a final answer from code, after you have seen the output that supports it:
 \`\`\`repl
@@ -184,6 +185,9 @@ FINAL ends the task only when called in code or written alone as the last line o
 
 Think step by step carefully, plan, and execute this plan immediately in your response -- do not just say "I will do this" or "I will do that". Output to the REPL environment and recursive LLMs as much as possible. Remember to explicitly answer the original query in your final answer.${options.extra ? `\n\n${options.extra}` : ''}`;
 }
+
+/** What model code may hand the host, said once so that a refusal is never a surprise. */
+const BOUNDS = `A sub-call's prompt may be up to ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters and a final answer up to ${MAX_ANSWER_CHARS.toLocaleString('en-US')}; longer ones are refused with an error.`;
 
 /** The system prompt for the REPL's language. */
 export function systemPrompt(language: 'javascript' | 'python', options: PromptOptions): string {
