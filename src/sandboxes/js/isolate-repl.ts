@@ -292,7 +292,8 @@ export class IsolateRepl implements Sandbox {
       const first = await Promise.race([outcome, stop]);
       if (first !== 'timeout' && first !== 'cancelled') {
         const restarted = first.restart ? await this.#rebuild() : false;
-        if (cell.open > 0 && !restarted) notes.push(leftRunning(cell.open));
+        // Said only of a cell that went well: after an error it would bury the error.
+        if (cell.open > 0 && !restarted && first.outcome.error === undefined) notes.push(leftRunning(cell.open));
         return this.#result(started, first.outcome, notes, restarted || rebuilt);
       }
       // The cell is still running: end its calls at once (their answers, rejections included, are

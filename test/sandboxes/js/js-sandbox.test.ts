@@ -14,6 +14,9 @@ import { REPL_NAMES } from '../../../src/sandboxes/sandbox.ts';
 import { isCancelled } from '../support.ts';
 import { recordingBridge, runOk, sleep, untilReplIdle, withSandbox } from './helpers.ts';
 
+/** The error of a cell that returned while a call it made was still running (it is ended with the cell). */
+const LEFT_A_CALL = /^Error: 1 call this cell started was still running when the cell ended, and was cancelled/;
+
 describe('JsSandbox: cells and state', () => {
   it('REPL functions cannot be redefined as properties, and console cannot be replaced', async () => {
     await withSandbox({}, async (sandbox) => {
@@ -121,8 +124,10 @@ describe('JsSandbox: faults are survived', () => {
   it('a cell that cannot start because an earlier cell left a loop running is stopped, not hung', async () => {
     await withSandbox({ bridge: { delayMs: 20 } }, async (sandbox) => {
       await runOk(sandbox, 'const survivor = 1;');
-      // The cell itself ends at once; the loop starts when the unawaited call answers.
-      assert.equal(await runOk(sandbox, '(async () => { await llm_query("x"); while (true) {} })(); "started"'), 'started\n');
+      // The cell itself ends at once; the loop starts when its unawaited call is ended with it.
+      const started = await sandbox.run('(async () => { try { await llm_query("x") } catch {} while (true) {} })(); "started"');
+      assert.equal(started.output, 'started\n');
+      assert.match(started.error ?? '', LEFT_A_CALL);
       await sleep(60);
       const blocked = await sandbox.run('survivor', { timeoutMs: 300 });
       assert.match(blocked.error ?? '', /could not start within 300 ms: the REPL was still busy with work an earlier cell left running/);
@@ -136,9 +141,9 @@ describe('JsSandbox: faults are survived', () => {
       const now = await sandbox.run('Promise.reject(new Error("nobody caught me")); "value"');
       assert.equal(now.output, 'value\n');
       assert.match(now.error ?? '', /Unhandled promise rejection: nobody caught me/);
-      const later = await sandbox.run('(async () => { await llm_query("x"); throw new Error("late failure") })(); "done"');
+      const later = await sandbox.run('(async () => { try { await llm_query("x") } catch {} throw new Error("late failure") })(); "done"');
       assert.equal(later.output, 'done\n');
-      assert.equal(later.error, undefined);
+      assert.match(later.error ?? '', LEFT_A_CALL);
       await sleep(80);
       const next = await sandbox.run('"next"');
       assert.equal(next.output, 'next\n');
@@ -159,8 +164,8 @@ describe('JsSandbox: faults are survived', () => {
   it('rebuilds before the next cell when work left running ran out of memory between cells', async () => {
     await withSandbox({ memoryLimitMb: 64, bridge: { delayMs: 10 } }, async (sandbox) => {
       await runOk(sandbox, 'const survivor = 1;');
-      const background = '(async () => { await llm_query("x"); const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
-      assert.equal(await runOk(sandbox, background), 'started\n');
+      const background = '(async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
+      assert.equal((await sandbox.run(background)).output, 'started\n');
       // Between cells: the next cell is sent once the hoarding has ended, however loaded the machine.
       await untilReplIdle();
       const next = await sandbox.run('typeof survivor');
@@ -174,9 +179,9 @@ describe('JsSandbox: faults are survived', () => {
 
   it('a cell waiting to start when work left running runs out of memory reports it, restarted', async () => {
     await withSandbox({ memoryLimitMb: 64, bridge: { delayMs: 10 } }, async (sandbox) => {
-      const background = 'let survivor = 1; (async () => { await llm_query("x"); const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
-      assert.equal(await runOk(sandbox, background), 'started\n');
-      await sleep(20); // the answer is in: the isolate is busy filling its heap
+      const background = 'let survivor = 1; (async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
+      assert.equal((await sandbox.run(background)).output, 'started\n');
+      // The call was ended with its cell: the isolate is busy filling its heap.
       const next = await sandbox.run('typeof survivor');
       assert.equal(next.restarted, true);
       assert.match(next.error ?? '', /^RangeError: work an earlier cell left running ran out of memory \(limit 64 MiB\), so the REPL was restarted before this cell/);
@@ -234,8 +239,8 @@ describe('JsSandbox: faults are survived', () => {
   it('dispose() aborts every call still in flight, whichever cell began it, and ends the sandbox', async () => {
     const recorded = recordingBridge();
     const sandbox = await JsSandbox.create({ context: 'c', bridge: recorded.bridge });
-    await runOk(sandbox, 'llm_query("HANG left by the first cell"); "first"');
-    await runOk(sandbox, 'llm_query("HANG left by the second cell"); "second"');
+    assert.equal((await sandbox.run('llm_query("HANG left by the first cell"); "first"')).output, 'first\n');
+    assert.equal((await sandbox.run('llm_query("HANG left by the second cell"); "second"')).output, 'second\n');
     assert.equal(recorded.calls.length, 2);
     sandbox.dispose();
     assert.ok(recorded.calls.every((c) => c.signal.aborted));
@@ -564,7 +569,7 @@ describe('JsSandbox: escapes never reach the host', () => {
         SHOW_VARS();
       `);
       assert.match(output, /^answer:still a prompt\nsub:sub\n1200\nVariables:\n/);
-      assert.deepEqual(recorded.calls.map((c) => [c.prompt, c.options ?? c.context]), [
+      assert.deepEqual(recorded.calls.map((c) => [c.prompt, c.kind === 'rlm_query' ? c.context : c.options]), [
         ['still a prompt', { model: 'm' }],
         ['sub', [1, 2]],
       ]);
