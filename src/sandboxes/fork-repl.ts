@@ -1,6 +1,6 @@
 /** Starts a REPL process: an empty environment, Node's permission model, the OS wall, one private folder. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,7 @@ export function forkRepl(spec: ReplProcessSpec, settings: LaunchSettings): Launc
   const readable = new Set([code, packageJson, dir]);
   for (const dependency of spec.dependencies) {
     const folder = packageFolder(dependency);
-    if (folder) readable.add(folder);
+    if (folder) for (const path of throughLinks(folder)) readable.add(path);
   }
   spec.beforeFork?.(dir);
   const args = [
@@ -61,25 +61,35 @@ export function forkRepl(spec: ReplProcessSpec, settings: LaunchSettings): Launc
   return { child, dir, channel };
 }
 
-/** The folder of an installed package, wherever the package manager put it. */
+/**
+ * What must be readable to load from `folder` when links lead to it (pnpm, a linked node_modules):
+ * where it really is, and each link on the way, which Node's resolver reads. Not the folder
+ * under a link as well: Node (24) then refuses the link itself.
+ */
+function throughLinks(folder: string): string[] {
+  try {
+    const links: string[] = [];
+    for (let at = folder; at !== dirname(at); at = dirname(at)) if (lstatSync(at).isSymbolicLink()) links.push(at);
+    return links.length ? [realpathSync(folder), ...links] : [folder];
+  } catch {
+    // Unreadable here too: the REPL will say what it could not load.
+    return [folder];
+  }
+}
+
+/**
+ * The folder of an installed package as Node's resolver reaches it from rlm's code: the first
+ * node_modules/<name> up from here, links and all (import.meta.resolve would give the real path,
+ * and the resolver in the REPL process reads the links on the way too).
+ */
 function packageFolder(name: string): string | undefined {
+  for (let at = fileURLToPath(new URL('.', import.meta.url)); at !== dirname(at); at = dirname(at)) {
+    const candidate = join(at, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+  }
   try {
     return dirname(fileURLToPath(import.meta.resolve(`${name}/package.json`)));
   } catch {
-    // A package that does not export its package.json: find its main file's package.
-    try {
-      let folder = dirname(fileURLToPath(import.meta.resolve(name)));
-      while (folder !== dirname(folder)) {
-        try {
-          if ((JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string }).name === name) return folder;
-        } catch {
-          // not here
-        }
-        folder = dirname(folder);
-      }
-    } catch {
-      return undefined;
-    }
     return undefined;
   }
 }
