@@ -147,7 +147,8 @@ for (const language of LANGUAGES) {
             ['undefined', ''],
             ['const nothing = 1', ''],
             ['llm_query("last value")', 'answer:last value\n'],
-            ['[llm_query("inside")]', '[ Promise { <not awaited> } ]\n'],
+            // A call is ended with its cell, so the nested Promise here is not one of llm_query's.
+            ['[Promise.resolve("inside")]', '[ Promise { <not awaited> } ]\n'],
           ],
           // As in a notebook: repr() of the last expression, even after the cell printed.
           py: [
