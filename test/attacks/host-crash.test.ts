@@ -5,12 +5,9 @@
  * goes on to the FINAL of a later turn; through `rlm ask` too.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repl, startScriptedServer, byTurn } from '../../src/testing/index.ts';
-import { assertAnswered, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
+import { assertAnswered, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
 
 const NESTED: Record<Language, string> = {
   javascript: 'let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };',
@@ -59,9 +56,7 @@ describe('finding 1: deeply nested values handed to the host', () => {
   }
 
   it('rlm ask: a nested value through rlm_query does not crash the command; the run answers, exit 0', { timeout: 60_000 }, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'rlm-attack-'));
-    const context = join(dir, 'context.txt');
-    await writeFile(context, 'c');
+    const context = contextFile();
     const server = await startScriptedServer({ models: ['root'], script: byTurn([repl(call('javascript', 'rlm_query')), finalTurn()]) });
     try {
       let pid = 0;

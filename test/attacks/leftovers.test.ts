@@ -5,7 +5,7 @@
  * owner is still running. Each test uses a private TMPDIR.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,7 @@ describe('finding 9: REPL folders left by a killed run', () => {
       }
     } finally {
       await server.close();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
@@ -100,6 +101,7 @@ describe('finding 9: REPL folders left by a killed run', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
       await server.close();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

@@ -5,12 +5,9 @@
  * goes on; through `rlm ask` too.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { byTurn, startScriptedServer } from '../../src/testing/index.ts';
-import { assertAnswered, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, watched } from './support.ts';
+import { assertAnswered, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, watched } from './support.ts';
 
 /** How long the host may take to read one reply and send the next request (the machine is loaded). */
 const READ_MS = 2_000;
@@ -45,9 +42,7 @@ describe('finding 7: replies that make the parser backtrack', () => {
   }
 
   it('rlm ask: a reply of unclosed fences ending in an unclosed FINAL(, then an answer: the command answers within seconds', { timeout: 60_000 }, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'rlm-attack-'));
-    const context = join(dir, 'context.txt');
-    await writeFile(context, 'c');
+    const context = contextFile();
     const server = await startScriptedServer({ models: ['root'], script: byTurn([`${'```a\n'.repeat(40_000)}FINAL(${' '.repeat(100_000)}x`, finalTurn()]) });
     try {
       const { value: cli } = await watched(t, (watch) => runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => watch.setRoot(p) }), 0);

@@ -12,7 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, type TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -321,6 +323,17 @@ export function assertAnswered(result: RunResult, answer = 'ok'): void {
 export function shown(request: ScriptedModelServer['requests'][number] | undefined): string {
   return [...(request?.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '';
 }
+
+/** A context file for `rlm ask`, in a folder removed when the file's tests end. */
+export function contextFile(text = 'c'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rlm-attack-'));
+  scratch.push(dir);
+  const path = join(dir, 'context.txt');
+  writeFileSync(path, text);
+  return path;
+}
+const scratch: string[] = [];
+after(() => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 // --- The command line ----------------------------------------------------------------------------
 

@@ -7,13 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
 import { BIN } from '../cli/support.ts';
-import { runAsk } from './support.ts';
+import { contextFile, runAsk } from './support.ts';
 
 const OSC52 = '\x1b]52;c;ZXZpbA==\x07';
 const CLEAR = '\x1b[2J';
@@ -26,13 +23,6 @@ const THROW_CODE = String.raw`throw new Error('boom \x1b]52;c;ZXZpbA==\x07 \x1b[
 const EVIL_MODEL_CODE = String.raw`await rlm_query('p', 'ctx', { model: 'evil\x1b]52;c;ZXZpbA==\x07\x1b[2J' })`;
 
 const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
-
-async function contextFile(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'rlm-attack-'));
-  const path = join(dir, 'context.txt');
-  await writeFile(path, 'c');
-  return path;
-}
 
 /** Runs `rlm ask` with stdin, stdout and stderr on a pseudo-terminal (util-linux `script`); returns what the terminal got. */
 function askOnTerminal(args: string[], env: Record<string, string>): Promise<{ code: number | null; screen: Buffer }> {
@@ -58,7 +48,7 @@ function assertNoRawEscapes(screen: Buffer, what: string): void {
 
 describe('finding 8: terminal injection through rlm ask', () => {
   it('through a pipe, the answer is byte-exact', { timeout: 60_000 }, async () => {
-    const context = await contextFile();
+    const context = contextFile();
     const server = await startScriptedServer({ models: ['root'], script: byTurn([repl(FINAL_CODE)]) });
     try {
       const cli = await runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q']);
@@ -71,7 +61,7 @@ describe('finding 8: terminal injection through rlm ask', () => {
 
   it('on a terminal, the answer and --verbose output carry no raw escape sequence from the model', { timeout: 60_000 }, async (t) => {
     if (!hasScript) return t.skip('no `script` command (util-linux) to give rlm ask a pseudo-terminal');
-    const context = await contextFile();
+    const context = contextFile();
     const server = await startScriptedServer({ models: ['root'], script: byTurn([repl(PRINT_CODE), repl(FINAL_CODE)]) });
     try {
       const { code, screen } = await askOnTerminal(['ask', '--verbose', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { RLM_API_KEY: 'k' });
@@ -85,7 +75,7 @@ describe('finding 8: terminal injection through rlm ask', () => {
 
   it('on a terminal, error lines (a cell\'s error, a refused model the code named) carry no raw escape sequence', { timeout: 60_000 }, async (t) => {
     if (!hasScript) return t.skip('no `script` command (util-linux) to give rlm ask a pseudo-terminal');
-    const context = await contextFile();
+    const context = contextFile();
     const server = await startScriptedServer({ models: ['root'], script: byTurn([repl(THROW_CODE), repl(EVIL_MODEL_CODE), repl("FINAL('ok')")]) });
     try {
       const { code, screen } = await askOnTerminal(['ask', '--verbose', '--max-depth', '2', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { RLM_API_KEY: 'k' });

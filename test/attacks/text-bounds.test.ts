@@ -6,12 +6,9 @@
  * model sees, the host stays responsive and small, and the run goes on.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
-import { assertAnswered, assertContained, attackRun, BOUNDS, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
+import { assertAnswered, contextFile, assertContained, attackRun, BOUNDS, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
 
 const HUGE_ERROR: Record<Language, string> = {
   javascript: "throw new Error('E'.repeat(250_000_000))",
@@ -98,9 +95,7 @@ describe('finding 3: huge errors and answers', () => {
   }
 
   it('rlm ask: huge errors then a huge FINAL; the command answers with the short one, and its requests stay under 1 MB', TIMEOUT, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'rlm-attack-'));
-    const context = join(dir, 'context.txt');
-    await writeFile(context, 'c');
+    const context = contextFile();
     const server = await startScriptedServer({
       models: ['root'],
       script: byTurn([repl(HUGE_ERROR.javascript), repl(HUGE_ERROR.javascript), repl(HUGE_FINAL.javascript), finalTurn()]),
