@@ -12,7 +12,7 @@ import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue,
 import { inspect } from './inspect.ts';
 import { installRuntime, type CellOutcome, type RuntimeConfig } from './runtime.ts';
 import { replSettings } from '../ipc.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ContextFile } from '../context-file.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
@@ -128,7 +128,7 @@ export class IsolateRepl implements Sandbox {
       maxOutputChars: this.#options.maxOutputChars,
       reserved: [...RESERVED],
       tools: this.#options.tools,
-      limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS },
+      limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS, maxValueDepth: MAX_VALUE_DEPTH },
       endedCall: ENDED_CALL,
     };
     const runtime = (await context.evalClosure(`return ${source}`, [startCall, syncCall, new ivm.ExternalCopy(config).copyInto()], {

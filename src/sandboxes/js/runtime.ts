@@ -20,6 +20,7 @@ export interface RuntimeConfig {
     maxAnswerChars: number;
     maxPromptChars: number;
     maxValueJsonChars: number;
+    maxValueDepth: number;
   };
   /** Why a call still pending when its cell ended is rejected (the host drops it when unhandled). */
   endedCall: string;
@@ -70,6 +71,7 @@ export function installRuntime(
   // Bounds must hold whatever the cell did to String.prototype: a `slice` returning the whole
   // string would otherwise send it whole.
   const sliceText = String.prototype.slice;
+  const codeAt = String.prototype.charCodeAt;
   const head = (text: string, max: number): string => (text.length <= max ? text : (apply(sliceText, text, [0, max]) as string));
   /** 1234567 -> "1,234,567", without Intl or anything the cell may have replaced. */
   const count = (n: number): string => {
@@ -141,11 +143,31 @@ export function installRuntime(
       const reason = deep ? 'it is nested too deeply' : error instanceof Error ? String(error.message) : 'converting it threw';
       throw new TypeError(fn + ': ' + what + ' cannot be sent as JSON: ' + head(reason, 500));
     }
+    const verb = what === 'its arguments' ? ' are ' : ' is ';
     if (typeof json === 'string' && json.length > limits.maxValueJsonChars) {
-      const verb = what === 'its arguments' ? ' are ' : ' is ';
       throw new RangeError(fn + ': ' + what + verb + count(json.length) + ' characters of JSON, more than the ' + count(limits.maxValueJsonChars) + ' allowed; send a part');
     }
+    const depth = typeof json === 'string' ? jsonDepth(json) : 0;
+    if (depth > limits.maxValueDepth) {
+      throw new RangeError(fn + ': ' + what + verb + 'nested ' + count(depth) + ' deep, more than the ' + count(limits.maxValueDepth) + ' allowed; flatten it');
+    }
     return json;
+  };
+  /** How deeply JSON text nests arrays and objects, in one pass: the host refuses deeper values. */
+  const jsonDepth = (json: string): number => {
+    let depth = 0;
+    let most = 0;
+    let quoted = false;
+    for (let i = 0; i < json.length; i++) {
+      const c = apply(codeAt, json, [i]) as number;
+      if (quoted) {
+        if (c === 92) i++; // a backslash: skip the escaped character
+        else if (c === 34) quoted = false;
+      } else if (c === 34) quoted = true;
+      else if (c === 123 || c === 91) most = Math.max(most, ++depth);
+      else if (c === 125 || c === 93) depth--;
+    }
+    return most;
   };
   /** The options as JSON text: `{}` or `{"model":"name"}`. */
   const asOptions = (fn: string, options: unknown): string => {

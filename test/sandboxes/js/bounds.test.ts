@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../../../src/sandboxes/limits.ts';
+import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../../../src/sandboxes/limits.ts';
 import { runOk, withRepl } from './helpers.ts';
 
 /** Room for the note a cut error carries. */
@@ -138,7 +138,16 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
       assert.match(lines[3]!, /^TypeError: echo: its arguments cannot be sent as JSON: .*circular/i);
       assert.match(lines[4]!, /^Error: Error: rlm_query: the context cannot be sent as JSON: it is nested too deeply/);
       assert.equal(recorded.calls.length, 0);
-      assert.equal(await runOk(repl, 'let v = {}; for (let i = 0; i < 1700; i++) v = { a: v }; (await rlm_query("q", v)).length'), '5\n');
+      // Deeper than the host takes (MAX_VALUE_DEPTH), though JSON could write it: refused here.
+      const tooDeep = await repl.run(`let v = {}; for (let i = 0; i < ${MAX_VALUE_DEPTH}; i++) v = { a: v }; await rlm_query("q", v)`);
+      assert.equal(tooDeep.error, `RangeError: rlm_query: the context is nested ${(MAX_VALUE_DEPTH + 1).toLocaleString('en-US')} deep, more than the ${MAX_VALUE_DEPTH.toLocaleString('en-US')} allowed; flatten it (line 1)`);
+      const tool = await repl.run('await echo(["a [[[ b", v])');
+      assert.match(tool.error ?? '', /^RangeError: echo: its arguments are nested [\d,]+ deep/);
+      assert.equal(recorded.calls.length + recorded.toolCalls.length, 0);
+      assert.equal(await runOk(repl, `let ok = {}; for (let i = 1; i < ${MAX_VALUE_DEPTH}; i++) ok = { a: ok }; (await rlm_query("q", ok)).length`), '5\n');
+      // Brackets inside a string, after an escaped quote, are not nesting: the tool takes this.
+      const quoted = `let s = { a: '\\\\" [[[[[[[[' }; for (let i = 2; i < ${MAX_VALUE_DEPTH}; i++) s = { a: s }; JSON.stringify(await echo(s)).length`;
+      assert.match(await runOk(repl, quoted), /^\d+\n$/);
       assert.equal(recorded.calls.length, 1);
     });
   });
