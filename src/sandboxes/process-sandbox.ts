@@ -261,7 +261,7 @@ export class ProcessSandbox implements Sandbox {
   }
 
   #serveCall(message: Extract<FromRepl, { type: 'call' }>): void {
-    this.#serve(message.callId, (signal) =>
+    this.#serve(message.callId, async (signal) =>
       message.name === 'llm_query'
         ? this.#bridge.llm_query(message.prompt, message.options, signal)
         : this.#bridge.rlm_query(message.prompt, message.context === null ? undefined : (JSON.parse(message.context) as unknown), message.options, signal),
@@ -273,7 +273,9 @@ export class ProcessSandbox implements Sandbox {
     this.#serve(message.callId, async (signal) => {
       if (!tool || !this.#settings.tools.includes(message.tool)) throw new Error(`no tool named ${message.tool}`);
       // Only JSON data crosses back, as text; what JSON cannot carry is dropped, as it would be anyway.
-      const json = JSON.stringify((await tool(message.tool, JSON.parse(message.args) as unknown[], signal)) ?? null) ?? 'null';
+      const args: unknown = JSON.parse(message.args);
+      if (!Array.isArray(args)) throw new Error(`the arguments of ${message.tool} are not a list`);
+      const json = JSON.stringify((await tool(message.tool, args, signal)) ?? null) ?? 'null';
       if (json.length > MAX_VALUE_JSON_CHARS) throw new Error(`the result of ${message.tool} is too large (${json.length.toLocaleString('en-US')} characters of JSON, at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')})`);
       return json;
     });
