@@ -54,8 +54,9 @@ const CANCEL_GRACE_MS = 1_000;
 
 /**
  * Resident memory a REPL process may hold beyond its engine's limit before it is killed: Node
- * itself, the engine's code and the worker's own heap (a fresh Python REPL holds about 250 MiB,
- * a JavaScript one about 60 MiB; see perf/BENCHMARKS for the figures).
+ * itself, the engine's code and the worker's own heap (measured on Linux x64, Node 24: a fresh
+ * JavaScript REPL holds about 95 MiB, a Python one about 275 MiB, and a Python cell that filled
+ * its 256 MiB heap 500 MiB in all). RLIMIT_DATA (process-wall.ts) stops most runaways before this.
  */
 export const RSS_MARGIN_MB = 512;
 const RSS_POLL_MS = 100;
@@ -108,7 +109,7 @@ export class ProcessSandbox implements Sandbox {
     try {
       this.#contextFile = await this.#placeContext(dir);
     } catch (error) {
-      child.kill('SIGKILL');
+      killRepl(child);
       removeDir(dir);
       throw error;
     }
