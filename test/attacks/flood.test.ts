@@ -32,8 +32,8 @@ describe('finding 2: a flood of sub-calls', () => {
         assertAnswered(result);
         const [cell] = run.cells();
         assert.ok(cell?.error, 'the flooding cell failed');
-        // Timed out, or refused; not a REPL that died under the flood and lost its variables.
-        assert.ok(!cell.restarted, `the REPL died under the flood: ${cell.error}`);
+        // Timed out, or refused; not a REPL that died under the flood.
+        assert.doesNotMatch(cell.error, /out of memory|stopped unexpectedly|bad_alloc|interpreter failed/i, 'the REPL died under the flood');
         const next = run.rootRequests()[1]!;
         const gap = next.receivedAt - cell.at;
         t.diagnostic(`next root request ${Math.round(gap)} ms after the cell ended; ${run.subRequests().length} sub-calls reached the server`);
@@ -47,7 +47,7 @@ describe('finding 2: a flood of sub-calls', () => {
 
   it('javascript: 500,000 calls left queued by a cell that returns: the root\'s next turn does not wait behind them', TIMEOUT, async (t) => {
     const flood = repl("for (let i = 0; i < 500_000; i++) llm_query('x' + i);\nprint('fired')");
-    const run = await attackRun([flood, finalTurn()], { sub: () => ({ content: 'a', delayMs: 20 }) });
+    const run = await attackRun([flood, finalTurn()], { sub: () => ({ content: 'a', delayMs: 20 }), limits: { timeoutMs: 20_000 } });
     try {
       const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
       assertAnswered(result);

@@ -107,7 +107,6 @@ const tick = () => {
   }
   const tops = [workerData.self, root].filter(Boolean);
   for (const [pid] of parents) {
-    if (workerData.before.includes(pid)) continue;
     let p = pid; let depth = 0;
     while (p && depth++ < 20 && !tops.includes(p)) p = parents.get(p);
     if (!tops.includes(p) || pid === p) continue;
@@ -138,7 +137,7 @@ export class Watch {
   constructor(root: number | undefined = process.pid) {
     this.#root = root ?? 0;
     this.#hostStartMb = root === process.pid ? process.memoryUsage().rss / 2 ** 20 : 0;
-    this.#worker = new Worker(SAMPLER, { eval: true, workerData: { root: this.#root, self: process.pid, everyMs: 25, before: descendants(process.pid) } });
+    this.#worker = new Worker(SAMPLER, { eval: true, workerData: { root: this.#root, self: process.pid, everyMs: 25 } });
     this.#worker.unref();
     this.#histogram.enable();
   }
