@@ -20,12 +20,21 @@ interface Case {
   code: string;
   /** True when the promise includes the cell failing (it timed out). */
   timesOut: boolean;
+  /** A later cell, run in the next turn, that times out. */
+  then?: string;
 }
 
 const LOOP = "(async () => { for (;;) { await llm_query('x'); } })();";
 
 const CASES: Case[] = [
   { name: 'an async loop of sub-calls left running by a cell that returns', language: 'javascript', code: `${LOOP}\nprint('started')`, timesOut: false },
+  {
+    name: 'an async loop left running by a cell that returns, then a later cell that times out',
+    language: 'javascript',
+    code: `${LOOP}\nprint('started')`,
+    timesOut: false,
+    then: 'await new Promise(() => {});',
+  },
   { name: 'the same loop in a cell that then times out', language: 'javascript', code: `${LOOP}\nawait new Promise(() => {});`, timesOut: true },
   { name: 'a batch of 2,000 sub-calls cut by the time limit', language: 'python', code: "llm_query_batched(['x'] * 2000)", timesOut: true },
   {
@@ -39,7 +48,7 @@ const CASES: Case[] = [
 describe('finding 6: work outliving its cell', () => {
   for (const c of CASES) {
     it(`${c.language}: ${c.name}: its calls stop when the cell ends`, { timeout: 60_000 }, async (t) => {
-      const run = await attackRun([repl(c.code), finalTurn()], {
+      const run = await attackRun([repl(c.code), ...(c.then ? [repl(c.then)] : []), finalTurn()], {
         repl: c.language,
         cellTimeoutMs: 1_500,
         rootDelayMs: WATCH_MS,
@@ -55,6 +64,12 @@ describe('finding 6: work outliving its cell', () => {
         if (c.timesOut) assert.ok(before > 0, 'the attack made calls');
         assert.ok(after.length <= AT_THE_BOUNDARY, `${after.length} sub-calls arrived after the cell ended`);
         if (c.timesOut) assert.ok(cell.error, 'the cell did not fail');
+        // After the later cell timed out, nothing more either.
+        const later = run.cells()[1];
+        if (c.then && later) {
+          const afterLater = run.subRequests().filter((r) => r.receivedAt > later.at).length;
+          assert.ok(afterLater <= AT_THE_BOUNDARY, `${afterLater} sub-calls arrived after the later cell timed out`);
+        }
         assertAnswered(result);
         // Nothing arrives after the run, either.
         const total = run.subRequests().length;
