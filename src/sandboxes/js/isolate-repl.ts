@@ -68,6 +68,12 @@ const RESERVED = new Set<string>([...REPL_NAMES, 'console', 'context_0']);
 const BUSY_SAMPLE_MS = 40;
 const TIMEOUT_GRACE_MS = 250;
 const VARIABLE_TIMEOUT_MS = 5000;
+/**
+ * Different Intl objects one isolate may make: ICU holds them outside the isolate's heap limit
+ * (a DateTimeFormat is about 26 KB, so this is some 50 MB at most); the same arguments are served
+ * the same object, so only code making thousands of different formatters meets it.
+ */
+const MAX_INTL_OBJECTS = 2_000;
 /** Room for the note the runtime adds to a text it cut. */
 const NOTE_ROOM = 200;
 /** Errors raised between cells kept for the next result. */
@@ -130,6 +136,7 @@ export class IsolateRepl implements Sandbox {
       tools: this.#options.tools,
       limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS, maxValueDepth: MAX_VALUE_DEPTH },
       endedCall: ENDED_CALL,
+      maxIntlObjects: MAX_INTL_OBJECTS,
     };
     const runtime = (await context.evalClosure(`return ${source}`, [startCall, syncCall, new ivm.ExternalCopy(config).copyInto()], {
       result: { reference: true },

@@ -24,6 +24,8 @@ export interface RuntimeConfig {
   };
   /** Why a call still pending when its cell ended is rejected (the host drops it when unhandled). */
   endedCall: string;
+  /** Different Intl objects (formatters, collators, segmenters) one isolate may make. */
+  maxIntlObjects: number;
 }
 
 export interface CellOutcome {
@@ -83,6 +85,54 @@ export function installRuntime(
     }
     return digits + grouped;
   };
+  // ICU's memory is outside the isolate's heap and its limit: three million Intl.Segmenter
+  // objects kept in an array grew a 64 MiB REPL process to 4 GB. Intl objects are immutable, so
+  // the same arguments give back the same object, and an isolate makes only so many.
+  const intl = g.Intl as Record<string, unknown> | undefined;
+  if (intl) {
+    let made = 0;
+    const made_by = new Map<string, object>();
+    const construct = Reflect.construct;
+    const defineProperty = Object.defineProperty;
+    const undefinedKey = (_key: string, value: unknown) => (value === undefined ? '\u0000undefined' : value);
+    for (const name of ['Collator', 'DateTimeFormat', 'DisplayNames', 'DurationFormat', 'ListFormat', 'Locale', 'NumberFormat', 'PluralRules', 'RelativeTimeFormat', 'Segmenter', 'v8BreakIterator']) {
+      const original = intl[name];
+      if (typeof original !== 'function') continue;
+      const make = (args: unknown[], target: unknown): object => {
+        if (made >= config.maxIntlObjects) {
+          throw new RangeError('Intl.' + name + ': this REPL has made ' + count(config.maxIntlObjects) + ' different Intl objects, its limit (their memory is outside the heap limit); make one and reuse it, or use toLocaleString');
+        }
+        const object = (target === undefined ? apply(original, undefined, args) : construct(original, args, target as () => void)) as object;
+        made++;
+        return object;
+      };
+      const wrapped = function (this: unknown, ...args: unknown[]): object {
+        // A subclass's `super(...)` makes an object of its own class: not shared, but counted.
+        if (new.target !== undefined && new.target !== wrapped) return make(args, new.target);
+        let key: string | undefined;
+        try {
+          key = stringify([name, args], undefinedKey);
+        } catch {
+          key = undefined; // arguments JSON cannot spell (a Proxy, a BigInt): made afresh, counted
+        }
+        const known = key === undefined ? undefined : made_by.get(key);
+        if (known) return known;
+        const object = make(args, new.target);
+        if (key !== undefined) made_by.set(key, object);
+        return object;
+      };
+      for (const own of Reflect.ownKeys(original)) {
+        if (own !== 'prototype' && own !== 'length' && own !== 'name') defineProperty(wrapped, own, Object.getOwnPropertyDescriptor(original, own)!);
+      }
+      defineProperty(wrapped, 'name', { value: name });
+      defineProperty(wrapped, 'length', { value: (original as { length: number }).length });
+      const prototype = (original as { prototype: object }).prototype;
+      defineProperty(wrapped, 'prototype', { value: prototype, writable: false, enumerable: false, configurable: false });
+      defineProperty(prototype, 'constructor', { value: wrapped, writable: true, enumerable: false, configurable: true });
+      defineProperty(intl, name, { value: wrapped, writable: true, enumerable: false, configurable: true });
+    }
+  }
+
   /** Cuts `text` to `max` characters with a note, as cutError (limits.ts) does; `more` were cut before. */
   const cut = (text: string, max: number, what: string, more = 0): string => {
     const over = text.length > max ? text.length - max : 0;

@@ -152,3 +152,36 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
     });
   });
 });
+
+describe('IsolateRepl: Intl objects, whose memory is outside the heap limit, are bounded', () => {
+  it('millions of Intl objects kept in an array do not grow the process past the isolate limit', async () => {
+    await withRepl({ memoryLimitMb: 64, cellTimeoutMs: 60_000 }, async (repl) => {
+      const before = process.memoryUsage().rss;
+      const result = await repl.run('const keep = []; for (let i = 0; i < 150_000; i++) keep.push(new Intl.Segmenter("en", { granularity: "word" })); keep.length');
+      const grew = (process.memoryUsage().rss - before) / 2 ** 20;
+      assert.equal(result.error, undefined);
+      assert.equal(result.output, '150000\n');
+      // Each segmenter held about 7 KB of ICU memory: a gigabyte here, in a 64 MiB isolate.
+      assert.ok(grew < 250, `the process grew by ${Math.round(grew)} MiB`);
+    });
+  });
+
+  it('Intl objects still work as Intl objects; too many different ones is a clear error', async () => {
+    await withRepl({ cellTimeoutMs: 60_000 }, async (repl) => {
+      const same = [
+        'const a = new Intl.NumberFormat("en-US", { style: "currency", currency: "EUR" });',
+        'const b = new Intl.NumberFormat("en-US", { style: "currency", currency: "EUR" });',
+        'class Mine extends Intl.NumberFormat { twice(n) { return this.format(n) + this.format(n) } }',
+        'print(a.format(1234.5), a === b, a instanceof Intl.NumberFormat, a.constructor === Intl.NumberFormat, Intl.NumberFormat.name)',
+        'print(Intl.NumberFormat("de-DE").format(1234.5), new Intl.NumberFormat(undefined).resolvedOptions().locale !== undefined)',
+        'print(new Mine("en").twice(1), new Mine("en") !== new Mine("en"), Intl.DateTimeFormat.supportedLocalesOf(["en"]).join())',
+        'print([...new Intl.Segmenter("en", { granularity: "word" }).segment("two words")].length, new Intl.Collator("en").compare("a", "b"))',
+      ].join('\n');
+      assert.equal(await runOk(repl, same), '€1,234.50 true true true NumberFormat\n1.234,5 true\n11 true en\n3 -1\n');
+      const many = await repl.run('const made = []; for (let i = 0; i < 10_000; i++) made.push(new Intl.NumberFormat("en", { minimumIntegerDigits: 1 + (i % 21), maximumFractionDigits: i % 100 }))');
+      assert.match(many.error ?? '', /^RangeError: Intl\.NumberFormat: this REPL has made [\d,]+ different Intl objects, its limit .*; make one and reuse it/);
+      // Formatters made before still come back; toLocaleString makes none that lasts.
+      assert.equal(await runOk(repl, 'print(new Intl.NumberFormat("de-DE").format(2.5), (7).toLocaleString("en", { minimumIntegerDigits: 3 }))'), '2,5 007\n');
+    });
+  });
+});
