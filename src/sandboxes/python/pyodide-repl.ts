@@ -7,9 +7,10 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CancelledError } from '../../errors.ts';
 import type { ContextFile } from '../context-file.ts';
 import { replSettings, type ReplSettings } from '../ipc.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ReplFactoryOptions } from '../repl-server.ts';
 import { cutOutput, type Bridge, type CellResult, type RunCellOptions, type Sandbox } from '../sandbox.ts';
-import type { FromWorker, HostAnswer, HostCall, ToWorker } from './worker-messages.ts';
+import type { FromWorker, HostAnswer, HostCall, ToWorker, WorkerLimits } from './worker-messages.ts';
 
 /**
  * How much computing an interrupted cell may do before its worker is replaced. Python takes the
@@ -79,6 +80,8 @@ export class PyodideRepl implements Sandbox {
   /** Aborts the host calls started by the cell now running. */
   #calls = new AbortController();
   readonly #life = new AbortController();
+  /** The signal every call of the running cell gets: its cell's, and the REPL's life. */
+  #callSignal: AbortSignal = this.#life.signal;
   /** Host calls of the running cell not yet answered. */
   #outstanding = 0;
   #historySent = 0;
@@ -113,8 +116,16 @@ export class PyodideRepl implements Sandbox {
     };
     live.worker.on('error', (error) => died(describeDeath(error, this.#settings.memoryLimitMb)));
     live.worker.on('exit', (code) => died(`the Python worker stopped (exit ${code})`));
-    const { memoryLimitMb, maxOutputChars, tools } = this.#settings;
-    const loaded = await this.#request(live, { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools }, 'loaded');
+    const { memoryLimitMb, maxOutputChars, tools, maxCallsInFlight } = this.#settings;
+    const limits: WorkerLimits = {
+      max_error_chars: MAX_ERROR_CHARS,
+      max_answer_chars: MAX_ANSWER_CHARS,
+      max_prompt_chars: MAX_PROMPT_CHARS,
+      max_value_json_chars: MAX_VALUE_JSON_CHARS,
+      max_calls_in_flight: Math.max(1, maxCallsInFlight),
+      max_calls_waiting: MAX_CALLS_WAITING,
+    };
+    const loaded = await this.#request(live, { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools, limits }, 'loaded');
     if (loaded.type === 'load-error') throw new Error(`the context could not be loaded into Python: ${loaded.message}`);
   }
 
@@ -128,7 +139,7 @@ export class PyodideRepl implements Sandbox {
 
   #onMessage(live: BootedWorker, message: FromWorker): void {
     if (live !== this.#live) return;
-    if (message.type === 'calls') return this.#serve(live, message.batch, message.calls);
+    if (message.type === 'calls') return this.#serve(live, message.calls);
     const waiting = this.#waiting;
     if (message.type === 'fatal') {
       this.#waiting = undefined;
@@ -142,24 +153,26 @@ export class PyodideRepl implements Sandbox {
     }
   }
 
-  /** Serves a cell's host calls concurrently; each answer wakes the waiting worker. */
-  #serve(live: BootedWorker, batch: number, calls: HostCall[]): void {
-    const signal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
-    const answer = (index: number, ok: boolean, value: string) => {
+  /**
+   * Serves a cell's host calls concurrently; each answer wakes the waiting worker. There is no
+   * queue here: the worker sends a window of calls at a time, and the rest wait in Python.
+   */
+  #serve(live: BootedWorker, calls: Array<{ id: number; call: HostCall }>): void {
+    const signal = this.#callSignal;
+    const answer = (id: number, ok: boolean, value: string) => {
       this.#outstanding--;
       if (live !== this.#live) return;
-      const message: HostAnswer = { type: 'answer', batch, index, ok, value, budget: this.#bridge.budget() };
+      const message: HostAnswer = { type: 'answer', id, ok, value, budget: this.#bridge.budget() };
       live.answers.postMessage(message);
-      Atomics.add(live.wake, 0, 1);
-      Atomics.notify(live.wake, 0);
+      wakeWorker(live);
     };
-    calls.forEach((call, index) => {
+    for (const { id, call } of calls) {
       this.#outstanding++;
       this.#call(call, signal).then(
-        (value) => answer(index, true, value),
-        (error: unknown) => answer(index, false, error instanceof Error ? error.message : String(error)),
+        (value) => answer(id, true, value),
+        (error: unknown) => answer(id, false, error instanceof Error ? error.message : String(error)),
       );
-    });
+    }
   }
 
   async #call(call: HostCall, signal: AbortSignal): Promise<string> {
@@ -167,7 +180,9 @@ export class PyodideRepl implements Sandbox {
     if (call.name === 'llm_query' && typeof call.prompt === 'string') {
       return this.#bridge.llm_query(call.prompt, typeof call.model === 'string' ? { model: call.model } : {}, signal);
     }
-    if (call.name === 'rlm_query' && typeof call.prompt === 'string') return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, {}, signal);
+    if (call.name === 'rlm_query' && typeof call.prompt === 'string') {
+      return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, typeof call.model === 'string' ? { model: call.model } : {}, signal);
+    }
     if (call.name === 'tool' && this.#bridge.tool && this.#settings.tools.includes(call.tool) && Array.isArray(call.args)) {
       return JSON.stringify((await this.#bridge.tool(call.tool, call.args, signal)) ?? null);
     }
@@ -181,6 +196,7 @@ export class PyodideRepl implements Sandbox {
     const timeoutMs = options.timeoutMs ?? this.#settings.cellTimeoutMs;
     const live = this.#live;
     this.#calls = new AbortController();
+    this.#callSignal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
     Atomics.store(live.interrupt, 0, 0);
     const history = this.#bridge.history?.() ?? [];
     const historyFrom = Math.min(this.#historySent, history.length);
@@ -196,9 +212,11 @@ export class PyodideRepl implements Sandbox {
     try {
       const first = await Promise.race([result, stop]);
       if (first !== 'timeout' && first !== 'cancelled') return this.#result(started, first, false);
-      // Interrupt Python (a KeyboardInterrupt at its next check) and fail the calls it waits on.
+      // Interrupt Python (a KeyboardInterrupt at its next check, or in the device if it waits
+      // there on calls or a sleep) and fail the calls it waits on.
       const waitedOnCalls = this.#outstanding > 0;
       Atomics.store(live.interrupt, 0, 2);
+      wakeWorker(live);
       this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
       const stopped = await Promise.race([result, computed(INTERRUPT_GRACE_CPU_MS, INTERRUPT_GRACE_MAX_MS)]);
       const restarted = stopped === undefined ? await this.#rebuild() : false;
@@ -218,6 +236,8 @@ export class PyodideRepl implements Sandbox {
     } finally {
       clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+      // Whatever calls the cell left behind (a batch cut short by an error) end with it.
+      this.#calls.abort(new Error('the cell that made this call had ended'));
     }
   }
 
@@ -225,10 +245,12 @@ export class PyodideRepl implements Sandbox {
     const outcome = JSON.parse(message.type === 'result' ? message.outcome : '{}') as { output?: string; outputChars?: number; error?: string; final?: string };
     const output = outcome.output ?? '';
     let error = outcome.error;
-    if (interrupted) error = error === 'KeyboardInterrupt' || error === undefined ? interrupted : `${interrupted}\n${error}`;
+    // A stopped cell gives one error: what Python raised as it was stopped (the KeyboardInterrupt,
+    // or a call failing because it was aborted) is the stop itself.
+    if (interrupted) error = interrupted;
     else if (error?.startsWith('MemoryError')) error = `${error} (limit ${this.#settings.memoryLimitMb} MiB)`;
     const result: CellResult = { output: cutOutput(output, outcome.outputChars ?? output.length, this.#settings.maxOutputChars), restarted, durationMs: performance.now() - started };
-    if (error !== undefined) result.error = error;
+    if (error !== undefined) result.error = cutError(error);
     if (outcome.final !== undefined) result.final = outcome.final;
     return result;
   }
@@ -267,6 +289,12 @@ export class PyodideRepl implements Sandbox {
     this.#life.abort(new CancelledError('sandbox disposed'));
     void this.#live.worker.terminate();
   }
+}
+
+/** Wakes the worker if it waits in the device (on calls or a sleep). */
+function wakeWorker(live: BootedWorker): void {
+  Atomics.add(live.wake, 0, 1);
+  Atomics.notify(live.wake, 0);
 }
 
 function describeDeath(error: Error, memoryLimitMb: number): string {

@@ -4,9 +4,15 @@
  * strips this thread of network and module loading, and runs cells one at a time.
  *
  * Python's host calls block this thread: runtime.py writes a request to the device /dev/rlm, and
- * the device posts it to the process's main thread and sleeps in Atomics.wait until the answers
- * arrive on a MessagePort. So `llm_query` blocks from Python's point of view while the main
- * thread serves any number of calls concurrently, and a batch runs all its prompts at once.
+ * the device posts the calls to the process's main thread and sleeps in Atomics.wait until their
+ * answers arrive on a MessagePort. So `llm_query` blocks from Python's point of view while the
+ * main thread serves a window of calls concurrently (the rest of a batch waits in Python's heap,
+ * which the memory cap counts). The device also serves time.sleep, in the same wait, so the cell's
+ * time limit stops a sleep as it stops a call.
+ *
+ * Memory the cap cannot count is kept bounded here: model code gets no writable files (Pyodide's
+ * in-memory file system keeps file data outside the wasm heap), and the device takes a request
+ * only whole, in one write, and no larger than the largest call the bounds allow.
  */
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
@@ -14,12 +20,13 @@ import { dirname } from 'node:path';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
 import type { ContextFile } from '../context-file.ts';
-import type { HostAnswer, ToWorker, WorkerInput, FromWorker, HostCall } from './worker-messages.ts';
+import type { HostAnswer, ToWorker, WorkerInput, FromWorker, HostCall, WorkerLimits } from './worker-messages.ts';
 
 const input = workerData as WorkerInput;
 const port = parentPort!;
 const answers: MessagePort = input.answers;
 const wake = new Int32Array(input.wake);
+const interrupt = new Int32Array(input.interrupt);
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 /** The wasm heap may not grow past this; Python then raises MemoryError and keeps its state. */
@@ -42,16 +49,22 @@ const realBinding = withBinding.binding.bind(process);
 withBinding.binding = (name: string) => (name === 'constants' ? { fs: fsConstants } : realBinding(name));
 
 interface EmscriptenFs {
+  ErrnoError: new (errno: number) => Error;
   makedev(major: number, minor: number): number;
   registerDevice(device: number, ops: DeviceOps): void;
   mkdev(path: string, device: number): void;
   mkdirTree(path: string): void;
   mount(type: unknown, options: { root: string }, path: string): void;
   unmount(path: string): void;
-  filesystems: { NODEFS: unknown };
+  filesystems: { NODEFS: unknown; MEMFS: MemFs };
+}
+type FsOps = Record<string, ((...args: never[]) => unknown) | undefined>;
+interface MemFs {
+  ops_table: Record<'dir' | 'file' | 'link' | 'chrdev', { node: FsOps; stream: FsOps }> | null;
+  node_ops: FsOps;
+  stream_ops: FsOps;
 }
 interface DeviceStream {
-  request?: Uint8Array[];
   answer?: Uint8Array;
   at?: number;
 }
@@ -63,7 +76,17 @@ interface DeviceOps {
 }
 
 let budget: unknown = null;
-let batch = 0;
+/** The bounds of limits.ts, set with the context. */
+let limits: WorkerLimits | undefined;
+/** Host calls of the running cell, by id, not yet answered; and the answers Python has not taken. */
+const inFlight = new Set<number>();
+let done: Array<[number, boolean, string]> = [];
+let nextCallId = 0;
+
+// Error numbers of Pyodide's C library (WASI's), as Python's errno module has them.
+const EINVAL = 28;
+const EFBIG = 22;
+const EROFS = 69;
 
 const started = performance.now();
 const { pyodide, restored, makesSnapshot } = await boot();
@@ -106,7 +129,7 @@ const [runCell, readVariable, loadContext, configure, seal] = runtime.toJs({ dep
   (code: string, from: number, history: string) => string,
   (name: string) => string,
   (path: string, format: string) => void,
-  (maxOutputChars: number, tools: string[]) => void,
+  (maxOutputChars: number, tools: string[], limits: string) => void,
   () => void,
 ];
 send({ type: 'booted', bootMs: performance.now() - started, ...(snapshot ? { snapshot } : {}) }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
@@ -156,14 +179,19 @@ function handle(message: ToWorker): void {
         send({ type: 'load-error', message: error instanceof Error ? lastLine(error.message) : String(error) });
         return;
       }
-      configure(message.maxOutputChars, message.tools);
+      limits = message.limits;
+      configure(message.maxOutputChars, message.tools, JSON.stringify(message.limits));
       seal();
+      freezeFiles();
       stripRealm();
       send({ type: 'loaded' });
       return;
     }
     case 'run':
       budget = message.budget;
+      // Calls a stopped cell left behind were ended by the main thread with their cell.
+      inFlight.clear();
+      done = [];
       send({ type: 'result', outcome: runCell(message.code, message.historyFrom, JSON.stringify(message.history)) });
       return;
     case 'variable':
@@ -216,24 +244,63 @@ function stripRealm(): void {
   }
 }
 
+/**
+ * Model code may read files (the standard library, /dev/null) but write none: Pyodide's in-memory
+ * file system keeps each file's bytes in a JavaScript array outside the wasm heap, where the
+ * memory cap does not see them (a /tmp file grew the REPL process to gigabytes), and every file or
+ * folder made is a JavaScript object too. Writing, creating, truncating, renaming and removing
+ * fail with EROFS, which runtime.py words for the model. Devices (/dev/rlm, /dev/null) are not
+ * files and keep working.
+ */
+function freezeFiles(): void {
+  const memfs = fs.filesystems.MEMFS;
+  const refuse = () => {
+    throw new fs.ErrnoError(EROFS);
+  };
+  const setattr = memfs.node_ops.setattr as (node: unknown, attr: { size?: number }) => void;
+  const frozen: FsOps = {
+    write: refuse,
+    msync: refuse,
+    mknod: refuse,
+    symlink: refuse,
+    rename: refuse,
+    unlink: refuse,
+    rmdir: refuse,
+    setattr: (node: unknown, attr: { size?: number }) => (attr.size === undefined ? setattr(node, attr) : refuse()),
+  } as unknown as FsOps;
+  // Nodes made so far hold ops_table's objects; MEMFS calls its own functions too (msync → write).
+  const tables = [memfs.node_ops, memfs.stream_ops, ...Object.values(memfs.ops_table ?? {}).flatMap((kind) => [kind.node, kind.stream])];
+  for (const table of tables) {
+    for (const name of Object.keys(frozen)) if (table[name]) table[name] = frozen[name];
+  }
+}
+
 function installDevice(fs: EmscriptenFs): void {
   const device = fs.makedev(64, 0);
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   fs.registerDevice(device, {
     open(stream) {
-      stream.request = [];
       stream.answer = undefined;
       stream.at = 0;
     },
-    close() {},
+    close(stream) {
+      stream.answer = undefined;
+    },
+    // A request comes whole, in one write ending in a newline, as runtime.py writes it: nothing is
+    // kept between writes, and one no larger than the largest call the bounds allow is read
+    // straight from the wasm heap.
     write(stream, heap, offset, length) {
-      const bytes = new Uint8Array(heap.buffer, heap.byteOffset + offset, length).slice();
-      stream.request!.push(bytes);
-      if (bytes[length - 1] !== 10) return length;
-      const text = decoder.decode(concat(stream.request!));
-      stream.request = [];
-      stream.answer = encoder.encode(JSON.stringify(serve(JSON.parse(text) as Record<string, unknown>)));
+      if (length > maxRequestBytes()) throw new fs.ErrnoError(EFBIG);
+      if (length === 0 || heap[offset + length - 1] !== 10) throw new fs.ErrnoError(EINVAL);
+      let request: unknown;
+      try {
+        request = JSON.parse(decoder.decode(new Uint8Array(heap.buffer, heap.byteOffset + offset, length)));
+      } catch {
+        request = undefined;
+      }
+      const answer = typeof request === 'object' && request !== null ? serve(request as Record<string, unknown>) : { error: 'a request is one line of JSON' };
+      stream.answer = encoder.encode(JSON.stringify(answer));
       stream.at = 0;
       return length;
     },
@@ -249,48 +316,74 @@ function installDevice(fs: EmscriptenFs): void {
   fs.mkdev('/dev/rlm', device);
 }
 
-/** Serves one request from runtime.py: the budget, or host calls (blocking until all are answered). */
+/**
+ * The largest request the bounds allow, in bytes: one call with the longest prompt (a character
+ * is at most 6 bytes once escaped as JSON) and the largest context (at most 4 bytes a character
+ * of its JSON), and room for the request around them.
+ */
+function maxRequestBytes(): number {
+  if (!limits) return 1 << 20;
+  return 6 * limits.max_prompt_chars + 4 * limits.max_value_json_chars + (8 << 20);
+}
+
+/** Serves one request from runtime.py; those that wait return `{ interrupted: true }` if the cell is stopped meanwhile. */
 function serve(request: Record<string, unknown>): unknown {
-  drain(() => undefined);
+  drain();
   if (request.sync === 'budget') return { value: budget };
-  if (!Array.isArray(request.calls)) return { results: [] };
-  const calls = request.calls as HostCall[];
-  const id = ++batch;
-  const results: Array<{ ok: boolean; value: string } | undefined> = calls.map(() => undefined);
-  let left = calls.length;
-  send({ type: 'calls', batch: id, calls });
-  while (left > 0) {
-    const seen = Atomics.load(wake, 0);
-    drain((answer) => {
-      if (answer.batch !== id || results[answer.index] !== undefined) return;
-      results[answer.index] = { ok: answer.ok, value: answer.value };
-      left--;
-    });
-    if (left > 0) Atomics.wait(wake, 0, seen);
+  if (typeof request.sleep === 'number') return waitUntil(() => false, performance.now() + request.sleep * 1000) === 'interrupted' ? { interrupted: true } : {};
+  if (Array.isArray(request.start)) return start(request.start as HostCall[]);
+  if (request.wait === true) {
+    const outcome = waitUntil(() => done.length > 0 || inFlight.size === 0);
+    return outcome === 'interrupted' ? { interrupted: true } : { done: take() };
   }
-  return { results };
+  return { error: 'unknown request' };
+}
+
+/** Starts as many of `calls` as the window has room for, once it has some; Python sends the rest later. */
+function start(calls: HostCall[]): unknown {
+  const window = limits?.max_calls_in_flight ?? 1;
+  if (calls.length > 0 && waitUntil(() => inFlight.size < window) === 'interrupted') return { interrupted: true };
+  const started = calls.slice(0, window - inFlight.size).map((call) => ({ id: ++nextCallId, call }));
+  for (const { id } of started) inFlight.add(id);
+  if (started.length > 0) send({ type: 'calls', calls: started });
+  return { ids: started.map((s) => s.id), free: window - inFlight.size, done: take() };
+}
+
+function take(): Array<[number, boolean, string]> {
+  const taken = done;
+  done = [];
+  return taken;
+}
+
+/**
+ * Sleeps until `ready()` holds (answers are taken as they come), the deadline passes, or the
+ * cell is interrupted; an interrupt seen here is consumed, and Python raises KeyboardInterrupt.
+ */
+function waitUntil(ready: () => boolean, deadline = Infinity): 'ready' | 'timeout' | 'interrupted' {
+  for (;;) {
+    const seen = Atomics.load(wake, 0);
+    drain();
+    if (ready()) return 'ready';
+    if (Atomics.load(interrupt, 0) !== 0) {
+      Atomics.store(interrupt, 0, 0);
+      return 'interrupted';
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) return 'timeout';
+    // In slices, so that an interrupt is seen even if its wake-up were missed.
+    Atomics.wait(wake, 0, seen, Math.min(left, 250));
+  }
 }
 
 /** Takes every message waiting on the answers port; budgets update as they come. */
-function drain(onAnswer: (answer: Extract<HostAnswer, { type: 'answer' }>) => void): void {
+function drain(): void {
   for (;;) {
     const received = receiveMessageOnPort(answers) as { message: HostAnswer } | undefined;
     if (!received) return;
     const answer = received.message;
     budget = answer.budget;
-    if (answer.type === 'answer') onAnswer(answer);
+    if (answer.type === 'answer' && inFlight.delete(answer.id)) done.push([answer.id, answer.ok, answer.value]);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function source(name: string): string {

@@ -4,16 +4,35 @@ Runs once per interpreter, as the module `_rlm`, before any model code. It holds
 JavaScript at all: host calls go through the device file /dev/rlm (a JSON request written, the
 JSON answer read back), which blocks this thread while the REPL process serves the call. So model
 code that reaches these functions' globals finds only plain Python.
+
+Everything that leaves for the host is bounded here, where it is made (the bounds come from
+limits.ts with the load message): an error is cut, a long answer, prompt, context or tool's
+arguments is refused with an error model code sees, before anything crosses. Calls go to the
+device a window at a time: those not yet sent wait here, in the heap the memory cap counts.
 """
 import ast
 import builtins
+import errno
 import json
 import os
 import sys
+import time
 
-_CONFIG = {'max_output_chars': 20000, 'tools': []}
+_CONFIG = {
+    'max_output_chars': 20000,
+    'tools': [],
+    # Set by configure() from limits.ts; these defaults are never used by a loaded REPL.
+    'max_error_chars': 10000,
+    'max_answer_chars': 1000000,
+    'max_prompt_chars': 4000000,
+    'max_value_json_chars': 32000000,
+    'max_calls_in_flight': 32,
+    'max_calls_waiting': 10000,
+}
+# Calls sent to the device in one request, beyond the first, are kept under this many characters.
+_GROUP_CHARS = 1 << 20
 _HOST_DEVICE = '/dev/rlm'
-_state = {'final': None, 'history': []}
+_state = {'final': None, 'history': [], 'context': None}
 _main = sys.modules['__main__'].__dict__
 
 
@@ -58,7 +77,12 @@ _out = _Capture()
 
 def _host(request):
     """One request to the host; blocks until it answers. Returns the decoded answer."""
-    data = memoryview((json.dumps(request) + '\n').encode('utf-8'))
+    return _host_text(_json(request))
+
+
+def _host_text(text):
+    """One request, already JSON text; raises KeyboardInterrupt when the cell was interrupted meanwhile."""
+    data = memoryview((text + '\n').encode('utf-8', 'surrogatepass'))
     fd = os.open(_HOST_DEVICE, os.O_RDWR)
     try:
         while len(data):
@@ -71,18 +95,28 @@ def _host(request):
             chunks.append(chunk)
     finally:
         os.close(fd)
-    return json.loads(b''.join(chunks))
+    answer = json.loads(b''.join(chunks))
+    if answer.get('interrupted'):
+        # The REPL process stopped the cell (time limit, cancel) while this call waited.
+        raise KeyboardInterrupt
+    return answer
+
+
+def _n(number):
+    return format(number, ',')
 
 
 def _as_prompt(fn, prompt):
-    if isinstance(prompt, str):
-        return prompt
     if prompt is None:
         raise TypeError(fn + ': the prompt must be a string, got None')
-    try:
-        return json.dumps(prompt, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(prompt)
+    if not isinstance(prompt, str):
+        try:
+            prompt = _json_lenient(prompt)
+        except (TypeError, ValueError):
+            prompt = str(prompt)
+    if len(prompt) > _CONFIG['max_prompt_chars']:
+        raise ValueError(fn + ': the prompt is too long: ' + _n(len(prompt)) + ' characters (at most ' + _n(_CONFIG['max_prompt_chars']) + '); send a slice')
+    return prompt
 
 
 def _as_model(fn, model):
@@ -99,14 +133,77 @@ def _as_list(fn, prompts):
     return list(prompts)
 
 
-def _calls(calls):
-    """Runs host calls concurrently; returns (ok, value) per call, in order."""
-    answer = _host({'calls': calls})
-    return [(item['ok'], item['value']) for item in answer['results']]
+def _value_json(what, value):
+    """A value as the JSON text that crosses (str() of what JSON cannot hold), refused when too large."""
+    try:
+        text = _json(value)
+    except (TypeError, ValueError):
+        text = _json(str(value))
+    if len(text) > _CONFIG['max_value_json_chars']:
+        raise ValueError(what + ' is too large: ' + _n(len(text)) + ' characters of JSON (at most ' + _n(_CONFIG['max_value_json_chars']) + '); pass a slice')
+    return text
 
 
-def _one(call):
-    ok, value = _calls([call])[0]
+# One encoder each, made once: json.dumps with options makes a new encoder on every call.
+_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_json_lenient = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _call_text(name, prompt, model=None, context_json=None):
+    """One host call as JSON text, made once: a context's JSON is set in as it is."""
+    text = '{"name":"' + name + '","model":' + _json(model) + ',"prompt":' + _json(prompt)
+    return text + (',"context":' + context_json if context_json is not None else '') + '}'
+
+
+def _calls(count, text):
+    """Runs `count` host calls concurrently (call i is the JSON text `text(i)`); returns (ok, value) per call, in order.
+
+    The device takes a window of calls at a time (as many as may be in flight) and blocks while it
+    is full; the rest wait here, and each call's text is made only when its turn comes. Past the
+    calls one cell may have waiting, a call fails at once.
+    """
+    room = _CONFIG['max_calls_in_flight'] + _CONFIG['max_calls_waiting']
+    results = [None] * count
+    if count > room:
+        refused = (False, 'too many calls at once: ' + _n(_CONFIG['max_calls_in_flight']) + ' in flight and ' + _n(_CONFIG['max_calls_waiting'])
+                   + ' waiting; wait for some to finish before starting more')
+        results[room:] = [refused] * (count - room)
+        count = room
+    pending = {}
+    free = _CONFIG['max_calls_in_flight']
+    ready = []  # texts made for the calls from `sent` on, not yet taken by the device
+
+    def take(done):
+        for key, ok, value in done:
+            index = pending.pop(key, None)
+            if index is not None:
+                results[index] = (ok, value)
+
+    sent = 0
+    while sent < count:
+        size = sum(len(t) for t in ready)
+        while sent + len(ready) < count and len(ready) < max(free, 1) and (not ready or size <= _GROUP_CHARS):
+            ready.append(text(sent + len(ready)))
+            size += len(ready[-1])
+        group = ready[:max(free, 1)]
+        answer = _host_text('{"start":[' + ','.join(group) + ']}')
+        taken = len(answer['ids'])
+        for offset, key in enumerate(answer['ids']):
+            pending[key] = sent + offset
+        sent += taken
+        del ready[:taken]
+        free = answer['free']
+        take(answer['done'])
+    while pending:
+        answer = _host_text('{"wait":true}')
+        if not answer['done']:
+            break  # nothing of this cell is in flight any more
+        take(answer['done'])
+    return [result if result is not None else (False, 'the call was lost') for result in results]
+
+
+def _one(text):
+    ok, value = _calls(1, lambda _: text)[0]
     if not ok:
         raise RuntimeError(value)
     return value
@@ -114,39 +211,48 @@ def _one(call):
 
 def llm_query(prompt, model=None):
     """Asks a language model one question; returns its answer as text."""
-    return _one({'name': 'llm_query', 'prompt': _as_prompt('llm_query', prompt), 'model': _as_model('llm_query', model)})
+    return _one(_call_text('llm_query', _as_prompt('llm_query', prompt), _as_model('llm_query', model)))
 
 
 def llm_query_batched(prompts, model=None):
     """Asks many questions at once (they run concurrently); a failed one gives 'Error: ...' in its slot."""
     model = _as_model('llm_query_batched', model)
-    calls = [{'name': 'llm_query', 'prompt': _as_prompt('llm_query_batched', p), 'model': model} for p in _as_list('llm_query_batched', prompts)]
-    return [value if ok else 'Error: ' + value for ok, value in _calls(calls)] if calls else []
+    prompts = [_as_prompt('llm_query_batched', p) for p in _as_list('llm_query_batched', prompts)]
+    head = '{"name":"llm_query","model":' + _json(model) + ',"prompt":'
+    results = _calls(len(prompts), lambda i: head + _json(prompts[i]) + '}')
+    return [value if ok else 'Error: ' + value for ok, value in results]
 
 
-def _as_context(context):
-    if context is None:
-        return None
-    try:
-        return json.loads(json.dumps(context))
-    except (TypeError, ValueError):
-        return str(context)
+def _context_json(fn, context):
+    return None if context is None else _value_json(fn + "'s context", context)
 
 
-def rlm_query(prompt, context=None):
-    """Hands a sub-task to a child RLM with its own REPL (over `context`, if given); returns its answer."""
-    return _one({'name': 'rlm_query', 'prompt': _as_prompt('rlm_query', prompt), 'context': _as_context(context)})
+def rlm_query(prompt, context=None, model=None):
+    """Hands a sub-task to a child RLM with its own REPL (over `context`, if given, on `model` if named); returns its answer."""
+    model = _as_model('rlm_query', model)
+    return _one(_call_text('rlm_query', _as_prompt('rlm_query', prompt), model, _context_json('rlm_query', context)))
 
 
-def rlm_query_batched(prompts, contexts=None):
-    """Runs child RLMs concurrently; a failed one gives 'Error: ...' in its slot."""
+def rlm_query_batched(prompts, contexts=None, model=None):
+    """Runs child RLMs concurrently (on `model` if named); a failed one gives 'Error: ...' in its slot."""
+    model = _as_model('rlm_query_batched', model)
     prompts = _as_list('rlm_query_batched', prompts)
     contexts = list(contexts) if contexts is not None else []
-    calls = [
-        {'name': 'rlm_query', 'prompt': _as_prompt('rlm_query_batched', p), 'context': _as_context(contexts[i] if i < len(contexts) else None)}
+    texts = [
+        _call_text('rlm_query', _as_prompt('rlm_query_batched', p), model, _context_json('rlm_query_batched', contexts[i] if i < len(contexts) else None))
         for i, p in enumerate(prompts)
     ]
-    return [value if ok else 'Error: ' + value for ok, value in _calls(calls)] if calls else []
+    return [value if ok else 'Error: ' + value for ok, value in _calls(len(texts), texts.__getitem__)]
+
+
+def sleep(secs):
+    """time.sleep: blocks for `secs` seconds without using the CPU; the cell's time limit stops it."""
+    if isinstance(secs, bool) or not isinstance(secs, (int, float)):
+        raise TypeError("'" + type(secs).__name__ + "' object cannot be interpreted as an integer or float")
+    if secs != secs or secs < 0:
+        raise ValueError('sleep length must be non-negative')
+    if secs > 0:
+        _host({'sleep': float(secs)})
 
 
 def budget():
@@ -155,19 +261,27 @@ def budget():
 
 
 def _answer_text(value):
+    """An answer as Python shows it: str(value), as exact-match scoring and Python users expect."""
     if isinstance(value, str):
         return value
     try:
-        return json.dumps(value, indent=2, ensure_ascii=False)
-    except (TypeError, ValueError):
+        return str(value)
+    except Exception:
         return repr(value)
+
+
+def _final_text(fn, value):
+    text = _answer_text(value)
+    if len(text) > _CONFIG['max_answer_chars']:
+        raise ValueError(fn + ': the answer is too long: ' + _n(len(text)) + ' characters (at most ' + _n(_CONFIG['max_answer_chars']) + '); answer more briefly')
+    return text
 
 
 def FINAL(value):
     """Ends the run with this answer."""
     if value is None:
         raise TypeError('FINAL got None: call it with your answer, e.g. FINAL(answer)')
-    _state['final'] = _answer_text(value)
+    _state['final'] = _final_text('FINAL', value)
 
 
 def _is_user_name(name):
@@ -179,17 +293,21 @@ def _user_names():
     return [n for n in _main if _is_user_name(n)]
 
 
+# The context's names: variables, but not among those named to the model as its own.
+_CONTEXT_NAMES = ('context', 'context_0')
+
+
 def FINAL_VAR(name):
     """Ends the run with the value of the variable called `name`."""
     if isinstance(name, str) and name.isidentifier() and name in _main and _is_user_name(name):
         if _main[name] is None:
             raise TypeError(f'FINAL_VAR({name!r}): the variable is None; give it your answer first')
-        _state['final'] = _answer_text(_main[name])
+        _state['final'] = _final_text('FINAL_VAR(' + repr(name) + ')', _main[name])
         return
-    if any(_main[n] is name for n in _user_names() if n != 'context') and not isinstance(name, (int, float, bool)):
-        _state['final'] = _answer_text(name)
+    if any(_main[n] is name for n in _user_names() if n not in _CONTEXT_NAMES) and not isinstance(name, (int, float, bool)):
+        _state['final'] = _final_text('FINAL_VAR', name)
         return
-    known = [n for n in _user_names() if n != 'context']
+    known = [n for n in _user_names() if n not in _CONTEXT_NAMES]
     raise NameError(
         'FINAL_VAR(' + repr(name) + '): no variable of that name. '
         + ('Your variables: ' + ', '.join(known) if known else 'You have defined no variables yet')
@@ -210,20 +328,24 @@ def _describe(value):
 
 def SHOW_VARS():
     """Prints your variables with their types and sizes."""
-    names = [n for n in _user_names() if not isinstance(_main[n], type(sys))]
+    original = _main.get('context_0')
+    names = [n for n in _user_names() if not isinstance(_main[n], type(sys)) and not (n == 'context_0' and _main.get('context') is original)]
     if not names:
         print('No variables yet (besides context).')
         return
-    print('Variables:\n' + '\n'.join('  ' + n + ': ' + _describe(_main[n]) for n in names))
+    notes = {'context_0': ' (the context as loaded)'}
+    print('Variables:\n' + '\n'.join('  ' + n + ': ' + _describe(_main[n]) + notes.get(n, '') for n in names))
 
 
 def _make_tool(name):
     def tool(*args):
         try:
-            payload = json.loads(json.dumps(list(args)))
+            payload = _json(list(args))
         except (TypeError, ValueError):
             raise TypeError(name + ': its arguments must be JSON values') from None
-        return json.loads(_one({'name': 'tool', 'tool': name, 'args': payload}))
+        if len(payload) > _CONFIG['max_value_json_chars']:
+            raise ValueError(name + ': its arguments are too large: ' + _n(len(payload)) + ' characters of JSON (at most ' + _n(_CONFIG['max_value_json_chars']) + '); pass a slice')
+        return json.loads(_one('{"name":"tool","tool":' + _json(name) + ',"args":' + payload + '}'))
 
     tool.__name__ = tool.__qualname__ = name
     return tool
@@ -244,13 +366,29 @@ def _describe_error(error):
         text = str(error)
     except BaseException:
         text = '(describing it raised another error)'
-    return type(error).__name__ + (': ' + text if text else '') + _where(error)
+    head = type(error).__name__ + (': ' if text else '')
+    where = _where(error)
+    total = len(head) + len(text) + len(where)
+    if total <= _CONFIG['max_error_chars']:
+        return head + text + where
+    # Cut before joining: an error of a billion characters is not copied again.
+    return _cut(head + text[:_CONFIG['max_error_chars']] + where, total, 'error')
+
+
+def _cut(text, total, what):
+    """The first characters of a `total`-character text, and the note limits.ts's cutError writes,
+    within the bound together (so that no later cut adds a second note)."""
+    limit = _CONFIG['max_error_chars'] if what == 'error' else _CONFIG['max_answer_chars']
+    if total <= limit:
+        return text
+    kept = limit - len(' [... ' + _n(total) + ' more characters of this ' + what + ' cut]')
+    return text[:kept] + ' [... ' + _n(total - kept) + ' more characters of this ' + what + ' cut]'
 
 
 def _outcome(error=None):
     outcome = {'output': _out.text(), 'outputChars': _out.total}
     if error is not None:
-        outcome['error'] = error
+        outcome['error'] = _cut(error, len(error), 'error')
     if _state['final'] is not None:
         outcome['final'] = _state['final']
     return json.dumps(outcome)
@@ -262,6 +400,8 @@ def _install_names():
         _main[fn.__name__] = fn
     _main['print'] = builtins.print
     _main['history'] = list(_state['history'])
+    # The context as loaded, whatever model code did to `context`: the same object, not a copy.
+    _main['context_0'] = _state['context']
     for name in _CONFIG['tools']:
         _main[name] = _make_tool(name)
 
@@ -293,6 +433,10 @@ def run_cell(code, history_from, history_json):
         return _outcome('KeyboardInterrupt')
     except MemoryError as error:
         return _outcome('MemoryError: the cell ran out of memory' + _where(error))
+    except OSError as error:
+        if error.errno == errno.EROFS:
+            return _outcome(_describe_error(error) + ' (this REPL has no writable files; keep data in variables)')
+        return _outcome(_describe_error(error))
     except BaseException as error:
         return _outcome(_describe_error(error))
     finally:
@@ -300,24 +444,31 @@ def run_cell(code, history_from, history_json):
 
 
 def variable(name):
-    """A variable's value as answer text, for a FINAL_VAR written outside code."""
+    """A variable's value as answer text, for a FINAL_VAR written outside code; a long one is cut."""
     try:
         if isinstance(name, str) and name in _main and _is_user_name(name):
-            return json.dumps({'found': True, 'value': _answer_text(_main[name])})
+            text = _answer_text(_main[name])
+            return json.dumps({'found': True, 'value': _cut(text, len(text), 'answer')})
     except BaseException:
         pass
-    return json.dumps({'found': False, 'names': [n for n in _user_names() if n != 'context']})
+    return json.dumps({'found': False, 'names': [n for n in _user_names() if n not in _CONTEXT_NAMES]})
 
 
 def load_context(path, fmt):
-    """Reads the context into `context`: text as one str, JSON as Python data."""
+    """Reads the context into `context`, kept as `context_0` too: text as one str, JSON as Python data."""
     with open(path, encoding='utf-8') as file:
-        _main['context'] = file.read() if fmt == 'text' else json.load(file)
+        _state['context'] = file.read() if fmt == 'text' else json.load(file)
+    _main['context'] = _state['context']
 
 
-def configure(max_output_chars, tools):
+def configure(max_output_chars, tools, limits_json):
+    limits = json.loads(limits_json)
     _CONFIG['max_output_chars'] = max_output_chars
     _CONFIG['tools'] = list(tools)
+    for key in ('max_error_chars', 'max_answer_chars', 'max_prompt_chars', 'max_value_json_chars', 'max_calls_in_flight', 'max_calls_waiting'):
+        _CONFIG[key] = int(limits[key])
+    sleep.__module__ = 'time'
+    time.sleep = sleep
     _install_names()
 
 

@@ -90,6 +90,23 @@ def _refuse_proxy_classes():
                     pass  # an immutable C type: it refuses to be called already
 
 
+def _refuse_threads():
+    """No thread can start in Pyodide; say what to use instead of Pyodide's bare error."""
+    def refused(*args, **kwargs):
+        raise RuntimeError('threads are not available in this REPL; to run sub-calls concurrently, use llm_query_batched(prompts) or rlm_query_batched(prompts)')
+
+    import _thread as thread
+    import threading
+
+    for name in ('start_new_thread', 'start_new', 'start_joinable_thread'):
+        if thread is not None and hasattr(thread, name):
+            setattr(thread, name, refused)
+    for name in ('_start_new_thread', '_start_joinable_thread'):
+        if hasattr(threading, name):
+            setattr(threading, name, refused)
+    threading.Thread.start = lambda self: refused()
+
+
 def prepare():
     """Imports every allowed built-in module, once per interpreter, while a warm REPL waits for a run."""
     for name in sys.builtin_module_names:
@@ -149,5 +166,6 @@ def seal():
         for module in (os, sys.modules.get('posix')):
             if module is not None and hasattr(module, name):
                 setattr(module, name, _refuse('os.' + name))
+    _refuse_threads()
     sys.addaudithook(_audit)
     gc.collect()

@@ -5,7 +5,7 @@ import type { ContextFile } from '../context-file.ts';
 export interface WorkerInput {
   /** Pyodide's interrupt buffer: the main thread writes 2 (SIGINT) to stop a cell. */
   interrupt: SharedArrayBuffer;
-  /** A counter the main thread bumps after each answer, to wake the waiting worker. */
+  /** A counter the main thread bumps after each answer and after an interrupt, to wake the waiting worker. */
   wake: SharedArrayBuffer;
   /** Where answers to host calls arrive, read synchronously while Python blocks. */
   answers: MessagePort;
@@ -18,11 +18,23 @@ export interface WorkerInput {
 /** One host call from runtime.py. */
 export type HostCall =
   | { name: 'llm_query'; prompt: string; model?: string | null }
-  | { name: 'rlm_query'; prompt: string; context?: unknown }
+  | { name: 'rlm_query'; prompt: string; model?: string | null; context?: unknown }
   | { name: 'tool'; tool: string; args: unknown[] };
 
+/** The bounds runtime.py holds model code to (limits.ts), in its own words. */
+export interface WorkerLimits {
+  max_error_chars: number;
+  max_answer_chars: number;
+  max_prompt_chars: number;
+  max_value_json_chars: number;
+  /** Calls the worker lets cross at once; the rest wait in Python's heap. */
+  max_calls_in_flight: number;
+  /** Calls of one batch that may wait beyond those in flight; past it a call fails at once. */
+  max_calls_waiting: number;
+}
+
 export type ToWorker =
-  | { type: 'load'; contextFile: ContextFile; memoryLimitMb: number; maxOutputChars: number; tools: string[] }
+  | { type: 'load'; contextFile: ContextFile; memoryLimitMb: number; maxOutputChars: number; tools: string[]; limits: WorkerLimits }
   | { type: 'run'; code: string; historyFrom: number; history: unknown[]; budget: unknown }
   | { type: 'variable'; name: string };
 
@@ -32,10 +44,11 @@ export type FromWorker =
   | { type: 'load-error'; message: string }
   | { type: 'result'; outcome: string }
   | { type: 'variable-result'; answer: string }
-  | { type: 'calls'; batch: number; calls: HostCall[] }
+  /** Calls to start, each under an id of this worker's. */
+  | { type: 'calls'; calls: Array<{ id: number; call: HostCall }> }
   | { type: 'fatal'; message: string };
 
 /** On the answers port: a call's outcome (text, or JSON text for a tool), or a budget update. */
 export type HostAnswer =
-  | { type: 'answer'; batch: number; index: number; ok: boolean; value: string; budget: unknown }
+  | { type: 'answer'; id: number; ok: boolean; value: string; budget: unknown }
   | { type: 'budget'; budget: unknown };
