@@ -18,7 +18,14 @@ export interface ProcessWall {
   missing?: string;
 }
 
-const UNSHARE_FLAGS = ['--user', '--pid', '--fork', '--net', '--map-root-user', '--kill-child'];
+/**
+ * The user keeps its own id inside (no capabilities once the REPL is exec'd); util-linux before
+ * 2.38 knows only the root mapping, which keeps capabilities, but only over the new namespaces.
+ */
+const UNSHARE_FLAGS = [
+  ['--user', '--pid', '--fork', '--net', '--map-current-user', '--kill-child'],
+  ['--user', '--pid', '--fork', '--net', '--map-root-user', '--kill-child'],
+];
 const SHELL = '/bin/sh';
 
 /**
@@ -28,26 +35,27 @@ const SHELL = '/bin/sh';
  */
 export const DATA_OVERHEAD_MB = 1536;
 
-let probed: { wall: ProcessWall; unshare?: string } | undefined;
+let probed: { wall: ProcessWall; unshare?: string[] } | undefined;
 
 /** Finds out once per process what this machine allows; later calls return the same answer. */
 export function processWall(): ProcessWall {
   return probe().wall;
 }
 
-function probe(): { wall: ProcessWall; unshare?: string } {
+function probe(): { wall: ProcessWall; unshare?: string[] } {
   if (probed) return probed;
   if (process.platform !== 'linux') {
     probed = { wall: { namespaces: false, dataLimit: false, missing: `no namespaces or data limit on ${process.platform}` } };
   } else {
     const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path));
     const shell = existsSync(SHELL);
-    const works = unshare !== undefined && spawnSync(unshare, [...UNSHARE_FLAGS, process.execPath, '--version'], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0;
+    const flags = unshare && UNSHARE_FLAGS.find((each) => spawnSync(unshare, [...each, process.execPath, '--version'], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0);
+    const works = Boolean(flags);
     const missing = [
       ...(works ? [] : [unshare ? 'user namespaces are not allowed here (unshare failed)' : 'no unshare command']),
       ...(shell ? [] : ['no /bin/sh to set the data limit']),
     ];
-    probed = { wall: { namespaces: works, dataLimit: shell, ...(missing.length ? { missing: missing.join('; ') } : {}) }, ...(works ? { unshare } : {}) };
+    probed = { wall: { namespaces: works, dataLimit: shell, ...(missing.length ? { missing: missing.join('; ') } : {}) }, ...(flags ? { unshare: [unshare!, ...flags] } : {}) };
   }
   if (probed.wall.missing) {
     process.emitWarning(`REPL processes run without part of their OS wall: ${probed.wall.missing}`, { code: 'RLM_REPL_WALL' });
@@ -58,7 +66,7 @@ function probe(): { wall: ProcessWall; unshare?: string } {
 /** The command that starts `node args` inside the wall, capped at `memoryLimitMb` plus Node's overhead. */
 export function walledCommand(args: string[], memoryLimitMb: number): { command: string; args: string[] } {
   const { wall, unshare } = probe();
-  const node = unshare ? [unshare, ...UNSHARE_FLAGS, process.execPath, ...args] : [process.execPath, ...args];
+  const node = unshare ? [...unshare, process.execPath, ...args] : [process.execPath, ...args];
   if (!wall.dataLimit) return { command: node[0]!, args: node.slice(1) };
   const kib = String((memoryLimitMb + DATA_OVERHEAD_MB) * 1024);
   // Soft and hard limit both, so the REPL cannot raise it; a shell that cannot set it still starts the REPL.
