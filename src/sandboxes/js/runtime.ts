@@ -172,8 +172,19 @@ export function installRuntime(
     if (prompt === undefined || prompt === null) throw new TypeError(fn + ': the prompt must be a string, got ' + prompt);
     if (prompt instanceof Promise) throw new TypeError(fn + ': the prompt is a Promise; await it first');
     // `stringify` gives undefined for an object whose toJSON returns undefined.
-    const json = typeof prompt === 'object' ? stringify(prompt) : undefined;
+    const json = typeof prompt === 'object' ? jsonOf(fn, 'the prompt', prompt) : undefined;
     return typeof json === 'string' ? json : String(prompt);
+  };
+  /** JSON text of a value, or a TypeError saying plainly why it has none (cycles, depth...). */
+  const jsonOf = (fn: string, what: string, value: unknown): string | undefined => {
+    try {
+      return stringify(value);
+    } catch (error) {
+      // V8 overflows its stack on deep values; say so rather than "Maximum call stack size exceeded".
+      const deep = error instanceof RangeError && /call stack/i.test(String(error.message));
+      const reason = deep ? 'it is nested too deeply' : error instanceof Error ? String(error.message) : 'converting it threw';
+      throw new TypeError(fn + ': ' + what + ' cannot be sent as JSON: ' + head(reason, 500));
+    }
   };
   const boundedPrompt = (fn: string, prompt: unknown): string => {
     const text = asPrompt(fn, prompt);
@@ -184,15 +195,7 @@ export function installRuntime(
   };
   /** A child's context or a tool's arguments as JSON text, refused when it cannot or may not be sent. */
   const valueJson = (fn: string, what: string, value: unknown): string | undefined => {
-    let json: string | undefined;
-    try {
-      json = stringify(value);
-    } catch (error) {
-      // V8 overflows its stack on deep values; say so rather than "Maximum call stack size exceeded".
-      const deep = error instanceof RangeError && /call stack/i.test(String(error.message));
-      const reason = deep ? 'it is nested too deeply' : error instanceof Error ? String(error.message) : 'converting it threw';
-      throw new TypeError(fn + ': ' + what + ' cannot be sent as JSON: ' + head(reason, 500));
-    }
+    const json = jsonOf(fn, what, value);
     const verb = what === 'its arguments' ? ' are ' : ' is ';
     if (typeof json === 'string' && json.length > limits.maxValueJsonChars) {
       throw new RangeError(fn + ': ' + what + verb + count(json.length) + ' characters of JSON, more than the ' + count(limits.maxValueJsonChars) + ' allowed; send a part');
@@ -460,7 +463,13 @@ export function installRuntime(
       running = false;
       const entries = [...pending.values()];
       pending.clear();
-      for (const entry of entries) entry.reject(new Error(entry.name + ' ' + config.endedCall));
+      // One error per function, not per call: a cell may leave hundreds of thousands.
+      const errors = new Map<string, Error>();
+      for (const entry of entries) {
+        let error = errors.get(entry.name);
+        if (!error) errors.set(entry.name, (error = new Error(entry.name + ' ' + config.endedCall)));
+        entry.reject(error);
+      }
     },
     run(start: () => Promise<unknown>) {
       output = '';

@@ -125,18 +125,20 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
       const result = await repl.run(
         'let deep = {}; for (let i = 0; i < 1_000_000; i++) deep = { a: deep };\n' +
           'const loop = { name: "loop" }; loop.self = loop;\n' +
-          'for (const f of [() => rlm_query("q", deep), () => rlm_query("q", loop), () => echo(deep), () => echo(loop), () => rlm_query_batched(["q"], [deep]).then((r) => { throw new Error(r[0]) })]) {\n' +
+          'for (const f of [() => rlm_query("q", deep), () => rlm_query("q", loop), () => echo(deep), () => echo(loop), () => rlm_query_batched(["q"], [deep]).then((r) => { throw new Error(r[0]) }), () => llm_query(deep), () => llm_query(loop)]) {\n' +
           '  try { await f(); print("sent") } catch (e) { print((e.name + ": " + e.message).replace(/\\n/g, " ")) }\n' +
           '}',
       );
       assert.equal(result.error, undefined);
       const lines = result.output.trimEnd().split('\n');
-      assert.equal(lines.length, 5);
+      assert.equal(lines.length, 7);
       assert.match(lines[0]!, /^TypeError: rlm_query: the context cannot be sent as JSON: it is nested too deeply/);
       assert.match(lines[1]!, /^TypeError: rlm_query: the context cannot be sent as JSON: .*circular/i);
       assert.match(lines[2]!, /^TypeError: echo: its arguments cannot be sent as JSON: it is nested too deeply/);
       assert.match(lines[3]!, /^TypeError: echo: its arguments cannot be sent as JSON: .*circular/i);
       assert.match(lines[4]!, /^Error: Error: rlm_query: the context cannot be sent as JSON: it is nested too deeply/);
+      assert.match(lines[5]!, /^TypeError: llm_query: the prompt cannot be sent as JSON: it is nested too deeply/);
+      assert.match(lines[6]!, /^TypeError: llm_query: the prompt cannot be sent as JSON: .*circular/i);
       assert.equal(recorded.calls.length, 0);
       // Deeper than the host takes (MAX_VALUE_DEPTH), though JSON could write it: refused here.
       const tooDeep = await repl.run(`let v = {}; for (let i = 0; i < ${MAX_VALUE_DEPTH}; i++) v = { a: v }; await rlm_query("q", v)`);
