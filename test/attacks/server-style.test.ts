@@ -1,6 +1,6 @@
 /**
  * Finding 11: rlm inside a server, many runs in one process. Twenty runs at once (Promise.all of
- * RLM.run on one RLM), one of them hostile (in turn: a deeply nested value, a flood of sub-calls,
+ * RLM.run on one RLM; ten in Python), one of them hostile (in turn: a deeply nested value, a flood of sub-calls,
  * a huge error, a loop of sub-calls outliving its cell). Promised: the nineteen others finish
  * with the right answers (each computes its own number from its own context), the host stays
  * responsive and bounded, and the hostile run ends with a clear status.
@@ -10,8 +10,9 @@ import { describe, it } from 'node:test';
 import { repl, turnIndex, type ScriptedRequest } from '../../src/testing/index.ts';
 import { assertContained, attackRun, finalTurn, watched, type Language } from './support.ts';
 
-const RUNS = 20;
 const HOSTILE = 5;
+/** Twenty runs; Python's ten, each REPL process booting CPython on a 2-core machine. */
+const RUNS: Record<Language, number> = { javascript: 20, python: 10 };
 
 const ATTACKS: Array<{ finding: string; language: Language; code: string }> = [
   { finding: '1 (a deeply nested value)', language: 'javascript', code: "let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };\nawait rlm_query('q', v)" },
@@ -28,7 +29,7 @@ const BENIGN: Record<Language, string> = {
 
 describe('finding 11: twenty runs in one process, one hostile', () => {
   for (const attack of ATTACKS) {
-    it(`${attack.language}: finding ${attack.finding} in one run: the other 19 answer right`, { timeout: 90_000 }, async (t) => {
+    it(`${attack.language}: finding ${attack.finding} in one of ${RUNS[attack.language]} runs: the other ${RUNS[attack.language] - 1} answer right`, { timeout: 90_000 }, async (t) => {
       const root = (request: ScriptedRequest) => {
         const hostile = request.messages.some((m) => m.role === 'user' && m.content.includes('hostile query'));
         if (!hostile) return repl(BENIGN[attack.language]);
@@ -37,7 +38,7 @@ describe('finding 11: twenty runs in one process, one hostile', () => {
       const run = await attackRun(root, { repl: attack.language, cellTimeoutMs: 3_000, sub: () => ({ content: 'a', delayMs: 20 }) });
       try {
         const { value: results, figures } = await watched(t, () =>
-          Promise.all(Array.from({ length: RUNS }, (_, i) => run.rlm.run({ context: `the number is ${1000 + i}`, query: i === HOSTILE ? 'hostile query' : 'what is twice the number?' }))),
+          Promise.all(Array.from({ length: RUNS[attack.language] }, (_, i) => run.rlm.run({ context: `the number is ${1000 + i}`, query: i === HOSTILE ? 'hostile query' : 'what is twice the number?' }))),
         );
         const wrong = results.flatMap((result, i) => (i !== HOSTILE && result.answer !== String((1000 + i) * 2) ? [`run ${i}: ${result.status} ${result.answer} ${result.error?.message ?? ''}`] : []));
         const hostile = results[HOSTILE]!;

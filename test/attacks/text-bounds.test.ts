@@ -14,10 +14,10 @@ const HUGE_ERROR: Record<Language, string> = {
   javascript: "throw new Error('E'.repeat(250_000_000))",
   python: "raise Exception('E' * 250_000_000)",
 };
-/** Five in one reply: 100 M characters each, as far past the bound, and the suite stays quick. */
+/** Five in one reply: 50 M characters each, as far past the bound, and the suite stays quick. */
 const BIG_ERROR: Record<Language, string> = {
-  javascript: "throw new Error('E'.repeat(100_000_000))",
-  python: "raise Exception('E' * 100_000_000)",
+  javascript: "throw new Error('E'.repeat(50_000_000))",
+  python: "raise Exception('E' * 50_000_000)",
 };
 const HUGE_FINAL: Record<Language, string> = {
   javascript: "FINAL('x'.repeat(300_000_000))",
@@ -48,7 +48,7 @@ describe('finding 3: huge errors and answers', () => {
       }
     });
 
-    it(`${language}: five 100 M-character errors in one reply (five code blocks) are each cut`, TIMEOUT, async (t) => {
+    it(`${language}: five 50 M-character errors in one reply (five code blocks) are each cut`, TIMEOUT, async (t) => {
       const five = Array.from({ length: 5 }, () => repl(BIG_ERROR[language])).join('\n');
       const run = await attackRun([five, finalTurn()], { repl: language });
       try {
