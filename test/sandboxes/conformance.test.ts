@@ -260,7 +260,8 @@ for (const language of LANGUAGES) {
       assert.deepEqual(answers, [
         'the answer',
         '42',
-        '{\n  "a": 1,\n  "b": [\n    2\n  ]\n}',
+        // Data: JSON in JavaScript; str(value) in Python, as the official REPL answers.
+        pick({ js: '{\n  "a": 1,\n  "b": [\n    2\n  ]\n}', py: "{'a': 1, 'b': [2]}" }),
         'answer:q',
         // Not JSON: shown as the language shows it.
         pick({ js: '{ n: 1, me: [Circular] }', py: "{'n': 1, 'me': {...}}" }),
@@ -284,8 +285,9 @@ for (const language of LANGUAGES) {
       await runOk(shared.sandbox, pick({ js: 'const answer = "forty-two"; const table = { rows: 2 };', py: 'answer = "forty-two"\ntable = {"rows": 2}' }));
       assert.equal((await shared.sandbox.run('FINAL_VAR("answer")')).final, 'forty-two');
       assert.equal((await shared.sandbox.run('FINAL_VAR(answer)')).final, 'forty-two');
-      assert.equal((await shared.sandbox.run('FINAL_VAR("table")')).final, '{\n  "rows": 2\n}');
-      assert.equal((await shared.sandbox.run('FINAL_VAR(table)')).final, '{\n  "rows": 2\n}');
+      const table = pick({ js: '{\n  "rows": 2\n}', py: "{'rows': 2}" });
+      assert.equal((await shared.sandbox.run('FINAL_VAR("table")')).final, table);
+      assert.equal((await shared.sandbox.run('FINAL_VAR(table)')).final, table);
     });
 
     it('FINAL_VAR of an unknown name is an error naming the user variables', async () => {
@@ -351,7 +353,7 @@ for (const language of LANGUAGES) {
     it('variable() reads a variable as answer text, for a FINAL_VAR written outside code', async () => {
       await runOk(shared.sandbox, pick({ js: 'const yes = "yes"; const data = [1, 2];', py: 'yes = "yes"\ndata = [1, 2]' }));
       assert.deepEqual(await shared.sandbox.variable('yes'), { found: true, value: 'yes' });
-      assert.deepEqual(await shared.sandbox.variable('data'), { found: true, value: '[\n  1,\n  2\n]' });
+      assert.deepEqual(await shared.sandbox.variable('data'), { found: true, value: pick({ js: '[\n  1,\n  2\n]', py: '[1, 2]' }) });
       assert.deepEqual(await shared.sandbox.variable('context'), { found: true, value: 'the context text' });
       const missing = await shared.sandbox.variable('nope');
       assert.equal(missing.found, false);
