@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { repl, startScriptedServer, byTurn } from '../../src/testing/index.ts';
-import { assertAnswered, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
+import { assertAnswered, assertCliResponsive, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
 
 const NESTED: Record<Language, string> = {
   javascript: 'let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };',
@@ -69,6 +69,7 @@ describe('finding 1: deeply nested values handed to the host', () => {
       assert.equal(cli.signal, null, `the command was killed by ${cli.signal}`);
       assert.equal(cli.code, 0, cli.stderr.toString());
       assert.equal(cli.stdout.toString(), 'ok\n');
+      assertCliResponsive(t, cli);
       const second = server.requests.filter((r) => r.model === 'root')[1];
       assert.ok(second, 'the run went on to a second turn');
     } finally {

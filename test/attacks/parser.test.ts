@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { byTurn, startScriptedServer } from '../../src/testing/index.ts';
-import { assertAnswered, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, watched } from './support.ts';
+import { assertAnswered, assertCliResponsive, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, watched } from './support.ts';
 
 /** How long the host may take to read one reply and send the next request (the machine is loaded). */
 const READ_MS = 2_000;
@@ -48,6 +48,7 @@ describe('finding 7: replies that make the parser backtrack', () => {
       const { value: cli } = await watched(t, (watch) => runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => watch.setRoot(p) }), 0);
       assert.equal(cli.code, 0, cli.stderr.toString().slice(0, 2000));
       assert.equal(cli.stdout.toString(), 'ok\n');
+      assertCliResponsive(t, cli);
       const gaps = server.requests.slice(1).map((r, i) => r.receivedAt - server.requests[i]!.respondedAt!);
       t.diagnostic(`gaps between reply and next request: ${gaps.map(Math.round).join(', ')} ms`);
       for (const gap of gaps) assert.ok(gap < READ_MS, `rlm ask took ${Math.round(gap)} ms to read a reply`);

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, type TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -343,14 +343,29 @@ export interface CliResult {
   stderr: Buffer;
   pid: number;
   wallMs: number;
+  /** The longest stall of the command's own event loop, in ms (undefined if it did not exit normally). */
+  stallMs: number | undefined;
+}
+
+const PROBE = new URL('./loop-probe.ts', import.meta.url).pathname;
+
+/** The command's own event loop kept turning (measured inside it by loop-probe.ts); reported. */
+export function assertCliResponsive(t: TestContext, cli: CliResult): void {
+  const line = { test: t.fullName, cli: true, cliStallMs: cli.stallMs, cliWallMs: round(cli.wallMs) };
+  t.diagnostic(`rlm ask ${JSON.stringify(line)}`);
+  if (process.env.ATTACK_FIGURES) appendFileSync(process.env.ATTACK_FIGURES, `${JSON.stringify(line)}\n`);
+  assert.ok(cli.stallMs !== undefined, 'rlm ask did not exit normally');
+  assert.ok(cli.stallMs < BOUNDS.stallMs, `rlm ask's event loop stalled ${cli.stallMs} ms (bound ${BOUNDS.stallMs} ms)`);
 }
 
 /** Runs `rlm ask ...` with a clean environment; `onStart` gets the child's pid at once. */
 export function runAsk(args: string[], options: { env?: Record<string, string>; onStart?: (pid: number) => void; timeoutMs?: number } = {}): Promise<CliResult> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RLM_API_KEY: 'k', ...options.env };
+  const probe = join(mkdtempSync(join(tmpdir(), 'rlm-attack-probe-')), 'stall');
+  scratch.push(dirname(probe));
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RLM_API_KEY: 'k', RLM_ATTACK_PROBE: probe, ...options.env };
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', PROBE, BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => stdout.push(c));
@@ -359,7 +374,13 @@ export function runAsk(args: string[], options: { env?: Record<string, string>; 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), pid: child.pid!, wallMs: performance.now() - started });
+      let stallMs: number | undefined;
+      try {
+        stallMs = round(Number(readFileSync(probe, 'utf8')));
+      } catch {
+        // killed, or exited before the probe could write
+      }
+      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), pid: child.pid!, wallMs: performance.now() - started, stallMs });
     });
     if (child.pid) options.onStart?.(child.pid);
   });

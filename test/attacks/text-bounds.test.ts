@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
-import { assertAnswered, contextFile, assertContained, attackRun, BOUNDS, finalTurn, LANGUAGES, runAsk, watched, type Language } from './support.ts';
+import { assertAnswered, assertCliResponsive, contextFile, assertContained, attackRun, BOUNDS, finalTurn, LANGUAGES, runAsk, watched, type Language } from './support.ts';
 
 const HUGE_ERROR: Record<Language, string> = {
   javascript: "throw new Error('E'.repeat(250_000_000))",
@@ -120,6 +120,7 @@ describe('finding 3: huge errors and answers', () => {
       assert.equal(cli.signal, null);
       assert.equal(cli.code, 0, cli.stderr.toString().slice(0, 2000));
       assert.equal(cli.stdout.toString(), 'ok\n');
+      assertCliResponsive(t, cli);
       const largest = Math.max(...server.requests.map((r) => r.messages.reduce((n, m) => n + m.content.length, 0)));
       assert.ok(largest < BOUNDS.requestChars, `a request of ${largest} characters`);
     } finally {
