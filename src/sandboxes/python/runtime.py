@@ -434,7 +434,7 @@ def run_cell(code, history_from, history_json):
     except MemoryError as error:
         return _outcome('MemoryError: the cell ran out of memory' + _where(error))
     except OSError as error:
-        if error.errno == errno.EROFS:
+        if error.errno == errno.EROFS or 'No usable temporary directory' in str(error):
             return _outcome(_describe_error(error) + ' (this REPL has no writable files; keep data in variables)')
         return _outcome(_describe_error(error))
     except BaseException as error:
@@ -469,6 +469,9 @@ def configure(max_output_chars, tools, limits_json):
         _CONFIG[key] = int(limits[key])
     sleep.__module__ = 'time'
     time.sleep = sleep
+    # Emscripten loads node:crypto on the first use of randomness (os.urandom, uuid4, secrets):
+    # done now, before the worker may load no more modules, it is never needed again.
+    os.urandom(1)
     _install_names()
 
 

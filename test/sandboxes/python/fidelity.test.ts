@@ -33,6 +33,10 @@ describe('Python REPL fidelity', () => {
     assert.equal(await runOk(shared.sandbox, 'print(kept)'), '1\n');
   });
 
+  it('os.urandom, uuid4 and secrets work (their randomness is set up before the worker is stripped)', async () => {
+    assert.equal(await runOk(shared.sandbox, 'import os, uuid, secrets\nprint(len(os.urandom(8)), len(str(uuid.uuid4())), len(secrets.token_hex(4)))'), '8 36 8\n');
+  });
+
   it('starting a thread is a clear error pointing to the batched calls', async () => {
     for (const code of [
       'import threading\nthreading.Thread(target=print, args=("x",)).start()',

@@ -61,6 +61,25 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
     assert.equal((await shared.sandbox.run('del long')).error, undefined);
   });
 
+  it('calls a cell left in flight (started on the device, never waited for) end when its result is reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlm-python-walls-'));
+    writeFileSync(join(dir, 'context'), 'the context text');
+    const recorded = recordingBridge();
+    const repl = await PyodideRepl.create({ ...replSettings({}), contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recorded.bridge });
+    try {
+      const result = await repl.run(
+        'import sys\nruntime = sys.modules["_rlm"]\nprint(len(runtime._host({"start": [{"name": "llm_query", "prompt": "HANG %d" % i} for i in range(3)]})["ids"]))',
+      );
+      assert.equal(result.output, '3\n');
+      assert.equal(recorded.calls.length, 3);
+      for (const call of recorded.calls) assert.equal(call.signal.aborted, true, 'ended with its cell');
+      assert.equal(await runOk(repl, 'print(llm_query("next"))'), 'answer:next\n');
+    } finally {
+      repl.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a prompt over MAX_PROMPT_CHARS is refused in Python, before anything crosses', async () => {
     const from = shared.recorded.calls.length;
     const output = await runOk(
@@ -119,9 +138,10 @@ describe('Python REPL: memory outside the cap', () => {
       "import os\nos.mkdir('/tmp/dir')",
       "import pathlib\npathlib.Path('/tmp/out.json').write_text('{}')",
       "import os\nfd = os.open('/tmp/raw', os.O_WRONLY | os.O_CREAT)",
+      'import tempfile\ntempfile.TemporaryFile()',
     ]) {
       const result = await shared.sandbox.run(code);
-      assert.match(result.error ?? '', /^OSError: .*this REPL has no writable files; keep data in variables/, code);
+      assert.match(result.error ?? '', /^(OSError|FileNotFoundError): .*this REPL has no writable files; keep data in variables/, code);
     }
     // Files that exist are not writable either: the standard library stays as it is.
     const zip = "[p for p in __import__('sys').path if p.endswith('.zip')][0]";
