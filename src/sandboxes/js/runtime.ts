@@ -73,11 +73,14 @@ export function installRuntime(
   // Bounds must hold whatever the cell did to String.prototype: a `slice` returning the whole
   // string would otherwise send it whole.
   const sliceText = String.prototype.slice;
+  const toText = String;
+  const floor = Math.floor;
+  const maxOf = Math.max;
   const codeAt = String.prototype.charCodeAt;
   const head = (text: string, max: number): string => (text.length <= max ? text : (apply(sliceText, text, [0, max]) as string));
   /** 1234567 -> "1,234,567", without Intl or anything the cell may have replaced. */
   const count = (n: number): string => {
-    let digits = '' + Math.floor(n);
+    let digits = '' + floor(n);
     let grouped = '';
     while (digits.length > 3) {
       grouped = ',' + apply(sliceText, digits, [digits.length - 3]) + grouped;
@@ -140,11 +143,14 @@ export function installRuntime(
     return head(text, max) + ' [... ' + count(over + more) + ' more characters of this ' + what + ' cut]';
   };
 
-  const write = (text: string) => {
+  /** What inspect gave, as a string even if the cell broke the built-ins it uses. */
+  const textOf = (shown: unknown): string => (typeof shown === 'string' ? shown : toText(shown));
+  const write = (shown: unknown) => {
     if (!accepting) return;
+    const text = textOf(shown);
     outputChars += text.length;
     const room = config.maxOutputChars - output.length;
-    if (room > 0) output += text.length <= room ? text : text.slice(0, room);
+    if (room > 0) output += head(text, room);
   };
   // Piece by piece: joining first copied a 300-million-character argument whole, only to cut it.
   const print = (...args: unknown[]) => {
@@ -173,7 +179,7 @@ export function installRuntime(
     if (prompt instanceof Promise) throw new TypeError(fn + ': the prompt is a Promise; await it first');
     // `stringify` gives undefined for an object whose toJSON returns undefined.
     const json = typeof prompt === 'object' ? jsonOf(fn, 'the prompt', prompt) : undefined;
-    return typeof json === 'string' ? json : String(prompt);
+    return typeof json === 'string' ? json : toText(prompt);
   };
   /** JSON text of a value, or a TypeError saying plainly why it has none (cycles, depth...). */
   const jsonOf = (fn: string, what: string, value: unknown): string | undefined => {
@@ -181,8 +187,8 @@ export function installRuntime(
       return stringify(value);
     } catch (error) {
       // V8 overflows its stack on deep values; say so rather than "Maximum call stack size exceeded".
-      const deep = error instanceof RangeError && /call stack/i.test(String(error.message));
-      const reason = deep ? 'it is nested too deeply' : error instanceof Error ? String(error.message) : 'converting it threw';
+      const deep = error instanceof RangeError && /call stack/i.test(toText(error.message));
+      const reason = deep ? 'it is nested too deeply' : error instanceof Error ? toText(error.message) : 'converting it threw';
       throw new TypeError(fn + ': ' + what + ' cannot be sent as JSON: ' + head(reason, 500));
     }
   };
@@ -217,7 +223,7 @@ export function installRuntime(
         if (c === 92) i++; // a backslash: skip the escaped character
         else if (c === 34) quoted = false;
       } else if (c === 34) quoted = true;
-      else if (c === 123 || c === 91) most = Math.max(most, ++depth);
+      else if (c === 123 || c === 91) most = maxOf(most, ++depth);
       else if (c === 125 || c === 93) depth--;
     }
     return most;
@@ -291,6 +297,7 @@ export function installRuntime(
 
   // Own properties only: `in` also found names inherited from Object.prototype, so
   // FINAL_VAR("constructor") answered "[Function: Object]".
+  const MAX_NAMES = 1000;
   const hasOwn = (object: object, name: string) => Object.prototype.hasOwnProperty.call(object, name);
   const userNames = () => Object.getOwnPropertyNames(g).filter((n) => !baseline.has(n));
   const answerText = (value: unknown): string => {
@@ -419,16 +426,15 @@ export function installRuntime(
       if (error instanceof Error) {
         const name = error.name;
         const message = error.message;
-        const nameText = (typeof name === 'string' ? name : String(name)) || 'Error';
-        const messageText = typeof message === 'string' ? message : String(message);
-        const more = Math.max(0, nameText.length - max) + Math.max(0, messageText.length - max);
+        const nameText = (typeof name === 'string' ? name : toText(name)) || 'Error';
+        const messageText = typeof message === 'string' ? message : toText(message);
+        const more = maxOf(0, nameText.length - max) + maxOf(0, messageText.length - max);
         // The stack repeats the name and message: read it only when they are short.
         const line = more === 0 ? where(error) : '';
         return cut(head(nameText, max) + ': ' + head(messageText, max) + line, max, 'error', more);
       }
-      if (typeof error === 'string') return cut('Uncaught ' + inspect(head(error, max)), max, 'error', Math.max(0, error.length - max));
-      const shown = inspect(error);
-      return cut('Uncaught ' + (typeof shown === 'string' ? shown : ''), max, 'error');
+      if (typeof error === 'string') return cut('Uncaught ' + textOf(inspect(head(error, max))), max, 'error', maxOf(0, error.length - max));
+      return cut('Uncaught ' + textOf(inspect(error)), max, 'error');
     } catch {
       // A getter or Proxy trap on the thrown value threw in turn; this used to be reported as an
       // unhandled rejection of whatever that second error was.
@@ -445,7 +451,7 @@ export function installRuntime(
         if (!entry) continue;
         pending.delete(id);
         if (answers[i + 1] === true) entry.resolve(answers[i + 2]);
-        else entry.reject(new Error(String(answers[i + 2])));
+        else entry.reject(new Error(toText(answers[i + 2])));
       }
     },
     /** Keeps the context just loaded as `context_0`. */
@@ -501,7 +507,8 @@ export function installRuntime(
         // Built by hand: an array would be sent through a `toJSON` the cell put on its prototypes.
         const names = userNames();
         let list = '';
-        for (let i = 0; i < names.length; i++) list += (i > 0 ? ',' : '') + stringify(String(names[i]));
+        // The first names only: a cell can define a million globals.
+        for (let i = 0; i < names.length && i < MAX_NAMES; i++) list += (i > 0 ? ',' : '') + stringify(head(toText(names[i]), 200));
         return '{"found":false,"names":[' + list + ']}';
       }
       // Read by the host for a FINAL_VAR written outside code, where it cannot be refused.

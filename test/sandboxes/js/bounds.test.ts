@@ -67,6 +67,36 @@ describe('IsolateRepl: a cell error leaving the isolate is bounded', () => {
   });
 });
 
+describe('IsolateRepl: bounds hold whatever the cell does to built-ins', () => {
+  it('a cell that breaks String, slice, Math or inspect still sends bounded text', async () => {
+    await withRepl({ cellTimeoutMs: 20_000, maxOutputChars: 1000 }, async (repl, recorded) => {
+      const huge = '"h".repeat(30_000_000)';
+      await runOk(
+        repl,
+        [
+          `const hugeText = ${huge};`,
+          'String.prototype.slice = function () { return hugeText };',
+          'String.prototype.substring = String.prototype.slice;',
+          'Math.floor = () => hugeText; Math.max = () => -1;',
+          'globalThis.String = () => ({ length: 0, toString: () => hugeText, toJSON: () => hugeText });',
+          'Array.prototype.join = function () { return hugeText };',
+        ].join('\n'),
+      );
+      const printed = await repl.run('print(hugeText); print({ a: 1 }, [1, 2]); "done"');
+      assert.ok(printed.output.length < 1200, `${printed.output.length} characters of output`);
+      const thrown = await repl.run('throw new Error(hugeText)');
+      assertBoundedError(thrown.error, /^Error: h{100}.*more characters of this error cut\]$/s);
+      const odd = await repl.run('throw { toString: () => hugeText }');
+      assertBoundedError(odd.error, /^Uncaught /);
+      const prompt = await repl.run('try { await llm_query({ toJSON: () => hugeText }) } catch (e) { print(e.message.length < 500) }');
+      assert.equal(prompt.error, undefined);
+      assert.equal(recorded.calls.length, 0);
+      const names = await repl.variable('missing');
+      assert.ok(!names.found && names.names.every((n) => n.length < 300));
+    });
+  });
+});
+
 describe('IsolateRepl: answers, prompts and values sent to the host are bounded', () => {
   it('a FINAL or FINAL_VAR answer over MAX_ANSWER_CHARS is refused in the cell, and the run goes on', async () => {
     await withRepl({}, async (repl) => {
