@@ -120,9 +120,8 @@ export class IsolateRepl implements Sandbox {
     const context = await isolate.createContext();
     const jail = context.global;
     await jail.set('globalThis', jail.derefInto());
-    const generation = { isolate };
     const startCall = new ivm.Callback((id: number, name: string, argsJson: string) => {
-      this.#dispatch(generation.isolate, id, name, argsJson);
+      this.#dispatch(id, name, argsJson);
     });
     const syncCall = new ivm.Callback((name: string) => {
       if (name === 'budget') return JSON.stringify(this.#bridge.budget() ?? null);
@@ -172,7 +171,7 @@ export class IsolateRepl implements Sandbox {
   }
 
   /** Serves a call started by model code: runs the bridge function, then delivers the answer. */
-  #dispatch(isolate: ivm.Isolate, id: number, name: string, argsJson: string): void {
+  #dispatch(id: number, name: string, argsJson: string): void {
     const cell = this.#cell;
     const live = this.#live;
     if (cell.ended) {
