@@ -30,6 +30,8 @@ export interface BootedWorker {
   worker: Worker;
   interrupt: Int32Array;
   wake: Int32Array;
+  /** 1 while Python sleeps in time.sleep. */
+  activity: Int32Array;
   answers: MessagePort;
   bootMs: number;
   /** The snapshot the worker made, if it was asked to. */
@@ -40,9 +42,10 @@ export interface BootedWorker {
 export function bootWorker(options: { snapshot?: Uint8Array; makeSnapshot?: boolean } = {}): Promise<BootedWorker> {
   const interrupt = new Int32Array(new SharedArrayBuffer(4));
   const wake = new Int32Array(new SharedArrayBuffer(4));
+  const activity = new Int32Array(new SharedArrayBuffer(4));
   const { port1: answers, port2 } = new MessageChannel();
   const worker = new Worker(new URL(`./pyodide-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
-    workerData: { interrupt: interrupt.buffer, wake: wake.buffer, answers: port2, ...options },
+    workerData: { interrupt: interrupt.buffer, wake: wake.buffer, activity: activity.buffer, answers: port2, ...options },
     transferList: [port2],
     env: {},
     stdout: true,
@@ -54,7 +57,7 @@ export function bootWorker(options: { snapshot?: Uint8Array; makeSnapshot?: bool
       if (message.type !== 'booted') return;
       worker.off('message', onMessage);
       worker.off('error', reject);
-      resolve({ worker, interrupt, wake, answers, bootMs: message.bootMs, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
+      resolve({ worker, interrupt, wake, activity, answers, bootMs: message.bootMs, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
     };
     worker.on('message', onMessage);
     worker.once('error', reject);
@@ -215,6 +218,7 @@ export class PyodideRepl implements Sandbox {
       // Interrupt Python (a KeyboardInterrupt at its next check, or in the device if it waits
       // there on calls or a sleep) and fail the calls it waits on.
       const waitedOnCalls = this.#outstanding > 0;
+      const slept = Atomics.load(live.activity, 0) === 1;
       Atomics.store(live.interrupt, 0, 2);
       wakeWorker(live);
       this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
@@ -225,7 +229,9 @@ export class PyodideRepl implements Sandbox {
         ? 'was still computing after ' + timeoutMs + ' ms and did not stop when interrupted, so the REPL was restarted (variables are gone)'
         : waitedOnCalls
           ? 'was still waiting on sub-calls after ' + timeoutMs + ' ms and was stopped'
-          : 'was still computing after ' + timeoutMs + ' ms and was stopped';
+          : slept
+            ? 'was still sleeping (time.sleep) after ' + timeoutMs + ' ms and was stopped'
+            : 'was still computing after ' + timeoutMs + ' ms and was stopped';
       const partial = stopped === undefined ? { type: 'result' as const, outcome: '{"output":"","outputChars":0}' } : stopped;
       return this.#result(started, partial, restarted, `TimeoutError: the cell ${waited}`);
     } catch (error) {

@@ -27,6 +27,7 @@ const port = parentPort!;
 const answers: MessagePort = input.answers;
 const wake = new Int32Array(input.wake);
 const interrupt = new Int32Array(input.interrupt);
+const activity = new Int32Array(input.activity);
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 /** The wasm heap may not grow past this; Python then raises MemoryError and keeps its state. */
@@ -330,7 +331,12 @@ function maxRequestBytes(): number {
 function serve(request: Record<string, unknown>): unknown {
   drain();
   if (request.sync === 'budget') return { value: budget };
-  if (typeof request.sleep === 'number') return waitUntil(() => false, performance.now() + request.sleep * 1000) === 'interrupted' ? { interrupted: true } : {};
+  if (typeof request.sleep === 'number') {
+    Atomics.store(activity, 0, 1);
+    const outcome = waitUntil(() => false, performance.now() + request.sleep * 1000);
+    Atomics.store(activity, 0, 0);
+    return outcome === 'interrupted' ? { interrupted: true } : {};
+  }
   if (Array.isArray(request.start)) return start(request.start as HostCall[]);
   if (request.wait === true) {
     const outcome = waitUntil(() => done.length > 0 || inFlight.size === 0);

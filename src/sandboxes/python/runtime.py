@@ -251,6 +251,8 @@ def sleep(secs):
         raise TypeError("'" + type(secs).__name__ + "' object cannot be interpreted as an integer or float")
     if secs != secs or secs < 0:
         raise ValueError('sleep length must be non-negative')
+    if secs == float('inf'):
+        raise OverflowError('sleep length is too large')
     if secs > 0:
         _host({'sleep': float(secs)})
 

@@ -7,6 +7,8 @@ export interface WorkerInput {
   interrupt: SharedArrayBuffer;
   /** A counter the main thread bumps after each answer and after an interrupt, to wake the waiting worker. */
   wake: SharedArrayBuffer;
+  /** What the worker is waiting on in the device: 1 while Python sleeps (time.sleep), else 0. */
+  activity: SharedArrayBuffer;
   /** Where answers to host calls arrive, read synchronously while Python blocks. */
   answers: MessagePort;
   /** A memory snapshot of a freshly booted interpreter, to boot from. */
