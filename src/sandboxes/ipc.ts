@@ -74,9 +74,12 @@ export function fromReplFrame(message: FromRepl): { header: unknown; payload?: U
 export function fromReplLimits(maxOutputChars: number): FrameLimits {
   const chars = Math.max(MAX_PROMPT_CHARS, maxOutputChars + MAX_ANSWER_CHARS + 2 * MAX_ERROR_CHARS + NOTE_CHARS);
   // A value's JSON text escapes every character it must, so each is at most 3 bytes of UTF-8;
-  // Python's boot snapshot (about 30 MiB) fits too.
-  return { maxHeaderBytes: 6 * chars + 64 * 1024, maxPayloadBytes: Math.max(3 * MAX_VALUE_JSON_CHARS, 256 * 1024 * 1024) };
+  // Python's boot snapshot (30 MiB) fits too.
+  return { maxHeaderBytes: 6 * chars + 64 * 1024, maxPayloadBytes: Math.max(3 * MAX_VALUE_JSON_CHARS, MAX_SNAPSHOT_BYTES) };
 }
+
+/** Python's boot snapshot is 30 MiB; room for it to grow. */
+const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
 /** Room for the notes a cut text carries. */
 export const NOTE_CHARS = 1_000;
