@@ -13,6 +13,13 @@ import { assertContained, attackRun, finalTurn, watched, type Language } from '.
 const HOSTILE = 5;
 /** Twenty runs; Python's ten, each REPL process booting CPython on a 2-core machine. */
 const RUNS: Record<Language, number> = { javascript: 20, python: 10 };
+/**
+ * Twenty REPL processes starting at once on two cores starve every thread of the host, the
+ * event loop's included, whatever the hostile run does: the bound on a stall is wider here.
+ */
+const STALL_MS = 4_000;
+/** Each run's own time limit: ten CPython boots on a loaded 2-core machine take a while. */
+const RUN_TIMEOUT_MS: Record<Language, number> = { javascript: 40_000, python: 75_000 };
 
 const ATTACKS: Array<{ finding: string; language: Language; code: string }> = [
   { finding: '1 (a deeply nested value)', language: 'javascript', code: "let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };\nawait rlm_query('q', v)" },
@@ -29,13 +36,18 @@ const BENIGN: Record<Language, string> = {
 
 describe('finding 11: twenty runs in one process, one hostile', () => {
   for (const attack of ATTACKS) {
-    it(`${attack.language}: finding ${attack.finding} in one of ${RUNS[attack.language]} runs: the other ${RUNS[attack.language] - 1} answer right`, { timeout: 90_000 }, async (t) => {
+    it(`${attack.language}: finding ${attack.finding} in one of ${RUNS[attack.language]} runs: the other ${RUNS[attack.language] - 1} answer right`, { timeout: 120_000 }, async (t) => {
       const root = (request: ScriptedRequest) => {
         const hostile = request.messages.some((m) => m.role === 'user' && m.content.includes('hostile query'));
         if (!hostile) return repl(BENIGN[attack.language]);
         return turnIndex(request) === 0 ? repl(attack.code) : finalTurn('survived');
       };
-      const run = await attackRun(root, { repl: attack.language, cellTimeoutMs: 3_000, sub: () => ({ content: 'a', delayMs: 20 }) });
+      const run = await attackRun(root, {
+        repl: attack.language,
+        cellTimeoutMs: 3_000,
+        limits: { timeoutMs: RUN_TIMEOUT_MS[attack.language] },
+        sub: () => ({ content: 'a', delayMs: 20 }),
+      });
       try {
         const { value: results, figures } = await watched(t, () =>
           Promise.all(Array.from({ length: RUNS[attack.language] }, (_, i) => run.rlm.run({ context: `the number is ${1000 + i}`, query: i === HOSTILE ? 'hostile query' : 'what is twice the number?' }))),
@@ -47,7 +59,7 @@ describe('finding 11: twenty runs in one process, one hostile', () => {
         assert.ok(['done', 'error', 'timeout', 'budget', 'max_iterations'].includes(hostile.status));
         if (hostile.status !== 'done') assert.ok(hostile.error, 'the hostile run ended without saying why');
         else assert.equal(hostile.answer, 'survived');
-        assertContained(figures);
+        assertContained(figures, { stallMs: STALL_MS });
       } finally {
         await run.close();
       }
