@@ -46,10 +46,11 @@ const CASES: Case[] = [
     cellFails: true,
   },
   {
-    name: 'javascript, 64 MiB: millions of Intl.DateTimeFormat objects kept',
+    // Each with its own arguments (a private-use locale tag), so no two can be one shared object.
+    name: 'javascript, 64 MiB: millions of different Intl.DateTimeFormat objects kept',
     language: 'javascript',
     memoryLimitMb: 64,
-    code: "const keep = [];\nfor (let i = 0; i < 5_000_000; i++) keep.push(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC' }));\nprint(keep.length)",
+    code: "const keep = [];\nfor (let i = 0; i < 5_000_000; i++) keep.push(new Intl.DateTimeFormat('en-x-' + i.toString(36).padStart(4, '0'), { timeZone: 'UTC' }));\nprint(keep.length)",
     cellFails: true,
   },
   {
