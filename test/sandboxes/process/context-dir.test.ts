@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
-import { recordingBridge, sleep } from '../support.ts';
+import { recordingBridge } from '../support.ts';
 
 describe('context folders', { skip: process.platform === 'win32' && 'POSIX signals' }, () => {
   it("are swept at the next REPL start once their owner is killed, and a live owner's are kept", async () => {
@@ -25,8 +25,7 @@ describe('context folders', { skip: process.platform === 'win32' && 'POSIX signa
 
     owner.kill('SIGKILL');
     await new Promise((resolve) => owner.once('exit', resolve));
-    await sleep(200);
-    assert.ok(existsSync(dir), 'a killed owner leaves its folder behind');
+    // (A REPL started meanwhile by another program on this machine may sweep it first: that is fine too.)
     const second = await JsSandbox.create({ context: 'mine', bridge: recordingBridge().bridge });
     second.dispose();
     assert.ok(!existsSync(dir), 'the next REPL start swept it');
