@@ -61,8 +61,8 @@ describe('the wire from a REPL process', () => {
     const recorded = recordingBridge();
     const sandbox = await StubSandbox.create({ context: 'c', bridge: recorded.bridge });
     try {
-      await sandbox.run(`setTimeout(() => sendToHost({ type: 'call', callId: 77, name: 'llm_query', prompt: 'late', options: {}, context: null }), 100); return 'done'`);
-      await sleep(600);
+      await sandbox.run(`setTimeout(() => sendToHost({ type: 'call', callId: 77, name: 'llm_query', prompt: 'late', options: {}, context: null }), 50); return 'done'`);
+      await sleep(1500);
       assert.deepEqual(recorded.calls.map((c) => c.prompt), []);
       assert.equal((await sandbox.run('return 2')).output, '2\n');
     } finally {
