@@ -41,6 +41,8 @@ interface Live {
   abandon: ivm.Reference<() => string>;
   end: ivm.Reference<() => void>;
   variable: ivm.Reference<(name: string) => string>;
+  /** The last trip that ended a cell's calls; true if the isolate died of it (see #endCell). */
+  ending?: Promise<boolean>;
 }
 
 /** The host calls of one cell: ended together when the cell's result is reported. */
@@ -238,16 +240,21 @@ export class IsolateRepl implements Sandbox {
     closeCell(cell, reason);
     if (cell.openAtClose === 0 || live !== this.#live || live.isolate.isDisposed) return;
     // Code after an ended call's `await` runs now; it must not run forever unseen.
-    live.end.apply(undefined, [], { timeout: timeoutMs }).catch((error: unknown) => {
-      if (live.isolate.isDisposed) return;
-      const message = messageOf(error);
-      if (message.endsWith(ENDED_CALL)) return; // already said in the cell's result, or moot after a timeout
-      this.#lateError(
-        /execution timed out/i.test(message)
-          ? `TimeoutError: code an earlier cell left waiting on a call was still computing ${timeoutMs} ms after the cell ended, and was stopped`
-          : `Unhandled promise rejection: ${message}`,
-      );
-    });
+    live.ending = live.end.apply(undefined, [], { timeout: timeoutMs }).then(
+      () => false,
+      (error: unknown) => {
+        const message = messageOf(error);
+        // isolated-vm may report the death before it marks the isolate disposed.
+        if (live.isolate.isDisposed || /disposed during execution due to memory limit/i.test(message)) return true;
+        if (message.endsWith(ENDED_CALL)) return false; // already said in the cell's result, or moot after a timeout
+        this.#lateError(
+          /execution timed out/i.test(message)
+            ? `TimeoutError: code an earlier cell left waiting on a call was still computing ${timeoutMs} ms after the cell ended, and was stopped`
+            : `Unhandled promise rejection: ${message}`,
+        );
+        return false;
+      },
+    );
   }
 
   /** An error raised between cells, shown with the next result; a few are enough. */
@@ -350,8 +357,9 @@ export class IsolateRepl implements Sandbox {
       return { outcome: { output: '', outputChars: 0, error }, restart: true };
     } catch (error) {
       const message = messageOf(error);
-      // Disposed before the cell could begin: work an earlier cell left running ran out of memory.
-      if (live.isolate.isDisposed) return this.#died(live, message, compiling);
+      // Disposed before the cell could begin, or by work an earlier cell left running (which
+      // isolated-vm may let this cell's first trip outlive): out of memory, but not this cell.
+      if (live.isolate.isDisposed) return this.#died(live, message, compiling || (await live.ending) === true);
       const partial = (await this.#abandon(live)) ?? { output: '', outputChars: 0 };
       if (/execution timed out/i.test(message)) {
         partial.error = `TimeoutError: the cell was still computing after ${timeoutMs} ms and was stopped`;
