@@ -1,6 +1,6 @@
 /**
  * Finding 2: a cell that floods the host with sub-calls. 400,000 unawaited llm_query calls in a
- * cell that then times out; 500,000 queued calls left behind by a cell that returns at once.
+ * cell that then times out; 200,000 queued calls left behind by a cell that returns at once.
  * Promised: the host's event loop keeps turning, its memory stays bounded, the calls are held
  * back in the REPL (a bounded number in flight and waiting), the root's next turn does not wait
  * behind them, and the run goes on.
@@ -45,9 +45,11 @@ describe('finding 2: a flood of sub-calls', () => {
     });
   }
 
-  it('javascript: 500,000 calls left queued by a cell that returns: the root\'s next turn does not wait behind them', TIMEOUT, async (t) => {
-    const flood = repl("for (let i = 0; i < 500_000; i++) llm_query('x' + i);\nprint('fired')");
-    const run = await attackRun([flood, finalTurn()], { sub: () => ({ content: 'a', delayMs: 20 }), limits: { timeoutMs: 20_000 } });
+  // 200,000 rather than 500,000: the same shape (all but 10,000 past the waiting bound), and a
+  // loaded 2-core machine spends about 40 µs of the REPL's time on each call (500,000 took 21 s).
+  it('javascript: 200,000 calls left queued by a cell that returns: the root\'s next turn does not wait behind them', TIMEOUT, async (t) => {
+    const flood = repl("for (let i = 0; i < 200_000; i++) llm_query('x' + i);\nprint('fired')");
+    const run = await attackRun([flood, finalTurn()], { sub: () => ({ content: 'a', delayMs: 20 }) });
     try {
       const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
       const [cell] = run.cells();
