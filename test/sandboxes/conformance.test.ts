@@ -134,6 +134,14 @@ for (const language of LANGUAGES) {
       assert.equal(output, 'print still works function function function\n');
     });
 
+    it('keeps the context as loaded in context_0 when a cell replaces `context`', async () => {
+      assert.equal(await runOk(shared.sandbox, pick({ js: 'context = "replaced"; print(context, "/", context_0)', py: 'context = "replaced"\nprint(context, "/", context_0)' })), 'replaced / the context text\n');
+      const shown = (await runOk(shared.sandbox, 'SHOW_VARS()')).split('\n');
+      assert.ok(shown.some((line) => line.startsWith('  context_0: ') && line.endsWith(' (the context as loaded)')), shown.join('\n'));
+      await runOk(shared.sandbox, 'context = context_0');
+      assert.ok(!(await runOk(shared.sandbox, 'SHOW_VARS()')).includes('context_0'), 'not listed while it is the context');
+    });
+
     it('shows the value of the last expression', async () => {
       await expectOutputs(
         shared.sandbox,

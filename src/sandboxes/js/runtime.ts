@@ -373,7 +373,7 @@ export function installRuntime(
     const names = userNames();
     const lines = names.map((n) => '  ' + n + ': ' + describe(g[n]));
     // Only once `context` was replaced: until then it is the same value under a second name.
-    if (g.context !== original) lines.push('  context_0: ' + describe(original) + ' (the original context)');
+    if (g.context !== original) lines.push('  context_0: ' + describe(original) + ' (the context as loaded)');
     print(names.length ? 'Variables:\n' + lines.join('\n') : 'No variables yet (besides context).');
   };
 

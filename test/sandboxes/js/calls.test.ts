@@ -53,7 +53,7 @@ describe('IsolateRepl: context_0', () => {
       assert.equal(await runOk(repl, 'SHOW_VARS()'), 'Variables:\n  context: Array, 2 items\n');
       await runOk(repl, 'context = context.map((d) => d.toUpperCase())');
       assert.equal(await runOk(repl, 'context.join("|") + " / " + context_0.join("|")'), 'DOC ONE|DOC TWO / doc one|doc two\n');
-      assert.equal(await runOk(repl, 'SHOW_VARS()'), 'Variables:\n  context: Array, 2 items\n  context_0: Array, 2 items (the original context)\n');
+      assert.equal(await runOk(repl, 'SHOW_VARS()'), 'Variables:\n  context: Array, 2 items\n  context_0: Array, 2 items (the context as loaded)\n');
       const replace = await repl.run('context_0 = "gone"');
       assert.match(replace.error ?? '', /context_0/);
       const redeclare = await repl.run('let context_0 = 1');
