@@ -15,6 +15,7 @@ export type { Usage, UsageTotals } from './models/usage.ts';
 export { JsSandbox, type JsSandboxOptions } from './sandboxes/js/js-sandbox.ts';
 export { PythonSandbox, type PythonSandboxOptions } from './sandboxes/python/python-sandbox.ts';
 export type { Sandbox, Bridge, CellResult, ContextValue } from './sandboxes/sandbox.ts';
+export { processWall } from './sandboxes/process-wall.ts';
 export { parseReply, type ParsedReply } from './protocol.ts';
 export { javascriptSystemPrompt, pythonSystemPrompt, systemPrompt, contextMetadata } from './prompt.ts';
 export type { RlmEvent, RunStatus, EventSink, RunSettings } from './trace/events.ts';

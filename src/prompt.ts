@@ -175,7 +175,7 @@ final_answer = llm_query(f"Based on these summaries, answer the original query: 
 \`\`\`
 In the next step, we can return FINAL_VAR("final_answer").
 
-Variables, functions and imports persist across blocks. The standard library is there; there are no writable files (keep data in variables), no network, subprocess, threads or package installation (for concurrency use the batched functions), and each block has a time limit, which `time.sleep` counts against. `FINAL(value)` answers `str(value)`: pass `json.dumps(value)` if you want JSON. ${BOUNDS}
+Variables, functions and imports persist across blocks. The standard library is there; there are no writable files (keep data in variables), no network, subprocess, threads or package installation (for concurrency use the batched functions), and each block has a time limit, which \`time.sleep\` counts against. \`FINAL(value)\` answers \`str(value)\`: pass \`json.dumps(value)\` if you want JSON. ${BOUNDS}
 
 IMPORTANT: When you are done with the iterative process, you MUST provide a final answer from code, after you have seen the output that supports it:
 \`\`\`repl

@@ -29,6 +29,7 @@ import { PythonSandbox } from './sandboxes/python/python-sandbox.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
 import { RunTree } from './run-tree.ts';
 import { checkOptions } from './check-options.ts';
+import { MAX_CALLS_IN_FLIGHT } from './sandboxes/limits.ts';
 import type { EventSink, RlmEvent, RunSettings, RunStatus } from './trace/events.ts';
 
 export interface RLMOptions {
@@ -341,6 +342,8 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     maxOutputChars: options.maxOutputChars,
     cellTimeoutMs: options.cellTimeoutMs,
     tools: Object.keys(options.tools ?? {}),
+    // A run allowed more requests at once than a REPL's default may have them all from one REPL.
+    maxCallsInFlight: Math.max(MAX_CALLS_IN_FLIGHT, options.concurrency ?? 0),
   });
   // Handled now, so a REPL that fails to start before any code needs it is no unhandled
   // rejection; the failure is reported where the REPL is awaited.
