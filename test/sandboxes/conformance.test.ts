@@ -488,6 +488,25 @@ for (const language of LANGUAGES) {
       );
     });
 
+    it('rlm_query passes a model on, with or without a context', async () => {
+      const from = shared.recorded.calls.length;
+      await runOk(
+        shared.sandbox,
+        pick({
+          js: 'await rlm_query("one", { model: "m1" })\nawait rlm_query("two", ["ctx"], { model: "m2" })\nawait rlm_query_batched(["three"], ["c3"], { model: "m3" })',
+          py: 'rlm_query("one", model="m1")\nrlm_query("two", ["ctx"], model="m2")\nrlm_query_batched(["three"], ["c3"], model="m3")',
+        }),
+      );
+      assert.deepEqual(
+        shared.recorded.calls.slice(from).map((c) => [c.prompt, c.context, c.options]),
+        [
+          ['one', undefined, { model: 'm1' }],
+          ['two', ['ctx'], { model: 'm2' }],
+          ['three', 'c3', { model: 'm3' }],
+        ],
+      );
+    });
+
     it('a tool runs on the host with JSON arguments and gives back JSON; a failing tool is an error', async () => {
       const output = await runOk(
         shared.sandbox,
