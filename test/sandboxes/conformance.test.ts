@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PythonSandbox } from '../../src/sandboxes/python/python-sandbox.ts';
 import { REPL_NAMES, type CellResult, type Sandbox } from '../../src/sandboxes/sandbox.ts';
+import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS } from '../../src/sandboxes/limits.ts';
 import { isCancelled, LANGUAGES, maxOverlap, runOk, sharedSandbox, sleep } from './support.ts';
 
 after(() => PythonSandbox.coolDown());
@@ -232,6 +233,20 @@ for (const language of LANGUAGES) {
         }),
       );
       assert.equal(await runOk(shared.sandbox, pick({ js: 'print(errorSurvivor)', py: 'print(error_survivor)' })), 'alive\n');
+    });
+
+    it('what leaves the REPL is bounded: a huge error is cut, a huge answer or prompt refused in the cell', async () => {
+      const error = await shared.sandbox.run(pick({ js: 'throw new Error("E".repeat(3_000_000))', py: 'raise ValueError("E" * 3_000_000)' }));
+      assert.ok((error.error ?? '').length < MAX_ERROR_CHARS + 300, `an error of ${error.error?.length} characters`);
+      assert.match(error.error ?? '', /^\w*Error: EEEE.*more characters of this error cut\]/s);
+      const answer = await shared.sandbox.run(pick({ js: `FINAL("a".repeat(${MAX_ANSWER_CHARS + 1}))`, py: `FINAL("a" * ${MAX_ANSWER_CHARS + 1})` }));
+      assert.ok(answer.final === undefined, 'no answer');
+      assert.match(answer.error ?? '', /FINAL: the answer is/);
+      const from = shared.recorded.calls.length;
+      const prompt = await shared.sandbox.run(pick({ js: `await llm_query("p".repeat(${MAX_PROMPT_CHARS + 1}))`, py: `llm_query("p" * ${MAX_PROMPT_CHARS + 1})` }));
+      assert.match(prompt.error ?? '', /llm_query: the prompt is/);
+      assert.equal(shared.recorded.calls.length, from, 'the prompt never reached the host');
+      assert.equal(prompt.restarted, false);
     });
 
     it('reports syntax errors without running anything or losing variables', async () => {
@@ -610,6 +625,19 @@ for (const language of LANGUAGES) {
       assert.equal(await runOk(shared.sandbox, 'print(survivor)'), 'alive\n');
       // Whatever the abandoned cell would print later is dropped, not shown with the next cell.
       assert.equal(await runOk(shared.sandbox, 'print("next")'), 'next\n');
+    });
+
+    it('a cell that times out waiting on calls reports one error, and the next cell none', async () => {
+      const code = pick({
+        js: 'const hangA = llm_query("HANG a"); const hangB = llm_query("HANG b"); await hangA; await hangB',
+        py: 'llm_query_batched(["HANG a", "HANG b"])',
+      });
+      const result = await shared.sandbox.run(code, { timeoutMs: 300 });
+      assert.match(result.error ?? '', /^TimeoutError: [^\n]*$/);
+      await sleep(50);
+      const next = await shared.sandbox.run('1 + 1');
+      assert.equal(next.error, undefined);
+      assert.equal(next.output, '2\n');
     });
 
     it('aborts every bridge call in flight when a cell times out', async () => {
