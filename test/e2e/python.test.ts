@@ -72,7 +72,8 @@ for a in answers:
     totals.update(json.loads(a))
 print(len(chunks), 'chunks', dict(totals))`,
       ),
-      repl('FINAL(dict(totals))'),
+      // An answer is str(value), as in Python: JSON is asked for by name.
+      repl('FINAL(json.dumps(dict(totals)))'),
     ]);
     const server = await startScriptedServer({
       script: (request) => (request.model === 'root' ? root(request) : { content: labelChunk(request.lastUser), delayMs: 20 }),
