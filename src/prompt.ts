@@ -46,7 +46,7 @@ Write code in fenced blocks tagged \`repl\`:
 const head = context.slice(0, 10000);
 print(head);
 \`\`\`
-Variables, functions and classes declared at the top level of a block persist across blocks. Top-level \`await\` works. There is no file system, network, \`require\` or \`import\`, and no timers; each block has a time limit. ${BOUNDS}
+Variables, functions and classes declared at the top level of a block persist across blocks. Top-level \`await\` works; await every call in the block that makes it, since calls still running when a block ends are cancelled. There is no file system, network, \`require\` or \`import\`, and no timers; each block has a time limit. ${BOUNDS}
 
 Work in steps:
 - Look first: check the type and size of \`context\`, print a few samples, find its structure (headers, separators, records).
