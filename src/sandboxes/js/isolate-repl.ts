@@ -285,6 +285,7 @@ export class IsolateRepl implements Sandbox {
     const cell: Cell = { controller: new AbortController(), open: 0, ended: false, openAtClose: 0 };
     this.#cell = cell;
     const live = this.#live;
+    const cpuAtStart = live.isolate.cpuTime;
     let ending: Error = new Error(`call ${ENDED_CALL}`);
     // Starting is raced with the limits too: work an earlier cell left running (an endless loop
     // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
@@ -319,7 +320,10 @@ export class IsolateRepl implements Sandbox {
       const restarted = partial === undefined ? await this.#rebuild() : false;
       partial ??= { output: '', outputChars: 0 };
       if (first === 'cancelled') throw new CancelledError();
-      const waited = restarted ? 'was still computing' : 'was still waiting (on sub-calls or a promise that never settles)';
+      // On a loaded machine the isolate's own limit can stop a busy loop just after this race was
+      // lost: the isolate is idle by now, but its computing time says what the cell was doing.
+      const computed = Number(live.isolate.isDisposed ? 0n : live.isolate.cpuTime - cpuAtStart) / 1e6 >= timeoutMs / 4;
+      const waited = restarted || computed ? 'was still computing' : 'was still waiting (on sub-calls or a promise that never settles)';
       partial.error = begun
         ? `TimeoutError: the cell ${waited} after ${timeoutMs} ms and was stopped`
         : `TimeoutError: the cell could not start within ${timeoutMs} ms: the REPL was still busy with work an earlier cell left running (an endless loop after an await?)${restarted ? ', so the REPL was restarted' : ''}; run the cell again`;

@@ -89,7 +89,9 @@ describe('IsolateRepl: a timed-out cell gives one clear error', () => {
 
 describe('IsolateRepl: no call outlives its cell', () => {
   it('an unawaited loop of llm_query is ended with its cell: the bridge sees no call after the result', async () => {
-    await withRepl({ bridge: { delayMs: 2 } }, async (repl, recorded) => {
+    // Answers take long enough that the loop's first call is surely open when the cell returns,
+    // however slow the machine (with 2 ms, an answer could land first and the next call be refused).
+    await withRepl({ bridge: { delayMs: 500 } }, async (repl, recorded) => {
       const result = await repl.run('(async () => { for (;;) { await llm_query("x") } })(); "returned"');
       assert.equal(result.output, 'returned\n');
       assert.match(result.error ?? '', /call this cell started was still running when the cell ended, and was cancelled/);
