@@ -2,7 +2,7 @@
  * Finding 6: work that outlives its cell. An unawaited async loop of sub-calls left running by a
  * cell that returns; the same loop in a cell that then times out; in Python, a batch cut by the
  * time limit, and a loop that swallows the interrupt. Promised: once the cell has ended, its
- * calls stop (a few already sent at the boundary may still arrive, within a second), and the run
+ * calls stop (those already sent at the boundary may still land, within a second), and the run
  * goes on.
  */
 import assert from 'node:assert/strict';
@@ -11,11 +11,12 @@ import { repl } from '../../src/testing/index.ts';
 import { assertAnswered, assertContained, attackRun, finalTurn, watched, type Language } from './support.ts';
 
 /**
- * Requests that may still arrive after a cell ended: those already on their way (the host had
- * sent them; on a loaded machine they can take a while to land). Work that goes on keeps sending
- * for the whole watch, so nothing may arrive later than `SETTLE_MS` after the cell's end.
+ * Requests that may still arrive after a cell ended: those already on their way, at most the
+ * run's concurrency (16, the default; a Python batch cut at its limit lands up to 11 of them
+ * within 10 ms of the cell's end). Work that goes on keeps sending for the whole watch, so
+ * nothing may arrive later than `SETTLE_MS` after the cell's end.
  */
-const AT_THE_BOUNDARY = 8;
+const AT_THE_BOUNDARY = 16;
 const SETTLE_MS = 1_000;
 /** How long after the cell we keep counting: the root's next reply is this slow. */
 const WATCH_MS = 1_500;
@@ -66,7 +67,7 @@ describe('finding 6: work outliving its cell', () => {
         assert.ok(cell, 'the cell ran');
         const after = run.subRequests().filter((r) => r.receivedAt > cell.at);
         const before = run.subRequests().length - after.length;
-        t.diagnostic(`${before} sub-calls during the cell, ${after.length} after it ended; cell ${JSON.stringify({ error: cell.error?.slice(0, 120), restarted: cell.restarted })}`);
+        t.diagnostic(`${before} sub-calls during the cell, ${after.length} after it ended (at +${after.map((r) => Math.round(r.receivedAt - cell.at)).join(', +')} ms); cell ${JSON.stringify({ error: cell.error?.slice(0, 120), restarted: cell.restarted })}`);
         if (c.timesOut) assert.ok(before > 0, 'the attack made calls');
         assert.ok(after.length <= AT_THE_BOUNDARY, `${after.length} sub-calls arrived after the cell ended`);
         const late = after.filter((r) => r.receivedAt > cell.at + SETTLE_MS).length;
