@@ -27,13 +27,19 @@ export class FrameError extends Error {}
 const PREFIX = 8;
 const EMPTY = Buffer.alloc(0);
 
-/** The bytes of one frame. */
+/**
+ * The bytes of one frame. A frame without a payload is one buffer, so that it goes out in one
+ * write: a cell's message and its result are most of a trivial cell's trips, and each write is a
+ * system call and, often, a wake-up of the reader.
+ */
 export function encodeFrame(header: unknown, payload: Uint8Array = EMPTY): Buffer[] {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const prefix = Buffer.alloc(PREFIX);
-  prefix.writeUInt32LE(json.length, 0);
-  prefix.writeUInt32LE(payload.byteLength, 4);
-  return payload.byteLength ? [prefix, json, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)] : [prefix, json];
+  const json = JSON.stringify(header);
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
+  const head = Buffer.allocUnsafe(PREFIX + jsonBytes);
+  head.writeUInt32LE(jsonBytes, 0);
+  head.writeUInt32LE(payload.byteLength, 4);
+  head.write(json, PREFIX, 'utf8');
+  return payload.byteLength ? [head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)] : [head];
 }
 
 /**
