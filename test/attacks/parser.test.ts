@@ -28,10 +28,11 @@ describe('finding 7: replies that make the parser backtrack', () => {
           const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
           const [first, second] = run.rootRequests();
           assert.ok(first?.respondedAt && second, 'the run asked again');
-          // The time between the reply and the next request, less what the first turn's cells took.
-          const cells = run.cells().filter((c) => c.iteration === 1).reduce((n, c) => n + c.durationMs, 0);
-          const read = second.receivedAt - first.respondedAt - cells;
-          t.diagnostic(`next request ${Math.round(read)} ms after the reply`);
+          // The reply is read by the time its first cell starts (before the REPL is awaited: a
+          // Python REPL may still be booting), or else by the time the next request is sent.
+          const cellStart = run.events.find((e) => e.type === 'cell-start' && e.iteration === 1);
+          const read = (cellStart?.at ?? second.receivedAt) - first.respondedAt;
+          t.diagnostic(`reply read in ${Math.round(read)} ms`);
           assert.ok(read < READ_MS, `the host took ${Math.round(read)} ms to read the reply`);
           assertAnswered(result);
           assertContained(figures);
