@@ -219,7 +219,8 @@ export class ProcessSandbox implements Sandbox {
         const pending = this.#runs.get(message.runId);
         this.#runs.delete(message.runId);
         // Calls the cell left behind end with it, even if the REPL process did not end them.
-        if (this.#runs.size === 0) this.#abortCalls(new CancelledError('the cell that made this call had ended'));
+        // (An error is made only when there is a call to end: its stack costs more than a trivial cell's other work here.)
+        if (this.#runs.size === 0 && this.#calls.size > 0) this.#abortCalls(new CancelledError('the cell that made this call had ended'));
         pending?.resolve(this.#bounded(message.result));
         return;
       }

@@ -99,8 +99,11 @@ class HostCalls {
   }
 
   /** Ends every call (a cell reported): each is cancelled at the run's process and rejected here. */
-  endAll(reason: Error): void {
-    for (const entry of [...this.#waiting.values(), ...this.#inFlight.values()]) this.#end(entry, reason);
+  /** Ends every call; `reason` is made only when there is one, as its stack is a trivial cell's largest cost here. */
+  endAll(reason: () => Error): void {
+    if (this.#waiting.size === 0 && this.#inFlight.size === 0) return;
+    const error = reason();
+    for (const entry of [...this.#waiting.values(), ...this.#inFlight.values()]) this.#end(entry, error);
   }
 
   #end(entry: HostCall, reason: Error): void {
@@ -217,11 +220,11 @@ export function serveRepl(create: (options: ReplFactoryOptions) => Promise<Sandb
           const result = await repl!.run(message.code, { timeoutMs: message.timeoutMs, signal: controller.signal });
           // Whatever the cell left running ends with it, before the run's process hears it ended.
           calls.open = false;
-          calls.endAll(new Error('the cell that made this call had ended'));
+          calls.endAll(() => new Error('the cell that made this call had ended'));
           send({ type: 'result', runId: message.runId, result: bounded(result, settings!.maxOutputChars) });
         } catch (error) {
           calls.open = false;
-          calls.endAll(new RlmError('RLM_CANCELLED', 'cancelled'));
+          calls.endAll(() => new RlmError('RLM_CANCELLED', 'cancelled'));
           const cancelled = RlmError.isInstance(error) && error.code === 'RLM_CANCELLED';
           send({ type: 'run-error', runId: message.runId, message: cutError(error instanceof Error ? error.message : String(error)), cancelled });
         } finally {

@@ -65,6 +65,8 @@ function closeCell(cell: Cell, reason: Error): void {
 
 /** Why a call still pending when its cell ended is rejected in the isolate. */
 const ENDED_CALL = 'was cancelled: the cell that made it had ended (await every call in the cell that makes it)';
+/** Why the calls of a cell that ended are aborted; made once, as a stack per cell costs more than a trivial cell's other work here. */
+const CELL_ENDED = new Error(`call ${ENDED_CALL}`);
 
 const RESERVED = new Set<string>([...REPL_NAMES, 'console', 'context_0']);
 const BUSY_SAMPLE_MS = 40;
@@ -286,7 +288,7 @@ export class IsolateRepl implements Sandbox {
     this.#cell = cell;
     const live = this.#live;
     const cpuAtStart = live.isolate.cpuTime;
-    let ending: Error = new Error(`call ${ENDED_CALL}`);
+    let ending: Error = CELL_ENDED;
     // Starting is raced with the limits too: work an earlier cell left running (an endless loop
     // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
     // without a limit hung this call forever, deaf to its signal.
