@@ -9,6 +9,7 @@ import { withCallEvents } from '../models/events.ts';
 import { withMeter } from '../models/meter.ts';
 import type { Model } from '../models/model.ts';
 import { withRetry } from '../models/retry.ts';
+import { statusOfError } from '../run-status.ts';
 import type { TaskInstance } from '../tasks/task.ts';
 import type { CallKind, RunStatus } from '../trace/events.ts';
 import type { MethodOutcome, MethodSetup } from './methods.ts';
@@ -67,7 +68,7 @@ export async function runBaseline(
     answer = (await body(calls)).trim();
   } catch (caught) {
     if (!RlmError.isInstance(caught)) throw caught;
-    status = caught.code === 'RLM_CANCELLED' ? 'cancelled' : caught.code === 'RLM_BUDGET_EXCEEDED' ? 'budget' : caught.code === 'RLM_TIMEOUT' ? 'timeout' : 'error';
+    status = statusOfError(caught);
     error = caught;
   }
   const durationMs = performance.now() - started;
