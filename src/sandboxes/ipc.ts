@@ -5,9 +5,9 @@
  * sends is checked here, field by field, before the run's process acts on it: the REPL process
  * runs model code and may have been breached.
  */
-import { MAX_ANSWER_CHARS, MAX_CALLS_IN_FLIGHT, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_IN_FLIGHT, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
 import type { Frame, FrameLimits } from './frames.ts';
-import type { CellResult } from './sandbox.ts';
+import { cutOutput, type CellResult } from './sandbox.ts';
 
 export interface ReplSettings {
   memoryLimitMb: number;
@@ -199,4 +199,22 @@ export function jsonDepth(json: string): number {
     else if (c === 93 || c === 125) depth--;
   }
   return most;
+}
+
+/**
+ * A cell's result within the bounds of limits.ts: output cut to its limit with a note, the error
+ * cut, an answer too long refused. The REPL process applies it to what it reports, and the run's
+ * process again to what it receives, in case a breached REPL process did not.
+ */
+export function boundedResult(result: CellResult, maxOutputChars: number): CellResult {
+  const out: CellResult = { ...result };
+  if (out.output.length > maxOutputChars + NOTE_CHARS) out.output = cutOutput(out.output, out.output.length, maxOutputChars);
+  if (out.error !== undefined) out.error = cutError(out.error);
+  if (out.final !== undefined && out.final.length > MAX_ANSWER_CHARS) {
+    const chars = out.final.length;
+    delete out.final;
+    const refused = `Error: the final answer is too long (${chars.toLocaleString('en-US')} characters, at most ${MAX_ANSWER_CHARS.toLocaleString('en-US')}); answer more briefly`;
+    out.error = out.error === undefined ? refused : `${out.error}\n${refused}`;
+  }
+  return out;
 }

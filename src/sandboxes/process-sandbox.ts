@@ -13,10 +13,10 @@ import { CancelledError, RlmError } from '../errors.ts';
 import type { ContextFile } from './context-file.ts';
 import type { LaunchSettings } from './fork-repl.ts';
 import { DATA_OVERHEAD_MB, processWall } from './process-wall.ts';
-import { NOTE_CHARS, replSettings, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import { boundedResult, replSettings, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
+import { cutError, MAX_VALUE_JSON_CHARS } from './limits.ts';
 import type { ReplChannel } from './repl-channel.ts';
-import { cutOutput, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from './sandbox.ts';
+import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from './sandbox.ts';
 
 export interface ProcessSandboxOptions {
   context: ContextValue;
@@ -221,7 +221,8 @@ export class ProcessSandbox implements Sandbox {
         // Calls the cell left behind end with it, even if the REPL process did not end them.
         // (An error is made only when there is a call to end: its stack costs more than a trivial cell's other work here.)
         if (this.#runs.size === 0 && this.#calls.size > 0) this.#abortCalls(new CancelledError('the cell that made this call had ended'));
-        pending?.resolve(this.#bounded(message.result));
+        // The last line of defence if the REPL process failed to bound what it reports.
+        pending?.resolve(boundedResult(message.result, this.#settings.maxOutputChars));
         return;
       }
       case 'run-error': {
@@ -301,21 +302,6 @@ export class ProcessSandbox implements Sandbox {
   #abortCalls(reason: Error): void {
     for (const controller of this.#calls.values()) controller.abort(reason);
     this.#calls.clear();
-  }
-
-  /** The last line of defence if the REPL process failed to bound what it reports. */
-  #bounded(result: CellResult): CellResult {
-    const out: CellResult = { ...result };
-    const max = this.#settings.maxOutputChars;
-    if (out.output.length > max + NOTE_CHARS) out.output = cutOutput(out.output, out.output.length, max);
-    if (out.error !== undefined) out.error = cutError(out.error);
-    if (out.final !== undefined && out.final.length > MAX_ANSWER_CHARS) {
-      const chars = out.final.length;
-      delete out.final;
-      const refused = `Error: the final answer is too long (${chars.toLocaleString('en-US')} characters, at most ${MAX_ANSWER_CHARS.toLocaleString('en-US')}); answer more briefly`;
-      out.error = out.error === undefined ? refused : `${out.error}\n${refused}`;
-    }
-    return out;
   }
 
   #onExit(child: ChildProcess): void {

@@ -12,9 +12,9 @@
 import { Socket } from 'node:net';
 import { RlmError } from '../errors.ts';
 import { encodeFrame, readFrames } from './frames.ts';
-import { fromReplFrame, NOTE_CHARS, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
+import { boundedResult, fromReplFrame, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
-import { cutOutput, type Bridge, type CellResult, type Sandbox } from './sandbox.ts';
+import type { Bridge, Sandbox } from './sandbox.ts';
 import type { ContextFile } from './context-file.ts';
 
 export interface ReplFactoryOptions extends ReplSettings {
@@ -154,18 +154,6 @@ function checkPrompt(prompt: string, name: string): void {
   }
 }
 
-/** A cell's result cut to what the run's process accepts. */
-function bounded(result: CellResult, maxOutputChars: number): CellResult {
-  const out: CellResult = { ...result };
-  if (out.output.length > maxOutputChars + NOTE_CHARS) out.output = cutOutput(out.output, out.output.length, maxOutputChars);
-  if (out.error !== undefined) out.error = cutError(out.error);
-  if (out.final !== undefined && out.final.length > MAX_ANSWER_CHARS) {
-    delete out.final;
-    out.error = `${out.error ? `${out.error}\n` : ''}Error: the final answer is too long (${result.final!.length.toLocaleString('en-US')} characters, at most ${MAX_ANSWER_CHARS.toLocaleString('en-US')}); answer more briefly`;
-  }
-  return out;
-}
-
 /** Serves one REPL for the run's process, made by `create` when the context arrives. */
 export function serveRepl(create: (options: ReplFactoryOptions) => Promise<Sandbox>): void {
   const send = sendToHost;
@@ -221,7 +209,7 @@ export function serveRepl(create: (options: ReplFactoryOptions) => Promise<Sandb
           // Whatever the cell left running ends with it, before the run's process hears it ended.
           calls.open = false;
           calls.endAll(() => new Error('the cell that made this call had ended'));
-          send({ type: 'result', runId: message.runId, result: bounded(result, settings!.maxOutputChars) });
+          send({ type: 'result', runId: message.runId, result: boundedResult(result, settings!.maxOutputChars) });
         } catch (error) {
           calls.open = false;
           calls.endAll(() => new RlmError('RLM_CANCELLED', 'cancelled'));
