@@ -12,7 +12,7 @@ import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue,
 import { inspect } from './inspect.ts';
 import { installRuntime, type CellOutcome, type RuntimeConfig } from './runtime.ts';
 import { replSettings } from '../ipc.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_IN_FLIGHT, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ContextFile } from '../context-file.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
@@ -27,6 +27,8 @@ export interface IsolateReplOptions {
   memoryLimitMb?: number;
   /** Names of the user's tools, served by `bridge.tool`. */
   tools?: string[];
+  /** Host calls in flight at once; past these and MAX_CALLS_WAITING more, a call fails at once (default 32). */
+  maxCallsInFlight?: number;
   /** Characters of output shown per cell (default 20,000). */
   maxOutputChars?: number;
   /** Default time limit per cell in ms, awaiting included (default 60 s). */
@@ -137,7 +139,8 @@ export class IsolateRepl implements Sandbox {
       maxOutputChars: this.#options.maxOutputChars,
       reserved: [...RESERVED],
       tools: this.#options.tools,
-      limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS, maxValueDepth: MAX_VALUE_DEPTH },
+      limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS, maxValueDepth: MAX_VALUE_DEPTH,
+        maxCallsInFlight: this.#options.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT, maxCallsWaiting: MAX_CALLS_WAITING },
       endedCall: ENDED_CALL,
       maxIntlObjects: MAX_INTL_OBJECTS,
     };

@@ -21,6 +21,9 @@ export interface RuntimeConfig {
     maxPromptChars: number;
     maxValueJsonChars: number;
     maxValueDepth: number;
+    /** Calls one REPL may have in flight, and waiting beyond them (repl-server.ts holds the same rule). */
+    maxCallsInFlight: number;
+    maxCallsWaiting: number;
   };
   /** Why a call still pending when its cell ended is rejected (the host drops it when unhandled). */
   endedCall: string;
@@ -168,6 +171,11 @@ export function installRuntime(
       // Work an ended cell left behind (an unawaited loop, a getter read between cells) would
       // otherwise go on calling the model after the cell's result was reported.
       if (!running) throw new Error(name + ': no cell is running: a call must be made, and awaited, in the cell that needs it');
+      // Refused here, not after a trip out of the isolate: a flood of calls past the bound cost
+      // some 40 µs each to refuse in the REPL process, a 200,000-call cell tens of seconds.
+      if (pending.size >= limits.maxCallsInFlight + limits.maxCallsWaiting) {
+        throw new Error('too many calls at once: ' + count(limits.maxCallsInFlight) + ' in flight and ' + count(limits.maxCallsWaiting) + ' waiting; wait for some to finish before starting more');
+      }
       const id = ++nextId;
       pending.set(id, { name, resolve, reject });
       startCall(id, name, argsJson);
