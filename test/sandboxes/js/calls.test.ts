@@ -128,7 +128,9 @@ describe('IsolateRepl: no call outlives its cell', () => {
     try {
       const started = performance.now();
       const result = await repl.run('for (let i = 0; i < 400_000; i++) llm_query("x"); await new Promise(() => {})', { timeoutMs: 3000 });
-      assert.match(result.error ?? '', /^TimeoutError/);
+      // Calls past the bound are refused in the isolate at once, unawaited: the cell ends on that
+      // unhandled refusal, or at its limit if the refusal is seen later.
+      assert.match(result.error ?? '', /^TimeoutError|^Unhandled promise rejection: too many calls at once: 32 in flight and 10,000 waiting/);
       const next = await repl.run('"next"', { timeoutMs: 30_000 });
       assert.equal(next.output, 'next\n');
       const took = performance.now() - started;
