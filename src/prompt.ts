@@ -2,8 +2,8 @@
  * What the root model reads: the system prompt (per REPL language), the metadata message that
  * stands in for the context, and the per-turn messages of the loop.
  */
-import { MAX_ANSWER_CHARS, MAX_PROMPT_CHARS } from './sandboxes/limits.ts';
-import type { ContextValue } from './sandboxes/sandbox.ts';
+import { MAX_ANSWER_CHARS, MAX_PROMPT_CHARS } from './sandboxes/index.ts';
+import type { ContextValue } from './sandboxes/index.ts';
 
 export interface PromptOptions {
   /** The run's recursion depth; 0 means no sub-calls at all. */

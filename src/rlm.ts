@@ -24,13 +24,13 @@ import {
   type CellReport,
 } from './prompt.ts';
 import { lastLineFinal, parseReply, stripFences, type TextFinal } from './protocol.ts';
-import { JsSandbox } from './sandboxes/js/js-sandbox.ts';
-import { PythonSandbox } from './sandboxes/python/python-sandbox.ts';
-import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/sandbox.ts';
+import { JsSandbox } from './sandboxes/index.ts';
+import { PythonSandbox } from './sandboxes/index.ts';
+import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/index.ts';
 import { RunTree } from './run-tree.ts';
 import { checkOptions } from './check-options.ts';
 import { statusOfError } from './run-status.ts';
-import { MAX_CALLS_IN_FLIGHT } from './sandboxes/limits.ts';
+import { MAX_CALLS_IN_FLIGHT } from './sandboxes/index.ts';
 import type { EventSink, RlmEvent, RunSettings, RunStatus } from './trace/events.ts';
 
 export interface RLMOptions {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { ContextValue } from '../sandboxes/sandbox.ts';
+import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent } from './events.ts';
 
 export const TRACE_VERSION = 1;

@@ -11,7 +11,7 @@ import { RlmError } from '../errors.ts';
 import { memoKey } from '../models/memo.ts';
 import type { GenerateResult, Model } from '../models/model.ts';
 import { RLM, type RLMOptions, type RunResult } from '../rlm.ts';
-import type { ContextValue } from '../sandboxes/sandbox.ts';
+import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent, RunSettings } from './events.ts';
 import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
 import { replayTools } from './replay-tools.ts';

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_PROMPT_CHARS } from '../../src/sandboxes/limits.ts';
+import { MAX_PROMPT_CHARS } from '../../src/sandboxes/index.ts';
 import { repl } from '../../src/testing/index.ts';
 import { assertAnswered, assertContained, attackRun, finalTurn, watched, type Language } from './support.ts';
 
