@@ -106,17 +106,17 @@ export class Budget {
     if (this.#closed && !options.final) throw this.#closed;
     const { maxCalls, maxTokens, maxCostUsd, timeoutMs } = this.limits;
     if (maxCalls !== undefined && this.#started + (options.final ? 0 : this.#held.calls) >= maxCalls) {
-      throw new BudgetExceededError('calls', `call limit reached (${maxCalls} calls)`);
+      throw new BudgetExceededError('calls', maxCalls, this.#started);
     }
     const room = this.headroom(options);
     if (maxTokens !== undefined && reservation.tokens > room.tokens) {
-      throw new BudgetExceededError('tokens', `token limit reached (${maxTokens} tokens)`);
+      throw new BudgetExceededError('tokens', maxTokens, tokensOf(this.#total));
     }
     if (maxCostUsd !== undefined && reservation.costUsd > room.costUsd) {
-      throw new BudgetExceededError('cost', `cost limit reached ($${maxCostUsd})`);
+      throw new BudgetExceededError('cost', maxCostUsd, this.#total.costUsd);
     }
     if (!options.final && timeoutMs !== undefined && this.elapsedMs() >= timeoutMs) {
-      throw new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`);
+      throw new BudgetExceededError('time', timeoutMs, Math.round(this.elapsedMs()));
     }
     this.#started++;
     this.#inFlight++;

@@ -1,13 +1,15 @@
 /** rlm: Recursive Language Models. The public API. */
 export { RLM, type RLMOptions, type RunInput, type RunResult, type Tool } from './rlm.ts';
 export { Budget, type BudgetLimits, type BudgetSnapshot, type UsageReport } from './budget.ts';
-export { RlmError, ProviderError, BudgetExceededError, CancelledError, type RlmErrorCode } from './errors.ts';
+export { RlmError, ProviderError, BudgetExceededError, CancelledError, type RlmErrorCode, type LimitKind } from './errors.ts';
+export { statusOf } from './run-status.ts';
 export type { Model, Message, GenerateRequest, GenerateResult, FinishReason } from './models/model.ts';
 export { wrapModel } from './models/model.ts';
 export { createOpenAIModel, type OpenAIModelOptions } from './models/openai.ts';
 export { createAnthropicModel, type AnthropicModelOptions } from './models/anthropic.ts';
 export { fromAiSdk, type AiSdkLanguageModel } from './models/ai-sdk.ts';
 export { withRetry, type RetryOptions } from './models/retry.ts';
+export { composeModel, type ModelLayers } from './models/compose.ts';
 export { Limiter, withLimit } from './models/limiter.ts';
 export { MemoStore, withMemo, memoKey, type MemoOptions } from './models/memo.ts';
 export { DEFAULT_PRICES, type Price, type PriceTable } from './models/prices.ts';

@@ -29,7 +29,7 @@ import { PythonSandbox } from './sandboxes/index.ts';
 import { REPL_NAMES, type Bridge, type ContextValue, type Sandbox } from './sandboxes/index.ts';
 import { RunTree } from './run-tree.ts';
 import { checkOptions } from './check-options.ts';
-import { statusOfError } from './run-status.ts';
+import { statusOf } from './run-status.ts';
 import { MAX_CALLS_IN_FLIGHT } from './sandboxes/index.ts';
 import type { EventSink, RlmEvent, RunSettings, RunStatus } from './trace/events.ts';
 
@@ -437,7 +437,7 @@ async function runNode(tree: RunTree, node: NodeInput): Promise<NodeOutcome> {
     // A child stopped by its parent's cell (timed out, cancelled) ends as cancelled.
     const reason: unknown = signal.aborted ? (tree.stopReason ?? asCancelled(signal.reason)) : error;
     if (!RlmError.isInstance(reason)) throw error;
-    const status = statusOfError(reason);
+    const status = statusOf(reason);
     return finish(status, undefined, reason);
   } finally {
     // The root's REPL outlives a stop by a limit: the last request may name a variable in it.

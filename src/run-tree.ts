@@ -5,14 +5,12 @@
  */
 import { Budget } from './budget.ts';
 import { BudgetExceededError, CancelledError, RlmError } from './errors.ts';
-import { withCallEvents } from './models/events.ts';
-import { Limiter, withLimit } from './models/limiter.ts';
-import { withMemo } from './models/memo.ts';
-import { withMeter } from './models/meter.ts';
-import { wrapModel, type GenerateRequest, type Model } from './models/model.ts';
+import { composeModel } from './models/compose.ts';
+import { Limiter } from './models/limiter.ts';
+import type { GenerateRequest, Model } from './models/model.ts';
+import type { Usage } from './models/usage.ts';
 import { RequestSizer, reservedCost } from './models/reservation.ts';
 import { DEFAULT_PRICES, findPrice } from './models/prices.ts';
-import { withRetry } from './models/retry.ts';
 import type { RLMOptions } from './rlm.ts';
 import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.ts';
 
@@ -58,7 +56,7 @@ export class RunTree {
     if (timeoutMs !== undefined) {
       // The end of the time limit is kept for the last request for an answer.
       const work = timeoutMs - Math.min(timeoutMs * LAST_ANSWER_TIME_SHARE, LAST_ANSWER_TIME_MAX_MS);
-      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', `time limit reached (${timeoutMs} ms)`)), work);
+      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', timeoutMs, Math.round(this.budget.elapsedMs()))), work);
     }
   }
 
@@ -202,46 +200,23 @@ export class RunTree {
 
   #prepare(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
     const { options } = this;
-    const prepared = this.#prepareCalls(base, depth, kind, reserve);
-    // The memo sits outside everything: a hit makes no request, takes no slot, books no call.
-    if (!options.memo || kind !== 'sub') return prepared;
-    return withMemo(prepared, options.memo.store, {
-      includeSampled: options.memo.includeSampled,
-      onHit: (_model, saved) => this.budget.memoHit(saved.usage),
-    });
-  }
-
-  #prepareCalls(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
-    const { options } = this;
-    const metered = withMeter(withCallEvents(base, this.emit, { depth, kind, nextId: () => ++this.#callIds, queued: () => this.limiter.queued }), {
-      budget: this.budget,
-      depth,
-      prices: options.prices,
-      final: reserve,
-      sizer: this.sizer,
-      kind,
-      // A limit reached by any call stops the whole tree, not just that call.
-      onExceeded: (error) => this.stop(error),
-    });
-    const retried = withRetry(withLimit(metered, this.limiter), {
-      ...options.retry,
-      onRetry: (info) => {
-        options.retry?.onRetry?.(info);
-        this.emit({ type: 'retry', model: base.id, attempt: info.attempt, delayMs: info.delayMs, reason: info.error.message });
+    return composeModel(base, {
+      events: { emit: this.emit, depth, kind, nextId: () => ++this.#callIds, queued: () => this.limiter.queued },
+      meter: {
+        budget: this.budget,
+        depth,
+        prices: options.prices,
+        final: reserve,
+        sizer: this.sizer,
+        kind,
+        // A limit reached by any call stops the whole tree, not just that call.
+        onExceeded: (error) => this.stop(error),
       },
-    });
-    // A key or a configured model the provider refuses will be refused on every call: model code
-    // that catches the error would go on without its sub-calls and answer from nothing. The whole
-    // run stops with that error instead. A model that model code named itself (llm_query's
-    // `model`) is its own mistake, reported to it like any failed call.
-    return wrapModel(retried, (inner) => async (request) => {
-      try {
-        return await inner.generate(request);
-      } catch (error) {
-        const refused = RlmError.isInstance(error) && (error.code === 'RLM_AUTH' || (error.code === 'RLM_MODEL_REJECTED' && inner.id === base.id));
-        if (refused) this.stop(error);
-        throw error;
-      }
+      limiter: this.limiter,
+      ...(options.retry ? { retry: options.retry } : {}),
+      onRefused: (error) => this.stop(error),
+      // Only sub-calls are memoized: the root's turns depend on what the REPL printed.
+      ...(options.memo && kind === 'sub' ? { memo: { ...options.memo, onHit: (_model: string, saved: { usage: Usage }) => this.budget.memoHit(saved.usage) } } : {}),
     });
   }
 

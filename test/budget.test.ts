@@ -53,7 +53,7 @@ describe('Budget', () => {
     budget.end('a', 0, { inputTokens: 1, cachedInputTokens: 0, outputTokens: 0 }, budget.begin(none));
     budget.end('a', 0, { inputTokens: 1, cachedInputTokens: 0, outputTokens: 0 }, budget.begin(none));
     assert.throws(() => budget.begin(none), (e: unknown) => e instanceof BudgetExceededError && e.limit === 'calls');
-    budget.close(new BudgetExceededError('calls', 'call limit reached (3 calls)'));
+    budget.close(new BudgetExceededError('calls', 3, 3));
     assert.throws(() => budget.begin(none), /call limit reached/);
     const last = budget.begin({ tokens: 98, costUsd: 0 }, { final: true });
     budget.end('a', 0, { inputTokens: 90, cachedInputTokens: 0, outputTokens: 8 }, last);

@@ -5,8 +5,9 @@
 import type { Message } from '../models/model.ts';
 import type { Usage } from '../models/usage.ts';
 import type { UsageReport } from '../budget.ts';
+import type { RunStatus } from '../run-status.ts';
 
-export type RunStatus = 'done' | 'max_iterations' | 'budget' | 'timeout' | 'cancelled' | 'error';
+export type { RunStatus };
 export type CallKind = 'root' | 'sub';
 
 /**
