@@ -16,7 +16,7 @@ export { DEFAULT_PRICES, type Price, type PriceTable } from './models/prices.ts'
 export type { Usage, UsageTotals } from './models/usage.ts';
 export { JsSandbox, type JsSandboxOptions } from './sandboxes/index.ts';
 export { PythonSandbox, type PythonSandboxOptions } from './sandboxes/index.ts';
-export type { Sandbox, Bridge, CellResult, ContextValue } from './sandboxes/index.ts';
+export type { Sandbox, SandboxOptions, ReplLanguage, Bridge, CellResult, ContextValue } from './sandboxes/index.ts';
 export { processWall } from './sandboxes/index.ts';
 export { parseReply, type ParsedReply } from './protocol.ts';
 export { javascriptSystemPrompt, pythonSystemPrompt, systemPrompt, contextMetadata } from './prompt.ts';

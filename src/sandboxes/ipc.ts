@@ -5,33 +5,12 @@
  * sends is checked here, field by field, before the run's process acts on it: the REPL process
  * runs model code and may have been breached.
  */
-import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_IN_FLIGHT, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
 import type { Frame, FrameLimits } from './frames.ts';
-import { cutOutput, type CellResult } from './sandbox.ts';
-
-export interface ReplSettings {
-  memoryLimitMb: number;
-  maxOutputChars: number;
-  cellTimeoutMs: number;
-  /** Names of the user's tools, installed as functions in the REPL. */
-  tools: string[];
-  /** Host calls (sub-calls and tools) the REPL may have in flight at once; more wait in the REPL process. */
-  maxCallsInFlight: number;
-}
-
-/** The REPL's defaults: 1 GiB of heap, 20,000 characters of output a cell, 60 s a cell, 32 calls in flight. */
-export function replSettings(given: Partial<ReplSettings>): ReplSettings {
-  return {
-    memoryLimitMb: given.memoryLimitMb ?? 1024,
-    maxOutputChars: given.maxOutputChars ?? 20_000,
-    cellTimeoutMs: given.cellTimeoutMs ?? 60_000,
-    tools: given.tools ?? [],
-    maxCallsInFlight: given.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT,
-  };
-}
+import { cutOutput, type CellResult, type SandboxSettings } from './sandbox.ts';
 
 export type ToRepl =
-  | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: ReplSettings }
+  | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: SandboxSettings }
   | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown; history: { from: number; messages: unknown[] } }
   | { type: 'cancel'; runId: number }
   /** The answer to a call: text for a sub-call, JSON text for a tool, a message when not ok. */

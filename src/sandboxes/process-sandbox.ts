@@ -13,25 +13,10 @@ import { CancelledError, RlmError } from '../errors.ts';
 import type { ContextFile } from './context-file.ts';
 import type { LaunchSettings } from './fork-repl.ts';
 import { DATA_OVERHEAD_MB, processWall } from './process-wall.ts';
-import { boundedResult, replSettings, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
+import { boundedResult, type FromRepl, type ToRepl, type VariableAnswer } from './ipc.ts';
 import { cutError, MAX_VALUE_JSON_CHARS } from './limits.ts';
 import type { ReplChannel } from './repl-channel.ts';
-import type { Bridge, CellResult, ContextValue, RunCellOptions, Sandbox } from './sandbox.ts';
-
-export interface ProcessSandboxOptions {
-  context: ContextValue;
-  bridge: Bridge;
-  /** Memory cap of the REPL in MiB (default 1024). */
-  memoryLimitMb?: number;
-  /** Names of the user's tools, served by `bridge.tool`, installed as REPL functions. */
-  tools?: string[];
-  /** Characters of output shown per cell (default 20,000). */
-  maxOutputChars?: number;
-  /** Default time limit per cell in ms, host calls included (default 60 s). */
-  cellTimeoutMs?: number;
-  /** Host calls the REPL may have in flight at once (default MAX_CALLS_IN_FLIGHT); more wait in the REPL process. */
-  maxCallsInFlight?: number;
-}
+import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from './sandbox.ts';
 
 /** A started REPL process, the private folder it may read (where its context goes), and the wire to it. */
 export interface LaunchedRepl {
@@ -69,8 +54,8 @@ interface Pending<T> {
 }
 
 export class ProcessSandbox implements Sandbox {
-  readonly language: 'javascript' | 'python';
-  readonly #settings: ReplSettings;
+  readonly language: ReplLanguage;
+  readonly #settings: SandboxSettings;
   readonly #context: ContextValue;
   readonly #bridge: Bridge;
   readonly #launcher: ReplLauncher;
@@ -94,9 +79,9 @@ export class ProcessSandbox implements Sandbox {
   /** Set when the REPL process died between cells: the next cell must say variables are gone. */
   #lostBetweenCells: string | undefined;
 
-  protected constructor(language: 'javascript' | 'python', options: ProcessSandboxOptions, launcher: ReplLauncher) {
+  protected constructor(language: ReplLanguage, options: SandboxOptions, launcher: ReplLauncher) {
     this.language = language;
-    this.#settings = replSettings(options);
+    this.#settings = sandboxSettings(options);
     this.#context = options.context;
     this.#bridge = options.bridge;
     this.#launcher = launcher;

@@ -12,15 +12,13 @@
 import { Socket } from 'node:net';
 import { RlmError } from '../errors.ts';
 import { encodeFrame, readFrames } from './frames.ts';
-import { boundedResult, fromReplFrame, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ReplSettings, type ToRepl, type VariableAnswer } from './ipc.ts';
+import { boundedResult, fromReplFrame, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ToRepl, type VariableAnswer } from './ipc.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
-import type { Bridge, Sandbox } from './sandbox.ts';
+import type { Bridge, Sandbox, SandboxOptions, SandboxSettings } from './sandbox.ts';
 import type { ContextFile } from './context-file.ts';
 
-export interface ReplFactoryOptions extends ReplSettings {
-  contextFile: ContextFile;
-  bridge: Bridge;
-}
+/** What the REPL process makes its engine with: the sandbox's options, the context in a file. */
+export type EngineOptions = Omit<SandboxOptions, 'context'> & { contextFile: ContextFile };
 
 /** The wire to the run's process (fork-repl.ts). */
 const WIRE_FD = 3;
@@ -155,10 +153,10 @@ function checkPrompt(prompt: string, name: string): void {
 }
 
 /** Serves one REPL for the run's process, made by `create` when the context arrives. */
-export function serveRepl(create: (options: ReplFactoryOptions) => Promise<Sandbox>): void {
+export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>): void {
   const send = sendToHost;
   let repl: Sandbox | undefined;
-  let settings: ReplSettings | undefined;
+  let settings: SandboxSettings | undefined;
   let budget: unknown = null;
   /** The conversation, sent as what is new since the last cell. */
   const history: unknown[] = [];

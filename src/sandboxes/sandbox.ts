@@ -1,7 +1,14 @@
 /**
  * A Sandbox runs model-written code, cell after cell, with state kept between cells. It is made
  * with the context (loaded once) and a bridge of host functions; it never sees a Model.
+ *
+ * Shared definitions: this file is read in every realm (the run's process, the REPL process), and
+ * holds types and pure functions only.
  */
+import { MAX_CALLS_IN_FLIGHT } from './limits.ts';
+
+/** The languages a REPL speaks. */
+export type ReplLanguage = 'javascript' | 'python';
 
 /** What a sandbox may call on the host. Every call gets a signal that aborts with the cell. */
 export interface Bridge {
@@ -18,6 +25,39 @@ export interface Bridge {
 
 /** The input, as the REPL's `context`: one text, a list of texts, or any JSON value. */
 export type ContextValue = string | readonly string[] | unknown;
+
+/** What a sandbox is made with, whatever its language. */
+export interface SandboxOptions {
+  context: ContextValue;
+  bridge: Bridge;
+  /** Memory cap of the REPL in MiB (default 1024). */
+  memoryLimitMb?: number;
+  /** Characters of output shown per cell (default 20,000). */
+  maxOutputChars?: number;
+  /** Default time limit per cell in ms, host calls included (default 60 s). */
+  cellTimeoutMs?: number;
+  /** Names of the user's tools, served by `bridge.tool`, installed as REPL functions. */
+  tools?: string[];
+  /** Host calls the REPL may have in flight at once (default MAX_CALLS_IN_FLIGHT); more wait in the REPL. */
+  maxCallsInFlight?: number;
+}
+
+/**
+ * A sandbox's settings with every default applied. They are also what crosses to the REPL
+ * process when it is given its context, so they are plain JSON data.
+ */
+export type SandboxSettings = Required<Omit<SandboxOptions, 'context' | 'bridge'>>;
+
+/** The sandbox defaults: 1 GiB of memory, 20,000 characters of output a cell, 60 s a cell, 32 calls in flight. */
+export function sandboxSettings(given: Partial<SandboxSettings>): SandboxSettings {
+  return {
+    memoryLimitMb: given.memoryLimitMb ?? 1024,
+    maxOutputChars: given.maxOutputChars ?? 20_000,
+    cellTimeoutMs: given.cellTimeoutMs ?? 60_000,
+    tools: given.tools ?? [],
+    maxCallsInFlight: given.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT,
+  };
+}
 
 export interface CellResult {
   /** What the cell printed (or its last value), already cut to the output limit with a note. */
@@ -37,7 +77,7 @@ export interface RunCellOptions {
 }
 
 export interface Sandbox {
-  readonly language: 'javascript' | 'python';
+  readonly language: ReplLanguage;
   run(code: string, options?: RunCellOptions): Promise<CellResult>;
   /** A variable's value as answer text, for a FINAL_VAR written outside code. */
   variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }>;

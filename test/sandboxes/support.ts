@@ -6,9 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { JsSandbox } from '../../src/sandboxes/js/js-sandbox.ts';
-import type { ProcessSandboxOptions } from '../../src/sandboxes/process-sandbox.ts';
 import { PythonSandbox } from '../../src/sandboxes/python/python-sandbox.ts';
-import type { Bridge, ContextValue, Sandbox } from '../../src/sandboxes/sandbox.ts';
+import type { Bridge, ContextValue, Sandbox, SandboxOptions } from '../../src/sandboxes/sandbox.ts';
 
 export type Language = Sandbox['language'];
 export const LANGUAGES: readonly Language[] = ['javascript', 'python'];
@@ -128,7 +127,7 @@ export function maxOverlap(calls: readonly RecordedCall[]): number {
   return most;
 }
 
-export interface SandboxSetup extends Partial<Omit<ProcessSandboxOptions, 'bridge' | 'context'>> {
+export interface SandboxSetup extends Partial<Omit<SandboxOptions, 'bridge' | 'context'>> {
   context?: ContextValue;
   bridge?: BridgeOptions;
 }

@@ -8,32 +8,20 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import ivm from 'isolated-vm';
 import { CancelledError } from '../../errors.ts';
-import { cutOutput, REPL_NAMES, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox } from '../sandbox.ts';
+import { cutOutput, REPL_NAMES, sandboxSettings, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
 import { inspect } from './inspect.ts';
 import { installRuntime, type CellOutcome, type RuntimeConfig } from './runtime.ts';
-import { replSettings } from '../ipc.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_IN_FLIGHT, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ContextFile } from '../context-file.ts';
+import type { EngineOptions } from '../repl-server.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
 
-export interface IsolateReplOptions {
-  /** The context, as a value... */
-  context?: ContextValue;
-  /** ...or in a file, read by the isolate itself (used by the REPL process). */
-  contextFile?: ContextFile;
-  bridge: Bridge;
-  /** Heap cap of the isolate in MiB (default 1024). */
-  memoryLimitMb?: number;
-  /** Names of the user's tools, served by `bridge.tool`. */
-  tools?: string[];
-  /** Host calls in flight at once; past these and MAX_CALLS_WAITING more, a call fails at once (default 32). */
-  maxCallsInFlight?: number;
-  /** Characters of output shown per cell (default 20,000). */
-  maxOutputChars?: number;
-  /** Default time limit per cell in ms, awaiting included (default 60 s). */
-  cellTimeoutMs?: number;
-}
+/**
+ * The context as a value (tests, and any caller in one process), or in a file the isolate reads
+ * itself, again after a rebuild (the REPL process).
+ */
+export type IsolateReplOptions = SandboxOptions | EngineOptions;
 
 interface Live {
   isolate: ivm.Isolate;
@@ -87,7 +75,7 @@ const LATE_ERRORS = 5;
 
 export class IsolateRepl implements Sandbox {
   readonly language = 'javascript' as const;
-  readonly #options: Required<Omit<IsolateReplOptions, 'context' | 'contextFile' | 'bridge'>>;
+  readonly #options: SandboxSettings;
   readonly #contextValue: ContextValue;
   readonly #contextFile: ContextFile | undefined;
   readonly #bridge: Bridge;
@@ -106,9 +94,9 @@ export class IsolateRepl implements Sandbox {
   #disposed = false;
 
   private constructor(options: IsolateReplOptions, live: Live) {
-    this.#options = replSettings(options);
-    this.#contextValue = options.context;
-    this.#contextFile = options.contextFile;
+    this.#options = sandboxSettings(options);
+    this.#contextValue = 'context' in options ? options.context : undefined;
+    this.#contextFile = 'contextFile' in options ? options.contextFile : undefined;
     this.#bridge = options.bridge;
     this.#live = live;
   }
@@ -140,7 +128,7 @@ export class IsolateRepl implements Sandbox {
       reserved: [...RESERVED],
       tools: this.#options.tools,
       limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS, maxValueDepth: MAX_VALUE_DEPTH,
-        maxCallsInFlight: this.#options.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT, maxCallsWaiting: MAX_CALLS_WAITING },
+        maxCallsInFlight: this.#options.maxCallsInFlight, maxCallsWaiting: MAX_CALLS_WAITING },
       endedCall: ENDED_CALL,
       maxIntlObjects: MAX_INTL_OBJECTS,
     };

@@ -4,9 +4,10 @@
  * itself gives up only the REPL process dies, and is started again.
  */
 import { forkRepl, sibling, type LaunchSettings } from '../fork-repl.ts';
-import { ProcessSandbox, type ProcessSandboxOptions } from '../process-sandbox.ts';
+import { ProcessSandbox } from '../process-sandbox.ts';
+import type { SandboxOptions } from '../sandbox.ts';
 
-export type JsSandboxOptions = ProcessSandboxOptions;
+export type JsSandboxOptions = SandboxOptions;
 
 export class JsSandbox extends ProcessSandbox {
   /** Starts the REPL process and loads the context into its isolate once. */

@@ -6,10 +6,9 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CancelledError } from '../../errors.ts';
 import type { ContextFile } from '../context-file.ts';
-import { replSettings, type ReplSettings } from '../ipc.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
-import type { ReplFactoryOptions } from '../repl-server.ts';
-import { cutOutput, type Bridge, type CellResult, type RunCellOptions, type Sandbox } from '../sandbox.ts';
+import type { EngineOptions } from '../repl-server.ts';
+import { cutOutput, sandboxSettings, type Bridge, type CellResult, type RunCellOptions, type Sandbox, type SandboxSettings } from '../sandbox.ts';
 import type { FromWorker, HostAnswer, HostCall, ToWorker, WorkerLimits } from './worker-messages.ts';
 
 /**
@@ -75,7 +74,7 @@ interface Waiting {
 
 export class PyodideRepl implements Sandbox {
   readonly language = 'python' as const;
-  readonly #settings: ReplSettings;
+  readonly #settings: SandboxSettings;
   readonly #contextFile: ContextFile;
   readonly #bridge: Bridge;
   #live: BootedWorker;
@@ -93,16 +92,16 @@ export class PyodideRepl implements Sandbox {
   /** Where a replacement worker boots from, after one had to be stopped. */
   readonly #snapshot: Uint8Array | undefined;
 
-  private constructor(options: ReplFactoryOptions, live: BootedWorker, snapshot: Uint8Array | undefined) {
+  private constructor(options: EngineOptions, live: BootedWorker, snapshot: Uint8Array | undefined) {
     this.#snapshot = snapshot;
-    this.#settings = replSettings(options);
+    this.#settings = sandboxSettings(options);
     this.#contextFile = options.contextFile;
     this.#bridge = options.bridge;
     this.#live = live;
   }
 
   /** Loads the context into a booted worker (a warm one if given), and seals it; `snapshot` speeds up rebuilds. */
-  static async create(options: ReplFactoryOptions, warm?: Promise<BootedWorker>, snapshot?: Uint8Array): Promise<PyodideRepl> {
+  static async create(options: EngineOptions, warm?: Promise<BootedWorker>, snapshot?: Uint8Array): Promise<PyodideRepl> {
     const live = await (warm ?? bootWorker({ ...(snapshot ? { snapshot } : {}) }));
     const repl = new PyodideRepl(options, live, snapshot ?? live.snapshot);
     await repl.#load(repl.#live);

@@ -5,11 +5,12 @@
  * empty environment that may read only rlm's code, Pyodide and its own context folder.
  */
 import { forkRepl, sibling, type LaunchSettings } from '../fork-repl.ts';
-import { ProcessSandbox, type LaunchedRepl, type ProcessSandboxOptions } from '../process-sandbox.ts';
+import { ProcessSandbox, type LaunchedRepl } from '../process-sandbox.ts';
+import type { SandboxOptions } from '../sandbox.ts';
 import { placeSnapshot, rememberSnapshot, removeSnapshot, snapshotSource } from './snapshot.ts';
 import { WarmPool } from './warm-pool.ts';
 
-export type PythonSandboxOptions = ProcessSandboxOptions;
+export type PythonSandboxOptions = SandboxOptions;
 
 /**
  * One warm process at a time, shared by the runs of this program: it holds nothing of any run

@@ -4,9 +4,9 @@
  * A spare has never held a context or run a cell: handing it out shares nothing between runs.
  */
 import type { LaunchSettings } from '../fork-repl.ts';
-import { replSettings } from '../ipc.ts';
 import type { LaunchedRepl } from '../process-sandbox.ts';
 import { killRepl, removeDir, trackDir } from '../process-sandbox.ts';
+import { sandboxSettings } from '../sandbox.ts';
 
 export class WarmPool {
   readonly #launch: (settings: LaunchSettings) => LaunchedRepl;
@@ -18,7 +18,7 @@ export class WarmPool {
   /** Whether to top up after every take, the first included (see `keepFilled`). */
   #keep = false;
   /** What spares are started with: the defaults, then what the last sandbox asked for. */
-  #settings: LaunchSettings = replSettings({});
+  #settings: LaunchSettings = sandboxSettings({});
 
   constructor(launch: (settings: LaunchSettings) => LaunchedRepl, size: number) {
     this.#launch = launch;

@@ -3,9 +3,9 @@
  * JsSandbox maker that always disposes what it made.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { IsolateRepl, type IsolateReplOptions } from '../../../src/sandboxes/js/isolate-repl.ts';
+import { IsolateRepl } from '../../../src/sandboxes/js/isolate-repl.ts';
 import { JsSandbox, type JsSandboxOptions } from '../../../src/sandboxes/js/js-sandbox.ts';
-import type { ContextValue } from '../../../src/sandboxes/sandbox.ts';
+import type { ContextValue, SandboxSettings } from '../../../src/sandboxes/sandbox.ts';
 import { recordingBridge, type BridgeOptions, type RecordingBridge } from '../support.ts';
 
 export { recordingBridge, runOk, sleep, type BridgeOptions, type RecordedCall, type RecordingBridge } from '../support.ts';
@@ -30,7 +30,7 @@ export async function withSandbox<T>(
   }
 }
 
-export interface ReplSetup extends Partial<Omit<IsolateReplOptions, 'bridge' | 'context' | 'contextFile'>> {
+export interface ReplSetup extends Partial<SandboxSettings> {
   context?: ContextValue;
   bridge?: BridgeOptions;
 }

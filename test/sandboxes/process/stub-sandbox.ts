@@ -2,12 +2,13 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forkRepl } from '../../../src/sandboxes/fork-repl.ts';
-import { ProcessSandbox, type ProcessSandboxOptions } from '../../../src/sandboxes/process-sandbox.ts';
+import { ProcessSandbox } from '../../../src/sandboxes/process-sandbox.ts';
+import type { SandboxOptions } from '../../../src/sandboxes/sandbox.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export class StubSandbox extends ProcessSandbox {
-  static async create(options: ProcessSandboxOptions): Promise<StubSandbox> {
+  static async create(options: SandboxOptions): Promise<StubSandbox> {
     const sandbox = new StubSandbox('javascript', options, {
       launch: (settings) => forkRepl({ entry: new URL('./stub-repl.ts', import.meta.url), dependencies: [], allow: [`--allow-fs-read=${HERE}`] }, settings),
     });

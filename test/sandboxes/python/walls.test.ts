@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PyodideRepl } from '../../../src/sandboxes/python/pyodide-repl.ts';
-import { replSettings } from '../../../src/sandboxes/ipc.ts';
 import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
 import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../../../src/sandboxes/limits.ts';
 import { recordingBridge, runOk, sharedSandbox } from '../support.ts';
@@ -20,7 +19,7 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
   it("a cell's error is cut in Python, before it leaves Pyodide's worker (the engine alone, in this process)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlm-python-walls-'));
     writeFileSync(join(dir, 'context'), 'the context text');
-    const repl = await PyodideRepl.create({ ...replSettings({}), contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recordingBridge().bridge });
+    const repl = await PyodideRepl.create({ contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recordingBridge().bridge });
     try {
       const result = await repl.run("raise Exception('E' * 30_000_000)");
       const error = result.error ?? '';
@@ -65,7 +64,7 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
     const dir = mkdtempSync(join(tmpdir(), 'rlm-python-walls-'));
     writeFileSync(join(dir, 'context'), 'the context text');
     const recorded = recordingBridge();
-    const repl = await PyodideRepl.create({ ...replSettings({}), contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recorded.bridge });
+    const repl = await PyodideRepl.create({ contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recorded.bridge });
     try {
       const result = await repl.run(
         'import sys\nruntime = sys.modules["_rlm"]\nprint(len(runtime._host({"start": [{"name": "llm_query", "prompt": "HANG %d" % i} for i in range(3)]})["ids"]))',
