@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'bench/results/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'dist/', 'packages/*/dist/', 'perf/results/', 'test-artifacts/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -21,9 +21,15 @@ if (major < 24) {
   const inSources = existsSync(new URL('../src/cli/main.ts', here));
   const module = (path) => new URL(inSources ? `../src/${path}.ts` : `../dist/${path}.js`, here).href;
   const args = process.argv.slice(2);
+  if (inSources) {
+    // The checkout's packages (rlm-bench, and rlm as it imports it) resolve to their sources too,
+    // as under `node --conditions=rlm-source`: their package.json exports point there.
+    const { registerHooks } = await import('node:module');
+    registerHooks({ resolve: (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, 'rlm-source'] }) });
+  }
   // CPython's REPL takes a while to start: fork it before the rest of rlm is imported.
   if (args[0] === 'ask' && args.some((arg, i) => arg === '--repl=python' || (arg === '--repl' && args[i + 1] === 'python'))) {
-    const { PythonSandbox } = await import(module('sandboxes/python/python-sandbox'));
+    const { PythonSandbox } = await import(module('sandboxes/index'));
     PythonSandbox.warm();
   }
   const { main } = await import(module('cli/main'));

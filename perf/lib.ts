@@ -103,7 +103,7 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * f) / f;
 }
 
-/** Runs a full garbage collection when Node was started with --expose-gc (npm run bench does). */
+/** Runs a full garbage collection when Node was started with --expose-gc (npm run perf does). */
 export function collect(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {

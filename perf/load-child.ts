@@ -3,7 +3,7 @@
  * own, and reports its memory and that of the REPL process it starts as JSON on stdout, so that
  * nothing measured before (in the parent) inflates the peak.
  *
- *   node --expose-gc bench/load-child.ts <MiB> [--two-byte] [--python]
+ *   node --expose-gc perf/load-child.ts <MiB> [--two-byte] [--python]
  *
  * RSS is sampled every millisecond while the sandbox is created and held (isolated-vm copies
  * the string on its own thread, so the event loop stays free to sample), and the kernel's own

@@ -3,9 +3,9 @@
  * it, and reports as JSON on stdout how long that took and the memory it holds: the floor under
  * a Python REPL process's own boot, which does the same in a worker thread.
  *
- *   node bench/pyodide-boot-child.ts                        from scratch
- *   node bench/pyodide-boot-child.ts --make-snapshot=<file>  from scratch, then write a memory snapshot
- *   node bench/pyodide-boot-child.ts --snapshot=<file>       from that snapshot
+ *   node perf/pyodide-boot-child.ts                        from scratch
+ *   node perf/pyodide-boot-child.ts --make-snapshot=<file>  from scratch, then write a memory snapshot
+ *   node perf/pyodide-boot-child.ts --snapshot=<file>       from that snapshot
  *
  * The REPL does the same: its first process boots from scratch and makes the snapshot, the later
  * ones boot from it (src/sandboxes/python/snapshot.ts).

@@ -8,7 +8,7 @@
  * Run as a program, it serves the scenario until stopped, so whole processes can be timed
  * against it (the URL goes to stdout):
  *
- *   node bench/python-fan-out-scenario.ts
+ *   node perf/python-fan-out-scenario.ts
  *   node bin/rlm.js ask --repl python --base-url <url> --model root --concurrency 16 -c <file> 'count'
  */
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,7 @@
  * making the snapshot and writing it there. Only a fresh process can measure it. Reports JSON on
  * stdout.
  *
- *   node bench/python-start-child.ts
+ *   node perf/python-start-child.ts
  */
 import { PythonSandbox } from '../src/index.ts';
 import { idleBridge } from './lib.ts';

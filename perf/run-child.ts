@@ -1,8 +1,8 @@
-/** Runs a bench script in a Node process of its own, for figures only a fresh process can give. */
+/** Runs a measurement script in a Node process of its own, for figures only a fresh process can give. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Runs `script` (relative to bench/) with `args` and Node `flags`; returns the JSON it printed last. */
+/** Runs `script` (relative to perf/, or a file URL) with `args` and Node `flags`; returns the JSON it printed last. */
 export async function runChild<T>(script: string, args: string[] = [], flags: string[] = []): Promise<T> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   const child = spawn(process.execPath, [...flags, path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

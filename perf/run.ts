@@ -1,16 +1,15 @@
 /**
- * rlm's performance benchmarks: `npm run bench` (Node 24, with --expose-gc).
+ * rlm's performance measurements: `npm run perf` (Node 24, with --expose-gc).
  *
- *   npm run bench                         all benchmarks
- *   npm run bench -- --only=cell,fan-out  some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python, bench-tasks; a prefix is enough)
- *   npm run bench -- --strict             exit with status 1 when a floor or check fails
+ *   npm run perf                          all of them
+ *   npm run perf -- --only=cell,fan-out   some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python, tasks; a prefix is enough)
+ *   npm run perf -- --strict              exit with status 1 when a floor or check fails
  *
- * These are measurements, not tests: they print a table and write bench/results/latest.json.
+ * These are measurements, not tests: they print a table and write perf/results/latest.json.
  * See BENCHMARKS.md for what each one measures.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchTasks } from './bench-tasks.ts';
 import { cellOverhead } from './cell-overhead.ts';
 import { contextLoad } from './context-load.ts';
 import { fanOut } from './fan-out.ts';
@@ -18,6 +17,8 @@ import { collect, fmt, type BenchResult, type Row } from './lib.ts';
 import { describeMachine } from './machine.ts';
 import { pythonRepl } from './python-repl.ts';
 import { scriptedRun } from './scripted-run.ts';
+// rlm-bench's task generators, measured with the rest from the checkout.
+import { taskGeneration } from '../packages/bench/perf/tasks.ts';
 import { viewer } from './viewer.ts';
 
 const BENCHMARKS: Array<{ id: string; run: () => Promise<BenchResult> }> = [
@@ -27,7 +28,7 @@ const BENCHMARKS: Array<{ id: string; run: () => Promise<BenchResult> }> = [
   { id: 'scripted-run', run: scriptedRun },
   { id: 'viewer', run: viewer },
   { id: 'python', run: pythonRepl },
-  { id: 'bench-tasks', run: benchTasks },
+  { id: 'tasks', run: taskGeneration },
 ];
 
 function parseArgs(argv: string[]): { only: string[] | undefined; strict: boolean } {
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   const { only, strict } = parseArgs(process.argv.slice(2));
   const chosen = only ? BENCHMARKS.filter((b) => only.some((o) => o !== '' && b.id.startsWith(o))) : BENCHMARKS;
   if (chosen.length === 0) throw new Error(`no benchmark matches --only=${only?.join(',')}; ids: ${BENCHMARKS.map((b) => b.id).join(', ')}`);
-  if (!(globalThis as { gc?: unknown }).gc) console.error('note: run with --expose-gc (npm run bench does) for steadier figures');
+  if (!(globalThis as { gc?: unknown }).gc) console.error('note: run with --expose-gc (npm run perf does) for steadier figures');
 
   const machine = describeMachine();
   console.log(`rlm benchmarks on ${machine.cpuModel}, ${machine.availableParallelism} cores, ${(machine.memoryMiB / 1024).toFixed(1)} GiB, Node ${machine.node} (load average ${machine.loadAverage1m})\n`);

@@ -3,21 +3,19 @@ import { access, constants } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { defaultCacheDir } from '../cache-dir.ts';
 import { MemoStore } from '../models/memo.ts';
-import { createAnthropicModel } from '../models/anthropic.ts';
-import { createOpenAIModel } from '../models/openai.ts';
 import type { PriceTable } from '../models/prices.ts';
 import { RLM, type RunResult } from '../rlm.ts';
 import type { EventSink } from '../trace/events.ts';
 import { JsonlTrace, type JsonlTraceOptions } from '../trace/jsonl.ts';
 import { parseAskArgs, type AskArgs } from './args.ts';
 import { usageError } from './flags.ts';
-import { DEFAULT_ANTHROPIC_MODEL, refuseUnlistedModels, resolveEndpoint } from './config.ts';
+import { DEFAULT_ANTHROPIC_MODEL, modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
 import { expandSources, readContext } from './context-input.ts';
 import { EXIT } from './exit-codes.ts';
 import { Progress } from './progress.ts';
 import { turnLog } from './turn-log.ts';
 import { routeWarnings } from './warnings.ts';
-import type { CliIO } from './main.ts';
+import type { CliIO } from './io.ts';
 import { readPrices } from './prices-file.ts';
 import { report } from './run-report.ts';
 import { forStream } from './terminal-text.ts';
@@ -89,10 +87,7 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   const endpoint = await resolveEndpoint({ provider: args.provider, baseUrl: args.baseUrl, model: args.model, subModel: args.subModel, env: io.env });
   if (args.provider === 'openai') await refuseUnlistedModels(endpoint);
   if (endpoint.picked && !args.quiet) io.stderr.write(`rlm: model ${endpoint.model} (${endpoint.picked}; --model picks another)\n`);
-  const create = (name: string) =>
-    args.provider === 'anthropic'
-      ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
-      : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, stream: args.stream, model: name });
+  const create = await modelMaker(args.provider, endpoint, { stream: args.stream });
   const model = create(endpoint.model);
   const subModel = create(endpoint.subModel);
 

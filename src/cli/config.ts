@@ -5,6 +5,7 @@
  */
 import { RlmError } from '../errors.ts';
 import { ANTHROPIC_BASE_URL } from '../models/anthropic.ts';
+import type { Model } from '../models/model.ts';
 import { OPENAI_BASE_URL } from '../models/openai.ts';
 
 export const LOCAL_SERVER_URL = 'http://127.0.0.1:11434/v1';
@@ -62,6 +63,19 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
   const chosen = model ?? probe.models[0];
   if (!chosen) throw new RlmError('RLM_NO_MODEL', `the local server at ${local} lists no models; pull one (e.g. ollama pull qwen3) or pass --model`);
   return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local', ...(model === undefined ? { picked: `the first model of the local server at ${local}` } : {}) };
+}
+
+/**
+ * Makes the models of a run by name, on the endpoint chosen and in the provider's wire format
+ * (`rlm ask` and `rlm bench run` alike). Async: only the provider used is loaded.
+ */
+export async function modelMaker(provider: 'openai' | 'anthropic', endpoint: Pick<EndpointConfig, 'baseURL' | 'apiKey'>, options: { stream?: boolean } = {}): Promise<(name: string) => Model> {
+  if (provider === 'anthropic') {
+    const { createAnthropicModel } = await import('../models/anthropic.ts');
+    return (model) => createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model });
+  }
+  const { createOpenAIModel } = await import('../models/openai.ts');
+  return (model) => createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model, ...(options.stream ? { stream: true } : {}) });
 }
 
 // The current Sonnet: one the SDK lists as deprecated makes it warn on every request.

@@ -12,7 +12,7 @@ import { startScriptedServer } from '../testing/scripted-server.ts';
 import { runWithSurfaces } from './ask.ts';
 import { EXIT } from './exit-codes.ts';
 import { usageError } from './flags.ts';
-import type { CliIO } from './main.ts';
+import type { CliIO } from './io.ts';
 import { report } from './run-report.ts';
 
 export const DEMO_HELP = `Usage: rlm demo [options]

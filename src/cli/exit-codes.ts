@@ -11,6 +11,8 @@ export const EXIT = {
   usage: 2,
   /** The model endpoint failed us: unreachable, rejected the model name or the key. */
   endpoint: 3,
+  /** The command comes with a package that is not installed (`rlm bench` without rlm-bench). */
+  missingPackage: 4,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
 } as const;

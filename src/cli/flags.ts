@@ -1,7 +1,6 @@
 /** Flag values read the same way by every command, each refused in one line that names the flag. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RlmError } from '../errors.ts';
-import { parseTokens } from '../tasks/task.ts';
 
 export function usageError(message: string): RlmError {
   return new RlmError('RLM_USAGE', message);
@@ -51,16 +50,6 @@ export function negativeValuesAttached(argv: readonly string[], options: Readonl
     }
   }
   return out;
-}
-
-/** A number of tokens: `8000`, `8k`, `1m`. */
-export function tokens(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    return parseTokens(raw);
-  } catch (error) {
-    throw usageError(`${flag}: ${(error as Error).message}`);
-  }
 }
 
 /** `parseArgs`, strict, with its complaint as a usage error that points at the command's help. */

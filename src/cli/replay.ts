@@ -4,7 +4,7 @@ import { readContext } from './context-input.ts';
 import { parseCommandArgs, usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import { forStream } from './terminal-text.ts';
-import type { CliIO } from './main.ts';
+import type { CliIO } from './io.ts';
 
 export const REPLAY_HELP = `Usage: rlm replay [options] <trace.jsonl>
 

@@ -6,7 +6,7 @@
 import type { UsageReport } from '../budget.ts';
 import type { RunResult } from '../rlm.ts';
 import { exitCodeForRun } from './exit-codes.ts';
-import type { CliIO } from './main.ts';
+import type { CliIO } from './io.ts';
 import { forStream } from './terminal-text.ts';
 
 export function report(result: RunResult, args: { json: boolean; quiet?: boolean }, io: Pick<CliIO, 'stdout' | 'stderr' | 'stdoutIsTTY'> & Partial<Pick<CliIO, 'stderrIsTTY'>>): number {

@@ -7,7 +7,7 @@ import { readTrace } from '../trace/replay.ts';
 import { renderViewer } from '../trace/viewer.ts';
 import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
-import type { CliIO } from './main.ts';
+import type { CliIO } from './io.ts';
 
 export const VIEW_HELP = `Usage: rlm view <trace.jsonl> [-o page.html]
 

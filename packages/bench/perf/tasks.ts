@@ -15,7 +15,7 @@
  *   a file (so that the generator's garbage is not in the baseline): time, peak RSS, and for
  *   sniah whether the needle's passage is ranked first.
  *
- * This file is also the child process: `node --expose-gc bench/bench-tasks.ts <mode> ...` (see
+ * This file is also the child process: `node --expose-gc --conditions=rlm-source packages/bench/perf/tasks.ts <mode> ...` (see
  * `child` below) prints one JSON report on stdout.
  */
 import { execFileSync } from 'node:child_process';
@@ -28,9 +28,10 @@ import { rankPassages, RETRIEVAL_DEFAULTS } from '../src/benchmark/retrieval.ts'
 import { readCodeTree } from '../src/tasks/code-tree.ts';
 import { formatTokens, generateTask, type TaskFamily } from '../src/tasks/index.ts';
 import { CHARS_PER_TOKEN } from '../src/tasks/task.ts';
-import { checkRow, collect, floorRow, infoRow, median, MiB, round, type BenchResult, type Row } from './lib.ts';
-import { otherCpuMeter, vmHwmMiB } from './procs.ts';
-import { runChild } from './run-child.ts';
+// The checkout's performance harness (perf/), which runs this measurement among the others.
+import { checkRow, collect, floorRow, infoRow, median, MiB, round, type BenchResult, type Row } from '../../../perf/lib.ts';
+import { otherCpuMeter, vmHwmMiB } from '../../../perf/procs.ts';
+import { runChild } from '../../../perf/run-child.ts';
 
 const GENERATED: TaskFamily[] = ['sniah', 'oolong', 'oolong-pairs', 'browsecomp'];
 const SIZES = [1_000_000, 10_000_000];
@@ -41,7 +42,10 @@ const CODE_SIZES = [131_000, 1_000_000];
 const CODE_INSTANCES = 10;
 /** Floor: a 10M-token instance of any family generated in at most this (seconds). */
 const GENERATE_10M_LIMIT_S = 10;
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+/** This file, run as a child; it imports the core as `rlm`, from its sources. */
+const SELF = import.meta.url;
+const CHILD_FLAGS = ['--expose-gc', '--conditions=rlm-source'];
 
 export interface GenerateReport {
   family: TaskFamily;
@@ -88,8 +92,8 @@ export interface RankReport {
   needleRank?: number;
 }
 
-export async function benchTasks(): Promise<BenchResult> {
-  const B = '7. bench tasks';
+export async function taskGeneration(): Promise<BenchResult> {
+  const B = '7. tasks';
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
   const info = (metric: string, value: number, unit: Row['unit']) => rows.push(infoRow({ benchmark: B, metric, value, unit }));
@@ -102,7 +106,7 @@ export async function benchTasks(): Promise<BenchResult> {
       for (const tokens of SIZES) {
         // The contexts that retrieval ranks below are saved as they are made.
         const save = RANKED.includes(family) ? [join(dir, `${family}-${tokens}`)] : [];
-        const report = await runChild<GenerateReport>('./bench-tasks.ts', ['generate', family, String(tokens), ...save], ['--expose-gc']);
+        const report = await runChild<GenerateReport>(SELF, ['generate', family, String(tokens), ...save], CHILD_FLAGS);
         generated.push(report);
         const metric = `generate ${family}, ${formatTokens(tokens)} tokens`;
         const seconds = report.ms / 1000;
@@ -119,7 +123,7 @@ export async function benchTasks(): Promise<BenchResult> {
 
     const codeqa: CodeQaReport[] = [];
     for (const root of CODE_ROOTS) {
-      const report = await runChild<CodeQaReport>('./bench-tasks.ts', ['codeqa', join(REPO, root)], ['--expose-gc']);
+      const report = await runChild<CodeQaReport>(SELF, ['codeqa', join(REPO, root)], CHILD_FLAGS);
       codeqa.push({ ...report, root });
       info(`codeqa ${root}: files analysed (${(report.treeChars / 1e6).toFixed(1)} M characters)`, report.files, 'count');
       info(`  first call, 131k (reads and analyses the tree)`, report.firstMs, 'ms');
@@ -136,7 +140,7 @@ export async function benchTasks(): Promise<BenchResult> {
     const ranked: RankReport[] = [];
     for (const family of RANKED) {
       for (const tokens of SIZES) {
-        const report = await runChild<RankReport>('./bench-tasks.ts', ['rank', join(dir, `${family}-${tokens}`)], ['--expose-gc']);
+        const report = await runChild<RankReport>(SELF, ['rank', join(dir, `${family}-${tokens}`)], CHILD_FLAGS);
         ranked.push(report);
         const what = `${family}, ${formatTokens(tokens)} tokens`;
         info(`retrieval ${what}: chunk + rank ${report.passages.toLocaleString('en-US')} passages`, (report.chunkMs + report.rankMs) / 1000, 's');
@@ -150,14 +154,14 @@ export async function benchTasks(): Promise<BenchResult> {
 
     const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO, encoding: 'utf8' }).trim();
     details.commit = git('rev-parse', '--short', 'HEAD');
-    details.srcChangedSinceCommit = git('status', '--porcelain', 'src') !== '';
+    details.srcChangedSinceCommit = git('status', '--porcelain', 'packages/bench/src') !== '';
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const othersPct = others();
   details.otherProcessesCpuPercent = round(othersPct, 1);
   info('CPU used by other processes meanwhile (% of the machine)', Math.round(othersPct), 'count');
-  return { id: 'bench-tasks', title: "rlm bench's task generators and the retrieval baseline's ranking", rows, details };
+  return { id: 'tasks', title: "rlm bench's task generators and the retrieval baseline's ranking", rows, details };
 }
 
 const roundAll = <T extends object>(report: T) =>
@@ -274,7 +278,7 @@ async function child(args: string[]): Promise<object> {
     }
     return report;
   }
-  throw new Error(`usage: bench-tasks.ts generate <family> <tokens> [<save>] | codeqa <root> | rank <saved>; got ${args.join(' ')}`);
+  throw new Error(`usage: tasks.ts generate <family> <tokens> [<save>] | codeqa <root> | rank <saved>; got ${args.join(' ')}`);
 }
 
 if (import.meta.main) process.stdout.write(`${JSON.stringify(await child(process.argv.slice(2)))}\n`);

@@ -3,15 +3,8 @@
  * instance, every call metered and reported as events (so a trace of a baseline reads like an
  * RLM's, in `rlm view`), and the outcome shaped as the runner expects.
  */
-import { Budget } from '../budget.ts';
-import { RlmError } from '../errors.ts';
-import { withCallEvents } from '../models/events.ts';
-import { withMeter } from '../models/meter.ts';
-import type { Model } from '../models/model.ts';
-import { withRetry } from '../models/retry.ts';
-import { statusOfError } from '../run-status.ts';
+import { Budget, type CallKind, composeModel, type Model, RlmError, type RunStatus, statusOf } from 'rlm';
 import type { TaskInstance } from '../tasks/task.ts';
-import type { CallKind, RunStatus } from '../trace/events.ts';
 import type { MethodOutcome, MethodSetup } from './methods.ts';
 
 /** Room kept in the window for the instructions, the query and the answer. */
@@ -42,10 +35,11 @@ export async function runBaseline(
   const budget = new Budget(setup.limits ?? {});
   const emit = setup.onEvent ?? (() => {});
   let callIds = 0;
-  // Retried as the RLM's calls are (429, 5xx, a dropped connection), so that a passing rate limit
-  // costs a baseline no more than it costs the RLM.
+  // Limited, retried, booked and reported as the RLM's calls are, in the same order, so that a
+  // passing rate limit costs a baseline no more than it costs the RLM, and a call the limits
+  // refuse is reported alike.
   const wrap = (model: Model, kind: CallKind, depth: number) =>
-    withRetry(withCallEvents(withMeter(model, { budget, depth, ...(setup.prices ? { prices: setup.prices } : {}) }), emit, { depth, kind, nextId: () => callIds++ }));
+    composeModel(model, { meter: { budget, depth, ...(setup.prices ? { prices: setup.prices } : {}) }, events: { emit, depth, kind, nextId: () => callIds++ } });
   const root = wrap(setup.model, 'root', 0);
   const sub = wrap(setup.subModel ?? setup.model, 'sub', 1);
   let extra: Pick<MethodOutcome, 'cut' | 'retrieved' | 'summarised'> = {};
@@ -68,7 +62,7 @@ export async function runBaseline(
     answer = (await body(calls)).trim();
   } catch (caught) {
     if (!RlmError.isInstance(caught)) throw caught;
-    status = statusOfError(caught);
+    status = statusOf(caught);
     error = caught;
   }
   const durationMs = performance.now() - started;

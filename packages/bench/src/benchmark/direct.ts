@@ -3,7 +3,7 @@
  * cut (its head kept) and the prompt says so, as the paper's base-model rows do; cut further if
  * the provider still finds the prompt too long.
  */
-import { contextWindowOf } from '../models/windows.ts';
+import { contextWindowOf } from 'rlm';
 import { CHARS_PER_TOKEN, type TaskInstance } from '../tasks/task.ts';
 import { RESERVE_TOKENS, runBaseline } from './baseline.ts';
 import type { MethodOutcome, MethodSetup } from './methods.ts';

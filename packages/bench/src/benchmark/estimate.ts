@@ -4,7 +4,7 @@
  * REPL alone only the root's turns; `summary` reads it all once with the sub-model, writing notes
  * as it goes; `retrieval` reads its top passages. Real runs can differ several-fold either way.
  */
-import { DEFAULT_PRICES, findPrice, type PriceTable } from '../models/prices.ts';
+import { DEFAULT_PRICES, findPrice, type PriceTable } from 'rlm';
 import type { MethodName } from './methods.ts';
 
 /** Tokens a root model reads over a typical run of about ten turns. */

@@ -4,12 +4,8 @@
  * with the context in its prompt, cut to its window and marked so), `summary` (an iterative
  * summarising agent) and `retrieval` (BM25 top-k passages to the base model).
  */
-import type { UsageReport } from '../budget.ts';
-import type { Model } from '../models/model.ts';
-import type { PriceTable } from '../models/prices.ts';
-import { RLM } from '../rlm.ts';
+import { type EventSink, type Model, type PriceTable, RLM, type RunStatus, type UsageReport } from 'rlm';
 import type { TaskInstance } from '../tasks/task.ts';
-import type { EventSink, RunStatus } from '../trace/events.ts';
 import { runDirect } from './direct.ts';
 import { runRetrieval } from './retrieval.ts';
 import { runSummary } from './summary.ts';

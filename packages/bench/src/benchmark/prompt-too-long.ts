@@ -4,7 +4,7 @@
  * tokens a character, and a window may be smaller than the table says. Told so, they try again
  * with less, sized from what the provider reported when it says how many tokens the prompt took.
  */
-import { ProviderError } from '../errors.ts';
+import { ProviderError } from 'rlm';
 
 /** Tries in all, the first included, before the provider's refusal stands. */
 export const PROMPT_ATTEMPTS = 4;

@@ -4,7 +4,7 @@
  * from the best `topK` that fit its window, shown in their order in the context.
  */
 import MiniSearch from 'minisearch';
-import { contextWindowOf } from '../models/windows.ts';
+import { contextWindowOf } from 'rlm';
 import { CHARS_PER_TOKEN, type TaskInstance } from '../tasks/task.ts';
 import { RESERVE_TOKENS, runBaseline } from './baseline.ts';
 import { chunkText, type TextChunk } from './chunks.ts';

@@ -6,12 +6,9 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RlmError, type RlmErrorCode } from '../errors.ts';
-import { refuseUnpricedCostLimit } from '../models/prices.ts';
+import { type EventSink, JsonlTrace, refuseUnpricedCostLimit, RlmError, type RlmErrorCode } from 'rlm';
 import type { TaskInstance } from '../tasks/task.ts';
 import { scoreAnswer } from '../tasks/scoring.ts';
-import type { EventSink } from '../trace/events.ts';
-import { JsonlTrace } from '../trace/jsonl.ts';
 import { runMethod, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
 import { checkResumable, methodSettings, type MethodSettings } from './settings.ts';
 

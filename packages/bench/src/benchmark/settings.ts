@@ -3,8 +3,7 @@
  * retrieval cuts and picks passages, the REPL. A result run with other settings is not the same
  * run, so resuming into a results file written with other settings is refused rather than mixed.
  */
-import { RlmError } from '../errors.ts';
-import { contextWindowOf } from '../models/windows.ts';
+import { contextWindowOf, RlmError } from 'rlm';
 import { RETRIEVAL_DEFAULTS } from './retrieval.ts';
 import type { MethodName, MethodSetup } from './methods.ts';
 

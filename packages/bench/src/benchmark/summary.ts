@@ -5,7 +5,7 @@
  * are written by the sub-model (the paper compresses with a smaller model) and the answer by the
  * base model. A context that fits is answered directly.
  */
-import { contextWindowOf, knownContextWindow } from '../models/windows.ts';
+import { contextWindowOf, knownContextWindow } from 'rlm';
 import { CHARS_PER_TOKEN, type TaskInstance } from '../tasks/task.ts';
 import { RESERVE_TOKENS, runBaseline } from './baseline.ts';
 import { chunkText } from './chunks.ts';

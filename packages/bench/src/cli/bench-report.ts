@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import { scoreChart } from '../benchmark/chart.ts';
 import { markdownReport } from '../benchmark/report.ts';
 import { latestResults, type BenchRow } from '../benchmark/runner.ts';
-import { parseCommandArgs, usageError } from './flags.ts';
-import { EXIT } from './exit-codes.ts';
-import type { CliIO } from './main.ts';
+import { EXIT, parseCommandArgs, usageError, type CliIO } from 'rlm/cli-kit';
 
 /** Every flag of `rlm bench report`; the help names each one. */
 export const REPORT_OPTIONS = {

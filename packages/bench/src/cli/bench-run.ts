@@ -12,18 +12,12 @@ import { compactTokens, markdownReport } from '../benchmark/report.ts';
 import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
 import { latestResults, readResults, refuseUnpricedBenchLimit, runBenchmark, type BenchOptions, type BenchRow, type BenchSummary } from '../benchmark/runner.ts';
 import { checkResumable } from '../benchmark/settings.ts';
-import { createAnthropicModel } from '../models/anthropic.ts';
-import { createOpenAIModel } from '../models/openai.ts';
-import type { PriceTable } from '../models/prices.ts';
-import { contextWindowOf } from '../models/windows.ts';
+import { contextWindowOf, type PriceTable } from 'rlm';
 import { formatTokens } from '../tasks/index.ts';
-import { resolveEndpoint, type EndpointConfig as Endpoint } from './config.ts';
-import { EXIT } from './exit-codes.ts';
-import { parseCommandArgs, tokens, usageError, usd, wholeNumber } from './flags.ts';
-import type { CliIO } from './main.ts';
+import { EXIT, modelMaker, parseCommandArgs, readPrices, resolveEndpoint, usageError, usd, wholeNumber, type CliIO, type EndpointConfig as Endpoint } from 'rlm/cli-kit';
 import { lockOutput } from './out-lock.ts';
-import { readPrices } from './prices-file.ts';
 import { contextSizes, instanceCount, instancesOf, TASK_OPTIONS, taskChoice, type TaskChoice } from './task-choice.ts';
+import { tokens } from './token-flag.ts';
 
 /** Every flag of `rlm bench run`; the help names each one. */
 export const RUN_OPTIONS = {
@@ -84,7 +78,7 @@ export async function benchRun(argv: string[], io: CliIO, help: string): Promise
   const release = values['dry-run'] ? undefined : lockOutput(plan.out);
   try {
     const endpoint = await resolveEndpoint({ provider: plan.provider, baseUrl: values['base-url'], model: values.model, subModel: values['sub-model'], env: io.env });
-    const setup = setupOf(plan, endpoint);
+    const setup = await setupOf(plan, endpoint);
     const resultsPath = join(plan.out, 'results.jsonl');
     // Before the plan: results of other settings in --out, or a cost limit on a model without a
     // price, are usage errors, not surprises later.
@@ -129,11 +123,8 @@ async function planOf(values: RunValues): Promise<RunPlan> {
   };
 }
 
-function setupOf(plan: RunPlan, endpoint: Endpoint): MethodSetup {
-  const create = (name: string) =>
-    plan.provider === 'anthropic'
-      ? createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model: name })
-      : createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: name });
+async function setupOf(plan: RunPlan, endpoint: Endpoint): Promise<MethodSetup> {
+  const create = await modelMaker(plan.provider, endpoint);
   return {
     model: create(endpoint.model),
     subModel: create(endpoint.subModel),

@@ -10,9 +10,7 @@ import { METHODS } from '../benchmark/methods.ts';
 import { TASK_FAMILIES } from '../tasks/index.ts';
 import { benchReport } from './bench-report.ts';
 import { benchRun } from './bench-run.ts';
-import { EXIT } from './exit-codes.ts';
-import { parseCommandArgs, usageError } from './flags.ts';
-import type { CliIO } from './main.ts';
+import { EXIT, parseCommandArgs, usageError, type CliIO } from 'rlm/cli-kit';
 import { instanceCount, instancesOf, TASK_OPTIONS, taskChoice } from './task-choice.ts';
 
 export { RUN_OPTIONS } from './bench-run.ts';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { usageError } from './flags.ts';
+import { usageError } from 'rlm/cli-kit';
 
 const LOCK_FILE = '.rlm-bench.lock';
 

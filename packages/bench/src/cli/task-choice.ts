@@ -1,7 +1,8 @@
 /** Which task instances a bench command makes: families, sizes, instances a size, seed, code base. */
 import { resolve } from 'node:path';
 import { codeBaseTokens, generateTask, OWN_PACKAGE_ROOT, TASK_FAMILIES, type TaskFamily, type TaskInstance, type TaskOptions } from '../tasks/index.ts';
-import { tokens, usageError, wholeNumber } from './flags.ts';
+import { usageError, wholeNumber } from 'rlm/cli-kit';
+import { tokens } from './token-flag.ts';
 
 export interface TaskChoice {
   families: TaskFamily[];

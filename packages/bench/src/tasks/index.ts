@@ -17,8 +17,11 @@ export interface TaskOptions {
   codeRoot?: string;
 }
 
-/** rlm's own package folder (two levels up from this file, in `src/tasks` or `dist/tasks`). */
-export const OWN_PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * rlm's own package folder: the core package that this one plugs into, found where `import 'rlm'`
+ * finds it (its entry point is one level down, in `src/` in a checkout or `dist/` when installed).
+ */
+export const OWN_PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.resolve('rlm')));
 
 type Generator = (targetTokens: number, index: number, seed: number, options: TaskOptions) => TaskInstance;
 

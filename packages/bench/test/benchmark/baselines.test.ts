@@ -13,11 +13,11 @@ import { chunkText, type TextChunk } from '../../src/benchmark/chunks.ts';
 import { RETRIEVAL_PROMPT_START, rankPassages } from '../../src/benchmark/retrieval.ts';
 import { runBenchmark } from '../../src/benchmark/runner.ts';
 import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/summary.ts';
-import { createOpenAIModel } from '../../src/index.ts';
+import { createOpenAIModel, readTrace } from 'rlm';
 import { generateTask } from '../../src/tasks/index.ts';
-import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest } from '../../src/testing/index.ts';
-import { readTrace } from '../../src/trace/replay.ts';
-import { buildViewModel } from '../../src/trace/view-model.ts';
+import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest } from 'rlm/testing';
+// The viewer's model is the core's own, not its public API: this checks the two packages agree.
+import { buildViewModel } from '../../../../src/trace/view-model.ts';
 import { benchModel } from './scripted-models.ts';
 
 /** The one user message of a baseline's request. */

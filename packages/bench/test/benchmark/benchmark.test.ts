@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { chartPoints, scoreChart } from '../../src/benchmark/chart.ts';
 import { compactTokens, markdownReport } from '../../src/benchmark/report.ts';
 import { latestResults, readResults, runBenchmark, type BenchRow } from '../../src/benchmark/runner.ts';
-import { createOpenAIModel } from '../../src/index.ts';
+import { createOpenAIModel } from 'rlm';
 import { generateTask, type TaskInstance } from '../../src/tasks/index.ts';
-import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer } from 'rlm/testing';
 import { benchModel } from './scripted-models.ts';
 
 function* tasks(): Generator<TaskInstance> {

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runBenchmark } from '../../src/benchmark/runner.ts';
-import { createOpenAIModel } from '../../src/index.ts';
+import { createOpenAIModel } from 'rlm';
 import { browseCompWorld, generateBrowseComp } from '../../src/tasks/browsecomp.ts';
 import type { TaskInstance } from '../../src/tasks/task.ts';
-import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer } from 'rlm/testing';
 import { benchModel } from './scripted-models.ts';
 
 function* tasks(): Generator<TaskInstance> {

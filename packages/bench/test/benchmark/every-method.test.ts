@@ -13,9 +13,9 @@ import { chartPoints } from '../../src/benchmark/chart.ts';
 import { METHODS } from '../../src/benchmark/methods.ts';
 import { groupStats, markdownReport } from '../../src/benchmark/report.ts';
 import { runBenchmark } from '../../src/benchmark/runner.ts';
-import { createOpenAIModel } from '../../src/index.ts';
+import { createOpenAIModel } from 'rlm';
 import { generateTask, TASK_FAMILIES, type TaskInstance } from '../../src/tasks/index.ts';
-import { startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer } from 'rlm/testing';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
 import { benchModel } from './scripted-models.ts';
 

@@ -7,7 +7,7 @@
 import { DIRECT_PROMPT_START } from '../../src/benchmark/direct.ts';
 import { RETRIEVAL_PROMPT_START } from '../../src/benchmark/retrieval.ts';
 import { SUMMARY_ANSWER_START, SUMMARY_PART_START } from '../../src/benchmark/summary.ts';
-import type { ScriptedReply, ScriptedRequest } from '../../src/testing/index.ts';
+import type { ScriptedReply, ScriptedRequest } from 'rlm/testing';
 import { labelOf } from '../tasks/label-rules.ts';
 import { factsOf, questionPlan, type Plan } from '../tasks/browsecomp-rules.ts';
 import { definitionsIn, sectionsOf } from '../tasks/code-rules.ts';

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { REPORT_OPTIONS } from '../../src/cli/bench-report.ts';
 import { EXPORT_OPTIONS, RUN_OPTIONS } from '../../src/cli/bench.ts';
 import { codeBaseTokens, generateTask, scoreAnswer, type TaskInstance } from '../../src/tasks/index.ts';
-import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest, type ScriptedServerOptions } from '../../src/testing/index.ts';
+import { startScriptedServer, type ScriptedModelServer, type ScriptedRequest, type ScriptedServerOptions } from 'rlm/testing';
 import { benchModel } from '../benchmark/scripted-models.ts';
 import { PACKAGE_ROOT } from '../tasks/code-rules.ts';
 import { BIN, noStack, runCli } from './support.ts';

@@ -5,15 +5,15 @@
  * these rules, which know nothing of the generator's syntax trees. They suit code formatted the
  * usual way (one definition a line, bodies indented), which the trees the tests use are.
  */
-import { dirname, join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
  * The real package the tests read: semver, not a dependency of rlm but of typescript-eslint's
- * typescript-estree (a dev dependency), so present after `npm ci`. 50 CommonJS files, about
- * 90,000 characters.
+ * typescript-estree (a dev dependency of the checkout), so present in its node_modules after
+ * `npm ci`. 50 CommonJS files, about 90,000 characters.
  */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/semver');
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../../../node_modules/semver', import.meta.url));
 
 /** The files of a context, by path, each text as shown under its `==> path <==` header. */
 export function sectionsOf(context: string): Map<string, string> {

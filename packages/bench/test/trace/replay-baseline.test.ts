@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runBaseline } from '../../src/benchmark/baseline.ts';
 import { runBenchmark } from '../../src/benchmark/runner.ts';
-import { createOpenAIModel, readTrace, replayTrace, type RlmEvent } from '../../src/index.ts';
+import { createOpenAIModel, readTrace, replayTrace, type RlmEvent } from 'rlm';
 import { generateTask } from '../../src/tasks/index.ts';
-import { repl, startScriptedServer } from '../../src/testing/index.ts';
+import { repl, startScriptedServer } from 'rlm/testing';
 import { runCli } from '../cli/support.ts';
 
 describe('replaying rlm bench traces', () => {
