@@ -1,20 +1,22 @@
 /**
  * rlm installed the ways the README says: the packed tarball installed globally (the `rlm`
- * command) and as a dependency of another project (the library, its types checked with
- * skipLibCheck off and without the optional AI SDK), and refused at once by a Node older than 24.
- * npm runs for real, from its cache where it can (the registry only for what is not cached).
+ * command, with and without rlm-bench's for `rlm bench`) and as a dependency of another project
+ * (the library, its types checked with skipLibCheck off and without the optional AI SDK), and
+ * refused at once by a Node older than 24. npm runs for real, from its cache where it can (the
+ * registry only for what is not cached).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { BENCH, copyCheckout, REPO } from './checkout-copy.ts';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; exports: Record<string, { default: string; types: string }>; bin: Record<string, string> };
+type Manifest = { version: string; exports: Record<string, { default: string; types: string }>; bin: Record<string, string>; dependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Manifest;
+const benchManifest = JSON.parse(readFileSync(join(REPO, BENCH, 'package.json'), 'utf8')) as Manifest;
 // npm on the Node running the tests (24): `npm` is a Node script that runs on the first node on PATH.
 const NODE24_PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 const OLD_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
@@ -69,18 +71,20 @@ const npm = (args: string[], options: { cwd?: string; path?: string } = {}) => r
 
 describe('installing rlm', { timeout: 600_000 }, () => {
   let tarball: string;
+  let benchTarball: string;
   let server: ScriptedModelServer;
   before(async () => {
-    // `npm pack` in a copy of the checkout, so that its build writes no dist/ into the one in use.
-    const copy = mkdtempSync(join(tmpdir(), 'rlm-pack-'));
-    for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'BENCHMARKS.md', 'bin', 'scripts', 'src']) {
-      cpSync(join(REPO, entry), join(copy, entry), { recursive: true });
-    }
-    symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    // `npm pack` in a copy of the checkout, so that its builds write no dist/ into the one in use;
+    // the core first: rlm-bench builds against its types.
+    const copy = copyCheckout('rlm-pack-');
     const packed = await npm(['pack', '--pack-destination', copy], { cwd: copy });
     assert.equal(packed.status, 0, packed.stderr);
     tarball = join(copy, `rlm-${manifest.version}.tgz`);
     assert.ok(existsSync(tarball), packed.stdout);
+    const benchPacked = await npm(['pack', '--pack-destination', copy], { cwd: join(copy, BENCH) });
+    assert.equal(benchPacked.status, 0, benchPacked.stderr);
+    benchTarball = join(copy, `rlm-bench-${benchManifest.version}.tgz`);
+    assert.ok(existsSync(benchTarball), benchPacked.stdout);
 
     const root = byTurn([repl("const part = await llm_query('what is in ' + context.slice(0, 9));\nFINAL('installed: ' + part)")]);
     server = await startScriptedServer({ models: ['root', 'sub'], script: (request) => (request.model === 'root' ? root(request) : 'the sub answer') });
@@ -95,8 +99,22 @@ describe('installing rlm', { timeout: 600_000 }, () => {
       assert.ok(files.includes(target.types.replace('./', '')), target.types);
     }
     for (const needed of [manifest.bin.rlm!, 'scripts/foreground.mjs', 'scripts/preinstall.mjs', 'package.json', 'README.md']) assert.ok(files.includes(needed), needed);
-    const extra = files.filter((file) => /^(src|test|bench|node_modules)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts')) || /(^|\/)\.(npmrc|env)/.test(file));
+    const extra = files.filter((file) => /^(src|test|perf|packages|node_modules)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts')) || /(^|\/)\.(npmrc|env)/.test(file));
     assert.deepEqual(extra, []);
+    // The benchmark is rlm-bench's: no task generator, scorer or baseline here, nor minisearch.
+    assert.deepEqual(files.filter((file) => /(^|\/)(tasks|benchmark)(\/|$)|scoring|baseline|retrieval|minisearch/.test(file)), []);
+    const packedManifest = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as Manifest;
+    assert.equal(packedManifest.dependencies.minisearch, undefined);
+  });
+
+  it('the rlm-bench tarball holds its build and not its sources or tests', async () => {
+    const listed = await run('tar', ['-tzf', benchTarball]);
+    const files = listed.stdout.trim().split('\n').map((line) => line.replace(/^package\//, ''));
+    for (const target of Object.values(benchManifest.exports)) {
+      assert.ok(files.includes(target.default.replace('./', '')), target.default);
+      assert.ok(files.includes(target.types.replace('./', '')), target.types);
+    }
+    assert.deepEqual(files.filter((file) => /^(src|test|perf|node_modules)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), []);
   });
 
   it('npm install -g of the tarball gives an `rlm` command that answers', async () => {
@@ -108,6 +126,20 @@ describe('installing rlm', { timeout: 600_000 }, () => {
     const asked = await run(join(prefix, 'bin', 'rlm'), ['ask', '-q', '-c', context, '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', 'What is in the notes?']);
     assert.equal(asked.status, 0, asked.stderr);
     assert.equal(asked.stdout, 'installed: the sub answer\n');
+    // rlm bench is rlm-bench's command: without it, one line says what to install.
+    const bench = await run(join(prefix, 'bin', 'rlm'), ['bench', 'export', '--tasks', 'sniah', '--sizes', '8k', '-n', '1']);
+    assert.deepEqual(bench, { status: 4, stdout: '', stderr: 'rlm: rlm bench needs the rlm-bench package: npm install rlm-bench\n' });
+  });
+
+  it('npm install -g of both tarballs gives `rlm bench`, which exports tasks about the installed rlm', async () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'rlm-global-bench-'));
+    const installed = await npm(['install', '-g', '--prefix', prefix, tarball, benchTarball]);
+    assert.equal(installed.status, 0, installed.stderr);
+    const exported = await run(join(prefix, 'bin', 'rlm'), ['bench', 'export', '--tasks', 'codeqa,sniah', '--sizes', '8k', '-n', '1']);
+    assert.equal(exported.status, 0, exported.stderr);
+    const [codeqa, sniah] = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { family: string; context: string });
+    assert.equal(sniah!.family, 'sniah');
+    assert.match(codeqa!.context, /^==> dist\/.*\.js <==$/m);
   });
 
   it('on a Node older than 24 the install stops at once, saying so in one line', { skip: OLD_NODE ? false : 'no Node older than 24 on this machine' }, async () => {
@@ -124,15 +156,15 @@ describe('installing rlm', { timeout: 600_000 }, () => {
     const project = mkdtempSync(join(tmpdir(), 'rlm-consumer-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
     const typesNode = (JSON.parse(readFileSync(join(REPO, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
-    const installed = await npm(['install', tarball, `@types/node@${typesNode}`], { cwd: project });
+    const installed = await npm(['install', tarball, benchTarball, `@types/node@${typesNode}`], { cwd: project });
     assert.equal(installed.status, 0, installed.stderr);
     // The AI SDK is an optional peer: not installed, and rlm's types must not need it.
     assert.ok(!existsSync(join(project, 'node_modules/@ai-sdk/provider')));
 
     const program = `import { RLM, createOpenAIModel, fromAiSdk, type RunResult } from 'rlm';
 import { startScriptedServer, byTurn, repl } from 'rlm/testing';
-import { scoreAnswer } from 'rlm/tasks';
-import { markdownReport } from 'rlm/bench';
+import { scoreAnswer } from 'rlm-bench/tasks';
+import { markdownReport } from 'rlm-bench';
 
 const server = await startScriptedServer({
   script: (req) => (req.model === 'root' ? byTurn([repl("FINAL(await llm_query('size ' + context.length))")])(req) : 'a dependency answer'),
