@@ -5,13 +5,14 @@
  * `createSandbox` loads the Python sandbox's code only when a Python REPL is asked for: a
  * JavaScript run never loads it.
  */
-import { JsSandbox } from './js/js-sandbox.ts';
+import { JsSandbox } from './host/js-sandbox.ts';
 import type { ReplLanguage, Sandbox, SandboxOptions } from './sandbox.ts';
 
-export { JsSandbox, type JsSandboxOptions } from './js/js-sandbox.ts';
-export { PythonSandbox, type PythonSandboxOptions } from './python/python-sandbox.ts';
+export { JsSandbox, type JsSandboxOptions } from './host/js-sandbox.ts';
+export { PythonSandbox, type PythonSandboxOptions } from './host/python-sandbox.ts';
 export {
   REPL_NAMES,
+  sandboxSettings,
   type Sandbox,
   type SandboxOptions,
   type ReplLanguage,
@@ -20,13 +21,13 @@ export {
   type ContextValue,
   type RunCellOptions,
 } from './sandbox.ts';
-export { processWall } from './process-wall.ts';
+export { processWall } from './host/process-wall.ts';
 export { MAX_ANSWER_CHARS, MAX_PROMPT_CHARS, MAX_CALLS_IN_FLIGHT } from './limits.ts';
 
 /** Starts a sandbox for `language` with the context loaded once; settles when it is ready for cells. */
 export async function createSandbox(language: ReplLanguage, options: SandboxOptions): Promise<Sandbox> {
   if (language === 'python') {
-    const { PythonSandbox } = await import('./python/python-sandbox.ts');
+    const { PythonSandbox } = await import('./host/python-sandbox.ts');
     return PythonSandbox.create(options);
   }
   return JsSandbox.create(options);
@@ -40,6 +41,6 @@ export async function createSandbox(language: ReplLanguage, options: SandboxOpti
  */
 export async function warmSandbox(language: ReplLanguage, options: { keep?: boolean } = {}): Promise<void> {
   if (language !== 'python') return;
-  const { PythonSandbox } = await import('./python/python-sandbox.ts');
+  const { PythonSandbox } = await import('./host/python-sandbox.ts');
   PythonSandbox.warm(options);
 }

@@ -59,7 +59,7 @@ async function replWhileRunning(language: 'javascript' | 'python'): Promise<Seen
 
 /** The Node flags the REPL process was started with (everything between node and its entry). */
 function nodeFlags(cmdline: string[]): string[] {
-  const entry = cmdline.findIndex((arg) => /repl-process\.(ts|js)$/.test(arg));
+  const entry = cmdline.findIndex((arg) => /repl-process[/\\](js|python)-main\.(ts|js)$/.test(arg));
   return cmdline.slice(1, entry).filter((arg) => arg.startsWith('--'));
 }
 

@@ -175,7 +175,7 @@ export class Watch {
 
 /** A REPL process is node itself running a repl-process entry (not the wrappers around it). */
 export function isRepl(cmdline: string[]): boolean {
-  return /(^|\/)node$/.test(cmdline[0] ?? '') && cmdline.some((arg) => /repl-process\.(ts|js)$/.test(arg));
+  return /(^|\/)node$/.test(cmdline[0] ?? '') && cmdline.some((arg) => /repl-process[/\\](js|python)-main\.(ts|js)$/.test(arg));
 }
 
 function round(n: number): number {

@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PythonSandbox } from '../../src/sandboxes/python/python-sandbox.ts';
+import { PythonSandbox } from '../../src/sandboxes/host/python-sandbox.ts';
 import { REPL_NAMES, type CellResult, type Sandbox } from '../../src/sandboxes/sandbox.ts';
 import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS } from '../../src/sandboxes/limits.ts';
 import { isCancelled, LANGUAGES, maxOverlap, runOk, sharedSandbox, sleep } from './support.ts';

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { JsSandbox } from '../../src/sandboxes/js/js-sandbox.ts';
-import { PythonSandbox } from '../../src/sandboxes/python/python-sandbox.ts';
+import { JsSandbox } from '../../src/sandboxes/host/js-sandbox.ts';
+import { PythonSandbox } from '../../src/sandboxes/host/python-sandbox.ts';
 import type { Bridge, ContextValue, Sandbox, SandboxOptions } from '../../src/sandboxes/sandbox.ts';
 
 export type Language = Sandbox['language'];

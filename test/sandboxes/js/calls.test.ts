@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IsolateRepl } from '../../../src/sandboxes/js/isolate-repl.ts';
+import { IsolateRepl } from '../../../src/sandboxes/repl-process/isolate-repl.ts';
 import { recordingBridge, runOk, sleep, withRepl } from './helpers.ts';
 
 describe('IsolateRepl: rlm_query options', () => {

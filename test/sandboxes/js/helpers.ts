@@ -3,8 +3,8 @@
  * JsSandbox maker that always disposes what it made.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { IsolateRepl } from '../../../src/sandboxes/js/isolate-repl.ts';
-import { JsSandbox, type JsSandboxOptions } from '../../../src/sandboxes/js/js-sandbox.ts';
+import { IsolateRepl } from '../../../src/sandboxes/repl-process/isolate-repl.ts';
+import { JsSandbox, type JsSandboxOptions } from '../../../src/sandboxes/host/js-sandbox.ts';
 import type { ContextValue, SandboxSettings } from '../../../src/sandboxes/sandbox.ts';
 import { recordingBridge, type BridgeOptions, type RecordingBridge } from '../support.ts';
 

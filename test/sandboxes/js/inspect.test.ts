@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import util from 'node:util';
-import { inspect } from '../../../src/sandboxes/js/inspect.ts';
+import { inspect } from '../../../src/sandboxes/in-isolate/inspect.ts';
 
 function sameAsNode(value: unknown): void {
   assert.equal(inspect(value), util.inspect(value));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import util from 'node:util';
 import vm from 'node:vm';
-import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
+import { JsSandbox } from '../../../src/sandboxes/host/js-sandbox.ts';
 import { REPL_NAMES } from '../../../src/sandboxes/sandbox.ts';
 import { isCancelled } from '../support.ts';
 import { recordingBridge, runOk, sleep, untilReplIdle, withSandbox } from './helpers.ts';

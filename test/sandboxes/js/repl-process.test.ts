@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
+import { JsSandbox } from '../../../src/sandboxes/host/js-sandbox.ts';
 import { recordingBridge } from './helpers.ts';
 import { replProcesses } from '../support.ts';
 
 /** The JavaScript REPL process's entry module, as it appears in its command line. */
-const ENTRY = /js[/\\]repl-process\.[jt]s$/;
+const ENTRY = /repl-process[/\\]js-main\.[jt]s$/;
 
 describe('the REPL process: the second wall', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
   it('runs with an empty environment and Node permissions that allow reading only its own code and the context', async () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import vm from 'node:vm';
-import { CellSyntaxError, transformCell } from '../../../src/sandboxes/js/transform.ts';
+import { CellSyntaxError, transformCell } from '../../../src/sandboxes/repl-process/transform.ts';
 import { REPL_NAMES } from '../../../src/sandboxes/sandbox.ts';
 import { withSandbox } from './helpers.ts';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MAX_CALLS_IN_FLIGHT, MAX_CALLS_WAITING } from '../../../src/sandboxes/limits.ts';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import { createSandbox, recordingBridge, sleep } from '../support.ts';
 import { StubSandbox } from './stub-sandbox.ts';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
+import { JsSandbox } from '../../../src/sandboxes/host/js-sandbox.ts';
 import { recordingBridge } from '../support.ts';
 
 describe('context folders', { skip: process.platform === 'win32' && 'POSIX signals' }, () => {

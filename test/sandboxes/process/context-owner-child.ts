@@ -3,7 +3,7 @@
  * that holds its context, and waits to be killed.
  */
 import { readFileSync } from 'node:fs';
-import { JsSandbox } from '../../../src/sandboxes/js/js-sandbox.ts';
+import { JsSandbox } from '../../../src/sandboxes/host/js-sandbox.ts';
 
 const bridge = { llm_query: () => Promise.resolve(''), rlm_query: () => Promise.resolve(''), budget: () => null };
 await JsSandbox.create({ context: 'a secret context', bridge });

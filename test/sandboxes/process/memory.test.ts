@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { RSS_MARGIN_MB } from '../../../src/sandboxes/process-sandbox.ts';
-import { DATA_OVERHEAD_MB, processWall } from '../../../src/sandboxes/process-wall.ts';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { RSS_MARGIN_MB } from '../../../src/sandboxes/host/process-sandbox.ts';
+import { DATA_OVERHEAD_MB, processWall } from '../../../src/sandboxes/host/process-wall.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import type { Sandbox } from '../../../src/sandboxes/sandbox.ts';
 import { createSandbox, LANGUAGES, recordingBridge } from '../support.ts';
 import { StubSandbox } from './stub-sandbox.ts';

@@ -5,7 +5,7 @@
  * stands for a REPL process whose engine was breached, so the host's checks can be tested.
  */
 import { writeSync } from 'node:fs';
-import { sendToHost, serveRepl } from '../../../src/sandboxes/repl-server.ts';
+import { sendToHost, serveRepl } from '../../../src/sandboxes/repl-process/repl-server.ts';
 import type { CellResult } from '../../../src/sandboxes/sandbox.ts';
 
 const AsyncFunction = (async () => undefined).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;

@@ -1,8 +1,8 @@
 /** The host's real ProcessSandbox over the stub REPL process (stub-repl.ts), for the tests of the process wall. */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forkRepl } from '../../../src/sandboxes/fork-repl.ts';
-import { ProcessSandbox } from '../../../src/sandboxes/process-sandbox.ts';
+import { forkRepl } from '../../../src/sandboxes/host/fork-repl.ts';
+import { ProcessSandbox } from '../../../src/sandboxes/host/process-sandbox.ts';
 import type { SandboxOptions } from '../../../src/sandboxes/sandbox.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { processWall } from '../../../src/sandboxes/process-wall.ts';
+import { processWall } from '../../../src/sandboxes/host/process-wall.ts';
 import { recordingBridge, sleep } from '../support.ts';
 import { StubSandbox } from './stub-sandbox.ts';
 

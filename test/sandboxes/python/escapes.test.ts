@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import type { CellResult, Sandbox } from '../../../src/sandboxes/sandbox.ts';
 import { runOk, sharedSandbox, sleep } from '../support.ts';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import { runOk, sharedSandbox, sleep } from '../support.ts';
 
 after(() => PythonSandbox.coolDown());

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import { recordingBridge, replProcesses } from '../support.ts';
 
 /** The Python REPL process's entry module, as it appears in its command line. */
-const ENTRY = /python[/\\]repl-process\.[jt]s$/;
+const ENTRY = /repl-process[/\\]python-main\.[jt]s$/;
 
 after(() => PythonSandbox.coolDown());
 

@@ -4,8 +4,8 @@
  * then whether its REPL booted from scratch and whether it wrote the snapshot file. The cache folder comes from the environment (XDG_CACHE_HOME) the test gives it.
  * Prints one JSON line.
  */
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
-import { snapshotPlace, snapshotStats } from '../../../src/sandboxes/python/snapshot.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
+import { snapshotPlace, snapshotStats } from '../../../src/sandboxes/host/python-snapshot.ts';
 
 const bridge = { llm_query: () => Promise.resolve(''), rlm_query: () => Promise.resolve(''), budget: () => null };
 const sandbox = await PythonSandbox.create({ context: 'the context', bridge });

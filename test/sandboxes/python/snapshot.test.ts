@@ -13,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodeSnapshot, readSnapshotFile, writeSnapshotFile } from '../../../src/sandboxes/python/snapshot-file.ts';
-import { snapshotPlace } from '../../../src/sandboxes/python/snapshot.ts';
+import { decodeSnapshot, readSnapshotFile, writeSnapshotFile } from '../../../src/sandboxes/shared/snapshot-file.ts';
+import { snapshotPlace } from '../../../src/sandboxes/host/python-snapshot.ts';
 
 const CHILD = fileURLToPath(new URL('./snapshot-child.ts', import.meta.url));
 const KEY = snapshotPlace().key;

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PyodideRepl } from '../../../src/sandboxes/python/pyodide-repl.ts';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { PyodideRepl } from '../../../src/sandboxes/repl-process/pyodide-repl.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../../../src/sandboxes/limits.ts';
 import { recordingBridge, runOk, sharedSandbox } from '../support.ts';
 

@@ -2,10 +2,10 @@
  * A program of its own for warm-pool.test.ts: how many Python REPL processes it has after its
  * first sandbox, and after its second (`--keep`: warm({ keep: true }) first). Prints one JSON line.
  */
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import { replProcesses } from '../support.ts';
 
-const ENTRY = /python[/\\]repl-process\.[jt]s$/;
+const ENTRY = /repl-process[/\\]python-main\.[jt]s$/;
 const bridge = { llm_query: () => Promise.resolve(''), rlm_query: () => Promise.resolve(''), budget: () => null };
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { DATA_OVERHEAD_MB, processWall } from '../../../src/sandboxes/process-wall.ts';
-import { PythonSandbox } from '../../../src/sandboxes/python/python-sandbox.ts';
+import { DATA_OVERHEAD_MB, processWall } from '../../../src/sandboxes/host/process-wall.ts';
+import { PythonSandbox } from '../../../src/sandboxes/host/python-sandbox.ts';
 import { recordingBridge, sleep } from '../support.ts';
 
 after(() => PythonSandbox.coolDown());

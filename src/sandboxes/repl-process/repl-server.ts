@@ -1,4 +1,9 @@
 /**
+ * Realm: the REPL process (repl-process/): a Node process with an empty environment, Node's
+ * permission model and the OS wall (host/process-wall.ts). Files here hold an engine that runs
+ * model code; they reach the run only through the wire (fd 3), and may read rlm's code, their
+ * engine's package and their private folder, nothing else.
+ *
  * The REPL process's side of the wire, whatever the language: it holds the REPL (a V8 isolate,
  * or Pyodide in a worker thread), runs the cells it is sent, and turns the REPL's host calls into
  * messages to the run's process. Nothing model code does to its engine can take the run down
@@ -10,12 +15,12 @@
  * run's process at once; more wait here, first come first served, up to MAX_CALLS_WAITING.
  */
 import { Socket } from 'node:net';
-import { RlmError } from '../errors.ts';
-import { encodeFrame, readFrames } from './frames.ts';
-import { boundedResult, fromReplFrame, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ToRepl, type VariableAnswer } from './ipc.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
-import type { Bridge, Sandbox, SandboxOptions, SandboxSettings } from './sandbox.ts';
-import type { ContextFile } from './context-file.ts';
+import { RlmError } from '../../errors.ts';
+import { encodeFrame, readFrames } from '../shared/frames.ts';
+import { boundedResult, fromReplFrame, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ToRepl, type VariableAnswer } from '../shared/repl-messages.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import type { Bridge, Sandbox, SandboxOptions, SandboxSettings } from '../sandbox.ts';
+import type { ContextFile } from '../shared/context-file.ts';
 
 /** What the REPL process makes its engine with: the sandbox's options, the context in a file. */
 export type EngineOptions = Omit<SandboxOptions, 'context'> & { contextFile: ContextFile };

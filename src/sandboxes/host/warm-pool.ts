@@ -3,9 +3,9 @@
  * boots while nothing waits for it, so a run — and each child RLM — takes one that is ready.
  * A spare has never held a context or run a cell: handing it out shares nothing between runs.
  */
-import type { LaunchSettings } from '../fork-repl.ts';
-import type { LaunchedRepl } from '../process-sandbox.ts';
-import { killRepl, removeDir, trackDir } from '../process-sandbox.ts';
+import type { LaunchSettings } from './fork-repl.ts';
+import type { LaunchedRepl } from './process-sandbox.ts';
+import { killRepl, removeDir, trackDir } from './process-sandbox.ts';
 import { sandboxSettings } from '../sandbox.ts';
 
 export class WarmPool {

@@ -3,8 +3,8 @@
  * process (see process-sandbox.ts). Two walls: model code cannot leave the isolate, and if V8
  * itself gives up only the REPL process dies, and is started again.
  */
-import { forkRepl, sibling, type LaunchSettings } from '../fork-repl.ts';
-import { ProcessSandbox } from '../process-sandbox.ts';
+import { codeModule, forkRepl, type LaunchSettings } from './fork-repl.ts';
+import { ProcessSandbox } from './process-sandbox.ts';
 import type { SandboxOptions } from '../sandbox.ts';
 
 export type JsSandboxOptions = SandboxOptions;
@@ -25,7 +25,7 @@ export class JsSandbox extends ProcessSandbox {
 function launchJsRepl(settings: LaunchSettings) {
   return forkRepl(
     {
-      entry: sibling('repl-process', import.meta.url),
+      entry: codeModule('../repl-process/js-main', import.meta.url),
       dependencies: ['isolated-vm', 'node-gyp-build', 'acorn'],
       allow: ['--allow-addons', '--allow-fs-read=/etc/alpine-release'],
     },

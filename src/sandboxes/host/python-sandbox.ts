@@ -4,10 +4,10 @@
  * interpreter (seal.py), a worker stripped of network and module loading, and a process with an
  * empty environment that may read only rlm's code, Pyodide and its own context folder.
  */
-import { forkRepl, sibling, type LaunchSettings } from '../fork-repl.ts';
-import { ProcessSandbox, type LaunchedRepl } from '../process-sandbox.ts';
+import { codeModule, forkRepl, type LaunchSettings } from './fork-repl.ts';
+import { ProcessSandbox, type LaunchedRepl } from './process-sandbox.ts';
 import type { SandboxOptions } from '../sandbox.ts';
-import { placeSnapshot, rememberSnapshot, removeSnapshot, snapshotSource } from './snapshot.ts';
+import { placeSnapshot, rememberSnapshot, removeSnapshot, snapshotSource } from './python-snapshot.ts';
 import { WarmPool } from './warm-pool.ts';
 
 export type PythonSandboxOptions = SandboxOptions;
@@ -53,7 +53,7 @@ function launchPythonRepl(settings: LaunchSettings): LaunchedRepl {
   const source = snapshotSource();
   const launched = forkRepl(
     {
-      entry: sibling('repl-process', import.meta.url),
+      entry: codeModule('../repl-process/python-main', import.meta.url),
       dependencies: ['pyodide'],
       allow: ['--allow-worker', ...(source.from === 'file' ? [`--allow-fs-read=${source.place.path}`] : [])],
       beforeFork: (dir) => placeSnapshot(dir, source),

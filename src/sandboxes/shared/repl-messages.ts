@@ -1,13 +1,16 @@
 /**
+ * Shared (shared/): read by the run's process and by the REPL process alike, so files here hold
+ * only types, bounds and pure functions, and import nothing from a realm's folder.
+ *
  * Messages between a sandbox (in the run's process) and its REPL process, whatever the language.
  * They travel as frames (frames.ts). Values made by model code (a child's context, a tool's
  * arguments and result) cross as JSON text, never as object graphs, and what the REPL process
  * sends is checked here, field by field, before the run's process acts on it: the REPL process
  * runs model code and may have been breached.
  */
-import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { Frame, FrameLimits } from './frames.ts';
-import { cutOutput, type CellResult, type SandboxSettings } from './sandbox.ts';
+import { cutOutput, type CellResult, type SandboxSettings } from '../sandbox.ts';
 
 export type ToRepl =
   | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: SandboxSettings }

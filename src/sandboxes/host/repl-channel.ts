@@ -1,12 +1,12 @@
 /**
  * The run's process's end of the wire to one REPL process (runs in the host). Every frame is
- * checked (frames.ts for size, ipc.ts for shape) before a listener sees it; the first frame that
+ * checked (shared/frames.ts for size, shared/repl-messages.ts for shape) before a listener sees it; the first frame that
  * fails, or the wire closing under a live process, makes the channel broken: the sandbox then
  * treats the REPL process as crashed (or hostile) and kills it.
  */
 import type { Socket } from 'node:net';
-import { encodeFrame, readFrames, type FrameLimits } from './frames.ts';
-import { fromReplLimits, readFromRepl, ProtocolViolation, type FromRepl, type ToRepl } from './ipc.ts';
+import { encodeFrame, readFrames, type FrameLimits } from '../shared/frames.ts';
+import { fromReplLimits, readFromRepl, ProtocolViolation, type FromRepl, type ToRepl } from '../shared/repl-messages.ts';
 
 export class ReplChannel {
   readonly #socket: Socket;

@@ -1,4 +1,9 @@
 /**
+ * Realm: the run's process (host/). Files here hold the run's secrets (API keys, the Bridge to
+ * models and tools) and never run model code; what they read from a REPL process is checked
+ * first (repl-channel.ts). They may spawn REPL processes, write their private folders, and call
+ * the Bridge.
+ *
  * A sandbox whose REPL lives in a separate Node process with an empty environment and Node's
  * permission model, whatever the language. Two walls: model code cannot leave its engine, and if
  * the engine itself gives up (V8 aborts the whole process on some allocations; a WASM runtime
@@ -9,14 +14,14 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CancelledError, RlmError } from '../errors.ts';
-import type { ContextFile } from './context-file.ts';
+import { CancelledError, RlmError } from '../../errors.ts';
+import type { ContextFile } from '../shared/context-file.ts';
 import type { LaunchSettings } from './fork-repl.ts';
 import { DATA_OVERHEAD_MB, processWall } from './process-wall.ts';
-import { boundedResult, type FromRepl, type ToRepl, type VariableAnswer } from './ipc.ts';
-import { cutError, MAX_VALUE_JSON_CHARS } from './limits.ts';
+import { boundedResult, type FromRepl, type ToRepl, type VariableAnswer } from '../shared/repl-messages.ts';
+import { cutError, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ReplChannel } from './repl-channel.ts';
-import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from './sandbox.ts';
+import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
 
 /** A started REPL process, the private folder it may read (where its context goes), and the wire to it. */
 export interface LaunchedRepl {

@@ -5,11 +5,11 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CancelledError } from '../../errors.ts';
-import type { ContextFile } from '../context-file.ts';
+import type { ContextFile } from '../shared/context-file.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
-import type { EngineOptions } from '../repl-server.ts';
+import type { EngineOptions } from './repl-server.ts';
 import { cutOutput, sandboxSettings, type Bridge, type CellResult, type RunCellOptions, type Sandbox, type SandboxSettings } from '../sandbox.ts';
-import type { FromWorker, HostAnswer, HostCall, ToWorker, WorkerLimits } from './worker-messages.ts';
+import type { FromWorker, HostAnswer, HostCall, ToWorker, WorkerLimits } from '../in-pyodide/worker-messages.ts';
 
 /**
  * How much computing an interrupted cell may do before its worker is replaced. Python takes the
@@ -43,7 +43,7 @@ export function bootWorker(options: { snapshot?: Uint8Array; makeSnapshot?: bool
   const wake = new Int32Array(new SharedArrayBuffer(4));
   const activity = new Int32Array(new SharedArrayBuffer(4));
   const { port1: answers, port2 } = new MessageChannel();
-  const worker = new Worker(new URL(`./pyodide-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
+  const worker = new Worker(new URL(`../in-pyodide/pyodide-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
     workerData: { interrupt: interrupt.buffer, wake: wake.buffer, activity: activity.buffer, answers: port2, ...options },
     transferList: [port2],
     env: {},

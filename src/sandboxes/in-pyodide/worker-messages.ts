@@ -1,6 +1,6 @@
 /** Messages between the Python REPL process's main thread and its Pyodide worker. */
 import type { MessagePort } from 'node:worker_threads';
-import type { ContextFile } from '../context-file.ts';
+import type { ContextFile } from '../shared/context-file.ts';
 
 export interface WorkerInput {
   /** Pyodide's interrupt buffer: the main thread writes 2 (SIGINT) to stop a cell. */

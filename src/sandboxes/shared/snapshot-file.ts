@@ -16,6 +16,17 @@ import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/** In a REPL's private folder: the snapshot itself, as Pyodide made it. */
+export const SNAPSHOT_FILE = 'python.snapshot';
+/** In a REPL's private folder: where the snapshot file in the cache is, and its key (JSON). */
+export const SNAPSHOT_POINTER = 'python.snapshot.json';
+
+/** The cache file and the key it must carry. */
+export interface SnapshotPlace {
+  path: string;
+  key: string;
+}
+
 const MAGIC = 'RLMPYSNP';
 const FORMAT = 1;
 const FIXED = 8 + 4 + 4 + 8 + 32;

@@ -1,4 +1,9 @@
 /**
+ * Realm: the Python REPL process's worker thread (in-pyodide/), beside CPython and model code.
+ * Files here (this one, runtime.py, seal.py) run in the thread model code can reach if it
+ * escapes Python; they may touch only Pyodide, the answers port and the shared buffers, and strip
+ * everything else from the thread once the context is loaded.
+ *
  * The worker thread that holds Pyodide, inside the Python REPL process. It boots CPython before
  * any run needs it (a warm start), then loads one context, seals the interpreter (seal.py) and
  * strips this thread of network and module loading, and runs cells one at a time.
@@ -19,7 +24,7 @@ import { registerHooks } from 'node:module';
 import { dirname } from 'node:path';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
-import type { ContextFile } from '../context-file.ts';
+import type { ContextFile } from '../shared/context-file.ts';
 import type { HostAnswer, ToWorker, WorkerInput, FromWorker, HostCall, WorkerLimits } from './worker-messages.ts';
 
 const input = workerData as WorkerInput;

@@ -3,7 +3,7 @@
  * code does to V8 — some allocations abort the whole process instead of failing the isolate —
  * can take the run down with it.
  */
-import { serveRepl } from '../repl-server.ts';
+import { serveRepl } from './repl-server.ts';
 import { IsolateRepl } from './isolate-repl.ts';
 
 // The isolate reads the context file itself (and again if it is rebuilt), chunk by chunk.

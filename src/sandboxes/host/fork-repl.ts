@@ -39,8 +39,8 @@ export function forkRepl(spec: ReplProcessSpec, settings: LaunchSettings): Launc
   const dir = privateDir();
   // rlm's code folder (src/ in a checkout, dist/ when built) and its package.json, not the
   // package root: a checkout's .git and .env stay out of reach.
-  const code = fileURLToPath(new URL('../', import.meta.url));
-  const packageJson = fileURLToPath(new URL('../../package.json', import.meta.url));
+  const code = fileURLToPath(new URL('../../', import.meta.url));
+  const packageJson = fileURLToPath(new URL('../../../package.json', import.meta.url));
   const readable = new Set([code, packageJson, dir]);
   for (const dependency of spec.dependencies) {
     const folder = packageFolder(dependency);
@@ -94,8 +94,8 @@ function packageFolder(name: string): string | undefined {
   }
 }
 
-/** A module next to `base`, as source (.ts, type stripping) or built (.js), like `base` itself. */
-export function sibling(name: string, base: string): URL {
+/** The module at `path` (no extension) from `base`, as source (.ts, type stripping) or built (.js), like `base` itself. */
+export function codeModule(path: string, base: string): URL {
   const extension = base.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./${name}${extension}`, base);
+  return new URL(`${path}${extension}`, base);
 }

@@ -1,4 +1,8 @@
 /**
+ * Realm: inside the V8 isolate (in-isolate/), beside model code. Files here are injected as
+ * source text and run with no Node API at all: they must stay self-contained, and may reach the
+ * host only through the two callbacks `startCall` and `syncCall`.
+ *
  * The REPL's names inside the isolate: `print`, `console`, `llm_query`, `FINAL`, `SHOW_VARS`...
  *
  * `installRuntime` runs inside the isolate, injected as source text, so it must stay

@@ -10,10 +10,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sendToHost, serveRepl } from '../repl-server.ts';
+import { sendToHost, serveRepl } from './repl-server.ts';
 import { bootWorker, PyodideRepl } from './pyodide-repl.ts';
-import { readSnapshotFile } from './snapshot-file.ts';
-import { SNAPSHOT_FILE, SNAPSHOT_POINTER, type SnapshotPlace } from './snapshot.ts';
+import { readSnapshotFile, SNAPSHOT_FILE, SNAPSHOT_POINTER, type SnapshotPlace } from '../shared/snapshot-file.ts';
 
 const dir = process.argv[2];
 const given = dir ? givenSnapshot(dir) : undefined;

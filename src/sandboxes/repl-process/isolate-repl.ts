@@ -1,6 +1,6 @@
 /**
  * The JavaScript REPL's engine: a V8 isolate (isolated-vm) with its own heap and memory cap,
- * holding no Node API at all. It runs inside the REPL process (repl-process.ts); JsSandbox is the
+ * holding no Node API at all. It runs inside the REPL process (js-main.ts); JsSandbox is the
  * side the run talks to. Model code reaches the host only through `startCall`/`syncCall`, which take
  * and return JSON text; results come back through the runtime's `deliver`.
  */
@@ -9,11 +9,11 @@ import { StringDecoder } from 'node:string_decoder';
 import ivm from 'isolated-vm';
 import { CancelledError } from '../../errors.ts';
 import { cutOutput, REPL_NAMES, sandboxSettings, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
-import { inspect } from './inspect.ts';
-import { installRuntime, type CellOutcome, type RuntimeConfig } from './runtime.ts';
+import { inspect } from '../in-isolate/inspect.ts';
+import { installRuntime, type CellOutcome, type RuntimeConfig } from '../in-isolate/runtime.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
-import type { ContextFile } from '../context-file.ts';
-import type { EngineOptions } from '../repl-server.ts';
+import type { ContextFile } from '../shared/context-file.ts';
+import type { EngineOptions } from './repl-server.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 
 

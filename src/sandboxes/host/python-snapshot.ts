@@ -16,18 +16,10 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../../cache-dir.ts';
-import { writeSnapshotFile } from './snapshot-file.ts';
+import { SNAPSHOT_FILE, SNAPSHOT_POINTER, writeSnapshotFile, type SnapshotPlace } from '../shared/snapshot-file.ts';
 
-/** In a REPL's private folder: the snapshot itself, as Pyodide made it. */
-export const SNAPSHOT_FILE = 'python.snapshot';
-/** In a REPL's private folder: where the snapshot file in the cache is, and its key (JSON). */
-export const SNAPSHOT_POINTER = 'python.snapshot.json';
+export type { SnapshotPlace } from '../shared/snapshot-file.ts';
 
-/** The cache file and the key it must carry. */
-export interface SnapshotPlace {
-  path: string;
-  key: string;
-}
 
 /** How a REPL process about to start will boot. */
 export type SnapshotSource = { from: 'memory' } | { from: 'file'; place: SnapshotPlace } | { from: 'scratch'; place?: SnapshotPlace };
@@ -54,7 +46,7 @@ function snapshotKey(): string {
   const pyodide = JSON.parse(readFileSync(new URL(import.meta.resolve('pyodide/package.json')), 'utf8')) as { version: string };
   const worker = `pyodide-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`;
   const code = createHash('sha256');
-  for (const name of [worker, 'runtime.py', 'seal.py']) code.update(readFileSync(new URL(`./${name}`, import.meta.url)));
+  for (const name of [worker, 'runtime.py', 'seal.py']) code.update(readFileSync(new URL(`../in-pyodide/${name}`, import.meta.url)));
   return `rlm python snapshot; pyodide ${pyodide.version}; boot code ${code.digest('hex')}`;
 }
 
