@@ -19,7 +19,8 @@ import type { ContextFile } from '../shared/context-file.ts';
 import type { LaunchSettings } from './fork-repl.ts';
 import { DATA_OVERHEAD_MB, processWall } from './process-wall.ts';
 import { boundedResult, type FromRepl, type ToRepl, type VariableAnswer } from '../shared/repl-messages.ts';
-import { cutError, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import { cutError } from '../limits.ts';
+import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import type { ReplChannel } from './repl-channel.ts';
 import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
 
@@ -74,8 +75,8 @@ export class ProcessSandbox implements Sandbox {
   #nextId = 0;
   readonly #runs = new Map<number, Pending<CellResult>>();
   readonly #variables = new Map<number, Pending<VariableAnswer>>();
-  /** Bridge calls in flight, by the REPL's call id, so they can be cancelled. */
-  readonly #calls = new Map<number, AbortController>();
+  /** The REPL process's calls, served for the cell now running, by its call ids. */
+  readonly #calls: HostCalls;
   #disposed = false;
   #contextFile: ContextFile | undefined;
   /** Messages of the conversation the REPL process already has. */
@@ -89,6 +90,7 @@ export class ProcessSandbox implements Sandbox {
     this.#settings = sandboxSettings(options);
     this.#context = options.context;
     this.#bridge = options.bridge;
+    this.#calls = new HostCalls(options.bridge, this.#settings.tools);
     this.#launcher = launcher;
   }
 
@@ -210,7 +212,7 @@ export class ProcessSandbox implements Sandbox {
         this.#runs.delete(message.runId);
         // Calls the cell left behind end with it, even if the REPL process did not end them.
         // (An error is made only when there is a call to end: its stack costs more than a trivial cell's other work here.)
-        if (this.#runs.size === 0 && this.#calls.size > 0) this.#abortCalls(new CancelledError('the cell that made this call had ended'));
+        if (this.#runs.size === 0) this.#calls.endCell(() => new CancelledError('the cell that made this call had ended'));
         // The last line of defence if the REPL process failed to bound what it reports.
         pending?.resolve(boundedResult(message.result, this.#settings.maxOutputChars));
         return;
@@ -223,28 +225,22 @@ export class ProcessSandbox implements Sandbox {
         }
         const pending = this.#runs.get(message.runId);
         this.#runs.delete(message.runId);
+        if (this.#runs.size === 0) this.#calls.endCell(() => new CancelledError());
         pending?.reject(new CancelledError());
         return;
       }
       case 'call':
       case 'tool-call':
         // The REPL process holds calls beyond its cap; one that sends more is not the one we started.
-        if (this.#calls.size >= this.#settings.maxCallsInFlight) {
+        if (this.#calls.pending >= this.#settings.maxCallsInFlight) {
           return this.#kill(child, `Error: the REPL process was stopped because it sent more than ${this.#settings.maxCallsInFlight} calls at once`);
         }
         if (this.#calls.has(message.callId)) return this.#kill(child, 'Error: the REPL process was stopped because it reused a call id');
-        // Work a finished cell left running is never served: calls belong to a running cell.
-        if (this.#runs.size === 0) {
-          this.#send({ type: 'deliver', callId: message.callId, ok: false, payload: 'host calls are made only while a cell runs', budget: this.#bridge.budget() });
-          return;
-        }
-        if (message.type === 'call') this.#serveCall(message);
-        else this.#serveTool(message);
-        return;
+        // Work a finished cell left running is never served: calls belong to a running cell (HostCalls refuses them).
+        return this.#serve(child, message);
       case 'call-cancel':
         // Same reason as in the REPL (the cell timed out, or was cancelled), for the bridge's logs.
-        this.#calls.get(message.callId)?.abort(message.reason === 'cancelled' ? new CancelledError() : new Error(message.reason));
-        this.#calls.delete(message.callId);
+        this.#calls.cancel(message.callId, message.reason === 'cancelled' ? new CancelledError() : new Error(message.reason));
         return;
       case 'variable-result':
         this.#variables.get(message.requestId)?.resolve(message.value);
@@ -253,52 +249,26 @@ export class ProcessSandbox implements Sandbox {
     }
   }
 
-  #serveCall(message: Extract<FromRepl, { type: 'call' }>): void {
-    this.#serve(message.callId, async (signal) =>
-      message.name === 'llm_query'
-        ? this.#bridge.llm_query(message.prompt, message.options, signal)
-        : this.#bridge.rlm_query(message.prompt, message.context === null ? undefined : (JSON.parse(message.context) as unknown), message.options, signal),
-    );
-  }
-
-  #serveTool(message: Extract<FromRepl, { type: 'tool-call' }>): void {
-    const tool = this.#bridge.tool;
-    this.#serve(message.callId, async (signal) => {
-      if (!tool || !this.#settings.tools.includes(message.tool)) throw new Error(`no tool named ${message.tool}`);
-      // Only JSON data crosses back, as text; what JSON cannot carry is dropped, as it would be anyway.
-      const args: unknown = JSON.parse(message.args);
-      if (!Array.isArray(args)) throw new Error(`the arguments of ${message.tool} are not a list`);
-      const json = JSON.stringify((await tool(message.tool, args, signal)) ?? null) ?? 'null';
-      if (json.length > MAX_VALUE_JSON_CHARS) throw new Error(`the result of ${message.tool} is too large (${json.length.toLocaleString('en-US')} characters of JSON, at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')})`);
-      return json;
-    });
-  }
-
-  /** Runs a call for the REPL process, cancellable by it, and delivers the outcome (text) back to it. */
-  #serve(callId: number, work: (signal: AbortSignal) => Promise<string>): void {
-    const controller = new AbortController();
-    this.#calls.set(callId, controller);
-    const child = this.#child;
+  /** Serves a call of the REPL process, and delivers its outcome (text) back to that process. */
+  #serve(child: ChildProcess, message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): void {
+    const { callId } = message;
     const deliver = (ok: boolean, payload: string) => {
-      this.#calls.delete(callId);
-      if (child === this.#child && !controller.signal.aborted) this.#send({ type: 'deliver', callId, ok, payload, budget: this.#bridge.budget() });
+      if (child === this.#child) this.#send({ type: 'deliver', callId, ok, payload, budget: this.#bridge.budget() });
     };
-    work(controller.signal).then(
-      (value) => deliver(true, String(value)),
-      (error: unknown) => deliver(false, cutError(error instanceof Error ? error.message : String(error))),
-    );
-  }
-
-  #abortCalls(reason: Error): void {
-    for (const controller of this.#calls.values()) controller.abort(reason);
-    this.#calls.clear();
+    let request: HostCallRequest;
+    try {
+      request = wireCall(message);
+    } catch (error) {
+      return deliver(false, cutError(error instanceof Error ? error.message : String(error)));
+    }
+    this.#calls.serve(callId, request, deliver);
   }
 
   #onExit(child: ChildProcess): void {
     if (child !== this.#child) return;
     this.#child = undefined;
     this.#channel = undefined;
-    this.#abortCalls(new CancelledError('the REPL process stopped'));
+    this.#calls.endCell(() => new CancelledError('the REPL process stopped'));
     const crash = new ReplCrash(this.#killedFor ?? (this.#nearDataLimit ? outOfMemory(this.#settings.memoryLimitMb) : describeCrash(this.#stderr, this.#settings.memoryLimitMb)));
     if (this.#runs.size === 0 && !this.#disposed) this.#lostBetweenCells = crash.message;
     for (const pending of this.#runs.values()) pending.reject(crash);
@@ -317,6 +287,7 @@ export class ProcessSandbox implements Sandbox {
     const runId = ++this.#nextId;
     const timeoutMs = options.timeoutMs ?? this.#settings.cellTimeoutMs;
     const result = new Promise<CellResult>((resolve, reject) => this.#runs.set(runId, { resolve, reject }));
+    this.#calls.startCell();
     const child = this.#child;
     const onAbort = () => {
       this.#send({ type: 'cancel', runId });
@@ -362,9 +333,19 @@ export class ProcessSandbox implements Sandbox {
     if (this.#contextDir) removeDir(this.#contextDir);
     const child = this.#child;
     this.#child = undefined;
-    this.#abortCalls(new CancelledError('sandbox disposed'));
+    this.#calls.dispose(new CancelledError('sandbox disposed'));
     if (child) killRepl(child);
   }
+}
+
+/**
+ * A call as the REPL process sent it (checked for shape by shared/repl-messages.ts), read into a
+ * request: values made by model code cross as JSON text and are parsed only here.
+ */
+function wireCall(message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): HostCallRequest {
+  if (message.type === 'tool-call') return { name: 'tool', tool: message.tool, args: JSON.parse(message.args) as unknown[] };
+  if (message.name === 'llm_query') return { name: 'llm_query', prompt: message.prompt, options: message.options };
+  return { name: 'rlm_query', prompt: message.prompt, context: message.context === null ? undefined : (JSON.parse(message.context) as unknown), options: message.options };
 }
 
 /**

@@ -8,14 +8,15 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import ivm from 'isolated-vm';
 import { CancelledError } from '../../errors.ts';
-import { cutOutput, REPL_NAMES, sandboxSettings, type Bridge, type CellResult, type ContextValue, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
+import { cutOutput, REPL_NAMES, sandboxSettings, type CellResult, type ContextValue, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
 import { inspect } from '../in-isolate/inspect.ts';
 import { installRuntime, type CellOutcome, type RuntimeConfig } from '../in-isolate/runtime.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { ContextFile } from '../shared/context-file.ts';
 import type { EngineOptions } from './repl-server.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
-
+import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
+import { cellTimedOut, raceDeadline } from './cell-deadline.ts';
 
 /**
  * The context as a value (tests, and any caller in one process), or in a file the isolate reads
@@ -33,24 +34,6 @@ interface Live {
   variable: ivm.Reference<(name: string) => string>;
   /** The last trip that ended a cell's calls; true if the isolate died of it (see #endCell). */
   ending?: Promise<boolean>;
-}
-
-/** The host calls of one cell: ended together when the cell's result is reported. */
-interface Cell {
-  controller: AbortController;
-  /** Calls started and not yet answered by the host. */
-  open: number;
-  ended: boolean;
-  /** Calls still open when the cell was ended, whose promises the isolate must reject. */
-  openAtClose: number;
-}
-
-/** Ends a cell's calls on this side: aborted, and their answers no longer handed to the isolate. */
-function closeCell(cell: Cell, reason: Error): void {
-  if (cell.ended) return;
-  cell.ended = true;
-  cell.openAtClose = cell.open;
-  cell.controller.abort(reason);
 }
 
 /** Why a call still pending when its cell ended is rejected in the isolate. */
@@ -78,15 +61,12 @@ export class IsolateRepl implements Sandbox {
   readonly #options: SandboxSettings;
   readonly #contextValue: ContextValue;
   readonly #contextFile: ContextFile | undefined;
-  readonly #bridge: Bridge;
+  /** The calls model code makes to the host, served for the cell now running. */
+  readonly #calls: HostCalls;
   #live: Live;
-  /** The cell now running, or the last one; its calls are ended with it. */
-  #cell: Cell = { controller: new AbortController(), open: 0, ended: true, openAtClose: 0 };
   /** Answers waiting to be handed to the isolate in one trip: id, ok, payload, ... */
   #answers: unknown[] = [];
   #answersFor: Live | undefined;
-  /** Aborts every host call still running when the sandbox is disposed, whichever cell began it. */
-  readonly #life = new AbortController();
   /** Errors raised in the isolate between cells (a late unhandled rejection), shown with the next. */
   #late: string[] = [];
   /** Isolates this class disposed; any other disposed isolate died of its memory limit. */
@@ -97,7 +77,7 @@ export class IsolateRepl implements Sandbox {
     this.#options = sandboxSettings(options);
     this.#contextValue = 'context' in options ? options.context : undefined;
     this.#contextFile = 'contextFile' in options ? options.contextFile : undefined;
-    this.#bridge = options.bridge;
+    this.#calls = new HostCalls(options.bridge, this.#options.tools);
     this.#live = live;
   }
 
@@ -117,11 +97,7 @@ export class IsolateRepl implements Sandbox {
     const startCall = new ivm.Callback((id: number, name: string, argsJson: string) => {
       this.#dispatch(id, name, argsJson);
     });
-    const syncCall = new ivm.Callback((name: string) => {
-      if (name === 'budget') return JSON.stringify(this.#bridge.budget() ?? null);
-      if (name === 'history') return JSON.stringify(this.#bridge.history?.() ?? []);
-      return 'null';
-    });
+    const syncCall = new ivm.Callback((name: string) => this.#calls.sync(String(name)));
     const source = `(${installRuntime.toString()})((${inspect.toString()}), $0, $1, $2)`;
     const config: RuntimeConfig = {
       maxOutputChars: this.#options.maxOutputChars,
@@ -165,40 +141,17 @@ export class IsolateRepl implements Sandbox {
     else await jail.set('context', new ivm.ExternalCopy(value).copyInto({ release: true }));
   }
 
-  /** Serves a call started by model code: runs the bridge function, then delivers the answer. */
+  /** Serves a call started by model code; its answer goes back to the isolate it came from. */
   #dispatch(id: number, name: string, argsJson: string): void {
-    const cell = this.#cell;
     const live = this.#live;
-    if (cell.ended) {
-      // The runtime refuses calls between cells; this is the same wall on this side.
-      this.#answer(live, id, false, `${name}: no cell is running`);
-      return;
+    const answer = (ok: boolean, payload: string) => this.#answer(live, id, ok, payload);
+    let request: HostCallRequest;
+    try {
+      request = isolateCall(String(name), String(argsJson));
+    } catch (error) {
+      return answer(false, messageOf(error));
     }
-    cell.open++;
-    // Not just the cell's signal: dispose() must end calls even while a cell is being set up.
-    const signal = AbortSignal.any([cell.controller.signal, this.#life.signal]);
-    const run = async (): Promise<string> => {
-      // The runtime builds this text, but it lives in the isolate with model code: check it.
-      const args: unknown = JSON.parse(String(argsJson));
-      if (!Array.isArray(args) || typeof args[0] !== 'string') throw new Error(`malformed arguments to ${name}`);
-      if (name === 'llm_query') return this.#bridge.llm_query(args[0], optionsOf(args[1]), signal);
-      if (name === 'rlm_query') return this.#bridge.rlm_query(args[0], args[1] ?? undefined, optionsOf(args[2]), signal);
-      if (name === 'tool' && this.#bridge.tool && this.#options.tools.includes(args[0]) && Array.isArray(args[1])) {
-        const value = await this.#bridge.tool(args[0], args[1] as unknown[], signal);
-        return JSON.stringify(value ?? null);
-      }
-      throw new Error(`unknown host call ${name}`);
-    };
-    const settle = (ok: boolean, payload: string) => {
-      cell.open--;
-      // An ended cell's calls were rejected in the isolate at once (see #endCell): answering
-      // each would cost a trip into the isolate, per call, for nothing.
-      if (!cell.ended) this.#answer(live, id, ok, payload);
-    };
-    run().then(
-      (text) => settle(true, text),
-      (error: unknown) => settle(false, messageOf(error)),
-    );
+    this.#calls.serve(id, request, answer);
   }
 
   /** Hands an answer to the isolate; answers arriving together go in one trip. */
@@ -228,10 +181,11 @@ export class IsolateRepl implements Sandbox {
    * Ends a cell's calls once its result is known: the host aborts them, the isolate rejects them
    * (in one trip), and neither a call nor its answer crosses for that cell again. Calls an
    * unawaited async loop kept making went on calling the model after the cell had returned.
+   * `openAtStop`: calls ended already when the cell was stopped, which the isolate must reject too.
    */
-  #endCell(cell: Cell, live: Live, reason: Error, timeoutMs: number): void {
-    closeCell(cell, reason);
-    if (cell.openAtClose === 0 || live !== this.#live || live.isolate.isDisposed) return;
+  #endCell(live: Live, timeoutMs: number, openAtStop: number): void {
+    const open = openAtStop + this.#calls.endCell(() => CELL_ENDED);
+    if (open === 0 || live !== this.#live || live.isolate.isDisposed) return;
     // Code after an ended call's `await` runs now; it must not run forever unseen.
     live.ending = live.end.apply(undefined, [], { timeout: timeoutMs }).then(
       () => false,
@@ -275,56 +229,46 @@ export class IsolateRepl implements Sandbox {
     if (rebuilt) {
       notes.push(`RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`);
     }
-    const cell: Cell = { controller: new AbortController(), open: 0, ended: false, openAtClose: 0 };
-    this.#cell = cell;
+    this.#calls.startCell();
     const live = this.#live;
     const cpuAtStart = live.isolate.cpuTime;
-    let ending: Error = CELL_ENDED;
+    /** Calls still open when the cell was stopped, which the isolate must reject (see #endCell). */
+    let openAtStop = 0;
     // Starting is raced with the limits too: work an earlier cell left running (an endless loop
     // after an await, in a promise nobody awaited) keeps the isolate busy, and waiting for it
     // without a limit hung this call forever, deaf to its signal.
     let begun = false;
     const outcome = this.#start(live, script, timeoutMs, () => (begun = true));
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<'timeout' | 'cancelled'>((resolve) => {
-      // A little grace, so that the isolate's own limit on synchronous code (which keeps the
-      // isolate and its variables) fires first when it applies.
-      timer = setTimeout(() => resolve('timeout'), timeoutMs + TIMEOUT_GRACE_MS);
-      onAbort = () => resolve('cancelled');
-      // Removed in `finally`: one signal serves many cells, and listeners piled up on it.
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    // A little grace, so that the isolate's own limit on synchronous code (which keeps the
+    // isolate and its variables) fires first when it applies.
+    const deadline = { timeoutMs, graceMs: TIMEOUT_GRACE_MS, signal: options.signal, calls: this.#calls };
     try {
-      const first = await Promise.race([outcome, stop]);
-      if (first !== 'timeout' && first !== 'cancelled') {
-        const restarted = first.restart ? await this.#rebuild() : false;
+      const raced = await raceDeadline(outcome, deadline, async ({ openCalls }) => {
+        openAtStop = openCalls;
+        // The cell is still running: keep the isolate (and its variables) if it is merely
+        // waiting, throw it away and rebuild it if it is spinning.
+        const partial = (await this.#isBusy(live)) ? undefined : await this.#abandon(live);
+        const restarted = partial === undefined ? await this.#rebuild() : false;
+        return { partial: partial ?? { output: '', outputChars: 0 }, restarted };
+      });
+      if ('done' in raced) {
+        const { outcome: done, restart } = raced.done;
+        const restarted = restart ? await this.#rebuild() : false;
         // Said only of a cell that went well: after an error it would bury the error.
-        if (cell.open > 0 && !restarted && first.outcome.error === undefined) notes.push(leftRunning(cell.open));
-        return this.#result(started, first.outcome, notes, restarted || rebuilt);
+        const open = this.#calls.pending;
+        if (open > 0 && !restarted && done.error === undefined) notes.push(leftRunning(open));
+        return this.#result(started, done, notes, restarted || rebuilt);
       }
-      // The cell is still running: end its calls at once (their answers, rejections included, are
-      // no longer handed to the isolate, where they only made a second, confusing error), then
-      // find out whether the isolate is merely waiting (keep it, and its variables) or spinning
-      // (throw it away and rebuild).
-      ending = first === 'cancelled' ? new CancelledError() : new Error('the cell timed out');
-      closeCell(cell, ending);
-      let partial = (await this.#isBusy(live)) ? undefined : await this.#abandon(live);
-      const restarted = partial === undefined ? await this.#rebuild() : false;
-      partial ??= { output: '', outputChars: 0 };
-      if (first === 'cancelled') throw new CancelledError();
+      const { partial, restarted } = raced.stopped;
       // On a loaded machine the isolate's own limit can stop a busy loop just after this race was
       // lost: the isolate is idle by now, but its computing time says what the cell was doing.
       const computed = Number(live.isolate.isDisposed ? 0n : live.isolate.cpuTime - cpuAtStart) / 1e6 >= timeoutMs / 4;
-      const waited = restarted || computed ? 'was still computing' : 'was still waiting (on sub-calls or a promise that never settles)';
       partial.error = begun
-        ? `TimeoutError: the cell ${waited} after ${timeoutMs} ms and was stopped`
+        ? cellTimedOut(restarted || computed ? 'computing' : 'waiting (on sub-calls or a promise that never settles)', timeoutMs)
         : `TimeoutError: the cell could not start within ${timeoutMs} ms: the REPL was still busy with work an earlier cell left running (an endless loop after an await?)${restarted ? ', so the REPL was restarted' : ''}; run the cell again`;
       return this.#result(started, partial, notes, restarted || rebuilt);
     } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-      this.#endCell(cell, live, ending, timeoutMs);
+      this.#endCell(live, timeoutMs, openAtStop);
     }
   }
 
@@ -359,7 +303,7 @@ export class IsolateRepl implements Sandbox {
       if (live.isolate.isDisposed) return this.#died(live, message, compiling || (await live.ending) === true);
       const partial = (await this.#abandon(live)) ?? { output: '', outputChars: 0 };
       if (/execution timed out/i.test(message)) {
-        partial.error = `TimeoutError: the cell was still computing after ${timeoutMs} ms and was stopped`;
+        partial.error = cellTimedOut('computing', timeoutMs);
       } else if (compiling) {
         // Code acorn accepts but V8 refuses (a `#!` line inside the wrapper...). The message has
         // no "SyntaxError" in it, so it used to be reported as an unhandled rejection.
@@ -459,7 +403,7 @@ export class IsolateRepl implements Sandbox {
 
   dispose(): void {
     this.#disposed = true;
-    this.#life.abort(new CancelledError('sandbox disposed'));
+    this.#calls.dispose(new CancelledError('sandbox disposed'));
     this.#stopped.add(this.#live.isolate);
     if (!this.#live.isolate.isDisposed) this.#live.isolate.dispose();
   }
@@ -521,9 +465,18 @@ async function loadTextFile(path: string, context: ivm.Context): Promise<void> {
   }
 }
 
-function optionsOf(value: unknown): { model?: string } {
-  const model = (value as { model?: unknown } | null | undefined)?.model;
-  return typeof model === 'string' ? { model } : {};
+/**
+ * A call as the isolate's runtime starts it (a name, and its arguments as JSON text of a list),
+ * read into a request. The runtime built it, but it lives in the isolate with model code: the
+ * request is checked again where it is served (shared/host-calls.ts).
+ */
+function isolateCall(name: string, argsJson: string): HostCallRequest {
+  const args: unknown = JSON.parse(argsJson);
+  if (!Array.isArray(args)) throw new Error(`malformed arguments to ${name}`);
+  if (name === 'llm_query') return { name, prompt: args[0], options: args[1] };
+  if (name === 'rlm_query') return { name, prompt: args[0], context: args[1], options: args[2] };
+  if (name === 'tool') return { name, tool: args[0], args: args[1] };
+  throw new Error(`malformed host call: no function ${name.slice(0, 100)}`);
 }
 
 function leftRunning(open: number): string {

@@ -10,6 +10,8 @@ import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PRO
 import type { EngineOptions } from './repl-server.ts';
 import { cutOutput, sandboxSettings, type Bridge, type CellResult, type RunCellOptions, type Sandbox, type SandboxSettings } from '../sandbox.ts';
 import type { FromWorker, HostAnswer, HostCall, ToWorker, WorkerLimits } from '../in-pyodide/worker-messages.ts';
+import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
+import { cellTimedOut, raceDeadline } from './cell-deadline.ts';
 
 /**
  * How much computing an interrupted cell may do before its worker is replaced. Python takes the
@@ -79,13 +81,8 @@ export class PyodideRepl implements Sandbox {
   readonly #bridge: Bridge;
   #live: BootedWorker;
   #waiting: Waiting | undefined;
-  /** Aborts the host calls started by the cell now running. */
-  #calls = new AbortController();
-  readonly #life = new AbortController();
-  /** The signal every call of the running cell gets: its cell's, and the REPL's life. */
-  #callSignal: AbortSignal = this.#life.signal;
-  /** Host calls of the running cell not yet answered. */
-  #outstanding = 0;
+  /** The calls Python makes to the host, served for the cell now running. */
+  readonly #calls: HostCalls;
   #historySent = 0;
   #disposed = false;
 
@@ -97,6 +94,7 @@ export class PyodideRepl implements Sandbox {
     this.#settings = sandboxSettings(options);
     this.#contextFile = options.contextFile;
     this.#bridge = options.bridge;
+    this.#calls = new HostCalls(options.bridge, this.#settings.tools);
     this.#live = live;
   }
 
@@ -160,35 +158,14 @@ export class PyodideRepl implements Sandbox {
    * queue here: the worker sends a window of calls at a time, and the rest wait in Python.
    */
   #serve(live: BootedWorker, calls: Array<{ id: number; call: HostCall }>): void {
-    const signal = this.#callSignal;
-    const answer = (id: number, ok: boolean, value: string) => {
-      this.#outstanding--;
-      if (live !== this.#live) return;
-      const message: HostAnswer = { type: 'answer', id, ok, value, budget: this.#bridge.budget() };
-      live.answers.postMessage(message);
-      wakeWorker(live);
-    };
     for (const { id, call } of calls) {
-      this.#outstanding++;
-      this.#call(call, signal).then(
-        (value) => answer(id, true, value),
-        (error: unknown) => answer(id, false, error instanceof Error ? error.message : String(error)),
-      );
+      this.#calls.serve(id, workerCall(call), (ok, value) => {
+        if (live !== this.#live) return;
+        const message: HostAnswer = { type: 'answer', id, ok, value, budget: this.#bridge.budget() };
+        live.answers.postMessage(message);
+        wakeWorker(live);
+      });
     }
-  }
-
-  async #call(call: HostCall, signal: AbortSignal): Promise<string> {
-    // The request was built by runtime.py, but it lives beside model code: check it.
-    if (call.name === 'llm_query' && typeof call.prompt === 'string') {
-      return this.#bridge.llm_query(call.prompt, typeof call.model === 'string' ? { model: call.model } : {}, signal);
-    }
-    if (call.name === 'rlm_query' && typeof call.prompt === 'string') {
-      return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, typeof call.model === 'string' ? { model: call.model } : {}, signal);
-    }
-    if (call.name === 'tool' && this.#bridge.tool && this.#settings.tools.includes(call.tool) && Array.isArray(call.args)) {
-      return JSON.stringify((await this.#bridge.tool(call.tool, call.args, signal)) ?? null);
-    }
-    throw new Error('malformed host call');
   }
 
   async run(code: string, options: RunCellOptions = {}): Promise<CellResult> {
@@ -197,52 +174,37 @@ export class PyodideRepl implements Sandbox {
     if (this.#disposed) throw new CancelledError('sandbox disposed');
     const timeoutMs = options.timeoutMs ?? this.#settings.cellTimeoutMs;
     const live = this.#live;
-    this.#calls = new AbortController();
-    this.#callSignal = AbortSignal.any([this.#calls.signal, this.#life.signal]);
+    this.#calls.startCell();
     Atomics.store(live.interrupt, 0, 0);
     const history = this.#bridge.history?.() ?? [];
     const historyFrom = Math.min(this.#historySent, history.length);
     this.#historySent = history.length;
     const result = this.#request(live, { type: 'run', code, historyFrom, history: history.slice(historyFrom), budget: this.#bridge.budget() }, 'result');
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<'timeout' | 'cancelled'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      onAbort = () => resolve('cancelled');
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
     try {
-      const first = await Promise.race([result, stop]);
-      if (first !== 'timeout' && first !== 'cancelled') return this.#result(started, first, false);
-      // Interrupt Python (a KeyboardInterrupt at its next check, or in the device if it waits
-      // there on calls or a sleep) and fail the calls it waits on.
-      const waitedOnCalls = this.#outstanding > 0;
-      const slept = Atomics.load(live.activity, 0) === 1;
-      Atomics.store(live.interrupt, 0, 2);
-      wakeWorker(live);
-      this.#calls.abort(first === 'cancelled' ? new CancelledError() : new Error('the cell timed out'));
-      const stopped = await Promise.race([result, computed(INTERRUPT_GRACE_CPU_MS, INTERRUPT_GRACE_MAX_MS)]);
-      const restarted = stopped === undefined ? await this.#rebuild() : false;
-      if (first === 'cancelled') throw new CancelledError();
-      const waited = restarted
-        ? 'was still computing after ' + timeoutMs + ' ms and did not stop when interrupted, so the REPL was restarted (variables are gone)'
-        : waitedOnCalls
-          ? 'was still waiting on sub-calls after ' + timeoutMs + ' ms and was stopped'
-          : slept
-            ? 'was still sleeping (time.sleep) after ' + timeoutMs + ' ms and was stopped'
-            : 'was still computing after ' + timeoutMs + ' ms and was stopped';
-      const partial = stopped === undefined ? { type: 'result' as const, outcome: '{"output":"","outputChars":0}' } : stopped;
-      return this.#result(started, partial, restarted, `TimeoutError: the cell ${waited}`);
+      const raced = await raceDeadline(result, { timeoutMs, signal: options.signal, calls: this.#calls }, async ({ openCalls }) => {
+        // Interrupt Python: a KeyboardInterrupt at its next check, or in the device if it waits
+        // there on calls or a sleep.
+        const slept = Atomics.load(live.activity, 0) === 1;
+        Atomics.store(live.interrupt, 0, 2);
+        wakeWorker(live);
+        const stopped = await Promise.race([result, computed(INTERRUPT_GRACE_CPU_MS, INTERRUPT_GRACE_MAX_MS)]);
+        const restarted = stopped === undefined ? await this.#rebuild() : false;
+        const error = restarted
+          ? cellTimedOut('computing', timeoutMs, 'and did not stop when interrupted, so the REPL was restarted (variables are gone)')
+          : cellTimedOut(openCalls > 0 ? 'waiting on sub-calls' : slept ? 'sleeping (time.sleep)' : 'computing', timeoutMs);
+        return { partial: stopped ?? { type: 'result' as const, outcome: '{"output":"","outputChars":0}' }, restarted, error };
+      });
+      if ('done' in raced) return this.#result(started, raced.done, false);
+      const { partial, restarted, error } = raced.stopped;
+      return this.#result(started, partial, restarted, error);
     } catch (error) {
       if (!(error instanceof WorkerDied)) throw error;
       if (options.signal?.aborted) throw new CancelledError();
       await this.#rebuild();
       return { output: '', error: `${error.message}; the REPL was restarted and its variables are gone`, restarted: true, durationMs: performance.now() - started };
     } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
       // Whatever calls the cell left behind (a batch cut short by an error) end with it.
-      this.#calls.abort(new Error('the cell that made this call had ended'));
+      this.#calls.endCell(() => new Error('the cell that made this call had ended'));
     }
   }
 
@@ -291,9 +253,18 @@ export class PyodideRepl implements Sandbox {
 
   dispose(): void {
     this.#disposed = true;
-    this.#life.abort(new CancelledError('sandbox disposed'));
+    this.#calls.dispose(new CancelledError('sandbox disposed'));
     void this.#live.worker.terminate();
   }
+}
+
+/**
+ * A call as runtime.py wrote it to the device, read into a request: it lives beside model code,
+ * so the request is checked again where it is served (shared/host-calls.ts).
+ */
+function workerCall(call: HostCall): HostCallRequest {
+  const { model } = (call ?? {}) as { model?: unknown };
+  return { ...call, options: typeof model === 'string' ? { model } : {} } as HostCallRequest;
 }
 
 /** Wakes the worker if it waits in the device (on calls or a sleep). */

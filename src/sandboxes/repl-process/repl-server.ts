@@ -9,17 +9,15 @@
  * messages to the run's process. Nothing model code does to its engine can take the run down
  * with it. The process is started with an empty environment and Node's permission model: it may
  * read only rlm's own code, its engine and its context folder, and write nothing.
- *
- * Host calls belong to the cell that runs: a call made while no cell runs is refused, and those
- * a cell leaves behind (never awaited) end when it reports. At most `maxCallsInFlight` are at the
- * run's process at once; more wait here, first come first served, up to MAX_CALLS_WAITING.
+ * The engine's calls cross to the run's process through calls-to-host.ts.
  */
 import { Socket } from 'node:net';
 import { RlmError } from '../../errors.ts';
 import { encodeFrame, readFrames } from '../shared/frames.ts';
-import { boundedResult, fromReplFrame, TO_REPL_LIMITS, jsonDepth, type FromRepl, type ToRepl, type VariableAnswer } from '../shared/repl-messages.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
-import type { Bridge, Sandbox, SandboxOptions, SandboxSettings } from '../sandbox.ts';
+import { boundedResult, fromReplFrame, TO_REPL_LIMITS, type FromRepl, type ToRepl, type VariableAnswer } from '../shared/repl-messages.ts';
+import { cutError, MAX_ANSWER_CHARS } from '../limits.ts';
+import type { Sandbox, SandboxOptions, SandboxSettings } from '../sandbox.ts';
+import { bridgeToHost, CallsToHost, type RunState } from './calls-to-host.ts';
 import type { ContextFile } from '../shared/context-file.ts';
 
 /** What the REPL process makes its engine with: the sandbox's options, the context in a file. */
@@ -42,156 +40,22 @@ export function sendToHost(message: FromRepl): void {
   for (const part of encodeFrame(header, payload)) socket.write(part);
 }
 
-/** A call the cell made: waiting here, or in flight at the run's process. */
-interface HostCall {
-  id: number;
-  message: FromRepl;
-  signal: AbortSignal;
-  onAbort: () => void;
-  resolve: (payload: string) => void;
-  reject: (error: Error) => void;
-}
-
-/** The host calls of one REPL: capped in flight, the rest in a queue, all ended with their cell. */
-class HostCalls {
-  readonly #maxInFlight: number;
-  #nextId = 0;
-  /** In flight at the run's process, by id. */
-  readonly #inFlight = new Map<number, HostCall>();
-  /** Waiting to be sent, oldest first (a Map keeps insertion order and deletes in O(1)). */
-  readonly #waiting = new Map<number, HostCall>();
-  /** Whether a cell is running: calls are only taken while one is. */
-  open = false;
-
-  constructor(maxInFlight: number) {
-    this.#maxInFlight = Math.max(1, maxInFlight);
-  }
-
-  /** Sends (or queues) a call; settles with the run's process's answer as text. */
-  call(signal: AbortSignal, message: (callId: number) => FromRepl): Promise<string> {
-    return new Promise((resolve, reject) => {
-      if (!this.open) return reject(new Error('host calls are made only while a cell runs; this one came after its cell had ended (await every call in the cell that makes it)'));
-      if (signal.aborted) return reject(abortError(signal));
-      if (this.#inFlight.size >= this.#maxInFlight && this.#waiting.size >= MAX_CALLS_WAITING) {
-        return reject(new Error(`too many calls at once: ${this.#maxInFlight} in flight and ${MAX_CALLS_WAITING} waiting; wait for some to finish before starting more`));
-      }
-      const id = ++this.#nextId;
-      const entry: HostCall = {
-        id,
-        message: message(id),
-        signal,
-        onAbort: () => this.#end(entry, abortError(signal)),
-        resolve,
-        reject,
-      };
-      signal.addEventListener('abort', entry.onAbort, { once: true });
-      this.#waiting.set(id, entry);
-      this.#pump();
-    });
-  }
-
-  /** The run's process answered a call. */
-  deliver(callId: number, ok: boolean, payload: string): void {
-    const entry = this.#inFlight.get(callId);
-    if (!entry) return;
-    this.#inFlight.delete(callId);
-    entry.signal.removeEventListener('abort', entry.onAbort);
-    if (ok) entry.resolve(payload);
-    else entry.reject(new Error(payload));
-    this.#pump();
-  }
-
-  /** Ends every call (a cell reported): each is cancelled at the run's process and rejected here. */
-  /** Ends every call; `reason` is made only when there is one, as its stack is a trivial cell's largest cost here. */
-  endAll(reason: () => Error): void {
-    if (this.#waiting.size === 0 && this.#inFlight.size === 0) return;
-    const error = reason();
-    for (const entry of [...this.#waiting.values(), ...this.#inFlight.values()]) this.#end(entry, error);
-  }
-
-  #end(entry: HostCall, reason: Error): void {
-    entry.signal.removeEventListener('abort', entry.onAbort);
-    if (this.#waiting.delete(entry.id)) return entry.reject(reason);
-    if (!this.#inFlight.delete(entry.id)) return;
-    sendToHost({ type: 'call-cancel', callId: entry.id, reason: RlmError.isInstance(reason) && reason.code === 'RLM_CANCELLED' ? 'cancelled' : cutError(reason.message) });
-    entry.reject(reason);
-    this.#pump();
-  }
-
-  #pump(): void {
-    while (this.#inFlight.size < this.#maxInFlight && this.#waiting.size > 0) {
-      const [id, entry] = this.#waiting.entries().next().value!;
-      this.#waiting.delete(id);
-      this.#inFlight.set(id, entry);
-      sendToHost(entry.message);
-    }
-  }
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new RlmError('RLM_CANCELLED', 'cancelled');
-}
-
-/** A value as JSON text, or a clear error for model code when it is too large or too deep to send. */
-function valueJson(value: unknown, what: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value ?? null);
-  } catch (error) {
-    throw new Error(`${what} cannot be sent: ${error instanceof Error ? error.message : String(error)} (nested too deeply?)`);
-  }
-  json ??= 'null';
-  if (json.length > MAX_VALUE_JSON_CHARS) {
-    throw new Error(`${what} is too large: ${json.length.toLocaleString('en-US')} characters of JSON (at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')}); pass a slice`);
-  }
-  const depth = jsonDepth(json);
-  if (depth > MAX_VALUE_DEPTH) throw new Error(`${what} is nested ${depth} deep (at most ${MAX_VALUE_DEPTH})`);
-  return json;
-}
-
-function checkPrompt(prompt: string, name: string): void {
-  if (typeof prompt !== 'string') throw new Error(`${name}: the prompt must be a string`);
-  if (prompt.length > MAX_PROMPT_CHARS) {
-    throw new Error(`${name}: the prompt is too long: ${prompt.length.toLocaleString('en-US')} characters (at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')}); send a slice`);
-  }
-}
-
 /** Serves one REPL for the run's process, made by `create` when the context arrives. */
 export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>): void {
   const send = sendToHost;
   let repl: Sandbox | undefined;
   let settings: SandboxSettings | undefined;
-  let budget: unknown = null;
-  /** The conversation, sent as what is new since the last cell. */
-  const history: unknown[] = [];
-  let calls = new HostCalls(1);
+  const state: RunState = { budget: null, history: [] };
+  let calls = new CallsToHost(1, send);
   const runs = new Map<number, AbortController>();
-
-  const bridge: Bridge = {
-    llm_query: async (prompt, options, signal) => {
-      checkPrompt(prompt, 'llm_query');
-      return calls.call(signal, (callId) => ({ type: 'call', callId, name: 'llm_query', prompt, options: modelOption(options), context: null }));
-    },
-    rlm_query: async (prompt, context, options, signal) => {
-      checkPrompt(prompt, 'rlm_query');
-      const json = context === undefined || context === null ? null : valueJson(context, "rlm_query's context");
-      return calls.call(signal, (callId) => ({ type: 'call', callId, name: 'rlm_query', prompt, options: modelOption(options), context: json }));
-    },
-    budget: () => budget,
-    history: () => history,
-    tool: async (tool, args, signal) => {
-      const json = valueJson(args, `the arguments of ${tool}`);
-      return JSON.parse(await calls.call(signal, (callId) => ({ type: 'tool-call', callId, tool, args: json }))) as unknown;
-    },
-  };
+  const bridge = bridgeToHost(() => calls, state);
 
   const handle = async (message: ToRepl): Promise<void> => {
     switch (message.type) {
       case 'init': {
         try {
           settings = message.settings;
-          calls = new HostCalls(settings.maxCallsInFlight);
+          calls = new CallsToHost(settings.maxCallsInFlight, send);
           const contextFile = { path: message.contextPath, format: message.contextKind };
           repl = await create({ contextFile, bridge, ...message.settings });
           send({ type: 'ready' });
@@ -201,9 +65,9 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
         return;
       }
       case 'run': {
-        budget = message.budget;
-        history.length = message.history.from;
-        history.push(...message.history.messages);
+        state.budget = message.budget;
+        state.history.length = message.history.from;
+        state.history.push(...message.history.messages);
         const controller = new AbortController();
         runs.set(message.runId, controller);
         calls.open = true;
@@ -227,7 +91,7 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
         runs.get(message.runId)?.abort(new RlmError('RLM_CANCELLED', 'cancelled'));
         return;
       case 'deliver':
-        budget = message.budget;
+        state.budget = message.budget;
         calls.deliver(message.callId, message.ok, message.payload);
         return;
       case 'variable':
@@ -253,10 +117,6 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
   socket.on('error', () => process.exit(0));
   // Ctrl-C in a terminal reaches the whole process group; the run decides when the REPL ends.
   process.on('SIGINT', () => undefined);
-}
-
-function modelOption(options: { model?: string }): { model?: string } {
-  return typeof options?.model === 'string' ? { model: options.model } : {};
 }
 
 /** A FINAL_VAR answer longer than any answer may be is cut, and says so. */
