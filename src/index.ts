@@ -17,7 +17,7 @@ export { findPrice, refuseUnpricedCostLimit } from './models/prices.ts';
 export { contextWindowOf, knownContextWindow, DEFAULT_WINDOW } from './models/windows.ts';
 export type { Usage, UsageTotals } from './models/usage.ts';
 export { JsSandbox, type JsSandboxOptions } from './sandboxes/index.ts';
-export { PythonSandbox, type PythonSandboxOptions } from './sandboxes/index.ts';
+export { PythonSandbox, type PythonSandboxOptions } from './sandboxes/host/python-sandbox.ts';
 export type { Sandbox, SandboxOptions, ReplLanguage, Bridge, CellResult, ContextValue } from './sandboxes/index.ts';
 export { processWall } from './sandboxes/index.ts';
 export { parseReply, type ParsedReply } from './protocol.ts';

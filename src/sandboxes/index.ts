@@ -9,12 +9,15 @@ import { JsSandbox } from './host/js-sandbox.ts';
 import type { ReplLanguage, Sandbox, SandboxOptions } from './sandbox.ts';
 
 export { JsSandbox, type JsSandboxOptions } from './host/js-sandbox.ts';
-export { PythonSandbox, type PythonSandboxOptions } from './host/python-sandbox.ts';
+// PythonSandbox itself is not re-exported: that would load it on every run. It lives in
+// host/python-sandbox.ts; createSandbox and warmSandbox load it when Python is asked for.
+export type { PythonSandboxOptions } from './host/python-sandbox.ts';
 export {
   REPL_NAMES,
   sandboxSettings,
   type Sandbox,
   type SandboxOptions,
+  type SandboxSettings,
   type ReplLanguage,
   type Bridge,
   type CellResult,
