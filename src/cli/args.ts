@@ -1,8 +1,9 @@
-/** Parsing and checking `rlm ask` arguments; every mistake becomes one clear RLM_USAGE error. */
+/** `rlm ask`'s flags and help, and the checking of its arguments: every mistake becomes one clear RLM_USAGE error. */
 import { statSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import { parseArgs } from 'node:util';
-import { negativeValuesAttached, usageError, usd, wholeNumber } from './flags.ts';
+import { DEFAULT_ANTHROPIC_MODEL } from './config.ts';
+import { usageError, usd, wholeNumber } from './flags.ts';
+import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 
 export interface AskArgs {
   query: string;
@@ -12,7 +13,7 @@ export interface AskArgs {
   baseUrl?: string;
   provider: 'openai' | 'anthropic';
   repl: 'js' | 'python';
-  maxDepth: number;
+  maxDepth?: number;
   maxIterations?: number;
   maxCost?: number;
   maxCalls?: number;
@@ -38,52 +39,97 @@ export interface AskArgs {
   help: boolean;
 }
 
-export const ASK_OPTIONS = {
-  context: { type: 'string', short: 'c', multiple: true },
-  model: { type: 'string', short: 'm' },
-  'sub-model': { type: 'string' },
-  'base-url': { type: 'string' },
-  provider: { type: 'string' },
-  repl: { type: 'string' },
-  'max-depth': { type: 'string' },
-  'max-iterations': { type: 'string' },
-  'max-cost': { type: 'string' },
-  'max-calls': { type: 'string' },
-  'max-tokens': { type: 'string' },
-  timeout: { type: 'string' },
-  'cell-timeout': { type: 'string' },
-  concurrency: { type: 'string' },
-  'max-output-chars': { type: 'string' },
-  'memory-limit': { type: 'string' },
-  trace: { type: 'string' },
-  prices: { type: 'string' },
-  cache: { type: 'boolean' },
+const CONTEXT = {
+  context: {
+    type: 'string',
+    short: 'c',
+    multiple: true,
+    value: '<file|->',
+    help: "the input; repeat it to pass several files as a list; - reads stdin;\na quoted glob (-c 'notes/*.md') is its files, in name order",
+  },
+} as const satisfies Flags;
+
+const MODEL = {
+  model: { type: 'string', short: 'm', value: '<name>', help: "root model (env RLM_MODEL; default gpt-5 on OpenAI, else the server's first)" },
+  'sub-model': { type: 'string', value: '<name>', help: 'model for llm_query sub-calls (env RLM_SUB_MODEL; default: the root model)\na model the endpoint does not list is refused before the run (exit 3)' },
+  'base-url': { type: 'string', value: '<url>', help: 'OpenAI-compatible endpoint (env RLM_BASE_URL / OPENAI_BASE_URL)' },
+  provider: {
+    type: 'string',
+    value: '<name>',
+    default: 'openai',
+    help: `openai (any OpenAI-compatible endpoint) or anthropic (the Messages API;\nkey ANTHROPIC_API_KEY, model ${DEFAULT_ANTHROPIC_MODEL} unless --model)`,
+  },
+  stream: { type: 'boolean', help: 'stream responses from the server' },
+} as const satisfies Flags;
+
+const REPL = {
+  repl: { type: 'string', value: '<js|python>', default: 'js', help: "the REPL's language: js (a V8 isolate) or python (the paper's:\nCPython on Pyodide, offline; llm_query blocks, *_batched run concurrently)" },
+} as const satisfies Flags;
+
+const LIMITS = {
+  'max-iterations': { type: 'string', value: '<n>', help: 'root turns before a final answer is asked for (default 30)' },
+  'max-depth': { type: 'string', value: '<n>', help: 'recursion depth: 1 (default) rlm_query is a plain model call; 2+ child\nRLMs, each with its own REPL; 0 no sub-calls at all' },
+  'max-calls': { type: 'string', value: '<n>', help: 'most model calls in the run' },
+  'max-tokens': { type: 'string', value: '<n>', help: 'most input + output tokens in the run' },
+  'max-cost': { type: 'string', value: '<usd>', help: 'most spend in USD (models need a known price)' },
+  prices: { type: 'string', value: '<file.json>', help: 'prices of your models: { "model": { "input": 1.25, "cachedInput": 0.125,\n"output": 10 } } in USD per million tokens' },
+  timeout: { type: 'string', value: '<ms>', help: 'wall time for the whole run' },
+  'cell-timeout': { type: 'string', value: '<ms>', help: 'time limit per code cell, awaiting included (default 60000)' },
+  concurrency: { type: 'string', value: '<n>', help: 'model requests in flight at once (default 16)' },
+  'max-output-chars': { type: 'string', value: '<n>', help: "characters of each cell's output shown to the model (default 20000)" },
+  'memory-limit': { type: 'string', value: '<MiB>', help: 'memory cap of the REPL (default 1024)' },
+} as const satisfies Flags;
+
+const CACHE = {
+  cache: { type: 'boolean', value: '[=<dir>]', help: 'answer identical sub-calls from an on-disk memo that lasts across runs\n(default folder ~/.cache/rlm; a folder only as --cache=<dir>); not for\ntemperature > 0 unless --cache-sampled is given too' },
+  // `--cache=<dir>` is read as `--cache --cache-dir <dir>` (see parseAskArgs).
   'cache-dir': { type: 'string' },
-  'cache-sampled': { type: 'boolean' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  verbose: { type: 'boolean' },
-  'trace-context': { type: 'string' },
-  stream: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  'cache-sampled': { type: 'boolean', help: 'with --cache, memoize sampled calls (temperature > 0) as well' },
+} as const satisfies Flags;
+
+const OUTPUT = {
+  json: { type: 'boolean', help: 'print { answer, status, usage, iterations, durationMs } as JSON\n(answer null when the run ended without one)' },
+  trace: { type: 'string', value: '<file.jsonl>', help: 'write every event of the run, one JSON object a line' },
+  'trace-context': { type: 'string', value: '<path|embed>', help: 'how the trace keeps a context that is one file: its path and hash\n(path, default), or the text itself, to replay it elsewhere (embed)' },
+  verbose: { type: 'boolean', help: "each turn on stderr as it goes: the model's words, its code, the output" },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+  help: HELP_FLAG,
+} as const satisfies Flags;
+
+/** Every flag of `rlm ask`. */
+export const ASK_OPTIONS = { ...CONTEXT, ...MODEL, ...REPL, ...LIMITS, ...CACHE, ...OUTPUT } as const satisfies Flags;
+
+export const ASK_HELP = renderHelp({
+  usage: 'Usage: rlm ask [options] "<query>"',
+  about: `Answers the query over a long context with a Recursive Language Model: the context goes into a
+sandboxed REPL and the model explores it with code and sub-calls. The query is one argument:
+quote it.`,
+  sections: [
+    { title: 'Context:', flags: CONTEXT },
+    { title: 'Model:', flags: MODEL },
+    { title: 'REPL:', flags: REPL },
+    { title: 'Limits (a run stopped by one prints no answer, unless the model gives one when asked after it):', flags: LIMITS },
+    { title: 'Cache:', flags: CACHE },
+    { title: 'Output:', flags: OUTPUT },
+  ],
+  notes: `Progress on stderr: turn, depth, sub-calls done / running / queued / failed, tokens, cost, time.
+Keys: OPENAI_API_KEY, or RLM_API_KEY for any base URL. With neither set and no --base-url, rlm
+looks for a local server at http://127.0.0.1:11434/v1 (Ollama).
+Exit codes: 0 answer, 1 no answer (stdout empty, the reason on stderr), 2 bad usage or input,
+3 endpoint failed or model not listed, 130 interrupted.`,
+  column: 29,
+});
 
 /** Parses argv after `ask`. Throws RLM_USAGE errors with a message fit for one line. */
 export function parseAskArgs(argv: string[]): AskArgs {
-  let parsed;
-  try {
-    // `--cache` takes its folder only as `--cache=<dir>`: a bare `--cache <x>` would swallow the query.
-    const args = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
-    parsed = parseArgs({ args: negativeValuesAttached(args, ASK_OPTIONS), options: ASK_OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usageError(describeParseError(error));
-  }
+  // `--cache` takes its folder only as `--cache=<dir>`: a bare `--cache <x>` would swallow the query.
+  const expanded = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
+  const parsed = parseFlags(expanded, ASK_OPTIONS, 'rlm ask', { positionals: true });
   const v = parsed.values;
-  const provider = v.provider ?? 'openai';
+  const provider = v.provider;
   if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
-  const repl = v.repl ?? 'js';
+  const repl = v.repl;
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
-  const maxDepth = wholeNumber('--max-depth', v['max-depth'], 0) ?? 1;
 
   if (!v.help) refuseStrayArguments(parsed.positionals, { contexts: v.context ?? [], cacheFlag: v.cache === true && v['cache-dir'] === undefined });
 
@@ -92,7 +138,6 @@ export function parseAskArgs(argv: string[]): AskArgs {
     contexts: v.context ?? [],
     provider,
     repl,
-    maxDepth,
     cacheSampled: v['cache-sampled'] ?? false,
     json: v.json ?? false,
     quiet: v.quiet ?? false,
@@ -104,6 +149,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (v.model !== undefined) args.model = nonEmpty('--model', v.model);
   if (v['sub-model'] !== undefined) args.subModel = nonEmpty('--sub-model', v['sub-model']);
   if (v['base-url'] !== undefined) args.baseUrl = url('--base-url', v['base-url']);
+  args.maxDepth = wholeNumber('--max-depth', v['max-depth'], 0);
   args.maxIterations = wholeNumber('--max-iterations', v['max-iterations'], 1);
   args.maxCost = usd('--max-cost', v['max-cost']);
   args.maxCalls = wholeNumber('--max-calls', v['max-calls'], 1);
@@ -164,17 +210,6 @@ function globHint(first: string, second: string): string {
   const folder = dirname(first) === dirname(second) && dirname(first) !== '.' ? `${dirname(first)}/` : '';
   const ext = extname(first) === extname(second) ? extname(first) : '';
   return `${folder}*${ext}`;
-}
-
-function describeParseError(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  const message = e.message ?? String(error);
-  const option = /'(-[^']*)'/.exec(message)?.[1];
-  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? ''} (see rlm ask --help)`.replace('  ', ' ');
-  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return option ? `option ${option} needs a value` : message.split('\n')[0]!;
-  }
-  return message.split('\n')[0]!;
 }
 
 function nonEmpty(flag: string, raw: string): string {

@@ -3,42 +3,42 @@
  * bundled long text, against the scripted model server. It needs no key and no network, and it
  * says plainly that the model's replies are scripted.
  */
-import { parseArgs } from 'node:util';
 import { generateLogbook } from '../demo/logbook.ts';
 import { DEMO_QUERY, DEMO_ROOT_MODEL, DEMO_SUB_MODEL, demoScript, pythonDemoScript } from '../demo/script.ts';
 import { createOpenAIModel } from '../models/openai.ts';
 import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
-import { runWithSurfaces } from './ask.ts';
 import { EXIT } from './exit-codes.ts';
 import { usageError } from './flags.ts';
 import type { CliIO } from './io.ts';
+import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 import { report } from './run-report.ts';
+import { runWithSurfaces } from './run-surfaces.ts';
 
-export const DEMO_HELP = `Usage: rlm demo [options]
+const DEMO_OPTIONS = {
+  repl: { type: 'string', value: '<js|python>', default: 'js', help: "the REPL's language" },
+  trace: { type: 'string', value: '<file.jsonl>', help: "write the run's trace (open it with rlm view, run it with rlm replay)" },
+  json: { type: 'boolean', help: 'print { answer, status, usage, iterations, durationMs } as JSON' },
+  quiet: { type: 'boolean', short: 'q', help: 'nothing on stderr' },
+  help: HELP_FLAG,
+} as const satisfies Flags;
 
-A real RLM run over a bundled long text (a generated ship's logbook) against a scripted model:
+export const DEMO_HELP = renderHelp({
+  usage: 'Usage: rlm demo [options]',
+  about: `A real RLM run over a bundled long text (a generated ship's logbook) against a scripted model:
 the REPL sandbox, the HTTP calls and the concurrent sub-calls are real, the model's replies are
-pre-written. No key, no network. Each turn's code and output go to stderr, the answer to stdout.
-
-      --repl <js|python>    the REPL's language (default js)
-      --trace <file.jsonl>  write the run's trace (open it with rlm view, run it with rlm replay)
-      --json                print { answer, status, usage, iterations, durationMs } as JSON
-  -q, --quiet               nothing on stderr
-  -h, --help                this help`;
+pre-written. No key, no network. Each turn's code and output go to stderr, the answer to stdout.`,
+  sections: [{ flags: DEMO_OPTIONS }],
+  column: 28,
+});
 
 export async function demo(argv: string[], io: CliIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, trace: { type: 'string' }, repl: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm demo takes --json, --quiet, --trace <file>, --repl js|python; see rlm demo --help)`);
-  }
+  const { values } = parseFlags(argv, DEMO_OPTIONS, 'rlm demo');
   if (values.help) {
     io.stdout.write(`${DEMO_HELP}\n`);
     return EXIT.answer;
   }
-  const repl = values.repl ?? 'js';
+  const repl = values.repl;
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const python = repl === 'python';
   const logbook = generateLogbook();
@@ -55,7 +55,7 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
   try {
     const model = createOpenAIModel({ model: DEMO_ROOT_MODEL, baseURL: server.url });
     const subModel = createOpenAIModel({ model: DEMO_SUB_MODEL, baseURL: server.url });
-    const result = await runWithSurfaces({ quiet: values.quiet ?? false, verbose: !values.quiet, trace: values.trace, maxIterations: 30 }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
+    const result = await runWithSurfaces({ quiet: values.quiet ?? false, verbose: !values.quiet, trace: values.trace }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
       new RLM({ model, subModel, repl: python ? 'python' : 'javascript', onEvent }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
     );
     say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);

@@ -1,5 +1,4 @@
 /** Flag values read the same way by every command, each refused in one line that names the flag. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RlmError } from '../errors.ts';
 
 export function usageError(message: string): RlmError {
@@ -50,14 +49,4 @@ export function negativeValuesAttached(argv: readonly string[], options: Readonl
     }
   }
   return out;
-}
-
-/** `parseArgs`, strict, with its complaint as a usage error that points at the command's help. */
-export function parseCommandArgs<T extends Omit<ParseArgsConfig, 'strict'>>(config: T, help: string): ReturnType<typeof parseArgs<T & { strict: true }>> {
-  try {
-    const args = config.args && config.options ? negativeValuesAttached(config.args, config.options as Record<string, { type: string; short?: string }>) : config.args;
-    return parseArgs({ ...config, ...(args ? { args } : {}), strict: true });
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (see ${help})`);
-  }
 }

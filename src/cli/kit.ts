@@ -4,14 +4,18 @@
  * rlm-bench package) is built on it.
  *
  * @example
+ * const OPTIONS = { name: { type: 'string', value: '<name>', default: 'world', help: 'whom to greet' }, help: HELP_FLAG } as const satisfies Flags;
+ * const HELP = renderHelp({ usage: 'Usage: rlm hello [options]', sections: [{ flags: OPTIONS }], column: 24 });
+ *
  * export async function hello(argv: string[], io: CliIO): Promise<number> {
- *   const { values } = parseCommandArgs({ args: argv, options: { name: { type: 'string' } } }, 'rlm hello --help');
- *   io.stdout.write(`hello ${values.name ?? 'world'}\n`);
+ *   const { values } = parseFlags(argv, OPTIONS, 'rlm hello');
+ *   io.stdout.write(values.help ? `${HELP}\n` : `hello ${values.name}\n`);
  *   return EXIT.answer;
  * }
  */
 export type { CliIO } from './io.ts';
 export { EXIT } from './exit-codes.ts';
-export { usageError, wholeNumber, usd, parseCommandArgs } from './flags.ts';
+export { usageError, wholeNumber, usd } from './flags.ts';
+export { parseFlags, renderHelp, HELP_FLAG, type Flag, type Flags, type CommandHelp, type HelpSection } from './options.ts';
 export { resolveEndpoint, modelMaker, type EndpointConfig, type ConfigInput } from './config.ts';
 export { readPrices } from './prices-file.ts';

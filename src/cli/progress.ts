@@ -13,7 +13,6 @@ import { terminalText } from './terminal-text.ts';
 export interface ProgressOptions {
   stream: NodeJS.WritableStream;
   interactive: boolean;
-  maxIterations: number;
   /** The terminal's width now (it may change while the run goes); none for a pipe. */
   columns?: () => number | undefined;
   /** The user's prices (--prices), on top of the built-in table, to cost calls as they end. */
@@ -25,6 +24,8 @@ export class Progress {
   readonly #prices: PriceTable;
   readonly #started = performance.now();
   #turn = 0;
+  /** The run's limit on root turns, from its settings when it starts (the library's default, or what was asked). */
+  #maxIterations: number | undefined;
   #depth = 0;
   #subDone = 0;
   #subFailed = 0;
@@ -46,6 +47,9 @@ export class Progress {
 
   readonly onEvent = (event: RlmEvent): void => {
     switch (event.type) {
+      case 'run-start':
+        if (event.depth === 0 && event.settings) this.#maxIterations = event.settings.maxIterations;
+        break;
       case 'turn-start':
         this.#depth = event.depth;
         if (event.depth === 0) {
@@ -115,7 +119,7 @@ export class Progress {
     const queued = this.#queued > 0 ? `, ${this.#queued} queued` : '';
     const cost = this.#cost > 0 ? ` · $${this.#cost.toFixed(4)}` : '';
     const depth = this.#depth > 0 ? ` · depth ${this.#depth}` : '';
-    return `rlm: turn ${this.#turn}/${this.#options.maxIterations}${depth} · sub-calls ${this.#subDone} done, ${this.#subRunning} running${queued}${failed} · ${formatTokens(this.#tokens)} tokens${cost} · ${elapsed}s`;
+    return `rlm: turn ${this.#turn}${this.#maxIterations === undefined ? '' : `/${this.#maxIterations}`}${depth} · sub-calls ${this.#subDone} done, ${this.#subRunning} running${queued}${failed} · ${formatTokens(this.#tokens)} tokens${cost} · ${elapsed}s`;
   }
 
   #draw(): void {

@@ -1,37 +1,39 @@
 /** `rlm replay trace.jsonl`: runs a recorded run again, offline, from its trace. */
 import { readTrace, replayTrace } from '../trace/replay.ts';
 import { readContext } from './context-input.ts';
-import { parseCommandArgs, usageError } from './flags.ts';
+import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import { forStream } from './terminal-text.ts';
 import type { CliIO } from './io.ts';
+import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 
-export const REPLAY_HELP = `Usage: rlm replay [options] <trace.jsonl>
+const REPLAY_OPTIONS = {
+  context: {
+    type: 'string',
+    short: 'c',
+    multiple: true,
+    value: '<file|->',
+    help: "the run's context, when the trace refers to a context file that is not\nwhere it was (checked against the recorded hash); repeat it for a list",
+  },
+  json: { type: 'boolean', help: 'print { answer, status, same, recorded, divergence } as one object' },
+  quiet: { type: 'boolean', short: 'q', help: 'no line on stderr about the replay' },
+  help: HELP_FLAG,
+} as const satisfies Flags;
 
-Runs a recorded run (rlm ask --trace) again, offline: the same code in the same REPL, with the
+export const REPLAY_HELP = renderHelp({
+  usage: 'Usage: rlm replay [options] <trace.jsonl>',
+  about: `Runs a recorded run (rlm ask --trace) again, offline: the same code in the same REPL, with the
 model's replies and the tools' results taken from the trace. Prints the answer and says whether
-it is the one recorded: a regression test for prompts and code.
-
-Options:
-  -c, --context <file|->   the run's context, when the trace refers to a context file that is not
-                           where it was (checked against the recorded hash); repeat it for a list
-      --json               print { answer, status, same, recorded, divergence } as one object
-  -q, --quiet              no line on stderr about the replay
-  -h, --help               this help
-
-A trace records its context file by path and hash unless it was written with
+it is the one recorded: a regression test for prompts and code.`,
+  sections: [{ title: 'Options:', flags: REPLAY_OPTIONS }],
+  notes: `A trace records its context file by path and hash unless it was written with
 rlm ask --trace-context=embed; the file is looked for where it was, then beside the trace.
-Exit codes: 0 same answer as recorded, 1 a different answer (or none), 2 bad usage or input.`;
-
-const OPTIONS = {
-  context: { type: 'string', short: 'c', multiple: true },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+Exit codes: 0 same answer as recorded, 1 a different answer (or none), 2 bad usage or input.`,
+  column: 27,
+});
 
 export async function replay(argv: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs({ args: argv, options: OPTIONS, allowPositionals: true }, 'rlm replay --help');
+  const parsed = parseFlags(argv, REPLAY_OPTIONS, 'rlm replay', { positionals: true });
   if (parsed.values.help) {
     io.stdout.write(`${REPLAY_HELP}\n`);
     return EXIT.answer;

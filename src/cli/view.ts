@@ -1,29 +1,29 @@
 /** `rlm view trace.jsonl`: writes the trace as one self-contained HTML page and prints its path. */
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { RlmError } from '../errors.ts';
 import { readTrace } from '../trace/replay.ts';
 import { renderViewer } from '../trace/viewer.ts';
 import { usageError } from './flags.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
+import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 
-export const VIEW_HELP = `Usage: rlm view <trace.jsonl> [-o page.html]
+const VIEW_OPTIONS = {
+  output: { type: 'string', short: 'o', value: '<file>', help: "where the page goes (default: the trace's name with .html)" },
+  help: HELP_FLAG,
+} as const satisfies Flags;
 
-Writes a trace (rlm ask --trace) as one self-contained HTML page, and prints its path: the
-recursion as a tree with every turn's reply and code, a timeline of the calls, search.
-
-  -o, --output <file>   where the page goes (default: the trace's name with .html)
-  -h, --help            this help`;
+export const VIEW_HELP = renderHelp({
+  usage: 'Usage: rlm view <trace.jsonl> [-o page.html]',
+  about: `Writes a trace (rlm ask --trace) as one self-contained HTML page, and prints its path: the
+recursion as a tree with every turn's reply and code, a timeline of the calls, search.`,
+  sections: [{ flags: VIEW_OPTIONS }],
+  column: 23,
+});
 
 export async function view(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usageError(`${(error as Error).message.split('\n')[0]} (rlm view <trace.jsonl> [-o page.html])`);
-  }
+  const parsed = parseFlags(argv, VIEW_OPTIONS, 'rlm view', { positionals: true });
   if (parsed.values.help) {
     io.stdout.write(`${VIEW_HELP}\n`);
     return EXIT.answer;

@@ -75,7 +75,7 @@ describe('the built packages', { timeout: 240_000 }, () => {
     assertExportsLoad(join(withBench, 'node_modules/rlm'), core, {
       '.': ['RLM', 'createOpenAIModel', 'createAnthropicModel'],
       './testing': ['startScriptedServer', 'byTurn', 'repl'],
-      './cli-kit': ['EXIT', 'parseCommandArgs', 'resolveEndpoint', 'modelMaker'],
+      './cli-kit': ['EXIT', 'parseFlags', 'renderHelp', 'resolveEndpoint', 'modelMaker'],
     });
     assertExportsLoad(join(withBench, 'node_modules/rlm-bench'), bench, {
       '.': ['runBenchmark', 'runMethod', 'markdownReport', 'scoreChart'],

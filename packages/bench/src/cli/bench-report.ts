@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import { scoreChart } from '../benchmark/chart.ts';
 import { markdownReport } from '../benchmark/report.ts';
 import { latestResults, type BenchRow } from '../benchmark/runner.ts';
-import { EXIT, parseCommandArgs, usageError, type CliIO } from 'rlm/cli-kit';
+import { EXIT, HELP_FLAG, parseFlags, usageError, type CliIO, type Flags } from 'rlm/cli-kit';
 
-/** Every flag of `rlm bench report`; the help names each one. */
+/** Every flag of `rlm bench report`. */
 export const REPORT_OPTIONS = {
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  out: { type: 'string', value: '<dir>', help: 'also write report.md and chart.svg there (the table goes to stdout)' },
+  help: HELP_FLAG,
+} as const satisfies Flags;
 
 export async function benchReport(argv: string[], io: CliIO, help: string): Promise<number> {
-  const { values, positionals } = parseCommandArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true }, 'rlm bench --help');
+  const { values, positionals } = parseFlags(argv, REPORT_OPTIONS, 'rlm bench', { positionals: true });
   if (values.help) {
     io.stdout.write(`${help}\n`);
     return EXIT.answer;

@@ -14,33 +14,39 @@ import { latestResults, readResults, refuseUnpricedBenchLimit, runBenchmark, typ
 import { checkResumable } from '../benchmark/settings.ts';
 import { contextWindowOf, type PriceTable } from 'rlm';
 import { formatTokens } from '../tasks/index.ts';
-import { EXIT, modelMaker, parseCommandArgs, readPrices, resolveEndpoint, usageError, usd, wholeNumber, type CliIO, type EndpointConfig as Endpoint } from 'rlm/cli-kit';
+import { EXIT, HELP_FLAG, modelMaker, parseFlags, readPrices, resolveEndpoint, usageError, usd, wholeNumber, type CliIO, type EndpointConfig as Endpoint, type Flags } from 'rlm/cli-kit';
 import { lockOutput } from './out-lock.ts';
 import { contextSizes, instanceCount, instancesOf, TASK_OPTIONS, taskChoice, type TaskChoice } from './task-choice.ts';
 import { tokens } from './token-flag.ts';
 
-/** Every flag of `rlm bench run`; the help names each one. */
-export const RUN_OPTIONS = {
-  ...TASK_OPTIONS,
-  methods: { type: 'string' },
-  model: { type: 'string', short: 'm' },
-  'sub-model': { type: 'string' },
-  'base-url': { type: 'string' },
-  provider: { type: 'string' },
-  repl: { type: 'string' },
-  window: { type: 'string' },
-  'top-k': { type: 'string' },
-  passage: { type: 'string' },
-  traces: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  'max-cost': { type: 'string' },
-  'instance-cost': { type: 'string' },
-  prices: { type: 'string' },
-  out: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  'dry-run': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** The flags of `rlm bench run` besides those that choose the tasks. */
+export const RUN_ONLY_OPTIONS = {
+  methods: { type: 'string', value: '<list>', help: `${METHODS.join(', ')} (default: all)` },
+  model: { type: 'string', short: 'm', value: '<name>', help: 'root model, and the base model of the baselines (env RLM_MODEL;\ndefault gpt-5 on OpenAI)' },
+  'sub-model': { type: 'string', value: '<name>', help: "model for sub-calls and summary's notes (env RLM_SUB_MODEL; default:\nthe root model)" },
+  'base-url': { type: 'string', value: '<url>', help: 'the endpoint (default: OpenAI, or a local server when no key is set)' },
+  provider: {
+    type: 'string',
+    value: '<openai|anthropic>',
+    default: 'openai',
+    help: 'the wire format: OpenAI-compatible or the Anthropic Messages API\n(env ANTHROPIC_API_KEY)',
+  },
+  repl: { type: 'string', value: '<js|python>', default: 'js', help: "the RLM's REPL" },
+  window: { type: 'string', value: '<tokens>', help: "the base model's window for direct, summary and retrieval\n(default: the model's known window)" },
+  'top-k': { type: 'string', value: '<n>', default: String(RETRIEVAL_DEFAULTS.topK), help: 'retrieval: passages shown at most, fewer if the window is full' },
+  passage: { type: 'string', value: '<tokens>', default: String(RETRIEVAL_DEFAULTS.chunkTokens), help: 'retrieval: passage size' },
+  concurrency: { type: 'string', value: '<n>', default: '2', help: 'instances in flight at once' },
+  'max-cost': { type: 'string', value: '<usd>', help: 'spending limit for the whole bench: no instance starts once reached' },
+  'instance-cost': { type: 'string', value: '<usd>', help: "limit on each instance's run" },
+  prices: { type: 'string', value: '<file.json>', help: 'prices of models rlm does not know, per million tokens:\n{ "model": { "input": 1.25, "cachedInput": 0.125, "output": 10 } }' },
+  out: { type: 'string', value: '<dir>', default: 'rlm-bench', help: 'where results.jsonl, report.md and chart.svg go;\nrun again with the same folder to resume' },
+  traces: { type: 'boolean', help: "write each run's trace to <out>/traces (open one with rlm view)" },
+  'dry-run': { type: 'boolean', help: 'print the plan and the estimate, and run nothing' },
+  quiet: { type: 'boolean', short: 'q', help: 'print only the report: no plan, no line per result' },
+} as const satisfies Flags;
+
+/** Every flag of `rlm bench run`. */
+export const RUN_OPTIONS = { ...TASK_OPTIONS, ...RUN_ONLY_OPTIONS, help: HELP_FLAG } as const satisfies Flags;
 
 /** What the flags ask for, every value checked before anything is resolved or run. */
 interface RunPlan {
@@ -59,7 +65,7 @@ interface RunPlan {
 type RunValues = ReturnType<typeof parseRunArgs>;
 
 function parseRunArgs(argv: string[]) {
-  return parseCommandArgs({ args: argv, options: RUN_OPTIONS }, 'rlm bench --help').values;
+  return parseFlags(argv, RUN_OPTIONS, 'rlm bench').values;
 }
 
 export async function benchRun(argv: string[], io: CliIO, help: string): Promise<number> {
@@ -99,9 +105,9 @@ async function planOf(values: RunValues): Promise<RunPlan> {
   const choice = taskChoice(values);
   const methods = (values.methods ?? METHODS.join(',')).split(',').map((m) => m.trim());
   for (const method of methods) if (!(METHODS as readonly string[]).includes(method)) throw usageError(`--methods: unknown method '${method}' (methods: ${METHODS.join(', ')})`);
-  const provider = values.provider ?? 'openai';
+  const provider = values.provider;
   if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
-  const repl = values.repl ?? 'js';
+  const repl = values.repl;
   if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxCostUsd = usd('--max-cost', values['max-cost']);
   const instanceCost = usd('--instance-cost', values['instance-cost']);
@@ -113,13 +119,13 @@ async function planOf(values: RunValues): Promise<RunPlan> {
     limits: { ...(maxCostUsd === undefined ? {} : { maxCostUsd }), ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }) },
     prices: values.prices === undefined ? undefined : await readPrices(values.prices),
     retrieval: {
-      topK: wholeNumber('--top-k', values['top-k'], 1) ?? RETRIEVAL_DEFAULTS.topK,
+      topK: wholeNumber('--top-k', values['top-k'], 1)!,
       // A plain number of tokens (at least 50), or a size like 1k.
-      chunkTokens: values.passage === undefined || /^\d+$/.test(values.passage) ? (wholeNumber('--passage', values.passage, 50) ?? RETRIEVAL_DEFAULTS.chunkTokens) : tokens('--passage', values.passage)!,
+      chunkTokens: /^\d+$/.test(values.passage) ? wholeNumber('--passage', values.passage, 50)! : tokens('--passage', values.passage)!,
     },
     window: tokens('--window', values.window),
-    concurrency: wholeNumber('--concurrency', values.concurrency, 1) ?? 2,
-    out: resolve(values.out ?? 'rlm-bench'),
+    concurrency: wholeNumber('--concurrency', values.concurrency, 1)!,
+    out: resolve(values.out),
   };
 }
 

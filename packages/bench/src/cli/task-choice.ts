@@ -1,7 +1,7 @@
 /** Which task instances a bench command makes: families, sizes, instances a size, seed, code base. */
 import { resolve } from 'node:path';
 import { codeBaseTokens, generateTask, OWN_PACKAGE_ROOT, TASK_FAMILIES, type TaskFamily, type TaskInstance, type TaskOptions } from '../tasks/index.ts';
-import { usageError, wholeNumber } from 'rlm/cli-kit';
+import { usageError, wholeNumber, type Flags } from 'rlm/cli-kit';
 import { tokens } from './token-flag.ts';
 
 export interface TaskChoice {
@@ -14,23 +14,27 @@ export interface TaskChoice {
 
 /** The flags that choose tasks, shared by `run` and `export`. */
 export const TASK_OPTIONS = {
-  tasks: { type: 'string' },
-  sizes: { type: 'string' },
-  instances: { type: 'string', short: 'n' },
-  seed: { type: 'string' },
-  code: { type: 'string' },
-} as const;
+  tasks: { type: 'string', value: '<list>', help: `families, comma-separated: ${TASK_FAMILIES.join(', ')} (default: all)` },
+  sizes: { type: 'string', value: '<list>', default: '8k,32k,131k', help: 'target sizes in tokens, e.g. 8k,32k,131k,1m' },
+  instances: { type: 'string', short: 'n', value: '<n>', default: '5', help: 'instances per family and size' },
+  seed: { type: 'string', value: '<n>', default: '1', help: 'the seed; the same seed gives the same tasks' },
+  code: {
+    type: 'string',
+    value: '<dir>',
+    help: "codeqa: the package tree to ask about, any folder of JavaScript or\nTypeScript (default: rlm's own package folder); a tree smaller than\na size is given whole",
+  },
+} as const satisfies Flags;
 
-export function taskChoice(values: { tasks?: string; sizes?: string; instances?: string; seed?: string; code?: string }): TaskChoice {
+export function taskChoice(values: { tasks?: string | undefined; sizes: string; instances: string; seed: string; code?: string | undefined }): TaskChoice {
   const families = (values.tasks ?? TASK_FAMILIES.join(',')).split(',').map((name) => name.trim());
   for (const family of families) {
     if (!(TASK_FAMILIES as readonly string[]).includes(family)) throw usageError(`--tasks: unknown task '${family}' (tasks: ${TASK_FAMILIES.join(', ')})`);
   }
   const choice: TaskChoice = {
     families: families as TaskFamily[],
-    sizes: (values.sizes ?? '8k,32k,131k').split(',').map((size) => tokens('--sizes', size)!),
-    instances: wholeNumber('--instances', values.instances, 1) ?? 5,
-    seed: wholeNumber('--seed', values.seed, 0) ?? 1,
+    sizes: values.sizes.split(',').map((size) => tokens('--sizes', size)!),
+    instances: wholeNumber('--instances', values.instances, 1)!,
+    seed: wholeNumber('--seed', values.seed, 0)!,
     options: values.code === undefined ? {} : { codeRoot: resolve(values.code) },
   };
   // A code base that cannot be read or asked about is a usage error now, not midway.
