@@ -57,13 +57,14 @@ const MODEL = {
     type: 'string',
     value: '<name>',
     default: 'openai',
+    choices: ['openai', 'anthropic'],
     help: `openai (any OpenAI-compatible endpoint) or anthropic (the Messages API;\nkey ANTHROPIC_API_KEY, model ${DEFAULT_ANTHROPIC_MODEL} unless --model)`,
   },
   stream: { type: 'boolean', help: 'stream responses from the server' },
 } as const satisfies Flags;
 
 const REPL = {
-  repl: { type: 'string', value: '<js|python>', default: 'js', help: "the REPL's language: js (a V8 isolate) or python (the paper's:\nCPython on Pyodide, offline; llm_query blocks, *_batched run concurrently)" },
+  repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: "the REPL's language: js (a V8 isolate) or python (the paper's:\nCPython on Pyodide, offline; llm_query blocks, *_batched run concurrently)" },
 } as const satisfies Flags;
 
 const LIMITS = {
@@ -90,7 +91,7 @@ const CACHE = {
 const OUTPUT = {
   json: { type: 'boolean', help: 'print { answer, status, usage, iterations, durationMs } as JSON\n(answer null when the run ended without one)' },
   trace: { type: 'string', value: '<file.jsonl>', help: 'write every event of the run, one JSON object a line' },
-  'trace-context': { type: 'string', value: '<path|embed>', help: 'how the trace keeps a context that is one file: its path and hash\n(path, default), or the text itself, to replay it elsewhere (embed)' },
+  'trace-context': { type: 'string', value: '<path|embed>', choices: ['path', 'embed'], help: 'how the trace keeps a context that is one file: its path and hash\n(path, default), or the text itself, to replay it elsewhere (embed)' },
   verbose: { type: 'boolean', help: "each turn on stderr as it goes: the model's words, its code, the output" },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   help: HELP_FLAG,
@@ -126,18 +127,13 @@ export function parseAskArgs(argv: string[]): AskArgs {
   const expanded = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
   const parsed = parseFlags(expanded, ASK_OPTIONS, 'rlm ask', { positionals: true });
   const v = parsed.values;
-  const provider = v.provider;
-  if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
-  const repl = v.repl;
-  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
-
   if (!v.help) refuseStrayArguments(parsed.positionals, { contexts: v.context ?? [], cacheFlag: v.cache === true && v['cache-dir'] === undefined });
 
   const args: AskArgs = {
     query: (parsed.positionals[0] ?? '').trim(),
     contexts: v.context ?? [],
-    provider,
-    repl,
+    provider: v.provider,
+    repl: v.repl,
     cacheSampled: v['cache-sampled'] ?? false,
     json: v.json ?? false,
     quiet: v.quiet ?? false,
@@ -166,10 +162,8 @@ export function parseAskArgs(argv: string[]): AskArgs {
   if (args.cacheSampled && !args.cache) throw usageError('--cache-sampled goes with --cache');
   if (args.verbose && args.quiet) throw usageError('--verbose and --quiet contradict each other: give one');
   if (v['trace-context'] !== undefined) {
-    const how = v['trace-context'];
-    if (how !== 'path' && how !== 'embed') throw usageError(`--trace-context must be path or embed, got '${how}'`);
     if (!args.trace) throw usageError('--trace-context goes with --trace <file.jsonl>');
-    args.traceContext = how;
+    args.traceContext = v['trace-context'];
   }
   if (!args.help && args.query === '') throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
   return args;

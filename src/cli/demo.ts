@@ -9,14 +9,13 @@ import { createOpenAIModel } from '../models/openai.ts';
 import { RLM } from '../rlm.ts';
 import { startScriptedServer } from '../testing/scripted-server.ts';
 import { EXIT } from './exit-codes.ts';
-import { usageError } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 import { report } from './run-report.ts';
 import { runWithSurfaces } from './run-surfaces.ts';
 
 const DEMO_OPTIONS = {
-  repl: { type: 'string', value: '<js|python>', default: 'js', help: "the REPL's language" },
+  repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: "the REPL's language" },
   trace: { type: 'string', value: '<file.jsonl>', help: "write the run's trace (open it with rlm view, run it with rlm replay)" },
   json: { type: 'boolean', help: 'print { answer, status, usage, iterations, durationMs } as JSON' },
   quiet: { type: 'boolean', short: 'q', help: 'nothing on stderr' },
@@ -38,9 +37,7 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${DEMO_HELP}\n`);
     return EXIT.answer;
   }
-  const repl = values.repl;
-  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
-  const python = repl === 'python';
+  const python = values.repl === 'python';
   const logbook = generateLogbook();
   const say = (text: string) => {
     if (!values.quiet) io.stderr.write(`${text}\n`);

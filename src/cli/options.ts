@@ -14,6 +14,8 @@ export interface Flag {
   readonly multiple?: boolean;
   /** The value when the flag is not given; the help adds `(default …)` to the description. */
   readonly default?: string;
+  /** The only values it takes: another is refused, `--repl must be js or python, got 'ruby'`. */
+  readonly choices?: readonly string[];
   /** How the help names the value: `<file|->` after the flag, or `[=<dir>]` joined to it. */
   readonly value?: string;
   /**
@@ -71,17 +73,28 @@ function flagLines(name: string, flag: Flag, column: number): string[] {
 }
 
 type Parsed<F extends Flags, P extends boolean> = ReturnType<typeof parseArgs<{ options: F; allowPositionals: P; strict: true }>>;
+/** A flag with `choices` is typed as one of them. */
+type Chosen<F extends Flags, V> = { [K in keyof V]: K extends keyof F ? (F[K] extends { readonly choices: readonly (infer C)[] } ? Exclude<V[K], string> | C : V[K]) : V[K] };
+type ParsedFlags<F extends Flags, P extends boolean> = Omit<Parsed<F, P>, 'values'> & { values: Chosen<F, Parsed<F, P>['values']> };
 
 /**
  * Reads `argv` by the command's flags, strictly. A mistake (an unknown flag, a missing value, a
  * word where none is taken) is one RLM_USAGE line that points at `<command> --help`.
  */
-export function parseFlags<F extends Flags, P extends boolean = false>(argv: readonly string[], flags: F, command: string, options: { positionals?: P } = {}): Parsed<F, P> {
+export function parseFlags<F extends Flags, P extends boolean = false>(argv: readonly string[], flags: F, command: string, options: { positionals?: P } = {}): ParsedFlags<F, P> {
+  let parsed: Parsed<F, P>;
   try {
-    return parseArgs({ args: negativeValuesAttached(argv, flags), options: flags, allowPositionals: (options.positionals ?? false) as P, strict: true });
+    parsed = parseArgs({ args: negativeValuesAttached(argv, flags), options: flags, allowPositionals: (options.positionals ?? false) as P, strict: true });
   } catch (error) {
     throw usageError(`${describeParseError(error)} (see ${command} --help)`);
   }
+  const values = parsed.values as Record<string, unknown>;
+  for (const [name, flag] of Object.entries(flags)) {
+    const value = values[name];
+    if (!flag.choices || typeof value !== 'string' || flag.choices.includes(value)) continue;
+    throw usageError(`--${name} must be ${flag.choices.slice(0, -1).join(', ')} or ${flag.choices.at(-1)}, got '${value}'`);
+  }
+  return parsed as ParsedFlags<F, P>;
 }
 
 /** parseArgs' complaint in a few words: `unknown option --frob`, `option --model needs a value`. */

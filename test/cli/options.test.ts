@@ -5,7 +5,7 @@ import { HELP_FLAG, parseFlags, renderHelp, type Flags } from '../../src/cli/opt
 
 const FLAGS = {
   context: { type: 'string', short: 'c', multiple: true, value: '<file>', help: 'the input;\nrepeat it for a list' },
-  repl: { type: 'string', value: '<js|python>', default: 'js', help: 'the language' },
+  repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: 'the language' },
   'a-very-long-flag': { type: 'string', value: '<value>', help: 'below its flag' },
   cache: { type: 'boolean', value: '[=<dir>]', help: 'a memo' },
   'cache-dir': { type: 'string' },
@@ -53,6 +53,7 @@ describe('parseFlags', () => {
     [['--frob'], 'unknown option --frob (see rlm x --help)'],
     [['--repl'], 'option --repl needs a value (see rlm x --help)'],
     [['stray'], /^Unexpected argument 'stray'.* \(see rlm x --help\)$/],
+    [['--repl', 'ruby'], "--repl must be js or python, got 'ruby'"],
   ] as const) {
     it(`refuses ${argv.join(' ')} with one usage line that points at the help`, () => {
       assert.throws(() => parseFlags(argv, FLAGS, 'rlm x'), (error: Error & { code?: string }) => {

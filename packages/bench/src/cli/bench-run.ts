@@ -29,9 +29,10 @@ export const RUN_ONLY_OPTIONS = {
     type: 'string',
     value: '<openai|anthropic>',
     default: 'openai',
+    choices: ['openai', 'anthropic'],
     help: 'the wire format: OpenAI-compatible or the Anthropic Messages API\n(env ANTHROPIC_API_KEY)',
   },
-  repl: { type: 'string', value: '<js|python>', default: 'js', help: "the RLM's REPL" },
+  repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: "the RLM's REPL" },
   window: { type: 'string', value: '<tokens>', help: "the base model's window for direct, summary and retrieval\n(default: the model's known window)" },
   'top-k': { type: 'string', value: '<n>', default: String(RETRIEVAL_DEFAULTS.topK), help: 'retrieval: passages shown at most, fewer if the window is full' },
   passage: { type: 'string', value: '<tokens>', default: String(RETRIEVAL_DEFAULTS.chunkTokens), help: 'retrieval: passage size' },
@@ -105,17 +106,13 @@ async function planOf(values: RunValues): Promise<RunPlan> {
   const choice = taskChoice(values);
   const methods = (values.methods ?? METHODS.join(',')).split(',').map((m) => m.trim());
   for (const method of methods) if (!(METHODS as readonly string[]).includes(method)) throw usageError(`--methods: unknown method '${method}' (methods: ${METHODS.join(', ')})`);
-  const provider = values.provider;
-  if (provider !== 'openai' && provider !== 'anthropic') throw usageError(`--provider must be openai or anthropic, got '${provider}'`);
-  const repl = values.repl;
-  if (repl !== 'js' && repl !== 'python') throw usageError(`--repl must be js or python, got '${repl}'`);
   const maxCostUsd = usd('--max-cost', values['max-cost']);
   const instanceCost = usd('--instance-cost', values['instance-cost']);
   return {
     choice,
     methods: methods as MethodName[],
-    provider,
-    repl: repl === 'python' ? 'python' : 'javascript',
+    provider: values.provider,
+    repl: values.repl === 'python' ? 'python' : 'javascript',
     limits: { ...(maxCostUsd === undefined ? {} : { maxCostUsd }), ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }) },
     prices: values.prices === undefined ? undefined : await readPrices(values.prices),
     retrieval: {
