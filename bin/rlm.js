@@ -29,8 +29,8 @@ if (major < 24) {
   }
   // CPython's REPL takes a while to start: fork it before the rest of rlm is imported.
   if (args[0] === 'ask' && args.some((arg, i) => arg === '--repl=python' || (arg === '--repl' && args[i + 1] === 'python'))) {
-    const { PythonSandbox } = await import(module('sandboxes/index'));
-    PythonSandbox.warm();
+    const { warmSandbox } = await import(module('sandboxes/index'));
+    await warmSandbox('python');
   }
   const { main } = await import(module('cli/main'));
   process.exitCode = await main(args);
