@@ -257,7 +257,7 @@ export class ProcessSandbox implements Sandbox {
     };
     let request: HostCallRequest;
     try {
-      request = wireCall(message);
+      request = requestOf(message);
     } catch (error) {
       return deliver(false, cutError(error instanceof Error ? error.message : String(error)));
     }
@@ -342,7 +342,7 @@ export class ProcessSandbox implements Sandbox {
  * A call as the REPL process sent it (checked for shape by shared/repl-messages.ts), read into a
  * request: values made by model code cross as JSON text and are parsed only here.
  */
-function wireCall(message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): HostCallRequest {
+function requestOf(message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): HostCallRequest {
   if (message.type === 'tool-call') return { name: 'tool', tool: message.tool, args: JSON.parse(message.args) as unknown[] };
   if (message.name === 'llm_query') return { name: 'llm_query', prompt: message.prompt, options: message.options };
   return { name: 'rlm_query', prompt: message.prompt, context: message.context === null ? undefined : (JSON.parse(message.context) as unknown), options: message.options };

@@ -25,7 +25,7 @@ import { dirname } from 'node:path';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
 import type { ContextFile } from '../shared/context-file.ts';
-import type { HostAnswer, ToWorker, WorkerInput, FromWorker, HostCall, WorkerLimits } from './worker-messages.ts';
+import type { HostAnswer, ToWorker, WorkerInput, FromWorker, WorkerCall, WorkerLimits } from './worker-messages.ts';
 
 const input = workerData as WorkerInput;
 const port = parentPort!;
@@ -342,7 +342,7 @@ function serve(request: Record<string, unknown>): unknown {
     Atomics.store(activity, 0, 0);
     return outcome === 'interrupted' ? { interrupted: true } : {};
   }
-  if (Array.isArray(request.start)) return start(request.start as HostCall[]);
+  if (Array.isArray(request.start)) return start(request.start as WorkerCall[]);
   if (request.wait === true) {
     const outcome = waitUntil(() => done.length > 0 || inFlight.size === 0);
     return outcome === 'interrupted' ? { interrupted: true } : { done: take() };
@@ -351,7 +351,7 @@ function serve(request: Record<string, unknown>): unknown {
 }
 
 /** Starts as many of `calls` as the window has room for, once it has some; Python sends the rest later. */
-function start(calls: HostCall[]): unknown {
+function start(calls: WorkerCall[]): unknown {
   const window = limits?.max_calls_in_flight ?? 1;
   if (calls.length > 0 && waitUntil(() => inFlight.size < window) === 'interrupted') return { interrupted: true };
   const started = calls.slice(0, window - inFlight.size).map((call) => ({ id: ++nextCallId, call }));

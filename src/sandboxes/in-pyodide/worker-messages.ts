@@ -17,8 +17,8 @@ export interface WorkerInput {
   makeSnapshot?: boolean;
 }
 
-/** One host call from runtime.py. */
-export type HostCall =
+/** One host call as runtime.py writes it (read into a shared HostCallRequest by pyodide-repl.ts). */
+export type WorkerCall =
   | { name: 'llm_query'; prompt: string; model?: string | null }
   | { name: 'rlm_query'; prompt: string; model?: string | null; context?: unknown }
   | { name: 'tool'; tool: string; args: unknown[] };
@@ -47,7 +47,7 @@ export type FromWorker =
   | { type: 'result'; outcome: string }
   | { type: 'variable-result'; answer: string }
   /** Calls to start, each under an id of this worker's. */
-  | { type: 'calls'; calls: Array<{ id: number; call: HostCall }> }
+  | { type: 'calls'; calls: Array<{ id: number; call: WorkerCall }> }
   | { type: 'fatal'; message: string };
 
 /** On the answers port: a call's outcome (text, or JSON text for a tool), or a budget update. */

@@ -11,6 +11,7 @@
 import { RlmError } from '../../errors.ts';
 import { cutError, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { Bridge } from '../sandbox.ts';
+import { NO_CELL_RUNNING } from '../shared/host-calls.ts';
 import { jsonDepth, type FromRepl } from '../shared/repl-messages.ts';
 
 /** What the run's process last said of the run, kept for the engine's `budget` and `history`. */
@@ -60,8 +61,7 @@ export class CallsToHost {
   /** Waiting to be sent, oldest first (a Map keeps insertion order and deletes in O(1)). */
   readonly #waiting = new Map<number, QueuedCall>();
   /** Whether a cell is running: calls are only taken while one is. */
-  open = false;
-
+  #cellRunning = false;
   readonly #send: (message: FromRepl) => void;
 
   constructor(maxInFlight: number, send: (message: FromRepl) => void) {
@@ -72,7 +72,7 @@ export class CallsToHost {
   /** Sends (or queues) a call; settles with the run's process's answer as text. */
   call(signal: AbortSignal, message: (callId: number) => FromRepl): Promise<string> {
     return new Promise((resolve, reject) => {
-      if (!this.open) return reject(new Error('host calls are made only while a cell runs; this one came after its cell had ended (await every call in the cell that makes it)'));
+      if (!this.#cellRunning) return reject(new Error(`${NO_CELL_RUNNING}; this one came after its cell had ended (await every call in the cell that makes it)`));
       if (signal.aborted) return reject(abortError(signal));
       if (this.#inFlight.size >= this.#maxInFlight && this.#waiting.size >= MAX_CALLS_WAITING) {
         return reject(new Error(`too many calls at once: ${this.#maxInFlight} in flight and ${MAX_CALLS_WAITING} waiting; wait for some to finish before starting more`));
@@ -103,11 +103,18 @@ export class CallsToHost {
     this.#pump();
   }
 
+  /** A cell starts: its calls are taken until `endCell`. */
+  startCell(): void {
+    this.#cellRunning = true;
+  }
+
   /**
-   * Ends every call (a cell reported): each is cancelled at the run's process and rejected here;
-   * `reason` is made only when there is one, as its stack is a trivial cell's largest cost here.
+   * The cell reported: later calls are refused, and each still waiting or in flight is cancelled
+   * at the run's process and rejected here; `reason` is made only when there is one, as its stack
+   * is a trivial cell's largest cost here.
    */
-  endAll(reason: () => Error): void {
+  endCell(reason: () => Error): void {
+    this.#cellRunning = false;
     if (this.#waiting.size === 0 && this.#inFlight.size === 0) return;
     const error = reason();
     for (const entry of [...this.#waiting.values(), ...this.#inFlight.values()]) this.#end(entry, error);

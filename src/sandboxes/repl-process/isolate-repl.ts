@@ -147,7 +147,7 @@ export class IsolateRepl implements Sandbox {
     const answer = (ok: boolean, payload: string) => this.#answer(live, id, ok, payload);
     let request: HostCallRequest;
     try {
-      request = isolateCall(String(name), String(argsJson));
+      request = requestOf(String(name), String(argsJson));
     } catch (error) {
       return answer(false, messageOf(error));
     }
@@ -470,7 +470,7 @@ async function loadTextFile(path: string, context: ivm.Context): Promise<void> {
  * read into a request. The runtime built it, but it lives in the isolate with model code: the
  * request is checked again where it is served (shared/host-calls.ts).
  */
-function isolateCall(name: string, argsJson: string): HostCallRequest {
+function requestOf(name: string, argsJson: string): HostCallRequest {
   const args: unknown = JSON.parse(argsJson);
   if (!Array.isArray(args)) throw new Error(`malformed arguments to ${name}`);
   if (name === 'llm_query') return { name, prompt: args[0], options: args[1] };

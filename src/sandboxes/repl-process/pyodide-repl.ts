@@ -9,7 +9,7 @@ import type { ContextFile } from '../shared/context-file.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { EngineOptions } from './repl-server.ts';
 import { cutOutput, sandboxSettings, type Bridge, type CellResult, type RunCellOptions, type Sandbox, type SandboxSettings } from '../sandbox.ts';
-import type { FromWorker, HostAnswer, HostCall, ToWorker, WorkerLimits } from '../in-pyodide/worker-messages.ts';
+import type { FromWorker, HostAnswer, WorkerCall, ToWorker, WorkerLimits } from '../in-pyodide/worker-messages.ts';
 import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import { cellTimedOut, raceDeadline } from './cell-deadline.ts';
 
@@ -157,9 +157,9 @@ export class PyodideRepl implements Sandbox {
    * Serves a cell's host calls concurrently; each answer wakes the waiting worker. There is no
    * queue here: the worker sends a window of calls at a time, and the rest wait in Python.
    */
-  #serve(live: BootedWorker, calls: Array<{ id: number; call: HostCall }>): void {
+  #serve(live: BootedWorker, calls: Array<{ id: number; call: WorkerCall }>): void {
     for (const { id, call } of calls) {
-      this.#calls.serve(id, workerCall(call), (ok, value) => {
+      this.#calls.serve(id, requestOf(call), (ok, value) => {
         if (live !== this.#live) return;
         const message: HostAnswer = { type: 'answer', id, ok, value, budget: this.#bridge.budget() };
         live.answers.postMessage(message);
@@ -262,7 +262,7 @@ export class PyodideRepl implements Sandbox {
  * A call as runtime.py wrote it to the device, read into a request: it lives beside model code,
  * so the request is checked again where it is served (shared/host-calls.ts).
  */
-function workerCall(call: HostCall): HostCallRequest {
+function requestOf(call: WorkerCall): HostCallRequest {
   const { model } = (call ?? {}) as { model?: unknown };
   return { ...call, options: typeof model === 'string' ? { model } : {} } as HostCallRequest;
 }

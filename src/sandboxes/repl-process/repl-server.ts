@@ -70,16 +70,14 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
         state.history.push(...message.history.messages);
         const controller = new AbortController();
         runs.set(message.runId, controller);
-        calls.open = true;
+        calls.startCell();
         try {
           const result = await repl!.run(message.code, { timeoutMs: message.timeoutMs, signal: controller.signal });
           // Whatever the cell left running ends with it, before the run's process hears it ended.
-          calls.open = false;
-          calls.endAll(() => new Error('the cell that made this call had ended'));
+          calls.endCell(() => new Error('the cell that made this call had ended'));
           send({ type: 'result', runId: message.runId, result: boundedResult(result, settings!.maxOutputChars) });
         } catch (error) {
-          calls.open = false;
-          calls.endAll(() => new RlmError('RLM_CANCELLED', 'cancelled'));
+          calls.endCell(() => new RlmError('RLM_CANCELLED', 'cancelled'));
           const cancelled = RlmError.isInstance(error) && error.code === 'RLM_CANCELLED';
           send({ type: 'run-error', runId: message.runId, message: cutError(error instanceof Error ? error.message : String(error)), cancelled });
         } finally {
