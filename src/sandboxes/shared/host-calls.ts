@@ -118,10 +118,11 @@ export class HostCalls {
     const call = request as Partial<Record<string, unknown>>;
     const model = (call.options as { model?: unknown } | null | undefined)?.model;
     const options = typeof model === 'string' ? { model } : {};
-    if (call.name === 'llm_query' && typeof call.prompt === 'string') return this.#bridge.llm_query(call.prompt, options, signal);
-    if (call.name === 'rlm_query' && typeof call.prompt === 'string') {
-      return this.#bridge.rlm_query(call.prompt, call.context ?? undefined, options, signal);
+    if ((call.name === 'llm_query' || call.name === 'rlm_query') && typeof call.prompt !== 'string') {
+      throw new Error(`malformed host call: the prompt of ${call.name} is not text`);
     }
+    if (call.name === 'llm_query') return this.#bridge.llm_query(call.prompt as string, options, signal);
+    if (call.name === 'rlm_query') return this.#bridge.rlm_query(call.prompt as string, call.context ?? undefined, options, signal);
     if (call.name === 'tool' && typeof call.tool === 'string') return this.#runTool(call.tool, call.args, signal);
     throw new Error(`malformed host call${typeof call.name === 'string' ? `: no function ${call.name.slice(0, 100)}` : ''}`);
   }
