@@ -71,7 +71,7 @@ interface MemFs {
   stream_ops: FsOps;
 }
 interface DeviceStream {
-  answer?: Uint8Array;
+  answer?: Uint8Array | undefined;
   at?: number;
 }
 interface DeviceOps {

@@ -20,7 +20,7 @@ export interface CellDeadlineOptions {
    * synchronous code stops a cell more gently (keeping its variables) lets that fire first.
    */
   graceMs?: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** The calls the cell made: aborted, and refused from then on, once it is stopped. */
   calls: HostCalls;
 }

@@ -172,7 +172,7 @@ describe('inspect where it deliberately differs from util.inspect', () => {
     assert.ok(shown.startsWith('Error: boom\n    at '));
     assert.equal(shown.split('\n').length, 4);
     const bare = new TypeError('no stack');
-    bare.stack = undefined;
+    delete bare.stack;
     assert.equal(inspect(bare), '[TypeError: no stack]');
   });
 
