@@ -8,6 +8,7 @@ import { privateDir } from './context-dir.ts';
 import { walledCommand } from './process-wall.ts';
 import type { LaunchedRepl } from './process-sandbox.ts';
 import { ReplChannel } from './repl-channel.ts';
+import type { SandboxSettings } from '../sandbox.ts';
 
 export interface ReplProcessSpec {
   /** The entry module, next to the module that names it (.ts in a checkout, .js when built). */
@@ -21,10 +22,7 @@ export interface ReplProcessSpec {
 }
 
 /** What the process is started for: its memory cap, and the output limit its messages are checked against. */
-export interface LaunchSettings {
-  memoryLimitMb: number;
-  maxOutputChars: number;
-}
+export type LaunchSettings = Pick<SandboxSettings, 'memoryLimitMb' | 'maxOutputChars'>;
 
 /** The wire to the REPL process: the fourth file descriptor (frames.ts). */
 const WIRE_FD = 3;
