@@ -8,9 +8,9 @@
  * import { createGoogleGenerativeAI } from '@ai-sdk/google';
  * const model = fromAiSdk(createGoogleGenerativeAI()('gemini-2.5-pro'));
  */
-import { CancelledError, ProviderError, RlmError } from '../errors.ts';
+import { RlmError } from '../errors.ts';
 import type { FinishReason, GenerateRequest, GenerateResult, Message, Model } from './model.ts';
-import { retryAfterMs } from './provider-errors.ts';
+import { cancelled, firstLine, fromHttpStatus, malformed, unreachable } from './provider-errors.ts';
 import type { Usage } from './usage.ts';
 
 /**
@@ -19,13 +19,24 @@ import type { Usage } from './usage.ts';
  * compile in a project that does not install the optional AI SDK.
  */
 export interface AiSdkLanguageModel {
+  /** The provider's name (`openai.chat`, `google.generative-ai`...): the model's URL reads `ai-sdk:<provider>`. */
   readonly provider: string;
+  /** The model's name at that provider: the rlm model's `id`. */
   readonly modelId: string;
   /** Called with the SDK's call options for the model's specification version; the result is read by shape. */
   doGenerate(options: never): PromiseLike<unknown>;
 }
 
-/** Wraps an AI SDK language model; `variant(id)` makes the same provider's model `id`, for `withId`. */
+/**
+ * Wraps an AI SDK language model as an rlm {@link Model}. `variant(id)` makes the same provider's
+ * model `id`, for `withId` (what `llm_query(prompt, { model })` calls); without it, `withId`
+ * refuses. A custom `fetch`, headers or key are given to the AI SDK provider itself.
+ *
+ * @example
+ * import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+ * const provider = createOpenAICompatible({ name: 'local', baseURL: 'http://127.0.0.1:11434/v1', headers: { 'x-team': 'search' } });
+ * const model = fromAiSdk(provider('qwen3:8b'), (id) => provider(id));
+ */
 export function fromAiSdk(model: AiSdkLanguageModel, variant?: (id: string) => AiSdkLanguageModel): Model {
   const url = `ai-sdk:${model.provider}`;
   return {
@@ -94,29 +105,22 @@ function finishReasonOf(reason: GenerateShape['finishReason']): FinishReason {
   return 'other';
 }
 
-/** AI SDK errors (APICallError and its kin) as rlm errors, read by shape rather than by class. */
+/**
+ * AI SDK errors as rlm errors, read by shape rather than by class (the SDK is not imported): an
+ * `APICallError` with a status goes through the shared status mapping; one without a status never
+ * got an answer (the SDK's "Cannot connect to API"); anything else (an invalid or unexpected body)
+ * is a malformed answer.
+ */
 function toRlmError(error: unknown, url: string, modelId: string, signal: AbortSignal | undefined): RlmError {
   if (RlmError.isInstance(error)) return error;
-  if (signal?.aborted || (error instanceof Error && error.name === 'AbortError')) {
-    const reason: unknown = signal?.reason;
-    return RlmError.isInstance(reason) ? reason : new CancelledError();
+  if (signal?.aborted || (error instanceof Error && error.name === 'AbortError')) return cancelled(signal);
+  const e = error as { name?: unknown; message?: unknown; statusCode?: unknown; responseHeaders?: Record<string, string>; url?: unknown };
+  const where = typeof e.url === 'string' ? e.url : url;
+  const detail = firstLine(typeof e.message === 'string' ? e.message : String(error));
+  if (e.name === 'AI_APICallError') {
+    if (typeof e.statusCode !== 'number') return unreachable(where, (error as Error).cause ?? error);
+    const headers = e.responseHeaders ? new Headers(e.responseHeaders) : undefined;
+    return fromHttpStatus({ status: e.statusCode, detail, headers, cause: error }, where, modelId);
   }
-  const e = error as { message?: string; statusCode?: number; isRetryable?: boolean; responseHeaders?: Record<string, string>; url?: string };
-  const where = e.url ?? url;
-  const detail = (e.message ?? String(error)).split('\n')[0]!.slice(0, 300);
-  const status = e.statusCode;
-  if (status === 401 || status === 403) return new ProviderError('RLM_AUTH', `${where} refused the API key (${status}): ${detail}`, { status, retryable: false, url: where });
-  if (status === 404) return new ProviderError('RLM_MODEL_REJECTED', `${where} rejected model "${modelId}" (404): ${detail}`, { status, retryable: false, url: where });
-  if (status === undefined && e.isRetryable === undefined) {
-    // No HTTP answer at all: the endpoint could not be reached (or the SDK failed before sending).
-    return new ProviderError('RLM_ENDPOINT_UNREACHABLE', `cannot reach ${where}: ${detail}`, { retryable: true, url: where, cause: error });
-  }
-  const retryable = e.isRetryable ?? (status === 429 || (status !== undefined && status >= 500));
-  return new ProviderError('RLM_PROVIDER', `${where} answered ${status ?? 'an error'}: ${detail}`, {
-    ...(status === undefined ? {} : { status }),
-    retryable,
-    retryAfterMs: retryAfterMs(e.responseHeaders ? new Headers(e.responseHeaders) : undefined),
-    url: where,
-    cause: error,
-  });
+  return malformed(where, detail);
 }

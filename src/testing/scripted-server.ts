@@ -1,7 +1,8 @@
 /**
  * A real HTTP server on 127.0.0.1 that speaks OpenAI Chat Completions (streaming and not) and
- * Anthropic Messages (`/v1/messages`, not streamed), and answers from a script: a function of the request. It can add latency, fail on demand (429
- * with Retry-After, 500, hang, malformed JSON) and records every request with its timings.
+ * Anthropic Messages (`/v1/messages`, not streamed), and answers from a script: a function of the
+ * request. It can add latency, fail on demand (any status, 429 with Retry-After, hang, malformed
+ * JSON, a cut connection) and records every request it answers, with its headers and timings.
  * Made for rlm's tests, and exported for users' own tests of code built on rlm.
  *
  * @example
@@ -13,20 +14,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+/** A message as the script sees it: its text, whichever wire it came through. */
 export interface ScriptedMessage {
+  /** `system`, `user` or `assistant`. */
   role: string;
+  /** The message's text (text parts joined). */
   content: string;
 }
 
+/** Which API a request came through: OpenAI Chat Completions or Anthropic Messages. */
 export type Wire = 'openai' | 'anthropic';
 
+/** What a script is asked to answer. */
 export interface ScriptedRequest {
   /** 0-based order of arrival. */
   index: number;
   /** Which API the request came through. */
   wire: Wire;
+  /** The model the request names. */
   model: string;
+  /** The conversation, the system prompt first if there is one (Anthropic's `system` included). */
   messages: ScriptedMessage[];
+  /** Whether the client asked for a streamed answer. */
   stream: boolean;
   /** The system message, if any. */
   system: string | undefined;
@@ -36,28 +45,41 @@ export interface ScriptedRequest {
   body: Record<string, unknown>;
 }
 
+/**
+ * A failure to answer with instead of a reply: an HTTP error (`status`, the error body's
+ * `message` and `code`, a `Retry-After` header in seconds), `'hang'` (never answer), `'malformed'`
+ * (a 200 whose JSON body is cut short) or `'disconnect'` (close the socket without an answer).
+ */
 export type ScriptedFailure =
   | { status: number; message?: string; retryAfterSeconds?: number; code?: string }
   | 'hang'
   | 'malformed'
   | 'disconnect';
 
+/** A reply with more than its text: usage to report, latency, a failure, a finish reason. */
 export interface ScriptedAnswer {
+  /** The reply's text (default empty). */
   content?: string;
   /** Token counts to report; by default about one token per four characters. */
   usage?: { promptTokens?: number; completionTokens?: number; cachedTokens?: number; cacheWriteTokens?: number; cost?: number };
   /** Extra latency for this answer, in ms. */
   delayMs?: number;
+  /** Fail instead of answering. */
   fail?: ScriptedFailure;
+  /** The finish reason to report, in OpenAI's words (default `stop`, or `length` when cut at the request's cap). */
   finishReason?: string;
   /** Report no usage at all, as some local servers do (OpenAI wire only). */
   noUsage?: boolean;
 }
 
+/** A reply: its text alone, or a {@link ScriptedAnswer}. */
 export type ScriptedReply = string | ScriptedAnswer;
+/** What the server answers each request with. */
 export type Script = (request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>;
 
+/** How {@link startScriptedServer} answers. */
 export interface ScriptedServerOptions {
+  /** The reply to each request. */
   script: Script;
   /** Latency added to every answer, in ms. */
   latencyMs?: number;
@@ -70,27 +92,38 @@ export interface ScriptedServerOptions {
   apiKey?: string;
 }
 
+/** A request the server answered (or is answering), as it arrived. */
 export interface RecordedRequest {
+  /** 0-based order of arrival. */
   index: number;
+  /** As in {@link ScriptedRequest}. */
   wire: Wire;
+  /** As in {@link ScriptedRequest}. */
   model: string;
+  /** As in {@link ScriptedRequest}. */
   messages: ScriptedMessage[];
+  /** As in {@link ScriptedRequest}. */
   stream: boolean;
+  /** The request's headers, names in lower case: what a client sent besides the body. */
   headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body as sent. */
   body: Record<string, unknown>;
   /** performance.now() when the request arrived and when its answer was complete. */
   receivedAt: number;
   respondedAt?: number;
+  /** The status answered, once answered. */
   status?: number;
   /** What the answer reported; prompt_tokens counts every input token, cached and written ones included. */
   usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens: number; cache_write_tokens: number; cost?: number };
 }
 
+/** A running scripted server: its URLs, what it was asked, how many requests it served at once. */
 export class ScriptedModelServer {
   /** Base URL to give an OpenAI-compatible client, ending in `/v1`. */
   readonly url: string;
   /** Base URL to give the Anthropic SDK (which adds `/v1/messages` itself). */
   readonly anthropicUrl: string;
+  /** Every request answered so far, in order of arrival (refused keys and unknown routes aside). */
   readonly requests: RecordedRequest[] = [];
   #inFlight = 0;
   #maxInFlight = 0;
@@ -136,6 +169,7 @@ export class ScriptedModelServer {
   }
 }
 
+/** Starts a scripted server on a free port of 127.0.0.1; `close()` it when done. */
 export async function startScriptedServer(options: ScriptedServerOptions): Promise<ScriptedModelServer> {
   const http = createServer((req, res) => {
     handle(server, options, req, res).catch((error: unknown) => {

@@ -4,6 +4,7 @@
  */
 import type { ScriptedReply, ScriptedRequest } from './scripted-server.ts';
 
+/** One root turn's reply: fixed, or made from the request (to echo what the REPL printed...). */
 export type Turn = ScriptedReply | ((request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>);
 
 /** The turn the request is asking for: 0 for the first reply of a run. */
@@ -20,7 +21,12 @@ export function byTurn(turns: readonly Turn[]): (request: ScriptedRequest) => Pr
   };
 }
 
-/** Wraps code in a ```repl fence, optionally after some prose. */
+/**
+ * Wraps code in a ```repl fence, optionally after some prose: the reply a root model writes to run a cell.
+ *
+ * @example
+ * const root = byTurn([repl("print(context.length)"), repl("FINAL('done')")]);
+ */
 export function repl(code: string, prose = ''): string {
   return `${prose ? `${prose}\n` : ''}\`\`\`repl\n${code}\n\`\`\``;
 }
