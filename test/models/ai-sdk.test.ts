@@ -1,43 +1,19 @@
 import assert from 'node:assert/strict';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { after, before, describe, it } from 'node:test';
-import { fromAiSdk, RLM, RlmError, withRetry } from '../../src/index.ts';
-import { byTurn, repl, startScriptedServer, type ScriptedModelServer, type ScriptedReply } from '../../src/testing/index.ts';
+import { describe, it } from 'node:test';
+import { fromAiSdk, RLM, RlmError } from '../../src/index.ts';
+import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
 
-// A real AI SDK provider (OpenAI-compatible), over real HTTP, against the scripted server.
+// A real AI SDK provider (OpenAI-compatible), over real HTTP, against the scripted server. Text,
+// usage, errors, abort, withId and injection: the contract (provider-contract.test.ts).
 describe('an AI SDK language model through fromAiSdk', () => {
-  let server: ScriptedModelServer;
-  const queue: ScriptedReply[] = [];
-  before(async () => {
-    server = await startScriptedServer({ script: () => queue.shift() ?? 'ok', models: ['m', 'other'] });
-  });
-  after(() => server.close());
-  const provider = () => createOpenAICompatible({ name: 'scripted', baseURL: server.url, apiKey: 'k', includeUsage: true });
-
-  it('generates text with usage and finish reason', async () => {
-    queue.push({ content: 'from the ai sdk', usage: { promptTokens: 20, completionTokens: 4, cachedTokens: 8 } });
-    const model = fromAiSdk(provider()('m'));
-    const result = await model.generate({ messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }], temperature: 0 });
-    assert.equal(result.text, 'from the ai sdk');
-    assert.equal(result.usage.inputTokens, 20);
-    assert.equal(result.usage.outputTokens, 4);
-    assert.equal(result.usage.cachedInputTokens, 8);
-    assert.equal(result.finishReason, 'stop');
-    assert.deepEqual(server.requests.at(-1)!.messages, [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }]);
-  });
-
-  it('is retried by withRetry on a 500, and maps a rejected model', async () => {
-    queue.push({ fail: { status: 500 } }, 'second');
-    assert.equal((await withRetry(fromAiSdk(provider()('m')), { baseDelayMs: 1 }).generate({ messages: [{ role: 'user', content: 'q' }] })).text, 'second');
-    await assert.rejects(fromAiSdk(provider()('nope')).generate({ messages: [{ role: 'user', content: 'q' }] }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_MODEL_REJECTED');
-  });
-
-  it('serves llm_query(p, { model }) through the variant function', async () => {
-    const p = provider();
-    const model = fromAiSdk(p('m'), (id) => p(id));
-    queue.push('from other');
-    assert.equal((await model.withId('other').generate({ messages: [{ role: 'user', content: 'q' }] })).text, 'from other');
-    assert.equal(server.requests.at(-1)!.model, 'other');
+  it('refuses withId without a variant function, saying how to give one', () => {
+    const provider = createOpenAICompatible({ name: 'scripted', baseURL: 'http://127.0.0.1:9/v1' });
+    const model = fromAiSdk(provider('m'));
+    assert.throws(
+      () => model.withId('other'),
+      (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && e.message.includes('fromAiSdk(model, (id) => provider(id))'),
+    );
   });
 
   it('runs an RLM', async () => {

@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAnthropicModel, RLM, RlmError, withRetry } from '../../src/index.ts';
@@ -14,6 +15,7 @@ describe('Anthropic Messages provider against a scripted Messages server', () =>
   const model = (options: Partial<Parameters<typeof createAnthropicModel>[0]> = {}) =>
     createAnthropicModel({ model: 'claude-test', baseURL: server.anthropicUrl, apiKey: 'ak', ...options });
 
+  // Text, usage, errors, abort and injection: the contract (provider-contract.test.ts). Here: what only this provider does.
   it('sends the system prompt apart, marks the stable prefix for caching, and books cache reads and writes', async () => {
     queue.push({ content: 'hello', usage: { promptTokens: 1000, cachedTokens: 700, cacheWriteTokens: 200, completionTokens: 12 } });
     const result = await model().generate({
@@ -67,16 +69,9 @@ describe('Anthropic Messages provider against a scripted Messages server', () =>
     assert.ok(performance.now() - started >= 990);
   });
 
-  it('reports a rejected model and a refused key with their codes', async () => {
-    await assert.rejects(model({ model: 'claude-nope' }).generate({ messages: [{ role: 'user', content: 'q' }] }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_MODEL_REJECTED' && e.message.includes('claude-nope'));
-    await assert.rejects(model({ apiKey: 'wrong' }).generate({ messages: [{ role: 'user', content: 'q' }] }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_AUTH');
-  });
-
-  it('cancels a request in flight through its signal', async () => {
-    queue.push({ fail: 'hang' });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
-    await assert.rejects(model().generate({ messages: [{ role: 'user', content: 'q' }], signal: controller.signal }), { code: 'RLM_CANCELLED' });
+  it('refuses client settings beside a ready client, which is used as is', () => {
+    const client = new Anthropic({ baseURL: server.anthropicUrl, apiKey: 'ak' });
+    assert.throws(() => createAnthropicModel({ model: 'claude-test', client, apiKey: 'ak', headers: { x: 'y' } }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /apiKey, headers/.test(e.message));
   });
 
   it('runs an RLM, with usage equal to what the server reported', async () => {
