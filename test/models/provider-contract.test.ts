@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CancelledError, ProviderError, RlmError, type Message, type Model } from '../../src/index.ts';
+import { CancelledError, ProviderError, RlmError, withRetry, type Message, type Model } from '../../src/index.ts';
 import { startScriptedServer, type ScriptedModelServer, type ScriptedReply } from '../../src/testing/index.ts';
 import { freePort } from '../support/net.ts';
 import { PROVIDERS, type ModelSettings, type ProviderSubject } from './provider-contract-subjects.ts';
@@ -105,9 +105,12 @@ const CASES: ContractCase[] = [
     },
   },
   {
-    name: 'an unknown model (404) is RLM_MODEL_REJECTED, final, naming the model',
-    async run({ ask, model }) {
-      const error = await providerError(model({ model: 'no-such-model' }).generate({ messages: ask('unused') }), 'RLM_MODEL_REJECTED');
+    name: 'an unknown model (404) is RLM_MODEL_REJECTED, final (withRetry asks once), naming the model',
+    async run({ ask, model, server }) {
+      const before = server.requests.length;
+      const retrying = withRetry(model({ model: 'no-such-model' }), { baseDelayMs: 1 });
+      const error = await providerError(retrying.generate({ messages: ask('unused') }), 'RLM_MODEL_REJECTED');
+      assert.equal(server.requests.length - before, 1);
       assert.equal(error.status, 404);
       assert.equal(error.retryable, false);
       assert.match(error.message, /no-such-model/);
