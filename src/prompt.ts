@@ -3,7 +3,7 @@
  * stands in for the context, and the per-turn messages of the loop.
  */
 import { MAX_ANSWER_CHARS, MAX_PROMPT_CHARS } from './sandboxes/index.ts';
-import type { ContextValue } from './sandboxes/index.ts';
+import type { ContextValue, ReplLanguage } from './sandboxes/index.ts';
 
 export interface PromptOptions {
   /** The run's recursion depth; 0 means no sub-calls at all. */
@@ -39,7 +39,7 @@ The REPL environment is initialized with:
 4. ${recursion}
 5. \`print(...)\` (or \`console.log\`) to see values; a cell that prints nothing shows its last expression's value. Output is truncated, so print only what you need to see and keep the rest in variables.
 6. \`SHOW_VARS()\` lists your variables; \`budget()\` returns what this run has spent (calls, tokens, cost, time) and what is left.
-7. \`FINAL(value)\` ends the task with \`value\` as the answer; \`FINAL_VAR("name")\` ends it with the value of your variable \`name\`.${toolList(options.tools)}
+7. \`FINAL(value)\` ends the task with \`value\` as the answer; \`FINAL_VAR("name")\` ends it with the value of your variable \`name\`.${toolList(options.tools, 'javascript')}
 
 Write code in fenced blocks tagged \`repl\`:
 \`\`\`repl
@@ -190,11 +190,11 @@ Think step by step carefully, plan, and execute this plan immediately in your re
 const BOUNDS = `A sub-call's prompt may be up to ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters and a final answer up to ${MAX_ANSWER_CHARS.toLocaleString('en-US')}; longer ones are refused with an error.`;
 
 /** The system prompt for the REPL's language. */
-export function systemPrompt(language: 'javascript' | 'python', options: PromptOptions): string {
+export function systemPrompt(language: ReplLanguage, options: PromptOptions): string {
   return language === 'python' ? pythonSystemPrompt(options) : javascriptSystemPrompt(options);
 }
 
-function toolList(tools: PromptOptions['tools'], language: 'javascript' | 'python' = 'javascript'): string {
+function toolList(tools: PromptOptions['tools'], language: ReplLanguage): string {
   if (!tools?.length) return '';
   const lines = tools.map((t) => `   - \`${t.name}\`: ${t.description}`);
   const how = language === 'python' ? 'functions: they block until done' : 'async functions: `await` them';
@@ -256,7 +256,7 @@ export function outputsMessage(
   iteration: number,
   maxIterations: number,
   ignoredFinal: boolean,
-  maxChars = 60_000,
+  maxChars: number,
 ): string {
   let room = maxChars;
   const parts = reports.map((r, i) => {

@@ -6,8 +6,7 @@
  * block whose last line is FINAL(...) or FINAL_VAR(name) also ends the run. A FINAL written as
  * text beside a code block does not: the code runs and the model sees its output first.
  */
-
-export type ReplLanguage = 'javascript' | 'python';
+import type { ReplLanguage } from './sandboxes/index.ts';
 
 const FENCE_TAGS: Record<ReplLanguage, readonly string[]> = {
   javascript: ['repl', 'js', 'javascript', 'ts', 'typescript'],

@@ -11,7 +11,7 @@ import type { GenerateRequest, Model } from './models/model.ts';
 import type { Usage } from './models/usage.ts';
 import { RequestSizer, reservedCost } from './models/reservation.ts';
 import { DEFAULT_PRICES, findPrice } from './models/prices.ts';
-import type { RLMOptions } from './rlm.ts';
+import { configModelAt, recordedSettings, type RunConfig } from './config.ts';
 import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.ts';
 
 /** How long calls in flight may take to finish after a limit was reached. */
@@ -23,11 +23,12 @@ const LAST_ANSWER_TIME_MAX_MS = 30_000;
 const CHILDREN_END_TIMEOUT_MS = 10_000;
 
 export class RunTree {
-  readonly options: RLMOptions;
+  readonly config: RunConfig;
   readonly budget: Budget;
   readonly limiter: Limiter;
   readonly emit: EventSink;
-  readonly maxDepth: number;
+  /** What the trace records of the config, for a replay. */
+  readonly settings: RunSettings;
   readonly #stop = new AbortController();
   /** Bounds each request's input for the limits' reserves, shared by every level. */
   readonly sizer = new RequestSizer();
@@ -43,16 +44,20 @@ export class RunTree {
   #toolCalls = 0;
   #stopReason: RlmError | undefined;
 
-  constructor(options: RLMOptions, userSignal: AbortSignal | undefined) {
-    this.options = options;
-    this.budget = new Budget(options.limits);
-    this.limiter = new Limiter(options.concurrency ?? 16);
-    this.maxDepth = options.maxDepth ?? 1;
-    this.emit = (event: RlmEvent) => options.onEvent?.(event);
+  /** `alsoTo` receives every event too, after the config's `onEvent` (for `RLM.start`). */
+  constructor(config: RunConfig, userSignal: AbortSignal | undefined, alsoTo?: EventSink) {
+    this.config = config;
+    this.settings = recordedSettings(config);
+    this.budget = new Budget(config.limits);
+    this.limiter = new Limiter(config.concurrency);
+    this.emit = (event: RlmEvent) => {
+      config.onEvent?.(event);
+      alsoTo?.(event);
+    };
     this.#userSignal = userSignal;
     if (userSignal?.aborted) this.#onUserAbort();
     userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
-    const timeoutMs = options.limits?.timeoutMs;
+    const { timeoutMs } = config.limits;
     if (timeoutMs !== undefined) {
       // The end of the time limit is kept for the last request for an answer.
       const work = timeoutMs - Math.min(timeoutMs * LAST_ANSWER_TIME_SHARE, LAST_ANSWER_TIME_MAX_MS);
@@ -62,7 +67,7 @@ export class RunTree {
 
   /** What is left of the time limit, if there is one. */
   timeLeftMs(): number | undefined {
-    const timeoutMs = this.options.limits?.timeoutMs;
+    const { timeoutMs } = this.config.limits;
     return timeoutMs === undefined ? undefined : timeoutMs - this.budget.elapsedMs();
   }
 
@@ -74,7 +79,7 @@ export class RunTree {
     const { limits } = this.budget;
     if (limits.maxCalls === undefined && !this.budget.reserves) return;
     const model = this.baseModelAt(0);
-    const price = findPrice(model.id, { ...DEFAULT_PRICES, ...this.options.prices });
+    const price = findPrice(model.id, { ...DEFAULT_PRICES, ...this.config.prices });
     const input = this.sizer.inputBound(request, request.trace ? `${request.trace.runId}:root` : undefined);
     const output = request.maxOutputTokens ?? 0;
     this.budget.hold({ tokens: input + output, costUsd: reservedCost(input, output, price) });
@@ -93,25 +98,6 @@ export class RunTree {
   /** A new id for an RLM of the tree: 'r0' is the root. */
   nextRunId(): string {
     return `r${this.#runIds++}`;
-  }
-
-  /** What decides how the run goes, for the trace (and so for a replay). */
-  settings(): RunSettings {
-    const { options } = this;
-    const models = Array.from({ length: this.maxDepth + 2 }, (_, depth) => this.baseModelAt(depth).id);
-    return {
-      repl: options.repl ?? 'javascript',
-      maxIterations: options.maxIterations ?? 30,
-      maxDepth: this.maxDepth,
-      maxOutputChars: options.maxOutputChars ?? 20_000,
-      cellTimeoutMs: options.cellTimeoutMs ?? 60_000,
-      models,
-      compactAt: options.compactAt ?? 0.8,
-      ...(options.contextWindow === undefined ? {} : { contextWindow: options.contextWindow }),
-      ...(options.limits ? { limits: { ...options.limits } } : {}),
-      ...(options.tools ? { tools: Object.entries(options.tools).map(([name, tool]) => ({ name, description: tool.description })) } : {}),
-      ...(options.systemPrompt === undefined ? {} : { systemPrompt: options.systemPrompt }),
-    };
   }
 
   /** Why the run was stopped, if it was: the first reason given. */
@@ -148,7 +134,7 @@ export class RunTree {
    */
   child<T>(depth: number, start: () => Promise<T>, signal: AbortSignal): Promise<T> {
     let slots = this.#childSlots.get(depth);
-    if (!slots) this.#childSlots.set(depth, (slots = new Limiter(this.options.maxConcurrentChildren ?? 8)));
+    if (!slots) this.#childSlots.set(depth, (slots = new Limiter(this.config.maxConcurrentChildren)));
     const running = slots.run(start, signal);
     const ended: Promise<void> = running.then(
       () => void this.#children.delete(ended),
@@ -193,19 +179,19 @@ export class RunTree {
     return model;
   }
 
+  /** The model at `depth` as configured, before any layer. */
   baseModelAt(depth: number): Model {
-    const { model, subModel, modelsByDepth } = this.options;
-    return modelsByDepth?.[depth] ?? (depth === 0 ? model : (subModel ?? model));
+    return configModelAt(this.config, depth);
   }
 
   #prepare(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {
-    const { options } = this;
+    const { config } = this;
     return composeModel(base, {
       events: { emit: this.emit, depth, kind, nextId: () => ++this.#callIds, queued: () => this.limiter.queued },
       meter: {
         budget: this.budget,
         depth,
-        prices: options.prices,
+        prices: config.prices,
         final: reserve,
         sizer: this.sizer,
         kind,
@@ -213,10 +199,10 @@ export class RunTree {
         onExceeded: (error) => this.stop(error),
       },
       limiter: this.limiter,
-      ...(options.retry ? { retry: options.retry } : {}),
+      ...(config.retry ? { retry: config.retry } : {}),
       onRefused: (error) => this.stop(error),
       // Only sub-calls are memoized: the root's turns depend on what the REPL printed.
-      ...(options.memo && kind === 'sub' ? { memo: { ...options.memo, onHit: (_model: string, saved: { usage: Usage }) => this.budget.memoHit(saved.usage) } } : {}),
+      ...(config.memo && kind === 'sub' ? { memo: { ...config.memo, onHit: (_model: string, saved: { usage: Usage }) => this.budget.memoHit(saved.usage) } } : {}),
     });
   }
 

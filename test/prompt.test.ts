@@ -12,7 +12,7 @@ describe('the message of a turn’s outputs', () => {
   });
 
   it('shows every block of an ordinary reply', () => {
-    const message = outputsMessage([{ output: 'a\n', restarted: false }, { output: '', error: 'Error: b', restarted: true }], 'q', 2, 30, false);
+    const message = outputsMessage([{ output: 'a\n', restarted: false }, { output: '', error: 'Error: b', restarted: true }], 'q', 2, 30, false, 60_000);
     assert.match(message, /Output of block 1 of 2:\na\n\nOutput of block 2 of 2:\n\(no output\)\nError: b\nThe REPL had to be restarted/);
   });
 });

@@ -6,6 +6,7 @@ import type { Message } from '../models/model.ts';
 import type { Usage } from '../models/usage.ts';
 import type { UsageReport } from '../budget.ts';
 import type { RunStatus } from '../run-status.ts';
+import type { ReplLanguage } from '../sandboxes/index.ts';
 
 export type { RunStatus };
 export type CallKind = 'root' | 'sub';
@@ -107,18 +108,25 @@ export type RlmEvent =
 
 export type EventSink = (event: RlmEvent) => void;
 
-/** The settings of a run that decide what it does, recorded so that a replay can match them. */
+/**
+ * The settings of a run that decide what it does (its resolved config, see config.ts), recorded so
+ * that a replay runs with the same values. Fields marked optional are absent in older traces.
+ */
 export interface RunSettings {
   /** The REPL's language (absent in traces from before Python was offered: JavaScript). */
-  repl?: 'javascript' | 'python';
+  repl?: ReplLanguage;
   maxIterations: number;
   maxDepth: number;
   maxOutputChars: number;
   cellTimeoutMs: number;
+  memoryLimitMb?: number;
+  concurrency?: number;
+  maxConcurrentChildren?: number;
   /** The model id used at each depth. */
   models: string[];
   compactAt: number;
   contextWindow?: number;
+  maxOutputTokens?: number;
   limits?: { maxCalls?: number; maxTokens?: number; maxCostUsd?: number; timeoutMs?: number };
   /** The user's tools, as the system prompt lists them (their results are in `tool-call` events). */
   tools?: Array<{ name: string; description: string }>;

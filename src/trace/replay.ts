@@ -122,12 +122,17 @@ export async function replayTrace(trace: Trace, options: ReplayOptions = {}): Pr
   const rlm = new RLM({
     model: model(settings.models[0] ?? start.model),
     modelsByDepth: settings.models.map((id) => model(id)),
+    // Traces from before Python was offered have no `repl`: they ran JavaScript.
     repl: settings.repl ?? 'javascript',
     maxIterations: settings.maxIterations,
     maxDepth: settings.maxDepth,
     maxOutputChars: settings.maxOutputChars,
     cellTimeoutMs: settings.cellTimeoutMs,
     compactAt: settings.compactAt,
+    ...(settings.memoryLimitMb === undefined ? {} : { memoryLimitMb: settings.memoryLimitMb }),
+    ...(settings.concurrency === undefined ? {} : { concurrency: settings.concurrency }),
+    ...(settings.maxConcurrentChildren === undefined ? {} : { maxConcurrentChildren: settings.maxConcurrentChildren }),
+    ...(settings.maxOutputTokens === undefined ? {} : { maxOutputTokens: settings.maxOutputTokens }),
     ...(settings.contextWindow === undefined ? {} : { contextWindow: settings.contextWindow }),
     // Replayed replies cost nothing; a recorded limit still stops the run where it did.
     ...(settings.limits ? { limits: { ...settings.limits, maxCostUsd: undefined } } : {}),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RlmError } from '../../src/index.ts';
+import { createOpenAIModel, RLM, RlmError } from '../../src/index.ts';
 import { repl } from '../../src/testing/index.ts';
 import { lastUser, scriptedRun } from './support.ts';
 
@@ -45,14 +45,13 @@ describe('custom tools', () => {
     }
   });
 
-  it('a tool name that is not an identifier, or shadows the REPL, is refused', async () => {
+  it('a tool name that is not an identifier, or shadows the REPL, is refused when the RLM is made', () => {
+    const model = createOpenAIModel({ model: 'root', apiKey: 'unused', baseURL: 'http://127.0.0.1:9/v1' });
     for (const name of ['my-tool', 'llm_query', 'print']) {
-      const run = await scriptedRun([repl("FINAL('x')")], { tools: { [name]: { description: 'x', run: () => 1 } } });
-      try {
-        await assert.rejects(run.rlm.run({ context: 'c', query: 'q' }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE');
-      } finally {
-        await run.close();
-      }
+      assert.throws(
+        () => new RLM({ model, tools: { [name]: { description: 'x', run: () => 1 } } }),
+        (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && e.message.includes(`"${name}"`),
+      );
     }
   });
 });

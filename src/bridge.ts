@@ -1,0 +1,90 @@
+/**
+ * What model code in one RLM's REPL can call on the host: sub-calls to a model, child RLMs, the
+ * budget, the conversation's history and the user's tools. Every call is aborted with the cell
+ * that made it and with the RLM itself.
+ */
+import { RlmError } from './errors.ts';
+import type { Message } from './models/model.ts';
+import type { NodeInput, NodeOutcome } from './node.ts';
+import type { RunTree } from './run-tree.ts';
+import type { Bridge, ContextValue } from './sandboxes/index.ts';
+
+/** The RLM whose REPL the bridge serves. */
+export interface BridgeOwner {
+  runId: string;
+  depth: number;
+  /** Aborts when this RLM must stop. */
+  signal: AbortSignal;
+  /** Its conversation so far, compacted turns included. */
+  history(): readonly Message[];
+}
+
+/** Runs a child RLM of the tree (the loop itself, passed in so that this file does not import it). */
+export type StartChild = (input: NodeInput) => Promise<NodeOutcome>;
+
+export function bridgeFor(tree: RunTree, owner: BridgeOwner, startChild: StartChild): Bridge {
+  const { config } = tree;
+  const { depth, runId } = owner;
+  const sub = tree.modelAt(depth + 1, 'sub');
+  // At the deepest level (at the default depth 1, at once) a recursive query is a plain model call.
+  const canRecurse = depth + 1 < config.maxDepth;
+
+  const ask = async (prompt: string, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
+    if (config.maxDepth === 0) throw new RlmError('RLM_USAGE', 'sub-calls are off in this run (max depth 0): work with the REPL alone');
+    const chosen = model && model !== sub.id ? sub.withId(model) : sub;
+    const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([owner.signal, cellSignal]), trace: { runId, from: 0 } });
+    return reply.text;
+  };
+
+  const child = async (prompt: string, context: ContextValue, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
+    const signal = AbortSignal.any([owner.signal, cellSignal]);
+    const input: NodeInput = {
+      depth: depth + 1,
+      // Without a context of its own, the child works over the prompt itself.
+      context: context === undefined ? prompt : context,
+      query: context === undefined ? 'Do what `context` asks and answer it.' : prompt,
+      signal,
+      parentRunId: runId,
+      ...(model ? { model } : {}),
+    };
+    const outcome = await tree.child(depth + 1, () => startChild(input), signal);
+    if (outcome.answer !== undefined) return outcome.answer;
+    throw new Error(`the child RLM ended without an answer (${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''})`);
+  };
+
+  return {
+    llm_query: (prompt, options, cellSignal) => ask(prompt, options.model, cellSignal),
+    rlm_query: (prompt, context, options, cellSignal) =>
+      canRecurse ? child(prompt, context, options.model, cellSignal) : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, options.model, cellSignal),
+    budget: () => tree.budget.snapshot(),
+    history: () => [...owner.history()],
+    tool: (name, args) => callTool(tree, owner, name, args),
+  };
+}
+
+/** Runs one of the user's tools, recorded with its result so that a replay can serve the same answers without it. */
+async function callTool(tree: RunTree, owner: BridgeOwner, name: string, args: unknown[]): Promise<unknown> {
+  const tool = tree.config.tools[name];
+  if (!tool) throw new Error(`no tool named ${name}`);
+  const started = performance.now();
+  const seq = tree.nextToolCall();
+  const call = { type: 'tool-call', seq, runId: owner.runId, depth: owner.depth, name, args } as const;
+  try {
+    const result = await tool.run(...args);
+    tree.emit({ ...call, result: asJsonData(result), durationMs: performance.now() - started });
+    return result;
+  } catch (error) {
+    tree.emit({ ...call, error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started });
+    throw error;
+  }
+}
+
+/** What a tool's result becomes when it crosses into the REPL as JSON (undefined stays absent). */
+function asJsonData(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch {
+    return String(value);
+  }
+}

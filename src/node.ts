@@ -1,0 +1,188 @@
+/**
+ * One RLM of the tree, root or child, as the loop in rlm.ts drives it: its id and models, its
+ * REPL, its turns, what it reports, and how it ends. The loop says what happens; this says how.
+ */
+import { asCancelled, BudgetExceededError, RlmError } from './errors.ts';
+import type { Model } from './models/model.ts';
+import { contextWindowOf } from './models/windows.ts';
+import { toolDescriptions } from './config.ts';
+import { Conversation } from './conversation.ts';
+import { compactedMessage, compactionRequest, contextMetadata, firstTurnMessage, systemPrompt } from './prompt.ts';
+import type { TextFinal } from './protocol.ts';
+import { bridgeFor, type StartChild } from './bridge.ts';
+import { lastAnswerRequest } from './last-answer.ts';
+import { statusOf, type RunStatus } from './run-status.ts';
+import type { RunTree } from './run-tree.ts';
+import { createSandbox, MAX_CALLS_IN_FLIGHT, type CellResult, type ContextValue, type Sandbox } from './sandboxes/index.ts';
+
+export interface NodeInput {
+  depth: number;
+  context: ContextValue;
+  query: string;
+  /** Aborts when this node must stop: the tree's signal, or the parent's cell for a child. */
+  signal: AbortSignal;
+  parentRunId?: string;
+  /** A model model code chose for this child (`rlm_query(prompt, context, { model })`). */
+  model?: string;
+}
+
+export interface NodeOutcome {
+  answer: string | undefined;
+  status: RunStatus;
+  iterations: number;
+  error?: RlmError;
+  runId: string;
+  /** The node's conversation, for the last request after a limit. */
+  conversation: Conversation;
+  /** The REPL, kept for the last request of a run a limit stopped (to read a FINAL_VAR). */
+  repl: NodeRepl;
+}
+
+export class RlmNode {
+  readonly runId: string;
+  readonly depth: number;
+  readonly signal: AbortSignal;
+  readonly query: string;
+  /** The model that writes this RLM's code. */
+  readonly model: Model;
+  readonly conversation: Conversation;
+  readonly repl: NodeRepl;
+  iterations = 0;
+  readonly #tree: RunTree;
+  readonly #started = performance.now();
+
+  /** Reports the node's start and starts its REPL, which loads the context while the model writes its first reply. */
+  constructor(tree: RunTree, input: NodeInput, startChild: StartChild) {
+    const { config } = tree;
+    this.#tree = tree;
+    this.runId = tree.nextRunId();
+    this.depth = input.depth;
+    this.signal = input.signal;
+    this.query = input.query;
+    const model = tree.modelAt(input.depth, 'root');
+    this.model = input.model ? model.withId(input.model) : model;
+    tree.emit({
+      type: 'run-start',
+      runId: this.runId,
+      ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}),
+      depth: this.depth,
+      query: input.query,
+      contextChars: typeof input.context === 'string' ? input.context.length : (JSON.stringify(input.context)?.length ?? 0),
+      model: this.model.id,
+      subModel: tree.modelAt(input.depth + 1, 'sub').id,
+      ...(input.depth === 0 ? { settings: tree.settings } : {}),
+    });
+    const bridge = bridgeFor(tree, { runId: this.runId, depth: this.depth, signal: this.signal, history: () => this.conversation.history }, startChild);
+    this.repl = new NodeRepl(
+      createSandbox(config.repl, {
+        context: input.context,
+        bridge,
+        memoryLimitMb: config.memoryLimitMb,
+        maxOutputChars: config.maxOutputChars,
+        cellTimeoutMs: config.cellTimeoutMs,
+        tools: Object.keys(config.tools),
+        // A run allowed more requests at once than a REPL's default may have them all from one REPL.
+        maxCallsInFlight: Math.max(MAX_CALLS_IN_FLIGHT, config.concurrency),
+      }),
+    );
+    const prompt = config.systemPrompt ?? systemPrompt(config.repl, { maxDepth: config.maxDepth, canRecurse: this.depth + 1 < config.maxDepth, tools: toolDescriptions(config) });
+    const window = config.contextWindow ?? contextWindowOf(this.model.id);
+    this.conversation = new Conversation(prompt, firstTurnMessage(contextMetadata(input.context), input.query), window, config.compactAt);
+  }
+
+  /** Counts a new turn against the limits and reports it. */
+  beginTurn(): void {
+    this.signal.throwIfAborted();
+    this.iterations++;
+    this.#tree.budget.countTurn(this.depth);
+    this.#tree.emit({ type: 'turn-start', runId: this.runId, depth: this.depth, iteration: this.iterations });
+  }
+
+  /** The model's next reply to the conversation; compacts the conversation first if it nears the model's window. */
+  async reply(): Promise<string> {
+    const { config } = this.#tree;
+    const extra = config.maxOutputTokens === undefined ? {} : { maxOutputTokens: config.maxOutputTokens };
+    if (this.conversation.isNearlyFull()) await this.#compact(extra);
+    const reply = await this.model.generate({ ...this.conversation.request(this.runId, extra), signal: this.signal });
+    this.conversation.replied(reply.text, reply.usage.inputTokens + reply.usage.outputTokens);
+    this.holdForLastAnswer();
+    return reply.text;
+  }
+
+  /** The conversation restarts from the model's own summary; the REPL keeps everything. */
+  async #compact(extra: { maxOutputTokens?: number }): Promise<void> {
+    const request = compactionRequest();
+    const summary = await this.model.generate({ ...this.conversation.requestWith(request, this.runId, extra), signal: this.signal });
+    this.conversation.compacted(request, summary.text, compactedMessage(this.iterations, this.#tree.config.maxIterations));
+    this.#tree.emit({ type: 'compaction', runId: this.runId, depth: this.depth, iteration: this.iterations, summaryChars: summary.text.length });
+  }
+
+  /** Runs one code block of the model's reply in the REPL, reporting it. */
+  async runCell(code: string, index: number): Promise<CellResult> {
+    const at = { runId: this.runId, depth: this.depth, iteration: this.iterations, index };
+    this.#tree.emit({ type: 'cell-start', ...at, code });
+    const cell = await (await this.repl.ready).run(code, { signal: this.signal });
+    this.#tree.emit({ type: 'cell-end', ...at, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
+    return cell;
+  }
+
+  /** Holds back, at the root, what the last request for an answer would need if a limit stopped the run now. */
+  holdForLastAnswer(): void {
+    if (this.depth === 0) this.#tree.holdForLastAnswer(lastAnswerRequest(this.#tree.config, this.conversation, this.runId, 'a limit'));
+  }
+
+  /** Ends the node: a child reports its end here (the root's, with the whole tree's usage, comes from RLM.run). */
+  finish(status: RunStatus, answer: string | undefined, error?: RlmError): NodeOutcome {
+    if (this.depth > 0) {
+      const usage = this.#tree.budget.usage();
+      this.#tree.emit({ type: 'run-end', runId: this.runId, depth: this.depth, status, answer, iterations: this.iterations, durationMs: performance.now() - this.#started, usage });
+    }
+    return { answer, status, iterations: this.iterations, runId: this.runId, conversation: this.conversation, repl: this.repl, ...(error ? { error } : {}) };
+  }
+
+  /**
+   * Ends the node on an error. A stop from outside (cancel, a limit) explains the end better than
+   * the error it caused in whatever was waiting at that moment; a child stopped by its parent's
+   * cell (timed out, cancelled) ends as cancelled. An error that is not rlm's is a bug: rethrown.
+   */
+  stopped(error: unknown): NodeOutcome {
+    const reason: unknown = this.signal.aborted ? (this.#tree.stopReason ?? asCancelled(this.signal.reason)) : error;
+    if (!RlmError.isInstance(reason)) throw error;
+    return this.finish(statusOf(reason), undefined, reason);
+  }
+
+  /** Whether the REPL must outlive the loop: at the root of a run a limit stopped, the last request may name a variable in it. */
+  get keepsRepl(): boolean {
+    return this.depth === 0 && BudgetExceededError.isInstance(this.#tree.stopReason);
+  }
+}
+
+/** An RLM's REPL: started at once, awaited where code needs it, ended once. */
+export class NodeRepl {
+  readonly ready: Promise<Sandbox>;
+  #disposed = false;
+
+  constructor(starting: Promise<Sandbox>) {
+    this.ready = starting;
+    // Handled now, so a REPL that fails to start before any code needs it is no unhandled
+    // rejection; the failure is reported where the REPL is awaited.
+    starting.catch(() => undefined);
+  }
+
+  /** The answer a final names: its text, or a variable's value if the variable exists. */
+  async resolve(final: TextFinal): Promise<{ found: true; value: string } | { found: false; name: string; names: string[] }> {
+    if (final.kind === 'value') return { found: true, value: final.value };
+    const variable = await (await this.ready).variable(final.name);
+    return variable.found ? variable : { found: false, name: final.name, names: variable.names };
+  }
+
+  /** Ends the REPL, once it is ready if it is still starting. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    void this.ready.then(
+      (sandbox) => sandbox.dispose(),
+      () => undefined,
+    );
+  }
+}
