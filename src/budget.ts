@@ -5,6 +5,7 @@
 import { BudgetExceededError } from './errors.ts';
 import { addUsage, emptyTotals, type Usage, type UsageTotals } from './models/usage.ts';
 
+/** Limits on a whole run, every level of its tree included; none is ever passed, whatever is in flight. */
 export interface BudgetLimits {
   /** Most model calls in the whole run, root and sub-calls together. */
   maxCalls?: number;
@@ -16,6 +17,7 @@ export interface BudgetLimits {
   timeoutMs?: number;
 }
 
+/** What a run spent: in all, per model and per depth of the tree. */
 export interface UsageReport {
   total: UsageTotals;
   byModel: Record<string, UsageTotals>;
@@ -27,6 +29,7 @@ export interface UsageReport {
   memo: { hits: number; savedInputTokens: number; savedOutputTokens: number; savedCostUsd: number };
 }
 
+/** What is spent and what is left, as model code reads it from `budget()`. */
 export interface BudgetSnapshot {
   spent: UsageTotals & { elapsedMs: number };
   byDepth: UsageReport['byDepth'];

@@ -15,6 +15,7 @@ const FENCE_TAGS: Record<ReplLanguage, readonly string[]> = {
 
 export type TextFinal = { kind: 'value'; value: string } | { kind: 'variable'; name: string };
 
+/** What a model's reply asks for: the code blocks to run, and a final answer if it gives one without code. */
 export interface ParsedReply {
   /** Code of the runnable blocks, in order. */
   code: string[];
@@ -24,6 +25,7 @@ export interface ParsedReply {
   ignoredFinal: boolean;
 }
 
+/** Reads a root model's reply: its code blocks for `language`'s REPL, and a FINAL written alone on its last line. */
 export function parseReply(reply: string, language: ReplLanguage): ParsedReply {
   const code = codeBlocks(reply, language);
   const outside = stripFences(reply);

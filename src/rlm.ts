@@ -84,12 +84,14 @@ export interface RLMOptions {
   tools?: Record<string, Tool>;
 }
 
+/** A function of yours that model code can call by name from the REPL, at every level of the tree. */
 export interface Tool {
   /** What it does and how to call it, for the model: `search(query: string) -> top 5 passages`. */
   description: string;
   run: (...args: any[]) => unknown;
 }
 
+/** What one run answers: a query over a context. */
 export interface RunInput {
   /** The long input: a string, a list of strings (e.g. one per file), or any JSON value. */
   context: ContextValue;
@@ -98,6 +100,10 @@ export interface RunInput {
   signal?: AbortSignal;
 }
 
+/**
+ * How a run ended. `answer` is set only when the model handed one back from code (or as a lone
+ * FINAL line); a run stopped by a limit, a cancel or an error has `status` and `error` instead.
+ */
 export interface RunResult {
   /** The final answer; undefined when the run ended without one. */
   answer: string | undefined;

@@ -23,6 +23,7 @@ import { withMeter, type MeterOptions } from './meter.ts';
 import { wrapModel, type Model } from './model.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 
+/** The layers {@link composeModel} can put around a model; each is optional. */
 export interface ModelLayers {
   /** Books every call in a Budget and refuses those its limits do not allow. */
   meter?: MeterOptions;

@@ -5,6 +5,10 @@
 import { asCancelled } from '../errors.ts';
 import { wrapModel, type Model } from './model.ts';
 
+/**
+ * Runs at most `limit` tasks at once; the others wait in order. A waiting task whose signal aborts
+ * leaves the queue at once.
+ */
 export class Limiter {
   readonly limit: number;
   #active = 0;
@@ -130,6 +134,7 @@ class WaitQueue {
   }
 }
 
+/** The model, each call of it taking one of the limiter's slots while it is in flight. */
 export function withLimit(model: Model, limiter: Limiter): Model {
   return wrapModel(model, (inner) => (request) => limiter.run(() => inner.generate(request), request.signal));
 }

@@ -10,6 +10,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { RlmError } from '../errors.ts';
 import { wrapModel, type GenerateRequest, type GenerateResult, type Model } from './model.ts';
 
+/** What {@link withMemo} memoizes, and what it tells you of each hit. */
 export interface MemoOptions {
   /** Also memoize requests with temperature > 0. */
   includeSampled?: boolean;
@@ -64,6 +65,13 @@ export function memoKey(modelId: string, request: GenerateRequest): string {
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }
 
+/**
+ * The model, answering a request it has seen before (same model, messages and sampling settings)
+ * from `store` instead of the provider.
+ *
+ * @example
+ * const model = withMemo(createOpenAIModel({ model: 'gpt-5-mini' }), new MemoStore('.rlm-cache'));
+ */
 export function withMemo(model: Model, store: MemoStore, options: MemoOptions = {}): Model {
   return wrapModel(model, (inner) => async (request) => {
     const sampled = (request.temperature ?? 0) > 0;

@@ -6,11 +6,13 @@ import type { Usage } from './usage.ts';
 
 export type Role = 'system' | 'user' | 'assistant';
 
+/** One message of a conversation with a model. */
 export interface Message {
   role: Role;
   content: string;
 }
 
+/** One request to a model: the conversation, and how to answer it. */
 export interface GenerateRequest {
   messages: readonly Message[];
   maxOutputTokens?: number;
@@ -23,8 +25,10 @@ export interface GenerateRequest {
   trace?: { runId: string; from: number };
 }
 
+/** Why the model stopped: it was done, it reached the output cap, a filter stopped it, or another reason. */
 export type FinishReason = 'stop' | 'length' | 'content-filter' | 'other';
 
+/** A model's reply, with what it used. */
 export interface GenerateResult {
   text: string;
   usage: Usage;
@@ -33,6 +37,10 @@ export interface GenerateResult {
   modelId: string;
 }
 
+/**
+ * A language model, as rlm calls it: every provider implements this, and every layer (retry,
+ * limit, meter, memo) wraps a Model and is one. Implement it to bring a provider of your own.
+ */
 export interface Model {
   /** The model's name as the provider knows it, e.g. `gpt-5-mini`. */
   readonly id: string;

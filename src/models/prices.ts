@@ -5,6 +5,7 @@
 import { RlmError } from '../errors.ts';
 import type { Usage } from './usage.ts';
 
+/** A model's price in USD per million tokens. */
 export interface Price {
   input: number;
   cachedInput: number;
@@ -13,6 +14,7 @@ export interface Price {
   cacheWrite?: number;
 }
 
+/** Prices by model id; an id is also matched without its provider prefix or date suffix (see `findPrice`). */
 export type PriceTable = Readonly<Record<string, Price>>;
 
 const anthropic = (input: number, output: number): Price => ({ input, cachedInput: input / 10, output, cacheWrite: input * 1.25 });

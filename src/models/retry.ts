@@ -5,6 +5,7 @@
 import { asCancelled, ProviderError, throwIfAborted } from '../errors.ts';
 import { wrapModel, type Model } from './model.ts';
 
+/** How failed calls are retried. */
 export interface RetryOptions {
   /** Attempts after the first (default 4). */
   maxRetries?: number;
@@ -16,6 +17,13 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; delayMs: number; error: ProviderError }) => void;
 }
 
+/**
+ * The model, retrying 429s, 5xx answers, malformed replies and network failures with exponential
+ * backoff and full jitter, never sooner than the server's `Retry-After`.
+ *
+ * @example
+ * const model = withRetry(createOpenAIModel({ model: 'gpt-5-mini' }), { maxRetries: 6 });
+ */
 export function withRetry(model: Model, options: RetryOptions = {}): Model {
   const maxRetries = options.maxRetries ?? 4;
   const base = options.baseDelayMs ?? 500;

@@ -12,6 +12,7 @@ export interface Usage {
   estimated?: boolean;
 }
 
+/** Usage summed over many calls, with how many had no price and how many were estimated. */
 export interface UsageTotals {
   calls: number;
   inputTokens: number;

@@ -25,8 +25,10 @@ const WINDOWS: Readonly<Record<string, number>> = {
   'gemini-2.5-flash': 1_048_576,
 };
 
+/** The window assumed for a model the table does not know, in tokens. */
 export const DEFAULT_WINDOW = 128_000;
 
+/** A model's context window in tokens: the table's, else {@link DEFAULT_WINDOW}. */
 export function contextWindowOf(modelId: string): number {
   return knownContextWindow(modelId) ?? DEFAULT_WINDOW;
 }

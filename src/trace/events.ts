@@ -9,6 +9,7 @@ import type { RunStatus } from '../run-status.ts';
 import type { ReplLanguage } from '../sandboxes/index.ts';
 
 export type { RunStatus };
+/** Whose call it is: an RLM's own turn (`root`), or a sub-call made from its code (`sub`). */
 export type CallKind = 'root' | 'sub';
 
 /**
@@ -106,6 +107,7 @@ export type RlmEvent =
       usage: UsageReport;
     };
 
+/** Receives a run's events as they happen; it must not throw. */
 export type EventSink = (event: RlmEvent) => void;
 
 /**

@@ -23,6 +23,7 @@ export type TraceContext =
       chars: number;
     };
 
+/** The first line of a trace file: its version, and how to find the run's context. */
 export interface TraceHeader {
   type: 'trace';
   version: number;
@@ -33,6 +34,7 @@ export interface TraceHeader {
 /** A trace line: the header, or an event with its time in ms since the trace began. */
 export type TraceLine = TraceHeader | (RlmEvent & { t: number });
 
+/** Where a trace is written and how it keeps the context. */
 export interface JsonlTraceOptions {
   /** The run's context, stored once in the header... */
   context: ContextValue;
@@ -45,6 +47,15 @@ export interface JsonlTraceOptions {
   embedContext?: boolean;
 }
 
+/**
+ * Writes a run's events to a JSONL file as they happen, one event a line, so that a trace is
+ * readable up to its last line whatever stopped the run; `rlm view` and `replayTrace` read it.
+ *
+ * @example
+ * const trace = new JsonlTrace('run.jsonl', { context });
+ * await new RLM({ model, onEvent: trace.onEvent }).run({ context, query });
+ * await trace.close();
+ */
 export class JsonlTrace {
   readonly #out: WriteStream;
   readonly #started = performance.now();
@@ -55,10 +66,12 @@ export class JsonlTrace {
     this.#out.write(`${JSON.stringify(header)}\n`);
   }
 
+  /** The sink to hand the run: writes each event as one line. */
   readonly onEvent = (event: RlmEvent): void => {
     this.#out.write(`${JSON.stringify({ t: Math.round(performance.now() - this.#started), ...event })}\n`);
   };
 
+  /** Ends the file once every line is written. */
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.#out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }

@@ -16,6 +16,7 @@ import type { RlmEvent, RunSettings } from './events.ts';
 import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
 import { replayTools } from './replay-tools.ts';
 
+/** A trace file as read: its header and its events. */
 export interface Trace {
   header: TraceHeader;
   events: Array<RlmEvent & { t: number }>;
@@ -23,6 +24,7 @@ export interface Trace {
   path?: string;
 }
 
+/** Reads a trace file written by {@link JsonlTrace}; a line that is not an event is one clear error. */
 export async function readTrace(path: string): Promise<Trace> {
   let text: string;
   try {
@@ -73,6 +75,7 @@ export function replayModels(events: readonly RlmEvent[], onMismatch?: (error: R
   return make;
 }
 
+/** A replay's run, and whether its answer is the one the trace recorded. */
 export interface ReplayResult {
   result: RunResult;
   /** What the recorded run ended with. */
@@ -83,6 +86,7 @@ export interface ReplayResult {
   divergence?: { code: string; message: string };
 }
 
+/** What a replay may be given that the trace does not hold. */
 export interface ReplayOptions extends Pick<RLMOptions, 'onEvent'> {
   signal?: AbortSignal;
   /**
