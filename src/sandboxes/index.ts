@@ -9,10 +9,9 @@ import { JsSandbox } from './host/js-sandbox.ts';
 import type { ReplLanguage, Sandbox, SandboxOptions } from './sandbox.ts';
 
 export { JsSandbox, type JsSandboxOptions } from './host/js-sandbox.ts';
-// Re-exported only because bin/rlm.js still warms Python through it: this line loads the Python
-// sandbox on every run. Once bin/rlm.js calls warmSandbox('python') it goes, and createSandbox and
-// warmSandbox are then the only way the Python sandbox is loaded, and only when it is asked for.
-export { PythonSandbox, type PythonSandboxOptions } from './host/python-sandbox.ts';
+// PythonSandbox itself is not re-exported: that would load it on every run. It lives in
+// host/python-sandbox.ts; createSandbox and warmSandbox load it when Python is asked for.
+export type { PythonSandboxOptions } from './host/python-sandbox.ts';
 export {
   REPL_NAMES,
   sandboxSettings,
