@@ -8,13 +8,13 @@ import { addUsage, emptyTotals, type Usage, type UsageTotals } from './models/us
 /** Limits on a whole run, every level of its tree included; none is ever passed, whatever is in flight. */
 export interface BudgetLimits {
   /** Most model calls in the whole run, root and sub-calls together. */
-  maxCalls?: number;
+  maxCalls?: number | undefined;
   /** Most input plus output tokens. */
-  maxTokens?: number;
+  maxTokens?: number | undefined;
   /** Most spend in USD. Needs every model used to have a known price. */
-  maxCostUsd?: number;
+  maxCostUsd?: number | undefined;
   /** Wall time for the whole run in ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** What a run spent: in all, per model and per depth of the tree. */
@@ -90,7 +90,7 @@ export class Budget {
    * reserved and (unless `final`) what is held back for the last request. `alone` leaves out the
    * calls in flight: what will be free once they settle at no more than they reserved.
    */
-  headroom(options: { final?: boolean; alone?: boolean } = {}): Headroom {
+  headroom(options: { final?: boolean | undefined; alone?: boolean } = {}): Headroom {
     const { maxTokens, maxCostUsd } = this.limits;
     const held = options.final ? { tokens: 0, costUsd: 0 } : this.#held;
     const reserved = options.alone ? { tokens: 0, costUsd: 0 } : this.#reserved;
@@ -105,7 +105,7 @@ export class Budget {
    * started and sets `reservation` aside until {@link end}. The `final` call (the last request
    * for an answer) may use what is held back for it, and is allowed after the budget closed.
    */
-  begin(reservation: Reservation = { tokens: 0, costUsd: 0 }, options: { final?: boolean } = {}): Reservation {
+  begin(reservation: Reservation = { tokens: 0, costUsd: 0 }, options: { final?: boolean | undefined } = {}): Reservation {
     if (this.#closed && !options.final) throw this.#closed;
     const { maxCalls, maxTokens, maxCostUsd, timeoutMs } = this.limits;
     if (maxCalls !== undefined && this.#started + (options.final ? 0 : this.#held.calls) >= maxCalls) {

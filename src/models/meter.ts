@@ -14,7 +14,7 @@ import type { Usage } from './usage.ts';
 export interface MeterOptions {
   budget: Budget;
   depth: number;
-  prices?: PriceTable;
+  prices?: PriceTable | undefined;
   /** The last request for a final answer: it may use what the budget holds back for it. */
   final?: boolean;
   /** Bounds requests by what earlier requests of the same conversation were counted at. */

@@ -62,7 +62,7 @@ export type RlmEvent =
       text?: string;
       /** Identifies the request (model and all its messages), for replay. */
       key?: string;
-      error?: string;
+      error?: string | undefined;
       /** Requests of the run waiting for a free slot of the limiter at this moment. */
       queued?: number;
     }
@@ -78,7 +78,7 @@ export type RlmEvent =
       args: unknown[];
       /** What the tool returned, as JSON data; absent when it threw. */
       result?: unknown;
-      error?: string;
+      error?: string | undefined;
       durationMs: number;
     }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
@@ -92,7 +92,7 @@ export type RlmEvent =
       iteration: number;
       index: number;
       output: string;
-      error?: string;
+      error?: string | undefined;
       restarted: boolean;
       durationMs: number;
     }
@@ -101,7 +101,7 @@ export type RlmEvent =
       runId: string;
       depth: number;
       status: RunStatus;
-      answer?: string;
+      answer?: string | undefined;
       iterations: number;
       durationMs: number;
       usage: UsageReport;

@@ -8,7 +8,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createOpenAIModel, JsonlTrace, readTrace, replayTrace, RLM, type RlmEvent, type Tool } from '../../src/index.ts';
+import { createOpenAIModel, JsonlTrace, readTrace, replayTrace, RLM, type RlmEvent, type RunSettings, type Tool } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer, type Script } from '../../src/testing/index.ts';
 import { buildViewModel } from '../../src/trace/view-model.ts';
 
@@ -125,7 +125,7 @@ describe('replaying runs with tools', () => {
     assert.equal(replayed.same, true);
 
     // A trace without the prompt (as from before it was recorded) replays with it given.
-    const withoutPrompt = trace.events.map((e) => (e.type === 'run-start' && e.settings ? { ...e, settings: { ...e.settings, systemPrompt: undefined } } : e));
+    const withoutPrompt = trace.events.map((e) => (e.type === 'run-start' && e.settings ? { ...e, settings: withoutSystemPrompt(e.settings) } : e));
     const lacking = await replayTrace({ ...trace, events: withoutPrompt });
     assert.equal(lacking.same, false);
     const given = await replayTrace({ ...trace, events: withoutPrompt }, { systemPrompt });
@@ -156,3 +156,8 @@ describe('replaying runs with tools', () => {
     assert.equal(replayed.same, true);
   });
 });
+
+function withoutSystemPrompt(settings: RunSettings): RunSettings {
+  const { systemPrompt: _, ...rest } = settings;
+  return rest;
+}
