@@ -8,7 +8,7 @@
  *   node perf/pyodide-boot-child.ts --snapshot=<file>       from that snapshot
  *
  * The REPL does the same: its first process boots from scratch and makes the snapshot, the later
- * ones boot from it (src/sandboxes/python/snapshot.ts).
+ * ones boot from it (src/sandboxes/host/python-snapshot.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { MiB } from './lib.ts';
