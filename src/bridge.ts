@@ -7,7 +7,7 @@ import { RlmError } from './errors.ts';
 import type { Message } from './models/model.ts';
 import type { NodeInput, NodeOutcome } from './node.ts';
 import type { RunTree } from './run-tree.ts';
-import type { Bridge, ContextValue } from './sandboxes/index.ts';
+import type { Bridge, JsonValue } from './sandboxes/index.ts';
 
 /** The RLM whose REPL the bridge serves. */
 export interface BridgeOwner {
@@ -36,7 +36,7 @@ export function bridgeFor(tree: RunTree, owner: BridgeOwner, startChild: StartCh
     return reply.text;
   };
 
-  const child = async (prompt: string, context: ContextValue, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
+  const child = async (prompt: string, context: JsonValue | undefined, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
     const signal = AbortSignal.any([owner.signal, cellSignal]);
     const input: NodeInput = {
       depth: depth + 1,

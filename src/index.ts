@@ -18,7 +18,7 @@ export { contextWindowOf, knownContextWindow, DEFAULT_WINDOW } from './models/wi
 export type { Usage, UsageTotals } from './models/usage.ts';
 export { JsSandbox, type JsSandboxOptions } from './sandboxes/index.ts';
 export { PythonSandbox, type PythonSandboxOptions } from './sandboxes/host/python-sandbox.ts';
-export type { Sandbox, SandboxOptions, ReplLanguage, Bridge, CellResult, ContextValue } from './sandboxes/index.ts';
+export type { Sandbox, SandboxOptions, ReplLanguage, Bridge, CellResult, ContextValue, JsonValue } from './sandboxes/index.ts';
 export { processWall } from './sandboxes/index.ts';
 export { parseReply, type ParsedReply } from './protocol.ts';
 export { javascriptSystemPrompt, pythonSystemPrompt, systemPrompt, contextMetadata } from './prompt.ts';

@@ -22,6 +22,7 @@ export {
   type Bridge,
   type CellResult,
   type ContextValue,
+  type JsonValue,
   type RunCellOptions,
 } from './sandbox.ts';
 export { processWall } from './host/process-wall.ts';

@@ -14,7 +14,7 @@ export type ReplLanguage = 'javascript' | 'python';
 export interface Bridge {
   llm_query(prompt: string, options: { model?: string }, signal: AbortSignal): Promise<string>;
   /** A child RLM over `context` (the prompt itself when undefined), on `options.model` if given. */
-  rlm_query(prompt: string, context: unknown, options: { model?: string }, signal: AbortSignal): Promise<string>;
+  rlm_query(prompt: string, context: JsonValue | undefined, options: { model?: string }, signal: AbortSignal): Promise<string>;
   /** The run's spending and limits, as plain JSON data. */
   budget(): unknown;
   /** Every message of this RLM's conversation so far, compacted ones included (the REPL's `history`). */
@@ -23,8 +23,17 @@ export interface Bridge {
   tool?(name: string, args: unknown[], signal: AbortSignal): Promise<unknown>;
 }
 
-/** The input, as the REPL's `context`: one text, a list of texts, or any JSON value. */
-export type ContextValue = string | readonly string[] | unknown;
+/**
+ * JSON data: what crosses into a REPL (a context, a child's context, a tool's result). An object
+ * property that is `undefined` is left out, as `JSON.stringify` leaves it out.
+ */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue | undefined };
+
+/**
+ * The input, as the REPL's `context`: one text, a list of texts (one per file, say), or any JSON
+ * data (records to filter and count). It is loaded into the REPL once, as a copy.
+ */
+export type ContextValue = string | readonly string[] | JsonValue;
 
 /** What a sandbox is made with, whatever its language. */
 export interface SandboxOptions {
@@ -59,6 +68,7 @@ export function sandboxSettings(given: Partial<SandboxSettings>): SandboxSetting
   };
 }
 
+/** What running one cell gave. */
 export interface CellResult {
   /** What the cell printed (or its last value), already cut to the output limit with a note. */
   output: string;
@@ -71,16 +81,25 @@ export interface CellResult {
   durationMs: number;
 }
 
+/** How one cell runs. */
 export interface RunCellOptions {
+  /** Its time limit in ms, host calls included (default: the sandbox's `cellTimeoutMs`). */
   timeoutMs?: number;
+  /** Aborting it stops the cell and its host calls. */
   signal?: AbortSignal;
 }
 
+/**
+ * A REPL for model-written code, cell after cell, with state kept between cells: made with the
+ * context (loaded once) and a bridge of host functions; it never sees a Model, a key or a file.
+ */
 export interface Sandbox {
   readonly language: ReplLanguage;
+  /** Runs one cell. What the code did (an error, a timeout, running out of memory) is in the result; it rejects only when cancelled. */
   run(code: string, options?: RunCellOptions): Promise<CellResult>;
   /** A variable's value as answer text, for a FINAL_VAR written outside code. */
   variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }>;
+  /** Ends the REPL process; cells still running end as cancelled. */
   dispose(): void;
 }
 

@@ -7,8 +7,18 @@ import { codeModule, forkRepl, type LaunchSettings } from './fork-repl.ts';
 import { ProcessSandbox } from './process-sandbox.ts';
 import type { SandboxOptions } from '../sandbox.ts';
 
+/** What a JavaScript sandbox is made with: the same as any sandbox. */
 export type JsSandboxOptions = SandboxOptions;
 
+/**
+ * A JavaScript REPL: a V8 isolate with the context loaded once, in a REPL process of its own. The
+ * RLM makes these itself; make one directly to run model-written code with the same walls.
+ *
+ * @example
+ * const sandbox = await JsSandbox.create({ context: text, bridge });
+ * const { output } = await sandbox.run('print(context.length)');
+ * sandbox.dispose();
+ */
 export class JsSandbox extends ProcessSandbox {
   /** Starts the REPL process and loads the context into its isolate once. */
   static async create(options: JsSandboxOptions): Promise<JsSandbox> {

@@ -22,7 +22,7 @@ import { boundedResult, type FromRepl, type ToRepl, type VariableAnswer } from '
 import { cutError } from '../limits.ts';
 import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import type { ReplChannel } from './repl-channel.ts';
-import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
+import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type JsonValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
 
 /** A started REPL process, the private folder it may read (where its context goes), and the wire to it. */
 export interface LaunchedRepl {
@@ -345,7 +345,7 @@ export class ProcessSandbox implements Sandbox {
 function requestOf(message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): HostCallRequest {
   if (message.type === 'tool-call') return { name: 'tool', tool: message.tool, args: JSON.parse(message.args) as unknown[] };
   if (message.name === 'llm_query') return { name: 'llm_query', prompt: message.prompt, options: message.options };
-  return { name: 'rlm_query', prompt: message.prompt, context: message.context === null ? undefined : (JSON.parse(message.context) as unknown), options: message.options };
+  return { name: 'rlm_query', prompt: message.prompt, context: message.context === null ? undefined : (JSON.parse(message.context) as JsonValue), options: message.options };
 }
 
 /**

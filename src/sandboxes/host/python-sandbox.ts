@@ -10,6 +10,7 @@ import type { SandboxOptions } from '../sandbox.ts';
 import { placeSnapshot, rememberSnapshot, removeSnapshot, snapshotSource } from './python-snapshot.ts';
 import { WarmPool } from './warm-pool.ts';
 
+/** What a Python sandbox is made with: the same as any sandbox. */
 export type PythonSandboxOptions = SandboxOptions;
 
 /**
@@ -18,6 +19,10 @@ export type PythonSandboxOptions = SandboxOptions;
  */
 const pool = new WarmPool(launchPythonRepl, 1);
 
+/**
+ * A Python REPL, the paper's: CPython on Pyodide with the context loaded once, in a REPL process
+ * of its own; `llm_query` blocks and `llm_query_batched` runs its prompts concurrently.
+ */
 export class PythonSandbox extends ProcessSandbox {
   /** Takes a warm REPL process and loads the context into its interpreter once. */
   static async create(options: PythonSandboxOptions): Promise<PythonSandbox> {

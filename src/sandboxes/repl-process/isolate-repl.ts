@@ -59,7 +59,7 @@ const LATE_ERRORS = 5;
 export class IsolateRepl implements Sandbox {
   readonly language = 'javascript' as const;
   readonly #options: SandboxSettings;
-  readonly #contextValue: ContextValue;
+  readonly #contextValue: ContextValue | undefined;
   readonly #contextFile: ContextFile | undefined;
   /** The calls model code makes to the host, served for the cell now running. */
   readonly #calls: HostCalls;

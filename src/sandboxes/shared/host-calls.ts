@@ -10,12 +10,12 @@
  * on its own side already.
  */
 import { cutError, MAX_VALUE_JSON_CHARS } from '../limits.ts';
-import type { Bridge } from '../sandbox.ts';
+import type { Bridge, JsonValue } from '../sandbox.ts';
 
 /** A call model code made, as a realm's edge read it; checked again here, since model code shaped it. */
 export type HostCallRequest =
   | { name: 'llm_query'; prompt: string; options: { model?: string } }
-  | { name: 'rlm_query'; prompt: string; context: unknown; options: { model?: string } }
+  | { name: 'rlm_query'; prompt: string; context: JsonValue | undefined; options: { model?: string } }
   | { name: 'tool'; tool: string; args: unknown[] };
 
 /** How a call is answered: text for a sub-call, JSON text for a tool; an error's message when not ok. */
@@ -122,7 +122,8 @@ export class HostCalls {
       throw new Error(`malformed host call: the prompt of ${call.name} is not text`);
     }
     if (call.name === 'llm_query') return this.#bridge.llm_query(call.prompt as string, options, signal);
-    if (call.name === 'rlm_query') return this.#bridge.rlm_query(call.prompt as string, call.context ?? undefined, options, signal);
+    // The context was parsed from JSON text where it crossed, within the value bounds: JSON data.
+    if (call.name === 'rlm_query') return this.#bridge.rlm_query(call.prompt as string, (call.context ?? undefined) as JsonValue | undefined, options, signal);
     if (call.name === 'tool' && typeof call.tool === 'string') return this.#runTool(call.tool, call.args, signal);
     throw new Error(`malformed host call${typeof call.name === 'string' ? `: no function ${call.name.slice(0, 100)}` : ''}`);
   }
