@@ -111,11 +111,11 @@ export class RunTree {
    * cost is known and booked: the limit is passed by at most those), then aborts the rest.
    */
   stop(reason: RlmError): void {
-    if (this.#stopReason === undefined && reason instanceof BudgetExceededError) {
+    if (this.#stopReason === undefined && BudgetExceededError.isInstance(reason)) {
       this.emit({ type: 'limit', limit: reason.limit, reason: reason.message });
     }
     this.#stopReason ??= reason;
-    if (reason instanceof BudgetExceededError && reason.limit !== 'time') {
+    if (BudgetExceededError.isInstance(reason) && reason.limit !== 'time') {
       this.budget.close(reason);
       void this.budget.drained(DRAIN_TIMEOUT_MS).then(() => this.#abort(reason));
     } else {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Budget, BudgetExceededError, CancelledError, ProviderError, RlmError, statusOf } from '../src/index.ts';
+import { Budget, BudgetExceededError, CancelledError, ProviderError, RlmError, statusOf, withRetry, type Model } from '../src/index.ts';
 
 /** An error as another copy of rlm would make it: same markers, other classes. */
 function fromAnotherCopy(name: string, code: string, marks: string[], fields: Record<string, unknown> = {}): Error {
@@ -31,5 +31,21 @@ describe('errors', () => {
     const cost = new BudgetExceededError('cost', 0.5, 0.51);
     assert.equal(cost.message, 'cost limit reached ($0.5)');
     assert.equal(statusOf(cost), 'budget');
+  });
+
+  it('withRetry retries a provider error made by another copy of rlm, as it retries its own', async () => {
+    let calls = 0;
+    const model: Model = {
+      id: 'm',
+      url: 'http://127.0.0.1:9',
+      withId: () => model,
+      generate: async () => {
+        if (++calls === 1) throw fromAnotherCopy('ProviderError', 'RLM_PROVIDER', ['rlm.error', 'rlm.error.provider'], { retryable: true, retryAfterMs: 0 });
+        return { text: 'ok', usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1 }, finishReason: 'stop', modelId: 'm' };
+      },
+    };
+    const reply = await withRetry(model, { baseDelayMs: 1 }).generate({ messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(reply.text, 'ok');
+    assert.equal(calls, 2);
   });
 });

@@ -35,7 +35,7 @@ export function withMeter(model: Model, options: MeterOptions): Model {
     try {
       admitted = await admit(options, request, { modelId: inner.id, price, inputTokens: () => sizer.inputBound(request, conversation) });
     } catch (error) {
-      if (error instanceof BudgetExceededError) options.onExceeded?.(error);
+      if (BudgetExceededError.isInstance(error)) options.onExceeded?.(error);
       throw error;
     }
     let booked = false;

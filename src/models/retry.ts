@@ -33,7 +33,7 @@ export function withRetry(model: Model, options: RetryOptions = {}): Model {
       try {
         return await inner.generate(request);
       } catch (error) {
-        if (!(error instanceof ProviderError) || !error.retryable || attempt >= maxRetries) throw error;
+        if (!ProviderError.isInstance(error) || !error.retryable || attempt >= maxRetries) throw error;
         throwIfAborted(request.signal);
         const backoff = Math.random() * Math.min(cap, base * 2 ** attempt);
         const delayMs = Math.max(backoff, error.retryAfterMs ?? 0);
