@@ -11,6 +11,7 @@ import { OPENAI_BASE_URL } from '../models/openai.ts';
 export const LOCAL_SERVER_URL = 'http://127.0.0.1:11434/v1';
 const DEFAULT_OPENAI_MODEL = 'gpt-5';
 
+/** The endpoint, key and models a command runs with, and how they were chosen. */
 export interface EndpointConfig {
   baseURL: string;
   apiKey: string | undefined;
@@ -22,6 +23,7 @@ export interface EndpointConfig {
   picked?: string;
 }
 
+/** What the user asked for: the flags' values, undefined where not given, and the environment. */
 export interface ConfigInput {
   provider?: 'openai' | 'anthropic';
   baseUrl?: string;
@@ -30,6 +32,11 @@ export interface ConfigInput {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * The endpoint and models from flags, then the environment, then the provider's default; for
+ * OpenAI-compatible endpoints with neither a key nor a URL, a local server (Ollama's port) if one
+ * answers. Refuses in one line (RLM_MISSING_KEY, RLM_NO_MODEL) saying what it tried.
+ */
 export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfig> {
   if (input.provider === 'anthropic') return resolveAnthropic(input);
   const { env } = input;

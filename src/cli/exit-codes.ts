@@ -2,6 +2,7 @@
 import { RlmError, type RlmErrorCode } from '../errors.ts';
 import type { RunStatus } from '../trace/events.ts';
 
+/** rlm's exit codes, by what they mean (the README lists them). */
 export const EXIT = {
   /** An answer was printed. */
   answer: 0,

@@ -1,6 +1,7 @@
 /** Flag values read the same way by every command, each refused in one line that names the flag. */
 import { RlmError } from '../errors.ts';
 
+/** A mistake in what the user typed: one line on stderr, exit 2. */
 export function usageError(message: string): RlmError {
   return new RlmError('RLM_USAGE', message);
 }

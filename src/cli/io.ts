@@ -1,6 +1,7 @@
 /** What a command reads and writes: the process's streams and environment, or a test's. */
 import { errorLine, EXIT } from './exit-codes.ts';
 
+/** The streams and environment a command reads and writes; a test passes its own. */
 export interface CliIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;

@@ -25,11 +25,13 @@ export interface Flag {
   readonly help?: string;
 }
 
+/** A command's flags by their long names (`max-cost` is `--max-cost`). */
 export type Flags = Readonly<Record<string, Flag>>;
 
 /** `-h, --help`, which every command takes. */
 export const HELP_FLAG = { type: 'boolean', short: 'h', help: 'this help' } as const satisfies Flag;
 
+/** A group of lines in a command's help: a heading, flags, then text. */
 export interface HelpSection {
   /** A heading, e.g. `Model:`. */
   readonly title?: string;
@@ -38,6 +40,7 @@ export interface HelpSection {
   readonly text?: string;
 }
 
+/** A command's help: what {@link renderHelp} writes out. */
 export interface CommandHelp {
   /** The first line or lines: `Usage: rlm ask [options] "<query>"`. */
   readonly usage: string;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { RlmError } from '../errors.ts';
 import { parsePriceTable, type PriceTable } from '../models/prices.ts';
 
+/** Reads a `--prices` file; a missing or malformed one is refused in one line (RLM_INPUT). */
 export async function readPrices(path: string): Promise<PriceTable> {
   let text: string;
   try {

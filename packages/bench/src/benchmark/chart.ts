@@ -14,6 +14,7 @@ const DODGE = 1.5;
 const DODGE_SPREAD = 8;
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
+/** One point of the chart: a method's mean score on a task family at one size. */
 export interface ChartPoint {
   family: string;
   /** The method, and its model when the rows hold more than one (`rlm · gpt-5`). */
@@ -35,6 +36,7 @@ export function chartPoints(rows: readonly BenchRow[]): ChartPoint[] {
     .sort((a, b) => a.targetTokens - b.targetTokens);
 }
 
+/** The chart as SVG: score against input size, one line per method, one panel per task family. */
 export function scoreChart(rows: readonly BenchRow[]): string {
   const points = chartPoints(rows);
   const families = [...new Set(points.map((p) => p.family))];

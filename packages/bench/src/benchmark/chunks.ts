@@ -11,6 +11,7 @@ export interface TextChunk {
   text: string;
 }
 
+/** The text in pieces of at most `maxChars`, cut at a paragraph break, else a line break, else mid-line. */
 export function chunkText(text: string, maxChars: number): TextChunk[] {
   if (!(maxChars >= 1)) throw new RangeError(`a chunk must hold at least one character, got ${maxChars}`);
   const chunks: TextChunk[] = [];

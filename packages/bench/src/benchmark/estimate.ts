@@ -14,6 +14,7 @@ const OUTPUT_TOKENS = { rlm: 8_000, 'rlm-no-subcalls': 6_000, direct: 500, retri
 const NOTES_TOKENS = 2_000;
 const RETRIEVED_TOKENS = 20_000;
 
+/** What a bench is expected to read and write, and cost, before it runs. */
 export interface BenchEstimate {
   inputTokens: number;
   outputTokens: number;
@@ -21,6 +22,7 @@ export interface BenchEstimate {
   costUsd: number | undefined;
 }
 
+/** A rough estimate of a bench's tokens and cost, from each method's usual reading of each context; for the plan `rlm bench run` prints. */
 export function estimateBench(input: {
   /** Each instance's context in tokens (a codeqa context is at most its code base). */
   contexts: Iterable<number>;

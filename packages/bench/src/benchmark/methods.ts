@@ -10,9 +10,12 @@ import { runDirect } from './direct.ts';
 import { runRetrieval } from './retrieval.ts';
 import { runSummary } from './summary.ts';
 
+/** The methods a bench compares: the RLM, the RLM without sub-calls, and the paper's baselines. */
 export const METHODS = ['rlm', 'rlm-no-subcalls', 'direct', 'summary', 'retrieval'] as const;
+/** One of {@link METHODS}. */
 export type MethodName = (typeof METHODS)[number];
 
+/** The models and settings a method runs with. */
 export interface MethodSetup {
   model: Model;
   /** Sub-calls of `rlm`, and the note-taker of `summary` (default: `model`). */
@@ -29,6 +32,7 @@ export interface MethodSetup {
   signal?: AbortSignal;
 }
 
+/** How one method did on one task: its answer, status, usage and time, and what shaped the run. */
 export interface MethodOutcome {
   answer: string | undefined;
   status: RunStatus;
@@ -45,6 +49,7 @@ export interface MethodOutcome {
   errorCode?: string;
 }
 
+/** Runs one method on one task. Never throws for the run's own failure: that is in the outcome's status. */
 export function runMethod(method: MethodName, task: TaskInstance, setup: MethodSetup): Promise<MethodOutcome> {
   switch (method) {
     case 'direct':

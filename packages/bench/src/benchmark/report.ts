@@ -1,6 +1,7 @@
 /** The benchmark's results as a Markdown table like the paper's: score, cost (mean, median, p90), time. */
 import type { BenchRow } from './runner.ts';
 
+/** A task family and method's results, summed up: a row of the report. */
 export interface GroupStats {
   family: string;
   /** The method, and its model when the rows hold more than one (`rlm · gpt-5`): see {@link seriesOf}. */
@@ -49,6 +50,7 @@ export function meanScore(rows: readonly BenchRow[]): number {
   return (100 * rows.reduce((sum, r) => sum + r.score, 0)) / rows.length;
 }
 
+/** The report's rows: the results grouped by task family and method (and model, when several). */
 export function groupStats(rows: readonly BenchRow[]): GroupStats[] {
   const series = seriesOf(rows);
   return [...groupRows(rows, (r) => [r.family, series(r)]).entries()].map(([key, members]) => {

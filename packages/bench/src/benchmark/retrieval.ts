@@ -11,6 +11,7 @@ import { chunkText, type TextChunk } from './chunks.ts';
 import type { MethodOutcome, MethodSetup } from './methods.ts';
 
 export const RETRIEVAL_PROMPT_START = 'Answer the query from the passages below';
+/** `retrieval`'s passage size in tokens and the most passages it shows, unless told otherwise. */
 export const RETRIEVAL_DEFAULTS = { chunkTokens: 1_000, topK: 20 };
 
 /** The passages that best match `query` by BM25, best first. */

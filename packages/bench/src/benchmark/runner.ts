@@ -38,6 +38,7 @@ export interface BenchRow extends Pick<MethodOutcome, 'cut' | 'retrieved' | 'sum
   error?: string;
 }
 
+/** What a bench runs, with what, where its results go, and its limits. */
 export interface BenchOptions {
   /** The instances, made when needed (a 10M-token one is about 40 MB). */
   tasks: Iterable<TaskInstance>;
@@ -60,6 +61,7 @@ export interface BenchOptions {
   onRow?: (row: BenchRow) => void;
 }
 
+/** What a bench did: its rows, and what it resumed or skipped. */
 export interface BenchSummary {
   rows: BenchRow[];
   /** Rows read back from an earlier, interrupted run. */
@@ -99,6 +101,10 @@ export function latestResults(path: string): BenchRow[] {
   return [...latest.values()];
 }
 
+/**
+ * Runs every method on every task, appending each result to `resultsPath` as it comes; results
+ * already there for the same settings are kept, not run again, so a bench resumes where it stopped.
+ */
 export async function runBenchmark(options: BenchOptions): Promise<BenchSummary> {
   const written = readResults(options.resultsPath);
   const earlier = written.filter((row) => !RUN_AGAIN.has(row.status));

@@ -7,6 +7,7 @@ import { contextWindowOf, RlmError } from 'rlm';
 import { RETRIEVAL_DEFAULTS } from './retrieval.ts';
 import type { MethodName, MethodSetup } from './methods.ts';
 
+/** The settings that shaped a method's result (models, window, passages, REPL), by name. */
 export type MethodSettings = Record<string, string | number>;
 
 type SettingsSetup = Pick<MethodSetup, 'model' | 'subModel' | 'repl' | 'windowTokens' | 'retrieval'>;

@@ -35,6 +35,7 @@ const HELP = renderHelp({
   spaced: true,
 });
 
+/** `rlm bench <run|export|report> ...`: the command rlm runs when this package is installed. */
 export async function bench(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {

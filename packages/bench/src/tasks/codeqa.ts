@@ -13,7 +13,9 @@ import { instanceSeed, Random } from './random.ts';
 import { CHOICE_LETTERS } from './scoring.ts';
 import { CHARS_PER_TOKEN, formatTokens, type TaskInstance } from './task.ts';
 
+/** The kinds of question a codeqa instance asks about its code base. */
 export type CodeQuestion = 'where-defined' | 'calls' | 'unused' | 'parameters' | 'not-imported';
+/** Every kind of codeqa question, in the order instances take them. */
 export const CODEQA_QUESTIONS: readonly CodeQuestion[] = ['where-defined', 'calls', 'unused', 'parameters', 'not-imported'];
 
 export interface CodeQaOptions {

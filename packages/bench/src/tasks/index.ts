@@ -7,8 +7,10 @@ import { generateOolongPairs } from './oolong-pairs.ts';
 import { generateSniah } from './sniah.ts';
 import type { TaskFamily, TaskInstance } from './task.ts';
 
+/** The task families, as `--tasks` names them. */
 export const TASK_FAMILIES: readonly TaskFamily[] = ['sniah', 'oolong', 'oolong-pairs', 'browsecomp', 'codeqa'];
 
+/** What shapes a family's instances besides its size, index and seed. */
 export interface TaskOptions {
   /**
    * `codeqa`: the package tree the questions are about (any folder of JavaScript or TypeScript

@@ -12,6 +12,7 @@ export type TaskFamily = 'sniah' | 'oolong' | 'oolong-pairs' | 'browsecomp' | 'c
  */
 export type ScoreKind = 'exact' | 'numeric' | 'pairs' | 'contains' | 'choice';
 
+/** One task: its context and query, the truth, and how an answer is scored; as `rlm bench export` writes it. */
 export interface TaskInstance {
   /** Stable id: family, size, index and seed. */
   id: string;

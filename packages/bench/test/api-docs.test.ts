@@ -1,0 +1,39 @@
+/**
+ * Every export of rlm-bench's entries carries a doc comment: it is what an editor shows a user at
+ * the moment they use it. Read with the TypeScript compiler, as an editor reads it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const ENTRIES = ['src/benchmark/index.ts', 'src/tasks/index.ts', 'src/cli/bench.ts'];
+
+function undocumented(entry: string): string[] {
+  const file = fileURLToPath(new URL(`../${entry}`, import.meta.url));
+  const program = ts.createProgram([file], {
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ESNext,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    customConditions: ['rlm-source'],
+  });
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+  return checker
+    .getExportsOfModule(module)
+    .filter((exported) => {
+      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      return target.getDocumentationComment(checker).length === 0;
+    })
+    .map((exported) => exported.name);
+}
+
+describe("rlm-bench's public API", () => {
+  for (const entry of ENTRIES) {
+    it(`documents every export of ${entry}`, () => {
+      assert.deepEqual(undocumented(entry), []);
+    });
+  }
+});
