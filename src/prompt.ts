@@ -5,6 +5,14 @@
 import { MAX_ANSWER_CHARS, MAX_PROMPT_CHARS } from './sandboxes/index.ts';
 import type { ContextValue, ReplLanguage } from './sandboxes/index.ts';
 
+/**
+ * A whole number with thousands separators (`1,234,567`). Not `toLocaleString`: its first call
+ * loads ICU's locale data, 10-40 ms on the path of every run's first request.
+ */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 export interface PromptOptions {
   /** The run's recursion depth; 0 means no sub-calls at all. */
   maxDepth: number;
@@ -20,7 +28,7 @@ export interface PromptOptions {
 
 /** The JavaScript system prompt: the paper's structure and guidance, in JavaScript terms. */
 export function javascriptSystemPrompt(options: PromptOptions): string {
-  const chars = (options.subCallChars ?? 500_000).toLocaleString('en-US');
+  const chars = thousands(options.subCallChars ?? 500_000);
   if (options.maxDepth === 0) {
     return javascriptSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
   }
@@ -104,7 +112,7 @@ FINAL ends the task only when called in code or written alone as the last line o
  * sub-calls block; `llm_query_batched` and `rlm_query_batched` run their prompts concurrently.
  */
 export function pythonSystemPrompt(options: PromptOptions): string {
-  const chars = (options.subCallChars ?? 500_000).toLocaleString('en-US');
+  const chars = thousands(options.subCallChars ?? 500_000);
   if (options.maxDepth === 0) {
     return pythonSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
   }
@@ -187,7 +195,7 @@ Think step by step carefully, plan, and execute this plan immediately in your re
 }
 
 /** What model code may hand the host, said once so that a refusal is never a surprise. */
-const BOUNDS = `A sub-call's prompt may be up to ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters and a final answer up to ${MAX_ANSWER_CHARS.toLocaleString('en-US')}; longer ones are refused with an error.`;
+const BOUNDS = `A sub-call's prompt may be up to ${thousands(MAX_PROMPT_CHARS)} characters and a final answer up to ${thousands(MAX_ANSWER_CHARS)}; longer ones are refused with an error.`;
 
 /** The system prompt for the REPL's language. */
 export function systemPrompt(language: ReplLanguage, options: PromptOptions): string {
@@ -205,7 +213,7 @@ function toolList(tools: PromptOptions['tools'], language: ReplLanguage): string
 export function contextMetadata(context: ContextValue, prefixChars = 300): string {
   const lines: string[] = [];
   if (typeof context === 'string') {
-    lines.push(`Your context is a string of ${context.length.toLocaleString('en-US')} characters.`);
+    lines.push(`Your context is a string of ${thousands(context.length)} characters.`);
     lines.push(`It starts with:\n"""\n${context.slice(0, prefixChars)}\n"""`);
     return lines.join('\n');
   }
@@ -213,9 +221,9 @@ export function contextMetadata(context: ContextValue, prefixChars = 300): strin
     const lengths = context.map((item: unknown) => (typeof item === 'string' ? item.length : JSON.stringify(item)?.length ?? 0));
     const total = lengths.reduce((a, b) => a + b, 0);
     const kind = context.every((item: unknown) => typeof item === 'string') ? 'strings' : 'items';
-    lines.push(`Your context is a list of ${context.length.toLocaleString('en-US')} ${kind}, ${total.toLocaleString('en-US')} characters in total.`);
-    const shown = lengths.slice(0, 100).map((n, i) => `${i}: ${n.toLocaleString('en-US')}`);
-    const more = context.length > 100 ? `, ... and ${(context.length - 100).toLocaleString('en-US')} more` : '';
+    lines.push(`Your context is a list of ${thousands(context.length)} ${kind}, ${thousands(total)} characters in total.`);
+    const shown = lengths.slice(0, 100).map((n, i) => `${i}: ${thousands(n)}`);
+    const more = context.length > 100 ? `, ... and ${thousands(context.length - 100)} more` : '';
     lines.push(`Lengths of its items (characters): ${shown.join(', ')}${more}.`);
     const first: unknown = context[0];
     if (first !== undefined) {
@@ -225,7 +233,7 @@ export function contextMetadata(context: ContextValue, prefixChars = 300): strin
     return lines.join('\n');
   }
   const json = JSON.stringify(context) ?? String(context);
-  lines.push(`Your context is a ${context === null ? 'null' : typeof context} value; as JSON it has ${json.length.toLocaleString('en-US')} characters.`);
+  lines.push(`Your context is a ${context === null ? 'null' : typeof context} value; as JSON it has ${thousands(json.length)} characters.`);
   lines.push(`As JSON it starts with:\n"""\n${json.slice(0, prefixChars)}\n"""`);
   return lines.join('\n');
 }
@@ -269,7 +277,7 @@ export function outputsMessage(
     const shown = body.length + error.length;
     if (shown > room) {
       room = 0;
-      return `${head}\n(not shown: the outputs of this reply passed ${maxChars.toLocaleString('en-US')} characters; print less in each block)${restart}`;
+      return `${head}\n(not shown: the outputs of this reply passed ${thousands(maxChars)} characters; print less in each block)${restart}`;
     }
     room -= shown;
     return `${head}\n${body}${error}${restart}`;
