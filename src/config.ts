@@ -8,7 +8,7 @@ import { RlmError } from './errors.ts';
 import type { Model } from './models/model.ts';
 import type { PriceTable } from './models/prices.ts';
 import type { RetryOptions } from './models/retry.ts';
-import { REPL_NAMES, sandboxSettings, type ReplLanguage } from './sandboxes/index.ts';
+import { REPL_NAMES, SANDBOX_DEFAULTS, sandboxSettings, type ReplLanguage } from './sandboxes/index.ts';
 import type { EventSink, RunSettings } from './trace/events.ts';
 import type { RLMOptions, Tool } from './rlm.ts';
 
@@ -21,6 +21,9 @@ const RUN_DEFAULTS = {
   maxConcurrentChildren: 8,
   compactAt: 0.8,
 } as const;
+
+/** Every default of an RLM, for what shows them (the CLI's help); applied only by {@link resolveRunConfig}. */
+export const DEFAULTS = Object.freeze({ ...RUN_DEFAULTS, ...SANDBOX_DEFAULTS });
 
 /** Every setting of a run with its default applied; frozen. */
 export interface RunConfig {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 
-const ENTRIES = ['src/index.ts', 'src/testing/index.ts'];
+const ENTRIES = ['src/index.ts', 'src/testing/index.ts', 'src/cli/kit.ts'];
 
 function undocumented(entry: string): string[] {
   const file = fileURLToPath(new URL(`../${entry}`, import.meta.url));

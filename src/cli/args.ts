@@ -1,6 +1,7 @@
 /** `rlm ask`'s flags and help, and the checking of its arguments: every mistake becomes one clear RLM_USAGE error. */
 import { statSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
+import { DEFAULTS } from '../config.ts';
 import { DEFAULT_ANTHROPIC_MODEL } from './config.ts';
 import { usageError, usd, wholeNumber } from './flags.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
@@ -68,17 +69,17 @@ const REPL = {
 } as const satisfies Flags;
 
 const LIMITS = {
-  'max-iterations': { type: 'string', value: '<n>', help: 'root turns before a final answer is asked for (default 30)' },
-  'max-depth': { type: 'string', value: '<n>', help: 'recursion depth: 1 (default) rlm_query is a plain model call; 2+ child\nRLMs, each with its own REPL; 0 no sub-calls at all' },
+  'max-iterations': { type: 'string', value: '<n>', help: `root turns before a final answer is asked for (default ${DEFAULTS.maxIterations})` },
+  'max-depth': { type: 'string', value: '<n>', help: `recursion depth (default ${DEFAULTS.maxDepth}): 1 rlm_query is a plain model call; 2+ child\nRLMs, each with its own REPL; 0 no sub-calls at all` },
   'max-calls': { type: 'string', value: '<n>', help: 'most model calls in the run' },
   'max-tokens': { type: 'string', value: '<n>', help: 'most input + output tokens in the run' },
   'max-cost': { type: 'string', value: '<usd>', help: 'most spend in USD (models need a known price)' },
   prices: { type: 'string', value: '<file.json>', help: 'prices of your models: { "model": { "input": 1.25, "cachedInput": 0.125,\n"output": 10 } } in USD per million tokens' },
   timeout: { type: 'string', value: '<ms>', help: 'wall time for the whole run' },
-  'cell-timeout': { type: 'string', value: '<ms>', help: 'time limit per code cell, awaiting included (default 60000)' },
-  concurrency: { type: 'string', value: '<n>', help: 'model requests in flight at once (default 16)' },
-  'max-output-chars': { type: 'string', value: '<n>', help: "characters of each cell's output shown to the model (default 20000)" },
-  'memory-limit': { type: 'string', value: '<MiB>', help: 'memory cap of the REPL (default 1024)' },
+  'cell-timeout': { type: 'string', value: '<ms>', help: `time limit per code cell, awaiting included (default ${DEFAULTS.cellTimeoutMs})` },
+  concurrency: { type: 'string', value: '<n>', help: `model requests in flight at once (default ${DEFAULTS.concurrency})` },
+  'max-output-chars': { type: 'string', value: '<n>', help: `characters of each cell's output shown to the model (default ${DEFAULTS.maxOutputChars})` },
+  'memory-limit': { type: 'string', value: '<MiB>', help: `memory cap of the REPL (default ${DEFAULTS.memoryLimitMb})` },
 } as const satisfies Flags;
 
 const CACHE = {

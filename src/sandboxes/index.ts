@@ -15,6 +15,7 @@ export type { PythonSandboxOptions } from './host/python-sandbox.ts';
 export {
   REPL_NAMES,
   sandboxSettings,
+  SANDBOX_DEFAULTS,
   type Sandbox,
   type SandboxOptions,
   type SandboxSettings,

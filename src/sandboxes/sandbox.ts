@@ -58,13 +58,21 @@ export interface SandboxOptions {
 export type SandboxSettings = Required<Omit<SandboxOptions, 'context' | 'bridge'>>;
 
 /** The sandbox defaults: 1 GiB of memory, 20,000 characters of output a cell, 60 s a cell, 32 calls in flight. */
+export const SANDBOX_DEFAULTS = Object.freeze({
+  memoryLimitMb: 1024,
+  maxOutputChars: 20_000,
+  cellTimeoutMs: 60_000,
+  maxCallsInFlight: MAX_CALLS_IN_FLIGHT,
+});
+
+/** A sandbox's settings: what was given, else {@link SANDBOX_DEFAULTS}. */
 export function sandboxSettings(given: Partial<SandboxSettings>): SandboxSettings {
   return {
-    memoryLimitMb: given.memoryLimitMb ?? 1024,
-    maxOutputChars: given.maxOutputChars ?? 20_000,
-    cellTimeoutMs: given.cellTimeoutMs ?? 60_000,
+    memoryLimitMb: given.memoryLimitMb ?? SANDBOX_DEFAULTS.memoryLimitMb,
+    maxOutputChars: given.maxOutputChars ?? SANDBOX_DEFAULTS.maxOutputChars,
+    cellTimeoutMs: given.cellTimeoutMs ?? SANDBOX_DEFAULTS.cellTimeoutMs,
     tools: given.tools ?? [],
-    maxCallsInFlight: given.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT,
+    maxCallsInFlight: given.maxCallsInFlight ?? SANDBOX_DEFAULTS.maxCallsInFlight,
   };
 }
 
