@@ -24,64 +24,64 @@ export interface RLMOptions {
   /** The root model, which writes the code. */
   model: Model;
   /** The model for `llm_query` sub-calls and child RLMs (default: the root model). */
-  subModel?: Model;
+  subModel?: Model | undefined;
   /**
    * A model per depth, overriding `model` (depth 0) and `subModel` (deeper): index 2 is used by
    * the RLMs at depth 2 and by the plain sub-calls made from depth 1.
    */
   modelsByDepth?: readonly (Model | undefined)[];
   /** Turns before the model is asked once more for a final answer (default 30). */
-  maxIterations?: number;
+  maxIterations?: number | undefined;
   /** Characters of each code block's output shown to the model (default 20,000). */
-  maxOutputChars?: number;
+  maxOutputChars?: number | undefined;
   /** Time limit per cell in ms, time spent awaiting included (default 60,000). */
-  cellTimeoutMs?: number;
+  cellTimeoutMs?: number | undefined;
   /** Memory cap of the REPL in MiB (default 1,024). */
-  memoryLimitMb?: number;
+  memoryLimitMb?: number | undefined;
   /**
    * The REPL's language (default 'javascript'). 'python' is the paper's: CPython on Pyodide, offline,
    * where `llm_query` blocks and `llm_query_batched` runs its prompts concurrently.
    */
-  repl?: ReplLanguage;
+  repl?: ReplLanguage | undefined;
   /** Model requests in flight at once, over the whole run (default 16). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Child RLMs running at once at each depth (default 8); each holds a REPL process. */
-  maxConcurrentChildren?: number;
+  maxConcurrentChildren?: number | undefined;
   /**
    * Recursion depth. At 1 (the paper's setting, the default) `rlm_query` is a plain model call;
    * at 2 and more it starts a child RLM, down to that many levels; at 0 there are no sub-calls
    * at all: the model has only the REPL (the paper's "RLM without sub-calls").
    */
-  maxDepth?: number;
+  maxDepth?: number | undefined;
   /** Limits on the whole run: calls, tokens, cost, wall time. */
-  limits?: BudgetLimits;
+  limits?: BudgetLimits | undefined;
   /** Prices for models the built-in table does not know (USD per million tokens). */
-  prices?: PriceTable;
-  retry?: RetryOptions;
+  prices?: PriceTable | undefined;
+  retry?: RetryOptions | undefined;
   /** Replaces the built-in system prompt. */
-  systemPrompt?: string;
+  systemPrompt?: string | undefined;
   /** Output token cap for the root model's replies. */
-  maxOutputTokens?: number;
+  maxOutputTokens?: number | undefined;
   /**
    * When an RLM's conversation nears this share of its model's window (default 0.8), the model
    * summarises its progress and the conversation restarts from that summary; the whole of it
    * stays readable in the REPL as `history`.
    */
-  compactAt?: number;
+  compactAt?: number | undefined;
   /** The root model's context window in tokens, if the built-in table does not know it. */
-  contextWindow?: number;
+  contextWindow?: number | undefined;
   /** Receives every event of the run. */
-  onEvent?: EventSink;
+  onEvent?: EventSink | undefined;
   /**
    * A memo of sub-calls that lasts across runs (see `MemoStore`): identical requests are
    * answered from disk. Requests with temperature > 0 only with `includeSampled`.
    */
-  memo?: { store: MemoStore; includeSampled?: boolean };
+  memo?: { store: MemoStore; includeSampled?: boolean } | undefined;
   /**
    * Your own async functions, callable from the REPL by name (`await search('x')`) at every
    * level. Arguments and results cross as JSON data; the description goes into the system prompt.
    */
-  tools?: Record<string, Tool>;
+  tools?: Record<string, Tool> | undefined;
 }
 
 /** A function of yours that model code can call by name from the REPL, at every level of the tree. */

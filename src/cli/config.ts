@@ -25,10 +25,10 @@ export interface EndpointConfig {
 
 /** What the user asked for: the flags' values, undefined where not given, and the environment. */
 export interface ConfigInput {
-  provider?: 'openai' | 'anthropic';
-  baseUrl?: string;
-  model?: string;
-  subModel?: string;
+  provider?: 'openai' | 'anthropic' | undefined;
+  baseUrl?: string | undefined;
+  model?: string | undefined;
+  subModel?: string | undefined;
   env: NodeJS.ProcessEnv;
 }
 
