@@ -7,6 +7,8 @@
  * tested beside it: openai.test.ts, anthropic.test.ts, ai-sdk.test.ts.
  */
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CancelledError, ProviderError, RlmError, withRetry, type Message, type Model } from '../../src/index.ts';
 import { startScriptedServer, type ScriptedModelServer, type ScriptedReply } from '../../src/testing/index.ts';
@@ -43,6 +45,31 @@ async function providerError(call: Promise<unknown>, code: string): Promise<Prov
   assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
   assert.equal(error.code, code, error.message);
   return error;
+}
+
+/**
+ * A one-off server on 127.0.0.1 for what the scripted server cannot do (an answer cut off
+ * half-way): it reads each request whole, then hands the response to `answer`.
+ */
+async function rawServer(answer: (res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Writes `text`, then cuts the connection once it has gone out. */
+function cutAfter(res: ServerResponse, text: string): void {
+  res.write(text, () => setTimeout(() => res.socket?.destroy(), 20));
 }
 
 const CASES: ContractCase[] = [
@@ -145,6 +172,58 @@ const CASES: ContractCase[] = [
     },
   },
   {
+    name: 'a 429 whose Retry-After is an HTTP date carries the delay until then',
+    async run({ ask, model }) {
+      const until = new Date(Date.now() + 30_000).toUTCString();
+      // The scripted server says seconds; this fetch rewrites the header as the date form.
+      const dating: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        const headers = new Headers(response.headers);
+        if (headers.has('retry-after')) headers.set('retry-after', until);
+        return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+      };
+      const error = await providerError(model({ fetch: dating }).generate({ messages: ask({ fail: { status: 429, retryAfterSeconds: 1 } }) }), 'RLM_PROVIDER');
+      assert.equal(error.retryable, true);
+      // HTTP dates count whole seconds: up to a second less than asked, and the time the call took.
+      assert.ok(error.retryAfterMs !== undefined && error.retryAfterMs > 25_000 && error.retryAfterMs <= 30_000, String(error.retryAfterMs));
+    },
+  },
+  {
+    name: 'an answer cut off half-way through its body is a retryable RLM_PROVIDER',
+    async run({ ask, model }) {
+      const server = await rawServer((res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4000' });
+        cutAfter(res, '{"id": "cut", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "half an ans');
+      });
+      try {
+        const error = await providerError(model({ url: server.url }).generate({ messages: ask('unused') }), 'RLM_PROVIDER');
+        assert.equal(error.retryable, true);
+      } finally {
+        await server.close();
+      }
+    },
+  },
+  {
+    name: 'a stream cut off half-way, or ended before its end, is a retryable RLM_PROVIDER, not a short answer',
+    skip: (subject) => subject.noStreaming,
+    async run({ ask, model }) {
+      const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+      for (const end of ['cut', 'ended'] as const) {
+        const server = await rawServer((res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          if (end === 'cut') cutAfter(res, chunk('half ') + chunk('an answer'));
+          else res.end(chunk('half ') + chunk('an answer'));
+        });
+        try {
+          const error = await providerError(model({ url: server.url, stream: true }).generate({ messages: ask('unused') }), 'RLM_PROVIDER');
+          assert.equal(error.retryable, true, end);
+        } finally {
+          await server.close();
+        }
+      }
+    },
+  },
+  {
     name: 'aborting the signal ends a hanging call with RLM_CANCELLED, or with the abort reason if it is an rlm error',
     async run({ ask, model }) {
       const started = performance.now();
@@ -192,6 +271,16 @@ const CASES: ContractCase[] = [
       assert.equal((await model.generate({ messages: ask('through the client') })).text, 'through the client');
       assert.equal(server.requests.at(-1)!.headers['x-from-client'], 'client');
       assert.ok(model.url.startsWith(server.anthropicUrl), model.url);
+    },
+  },
+  {
+    name: 'a ready SDK client\'s errors are the provider\'s own: a refused key is RLM_AUTH, final',
+    skip: (subject) => subject.noClient,
+    async run({ ask, subject, server }) {
+      const model = subject.fromClient!({ url: server.url, model: 'm', apiKey: 'wrong' });
+      const error = await providerError(model.generate({ messages: ask('unused') }), 'RLM_AUTH');
+      assert.equal(error.status, 401);
+      assert.equal(error.retryable, false);
     },
   },
 ];
