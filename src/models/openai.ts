@@ -37,30 +37,30 @@ export interface OpenAIModelOptions {
   /** Model name, e.g. `gpt-5-mini`. */
   model: string;
   /** Base URL of the API, e.g. `http://127.0.0.1:11434/v1`. Default: OpenAI ({@link OPENAI_BASE_URL}). */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /**
    * API key, sent as `Authorization: Bearer <key>`. Default: `OPENAI_API_KEY` when talking to
    * OpenAI itself; for any other base URL, none (a key is never sent to a server it was not
    * given for, and no `Authorization` header is sent without a key).
    */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Per-request timeout in milliseconds, the whole answer included (default 10 minutes). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Stream responses (server-sent events) instead of one JSON body (default false). */
-  stream?: boolean;
+  stream?: boolean | undefined;
   /** Extra body fields sent with every request (e.g. `{ reasoning_effort: 'medium' }`). */
-  extraBody?: Record<string, unknown>;
+  extraBody?: Record<string, unknown> | undefined;
   /** The `fetch` every request goes through (default: the global one): a proxy agent, a recording wrapper. */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
   /** Headers added to every request (e.g. a gateway's `{ 'x-team': 'search' }`). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /**
    * A ready client of the official SDK (`new OpenAI({...})`, `new AzureOpenAI({...})`), used as
    * is: its base URL, key, timeout, headers, fetch and retries apply, so `baseURL`, `apiKey`,
    * `timeoutMs`, `fetch` and `headers` cannot be given beside it. Make it with `maxRetries: 0`
    * to leave retrying to `withRetry` alone.
    */
-  client?: OpenAIClient;
+  client?: OpenAIClient | undefined;
 }
 
 /** The options that configure a client, and so have no meaning beside a ready one. */
