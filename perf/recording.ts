@@ -15,7 +15,11 @@ export interface RecordedRun {
   startedAt: number;
 }
 
-export async function recordRun(server: ScriptedModelServer, options: Omit<RLMOptions, 'model' | 'subModel' | 'onEvent'>, input: RunInput): Promise<RecordedRun> {
+export async function recordRun(
+  server: ScriptedModelServer,
+  options: Omit<RLMOptions, 'model' | 'subModel' | 'onEvent'>,
+  input: RunInput,
+): Promise<RecordedRun> {
   const events: Timed[] = [];
   const rlm = new RLM({
     ...options,

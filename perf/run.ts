@@ -45,21 +45,34 @@ function parseArgs(argv: string[]): { only: string[] | undefined; strict: boolea
 }
 
 function table(rows: Row[]): string {
-  const cells = rows.map((r) => [r.benchmark, r.metric, fmt(r.value, r.unit), r.limitText ?? '-', r.pass === undefined ? '' : r.pass ? 'PASS' : 'FAIL']);
+  const cells = rows.map((r) => [
+    r.benchmark,
+    r.metric,
+    fmt(r.value, r.unit),
+    r.limitText ?? '-',
+    r.pass === undefined ? '' : r.pass ? 'PASS' : 'FAIL',
+  ]);
   const header = ['benchmark', 'metric', 'figure', 'floor', 'result'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: string[]) => c.map((v, i) => (i === 2 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => (i === 2 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
   const { only, strict } = parseArgs(process.argv.slice(2));
   const chosen = only ? BENCHMARKS.filter((b) => only.some((o) => o !== '' && b.id.startsWith(o))) : BENCHMARKS;
-  if (chosen.length === 0) throw new Error(`no benchmark matches --only=${only?.join(',')}; ids: ${BENCHMARKS.map((b) => b.id).join(', ')}`);
+  if (chosen.length === 0)
+    throw new Error(`no benchmark matches --only=${only?.join(',')}; ids: ${BENCHMARKS.map((b) => b.id).join(', ')}`);
   if (!(globalThis as { gc?: unknown }).gc) console.error('note: run with --expose-gc (npm run perf does) for steadier figures');
 
   const machine = describeMachine();
-  console.log(`rlm benchmarks on ${machine.cpuModel}, ${machine.availableParallelism} cores, ${(machine.memoryMiB / 1024).toFixed(1)} GiB, Node ${machine.node} (load average ${machine.loadAverage1m})\n`);
+  console.log(
+    `rlm benchmarks on ${machine.cpuModel}, ${machine.availableParallelism} cores, ${(machine.memoryMiB / 1024).toFixed(1)} GiB, Node ${machine.node} (load average ${machine.loadAverage1m})\n`,
+  );
 
   const started = new Date();
   const results: BenchResult[] = [];
@@ -75,7 +88,9 @@ async function main(): Promise<void> {
   console.log(`\n${table(rows)}\n`);
   const judged = rows.filter((r) => r.pass !== undefined);
   const failed = judged.filter((r) => r.pass === false);
-  console.log(failed.length === 0 ? `All ${judged.length} floors and checks pass.` : `${failed.length} of ${judged.length} floors and checks FAIL.`);
+  console.log(
+    failed.length === 0 ? `All ${judged.length} floors and checks pass.` : `${failed.length} of ${judged.length} floors and checks FAIL.`,
+  );
 
   const out = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(out, { recursive: true });

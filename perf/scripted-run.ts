@@ -106,8 +106,13 @@ export async function scriptedRun(): Promise<BenchResult> {
       },
     });
     try {
-      const run = await recordRun(server, { concurrency: 16 }, { context, query: 'What is the vault code, and how many ERROR lines are there?' });
-      if (run.result.answer !== expected) throw new Error(`scripted run answered ${JSON.stringify(run.result.answer)} (${run.result.status}), expected ${expected}`);
+      const run = await recordRun(
+        server,
+        { concurrency: 16 },
+        { context, query: 'What is the vault code, and how many ERROR lines are there?' },
+      );
+      if (run.result.answer !== expected)
+        throw new Error(`scripted run answered ${JSON.stringify(run.result.answer)} (${run.result.status}), expected ${expected}`);
       return breakdown(run, unionLength(serverIntervals(server.requests)));
     } finally {
       await server.close();
@@ -128,7 +133,12 @@ export async function scriptedRun(): Promise<BenchResult> {
     title: `A whole scripted run over a ${CONTEXT_MIB} MiB context`,
     rows: [
       infoRow({ benchmark: b, metric: `total wall time (median of ${RUNS})`, value: mid.totalMs, unit: 'ms' }),
-      infoRow({ benchmark: b, metric: `waiting on the model (${mid.modelCalls} calls, scripted ${mid.scriptedLatencyMs} ms)`, value: mid.modelWaitMs, unit: 'ms' }),
+      infoRow({
+        benchmark: b,
+        metric: `waiting on the model (${mid.modelCalls} calls, scripted ${mid.scriptedLatencyMs} ms)`,
+        value: mid.modelWaitMs,
+        unit: 'ms',
+      }),
       infoRow({ benchmark: b, metric: '  the same, as the server saw it (arrival to answer)', value: mid.serverWaitMs, unit: 'ms' }),
       infoRow({ benchmark: b, metric: 'outside the model (total - waiting)', value: mid.outsideModelMs, unit: 'ms' }),
       infoRow({ benchmark: b, metric: '  setup (sandbox + context load, first prompt)', value: mid.setupMs, unit: 'ms' }),

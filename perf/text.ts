@@ -50,7 +50,12 @@ function makeLine(random: () => number, n: number): string {
     const time = `2024-${pad(1 + (Math.floor(n / 86_400) % 12), 2)}-${pad(1 + (n % 28), 2)}T${pad(Math.floor(s / 3600), 2)}:${pad(Math.floor(s / 60) % 60, 2)}:${pad(s % 60, 2)}.${pad(Math.floor(random() * 1000), 3)}Z`;
     const level = pick(LEVELS);
     const words = Array.from({ length: 3 + Math.floor(random() * 6) }, () => pick(WORDS)).join(' ');
-    return `${time} ${level.padEnd(5)} service=${pick(SERVICES)} req=${Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0')} user=${1000 + Math.floor(random() * 90_000)} path=${pick(PATHS)} status=${random() < 0.93 ? 200 : pick([400, 404, 429, 500, 503])} latency_ms=${Math.floor(random() * random() * 2000)} msg="${words}"`;
+    return `${time} ${level.padEnd(5)} service=${pick(SERVICES)} req=${Math.floor(random() * 0xffffffff)
+      .toString(16)
+      .padStart(
+        8,
+        '0',
+      )} user=${1000 + Math.floor(random() * 90_000)} path=${pick(PATHS)} status=${random() < 0.93 ? 200 : pick([400, 404, 429, 500, 503])} latency_ms=${Math.floor(random() * random() * 2000)} msg="${words}"`;
   }
   if (kind < 0.85) {
     const count = 8 + Math.floor(random() * 18);

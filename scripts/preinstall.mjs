@@ -20,9 +20,14 @@ function refuse(reason) {
 
 if (!ownCheckout) {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24) refuse(`needs Node.js 24 or newer; this is Node ${process.version} (${process.execPath}). Install Node 24, then run the install again.`);
+  if (major < 24)
+    refuse(
+      `needs Node.js 24 or newer; this is Node ${process.version} (${process.execPath}). Install Node 24, then run the install again.`,
+    );
   // A folder is installed as a link to it: npm neither builds it nor installs its dependencies.
   const checkout = existsSync(resolve(here, 'src'));
-  if (checkout && global && !existsSync(resolve(here, 'node_modules'))) refuse(`run \`npm ci\` in ${here} first: a global install of a folder links to it and runs it with its own node_modules.`);
-  if (checkout && !global && !existsSync(resolve(here, 'dist'))) refuse(`${here} is a checkout without a build: run \`npm pack\` there and install the rlm-*.tgz it writes.`);
+  if (checkout && global && !existsSync(resolve(here, 'node_modules')))
+    refuse(`run \`npm ci\` in ${here} first: a global install of a folder links to it and runs it with its own node_modules.`);
+  if (checkout && !global && !existsSync(resolve(here, 'dist')))
+    refuse(`${here} is a checkout without a build: run \`npm pack\` there and install the rlm-*.tgz it writes.`);
 }

@@ -32,11 +32,20 @@ export function bridgeFor(tree: RunTree, owner: BridgeOwner, startChild: StartCh
   const ask = async (prompt: string, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
     if (config.maxDepth === 0) throw new RlmError('RLM_USAGE', 'sub-calls are off in this run (max depth 0): work with the REPL alone');
     const chosen = model && model !== sub.id ? sub.withId(model) : sub;
-    const reply = await chosen.generate({ messages: [{ role: 'user', content: prompt }], signal: AbortSignal.any([owner.signal, cellSignal]), trace: { runId, from: 0 } });
+    const reply = await chosen.generate({
+      messages: [{ role: 'user', content: prompt }],
+      signal: AbortSignal.any([owner.signal, cellSignal]),
+      trace: { runId, from: 0 },
+    });
     return reply.text;
   };
 
-  const child = async (prompt: string, context: JsonValue | undefined, model: string | undefined, cellSignal: AbortSignal): Promise<string> => {
+  const child = async (
+    prompt: string,
+    context: JsonValue | undefined,
+    model: string | undefined,
+    cellSignal: AbortSignal,
+  ): Promise<string> => {
     const signal = AbortSignal.any([owner.signal, cellSignal]);
     const input: NodeInput = {
       depth: depth + 1,
@@ -55,7 +64,13 @@ export function bridgeFor(tree: RunTree, owner: BridgeOwner, startChild: StartCh
   return {
     llm_query: (prompt, options, cellSignal) => ask(prompt, options.model, cellSignal),
     rlm_query: (prompt, context, options, cellSignal) =>
-      canRecurse ? child(prompt, context, options.model, cellSignal) : ask(context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`, options.model, cellSignal),
+      canRecurse
+        ? child(prompt, context, options.model, cellSignal)
+        : ask(
+            context === undefined ? prompt : `${prompt}\n\n${typeof context === 'string' ? context : JSON.stringify(context)}`,
+            options.model,
+            cellSignal,
+          ),
     budget: () => tree.budget.snapshot(),
     history: () => [...owner.history()],
     tool: (name, args) => callTool(tree, owner, name, args),

@@ -148,7 +148,11 @@ function checkNumbers(options: RLMOptions): void {
   for (const [name, rule] of Object.entries(RULES) as Array<[keyof RLMOptions, Rule]>) {
     const value = options[name];
     if (value === undefined) continue;
-    if (!fits(value, rule)) throw new RlmError('RLM_USAGE', `${name} must be a ${rule === 'share' ? 'number above 0 and at most 1' : `${rule} number`}, got ${String(value)}`);
+    if (!fits(value, rule))
+      throw new RlmError(
+        'RLM_USAGE',
+        `${name} must be a ${rule === 'share' ? 'number above 0 and at most 1' : `${rule} number`}, got ${String(value)}`,
+      );
   }
   if (options.repl !== undefined && options.repl !== 'javascript' && options.repl !== 'python') {
     throw new RlmError('RLM_USAGE', `repl must be 'javascript' or 'python', got ${String(options.repl)}`);

@@ -101,7 +101,10 @@ export class BudgetExceededError extends RlmError {
   readonly spent: number;
 
   constructor(limit: LimitKind, max: number, spent: number) {
-    super('RLM_BUDGET_EXCEEDED', `${limit === 'calls' ? 'call' : limit === 'tokens' ? 'token' : limit} limit reached (${LIMIT_UNITS[limit](max)})`);
+    super(
+      'RLM_BUDGET_EXCEEDED',
+      `${limit === 'calls' ? 'call' : limit === 'tokens' ? 'token' : limit} limit reached (${LIMIT_UNITS[limit](max)})`,
+    );
     this.name = 'BudgetExceededError';
     this.limit = limit;
     this.max = max;

@@ -20,7 +20,10 @@ export async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: Budge
   const model = tree.modelAt(0, 'root', true);
   const left = tree.timeLeftMs();
   if (left !== undefined && left <= 0) return undefined;
-  const signal = AbortSignal.any([...(tree.userSignal ? [tree.userSignal] : []), AbortSignal.timeout(Math.min(left ?? Infinity, LAST_ANSWER_TIMEOUT_MS))]);
+  const signal = AbortSignal.any([
+    ...(tree.userSignal ? [tree.userSignal] : []),
+    AbortSignal.timeout(Math.min(left ?? Infinity, LAST_ANSWER_TIMEOUT_MS)),
+  ]);
   try {
     const reply = await model.generate({ ...lastAnswerRequest(tree.config, root.conversation, root.runId, reason.message), signal });
     const final = lastLineFinal(stripFences(reply.text));
@@ -34,5 +37,7 @@ export async function lastAnswer(tree: RunTree, root: NodeOutcome, reason: Budge
 
 /** The last request after a limit: the conversation so far and one message asking for the answer. */
 export function lastAnswerRequest(config: RunConfig, conversation: Conversation, runId: string, reason: string): GenerateRequest {
-  return conversation.requestWith(limitReachedMessage(reason), runId, { maxOutputTokens: config.maxOutputTokens ?? LAST_ANSWER_OUTPUT_TOKENS });
+  return conversation.requestWith(limitReachedMessage(reason), runId, {
+    maxOutputTokens: config.maxOutputTokens ?? LAST_ANSWER_OUTPUT_TOKENS,
+  });
 }

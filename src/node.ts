@@ -72,7 +72,11 @@ export class RlmNode {
       subModel: tree.modelAt(input.depth + 1, 'sub').id,
       ...(input.depth === 0 ? { settings: tree.settings } : {}),
     });
-    const bridge = bridgeFor(tree, { runId: this.runId, depth: this.depth, signal: this.signal, history: () => this.conversation.history }, startChild);
+    const bridge = bridgeFor(
+      tree,
+      { runId: this.runId, depth: this.depth, signal: this.signal, history: () => this.conversation.history },
+      startChild,
+    );
     this.repl = new NodeRepl(
       createSandbox(config.repl, {
         context: input.context,
@@ -85,7 +89,13 @@ export class RlmNode {
         maxCallsInFlight: Math.max(MAX_CALLS_IN_FLIGHT, config.concurrency),
       }),
     );
-    const prompt = config.systemPrompt ?? systemPrompt(config.repl, { maxDepth: config.maxDepth, canRecurse: this.depth + 1 < config.maxDepth, tools: toolDescriptions(config) });
+    const prompt =
+      config.systemPrompt ??
+      systemPrompt(config.repl, {
+        maxDepth: config.maxDepth,
+        canRecurse: this.depth + 1 < config.maxDepth,
+        tools: toolDescriptions(config),
+      });
     const window = config.contextWindow ?? contextWindowOf(this.model.id);
     this.conversation = new Conversation(prompt, firstTurnMessage(contextMetadata(input.context), input.query), window, config.compactAt);
   }
@@ -114,7 +124,13 @@ export class RlmNode {
     const request = compactionRequest();
     const summary = await this.model.generate({ ...this.conversation.requestWith(request, this.runId, extra), signal: this.signal });
     this.conversation.compacted(request, summary.text, compactedMessage(this.iterations, this.#tree.config.maxIterations));
-    this.#tree.emit({ type: 'compaction', runId: this.runId, depth: this.depth, iteration: this.iterations, summaryChars: summary.text.length });
+    this.#tree.emit({
+      type: 'compaction',
+      runId: this.runId,
+      depth: this.depth,
+      iteration: this.iterations,
+      summaryChars: summary.text.length,
+    });
   }
 
   /** Runs one code block of the model's reply in the REPL, reporting it. */
@@ -122,7 +138,14 @@ export class RlmNode {
     const at = { runId: this.runId, depth: this.depth, iteration: this.iterations, index };
     this.#tree.emit({ type: 'cell-start', ...at, code });
     const cell = await (await this.repl.ready).run(code, { signal: this.signal });
-    this.#tree.emit({ type: 'cell-end', ...at, output: cell.output, error: cell.error, restarted: cell.restarted, durationMs: cell.durationMs });
+    this.#tree.emit({
+      type: 'cell-end',
+      ...at,
+      output: cell.output,
+      error: cell.error,
+      restarted: cell.restarted,
+      durationMs: cell.durationMs,
+    });
     return cell;
   }
 
@@ -135,9 +158,26 @@ export class RlmNode {
   finish(status: RunStatus, answer: string | undefined, error?: RlmError): NodeOutcome {
     if (this.depth > 0) {
       const usage = this.#tree.budget.usage();
-      this.#tree.emit({ type: 'run-end', runId: this.runId, depth: this.depth, status, answer, iterations: this.iterations, durationMs: performance.now() - this.#started, usage });
+      this.#tree.emit({
+        type: 'run-end',
+        runId: this.runId,
+        depth: this.depth,
+        status,
+        answer,
+        iterations: this.iterations,
+        durationMs: performance.now() - this.#started,
+        usage,
+      });
     }
-    return { answer, status, iterations: this.iterations, runId: this.runId, conversation: this.conversation, repl: this.repl, ...(error ? { error } : {}) };
+    return {
+      answer,
+      status,
+      iterations: this.iterations,
+      runId: this.runId,
+      conversation: this.conversation,
+      repl: this.repl,
+      ...(error ? { error } : {}),
+    };
   }
 
   /**

@@ -30,7 +30,10 @@ export interface PromptOptions {
 export function javascriptSystemPrompt(options: PromptOptions): string {
   const chars = thousands(options.subCallChars ?? 500_000);
   if (options.maxDepth === 0) {
-    return javascriptSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
+    return (
+      javascriptSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) +
+      '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.'
+    );
   }
   const recursion =
     (options.canRecurse ?? options.maxDepth > 1)
@@ -114,7 +117,10 @@ FINAL ends the task only when called in code or written alone as the last line o
 export function pythonSystemPrompt(options: PromptOptions): string {
   const chars = thousands(options.subCallChars ?? 500_000);
   if (options.maxDepth === 0) {
-    return pythonSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) + '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.';
+    return (
+      pythonSystemPrompt({ ...options, maxDepth: 1, canRecurse: false }) +
+      '\n\nIn this run sub-calls are off: llm_query and rlm_query fail. Answer with the REPL alone: search, parse and compute over `context` in code.'
+    );
   }
   const recursion =
     (options.canRecurse ?? options.maxDepth > 1)
@@ -218,7 +224,7 @@ export function contextMetadata(context: ContextValue, prefixChars = 300): strin
     return lines.join('\n');
   }
   if (Array.isArray(context)) {
-    const lengths = context.map((item: unknown) => (typeof item === 'string' ? item.length : JSON.stringify(item)?.length ?? 0));
+    const lengths = context.map((item: unknown) => (typeof item === 'string' ? item.length : (JSON.stringify(item)?.length ?? 0)));
     const total = lengths.reduce((a, b) => a + b, 0);
     const kind = context.every((item: unknown) => typeof item === 'string') ? 'strings' : 'items';
     lines.push(`Your context is a list of ${thousands(context.length)} ${kind}, ${thousands(total)} characters in total.`);
@@ -288,9 +294,7 @@ export function outputsMessage(
     );
   }
   const left = maxIterations - iteration;
-  parts.push(
-    `${left} iteration${left === 1 ? '' : 's'} left. Continue with the REPL to answer the query: ${query}`,
-  );
+  parts.push(`${left} iteration${left === 1 ? '' : 's'} left. Continue with the REPL to answer the query: ${query}`);
   return parts.join('\n\n');
 }
 

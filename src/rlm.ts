@@ -172,10 +172,25 @@ export class RLM {
       // Kept past a stop by a limit for the last request; ended whatever the run's end.
       root.repl.dispose();
       await tree.endChildren();
-      const result: RunResult = { answer, status, usage: tree.budget.usage(), iterations: root.iterations, durationMs: performance.now() - started };
+      const result: RunResult = {
+        answer,
+        status,
+        usage: tree.budget.usage(),
+        iterations: root.iterations,
+        durationMs: performance.now() - started,
+      };
       const error = root.error ?? (BudgetExceededError.isInstance(stopped) && status !== 'done' ? stopped : undefined);
       if (error) result.error = { code: error.code, message: error.message };
-      tree.emit({ type: 'run-end', runId: root.runId, depth: 0, status, answer, iterations: root.iterations, durationMs: result.durationMs, usage: result.usage });
+      tree.emit({
+        type: 'run-end',
+        runId: root.runId,
+        depth: 0,
+        status,
+        answer,
+        iterations: root.iterations,
+        durationMs: result.durationMs,
+        usage: result.usage,
+      });
       return result;
     } finally {
       tree.close();

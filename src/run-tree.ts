@@ -202,7 +202,9 @@ export class RunTree {
       ...(config.retry ? { retry: config.retry } : {}),
       onRefused: (error) => this.stop(error),
       // Only sub-calls are memoized: the root's turns depend on what the REPL printed.
-      ...(config.memo && kind === 'sub' ? { memo: { ...config.memo, onHit: (_model: string, saved: { usage: Usage }) => this.budget.memoHit(saved.usage) } } : {}),
+      ...(config.memo && kind === 'sub'
+        ? { memo: { ...config.memo, onHit: (_model: string, saved: { usage: Usage }) => this.budget.memoHit(saved.usage) } }
+        : {}),
     });
   }
 

@@ -16,7 +16,16 @@ describe('Budget', () => {
     budget.begin();
     budget.end('b', 1, { inputTokens: 3, cachedInputTokens: 0, outputTokens: 4, estimated: true });
     const usage = budget.usage();
-    assert.deepEqual(usage.total, { calls: 3, inputTokens: 14, cachedInputTokens: 2, cacheWriteInputTokens: 0, outputTokens: 10, costUsd: 0.5, unpricedCalls: 2, estimatedCalls: 1 });
+    assert.deepEqual(usage.total, {
+      calls: 3,
+      inputTokens: 14,
+      cachedInputTokens: 2,
+      cacheWriteInputTokens: 0,
+      outputTokens: 10,
+      costUsd: 0.5,
+      unpricedCalls: 2,
+      estimatedCalls: 1,
+    });
     assert.equal(usage.byModel.a!.calls, 1);
     assert.equal(usage.byDepth['1']!.inputTokens, 4);
     assert.equal(budget.snapshot().failedCalls, 1);
@@ -28,14 +37,23 @@ describe('Budget', () => {
     budget.end('a', 0, { inputTokens: 40, cachedInputTokens: 0, outputTokens: 10, costUsd: 0.25 });
     assert.deepEqual(budget.snapshot().left, { calls: 1, tokens: 50, costUsd: 0.75 });
     budget.begin(none);
-    assert.throws(() => budget.begin(none), (e: unknown) => e instanceof BudgetExceededError && e.limit === 'calls');
+    assert.throws(
+      () => budget.begin(none),
+      (e: unknown) => e instanceof BudgetExceededError && e.limit === 'calls',
+    );
   });
 
   it('counts what calls in flight reserved: a reserve that does not fit is refused, however many are in flight', () => {
     const budget = new Budget({ maxTokens: 100, maxCostUsd: 1 });
     const first = budget.begin({ tokens: 60, costUsd: 0.1 });
-    assert.throws(() => budget.begin({ tokens: 41, costUsd: 0.1 }), (e: unknown) => e instanceof BudgetExceededError && e.limit === 'tokens');
-    assert.throws(() => budget.begin({ tokens: 10, costUsd: 0.95 }), (e: unknown) => e instanceof BudgetExceededError && e.limit === 'cost');
+    assert.throws(
+      () => budget.begin({ tokens: 41, costUsd: 0.1 }),
+      (e: unknown) => e instanceof BudgetExceededError && e.limit === 'tokens',
+    );
+    assert.throws(
+      () => budget.begin({ tokens: 10, costUsd: 0.95 }),
+      (e: unknown) => e instanceof BudgetExceededError && e.limit === 'cost',
+    );
     const second = budget.begin({ tokens: 40, costUsd: 0.9 });
     assert.deepEqual(budget.snapshot().left, { tokens: 0, costUsd: 0 });
     // Settled to what they used: the rest of their reserves comes back.
@@ -49,10 +67,16 @@ describe('Budget', () => {
     const budget = new Budget({ maxCalls: 3, maxTokens: 100 });
     budget.hold({ tokens: 50, costUsd: 0 });
     assert.deepEqual(budget.snapshot().left, { calls: 2, tokens: 50 });
-    assert.throws(() => budget.begin({ tokens: 51, costUsd: 0 }), (e: unknown) => e instanceof BudgetExceededError && e.limit === 'tokens');
+    assert.throws(
+      () => budget.begin({ tokens: 51, costUsd: 0 }),
+      (e: unknown) => e instanceof BudgetExceededError && e.limit === 'tokens',
+    );
     budget.end('a', 0, { inputTokens: 1, cachedInputTokens: 0, outputTokens: 0 }, budget.begin(none));
     budget.end('a', 0, { inputTokens: 1, cachedInputTokens: 0, outputTokens: 0 }, budget.begin(none));
-    assert.throws(() => budget.begin(none), (e: unknown) => e instanceof BudgetExceededError && e.limit === 'calls');
+    assert.throws(
+      () => budget.begin(none),
+      (e: unknown) => e instanceof BudgetExceededError && e.limit === 'calls',
+    );
     budget.close(new BudgetExceededError('calls', 3, 3));
     assert.throws(() => budget.begin(none), /call limit reached/);
     const last = budget.begin({ tokens: 98, costUsd: 0 }, { final: true });

@@ -60,7 +60,10 @@ describe('resolveRunConfig', () => {
   });
 
   it('refuses a tool name that is not an identifier or that the REPL already uses', () => {
-    assert.throws(() => resolveRunConfig({ model, tools: { 'no-dash': { description: '', run: () => 0 } } }), /is not a JavaScript identifier/);
+    assert.throws(
+      () => resolveRunConfig({ model, tools: { 'no-dash': { description: '', run: () => 0 } } }),
+      /is not a JavaScript identifier/,
+    );
     assert.throws(() => resolveRunConfig({ model, tools: { llm_query: { description: '', run: () => 0 } } }), /is taken by the REPL/);
   });
 });

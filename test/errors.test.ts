@@ -11,7 +11,11 @@ function fromAnotherCopy(name: string, code: string, marks: string[], fields: Re
 
 describe('errors', () => {
   it('each class recognises its own kind from another copy of the package, and only its own', () => {
-    const budget = fromAnotherCopy('BudgetExceededError', 'RLM_BUDGET_EXCEEDED', ['rlm.error', 'rlm.error.budget-exceeded'], { limit: 'time', max: 10, spent: 12 });
+    const budget = fromAnotherCopy('BudgetExceededError', 'RLM_BUDGET_EXCEEDED', ['rlm.error', 'rlm.error.budget-exceeded'], {
+      limit: 'time',
+      max: 10,
+      spent: 12,
+    });
     const provider = fromAnotherCopy('ProviderError', 'RLM_PROVIDER', ['rlm.error', 'rlm.error.provider'], { retryable: true });
     assert.ok(RlmError.isInstance(budget) && BudgetExceededError.isInstance(budget));
     assert.ok(!ProviderError.isInstance(budget) && !CancelledError.isInstance(budget));
@@ -26,7 +30,12 @@ describe('errors', () => {
     budget.end('m', 0, undefined, budget.begin());
     assert.throws(
       () => budget.begin(),
-      (error: unknown) => BudgetExceededError.isInstance(error) && error.limit === 'calls' && error.max === 2 && error.spent === 2 && error.message === 'call limit reached (2 calls)',
+      (error: unknown) =>
+        BudgetExceededError.isInstance(error) &&
+        error.limit === 'calls' &&
+        error.max === 2 &&
+        error.spent === 2 &&
+        error.message === 'call limit reached (2 calls)',
     );
     const cost = new BudgetExceededError('cost', 0.5, 0.51);
     assert.equal(cost.message, 'cost limit reached ($0.5)');
@@ -40,7 +49,8 @@ describe('errors', () => {
       url: 'http://127.0.0.1:9',
       withId: () => model,
       generate: async () => {
-        if (++calls === 1) throw fromAnotherCopy('ProviderError', 'RLM_PROVIDER', ['rlm.error', 'rlm.error.provider'], { retryable: true, retryAfterMs: 0 });
+        if (++calls === 1)
+          throw fromAnotherCopy('ProviderError', 'RLM_PROVIDER', ['rlm.error', 'rlm.error.provider'], { retryable: true, retryAfterMs: 0 });
         return { text: 'ok', usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1 }, finishReason: 'stop', modelId: 'm' };
       },
     };

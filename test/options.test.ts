@@ -17,11 +17,14 @@ describe('options an RLM is given', () => {
     ['maxOutputChars', Infinity],
   ] as const) {
     it(`refuses ${name}: ${value} when the RLM is made, naming the option`, () => {
-      assert.throws(() => new RLM({ model, [name]: value } as RLMOptions), (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'RLM_USAGE');
-        assert.match(error.message, new RegExp(`^${name} must be`));
-        return true;
-      });
+      assert.throws(
+        () => new RLM({ model, [name]: value } as RLMOptions),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'RLM_USAGE');
+          assert.match(error.message, new RegExp(`^${name} must be`));
+          return true;
+        },
+      );
     });
   }
 

@@ -51,8 +51,17 @@ const CONTEXT = {
 } as const satisfies Flags;
 
 const MODEL = {
-  model: { type: 'string', short: 'm', value: '<name>', help: "root model (env RLM_MODEL; default gpt-5 on OpenAI, else the server's first)" },
-  'sub-model': { type: 'string', value: '<name>', help: 'model for llm_query sub-calls (env RLM_SUB_MODEL; default: the root model)\na model the endpoint does not list is refused before the run (exit 3)' },
+  model: {
+    type: 'string',
+    short: 'm',
+    value: '<name>',
+    help: "root model (env RLM_MODEL; default gpt-5 on OpenAI, else the server's first)",
+  },
+  'sub-model': {
+    type: 'string',
+    value: '<name>',
+    help: 'model for llm_query sub-calls (env RLM_SUB_MODEL; default: the root model)\na model the endpoint does not list is refused before the run (exit 3)',
+  },
   'base-url': { type: 'string', value: '<url>', help: 'OpenAI-compatible endpoint (env RLM_BASE_URL / OPENAI_BASE_URL)' },
   provider: {
     type: 'string',
@@ -65,34 +74,72 @@ const MODEL = {
 } as const satisfies Flags;
 
 const REPL = {
-  repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: "the REPL's language: js (a V8 isolate) or python (the paper's:\nCPython on Pyodide, offline; llm_query blocks, *_batched run concurrently)" },
+  repl: {
+    type: 'string',
+    value: '<js|python>',
+    default: 'js',
+    choices: ['js', 'python'],
+    help: "the REPL's language: js (a V8 isolate) or python (the paper's:\nCPython on Pyodide, offline; llm_query blocks, *_batched run concurrently)",
+  },
 } as const satisfies Flags;
 
 const LIMITS = {
-  'max-iterations': { type: 'string', value: '<n>', help: `root turns before a final answer is asked for (default ${DEFAULTS.maxIterations})` },
-  'max-depth': { type: 'string', value: '<n>', help: `recursion depth (default ${DEFAULTS.maxDepth}): 1 rlm_query is a plain model call; 2+ child\nRLMs, each with its own REPL; 0 no sub-calls at all` },
+  'max-iterations': {
+    type: 'string',
+    value: '<n>',
+    help: `root turns before a final answer is asked for (default ${DEFAULTS.maxIterations})`,
+  },
+  'max-depth': {
+    type: 'string',
+    value: '<n>',
+    help: `recursion depth (default ${DEFAULTS.maxDepth}): 1 rlm_query is a plain model call; 2+ child\nRLMs, each with its own REPL; 0 no sub-calls at all`,
+  },
   'max-calls': { type: 'string', value: '<n>', help: 'most model calls in the run' },
   'max-tokens': { type: 'string', value: '<n>', help: 'most input + output tokens in the run' },
   'max-cost': { type: 'string', value: '<usd>', help: 'most spend in USD (models need a known price)' },
-  prices: { type: 'string', value: '<file.json>', help: 'prices of your models: { "model": { "input": 1.25, "cachedInput": 0.125,\n"output": 10 } } in USD per million tokens' },
+  prices: {
+    type: 'string',
+    value: '<file.json>',
+    help: 'prices of your models: { "model": { "input": 1.25, "cachedInput": 0.125,\n"output": 10 } } in USD per million tokens',
+  },
   timeout: { type: 'string', value: '<ms>', help: 'wall time for the whole run' },
-  'cell-timeout': { type: 'string', value: '<ms>', help: `time limit per code cell, awaiting included (default ${DEFAULTS.cellTimeoutMs})` },
+  'cell-timeout': {
+    type: 'string',
+    value: '<ms>',
+    help: `time limit per code cell, awaiting included (default ${DEFAULTS.cellTimeoutMs})`,
+  },
   concurrency: { type: 'string', value: '<n>', help: `model requests in flight at once (default ${DEFAULTS.concurrency})` },
-  'max-output-chars': { type: 'string', value: '<n>', help: `characters of each cell's output shown to the model (default ${DEFAULTS.maxOutputChars})` },
+  'max-output-chars': {
+    type: 'string',
+    value: '<n>',
+    help: `characters of each cell's output shown to the model (default ${DEFAULTS.maxOutputChars})`,
+  },
   'memory-limit': { type: 'string', value: '<MiB>', help: `memory cap of the REPL (default ${DEFAULTS.memoryLimitMb})` },
 } as const satisfies Flags;
 
 const CACHE = {
-  cache: { type: 'boolean', value: '[=<dir>]', help: 'answer identical sub-calls from an on-disk memo that lasts across runs\n(default folder ~/.cache/rlm; a folder only as --cache=<dir>); not for\ntemperature > 0 unless --cache-sampled is given too' },
+  cache: {
+    type: 'boolean',
+    value: '[=<dir>]',
+    help: 'answer identical sub-calls from an on-disk memo that lasts across runs\n(default folder ~/.cache/rlm; a folder only as --cache=<dir>); not for\ntemperature > 0 unless --cache-sampled is given too',
+  },
   // `--cache=<dir>` is read as `--cache --cache-dir <dir>` (see parseAskArgs).
   'cache-dir': { type: 'string' },
   'cache-sampled': { type: 'boolean', help: 'with --cache, memoize sampled calls (temperature > 0) as well' },
 } as const satisfies Flags;
 
 const OUTPUT = {
-  json: { type: 'boolean', help: 'print { answer, status, usage, iterations, durationMs } as JSON\n(answer null when the run ended without one)' },
+  json: {
+    type: 'boolean',
+    help: 'print { answer, status, usage, iterations, durationMs } as JSON\n(answer null when the run ended without one)',
+  },
   trace: { type: 'string', value: '<file.jsonl>', help: 'write every event of the run, one JSON object a line' },
-  'trace-context': { type: 'string', value: '<path|embed>', choices: ['path', 'embed'], help: 'how the trace keeps a context that is one file: its path and hash\n(path, default), or the text itself, to replay it elsewhere (embed)' },
+  'trace-context': {
+    type: 'string',
+    value: '<path|embed>',
+    choices: ['path', 'embed'],
+    help: 'how the trace keeps a context that is one file: its path and hash\n(path, default), or the text itself, to replay it elsewhere (embed)',
+  },
   verbose: { type: 'boolean', help: "each turn on stderr as it goes: the model's words, its code, the output" },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   help: HELP_FLAG,
@@ -128,7 +175,8 @@ export function parseAskArgs(argv: string[]): AskArgs {
   const expanded = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
   const parsed = parseFlags(expanded, ASK_OPTIONS, 'rlm ask', { positionals: true });
   const v = parsed.values;
-  if (!v.help) refuseStrayArguments(parsed.positionals, { contexts: v.context ?? [], cacheFlag: v.cache === true && v['cache-dir'] === undefined });
+  if (!v.help)
+    refuseStrayArguments(parsed.positionals, { contexts: v.context ?? [], cacheFlag: v.cache === true && v['cache-dir'] === undefined });
 
   const args: AskArgs = {
     query: (parsed.positionals[0] ?? '').trim(),
@@ -182,12 +230,19 @@ function refuseStrayArguments(positionals: readonly string[], given: { contexts:
     throw usageError(`'${cacheDir}' after --cache is taken as the query: use --cache=${cacheDir} for a cache folder`);
   }
   const last = given.contexts.at(-1);
-  const file = last === undefined ? undefined : positionals.find((p) => kindOf(p) === 'file' && (dirname(p) === dirname(last) || extname(p) === extname(last)));
+  const file =
+    last === undefined
+      ? undefined
+      : positionals.find((p) => kindOf(p) === 'file' && (dirname(p) === dirname(last) || extname(p) === extname(last)));
   if (last !== undefined && file !== undefined) {
-    throw usageError(`'${file}' is a file, not the query: the shell expanded a glob given to -c into several files; quote the glob (-c '${globHint(last, file)}') or repeat -c for each file`);
+    throw usageError(
+      `'${file}' is a file, not the query: the shell expanded a glob given to -c into several files; quote the glob (-c '${globHint(last, file)}') or repeat -c for each file`,
+    );
   }
   if (positionals.length > 1) {
-    throw usageError(`one query expected, got ${positionals.length} arguments (${positionals.map((p) => `'${p}'`).join(' ')}): quote the query, rlm ask -c <file> "<question>"`);
+    throw usageError(
+      `one query expected, got ${positionals.length} arguments (${positionals.map((p) => `'${p}'`).join(' ')}): quote the query, rlm ask -c <file> "<question>"`,
+    );
   }
 }
 

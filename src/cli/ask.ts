@@ -21,7 +21,13 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   const sources = await expandSources(args.contexts);
   const context = await readContext(sources, io.stdin);
   if (args.trace) await checkWritable(args.trace);
-  const endpoint = await resolveEndpoint({ provider: args.provider, baseUrl: args.baseUrl, model: args.model, subModel: args.subModel, env: io.env });
+  const endpoint = await resolveEndpoint({
+    provider: args.provider,
+    baseUrl: args.baseUrl,
+    model: args.model,
+    subModel: args.subModel,
+    env: io.env,
+  });
   if (args.provider === 'openai') await refuseUnlistedModels(endpoint);
   if (endpoint.picked && !args.quiet) io.stderr.write(`rlm: model ${endpoint.model} (${endpoint.picked}; --model picks another)\n`);
   const create = await modelMaker(args.provider, endpoint, { stream: args.stream });
@@ -32,7 +38,11 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   const prices = args.prices ? await (await import('./prices-file.ts')).readPrices(args.prices) : undefined;
   const memo = args.cache ? await openMemo(args.cache, io.env) : undefined;
   const single = sources.length === 1 && sources[0] !== '-' ? resolve(sources[0]!) : undefined;
-  const traced: JsonlTraceOptions = { context, ...(single ? { contextFile: single } : {}), ...(args.traceContext === 'embed' ? { embedContext: true } : {}) };
+  const traced: JsonlTraceOptions = {
+    context,
+    ...(single ? { contextFile: single } : {}),
+    ...(args.traceContext === 'embed' ? { embedContext: true } : {}),
+  };
   const result = await runWithSurfaces({ ...args, priceTable: prices }, io, traced, async (onEvent, signal) => {
     const rlm = new RLM({
       ...(memo ? { memo: { store: memo, includeSampled: args.cacheSampled } } : {}),

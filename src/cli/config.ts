@@ -52,11 +52,25 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
     }
     const chosen = model ?? (isOpenAI(baseURL) ? DEFAULT_OPENAI_MODEL : await firstModel(baseURL, apiKey));
     const picked = model !== undefined ? undefined : isOpenAI(baseURL) ? 'the default on OpenAI' : `the first model ${baseURL} lists`;
-    return { baseURL, apiKey, model: chosen, subModel: subModel ?? chosen, source: input.baseUrl ? 'flag' : 'env', ...(picked ? { picked } : {}) };
+    return {
+      baseURL,
+      apiKey,
+      model: chosen,
+      subModel: subModel ?? chosen,
+      source: input.baseUrl ? 'flag' : 'env',
+      ...(picked ? { picked } : {}),
+    };
   }
   if (apiKey) {
     const chosen = model ?? DEFAULT_OPENAI_MODEL;
-    return { baseURL: OPENAI_BASE_URL, apiKey, model: chosen, subModel: subModel ?? chosen, source: 'openai', ...(model === undefined ? { picked: 'the default on OpenAI' } : {}) };
+    return {
+      baseURL: OPENAI_BASE_URL,
+      apiKey,
+      model: chosen,
+      subModel: subModel ?? chosen,
+      source: 'openai',
+      ...(model === undefined ? { picked: 'the default on OpenAI' } : {}),
+    };
   }
 
   const local = (env.RLM_LOCAL_URL || LOCAL_SERVER_URL).replace(/\/+$/, '');
@@ -68,21 +82,34 @@ export async function resolveEndpoint(input: ConfigInput): Promise<EndpointConfi
     );
   }
   const chosen = model ?? probe.models[0];
-  if (!chosen) throw new RlmError('RLM_NO_MODEL', `the local server at ${local} lists no models; pull one (e.g. ollama pull qwen3) or pass --model`);
-  return { baseURL: local, apiKey: undefined, model: chosen, subModel: subModel ?? chosen, source: 'local', ...(model === undefined ? { picked: `the first model of the local server at ${local}` } : {}) };
+  if (!chosen)
+    throw new RlmError('RLM_NO_MODEL', `the local server at ${local} lists no models; pull one (e.g. ollama pull qwen3) or pass --model`);
+  return {
+    baseURL: local,
+    apiKey: undefined,
+    model: chosen,
+    subModel: subModel ?? chosen,
+    source: 'local',
+    ...(model === undefined ? { picked: `the first model of the local server at ${local}` } : {}),
+  };
 }
 
 /**
  * Makes the models of a run by name, on the endpoint chosen and in the provider's wire format
  * (`rlm ask` and `rlm bench run` alike). Async: only the provider used is loaded.
  */
-export async function modelMaker(provider: 'openai' | 'anthropic', endpoint: Pick<EndpointConfig, 'baseURL' | 'apiKey'>, options: { stream?: boolean } = {}): Promise<(name: string) => Model> {
+export async function modelMaker(
+  provider: 'openai' | 'anthropic',
+  endpoint: Pick<EndpointConfig, 'baseURL' | 'apiKey'>,
+  options: { stream?: boolean } = {},
+): Promise<(name: string) => Model> {
   if (provider === 'anthropic') {
     const { createAnthropicModel } = await import('../models/anthropic.ts');
     return (model) => createAnthropicModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? '', model });
   }
   const { createOpenAIModel } = await import('../models/openai.ts');
-  return (model) => createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model, ...(options.stream ? { stream: true } : {}) });
+  return (model) =>
+    createOpenAIModel({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model, ...(options.stream ? { stream: true } : {}) });
 }
 
 // The current Sonnet: one the SDK lists as deprecated makes it warn on every request.
@@ -98,7 +125,14 @@ function resolveAnthropic(input: ConfigInput): EndpointConfig {
   const model = named ?? DEFAULT_ANTHROPIC_MODEL;
   const subModel = input.subModel ?? (env.RLM_SUB_MODEL || model);
   const source = input.baseUrl ? 'flag' : explicit ? 'env' : 'openai';
-  return { baseURL: (explicit ?? ANTHROPIC_BASE_URL).replace(/\/+$/, ''), apiKey, model, subModel, source, ...(named === undefined ? { picked: 'the default on Anthropic' } : {}) };
+  return {
+    baseURL: (explicit ?? ANTHROPIC_BASE_URL).replace(/\/+$/, ''),
+    apiKey,
+    model,
+    subModel,
+    source,
+    ...(named === undefined ? { picked: 'the default on Anthropic' } : {}),
+  };
 }
 
 function isOpenAI(url: string): boolean {
@@ -126,7 +160,10 @@ export async function refuseUnlistedModels(endpoint: Pick<EndpointConfig, 'baseU
   const listed = new Set(listing.models);
   // Ollama lists `qwen3:latest` and answers to `qwen3`.
   const isListed = (name: string) => listed.has(name) || (!name.includes(':') && listed.has(`${name}:latest`));
-  for (const [flag, name] of [['--model', endpoint.model], ['--sub-model', endpoint.subModel]] as const) {
+  for (const [flag, name] of [
+    ['--model', endpoint.model],
+    ['--sub-model', endpoint.subModel],
+  ] as const) {
     if (isListed(name)) continue;
     const shown = listing.models.slice(0, 8).join(', ') + (listing.models.length > 8 ? `, and ${listing.models.length - 8} more` : '');
     throw new RlmError('RLM_MODEL_REJECTED', `${endpoint.baseURL} does not list the model "${name}" (${flag}); it lists: ${shown}`);

@@ -8,7 +8,8 @@ import { RlmError } from '../errors.ts';
 
 export async function readContext(sources: string[], stdin: NodeJS.ReadableStream): Promise<string | string[]> {
   if (sources.length === 0) throw new RlmError('RLM_INPUT', 'no context given: pass --context <file> (or --context - for standard input)');
-  if (sources.filter((s) => s === '-').length > 1) throw new RlmError('RLM_INPUT', 'standard input (-) can be given only once as --context');
+  if (sources.filter((s) => s === '-').length > 1)
+    throw new RlmError('RLM_INPUT', 'standard input (-) can be given only once as --context');
   const texts: string[] = [];
   for (const source of sources) texts.push(decode(source === '-' ? await readAll(stdin) : await readSource(source), source));
   const total = texts.reduce((n, t) => n + t.length, 0);
@@ -61,7 +62,10 @@ function decode(bytes: Buffer, source: string): string {
   } catch {
     const at = firstInvalidByte(bytes);
     const name = source === '-' ? 'standard input' : source;
-    throw new RlmError('RLM_INPUT', `${name} is not valid UTF-8 (first bad byte at offset ${at}); convert it, e.g. iconv -f latin1 -t utf-8`);
+    throw new RlmError(
+      'RLM_INPUT',
+      `${name} is not valid UTF-8 (first bad byte at offset ${at}); convert it, e.g. iconv -f latin1 -t utf-8`,
+    );
   }
 }
 

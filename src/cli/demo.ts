@@ -52,8 +52,16 @@ export async function demo(argv: string[], io: CliIO): Promise<number> {
   try {
     const model = createOpenAIModel({ model: DEMO_ROOT_MODEL, baseURL: server.url });
     const subModel = createOpenAIModel({ model: DEMO_SUB_MODEL, baseURL: server.url });
-    const result = await runWithSurfaces({ quiet: values.quiet ?? false, verbose: !values.quiet, trace: values.trace }, { ...io, stderrIsTTY: false }, { context: logbook.text }, (onEvent, signal) =>
-      new RLM({ model, subModel, repl: python ? 'python' : 'javascript', onEvent }).run({ context: logbook.text, query: DEMO_QUERY, signal }),
+    const result = await runWithSurfaces(
+      { quiet: values.quiet ?? false, verbose: !values.quiet, trace: values.trace },
+      { ...io, stderrIsTTY: false },
+      { context: logbook.text },
+      (onEvent, signal) =>
+        new RLM({ model, subModel, repl: python ? 'python' : 'javascript', onEvent }).run({
+          context: logbook.text,
+          query: DEMO_QUERY,
+          signal,
+        }),
     );
     say(`\n${server.requests.length} requests reached the scripted server (at most ${server.maxInFlight} at once).`);
     say(`The generator put the sighting on day ${logbook.sighting.day} (${logbook.sighting.name}) and logged ${logbook.storms} storms.`);

@@ -31,7 +31,10 @@ export function usd(flag: string, raw: string | undefined): number | undefined {
  * its own and says the value is missing, when the mistake is the number, which the flag's own
  * check then names.
  */
-export function negativeValuesAttached(argv: readonly string[], options: Readonly<Record<string, { type: string; short?: string }>>): string[] {
+export function negativeValuesAttached(
+  argv: readonly string[],
+  options: Readonly<Record<string, { type: string; short?: string }>>,
+): string[] {
   const takesValue = new Set<string>();
   for (const [name, option] of Object.entries(options)) {
     if (option.type !== 'string') continue;

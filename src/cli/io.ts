@@ -20,5 +20,12 @@ export function processIO(): CliIO {
     if (error.code !== 'EPIPE') process.stderr.write(`${errorLine(error)}\n`);
     process.exit(error.code === 'EPIPE' ? EXIT.answer : EXIT.noAnswer);
   });
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, stderrIsTTY: process.stderr.isTTY === true, stdoutIsTTY: process.stdout.isTTY === true, env: process.env };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    env: process.env,
+  };
 }

@@ -59,9 +59,13 @@ export interface CommandHelp {
 export function renderHelp(help: CommandHelp): string {
   const sections = help.sections.map((section) => {
     const flags = Object.entries(section.flags ?? {}).flatMap(([name, flag]) => flagLines(name, flag, help.column));
-    return [...(section.title === undefined ? [] : [section.title]), ...flags, ...(section.text === undefined ? [] : [section.text])].join('\n');
+    return [...(section.title === undefined ? [] : [section.title]), ...flags, ...(section.text === undefined ? [] : [section.text])].join(
+      '\n',
+    );
   });
-  return [help.usage, help.about, sections.join(help.spaced ? '\n\n' : '\n'), help.notes].filter((block) => block !== undefined).join('\n\n');
+  return [help.usage, help.about, sections.join(help.spaced ? '\n\n' : '\n'), help.notes]
+    .filter((block) => block !== undefined)
+    .join('\n\n');
 }
 
 /** `  -c, --context <file|->   the input; …`, its description at `column`, below the flag when that is too long. */
@@ -77,17 +81,29 @@ function flagLines(name: string, flag: Flag, column: number): string[] {
 
 type Parsed<F extends Flags, P extends boolean> = ReturnType<typeof parseArgs<{ options: F; allowPositionals: P; strict: true }>>;
 /** A flag with `choices` is typed as one of them. */
-type Chosen<F extends Flags, V> = { [K in keyof V]: K extends keyof F ? (F[K] extends { readonly choices: readonly (infer C)[] } ? Exclude<V[K], string> | C : V[K]) : V[K] };
+type Chosen<F extends Flags, V> = {
+  [K in keyof V]: K extends keyof F ? (F[K] extends { readonly choices: readonly (infer C)[] } ? Exclude<V[K], string> | C : V[K]) : V[K];
+};
 type ParsedFlags<F extends Flags, P extends boolean> = Omit<Parsed<F, P>, 'values'> & { values: Chosen<F, Parsed<F, P>['values']> };
 
 /**
  * Reads `argv` by the command's flags, strictly. A mistake (an unknown flag, a missing value, a
  * word where none is taken) is one RLM_USAGE line that points at `<command> --help`.
  */
-export function parseFlags<F extends Flags, P extends boolean = false>(argv: readonly string[], flags: F, command: string, options: { positionals?: P } = {}): ParsedFlags<F, P> {
+export function parseFlags<F extends Flags, P extends boolean = false>(
+  argv: readonly string[],
+  flags: F,
+  command: string,
+  options: { positionals?: P } = {},
+): ParsedFlags<F, P> {
   let parsed: Parsed<F, P>;
   try {
-    parsed = parseArgs({ args: negativeValuesAttached(argv, flags), options: flags, allowPositionals: (options.positionals ?? false) as P, strict: true });
+    parsed = parseArgs({
+      args: negativeValuesAttached(argv, flags),
+      options: flags,
+      allowPositionals: (options.positionals ?? false) as P,
+      strict: true,
+    });
   } catch (error) {
     throw usageError(`${describeParseError(error)} (see ${command} --help)`);
   }
@@ -108,6 +124,7 @@ function describeParseError(error: unknown): string {
   const quoted = /'(-[^']*)'/.exec(message)?.[1];
   const option = quoted?.match(/--[\w-]+/)?.[0] ?? quoted?.split(/[ ,]/)[0];
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
-  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /argument missing/.test(message)) return `option ${option} needs a value`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /argument missing/.test(message))
+    return `option ${option} needs a value`;
   return message.split('\n')[0]!;
 }

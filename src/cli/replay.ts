@@ -39,18 +39,25 @@ export async function replay(argv: string[], io: CliIO): Promise<number> {
     return EXIT.answer;
   }
   const [path, ...extra] = parsed.positionals;
-  if (!path || extra.length > 0) throw usageError('rlm replay takes one trace file: rlm replay [options] <trace.jsonl> (see rlm replay --help)');
+  if (!path || extra.length > 0)
+    throw usageError('rlm replay takes one trace file: rlm replay [options] <trace.jsonl> (see rlm replay --help)');
   const trace = await readTrace(path);
   const contexts = parsed.values.context ?? [];
   const context = contexts.length > 0 ? await readContext(contexts, io.stdin) : undefined;
   const { result, recorded, same, divergence } = await replayTrace(trace, context === undefined ? {} : { context });
   if (parsed.values.json) {
-    io.stdout.write(`${JSON.stringify({ answer: result.answer ?? null, status: result.status, same, recorded: recorded ?? null, divergence: divergence ?? null })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ answer: result.answer ?? null, status: result.status, same, recorded: recorded ?? null, divergence: divergence ?? null })}\n`,
+    );
   } else if (result.answer !== undefined) {
     io.stdout.write(`${forStream(result.answer, io.stdoutIsTTY === true)}\n`);
   }
   if (!parsed.values.quiet) {
-    io.stderr.write(same ? `rlm: replayed ${path}: same answer as recorded (${result.iterations} turns)\n` : `rlm: replayed ${path}: the answer differs from the recorded one\n`);
+    io.stderr.write(
+      same
+        ? `rlm: replayed ${path}: same answer as recorded (${result.iterations} turns)\n`
+        : `rlm: replayed ${path}: the answer differs from the recorded one\n`,
+    );
   }
   // Where the replay first left the recorded run says more than what failed after it.
   const reason = divergence ?? result.error;

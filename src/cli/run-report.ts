@@ -9,20 +9,29 @@ import { exitCodeForRun } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
 import { forStream } from './terminal-text.ts';
 
-export function report(result: RunResult, args: { json: boolean; quiet?: boolean }, io: Pick<CliIO, 'stdout' | 'stderr' | 'stdoutIsTTY'> & Partial<Pick<CliIO, 'stderrIsTTY'>>): number {
+export function report(
+  result: RunResult,
+  args: { json: boolean; quiet?: boolean },
+  io: Pick<CliIO, 'stdout' | 'stderr' | 'stdoutIsTTY'> & Partial<Pick<CliIO, 'stderrIsTTY'>>,
+): number {
   const answered = result.answer !== undefined;
   if (args.json) {
     const { answer, status, usage, iterations, durationMs } = result;
-    io.stdout.write(`${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`,
+    );
   } else if (answered) {
     io.stdout.write(`${forStream(result.answer!, io.stdoutIsTTY === true)}\n`);
   }
   const tty = io.stderrIsTTY === true;
   if (!answered) io.stderr.write(`rlm: no answer: ${forStream(reasonOf(result), tty)}: ${spent(result)}\n`);
-  else if (result.status !== 'done' && !args.quiet) io.stderr.write(`rlm: answered after the run was stopped: ${forStream(reasonOf(result), tty)}: ${spent(result)}\n`);
+  else if (result.status !== 'done' && !args.quiet)
+    io.stderr.write(`rlm: answered after the run was stopped: ${forStream(reasonOf(result), tty)}: ${spent(result)}\n`);
   const estimated = (result.usage as UsageReport | undefined)?.total.estimatedCalls ?? 0;
   if (estimated > 0 && !args.quiet) {
-    io.stderr.write(`rlm: the endpoint reported no usage for ${estimated} call${estimated === 1 ? '' : 's'}: booked at the most each could have used (its prompt's bytes and its output cap)\n`);
+    io.stderr.write(
+      `rlm: the endpoint reported no usage for ${estimated} call${estimated === 1 ? '' : 's'}: booked at the most each could have used (its prompt's bytes and its output cap)\n`,
+    );
   }
   return exitCodeForRun(result.status, answered, result.error?.code);
 }
@@ -53,7 +62,8 @@ export function spent(result: Pick<RunResult, 'usage' | 'iterations'>): string {
   const calls = total?.calls ?? 0;
   const tokens = (total?.inputTokens ?? 0) + (total?.outputTokens ?? 0);
   const priced = total !== undefined && calls > 0 && total.unpricedCalls === 0;
-  const amount = calls === 0 ? 'nothing' : priced ? `$${total.costUsd.toFixed(4)} (${formatTokens(tokens)} tokens)` : `${formatTokens(tokens)} tokens`;
+  const amount =
+    calls === 0 ? 'nothing' : priced ? `$${total.costUsd.toFixed(4)} (${formatTokens(tokens)} tokens)` : `${formatTokens(tokens)} tokens`;
   return `spent ${amount} in ${calls} call${calls === 1 ? '' : 's'} over ${result.iterations} turn${result.iterations === 1 ? '' : 's'}`;
 }
 

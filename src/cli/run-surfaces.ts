@@ -23,7 +23,12 @@ export interface Surfaces {
 }
 
 /** Runs `run` with the surfaces wired to its events and Ctrl-C to its signal. */
-export async function runWithSurfaces(surfaces: Surfaces, io: CliIO, traced: JsonlTraceOptions, run: (onEvent: EventSink, signal: AbortSignal) => Promise<RunResult>): Promise<RunResult> {
+export async function runWithSurfaces(
+  surfaces: Surfaces,
+  io: CliIO,
+  traced: JsonlTraceOptions,
+  run: (onEvent: EventSink, signal: AbortSignal) => Promise<RunResult>,
+): Promise<RunResult> {
   const sinks: EventSink[] = [];
   const progress = surfaces.quiet
     ? undefined

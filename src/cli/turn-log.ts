@@ -29,7 +29,10 @@ export function turnLog(options: TurnLogOptions): EventSink {
 
 /** The reply without its fenced code blocks: the code is shown with its cell. */
 function withoutCode(text: string): string {
-  return text.replace(/```[^\n]*\n[\s\S]*?(```|$)/g, '').replace(/\n{3,}/g, '\n\n').trim();
+  return text
+    .replace(/```[^\n]*\n[\s\S]*?(```|$)/g, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 function clip(text: string, max: number): string {
@@ -37,5 +40,8 @@ function clip(text: string, max: number): string {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((line) => (line === '' ? '' : `  ${line}`)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? '' : `  ${line}`))
+    .join('\n');
 }

@@ -10,7 +10,9 @@ export function routeWarnings(print: (line: string) => void): () => void {
   const original = console.warn;
   const seen = new Set<string>();
   console.warn = (...args: unknown[]) => {
-    const text = format(...args).replace(/\s*\n\s*/g, ' ').trim();
+    const text = format(...args)
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
     if (text === '' || seen.has(text)) return;
     seen.add(text);
     print(`rlm: warning: ${text}`);

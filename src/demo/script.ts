@@ -5,7 +5,8 @@
  */
 import type { Script, ScriptedRequest } from '../testing/scripted-server.ts';
 
-export const DEMO_QUERY = 'Who first sighted the lighthouse at Cape Sorrow, on which day, and how many storms were logged on the whole voyage?';
+export const DEMO_QUERY =
+  'Who first sighted the lighthouse at Cape Sorrow, on which day, and how many storms were logged on the whole voyage?';
 export const DEMO_ROOT_MODEL = 'scripted-root';
 export const DEMO_SUB_MODEL = 'scripted-sub';
 

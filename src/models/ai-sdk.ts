@@ -43,7 +43,8 @@ export function fromAiSdk(model: AiSdkLanguageModel, variant?: (id: string) => A
     id: model.modelId,
     url,
     withId: (id) => {
-      if (!variant) throw new RlmError('RLM_USAGE', `to call another model through ${model.provider}, pass fromAiSdk(model, (id) => provider(id))`);
+      if (!variant)
+        throw new RlmError('RLM_USAGE', `to call another model through ${model.provider}, pass fromAiSdk(model, (id) => provider(id))`);
       return fromAiSdk(variant(id), variant);
     },
     async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -56,7 +57,12 @@ export function fromAiSdk(model: AiSdkLanguageModel, variant?: (id: string) => A
       try {
         const result = (await (model.doGenerate as (o: typeof options) => PromiseLike<unknown>)(options)) as GenerateShape;
         const text = result.content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
-        return { text, usage: usageOf(result.usage), finishReason: finishReasonOf(result.finishReason), modelId: result.response?.modelId ?? model.modelId };
+        return {
+          text,
+          usage: usageOf(result.usage),
+          finishReason: finishReasonOf(result.finishReason),
+          modelId: result.response?.modelId ?? model.modelId,
+        };
       } catch (error) {
         throw toRlmError(error, url, model.modelId, request.signal);
       }
@@ -74,7 +80,9 @@ interface GenerateShape {
 
 function toPrompt(messages: readonly Message[]) {
   return messages.map((m) =>
-    m.role === 'system' ? { role: 'system' as const, content: m.content } : { role: m.role, content: [{ type: 'text' as const, text: m.content }] },
+    m.role === 'system'
+      ? { role: 'system' as const, content: m.content }
+      : { role: m.role, content: [{ type: 'text' as const, text: m.content }] },
   );
 }
 

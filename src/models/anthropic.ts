@@ -71,7 +71,10 @@ export function createAnthropicModel(options: AnthropicModelOptions): Model {
   if (client) {
     const clashing = CLIENT_SETTINGS.filter((key) => options[key] !== undefined);
     if (clashing.length > 0) {
-      throw new RlmError('RLM_USAGE', `createAnthropicModel: ${clashing.join(', ')} cannot be given beside \`client\`, which is used as is: set them on the client`);
+      throw new RlmError(
+        'RLM_USAGE',
+        `createAnthropicModel: ${clashing.join(', ')} cannot be given beside \`client\`, which is used as is: set them on the client`,
+      );
     }
     const ready = Promise.resolve(client);
     return makeModel(() => ready, client.baseURL.replace(/\/+$/, ''), options);
@@ -105,7 +108,10 @@ function makeModel(connect: () => Promise<Anthropic>, baseURL: string, options: 
     url: baseURL,
     withId: (other) => makeModel(connect, baseURL, { ...options, model: other }),
     async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+      const system = request.messages
+        .filter((m) => m.role === 'system')
+        .map((m) => m.content)
+        .join('\n\n');
       const turns = request.messages.filter((m) => m.role !== 'system');
       const messages: Anthropic.MessageParam[] = turns.map((m, i) => ({
         role: m.role as 'user' | 'assistant',

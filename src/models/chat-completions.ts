@@ -21,7 +21,12 @@ export interface ChatCompletionsBody {
 }
 
 /** The body for `request` to model `model`, with `extraBody`'s fields under rlm's own. */
-export function requestBody(model: string, request: GenerateRequest, extraBody: Record<string, unknown> | undefined, stream: boolean): ChatCompletionsBody {
+export function requestBody(
+  model: string,
+  request: GenerateRequest,
+  extraBody: Record<string, unknown> | undefined,
+  stream: boolean,
+): ChatCompletionsBody {
   return {
     ...extraBody,
     model,
@@ -100,7 +105,8 @@ export class StreamedCompletion {
 
 /** A body that must be a completion object; one that carries an `error` instead throws it. */
 function asCompletion(body: unknown, url: string, id: string): WireCompletion {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformed(url, `expected a JSON object, got ${JSON.stringify(body)?.slice(0, 80)}`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw malformed(url, `expected a JSON object, got ${JSON.stringify(body)?.slice(0, 80)}`);
   const completion = body as WireCompletion;
   // OpenRouter and others report some failures inside a 200: a whole body or a stream's chunk with `error`.
   if (completion.error !== undefined && completion.error !== null) throw errorInBody(completion.error, url, id);
@@ -113,7 +119,10 @@ function asCompletion(body: unknown, url: string, id: string): WireCompletion {
  * are), is read as one; otherwise it is a retryable provider error with the server's message.
  */
 function errorInBody(error: unknown, url: string, id: string): RlmError {
-  const { message, code } = (typeof error === 'object' && error !== null ? error : { message: error }) as { message?: unknown; code?: unknown };
+  const { message, code } = (typeof error === 'object' && error !== null ? error : { message: error }) as {
+    message?: unknown;
+    code?: unknown;
+  };
   const detail = firstLine(typeof message === 'string' ? message : JSON.stringify(error));
   if (typeof code === 'number' && code >= 400 && code < 600) return fromHttpStatus({ status: code, detail }, url, id);
   return new ProviderError('RLM_PROVIDER', `${url} answered an error: ${detail}`, { retryable: true, url });
@@ -128,7 +137,14 @@ export function errorDetail(text: string, statusText: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown } | null;
     const error = body?.error as { message?: unknown } | string | undefined;
-    const message = typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : typeof body?.message === 'string' ? body.message : body?.detail;
+    const message =
+      typeof error === 'string'
+        ? error
+        : typeof error?.message === 'string'
+          ? error.message
+          : typeof body?.message === 'string'
+            ? body.message
+            : body?.detail;
     if (typeof message === 'string' && message) detail = message;
   } catch {
     // Not JSON: a proxy's HTML page, plain text. The text is the message.

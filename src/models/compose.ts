@@ -64,7 +64,13 @@ export interface ModelLayers {
 export function composeModel(base: Model, layers: ModelLayers): Model {
   let model = base;
   const { events } = layers;
-  if (events) model = withCallEvents(model, events.emit, { depth: events.depth, kind: events.kind, nextId: events.nextId, ...(events.queued ? { queued: events.queued } : {}) });
+  if (events)
+    model = withCallEvents(model, events.emit, {
+      depth: events.depth,
+      kind: events.kind,
+      nextId: events.nextId,
+      ...(events.queued ? { queued: events.queued } : {}),
+    });
   if (layers.meter) model = withMeter(model, layers.meter);
   if (layers.limiter) model = withLimit(model, layers.limiter);
   const retry = layers.retry;
@@ -89,7 +95,8 @@ function stopOnRefusal(model: Model, configuredId: string, onRefused: (error: Rl
     try {
       return await inner.generate(request);
     } catch (error) {
-      const refused = RlmError.isInstance(error) && (error.code === 'RLM_AUTH' || (error.code === 'RLM_MODEL_REJECTED' && inner.id === configuredId));
+      const refused =
+        RlmError.isInstance(error) && (error.code === 'RLM_AUTH' || (error.code === 'RLM_MODEL_REJECTED' && inner.id === configuredId));
       if (refused) onRefused(error);
       throw error;
     }

@@ -6,7 +6,11 @@ import type { CallKind, EventSink } from '../trace/events.ts';
 import { memoKey } from './memo.ts';
 import { wrapModel, type Model } from './model.ts';
 
-export function withCallEvents(model: Model, emit: EventSink, info: { depth: number; kind: CallKind; nextId: () => number; queued?: () => number }): Model {
+export function withCallEvents(
+  model: Model,
+  emit: EventSink,
+  info: { depth: number; kind: CallKind; nextId: () => number; queued?: () => number },
+): Model {
   return wrapModel(model, (inner) => async (request) => {
     const callId = info.nextId();
     const from = request.trace?.from ?? 0;
@@ -17,10 +21,24 @@ export function withCallEvents(model: Model, emit: EventSink, info: { depth: num
     try {
       const result = await inner.generate(request);
       const key = memoKey(inner.id, request);
-      emit({ type: 'model-call-end', ...base, durationMs: performance.now() - started, usage: result.usage, text: result.text, key, ...queued() });
+      emit({
+        type: 'model-call-end',
+        ...base,
+        durationMs: performance.now() - started,
+        usage: result.usage,
+        text: result.text,
+        key,
+        ...queued(),
+      });
       return result;
     } catch (error) {
-      emit({ type: 'model-call-end', ...base, durationMs: performance.now() - started, error: error instanceof Error ? error.message : String(error), ...queued() });
+      emit({
+        type: 'model-call-end',
+        ...base,
+        durationMs: performance.now() - started,
+        error: error instanceof Error ? error.message : String(error),
+        ...queued(),
+      });
       throw error;
     }
   });

@@ -32,7 +32,9 @@ export class MemoStore {
       this.#db = new DatabaseSync(this.path);
       // WAL lets several runs read while one writes; a busy timeout rides out their overlaps.
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;');
-      this.#db.exec('CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, model TEXT NOT NULL, result TEXT NOT NULL, created INTEGER NOT NULL)');
+      this.#db.exec(
+        'CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, model TEXT NOT NULL, result TEXT NOT NULL, created INTEGER NOT NULL)',
+      );
     } catch (error) {
       throw new RlmError('RLM_USAGE', `cannot open the cache in ${dir}: ${(error as Error).message}`);
     }

@@ -41,7 +41,9 @@ export function withMeter(model: Model, options: MeterOptions): Model {
     let booked = false;
     try {
       const result = await inner.generate(admitted.request);
-      const usage = result.usage.estimated ? boundedUsage(admitted, admitted.inputTokens ?? sizer.inputBound(request, conversation), result.text) : result.usage;
+      const usage = result.usage.estimated
+        ? boundedUsage(admitted, admitted.inputTokens ?? sizer.inputBound(request, conversation), result.text)
+        : result.usage;
       if (usage.costUsd === undefined && price) usage.costUsd = costOf(usage, price);
       result.usage = usage;
       sizer.record(admitted.request, conversation, usage);
@@ -71,7 +73,10 @@ async function admit(
   const { price } = call;
   if (!budget.reserves) return { request, reservation: budget.begin(undefined, { final }), price };
   if (budget.limits.maxCostUsd !== undefined && !price) {
-    throw new RlmError('RLM_USAGE', `a cost limit needs a known price, and "${call.modelId}" has none; give its prices per million tokens (--prices, or the \`prices\` option)`);
+    throw new RlmError(
+      'RLM_USAGE',
+      `a cost limit needs a known price, and "${call.modelId}" has none; give its prices per million tokens (--prices, or the \`prices\` option)`,
+    );
   }
   const inputTokens = call.inputTokens();
   const wanted = request.maxOutputTokens ?? DEFAULT_OUTPUT_CAP;
@@ -98,5 +103,11 @@ async function admit(
 /** A call the provider reported no usage for is booked at the most it could have used. */
 function boundedUsage(admitted: Admitted, inputTokens: number, text: string): Usage {
   const outputTokens = admitted.request.maxOutputTokens ?? Buffer.byteLength(text, 'utf8');
-  return { inputTokens, cachedInputTokens: 0, outputTokens, estimated: true, ...(admitted.price ? { costUsd: reservedCost(inputTokens, outputTokens, admitted.price) } : {}) };
+  return {
+    inputTokens,
+    cachedInputTokens: 0,
+    outputTokens,
+    estimated: true,
+    ...(admitted.price ? { costUsd: reservedCost(inputTokens, outputTokens, admitted.price) } : {}),
+  };
 }

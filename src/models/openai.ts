@@ -87,7 +87,10 @@ export function createOpenAIModel(options: OpenAIModelOptions): Model {
   if (client) {
     const clashing = CLIENT_SETTINGS.filter((key) => options[key] !== undefined);
     if (clashing.length > 0) {
-      throw new RlmError('RLM_USAGE', `createOpenAIModel: ${clashing.join(', ')} cannot be given beside \`client\`, which is used as is: set them on the client`);
+      throw new RlmError(
+        'RLM_USAGE',
+        `createOpenAIModel: ${clashing.join(', ')} cannot be given beside \`client\`, which is used as is: set them on the client`,
+      );
     }
     return clientModel(client, client.baseURL.replace(/\/+$/, ''), options, options.model);
   }
@@ -184,7 +187,11 @@ async function readStream(response: Response, url: string, id: string): Promise<
   const completion = new StreamedCompletion(url, id);
   for await (const event of readEvents(response.body)) {
     if (event.data === '[DONE]') return completion.result();
-    if (event.event === 'error') throw new ProviderError('RLM_PROVIDER', `${url} answered an error: ${errorDetail(event.data, 'no message')}`, { retryable: true, url });
+    if (event.event === 'error')
+      throw new ProviderError('RLM_PROVIDER', `${url} answered an error: ${errorDetail(event.data, 'no message')}`, {
+        retryable: true,
+        url,
+      });
     completion.add(parseJson(event.data, url));
   }
   // Without [DONE], an answer whose end was said (a finish reason) is whole; its usage may be lost.
@@ -238,7 +245,9 @@ function clientModel(client: OpenAIClient, url: string, options: OpenAIModelOpti
     withId: (other) => clientModel(client, url, options, other),
     async generate(request: GenerateRequest): Promise<GenerateResult> {
       try {
-        const answer = await client.chat.completions.create(requestBody(id, request, options.extraBody, stream), { signal: request.signal });
+        const answer = await client.chat.completions.create(requestBody(id, request, options.extraBody, stream), {
+          signal: request.signal,
+        });
         if (!stream) return readCompletion(answer, url, id);
         const completion = new StreamedCompletion(url, id);
         for await (const chunk of answer as AsyncIterable<unknown>) completion.add(chunk);

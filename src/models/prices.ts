@@ -56,7 +56,10 @@ export const DEFAULT_PRICES: PriceTable = {
 export function refuseUnpricedCostLimit(modelIds: readonly string[], prices: PriceTable | undefined): void {
   for (const id of modelIds) {
     if (!findPrice(id, { ...DEFAULT_PRICES, ...prices })) {
-      throw new RlmError('RLM_USAGE', `a cost limit needs a known price, and "${id}" has none; give its prices per million tokens (--prices, or the \`prices\` option), or drop the cost limit`);
+      throw new RlmError(
+        'RLM_USAGE',
+        `a cost limit needs a known price, and "${id}" has none; give its prices per million tokens (--prices, or the \`prices\` option), or drop the cost limit`,
+      );
     }
   }
 }
@@ -104,7 +107,12 @@ export function parsePriceTable(value: unknown, source: string): PriceTable {
       return n;
     };
     const input = number('input');
-    table[model] = { input, cachedInput: number('cachedInput', input), output: number('output'), ...(e?.cacheWrite === undefined ? {} : { cacheWrite: number('cacheWrite') }) };
+    table[model] = {
+      input,
+      cachedInput: number('cachedInput', input),
+      output: number('output'),
+      ...(e?.cacheWrite === undefined ? {} : { cacheWrite: number('cacheWrite') }),
+    };
   }
   return table;
 }

@@ -40,7 +40,8 @@ export interface HttpFailure {
  * 400s about the model ("This model's maximum context length is...", "...not supported by the
  * model"): a refused name ends a run, a prompt too long is the model code's to handle.
  */
-const MODEL_NAME_REFUSED = /not a valid model|invalid model|unknown model|model[^.]{0,80}\b(does not exist|not found|not exist)|no such model/i;
+const MODEL_NAME_REFUSED =
+  /not a valid model|invalid model|unknown model|model[^.]{0,80}\b(does not exist|not found|not exist)|no such model/i;
 
 /**
  * The one status-to-code mapping. 401/403: the key was refused (`RLM_AUTH`, final). 404, or a 400
@@ -55,7 +56,11 @@ export function fromHttpStatus(failure: HttpFailure, url: string, modelId: strin
     return new ProviderError('RLM_AUTH', `${url} refused the API key (${status}): ${detail}`, { status, retryable: false, url });
   }
   if (status === 404 || (status === 400 && MODEL_NAME_REFUSED.test(detail))) {
-    return new ProviderError('RLM_MODEL_REJECTED', `${url} rejected model "${modelId}" (${status}): ${detail}`, { status, retryable: false, url });
+    return new ProviderError('RLM_MODEL_REJECTED', `${url} rejected model "${modelId}" (${status}): ${detail}`, {
+      status,
+      retryable: false,
+      url,
+    });
   }
   const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
   const delay = retryAfterMs(failure.headers);
@@ -100,7 +105,8 @@ export function toRlmError(sdk: SdkErrors, error: unknown, url: string, modelId:
   if (error instanceof sdk.APIError) {
     const apiError = error as ApiErrorShape;
     const detail = serverMessage(apiError);
-    if (apiError.status === undefined) return new ProviderError('RLM_PROVIDER', `${url} answered an error: ${detail}`, { retryable: true, url, cause: error });
+    if (apiError.status === undefined)
+      return new ProviderError('RLM_PROVIDER', `${url} answered an error: ${detail}`, { retryable: true, url, cause: error });
     return fromHttpStatus({ status: apiError.status, detail, headers: apiError.headers, cause: error }, url, modelId);
   }
   // The SDKs throw plain errors (a SyntaxError...) for bodies they cannot parse.
@@ -117,7 +123,8 @@ interface ApiErrorShape extends Error {
 function serverMessage(error: ApiErrorShape): string {
   // OpenAI: { error: { message } } arrives as `error`; Anthropic: { type, error: { message } }.
   const body = error.error as { message?: unknown; error?: { message?: unknown } } | undefined;
-  const text = typeof body?.message === 'string' ? body.message : typeof body?.error?.message === 'string' ? body.error.message : error.message;
+  const text =
+    typeof body?.message === 'string' ? body.message : typeof body?.error?.message === 'string' ? body.error.message : error.message;
   return firstLine(text);
 }
 

@@ -28,7 +28,16 @@ export interface UsageTotals {
 }
 
 export function emptyTotals(): UsageTotals {
-  return { calls: 0, inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0, estimatedCalls: 0 };
+  return {
+    calls: 0,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    cacheWriteInputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    unpricedCalls: 0,
+    estimatedCalls: 0,
+  };
 }
 
 export function addUsage(totals: UsageTotals, usage: Usage): void {

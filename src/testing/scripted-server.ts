@@ -51,10 +51,7 @@ export interface ScriptedRequest {
  * (a 200 whose JSON body is cut short) or `'disconnect'` (close the socket without an answer).
  */
 export type ScriptedFailure =
-  | { status: number; message?: string; retryAfterSeconds?: number; code?: string }
-  | 'hang'
-  | 'malformed'
-  | 'disconnect';
+  { status: number; message?: string; retryAfterSeconds?: number; code?: string } | 'hang' | 'malformed' | 'disconnect';
 
 /** A reply with more than its text: usage to report, latency, a failure, a finish reason. */
 export interface ScriptedAnswer {
@@ -184,7 +181,12 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   return server;
 }
 
-async function handle(server: ScriptedModelServer, options: ScriptedServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  server: ScriptedModelServer,
+  options: ScriptedServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   const wire: Wire = path === '/v1/messages' ? 'anthropic' : 'openai';
   // Anthropic's SDKs have sent the key as x-api-key, and lately as a bearer token too.
@@ -258,7 +260,13 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
     record.status = fail.status;
     const headers: Record<string, string> = {};
     if (fail.retryAfterSeconds !== undefined) headers['retry-after'] = String(fail.retryAfterSeconds);
-    return sendError(res, wire, fail.status, { message: fail.message ?? `scripted failure ${fail.status}`, type: 'scripted', code: fail.code ?? null }, headers);
+    return sendError(
+      res,
+      wire,
+      fail.status,
+      { message: fail.message ?? `scripted failure ${fail.status}`, type: 'scripted', code: fail.code ?? null },
+      headers,
+    );
   }
 
   // Like a real provider, never more output than the request's cap: the reply is cut there.
@@ -326,12 +334,24 @@ async function handle(server: ScriptedModelServer, options: ScriptedServerOption
   for (let i = 0; i < content.length; i += 64) res.write(chunk({ content: content.slice(i, i + 64) }, null));
   res.write(chunk({}, finishReason));
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
-  if (includeUsage && !answer.noUsage) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [], usage: wireUsage })}\n\n`);
+  if (includeUsage && !answer.noUsage)
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [], usage: wireUsage })}\n\n`,
+    );
   res.end('data: [DONE]\n\n');
 }
 
-function sendError(res: ServerResponse, wire: Wire, status: number, error: { message: string; type: string; code?: string | null }, headers: Record<string, string> = {}): void {
-  const body = wire === 'anthropic' ? { type: 'error', error: { type: error.type, message: error.message } } : { error: { ...error, code: error.code ?? null } };
+function sendError(
+  res: ServerResponse,
+  wire: Wire,
+  status: number,
+  error: { message: string; type: string; code?: string | null },
+  headers: Record<string, string> = {},
+): void {
+  const body =
+    wire === 'anthropic'
+      ? { type: 'error', error: { type: error.type, message: error.message } }
+      : { error: { ...error, code: error.code ?? null } };
   sendJson(res, status, body, headers);
 }
 

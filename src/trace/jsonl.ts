@@ -62,7 +62,12 @@ export class JsonlTrace {
 
   constructor(path: string, options: JsonlTraceOptions) {
     this.#out = createWriteStream(path, { flags: 'w' });
-    const header: TraceHeader = { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(path, options) };
+    const header: TraceHeader = {
+      type: 'trace',
+      version: TRACE_VERSION,
+      createdAt: new Date().toISOString(),
+      context: traceContext(path, options),
+    };
     this.#out.write(`${JSON.stringify(header)}\n`);
   }
 
@@ -84,7 +89,12 @@ function traceContext(tracePath: string, options: JsonlTraceOptions): TraceConte
     // On another drive (Windows) there is no relative path: the absolute one is all there is.
     // Written with '/', which every platform reads, so a trace moves between systems too.
     const relativeFile = isAbsolute(fromTrace) ? undefined : fromTrace.split(sep).join('/');
-    return { file, ...(relativeFile === undefined ? {} : { relativeFile }), sha256: sha256(options.context), chars: options.context.length };
+    return {
+      file,
+      ...(relativeFile === undefined ? {} : { relativeFile }),
+      sha256: sha256(options.context),
+      chars: options.context.length,
+    };
   }
   return { inline: options.context };
 }

@@ -38,7 +38,10 @@ export function replayTools(settings: Pick<RunSettings, 'tools'>, events: readon
       run: (...args: unknown[]) => {
         const call = recorded.get(callKey(name, args))?.shift();
         if (!call) {
-          const error = new RlmError('RLM_REPLAY_MISMATCH', `the replayed run called ${name}(${shortArgs(args)}), a call the trace does not have`);
+          const error = new RlmError(
+            'RLM_REPLAY_MISMATCH',
+            `the replayed run called ${name}(${shortArgs(args)}), a call the trace does not have`,
+          );
           first ??= error;
           throw error;
         }

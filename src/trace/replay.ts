@@ -53,7 +53,12 @@ export function replayModels(events: readonly RlmEvent[], onMismatch?: (error: R
   for (const event of events) {
     if (event.type !== 'model-call-end' || event.key === undefined || event.text === undefined) continue;
     const list = replies.get(event.key) ?? [];
-    list.push({ text: event.text, usage: event.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }, finishReason: 'stop', modelId: event.model });
+    list.push({
+      text: event.text,
+      usage: event.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
+      finishReason: 'stop',
+      modelId: event.model,
+    });
     replies.set(event.key, list);
   }
   const make = (id: string): Model => ({
@@ -65,7 +70,10 @@ export function replayModels(events: readonly RlmEvent[], onMismatch?: (error: R
       const reply = replies.get(key)?.shift();
       if (!reply) {
         const last = request.messages.at(-1)?.content ?? '';
-        const error = new RlmError('RLM_REPLAY_MISMATCH', `the replayed run asked ${id} something the trace does not have: "${last.slice(0, 120)}"`);
+        const error = new RlmError(
+          'RLM_REPLAY_MISMATCH',
+          `the replayed run asked ${id} something the trace does not have: "${last.slice(0, 120)}"`,
+        );
         onMismatch?.(error);
         throw error;
       }
@@ -115,7 +123,8 @@ type RunStart = Extract<RlmEvent, { type: 'run-start' }> & { t: number };
 export async function replayTrace(trace: Trace, options: ReplayOptions = {}): Promise<ReplayResult> {
   const start = trace.events.find((e): e is RunStart => e.type === 'run-start' && e.depth === 0);
   refuseBaseline(trace, start);
-  if (!start?.settings) throw new RlmError('RLM_INPUT', 'the trace has no root run-start with its settings; was it written by this version?');
+  if (!start?.settings)
+    throw new RlmError('RLM_INPUT', 'the trace has no root run-start with its settings; was it written by this version?');
   const settings: RunSettings = start.settings;
   const context = await contextOf(trace, options.context);
   let divergence: RlmError | undefined;
@@ -146,7 +155,9 @@ export async function replayTrace(trace: Trace, options: ReplayOptions = {}): Pr
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const result = await rlm.run({ context, query: start.query, ...(options.signal ? { signal: options.signal } : {}) });
-  const end = trace.events.findLast((e): e is Extract<RlmEvent, { type: 'run-end' }> & { t: number } => e.type === 'run-end' && e.depth === 0);
+  const end = trace.events.findLast(
+    (e): e is Extract<RlmEvent, { type: 'run-end' }> & { t: number } => e.type === 'run-end' && e.depth === 0,
+  );
   const recorded = end ? { answer: end.answer, status: end.status } : undefined;
   // A tool call that diverged may come before the request that fails (or none may fail at all).
   const first = replayed?.divergence() ?? divergence;
@@ -173,15 +184,22 @@ function refuseBaseline(trace: Trace, start: RunStart | undefined): void {
     trace.events.some((e) => e.type === 'model-call-start' && e.runId === start.runId);
   if (method === undefined && !unmarked) return;
   const which = method === undefined || method === 'baseline' ? 'a baseline' : `the \`${method}\` baseline`;
-  throw new RlmError('RLM_INPUT', `this trace is of ${which} of rlm bench, a fixed pipeline with no model code to run again; replay takes RLM runs (rlm view shows it)`);
+  throw new RlmError(
+    'RLM_INPUT',
+    `this trace is of ${which} of rlm bench, a fixed pipeline with no model code to run again; replay takes RLM runs (rlm view shows it)`,
+  );
 }
 
 /** The recorded context: given, stored in the trace, or read from its file (where it was, or beside the trace). */
 async function contextOf(trace: Trace, given: ContextValue | undefined): Promise<ContextValue> {
   const recorded = trace.header.context;
   if (given !== undefined) {
-    const same = 'inline' in recorded ? JSON.stringify(given) === JSON.stringify(recorded.inline) : typeof given === 'string' && sha256(given) === recorded.sha256;
-    if (!same) throw new RlmError('RLM_INPUT', 'the context given differs from the one the trace was recorded with (its hash or its value)');
+    const same =
+      'inline' in recorded
+        ? JSON.stringify(given) === JSON.stringify(recorded.inline)
+        : typeof given === 'string' && sha256(given) === recorded.sha256;
+    if (!same)
+      throw new RlmError('RLM_INPUT', 'the context given differs from the one the trace was recorded with (its hash or its value)');
     return given;
   }
   if ('inline' in recorded) return recorded.inline;
@@ -199,7 +217,10 @@ async function contextOf(trace: Trace, given: ContextValue | undefined): Promise
     changed ??= place;
   }
   if (changed !== undefined) {
-    throw new RlmError('RLM_INPUT', `the context file ${changed} has changed since the trace was written (its hash differs); pass the original with rlm replay --context <file>`);
+    throw new RlmError(
+      'RLM_INPUT',
+      `the context file ${changed} has changed since the trace was written (its hash differs); pass the original with rlm replay --context <file>`,
+    );
   }
   const beside = relativeFile === undefined ? '' : ` nor at ${relativeFile} beside the trace`;
   throw new RlmError(

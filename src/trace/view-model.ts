@@ -81,7 +81,16 @@ export interface RunView {
 }
 
 export interface ViewModel {
-  summary: { query: string; status?: string; answer?: string; iterations?: number; durationMs?: number; contextChars: number; totals: Totals; limit?: string };
+  summary: {
+    query: string;
+    status?: string;
+    answer?: string;
+    iterations?: number;
+    durationMs?: number;
+    contextChars: number;
+    totals: Totals;
+    limit?: string;
+  };
   runs: Record<string, RunView>;
   calls: Record<number, CallView>;
   rootRunId?: string;
@@ -108,7 +117,16 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
   for (const event of trace.events as Array<RlmEvent & { t: number }>) {
     switch (event.type) {
       case 'run-start': {
-        const run: RunView = { runId: event.runId, depth: event.depth, query: event.query, model: event.model, t: event.t, turns: [], otherCalls: [], totals: zero() };
+        const run: RunView = {
+          runId: event.runId,
+          depth: event.depth,
+          query: event.query,
+          model: event.model,
+          t: event.t,
+          turns: [],
+          otherCalls: [],
+          totals: zero(),
+        };
         if (event.parentRunId) {
           run.parentRunId = event.parentRunId;
           openCell.get(event.parentRunId)?.children.push(event.runId);
@@ -125,7 +143,17 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
         break;
       case 'cell-start': {
         const turn = runs[event.runId]?.turns.at(-1);
-        const cell: CellView = { index: event.index, code: event.code, output: '', restarted: false, durationMs: 0, calls: [], children: [], tools: [], totals: zero() };
+        const cell: CellView = {
+          index: event.index,
+          code: event.code,
+          output: '',
+          restarted: false,
+          durationMs: 0,
+          calls: [],
+          children: [],
+          tools: [],
+          totals: zero(),
+        };
         turn?.cells.push(cell);
         openCell.set(event.runId, cell);
         break;
@@ -219,7 +247,9 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
   // and its cells'; a run's, its turns' and its other calls'.
   const callTotals = (id: number): Totals => {
     const c = calls[id];
-    return c ? { calls: 1, tokens: c.tokens, costUsd: c.costUsd ?? 0, unpriced: c.costUsd === undefined ? 1 : 0, callMs: c.durationMs } : zero();
+    return c
+      ? { calls: 1, tokens: c.tokens, costUsd: c.costUsd ?? 0, unpriced: c.costUsd === undefined ? 1 : 0, callMs: c.durationMs }
+      : zero();
   };
   const runTotals = (run: RunView): Totals => {
     for (const turn of run.turns) {

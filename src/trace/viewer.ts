@@ -10,7 +10,9 @@ import type { Trace } from './replay.ts';
 export function renderViewer(trace: Pick<Trace, 'events'>, title = 'rlm trace'): string {
   const model = buildViewModel(trace);
   // `</` inside the JSON would end the script element early.
-  const data = JSON.stringify(model).replace(/<\//g, '<\\/').replace(/\u2028|\u2029/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+  const data = JSON.stringify(model)
+    .replace(/<\//g, '<\\/')
+    .replace(/\u2028|\u2029/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>

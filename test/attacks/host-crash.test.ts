@@ -7,7 +7,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { repl, startScriptedServer, byTurn } from '../../src/testing/index.ts';
-import { assertAnswered, assertCliResponsive, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, shown, watched, type Language } from './support.ts';
+import {
+  assertAnswered,
+  assertCliResponsive,
+  contextFile,
+  assertContained,
+  attackRun,
+  finalTurn,
+  LANGUAGES,
+  runAsk,
+  shown,
+  watched,
+  type Language,
+} from './support.ts';
 
 const NESTED: Record<Language, string> = {
   javascript: 'let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };',
@@ -29,29 +41,33 @@ describe('finding 1: deeply nested values handed to the host', () => {
       ['rlm_query', 2],
       ['tool', 1],
     ] as const) {
-      it(`${language}: a nested value through ${how} (maxDepth ${maxDepth}): the host survives, the cell errors, the run goes on`, { timeout: 60_000 }, async (t) => {
-        const run = await attackRun([repl(call(language, how)), finalTurn()], {
-          repl: language,
-          maxDepth,
-          cellTimeoutMs: 10_000,
-          ...(how === 'tool' ? { tools: TOOLS } : {}),
-          // A child RLM (maxDepth 2) answers at once.
-          sub: () => finalTurn('child'),
-        });
-        try {
-          const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
-          assertAnswered(result);
-          const cell = run.cells().find((c) => c.depth === 0);
-          assert.ok(cell, 'the attack cell ran');
-          assert.ok(cell.error, `the cell got no error; it printed ${JSON.stringify(cell.output.slice(0, 200))}`);
-          assert.doesNotMatch(cell.output, /after the call/);
-          // The model was told, briefly.
-          assert.ok(shown(run.rootRequests()[1]).length < 100_000);
-          assertContained(figures);
-        } finally {
-          await run.close();
-        }
-      });
+      it(
+        `${language}: a nested value through ${how} (maxDepth ${maxDepth}): the host survives, the cell errors, the run goes on`,
+        { timeout: 60_000 },
+        async (t) => {
+          const run = await attackRun([repl(call(language, how)), finalTurn()], {
+            repl: language,
+            maxDepth,
+            cellTimeoutMs: 10_000,
+            ...(how === 'tool' ? { tools: TOOLS } : {}),
+            // A child RLM (maxDepth 2) answers at once.
+            sub: () => finalTurn('child'),
+          });
+          try {
+            const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
+            assertAnswered(result);
+            const cell = run.cells().find((c) => c.depth === 0);
+            assert.ok(cell, 'the attack cell ran');
+            assert.ok(cell.error, `the cell got no error; it printed ${JSON.stringify(cell.output.slice(0, 200))}`);
+            assert.doesNotMatch(cell.output, /after the call/);
+            // The model was told, briefly.
+            assert.ok(shown(run.rootRequests()[1]).length < 100_000);
+            assertContained(figures);
+          } finally {
+            await run.close();
+          }
+        },
+      );
     }
   }
 
@@ -62,7 +78,10 @@ describe('finding 1: deeply nested values handed to the host', () => {
       let pid = 0;
       const { value: cli } = await watched(
         t,
-        (watch) => runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => (pid = p, watch.setRoot(p)) }),
+        (watch) =>
+          runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], {
+            onStart: (p) => ((pid = p), watch.setRoot(p)),
+          }),
         0,
       );
       assert.ok(pid > 0);

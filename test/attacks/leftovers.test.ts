@@ -44,41 +44,57 @@ async function setUp(): Promise<{ tmp: string; context: string; server: Scripted
 }
 
 /** Starts `rlm ask` that will hang mid-run, waits until its REPL folder exists and its cell ran. */
-async function hangingAsk(tmp: string, context: string, server: ScriptedModelServer): Promise<{ pid: number; dir: string; done: Promise<CliResult> }> {
+async function hangingAsk(
+  tmp: string,
+  context: string,
+  server: ScriptedModelServer,
+): Promise<{ pid: number; dir: string; done: Promise<CliResult> }> {
   const before = new Set(replDirs(tmp));
   const requests = server.requests.length;
   let pid = 0;
-  const done = runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'hang'], { env: { TMPDIR: tmp }, onStart: (p) => (pid = p) });
-  await until(() => server.requests.length >= requests + 2 && replDirs(tmp).some((d) => !before.has(d)), 'the run to reach its second turn');
+  const done = runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'hang'], {
+    env: { TMPDIR: tmp },
+    onStart: (p) => (pid = p),
+  });
+  await until(
+    () => server.requests.length >= requests + 2 && replDirs(tmp).some((d) => !before.has(d)),
+    'the run to reach its second turn',
+  );
   const dir = replDirs(tmp).find((d) => !before.has(d))!;
   return { pid, dir, done };
 }
 
 describe('finding 9: REPL folders left by a killed run', () => {
-  it('rlm ask killed with SIGKILL leaves its folder; the next rlm ask removes it, and not the folder of a run still going', { timeout: 60_000 }, async () => {
-    const { tmp, context, server } = await setUp();
-    try {
-      const killed = await hangingAsk(tmp, context, server);
-      process.kill(killed.pid, 'SIGKILL');
-      const result = await killed.done;
-      assert.equal(result.signal, 'SIGKILL');
-      assert.ok(existsSync(join(tmp, killed.dir)), 'the killed run left its folder (the attack\'s premise)');
-
-      const alive = await hangingAsk(tmp, context, server);
+  it(
+    'rlm ask killed with SIGKILL leaves its folder; the next rlm ask removes it, and not the folder of a run still going',
+    { timeout: 60_000 },
+    async () => {
+      const { tmp, context, server } = await setUp();
       try {
-        const next = await runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { env: { TMPDIR: tmp } });
-        assert.equal(next.code, 0, next.stderr.toString());
-        assert.ok(!existsSync(join(tmp, killed.dir)), `the next rlm ask left ${killed.dir}, whose owner died`);
-        assert.ok(existsSync(join(tmp, alive.dir)), 'the next rlm ask removed the folder of a run still going');
+        const killed = await hangingAsk(tmp, context, server);
+        process.kill(killed.pid, 'SIGKILL');
+        const result = await killed.done;
+        assert.equal(result.signal, 'SIGKILL');
+        assert.ok(existsSync(join(tmp, killed.dir)), "the killed run left its folder (the attack's premise)");
+
+        const alive = await hangingAsk(tmp, context, server);
+        try {
+          const next = await runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], {
+            env: { TMPDIR: tmp },
+          });
+          assert.equal(next.code, 0, next.stderr.toString());
+          assert.ok(!existsSync(join(tmp, killed.dir)), `the next rlm ask left ${killed.dir}, whose owner died`);
+          assert.ok(existsSync(join(tmp, alive.dir)), 'the next rlm ask removed the folder of a run still going');
+        } finally {
+          process.kill(alive.pid, 'SIGKILL');
+          await alive.done;
+        }
       } finally {
-        process.kill(alive.pid, 'SIGKILL');
-        await alive.done;
+        await server.close();
+        rmSync(tmp, { recursive: true, force: true });
       }
-    } finally {
-      await server.close();
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
   it('a new RLM.run in another program removes the folder of an rlm ask killed with SIGKILL', { timeout: 60_000 }, async () => {
     const { tmp, context, server } = await setUp();
@@ -87,7 +103,7 @@ describe('finding 9: REPL folders left by a killed run', () => {
       const killed = await hangingAsk(tmp, context, server);
       process.kill(killed.pid, 'SIGKILL');
       await killed.done;
-      assert.ok(existsSync(join(tmp, killed.dir)), 'the killed run left its folder (the attack\'s premise)');
+      assert.ok(existsSync(join(tmp, killed.dir)), "the killed run left its folder (the attack's premise)");
       // os.tmpdir() reads TMPDIR at each call: this process's REPL folders go to the private one.
       process.env.TMPDIR = tmp;
       const run = await attackRun([repl('print(1)'), finalTurn()]);

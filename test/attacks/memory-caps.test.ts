@@ -69,14 +69,16 @@ const CASES: Case[] = [
   },
 ];
 
-describe('finding 4: memory past the REPL\'s cap', () => {
+describe("finding 4: memory past the REPL's cap", () => {
   for (const c of CASES) {
     it(`${c.name}: the REPL stays under its cap plus 512 MiB, the run goes on`, TIMEOUT, async (t) => {
       const run = await attackRun([repl(c.code), finalTurn()], { repl: c.language, memoryLimitMb: c.memoryLimitMb, cellTimeoutMs: 8_000 });
       try {
         const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
         const [cell] = run.cells();
-        t.diagnostic(`cell: ${JSON.stringify({ error: cell?.error?.slice(0, 200), output: cell?.output.slice(0, 200), restarted: cell?.restarted })}`);
+        t.diagnostic(
+          `cell: ${JSON.stringify({ error: cell?.error?.slice(0, 200), output: cell?.output.slice(0, 200), restarted: cell?.restarted })}`,
+        );
         assertContained(figures, { memoryLimitMb: c.memoryLimitMb });
         assertAnswered(result);
         assert.ok(cell, 'the cell ran');

@@ -34,7 +34,12 @@ interface Case {
 const LOOP = "(async () => { for (;;) { await llm_query('x'); } })();";
 
 const CASES: Case[] = [
-  { name: 'an async loop of sub-calls left running by a cell that returns', language: 'javascript', code: `${LOOP}\nprint('started')`, timesOut: false },
+  {
+    name: 'an async loop of sub-calls left running by a cell that returns',
+    language: 'javascript',
+    code: `${LOOP}\nprint('started')`,
+    timesOut: false,
+  },
   {
     name: 'an async loop left running by a cell that returns, then a later cell that times out',
     language: 'javascript',
@@ -42,7 +47,12 @@ const CASES: Case[] = [
     timesOut: false,
     then: 'await new Promise(() => {});',
   },
-  { name: 'the same loop in a cell that then times out', language: 'javascript', code: `${LOOP}\nawait new Promise(() => {});`, timesOut: true },
+  {
+    name: 'the same loop in a cell that then times out',
+    language: 'javascript',
+    code: `${LOOP}\nawait new Promise(() => {});`,
+    timesOut: true,
+  },
   { name: 'a batch of 2,000 sub-calls cut by the time limit', language: 'python', code: "llm_query_batched(['x'] * 2000)", timesOut: true },
   {
     name: 'a loop of sub-calls that swallows the interrupt',
@@ -67,7 +77,9 @@ describe('finding 6: work outliving its cell', () => {
         assert.ok(cell, 'the cell ran');
         const after = run.subRequests().filter((r) => r.receivedAt > cell.at);
         const before = run.subRequests().length - after.length;
-        t.diagnostic(`${before} sub-calls during the cell, ${after.length} after it ended (at +${after.map((r) => Math.round(r.receivedAt - cell.at)).join(', +')} ms); cell ${JSON.stringify({ error: cell.error?.slice(0, 120), restarted: cell.restarted })}`);
+        t.diagnostic(
+          `${before} sub-calls during the cell, ${after.length} after it ended (at +${after.map((r) => Math.round(r.receivedAt - cell.at)).join(', +')} ms); cell ${JSON.stringify({ error: cell.error?.slice(0, 120), restarted: cell.restarted })}`,
+        );
         if (c.timesOut) assert.ok(before > 0, 'the attack made calls');
         assert.ok(after.length <= AT_THE_BOUNDARY, `${after.length} sub-calls arrived after the cell ended`);
         const late = after.filter((r) => r.receivedAt > cell.at + SETTLE_MS).length;

@@ -1,5 +1,5 @@
 /**
- * Finding 7: replies that make the reply parser backtrack. 40,000 unclosed fences, and a FINAL( 
+ * Finding 7: replies that make the reply parser backtrack. 40,000 unclosed fences, and a FINAL(
  * followed by 100,000 spaces that never closes. Promised: the host reads each within a second or
  * two (the next request follows the reply at once) without stalling its event loop, and the run
  * goes on; through `rlm ask` too.
@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { byTurn, startScriptedServer } from '../../src/testing/index.ts';
-import { assertAnswered, assertCliResponsive, contextFile, assertContained, attackRun, finalTurn, LANGUAGES, runAsk, watched } from './support.ts';
+import {
+  assertAnswered,
+  assertCliResponsive,
+  contextFile,
+  assertContained,
+  attackRun,
+  finalTurn,
+  LANGUAGES,
+  runAsk,
+  watched,
+} from './support.ts';
 
 /** How long the host may take to read one reply and send the next request (the machine is loaded). */
 const READ_MS = 2_000;
@@ -43,19 +53,31 @@ describe('finding 7: replies that make the parser backtrack', () => {
     }
   }
 
-  it('rlm ask: a reply of unclosed fences ending in an unclosed FINAL(, then an answer: the command answers within seconds', { timeout: 60_000 }, async (t) => {
-    const context = contextFile();
-    const server = await startScriptedServer({ models: ['root'], script: byTurn([`${'```a\n'.repeat(40_000)}FINAL(${' '.repeat(100_000)}x`, finalTurn()]) });
-    try {
-      const { value: cli } = await watched(t, (watch) => runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => watch.setRoot(p) }), 0);
-      assert.equal(cli.code, 0, cli.stderr.toString().slice(0, 2000));
-      assert.equal(cli.stdout.toString(), 'ok\n');
-      assertCliResponsive(t, cli);
-      const gaps = server.requests.slice(1).map((r, i) => r.receivedAt - server.requests[i]!.respondedAt!);
-      t.diagnostic(`gaps between reply and next request: ${gaps.map(Math.round).join(', ')} ms`);
-      for (const gap of gaps) assert.ok(gap < READ_MS, `rlm ask took ${Math.round(gap)} ms to read a reply`);
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    'rlm ask: a reply of unclosed fences ending in an unclosed FINAL(, then an answer: the command answers within seconds',
+    { timeout: 60_000 },
+    async (t) => {
+      const context = contextFile();
+      const server = await startScriptedServer({
+        models: ['root'],
+        script: byTurn([`${'```a\n'.repeat(40_000)}FINAL(${' '.repeat(100_000)}x`, finalTurn()]),
+      });
+      try {
+        const { value: cli } = await watched(
+          t,
+          (watch) =>
+            runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => watch.setRoot(p) }),
+          0,
+        );
+        assert.equal(cli.code, 0, cli.stderr.toString().slice(0, 2000));
+        assert.equal(cli.stdout.toString(), 'ok\n');
+        assertCliResponsive(t, cli);
+        const gaps = server.requests.slice(1).map((r, i) => r.receivedAt - server.requests[i]!.respondedAt!);
+        t.diagnostic(`gaps between reply and next request: ${gaps.map(Math.round).join(', ')} ms`);
+        for (const gap of gaps) assert.ok(gap < READ_MS, `rlm ask took ${Math.round(gap)} ms to read a reply`);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

@@ -22,47 +22,71 @@ const STALL_MS = 4_000;
 const RUN_TIMEOUT_MS: Record<Language, number> = { javascript: 40_000, python: 75_000 };
 
 const ATTACKS: Array<{ finding: string; language: Language; code: string }> = [
-  { finding: '1 (a deeply nested value)', language: 'javascript', code: "let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };\nawait rlm_query('q', v)" },
-  { finding: '2 (400,000 sub-calls, then a time-out)', language: 'javascript', code: "for (let i = 0; i < 400_000; i++) llm_query('x' + i);\nawait new Promise(() => {});" },
+  {
+    finding: '1 (a deeply nested value)',
+    language: 'javascript',
+    code: "let v = {};\nfor (let i = 0; i < 1700; i++) v = { a: v };\nawait rlm_query('q', v)",
+  },
+  {
+    finding: '2 (400,000 sub-calls, then a time-out)',
+    language: 'javascript',
+    code: "for (let i = 0; i < 400_000; i++) llm_query('x' + i);\nawait new Promise(() => {});",
+  },
   { finding: '3 (a 250 M-character error)', language: 'javascript', code: "throw new Error('E'.repeat(250_000_000))" },
-  { finding: '6 (a loop of sub-calls outliving its cell)', language: 'javascript', code: "(async () => { for (;;) { await llm_query('x'); } })();\nprint('started')" },
+  {
+    finding: '6 (a loop of sub-calls outliving its cell)',
+    language: 'javascript',
+    code: "(async () => { for (;;) { await llm_query('x'); } })();\nprint('started')",
+  },
   { finding: '3 (a 250 M-character error)', language: 'python', code: "raise Exception('E' * 250_000_000)" },
 ];
 
 const BENIGN: Record<Language, string> = {
-  javascript: "const n = Number(context.match(/\\d+/)[0]);\nFINAL(String(n * 2))",
+  javascript: 'const n = Number(context.match(/\\d+/)[0]);\nFINAL(String(n * 2))',
   python: "import re\nn = int(re.search(r'\\d+', context).group(0))\nFINAL(str(n * 2))",
 };
 
 describe('finding 11: twenty runs in one process, one hostile', () => {
   for (const attack of ATTACKS) {
-    it(`${attack.language}: finding ${attack.finding} in one of ${RUNS[attack.language]} runs: the other ${RUNS[attack.language] - 1} answer right`, { timeout: 120_000 }, async (t) => {
-      const root = (request: ScriptedRequest) => {
-        const hostile = request.messages.some((m) => m.role === 'user' && m.content.includes('hostile query'));
-        if (!hostile) return repl(BENIGN[attack.language]);
-        return turnIndex(request) === 0 ? repl(attack.code) : finalTurn('survived');
-      };
-      const run = await attackRun(root, {
-        repl: attack.language,
-        cellTimeoutMs: 3_000,
-        limits: { timeoutMs: RUN_TIMEOUT_MS[attack.language] },
-        sub: () => ({ content: 'a', delayMs: 20 }),
-      });
-      try {
-        const { value: results, figures } = await watched(t, () =>
-          Promise.all(Array.from({ length: RUNS[attack.language] }, (_, i) => run.rlm.run({ context: `the number is ${1000 + i}`, query: i === HOSTILE ? 'hostile query' : 'what is twice the number?' }))),
-        );
-        const wrong = results.flatMap((result, i) => (i !== HOSTILE && result.answer !== String((1000 + i) * 2) ? [`run ${i}: ${result.status} ${result.answer} ${result.error?.message ?? ''}`] : []));
-        const hostile = results[HOSTILE]!;
-        t.diagnostic(`hostile run: ${hostile.status} ${hostile.answer ?? ''} ${hostile.error?.message ?? ''}`);
-        assert.deepEqual(wrong, [], 'benign runs that did not answer right');
-        assert.ok(['done', 'error', 'timeout', 'budget', 'max_iterations'].includes(hostile.status));
-        if (hostile.status !== 'done') assert.ok(hostile.error, 'the hostile run ended without saying why');
-        else assert.equal(hostile.answer, 'survived');
-        assertContained(figures, { stallMs: STALL_MS });
-      } finally {
-        await run.close();
-      }
-    });
+    it(
+      `${attack.language}: finding ${attack.finding} in one of ${RUNS[attack.language]} runs: the other ${RUNS[attack.language] - 1} answer right`,
+      { timeout: 120_000 },
+      async (t) => {
+        const root = (request: ScriptedRequest) => {
+          const hostile = request.messages.some((m) => m.role === 'user' && m.content.includes('hostile query'));
+          if (!hostile) return repl(BENIGN[attack.language]);
+          return turnIndex(request) === 0 ? repl(attack.code) : finalTurn('survived');
+        };
+        const run = await attackRun(root, {
+          repl: attack.language,
+          cellTimeoutMs: 3_000,
+          limits: { timeoutMs: RUN_TIMEOUT_MS[attack.language] },
+          sub: () => ({ content: 'a', delayMs: 20 }),
+        });
+        try {
+          const { value: results, figures } = await watched(t, () =>
+            Promise.all(
+              Array.from({ length: RUNS[attack.language] }, (_, i) =>
+                run.rlm.run({ context: `the number is ${1000 + i}`, query: i === HOSTILE ? 'hostile query' : 'what is twice the number?' }),
+              ),
+            ),
+          );
+          const wrong = results.flatMap((result, i) =>
+            i !== HOSTILE && result.answer !== String((1000 + i) * 2)
+              ? [`run ${i}: ${result.status} ${result.answer} ${result.error?.message ?? ''}`]
+              : [],
+          );
+          const hostile = results[HOSTILE]!;
+          t.diagnostic(`hostile run: ${hostile.status} ${hostile.answer ?? ''} ${hostile.error?.message ?? ''}`);
+          assert.deepEqual(wrong, [], 'benign runs that did not answer right');
+          assert.ok(['done', 'error', 'timeout', 'budget', 'max_iterations'].includes(hostile.status));
+          if (hostile.status !== 'done') assert.ok(hostile.error, 'the hostile run ended without saying why');
+          else assert.equal(hostile.answer, 'survived');
+          assertContained(figures, { stallMs: STALL_MS });
+        } finally {
+          await run.close();
+        }
+      },
+    );
   }
 });

@@ -19,7 +19,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, type TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createOpenAIModel, RLM, type RLMOptions, type RunResult } from '../../src/index.ts';
-import { byTurn, repl, startScriptedServer, type ScriptedModelServer, type ScriptedReply, type ScriptedRequest, type Turn } from '../../src/testing/index.ts';
+import {
+  byTurn,
+  repl,
+  startScriptedServer,
+  type ScriptedModelServer,
+  type ScriptedReply,
+  type ScriptedRequest,
+  type Turn,
+} from '../../src/testing/index.ts';
 import type { RlmEvent } from '../../src/trace/events.ts';
 import { BIN } from '../cli/support.ts';
 
@@ -48,7 +56,9 @@ export const DEFAULT_MEMORY_MB = 1024;
 after(() => {
   setTimeout(() => {
     const left = descendants(process.pid).map((pid) => `${pid} ${cmdlineOf(pid).slice(-2).join(' ')}`);
-    process.stderr.write(`attack suite: something still holds this test process 10 s after its last test; descendants: ${left.join('; ') || 'none'}\n`);
+    process.stderr.write(
+      `attack suite: something still holds this test process 10 s after its last test; descendants: ${left.join('; ') || 'none'}\n`,
+    );
     process.exit(1);
   }, 10_000).unref();
 });
@@ -155,7 +165,9 @@ export class Watch {
 
   async stop(): Promise<Figures> {
     this.#histogram.disable();
-    const done = new Promise<{ hostPeak: number; hostFirst: number; processes: ProcessSeen[] }>((resolve) => this.#worker.once('message', resolve));
+    const done = new Promise<{ hostPeak: number; hostFirst: number; processes: ProcessSeen[] }>((resolve) =>
+      this.#worker.once('message', resolve),
+    );
     this.#worker.postMessage({ stop: true });
     const sampled = await done;
     await this.#worker.terminate();
@@ -213,7 +225,11 @@ export function descendants(root: number): number[] {
 }
 
 /** Runs `attack` under a watch; reports the figures on the test and returns them. */
-export async function watched<T>(t: TestContext, attack: (watch: Watch) => Promise<T>, root?: number): Promise<{ value: T; figures: Figures }> {
+export async function watched<T>(
+  t: TestContext,
+  attack: (watch: Watch) => Promise<T>,
+  root?: number,
+): Promise<{ value: T; figures: Figures }> {
   const watch = new Watch(root);
   let value: T;
   try {
@@ -235,15 +251,22 @@ export function report(t: TestContext, figures: Figures, extra: Record<string, u
 }
 
 /** The bounds every attack keeps: a responsive host, bounded host and REPL memory. */
-export function assertContained(figures: Figures, options: { memoryLimitMb?: number; stallMs?: number; hostRssDeltaMb?: number } = {}): void {
+export function assertContained(
+  figures: Figures,
+  options: { memoryLimitMb?: number; stallMs?: number; hostRssDeltaMb?: number } = {},
+): void {
   // A REPL the sampler never saw (it lived less than one 25 ms tick) bounds nothing: say so.
-  if (!figures.processes.some((p) => isRepl(p.cmdline))) process.stderr.write('attack suite: no REPL process was seen during this attack; its memory was not measured\n');
+  if (!figures.processes.some((p) => isRepl(p.cmdline)))
+    process.stderr.write('attack suite: no REPL process was seen during this attack; its memory was not measured\n');
   const stall = options.stallMs ?? BOUNDS.stallMs;
   assert.ok(figures.stallMs < stall, `the host's event loop stalled ${figures.stallMs} ms (bound ${stall} ms)`);
   const host = options.hostRssDeltaMb ?? BOUNDS.hostRssDeltaMb;
   assert.ok(figures.hostDeltaMb < host, `the host's RSS grew by ${figures.hostDeltaMb} MiB (bound ${host} MiB)`);
   const repl = (options.memoryLimitMb ?? DEFAULT_MEMORY_MB) + BOUNDS.replMarginMb;
-  assert.ok(figures.replPeakMb < repl, `a REPL process reached ${figures.replPeakMb} MiB (bound ${repl} MiB: its cap plus ${BOUNDS.replMarginMb})`);
+  assert.ok(
+    figures.replPeakMb < repl,
+    `a REPL process reached ${figures.replPeakMb} MiB (bound ${repl} MiB: its cap plus ${BOUNDS.replMarginMb})`,
+  );
 }
 
 // --- Scripted runs ------------------------------------------------------------------------------
@@ -271,7 +294,10 @@ export interface AttackOptions extends Partial<RLMOptions> {
 }
 
 /** A scripted server whose root replies turn by turn, and an RLM on it. */
-export async function attackRun(turns: readonly Turn[] | ((request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>), options: AttackOptions = {}): Promise<AttackRun> {
+export async function attackRun(
+  turns: readonly Turn[] | ((request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>),
+  options: AttackOptions = {},
+): Promise<AttackRun> {
   const root = typeof turns === 'function' ? turns : byTurn(turns);
   const sub = options.sub ?? ((request: ScriptedRequest) => `sub:${request.lastUser.slice(0, 40)}`);
   const rootDelay = options.rootDelayMs ?? 0;
@@ -361,10 +387,19 @@ export function assertCliResponsive(t: TestContext, cli: CliResult): void {
 }
 
 /** Runs `rlm ask ...` with a clean environment; `onStart` gets the child's pid at once. */
-export function runAsk(args: string[], options: { env?: Record<string, string>; onStart?: (pid: number) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runAsk(
+  args: string[],
+  options: { env?: Record<string, string>; onStart?: (pid: number) => void; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const probe = join(mkdtempSync(join(tmpdir(), 'rlm-attack-probe-')), 'stall');
   scratch.push(dirname(probe));
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RLM_API_KEY: 'k', RLM_ATTACK_PROBE: probe, ...options.env };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    RLM_API_KEY: 'k',
+    RLM_ATTACK_PROBE: probe,
+    ...options.env,
+  };
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', PROBE, BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -382,7 +417,15 @@ export function runAsk(args: string[], options: { env?: Record<string, string>; 
       } catch {
         // killed, or exited before the probe could write
       }
-      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), pid: child.pid!, wallMs: performance.now() - started, stallMs });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr),
+        pid: child.pid!,
+        wallMs: performance.now() - started,
+        stallMs,
+      });
     });
     if (child.pid) options.onStart?.(child.pid);
   });

@@ -29,7 +29,10 @@ function askOnTerminal(args: string[], env: Record<string, string>): Promise<{ c
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const command = [process.execPath, BIN, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => out.push(c));
@@ -64,7 +67,9 @@ describe('finding 8: terminal injection through rlm ask', () => {
     const context = contextFile();
     const server = await startScriptedServer({ models: ['root'], script: byTurn([repl(PRINT_CODE), repl(FINAL_CODE)]) });
     try {
-      const { code, screen } = await askOnTerminal(['ask', '--verbose', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { RLM_API_KEY: 'k' });
+      const { code, screen } = await askOnTerminal(['ask', '--verbose', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], {
+        RLM_API_KEY: 'k',
+      });
       assert.equal(code, 0, screen.toString());
       assert.match(screen.toString(), /hi[\s\S]*bye/, 'the answer is still shown');
       assertNoRawEscapes(screen, 'the answer or the verbose output');
@@ -73,17 +78,27 @@ describe('finding 8: terminal injection through rlm ask', () => {
     }
   });
 
-  it('on a terminal, error lines (a cell\'s error, a refused model the code named) carry no raw escape sequence', { timeout: 60_000 }, async (t) => {
-    if (!hasScript) return t.skip('no `script` command (util-linux) to give rlm ask a pseudo-terminal');
-    const context = contextFile();
-    const server = await startScriptedServer({ models: ['root'], script: byTurn([repl(THROW_CODE), repl(EVIL_MODEL_CODE), repl("FINAL('ok')")]) });
-    try {
-      const { code, screen } = await askOnTerminal(['ask', '--verbose', '--max-depth', '2', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { RLM_API_KEY: 'k' });
-      t.diagnostic(`exit ${code}: ${JSON.stringify(screen.toString().slice(-400))}`);
-      assert.match(screen.toString(), /boom/, 'the cell\'s error was shown');
-      assertNoRawEscapes(screen, 'the error line');
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    "on a terminal, error lines (a cell's error, a refused model the code named) carry no raw escape sequence",
+    { timeout: 60_000 },
+    async (t) => {
+      if (!hasScript) return t.skip('no `script` command (util-linux) to give rlm ask a pseudo-terminal');
+      const context = contextFile();
+      const server = await startScriptedServer({
+        models: ['root'],
+        script: byTurn([repl(THROW_CODE), repl(EVIL_MODEL_CODE), repl("FINAL('ok')")]),
+      });
+      try {
+        const { code, screen } = await askOnTerminal(
+          ['ask', '--verbose', '--max-depth', '2', '-c', context, '--model', 'root', '--base-url', server.url, 'q'],
+          { RLM_API_KEY: 'k' },
+        );
+        t.diagnostic(`exit ${code}: ${JSON.stringify(screen.toString().slice(-400))}`);
+        assert.match(screen.toString(), /boom/, "the cell's error was shown");
+        assertNoRawEscapes(screen, 'the error line');
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

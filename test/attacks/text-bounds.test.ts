@@ -8,7 +8,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
-import { assertAnswered, assertCliResponsive, contextFile, assertContained, attackRun, BOUNDS, finalTurn, LANGUAGES, runAsk, watched, type Language } from './support.ts';
+import {
+  assertAnswered,
+  assertCliResponsive,
+  contextFile,
+  assertContained,
+  attackRun,
+  BOUNDS,
+  finalTurn,
+  LANGUAGES,
+  runAsk,
+  watched,
+  type Language,
+} from './support.ts';
 
 const HUGE_ERROR: Record<Language, string> = {
   javascript: "throw new Error('E'.repeat(250_000_000))",
@@ -28,7 +40,9 @@ const TIMEOUT = { timeout: 90_000 };
 describe('finding 3: huge errors and answers', () => {
   for (const language of LANGUAGES) {
     it(`${language}: a 250 M-character error three turns running is cut; every request stays under 1 MB`, TIMEOUT, async (t) => {
-      const run = await attackRun([repl(HUGE_ERROR[language]), repl(HUGE_ERROR[language]), repl(HUGE_ERROR[language]), finalTurn()], { repl: language });
+      const run = await attackRun([repl(HUGE_ERROR[language]), repl(HUGE_ERROR[language]), repl(HUGE_ERROR[language]), finalTurn()], {
+        repl: language,
+      });
       try {
         const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
         assertAnswered(result);
@@ -62,24 +76,31 @@ describe('finding 3: huge errors and answers', () => {
       }
     });
 
-    it(`${language}: a 300 M-character FINAL is refused with an error the model sees; its next, short FINAL is the answer`, TIMEOUT, async (t) => {
-      const run = await attackRun([repl(HUGE_FINAL[language]), finalTurn()], { repl: language });
-      try {
-        const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
-        assertAnswered(result);
-        const [cell] = run.cells();
-        assert.ok(cell?.error, 'the huge FINAL was refused in its cell');
-        assert.ok(cell.error.length < 100_000);
-        assert.ok(run.rootRequests().length >= 2, 'the model was asked again');
-        assert.ok(run.largestRequestChars() < BOUNDS.requestChars, `a request of ${run.largestRequestChars()} characters`);
-        assertContained(figures);
-      } finally {
-        await run.close();
-      }
-    });
+    it(
+      `${language}: a 300 M-character FINAL is refused with an error the model sees; its next, short FINAL is the answer`,
+      TIMEOUT,
+      async (t) => {
+        const run = await attackRun([repl(HUGE_FINAL[language]), finalTurn()], { repl: language });
+        try {
+          const { value: result, figures } = await watched(t, () => run.rlm.run({ context: 'c', query: 'q' }));
+          assertAnswered(result);
+          const [cell] = run.cells();
+          assert.ok(cell?.error, 'the huge FINAL was refused in its cell');
+          assert.ok(cell.error.length < 100_000);
+          assert.ok(run.rootRequests().length >= 2, 'the model was asked again');
+          assert.ok(run.largestRequestChars() < BOUNDS.requestChars, `a request of ${run.largestRequestChars()} characters`);
+          assertContained(figures);
+        } finally {
+          await run.close();
+        }
+      },
+    );
 
     it(`${language}: a child RLM (maxDepth 2) whose FINAL is huge never hands it to its parent`, TIMEOUT, async (t) => {
-      const parent = language === 'javascript' ? "const r = await rlm_query('summarise', 'ctx')\nprint(r.length)" : "r = rlm_query('summarise', 'ctx')\nprint(len(r))";
+      const parent =
+        language === 'javascript'
+          ? "const r = await rlm_query('summarise', 'ctx')\nprint(r.length)"
+          : "r = rlm_query('summarise', 'ctx')\nprint(len(r))";
       const run = await attackRun([repl(parent), finalTurn()], {
         repl: language,
         maxDepth: 2,
@@ -101,30 +122,35 @@ describe('finding 3: huge errors and answers', () => {
     });
   }
 
-  it('rlm ask: huge errors then a huge FINAL; the command answers with the short one, and its requests stay under 1 MB', TIMEOUT, async (t) => {
-    const context = contextFile();
-    const server = await startScriptedServer({
-      models: ['root'],
-      script: byTurn([repl(HUGE_ERROR.javascript), repl(HUGE_ERROR.javascript), repl(HUGE_FINAL.javascript), finalTurn()]),
-    });
-    try {
-      const { value: cli } = await watched(
-        t,
-        (watch) => runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => watch.setRoot(p) }),
-        0,
-      ).then(({ value, figures }) => {
-        assert.ok(figures.hostDeltaMb < BOUNDS.hostRssDeltaMb, `rlm ask grew by ${figures.hostDeltaMb} MiB`);
-        assert.ok(figures.replPeakMb < 1024 + BOUNDS.replMarginMb);
-        return { value };
+  it(
+    'rlm ask: huge errors then a huge FINAL; the command answers with the short one, and its requests stay under 1 MB',
+    TIMEOUT,
+    async (t) => {
+      const context = contextFile();
+      const server = await startScriptedServer({
+        models: ['root'],
+        script: byTurn([repl(HUGE_ERROR.javascript), repl(HUGE_ERROR.javascript), repl(HUGE_FINAL.javascript), finalTurn()]),
       });
-      assert.equal(cli.signal, null);
-      assert.equal(cli.code, 0, cli.stderr.toString().slice(0, 2000));
-      assert.equal(cli.stdout.toString(), 'ok\n');
-      assertCliResponsive(t, cli);
-      const largest = Math.max(...server.requests.map((r) => r.messages.reduce((n, m) => n + m.content.length, 0)));
-      assert.ok(largest < BOUNDS.requestChars, `a request of ${largest} characters`);
-    } finally {
-      await server.close();
-    }
-  });
+      try {
+        const { value: cli } = await watched(
+          t,
+          (watch) =>
+            runAsk(['ask', '-q', '-c', context, '--model', 'root', '--base-url', server.url, 'q'], { onStart: (p) => watch.setRoot(p) }),
+          0,
+        ).then(({ value, figures }) => {
+          assert.ok(figures.hostDeltaMb < BOUNDS.hostRssDeltaMb, `rlm ask grew by ${figures.hostDeltaMb} MiB`);
+          assert.ok(figures.replPeakMb < 1024 + BOUNDS.replMarginMb);
+          return { value };
+        });
+        assert.equal(cli.signal, null);
+        assert.equal(cli.code, 0, cli.stderr.toString().slice(0, 2000));
+        assert.equal(cli.stdout.toString(), 'ok\n');
+        assertCliResponsive(t, cli);
+        const largest = Math.max(...server.requests.map((r) => r.messages.reduce((n, m) => n + m.content.length, 0)));
+        assert.ok(largest < BOUNDS.requestChars, `a request of ${largest} characters`);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

@@ -63,7 +63,11 @@ describe('rlm ask: bad usage and input (exit 2)', () => {
     assertOneLineError(await runCli(['ask', '--frobnicate', '-c', book, 'q']), 2, /unknown option --frobnicate/);
   });
   it('a malformed number', async () => {
-    assertOneLineError(await runCli(['ask', '--concurrency', 'lots', '-c', book, 'q']), 2, /--concurrency expects a whole number of at least 1, got 'lots'/);
+    assertOneLineError(
+      await runCli(['ask', '--concurrency', 'lots', '-c', book, 'q']),
+      2,
+      /--concurrency expects a whole number of at least 1, got 'lots'/,
+    );
     assertOneLineError(await runCli(['ask', '--max-cost', '-3', '-c', book, 'q']), 2, /--max-cost/);
   });
   it('a flag without its value', async () => {
@@ -86,7 +90,11 @@ describe('rlm ask: bad usage and input (exit 2)', () => {
     assert.match(run.stderr, /--base-url/);
   });
   it('an explicit OpenAI URL without a key', async () => {
-    assertOneLineError(await runCli(['ask', '-c', book, '--base-url', 'https://api.openai.com/v1', 'q']), 2, /no API key for https:\/\/api\.openai\.com\/v1/);
+    assertOneLineError(
+      await runCli(['ask', '-c', book, '--base-url', 'https://api.openai.com/v1', 'q']),
+      2,
+      /no API key for https:\/\/api\.openai\.com\/v1/,
+    );
   });
 });
 
@@ -105,12 +113,16 @@ describe('rlm ask: endpoint failures (exit 3)', () => {
     after(() => server.close());
 
     it('a model name the server rejects', async () => {
-      const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'nonexistent', 'q'], { env: { RLM_API_KEY: 'secret' } });
+      const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'nonexistent', 'q'], {
+        env: { RLM_API_KEY: 'secret' },
+      });
       assertOneLineError(run, 3, /does not list the model "nonexistent" \(--model\); it lists: good$/);
       assert.equal(server.requests.length, 0);
     });
     it('a key the server refuses', async () => {
-      const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'good', 'q'], { env: { RLM_API_KEY: 'wrong' } });
+      const run = await runCli(['ask', '-q', '-c', book, '--base-url', server.url, '--model', 'good', 'q'], {
+        env: { RLM_API_KEY: 'wrong' },
+      });
       assertOneLineError(run, 3, /refused the API key \(401\)/);
     });
   });
@@ -130,7 +142,7 @@ describe('rlm ask: endpoint failures (exit 3)', () => {
 
 describe('rlm ask: answers', () => {
   let server: ScriptedModelServer;
-  const root = byTurn([repl("const where = context.match(/buried under ([^.]+)/)[1];\nprint(where)"), repl('FINAL(`under ${where}`)')]);
+  const root = byTurn([repl('const where = context.match(/buried under ([^.]+)/)[1];\nprint(where)'), repl('FINAL(`under ${where}`)')]);
   before(async () => {
     server = await startScriptedServer({
       models: ['root', 'local-first', 'sub'],
@@ -191,7 +203,10 @@ describe('rlm ask: answers', () => {
     try {
       const run = await runCli(['ask', '-q', '-c', book, '--base-url', sub.url, '--model', 'r', '--sub-model', 's', 'q']);
       assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(sub.requests.map((r) => r.model), ['r', 's']);
+      assert.deepEqual(
+        sub.requests.map((r) => r.model),
+        ['r', 's'],
+      );
     } finally {
       await sub.close();
     }
@@ -199,14 +214,31 @@ describe('rlm ask: answers', () => {
 });
 
 describe('rlm ask --repl python', () => {
-  it('runs the model\'s Python in the Python REPL, sub-calls included, and prints the answer', async () => {
+  it("runs the model's Python in the Python REPL, sub-calls included, and prints the answer", async () => {
     const root = byTurn([
       repl("import re\nwhere = re.search(r'buried under ([^.]+)', context).group(1)\nprint(where)"),
       repl("check = llm_query('Is this a place? ' + where)\nFINAL(f'under {where} ({check})')"),
     ]);
-    const server = await startScriptedServer({ models: ['root', 'sub'], script: (request) => (request.model === 'sub' ? 'yes' : root(request)) });
+    const server = await startScriptedServer({
+      models: ['root', 'sub'],
+      script: (request) => (request.model === 'sub' ? 'yes' : root(request)),
+    });
     try {
-      const run = await runCli(['ask', '-q', '--repl', 'python', '-c', book, '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', 'Where is the treasure?']);
+      const run = await runCli([
+        'ask',
+        '-q',
+        '--repl',
+        'python',
+        '-c',
+        book,
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--sub-model',
+        'sub',
+        'Where is the treasure?',
+      ]);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, 'under the old oak (yes)\n');
       const first = server.requests.find((r) => r.model === 'root')!;
@@ -256,7 +288,21 @@ describe('rlm ask --cache', () => {
     const server = await startScriptedServer({ models: ['r', 's'], script: (r) => (r.model === 'r' ? root(r) : 'from the model') });
     const cache = await mkdtemp(join(tmpdir(), 'rlm-cli-cache-'));
     try {
-      const args = ['ask', '-q', '--json', `--cache=${cache}`, '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q'];
+      const args = [
+        'ask',
+        '-q',
+        '--json',
+        `--cache=${cache}`,
+        '-c',
+        book,
+        '--base-url',
+        server.url,
+        '--model',
+        'r',
+        '--sub-model',
+        's',
+        'q',
+      ];
       const first = JSON.parse((await runCli(args)).stdout) as { answer: string; usage: { memo: { hits: number } } };
       const second = JSON.parse((await runCli(args)).stdout) as { answer: string; usage: { memo: { hits: number } } };
       assert.equal(second.answer, 'from the model');
@@ -289,16 +335,38 @@ describe('rlm ask --max-cost and --prices', () => {
 
   it('prices from a file cost the run, and a bad prices file is refused', async () => {
     const root = byTurn([repl("FINAL('paid')")]);
-    const server = await startScriptedServer({ models: ['mine'], script: async (r) => ({ content: (await root(r)) as string, usage: { promptTokens: 1000, completionTokens: 100 } }) });
+    const server = await startScriptedServer({
+      models: ['mine'],
+      script: async (r) => ({ content: (await root(r)) as string, usage: { promptTokens: 1000, completionTokens: 100 } }),
+    });
     try {
       const prices = join(dir, 'prices.json');
       await writeFile(prices, JSON.stringify({ mine: { input: 2, cachedInput: 1, output: 10 } }));
-      const run = await runCli(['ask', '-q', '--json', '--max-cost', '1', '--prices', prices, '-c', book, '--base-url', server.url, '--model', 'mine', 'q']);
+      const run = await runCli([
+        'ask',
+        '-q',
+        '--json',
+        '--max-cost',
+        '1',
+        '--prices',
+        prices,
+        '-c',
+        book,
+        '--base-url',
+        server.url,
+        '--model',
+        'mine',
+        'q',
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout) as { usage: { total: { costUsd: number } } };
       assert.ok(Math.abs(out.usage.total.costUsd - (1000 * 2 + 100 * 10) / 1e6) < 1e-12);
       await writeFile(prices, '{ not json');
-      assertOneLineError(await runCli(['ask', '--prices', prices, '-c', book, '--base-url', server.url, '--model', 'mine', 'q']), 2, /is not valid JSON/);
+      assertOneLineError(
+        await runCli(['ask', '--prices', prices, '-c', book, '--base-url', server.url, '--model', 'mine', 'q']),
+        2,
+        /is not valid JSON/,
+      );
     } finally {
       await server.close();
     }
@@ -310,7 +378,10 @@ describe('rlm ask --provider anthropic', () => {
     const root = byTurn([repl("FINAL('from claude')")]);
     const server = await startScriptedServer({ script: (r) => root(r) });
     try {
-      const run = await runCli(['ask', '-q', '--provider', 'anthropic', '--base-url', server.anthropicUrl, '--model', 'claude-x', '-c', book, 'q'], { env: { RLM_API_KEY: 'k' } });
+      const run = await runCli(
+        ['ask', '-q', '--provider', 'anthropic', '--base-url', server.anthropicUrl, '--model', 'claude-x', '-c', book, 'q'],
+        { env: { RLM_API_KEY: 'k' } },
+      );
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, 'from claude\n');
       assert.equal(server.requests[0]!.wire, 'anthropic');
@@ -327,11 +398,19 @@ describe('rlm ask --provider anthropic', () => {
 describe('rlm ask: progress on a terminal', () => {
   it('updates one status line in place through a pseudo-terminal, and keeps stdout clean', async () => {
     const root = byTurn([repl("const a = await llm_query_batched(['1', '2', '3']);\nprint(a)"), repl("FINAL('tty done')")]);
-    const server = await startScriptedServer({ models: ['r', 's'], script: (r) => (r.model === 'r' ? root(r) : { content: 'x', delayMs: 300 }) });
+    const server = await startScriptedServer({
+      models: ['r', 's'],
+      script: (r) => (r.model === 'r' ? root(r) : { content: 'x', delayMs: 300 }),
+    });
     try {
       // `script` runs the command with a pseudo-terminal as its stderr (and stdout).
-      const command = [process.execPath, BIN, 'ask', '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q'].map((a) => `'${a}'`).join(' ');
-      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const command = [process.execPath, BIN, 'ask', '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q']
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '', TERM: 'xterm' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

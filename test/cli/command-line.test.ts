@@ -16,7 +16,10 @@ before(async () => {
   await mkdir(join(dir, 'cache'));
   await writeFile(join(dir, 'g', 'a.md'), 'first file\n');
   await writeFile(join(dir, 'g', 'b.md'), 'second file\n');
-  server = await startScriptedServer({ models: ['r', 's'], script: (r) => (r.model === 's' ? 'sub' : repl('FINAL(JSON.stringify(context))')) });
+  server = await startScriptedServer({
+    models: ['r', 's'],
+    script: (r) => (r.model === 's' ? 'sub' : repl('FINAL(JSON.stringify(context))')),
+  });
 });
 after(() => server.close());
 
@@ -37,8 +40,16 @@ describe('rlm ask: what follows the query', () => {
   it('--cache DIR "q" is refused with a hint to write --cache=DIR, whether the folder exists or not', async () => {
     const before = server.requests.length;
     const cache = join(dir, 'cache');
-    assertRefused(await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), ...endpoint(), '--cache', cache, 'q']), 2, new RegExp(`use --cache=${cache.replace(/[./]/g, '\\$&')}`));
-    assertRefused(await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), ...endpoint(), '--cache', 'not-yet', 'q']), 2, /use --cache=not-yet/);
+    assertRefused(
+      await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), ...endpoint(), '--cache', cache, 'q']),
+      2,
+      new RegExp(`use --cache=${cache.replace(/[./]/g, '\\$&')}`),
+    );
+    assertRefused(
+      await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), ...endpoint(), '--cache', 'not-yet', 'q']),
+      2,
+      /use --cache=not-yet/,
+    );
     assert.equal(server.requests.length, before);
   });
 
@@ -57,7 +68,11 @@ describe('rlm ask: what follows the query', () => {
   });
 
   it('an unquoted query is refused rather than joined', async () => {
-    assertRefused(await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), ...endpoint(), 'where', 'is', 'it']), 2, /one query expected, got 3 arguments \('where' 'is' 'it'\): quote the query/);
+    assertRefused(
+      await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), ...endpoint(), 'where', 'is', 'it']),
+      2,
+      /one query expected, got 3 arguments \('where' 'is' 'it'\): quote the query/,
+    );
   });
 });
 
@@ -76,7 +91,18 @@ describe('rlm ask: negative numbers', () => {
 });
 
 describe('every command takes --help: usage on stdout, exit 0', () => {
-  for (const args of [['--help'], ['ask', '--help'], ['ask', '-h'], ['demo', '--help'], ['view', '--help'], ['view', '-h'], ['bench', '--help'], ['bench', 'run', '--help'], ['bench', 'export', '--help'], ['bench', 'report', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['ask', '--help'],
+    ['ask', '-h'],
+    ['demo', '--help'],
+    ['view', '--help'],
+    ['view', '-h'],
+    ['bench', '--help'],
+    ['bench', 'run', '--help'],
+    ['bench', 'export', '--help'],
+    ['bench', 'report', '--help'],
+  ]) {
     it(`rlm ${args.join(' ')}`, async () => {
       const run = await runCli(args);
       assert.equal(run.code, 0, run.stderr);
@@ -90,8 +116,16 @@ describe('rlm ask: models the endpoint does not list', () => {
   it('a root model or a sub-model not listed is refused before the first root turn, exit 3', async () => {
     const before = server.requests.length;
     const a = join(dir, 'g', 'a.md');
-    assertRefused(await runCli(['ask', '-c', a, '--base-url', server.url, '--model', 'rr', 'q']), 3, /does not list the model "rr" \(--model\); it lists: r, s$/);
-    assertRefused(await runCli(['ask', '-c', a, '--base-url', server.url, '--model', 'r', '--sub-model', 'ss', 'q']), 3, /does not list the model "ss" \(--sub-model\)/);
+    assertRefused(
+      await runCli(['ask', '-c', a, '--base-url', server.url, '--model', 'rr', 'q']),
+      3,
+      /does not list the model "rr" \(--model\); it lists: r, s$/,
+    );
+    assertRefused(
+      await runCli(['ask', '-c', a, '--base-url', server.url, '--model', 'r', '--sub-model', 'ss', 'q']),
+      3,
+      /does not list the model "ss" \(--sub-model\)/,
+    );
     assert.equal(server.requests.length, before, 'no request was made');
   });
 
@@ -102,7 +136,16 @@ describe('rlm ask: models the endpoint does not list', () => {
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'any', choices: [{ index: 0, message: { role: 'assistant', content: 'FINAL(fine)' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+        res.end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 0,
+            model: 'any',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'FINAL(fine)' }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
@@ -122,6 +165,10 @@ describe('rlm ask --prices', () => {
     const prices = join(dir, 'prices.yaml');
     await writeFile(prices, 'mine:\n  input: 1\n  output: 2\n');
     const run = await runCli(['ask', '--prices', prices, '-c', join(dir, 'g', 'a.md'), ...endpoint(), 'q']);
-    assertRefused(run, 2, /the prices file .*prices\.yaml is not valid JSON: Unexpected token 'm', "mine:\\n {2}in"\.\.\. is not valid JSON$/);
+    assertRefused(
+      run,
+      2,
+      /the prices file .*prices\.yaml is not valid JSON: Unexpected token 'm', "mine:\\n {2}in"\.\.\. is not valid JSON$/,
+    );
   });
 });

@@ -31,7 +31,10 @@ describe('rlm demo', () => {
     const run = await runCli(['demo', '--quiet', '--json', '--trace', trace], { env: { OPENAI_API_KEY: 'sk-should-never-appear' } });
     assert.equal(run.code, 0, run.stderr);
     const text = await readFile(trace, 'utf8');
-    const events = text.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const events = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     assert.equal(events[0]!.type, 'trace');
     assert.equal(events[1]!.type, 'run-start');
     assert.equal(events.at(-1)!.type, 'run-end');

@@ -8,7 +8,11 @@ import { noStack, runCli } from './support.ts';
 
 // A root model that never answers: each reply is some thought and a code block, also when it is
 // asked for its final answer. A limit must end such a run with no answer at all, not its last reply.
-const NEVER = (r: ScriptedRequest) => ({ content: repl(`print(${r.index})`, 'Thinking...'), usage: { promptTokens: 1000, completionTokens: 50 }, delayMs: 20 });
+const NEVER = (r: ScriptedRequest) => ({
+  content: repl(`print(${r.index})`, 'Thinking...'),
+  usage: { promptTokens: 1000, completionTokens: 50 },
+  delayMs: 20,
+});
 
 let dir: string;
 let book: string;
@@ -76,7 +80,22 @@ describe('rlm ask: answered in the last request after a limit', () => {
       },
     });
     try {
-      const args = ['ask', '-c', book, '--base-url', late.url, '--model', 'r', '--sub-model', 's', '--concurrency', '1', '--max-calls', '4', 'Where?'];
+      const args = [
+        'ask',
+        '-c',
+        book,
+        '--base-url',
+        late.url,
+        '--model',
+        'r',
+        '--sub-model',
+        's',
+        '--concurrency',
+        '1',
+        '--max-calls',
+        '4',
+        'Where?',
+      ];
       const run = await runCli(args);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, 'under the old oak\n');

@@ -14,7 +14,13 @@ const FLAGS = {
 
 describe('renderHelp', () => {
   it('shows every flag with a description in one column, its default, and none without one', () => {
-    const help = renderHelp({ usage: 'Usage: rlm x [options]', about: 'Does x.', sections: [{ title: 'Input:', flags: FLAGS, text: '  and a line as written' }], notes: 'Exit codes: 0.', column: 24 });
+    const help = renderHelp({
+      usage: 'Usage: rlm x [options]',
+      about: 'Does x.',
+      sections: [{ title: 'Input:', flags: FLAGS, text: '  and a line as written' }],
+      notes: 'Exit codes: 0.',
+      column: 24,
+    });
     assert.equal(
       help,
       `Usage: rlm x [options]
@@ -37,7 +43,12 @@ Exit codes: 0.`,
   });
 
   it('puts a blank line between sections when asked', () => {
-    const help = renderHelp({ usage: 'Usage: rlm y', sections: [{ title: 'a:', flags: { help: HELP_FLAG } }, { title: 'b:' }], column: 14, spaced: true });
+    const help = renderHelp({
+      usage: 'Usage: rlm y',
+      sections: [{ title: 'a:', flags: { help: HELP_FLAG } }, { title: 'b:' }],
+      column: 14,
+      spaced: true,
+    });
     assert.equal(help, 'Usage: rlm y\n\na:\n  -h, --help  this help\n\nb:');
   });
 });
@@ -56,12 +67,15 @@ describe('parseFlags', () => {
     [['--repl', 'ruby'], "--repl must be js or python, got 'ruby'"],
   ] as const) {
     it(`refuses ${argv.join(' ')} with one usage line that points at the help`, () => {
-      assert.throws(() => parseFlags(argv, FLAGS, 'rlm x'), (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'RLM_USAGE');
-        if (typeof message === 'string') assert.equal(error.message, message);
-        else assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseFlags(argv, FLAGS, 'rlm x'),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'RLM_USAGE');
+          if (typeof message === 'string') assert.equal(error.message, message);
+          else assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 });

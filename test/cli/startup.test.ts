@@ -20,7 +20,15 @@ registerHooks({ load(url, context, next) { appendFileSync(process.env.RLM_LOADS,
 `)}`;
 
 /** What an ask with no --trace or --provider anthropic must not load. */
-const NOT_FOR_ASK = [/packages\/bench\//, /node_modules\/(rlm-bench|minisearch)\//, /src\/trace\/(viewer|view-model|replay|jsonl)\.ts$/, /src\/demo\//, /src\/testing\//, /src\/cli\/(demo|replay|view|bench-plugin)\.ts$/, /@anthropic-ai\//];
+const NOT_FOR_ASK = [
+  /packages\/bench\//,
+  /node_modules\/(rlm-bench|minisearch)\//,
+  /src\/trace\/(viewer|view-model|replay|jsonl)\.ts$/,
+  /src\/demo\//,
+  /src\/testing\//,
+  /src\/cli\/(demo|replay|view|bench-plugin)\.ts$/,
+  /@anthropic-ai\//,
+];
 
 describe('rlm ask at start-up', () => {
   it('answers without loading the benchmark, the viewer, replay, the demo or another provider', async () => {
@@ -29,10 +37,14 @@ describe('rlm ask at start-up', () => {
     const loads = join(dir, 'loads.txt');
     await writeFile(join(dir, 'context.txt'), 'a small context');
     try {
-      const child = spawn(process.execPath, ['--import', RECORD_LOADS, BIN, 'ask', '-q', '-c', join(dir, 'context.txt'), '--base-url', server.url, '--model', 'root', 'q'], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RLM_LOADS: loads },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', RECORD_LOADS, BIN, 'ask', '-q', '-c', join(dir, 'context.txt'), '--base-url', server.url, '--model', 'root', 'q'],
+        {
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RLM_LOADS: loads },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -41,8 +53,14 @@ describe('rlm ask at start-up', () => {
       assert.equal(code, 0, stderr);
       assert.equal(stdout, 'loaded\n');
       const loaded = (await readFile(loads, 'utf8')).trim().split('\n');
-      assert.ok(loaded.some((url) => url.endsWith('/src/cli/ask.ts')), 'the recording saw the run');
-      assert.deepEqual(loaded.filter((url) => NOT_FOR_ASK.some((pattern) => pattern.test(url))), []);
+      assert.ok(
+        loaded.some((url) => url.endsWith('/src/cli/ask.ts')),
+        'the recording saw the run',
+      );
+      assert.deepEqual(
+        loaded.filter((url) => NOT_FOR_ASK.some((pattern) => pattern.test(url))),
+        [],
+      );
     } finally {
       await server.close();
     }

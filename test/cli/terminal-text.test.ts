@@ -41,7 +41,11 @@ describe('text from a run, on a terminal', () => {
 
   it('escapes the reason a run has no answer on a terminal', () => {
     const stderr = sink();
-    report(result(undefined, 'Error: \x1b[2J boom'), { json: false }, { stdout: sink().stream, stderr: stderr.stream, stdoutIsTTY: true, stderrIsTTY: true });
+    report(
+      result(undefined, 'Error: \x1b[2J boom'),
+      { json: false },
+      { stdout: sink().stream, stderr: stderr.stream, stdoutIsTTY: true, stderrIsTTY: true },
+    );
     assert.ok(!stderr.text().includes('\x1b'), stderr.text());
     assert.match(stderr.text(), /\\x1b\[2J boom/);
   });

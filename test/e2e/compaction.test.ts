@@ -9,7 +9,9 @@ describe('compaction of a long conversation', () => {
     const turns = [
       repl("const marker = 'SECRET-' + 'OUTPUT';\nprint(marker + ' ' + 'x'.repeat(6000))"),
       repl("print('second look ' + 'y'.repeat(6000))"),
-      repl("const seen = history.filter((m) => m.content.includes('SECRET-' + 'OUTPUT x')).length;\nFINAL(`${history.length} messages, marker seen ${seen}`)"),
+      repl(
+        "const seen = history.filter((m) => m.content.includes('SECRET-' + 'OUTPUT x')).length;\nFINAL(`${history.length} messages, marker seen ${seen}`)",
+      ),
     ];
     let code = 0;
     const root = (request: ScriptedRequest) =>

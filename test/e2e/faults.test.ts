@@ -59,7 +59,8 @@ describe('faults in model code are reported to the model and the run still answe
   it('a 429 with Retry-After and a 500 are retried', async () => {
     let subCalls = 0;
     const run = await scriptedRun([repl("const a = await llm_query('x');\nFINAL(a)")], {
-      sub: () => (++subCalls === 1 ? { fail: { status: 429, retryAfterSeconds: 1 } } : subCalls === 2 ? { fail: { status: 500 } } : 'third time'),
+      sub: () =>
+        ++subCalls === 1 ? { fail: { status: 429, retryAfterSeconds: 1 } } : subCalls === 2 ? { fail: { status: 500 } } : 'third time',
     });
     try {
       const started = performance.now();

@@ -46,7 +46,10 @@ describe('final-answer rules', () => {
   });
 
   it('a text FINAL beside a code block does not end the run: the code runs and the model sees it', async () => {
-    const run = await scriptedRun([repl("const guess = 'wrong'; print('the real answer is beta')") + '\nFINAL(wrong)', repl("FINAL('beta')")]);
+    const run = await scriptedRun([
+      repl("const guess = 'wrong'; print('the real answer is beta')") + '\nFINAL(wrong)',
+      repl("FINAL('beta')"),
+    ]);
     try {
       const result = await run.rlm.run({ context, query: 'second word?' });
       assert.deepEqual([result.answer, result.iterations], ['beta', 2]);
@@ -95,7 +98,9 @@ describe('final-answer rules', () => {
   });
 
   it('the iteration limit leads to exactly one forced final request', async () => {
-    const run = await scriptedRun([repl('print(1)'), repl('print(2)'), repl('print(3)'), 'From what I found:\nFINAL(three)'], { maxIterations: 3 });
+    const run = await scriptedRun([repl('print(1)'), repl('print(2)'), repl('print(3)'), 'From what I found:\nFINAL(three)'], {
+      maxIterations: 3,
+    });
     try {
       const result = await run.rlm.run({ context, query: 'q' });
       const roots = run.rootRequests();
@@ -153,7 +158,9 @@ describe('runs that end without a final answer give none', () => {
   });
 
   it('stopped by a limit, the last reply may name a variable of the REPL, which is kept for it', async () => {
-    const run = await scriptedRun([repl("const found = 'built so far';\nawait llm_query('a'); await llm_query('b')"), 'FINAL_VAR(found)'], { limits: { maxCalls: 3 } });
+    const run = await scriptedRun([repl("const found = 'built so far';\nawait llm_query('a'); await llm_query('b')"), 'FINAL_VAR(found)'], {
+      limits: { maxCalls: 3 },
+    });
     try {
       const result = await run.rlm.run({ context, query: 'q' });
       assert.equal(result.status, 'budget');

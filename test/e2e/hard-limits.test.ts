@@ -13,7 +13,9 @@ import { repl, startScriptedServer, type ScriptedModelServer } from '../../src/t
 import { runCli } from '../cli/support.ts';
 import { scriptedRun } from './support.ts';
 
-const FAN_OUT = repl('const parts = Array.from({ length: 64 }, (_, i) => `part ${i}: ` + "lorem ipsum ".repeat(1500));\nconst notes = await llm_query_batched(parts);\nprint(notes.filter((n) => !n.startsWith("Error")).length)');
+const FAN_OUT = repl(
+  'const parts = Array.from({ length: 64 }, (_, i) => `part ${i}: ` + "lorem ipsum ".repeat(1500));\nconst notes = await llm_query_batched(parts);\nprint(notes.filter((n) => !n.startsWith("Error")).length)',
+);
 const PRICES: Record<string, Price> = { root: { input: 2, cachedInput: 0.2, output: 8 }, sub: { input: 1, cachedInput: 0.1, output: 4 } };
 /** A long sub-answer: 2,000 tokens of output by the server's count. */
 const LONG_NOTE = 'note '.repeat(1600);
@@ -101,12 +103,38 @@ describe('hard limits with 64 sub-calls in flight', () => {
     // A root that never answers: code every turn, then a plan rather than a FINAL.
     const server = await startScriptedServer({
       models: ['root', 'sub'],
-      script: (request) => (request.model === 'root' ? (request.lastUser.includes('reached a limit') ? 'Thinking...\n```repl\nprint(1)\n```' : FAN_OUT) : { content: LONG_NOTE, delayMs: 20 }),
+      script: (request) =>
+        request.model === 'root'
+          ? request.lastUser.includes('reached a limit')
+            ? 'Thinking...\n```repl\nprint(1)\n```'
+            : FAN_OUT
+          : { content: LONG_NOTE, delayMs: 20 },
     });
     try {
-      const cli = await runCli(['ask', '-q', '-c', context, '--model', 'root', '--sub-model', 'sub', '--base-url', server.url, '--prices', prices, '--max-cost', '0.5', '--concurrency', '64', 'q'], {
-        env: { RLM_API_KEY: 'k' },
-      });
+      const cli = await runCli(
+        [
+          'ask',
+          '-q',
+          '-c',
+          context,
+          '--model',
+          'root',
+          '--sub-model',
+          'sub',
+          '--base-url',
+          server.url,
+          '--prices',
+          prices,
+          '--max-cost',
+          '0.5',
+          '--concurrency',
+          '64',
+          'q',
+        ],
+        {
+          env: { RLM_API_KEY: 'k' },
+        },
+      );
       assert.ok(spentByServer(server).costUsd <= 0.5, `spent $${spentByServer(server).costUsd}`);
       assert.equal(cli.stdout, '');
       assert.equal(cli.code, 1, cli.stderr);
@@ -122,7 +150,9 @@ describe('hard limits with 64 sub-calls in flight', () => {
     await writeFile(context, 'x'.repeat(1000));
     const server = await startScriptedServer({ models: ['root'], script: () => ({ content: repl("FINAL('done')"), noUsage: true }) });
     try {
-      const cli = await runCli(['ask', '-c', context, '--model', 'root', '--base-url', server.url, '--json', 'q'], { env: { RLM_API_KEY: 'k' } });
+      const cli = await runCli(['ask', '-c', context, '--model', 'root', '--base-url', server.url, '--json', 'q'], {
+        env: { RLM_API_KEY: 'k' },
+      });
       assert.equal(cli.code, 0, cli.stderr);
       const out = JSON.parse(cli.stdout) as { answer: string; usage: { total: { estimatedCalls: number; outputTokens: number } } };
       assert.equal(out.answer, 'done');

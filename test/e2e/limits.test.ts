@@ -8,10 +8,13 @@ const context = 'x'.repeat(1000);
 
 describe('limits on the whole run', () => {
   it('a call limit stops the run with status budget, and the root is asked once for its best answer', async () => {
-    const run = await scriptedRun([repl("const a = await llm_query_batched(['1', '2', '3', '4', '5']);\nprint(a)"), 'What I have:\nFINAL(partial)'], {
-      limits: { maxCalls: 4 },
-      concurrency: 1,
-    });
+    const run = await scriptedRun(
+      [repl("const a = await llm_query_batched(['1', '2', '3', '4', '5']);\nprint(a)"), 'What I have:\nFINAL(partial)'],
+      {
+        limits: { maxCalls: 4 },
+        concurrency: 1,
+      },
+    );
     try {
       const result = await run.rlm.run({ context, query: 'q' });
       // Root 1, then two sub-calls fit; the third is refused and stops the tree: the fourth call
@@ -43,7 +46,10 @@ describe('limits on the whole run', () => {
   it('a cost limit with a model of unknown price is refused before the run starts', async () => {
     const run = await scriptedRun([repl("FINAL('x')")], { limits: { maxCostUsd: 1 } });
     try {
-      await assert.rejects(run.rlm.run({ context, query: 'q' }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /"root" has none/.test(e.message));
+      await assert.rejects(
+        run.rlm.run({ context, query: 'q' }),
+        (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /"root" has none/.test(e.message),
+      );
       assert.equal(run.server.requests.length, 0);
     } finally {
       await run.close();

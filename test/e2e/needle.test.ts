@@ -23,7 +23,8 @@ print(verdicts);`,
       repl('FINAL_VAR("answer")'),
     ]);
     server = await startScriptedServer({
-      script: (request) => (request.model === 'root' ? root(request) : /decoy/i.test(request.lastUser.split('\n\n')[1] ?? '') ? 'NO' : 'YES'),
+      script: (request) =>
+        request.model === 'root' ? root(request) : /decoy/i.test(request.lastUser.split('\n\n')[1] ?? '') ? 'NO' : 'YES',
     });
   });
   after(() => server.close());

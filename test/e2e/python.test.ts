@@ -29,7 +29,8 @@ verdicts`,
       repl('FINAL_VAR("answer")'),
     ]);
     const server = await startScriptedServer({
-      script: (request) => (request.model === 'root' ? root(request) : /decoy/i.test(request.lastUser.split('\n\n')[1] ?? '') ? 'NO' : 'YES'),
+      script: (request) =>
+        request.model === 'root' ? root(request) : /decoy/i.test(request.lastUser.split('\n\n')[1] ?? '') ? 'NO' : 'YES',
     });
     try {
       const rlm = new RLM({
@@ -106,7 +107,9 @@ describe('Python REPL: child RLMs', () => {
         repl("FINAL(' | '.join(answers) + ' / ' + str('secret_child' in globals()))"),
       ]),
       d1: byTurn([repl("secret_child = context\ng = rlm_query('grand of ' + context, context + '-g')\nFINAL(context + ':' + g)")]),
-      d2: byTurn([repl("a = llm_query('leaf ' + context)\nFINAL(f\"leaf({a}) sees {'secret0' in globals()} {'secret_child' in globals()}\")")]),
+      d2: byTurn([
+        repl("a = llm_query('leaf ' + context)\nFINAL(f\"leaf({a}) sees {'secret0' in globals()} {'secret_child' in globals()}\")"),
+      ]),
       d3: (request) => `ok:${request.lastUser}`,
     };
     const server = await startScriptedServer({ script: (request) => models[request.model]!(request) });
@@ -117,7 +120,13 @@ describe('Python REPL: child RLMs', () => {
       const result = await rlm.run({ context: 'the root context', query: 'q' });
       assert.equal(result.status, 'done', JSON.stringify(result));
       assert.equal(result.answer, 'ctx-A:leaf(ok:leaf ctx-A-g) sees False False | ctx-B:leaf(ok:leaf ctx-B-g) sees False False / False');
-      assert.deepEqual(events.filter((e) => e.type === 'run-start').map((e) => e.depth).sort(), [0, 1, 1, 2, 2]);
+      assert.deepEqual(
+        events
+          .filter((e) => e.type === 'run-start')
+          .map((e) => e.depth)
+          .sort(),
+        [0, 1, 1, 2, 2],
+      );
       // The two children ran at once: their runs overlap in time.
       const spans = events.flatMap((e) => (e.type === 'run-start' && e.depth === 1 ? [e.runId] : []));
       const ends = new Map(events.flatMap((e, i) => (e.type === 'run-end' ? [[e.runId, i] as const] : [])));
@@ -141,7 +150,14 @@ describe('Python REPL: a child RLM still starting when its parent cell times out
     try {
       const [d0, d1] = ['d0', 'd1'].map((id) => createOpenAIModel({ model: id, baseURL: server.url }));
       const events: RlmEvent[] = [];
-      const rlm = new RLM({ repl: 'python', model: d0!, modelsByDepth: [d0, d1], maxDepth: 2, cellTimeoutMs: 300, onEvent: (e) => events.push(e) });
+      const rlm = new RLM({
+        repl: 'python',
+        model: d0!,
+        modelsByDepth: [d0, d1],
+        maxDepth: 2,
+        cellTimeoutMs: 300,
+        onEvent: (e) => events.push(e),
+      });
       const result = await rlm.run({ context: 'c', query: 'q' });
       assert.equal(result.answer, 'parent went on');
       const ends = events.flatMap((e) => (e.type === 'run-end' ? [e] : []));

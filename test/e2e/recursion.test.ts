@@ -16,11 +16,17 @@ describe('recursion to depth 3', () => {
   it('root starts two children, each starts a grandchild; every level has its own REPL; the answer comes back up', async () => {
     const server = await depthServer({
       d0: byTurn([
-        repl("const secret0 = 'root';\nconst answers = await rlm_query_batched(['child A', 'child B'], ['ctx-A', 'ctx-B']);\nprint(answers)"),
+        repl(
+          "const secret0 = 'root';\nconst answers = await rlm_query_batched(['child A', 'child B'], ['ctx-A', 'ctx-B']);\nprint(answers)",
+        ),
         repl("FINAL(answers.join(' | ') + ' / ' + typeof secretChild)"),
       ]),
-      d1: byTurn([repl("const secretChild = context;\nconst g = await rlm_query('grand of ' + context, context + '-g');\nFINAL(context + ':' + g)")]),
-      d2: byTurn([repl("const a = await llm_query('leaf ' + context);\nFINAL('leaf(' + a + ') sees ' + typeof secret0 + ' ' + typeof secretChild)")]),
+      d1: byTurn([
+        repl("const secretChild = context;\nconst g = await rlm_query('grand of ' + context, context + '-g');\nFINAL(context + ':' + g)"),
+      ]),
+      d2: byTurn([
+        repl("const a = await llm_query('leaf ' + context);\nFINAL('leaf(' + a + ') sees ' + typeof secret0 + ' ' + typeof secretChild)"),
+      ]),
       d3: (request) => `ok:${request.lastUser}`,
     });
     try {
@@ -60,7 +66,11 @@ describe('recursion to depth 3', () => {
       d0: byTurn([repl("const r = await rlm_query('go deep', 'ctx');\nprint(r)"), 'Best I have:\nFINAL(partial answer)']),
       d1: byTurn([repl("const r = await rlm_query('deeper', 'ctx2');\nFINAL(r)")]),
       // Each leaf reads 5,000 tokens and writes 5,000: $0.01 at $1 per million.
-      d2: byTurn([repl("const many = await llm_query_batched(Array.from({ length: 60 }, (_, i) => 'leaf ' + i + ' ' + 'x'.repeat(20_000)));\nFINAL(many.join(','))")]),
+      d2: byTurn([
+        repl(
+          "const many = await llm_query_batched(Array.from({ length: 60 }, (_, i) => 'leaf ' + i + ' ' + 'x'.repeat(20_000)));\nFINAL(many.join(','))",
+        ),
+      ]),
       d3: () => {
         leafCalls++;
         return { content: 'y'.repeat(20_000), delayMs: 20 };
@@ -101,7 +111,11 @@ describe('child RLMs at once', () => {
     let running = 0;
     let most = 0;
     const server = await depthServer({
-      d0: byTurn([repl("const r = await rlm_query_batched(Array.from({ length: 6 }, (_, i) => 'child ' + i), Array.from({ length: 6 }, (_, i) => 'ctx ' + i));\nFINAL(r.join(','))")]),
+      d0: byTurn([
+        repl(
+          "const r = await rlm_query_batched(Array.from({ length: 6 }, (_, i) => 'child ' + i), Array.from({ length: 6 }, (_, i) => 'ctx ' + i));\nFINAL(r.join(','))",
+        ),
+      ]),
       d1: async () => {
         running++;
         most = Math.max(most, running);

@@ -48,7 +48,11 @@ export function haystack(): string {
   return lines.join('\n');
 }
 
-const LABEL_WORDS = { praise: ['wonderful', 'superb', 'delightful'], complaint: ['broken', 'late', 'rude'], question: ['how', 'when', 'where'] } as const;
+const LABEL_WORDS = {
+  praise: ['wonderful', 'superb', 'delightful'],
+  complaint: ['broken', 'late', 'rude'],
+  question: ['how', 'when', 'where'],
+} as const;
 export type Label = keyof typeof LABEL_WORDS;
 
 /** 2,400 records whose label must be inferred from the words of the text, not read. */

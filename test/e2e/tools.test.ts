@@ -16,7 +16,10 @@ describe('custom tools', () => {
             run: async (query: string, options: { limit: number }) => {
               seen.push([query, options]);
               await new Promise((r) => setTimeout(r, 10));
-              return [{ id: 'p1', text: `about ${query}` }, { id: 'p2', text: 'more' }].slice(0, options.limit);
+              return [
+                { id: 'p1', text: `about ${query}` },
+                { id: 'p2', text: 'more' },
+              ].slice(0, options.limit);
             },
           },
         },

@@ -32,9 +32,16 @@ describe('Anthropic Messages provider against a scripted Messages server', () =>
     const sent = server.requests.at(-1)!;
     assert.equal(sent.wire, 'anthropic');
     assert.ok(sent.headers['x-api-key'] === 'ak' || sent.headers.authorization === 'Bearer ak');
-    const body = sent.body as { system: Array<Record<string, unknown>>; messages: Array<{ role: string; content: Array<Record<string, unknown>> }>; max_tokens: number };
+    const body = sent.body as {
+      system: Array<Record<string, unknown>>;
+      messages: Array<{ role: string; content: Array<Record<string, unknown>> }>;
+      max_tokens: number;
+    };
     assert.deepEqual(body.system, [{ type: 'text', text: 'You are a REPL agent.', cache_control: { type: 'ephemeral' } }]);
-    assert.deepEqual(body.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    assert.deepEqual(
+      body.messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
     assert.deepEqual(body.messages.at(-1)!.content[0], { type: 'text', text: 'second', cache_control: { type: 'ephemeral' } });
     assert.equal(body.messages[0]!.content[0]!.cache_control, undefined);
     assert.equal(body.max_tokens, 8192);
@@ -42,7 +49,10 @@ describe('Anthropic Messages provider against a scripted Messages server', () =>
 
   it('passes extended thinking through and returns only the text', async () => {
     queue.push('thought through');
-    const result = await model({ thinking: { type: 'enabled', budget_tokens: 2048 } }).generate({ messages: [{ role: 'user', content: 'q' }], temperature: 0.3 });
+    const result = await model({ thinking: { type: 'enabled', budget_tokens: 2048 } }).generate({
+      messages: [{ role: 'user', content: 'q' }],
+      temperature: 0.3,
+    });
     assert.equal(result.text, 'thought through');
     const body = server.requests.at(-1)!.body;
     assert.deepEqual(body.thinking, { type: 'enabled', budget_tokens: 2048 });
@@ -71,13 +81,19 @@ describe('Anthropic Messages provider against a scripted Messages server', () =>
 
   it('refuses client settings beside a ready client, which is used as is', () => {
     const client = new Anthropic({ baseURL: server.anthropicUrl, apiKey: 'ak' });
-    assert.throws(() => createAnthropicModel({ model: 'claude-test', client, apiKey: 'ak', headers: { x: 'y' } }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /apiKey, headers/.test(e.message));
+    assert.throws(
+      () => createAnthropicModel({ model: 'claude-test', client, apiKey: 'ak', headers: { x: 'y' } }),
+      (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /apiKey, headers/.test(e.message),
+    );
   });
 
   it('runs an RLM, with usage equal to what the server reported', async () => {
     const turns = byTurn([repl("const a = await llm_query('sub question');\nFINAL('got ' + a)")]);
     const rlmServer = await startScriptedServer({
-      script: async (r) => (r.model === 'root' ? { content: (await turns(r)) as string, usage: { promptTokens: 3000, cachedTokens: 2500, completionTokens: 40 } } : 'sub answer'),
+      script: async (r) =>
+        r.model === 'root'
+          ? { content: (await turns(r)) as string, usage: { promptTokens: 3000, cachedTokens: 2500, completionTokens: 40 } }
+          : 'sub answer',
     });
     try {
       const rlm = new RLM({

@@ -56,9 +56,17 @@ describe('composeModel', () => {
     const server = await startScriptedServer({ script: (request) => ({ fail: { status: request.model === 'gpt-5-mini' ? 401 : 404 } }) });
     try {
       const refused: RlmError[] = [];
-      const model = composeModel(createOpenAIModel({ model: 'gpt-5-mini', apiKey: 'x', baseURL: server.url }), { onRefused: (error) => refused.push(error) });
-      await assert.rejects(model.generate({ messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => RlmError.isInstance(error) && error.code === 'RLM_AUTH');
-      await assert.rejects(model.withId('no-such-model').generate({ messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => RlmError.isInstance(error) && error.code === 'RLM_MODEL_REJECTED');
+      const model = composeModel(createOpenAIModel({ model: 'gpt-5-mini', apiKey: 'x', baseURL: server.url }), {
+        onRefused: (error) => refused.push(error),
+      });
+      await assert.rejects(
+        model.generate({ messages: [{ role: 'user', content: 'x' }] }),
+        (error: unknown) => RlmError.isInstance(error) && error.code === 'RLM_AUTH',
+      );
+      await assert.rejects(
+        model.withId('no-such-model').generate({ messages: [{ role: 'user', content: 'x' }] }),
+        (error: unknown) => RlmError.isInstance(error) && error.code === 'RLM_MODEL_REJECTED',
+      );
       assert.deepEqual(
         refused.map((error) => error.code),
         ['RLM_AUTH'],

@@ -19,7 +19,10 @@ describe('Limiter', () => {
       ),
     );
     assert.equal(most, 3);
-    assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 
   it('frees the slot when a task fails', async () => {

@@ -13,7 +13,9 @@ async function freshDir(): Promise<string> {
 describe('the memo of sub-calls', () => {
   it('a second identical run makes no sub-call requests and reports the hits and savings', async () => {
     const root = byTurn([repl("const a = await llm_query_batched(['one', 'two', 'three']);\nFINAL(a.join(' '))")]);
-    const server = await startScriptedServer({ script: (r) => (r.model === 'root' ? root(r) : { content: `sub:${r.lastUser}`, usage: { promptTokens: 10, completionTokens: 5 } }) });
+    const server = await startScriptedServer({
+      script: (r) => (r.model === 'root' ? root(r) : { content: `sub:${r.lastUser}`, usage: { promptTokens: 10, completionTokens: 5 } }),
+    });
     const dir = await freshDir();
     try {
       const runOnce = async () => {

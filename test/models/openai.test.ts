@@ -22,7 +22,11 @@ interface Fetched {
 function stubFetch(body: string | Uint8Array[], contentType = 'text/event-stream'): { fetch: typeof fetch; fetched: Fetched[] } {
   const fetched: Fetched[] = [];
   const stub: typeof fetch = async (input, init) => {
-    fetched.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) as Record<string, unknown> });
+    fetched.push({
+      url: String(input),
+      headers: new Headers(init?.headers),
+      body: JSON.parse(String(init?.body)) as Record<string, unknown>,
+    });
     const pieces = typeof body === 'string' ? [new TextEncoder().encode(body)] : [...body];
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -38,7 +42,10 @@ function stubFetch(body: string | Uint8Array[], contentType = 'text/event-stream
 
 /** A streamed chunk's `data:` line, as a Chat Completions server writes it. */
 const sse = (chunk: Record<string, unknown>, ending = '\n\n') => `data: ${JSON.stringify(chunk)}${ending}`;
-const delta = (content: string, finish: string | null = null) => ({ model: 'm-2025', choices: [{ index: 0, delta: { content }, finish_reason: finish }] });
+const delta = (content: string, finish: string | null = null) => ({
+  model: 'm-2025',
+  choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+});
 
 describe('OpenAI-compatible provider against a scripted server', () => {
   let server: ScriptedModelServer;
@@ -91,7 +98,10 @@ describe('OpenAI-compatible provider against a scripted server', () => {
   it('retries 500s and malformed bodies with backoff', async () => {
     queue.push({ fail: { status: 500 } }, { fail: 'malformed' }, { fail: { status: 503 } }, 'finally');
     const retries: number[] = [];
-    const model = withRetry(createOpenAIModel({ model: 'm', baseURL: server.url }), { baseDelayMs: 5, onRetry: (r) => retries.push(r.attempt) });
+    const model = withRetry(createOpenAIModel({ model: 'm', baseURL: server.url }), {
+      baseDelayMs: 5,
+      onRetry: (r) => retries.push(r.attempt),
+    });
     assert.equal((await model.generate({ messages })).text, 'finally');
     assert.deepEqual(retries, [1, 2, 3]);
   });
@@ -99,7 +109,10 @@ describe('OpenAI-compatible provider against a scripted server', () => {
   it('gives up after maxRetries with the last error', async () => {
     queue.push({ fail: { status: 500, message: 'boom' } }, { fail: { status: 500, message: 'boom' } });
     const model = withRetry(createOpenAIModel({ model: 'm', baseURL: server.url }), { maxRetries: 1, baseDelayMs: 1 });
-    await assert.rejects(model.generate({ messages }), (e: unknown) => e instanceof ProviderError && e.status === 500 && /boom/.test(e.message));
+    await assert.rejects(
+      model.generate({ messages }),
+      (e: unknown) => e instanceof ProviderError && e.status === 500 && /boom/.test(e.message),
+    );
   });
 
   it('times out a hanging request, and that is retryable', async () => {
@@ -110,7 +123,10 @@ describe('OpenAI-compatible provider against a scripted server', () => {
 
   it('refuses client settings beside a ready client, which is used as is', () => {
     const client = new OpenAI({ baseURL: server.url, apiKey: 'k' });
-    assert.throws(() => createOpenAIModel({ model: 'm', client, baseURL: server.url, timeoutMs: 5 }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /baseURL, timeoutMs/.test(e.message));
+    assert.throws(
+      () => createOpenAIModel({ model: 'm', client, baseURL: server.url, timeoutMs: 5 }),
+      (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_USAGE' && /baseURL, timeoutMs/.test(e.message),
+    );
   });
 
   it('sends the OPENAI_API_KEY of the environment to OpenAI only, and no Authorization header without a key', async () => {
@@ -123,7 +139,9 @@ describe('OpenAI-compatible provider against a scripted server', () => {
       assert.equal(toOpenAI.fetched[0]!.url, 'https://api.openai.com/v1/chat/completions');
       assert.equal(toOpenAI.fetched[0]!.headers.get('authorization'), 'Bearer env-key');
       const elsewhere = stubFetch(answer);
-      await createOpenAIModel({ model: 'm', baseURL: 'http://127.0.0.1:9/v1', fetch: elsewhere.fetch, stream: true }).generate({ messages });
+      await createOpenAIModel({ model: 'm', baseURL: 'http://127.0.0.1:9/v1', fetch: elsewhere.fetch, stream: true }).generate({
+        messages,
+      });
       assert.equal(elsewhere.fetched[0]!.headers.get('authorization'), null);
     } finally {
       if (saved === undefined) delete process.env.OPENAI_API_KEY;
@@ -134,29 +152,65 @@ describe('OpenAI-compatible provider against a scripted server', () => {
   });
 
   it('reads a stream however its bytes are cut: CRLF lines, comments, a character split between reads', async () => {
-    const text = sse(delta('héllo '), '\r\n\r\n') + ': keep-alive\n\n' + 'data:' + JSON.stringify(delta('wörld', 'stop')) + '\r\r' + sse({ model: 'm-2025', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } }) + 'data: [DONE]\n\n';
+    const text =
+      sse(delta('héllo '), '\r\n\r\n') +
+      ': keep-alive\n\n' +
+      'data:' +
+      JSON.stringify(delta('wörld', 'stop')) +
+      '\r\r' +
+      sse({ model: 'm-2025', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } }) +
+      'data: [DONE]\n\n';
     const bytes = new TextEncoder().encode(text);
     // One byte a read: every line, CRLF and two-byte character is cut somewhere.
     const { fetch } = stubFetch(Array.from(bytes, (byte) => Uint8Array.of(byte)));
     const result = await createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch, stream: true }).generate({ messages });
-    assert.deepEqual(result, { text: 'héllo wörld', usage: { inputTokens: 3, cachedInputTokens: 0, outputTokens: 2 }, finishReason: 'stop', modelId: 'm-2025' });
+    assert.deepEqual(result, {
+      text: 'héllo wörld',
+      usage: { inputTokens: 3, cachedInputTokens: 0, outputTokens: 2 },
+      finishReason: 'stop',
+      modelId: 'm-2025',
+    });
   });
 
   it('takes a stream that said its finish reason but no [DONE], and one JSON body from a server that does not stream', async () => {
     const unended = stubFetch(sse(delta('whole', 'length')));
-    const result = await createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: unended.fetch, stream: true }).generate({ messages });
+    const result = await createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: unended.fetch, stream: true }).generate({
+      messages,
+    });
     assert.equal(result.text, 'whole');
     assert.equal(result.finishReason, 'length');
     assert.equal(result.usage.estimated, true);
-    const json = stubFetch(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'not streamed' }, finish_reason: 'stop' }] }), 'application/json');
-    assert.equal((await createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: json.fetch, stream: true }).generate({ messages })).text, 'not streamed');
+    const json = stubFetch(
+      JSON.stringify({
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'not streamed' }, finish_reason: 'stop' }],
+      }),
+      'application/json',
+    );
+    assert.equal(
+      (await createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: json.fetch, stream: true }).generate({ messages }))
+        .text,
+      'not streamed',
+    );
   });
 
-  it('reads an error a 200 carries (OpenRouter\'s), in a body or mid-stream, as a provider error', async () => {
+  it("reads an error a 200 carries (OpenRouter's), in a body or mid-stream, as a provider error", async () => {
     const inBody = stubFetch(JSON.stringify({ error: { code: 429, message: 'Rate limit exceeded upstream' } }), 'application/json');
-    await assert.rejects(createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: inBody.fetch }).generate({ messages }), (e: unknown) => e instanceof ProviderError && e.status === 429 && e.retryable && /Rate limit exceeded upstream/.test(e.message));
-    const midStream = stubFetch(sse(delta('half')) + sse({ error: { code: 'server_error', message: 'Provider disconnected' }, choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] }));
-    await assert.rejects(createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: midStream.fetch, stream: true }).generate({ messages }), (e: unknown) => e instanceof ProviderError && e.code === 'RLM_PROVIDER' && e.retryable && /Provider disconnected/.test(e.message));
+    await assert.rejects(
+      createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: inBody.fetch }).generate({ messages }),
+      (e: unknown) => e instanceof ProviderError && e.status === 429 && e.retryable && /Rate limit exceeded upstream/.test(e.message),
+    );
+    const midStream = stubFetch(
+      sse(delta('half')) +
+        sse({
+          error: { code: 'server_error', message: 'Provider disconnected' },
+          choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+        }),
+    );
+    await assert.rejects(
+      createOpenAIModel({ model: 'm', baseURL: 'http://x.invalid/v1', fetch: midStream.fetch, stream: true }).generate({ messages }),
+      (e: unknown) => e instanceof ProviderError && e.code === 'RLM_PROVIDER' && e.retryable && /Provider disconnected/.test(e.message),
+    );
   });
 
   it('times out a stream that stops sending half-way, and that is retryable', async () => {
@@ -170,7 +224,10 @@ describe('OpenAI-compatible provider against a scripted server', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1`;
-      await assert.rejects(createOpenAIModel({ model: 'm', baseURL: url, stream: true, timeoutMs: 200 }).generate({ messages }), (e: unknown) => e instanceof ProviderError && e.retryable && /timed out/.test(e.message));
+      await assert.rejects(
+        createOpenAIModel({ model: 'm', baseURL: url, stream: true, timeoutMs: 200 }).generate({ messages }),
+        (e: unknown) => e instanceof ProviderError && e.retryable && /timed out/.test(e.message),
+      );
     } finally {
       hanging.closeAllConnections();
       await new Promise((resolve) => hanging.close(resolve));

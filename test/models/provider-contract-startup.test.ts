@@ -40,7 +40,7 @@ describe('provider SDKs load only when a provider is first called', () => {
     assert.deepEqual(await sdksLoaded('createOpenAIModel'), { imported: [], made: [], called: [] });
   });
 
-  it('the Anthropic SDK, and only it, on an Anthropic model\'s first call', async () => {
+  it("the Anthropic SDK, and only it, on an Anthropic model's first call", async () => {
     assert.deepEqual(await sdksLoaded('createAnthropicModel'), { imported: [], made: [], called: ['@anthropic-ai/sdk'] });
   });
 });

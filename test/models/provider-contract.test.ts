@@ -106,7 +106,9 @@ const CASES: ContractCase[] = [
     skip: (subject) => subject.noStreaming,
     async run({ ask, model, server }) {
       const long = 'word '.repeat(200);
-      const result = await model({ stream: true }).generate({ messages: ask({ content: long, usage: { promptTokens: 5, completionTokens: 7 } }) });
+      const result = await model({ stream: true }).generate({
+        messages: ask({ content: long, usage: { promptTokens: 5, completionTokens: 7 } }),
+      });
       assert.equal(server.requests.at(-1)!.stream, true);
       assert.equal(result.text, long);
       assert.equal(result.usage.inputTokens, 5);
@@ -117,7 +119,9 @@ const CASES: ContractCase[] = [
   {
     name: 'withId calls another model through the same provider',
     async run({ ask, model, server }) {
-      const result = await model().withId('other').generate({ messages: ask('from the other model') });
+      const result = await model()
+        .withId('other')
+        .generate({ messages: ask('from the other model') });
       assert.equal(result.text, 'from the other model');
       assert.equal(server.requests.at(-1)!.model, 'other');
     },
@@ -146,7 +150,10 @@ const CASES: ContractCase[] = [
   {
     name: 'a 429 is a retryable RLM_PROVIDER carrying the Retry-After delay',
     async run({ ask, model }) {
-      const error = await providerError(model().generate({ messages: ask({ fail: { status: 429, retryAfterSeconds: 7, message: 'slow down' } }) }), 'RLM_PROVIDER');
+      const error = await providerError(
+        model().generate({ messages: ask({ fail: { status: 429, retryAfterSeconds: 7, message: 'slow down' } }) }),
+        'RLM_PROVIDER',
+      );
       assert.equal(error.status, 429);
       assert.equal(error.retryable, true);
       assert.equal(error.retryAfterMs, 7000);
@@ -154,9 +161,12 @@ const CASES: ContractCase[] = [
     },
   },
   {
-    name: 'a 500 is a retryable RLM_PROVIDER with the server\'s message',
+    name: "a 500 is a retryable RLM_PROVIDER with the server's message",
     async run({ ask, model }) {
-      const error = await providerError(model().generate({ messages: ask({ fail: { status: 500, message: 'the backend fell over' } }) }), 'RLM_PROVIDER');
+      const error = await providerError(
+        model().generate({ messages: ask({ fail: { status: 500, message: 'the backend fell over' } }) }),
+        'RLM_PROVIDER',
+      );
       assert.equal(error.status, 500);
       assert.equal(error.retryable, true);
       assert.equal(error.retryAfterMs, undefined);
@@ -164,7 +174,7 @@ const CASES: ContractCase[] = [
     },
   },
   {
-    name: 'a body that is not the API\'s is a retryable RLM_PROVIDER saying so',
+    name: "a body that is not the API's is a retryable RLM_PROVIDER saying so",
     async run({ ask, model }) {
       const error = await providerError(model().generate({ messages: ask({ fail: 'malformed' }) }), 'RLM_PROVIDER');
       assert.equal(error.retryable, true);
@@ -182,10 +192,16 @@ const CASES: ContractCase[] = [
         if (headers.has('retry-after')) headers.set('retry-after', until);
         return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
       };
-      const error = await providerError(model({ fetch: dating }).generate({ messages: ask({ fail: { status: 429, retryAfterSeconds: 1 } }) }), 'RLM_PROVIDER');
+      const error = await providerError(
+        model({ fetch: dating }).generate({ messages: ask({ fail: { status: 429, retryAfterSeconds: 1 } }) }),
+        'RLM_PROVIDER',
+      );
       assert.equal(error.retryable, true);
       // HTTP dates count whole seconds: up to a second less than asked, and the time the call took.
-      assert.ok(error.retryAfterMs !== undefined && error.retryAfterMs > 25_000 && error.retryAfterMs <= 30_000, String(error.retryAfterMs));
+      assert.ok(
+        error.retryAfterMs !== undefined && error.retryAfterMs > 25_000 && error.retryAfterMs <= 30_000,
+        String(error.retryAfterMs),
+      );
     },
   },
   {
@@ -193,7 +209,10 @@ const CASES: ContractCase[] = [
     async run({ ask, model }) {
       const server = await rawServer((res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4000' });
-        cutAfter(res, '{"id": "cut", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "half an ans');
+        cutAfter(
+          res,
+          '{"id": "cut", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "half an ans',
+        );
       });
       try {
         const error = await providerError(model({ url: server.url }).generate({ messages: ask('unused') }), 'RLM_PROVIDER');
@@ -207,7 +226,8 @@ const CASES: ContractCase[] = [
     name: 'a stream cut off half-way, or ended before its end, is a retryable RLM_PROVIDER, not a short answer',
     skip: (subject) => subject.noStreaming,
     async run({ ask, model }) {
-      const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+      const chunk = (content: string) =>
+        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
       for (const end of ['cut', 'ended'] as const) {
         const server = await rawServer((res) => {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -229,7 +249,10 @@ const CASES: ContractCase[] = [
       const started = performance.now();
       const cancel = new AbortController();
       setTimeout(() => cancel.abort(), 50);
-      await assert.rejects(model().generate({ messages: ask({ fail: 'hang' }), signal: cancel.signal }), (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_CANCELLED');
+      await assert.rejects(
+        model().generate({ messages: ask({ fail: 'hang' }), signal: cancel.signal }),
+        (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_CANCELLED',
+      );
       const stopped = new CancelledError('stopped by the caller');
       const stop = new AbortController();
       setTimeout(() => stop.abort(stopped), 50);
@@ -242,7 +265,10 @@ const CASES: ContractCase[] = [
     name: 'an endpoint nothing listens on is a retryable RLM_ENDPOINT_UNREACHABLE naming it',
     async run({ ask, model }) {
       const port = await freePort();
-      const error = await providerError(model({ url: `http://127.0.0.1:${port}/v1` }).generate({ messages: ask('unused') }), 'RLM_ENDPOINT_UNREACHABLE');
+      const error = await providerError(
+        model({ url: `http://127.0.0.1:${port}/v1` }).generate({ messages: ask('unused') }),
+        'RLM_ENDPOINT_UNREACHABLE',
+      );
       assert.equal(error.retryable, true);
       assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
     },
@@ -259,8 +285,14 @@ const CASES: ContractCase[] = [
       await injected.generate({ messages: ask('first') });
       await injected.withId('other').generate({ messages: ask('second') });
       assert.equal(fetched.length, 2);
-      assert.ok(fetched.every((url) => url.startsWith(server.anthropicUrl)), fetched.join(', '));
-      assert.deepEqual(server.requests.slice(-2).map((r) => r.headers['x-contract']), ['yes', 'yes']);
+      assert.ok(
+        fetched.every((url) => url.startsWith(server.anthropicUrl)),
+        fetched.join(', '),
+      );
+      assert.deepEqual(
+        server.requests.slice(-2).map((r) => r.headers['x-contract']),
+        ['yes', 'yes'],
+      );
     },
   },
   {
@@ -274,7 +306,7 @@ const CASES: ContractCase[] = [
     },
   },
   {
-    name: 'a ready SDK client\'s errors are the provider\'s own: a refused key is RLM_AUTH, final',
+    name: "a ready SDK client's errors are the provider's own: a refused key is RLM_AUTH, final",
     skip: (subject) => subject.noClient,
     async run({ ask, subject, server }) {
       const model = subject.fromClient!({ url: server.url, model: 'm', apiKey: 'wrong' });
@@ -290,7 +322,11 @@ for (const subject of PROVIDERS) {
     let server: ScriptedModelServer;
     const replies = new Map<string, ScriptedReply>();
     before(async () => {
-      server = await startScriptedServer({ script: (request) => replies.get(request.lastUser) ?? `no reply scripted for "${request.lastUser}"`, models: MODELS, apiKey: API_KEY });
+      server = await startScriptedServer({
+        script: (request) => replies.get(request.lastUser) ?? `no reply scripted for "${request.lastUser}"`,
+        models: MODELS,
+        apiKey: API_KEY,
+      });
     });
     after(() => server.close());
 

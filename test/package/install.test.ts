@@ -14,7 +14,12 @@ import { after, before, describe, it } from 'node:test';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer } from '../../src/testing/index.ts';
 import { BENCH, copyCheckout, REPO } from './checkout-copy.ts';
 
-type Manifest = { version: string; exports: Record<string, { default: string; types: string }>; bin: Record<string, string>; dependencies: Record<string, string> };
+type Manifest = {
+  version: string;
+  exports: Record<string, { default: string; types: string }>;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+};
 const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Manifest;
 const benchManifest = JSON.parse(readFileSync(join(REPO, BENCH, 'package.json'), 'utf8')) as Manifest;
 // npm on the Node running the tests (24): `npm` is a Node script that runs on the first node on PATH.
@@ -67,7 +72,8 @@ function run(command: string, args: string[], options: { cwd?: string; path?: st
   });
 }
 
-const npm = (args: string[], options: { cwd?: string; path?: string } = {}) => run('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], options);
+const npm = (args: string[], options: { cwd?: string; path?: string } = {}) =>
+  run('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], options);
 
 describe('installing rlm', { timeout: 600_000 }, () => {
   let tarball: string;
@@ -87,34 +93,55 @@ describe('installing rlm', { timeout: 600_000 }, () => {
     assert.ok(existsSync(benchTarball), benchPacked.stdout);
 
     const root = byTurn([repl("const part = await llm_query('what is in ' + context.slice(0, 9));\nFINAL('installed: ' + part)")]);
-    server = await startScriptedServer({ models: ['root', 'sub'], script: (request) => (request.model === 'root' ? root(request) : 'the sub answer') });
+    server = await startScriptedServer({
+      models: ['root', 'sub'],
+      script: (request) => (request.model === 'root' ? root(request) : 'the sub answer'),
+    });
   });
   after(() => server?.close());
 
   it('the tarball holds the build, the command and what it runs, and nothing of the sources', async () => {
     const listed = await run('tar', ['-tzf', tarball]);
-    const files = listed.stdout.trim().split('\n').map((line) => line.replace(/^package\//, ''));
+    const files = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/^package\//, ''));
     for (const target of Object.values(manifest.exports)) {
       assert.ok(files.includes(target.default.replace('./', '')), target.default);
       assert.ok(files.includes(target.types.replace('./', '')), target.types);
     }
-    for (const needed of [manifest.bin.rlm!, 'scripts/foreground.mjs', 'scripts/preinstall.mjs', 'package.json', 'README.md']) assert.ok(files.includes(needed), needed);
-    const extra = files.filter((file) => /^(src|test|perf|packages|node_modules)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts')) || /(^|\/)\.(npmrc|env)/.test(file));
+    for (const needed of [manifest.bin.rlm!, 'scripts/foreground.mjs', 'scripts/preinstall.mjs', 'package.json', 'README.md'])
+      assert.ok(files.includes(needed), needed);
+    const extra = files.filter(
+      (file) =>
+        /^(src|test|perf|packages|node_modules)\//.test(file) ||
+        (file.endsWith('.ts') && !file.endsWith('.d.ts')) ||
+        /(^|\/)\.(npmrc|env)/.test(file),
+    );
     assert.deepEqual(extra, []);
     // The benchmark is rlm-bench's: no task generator, scorer or baseline here, nor minisearch.
-    assert.deepEqual(files.filter((file) => /(^|\/)(tasks|benchmark)(\/|$)|scoring|baseline|retrieval|minisearch/.test(file)), []);
+    assert.deepEqual(
+      files.filter((file) => /(^|\/)(tasks|benchmark)(\/|$)|scoring|baseline|retrieval|minisearch/.test(file)),
+      [],
+    );
     const packedManifest = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as Manifest;
     assert.equal(packedManifest.dependencies.minisearch, undefined);
   });
 
   it('the rlm-bench tarball holds its build and not its sources or tests', async () => {
     const listed = await run('tar', ['-tzf', benchTarball]);
-    const files = listed.stdout.trim().split('\n').map((line) => line.replace(/^package\//, ''));
+    const files = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/^package\//, ''));
     for (const target of Object.values(benchManifest.exports)) {
       assert.ok(files.includes(target.default.replace('./', '')), target.default);
       assert.ok(files.includes(target.types.replace('./', '')), target.types);
     }
-    assert.deepEqual(files.filter((file) => /^(src|test|perf|node_modules)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), []);
+    assert.deepEqual(
+      files.filter((file) => /^(src|test|perf|node_modules)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))),
+      [],
+    );
   });
 
   it('npm install -g of the tarball gives an `rlm` command that answers', async () => {
@@ -123,7 +150,19 @@ describe('installing rlm', { timeout: 600_000 }, () => {
     assert.equal(installed.status, 0, installed.stderr);
     const context = join(prefix, 'notes.txt');
     writeFileSync(context, 'The notes of the day.\n'.repeat(100));
-    const asked = await run(join(prefix, 'bin', 'rlm'), ['ask', '-q', '-c', context, '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', 'What is in the notes?']);
+    const asked = await run(join(prefix, 'bin', 'rlm'), [
+      'ask',
+      '-q',
+      '-c',
+      context,
+      '--base-url',
+      server.url,
+      '--model',
+      'root',
+      '--sub-model',
+      'sub',
+      'What is in the notes?',
+    ]);
     assert.equal(asked.status, 0, asked.stderr);
     assert.equal(asked.stdout, 'installed: the sub answer\n');
     // rlm bench is rlm-bench's command: without it, one line says what to install.
@@ -139,25 +178,36 @@ describe('installing rlm', { timeout: 600_000 }, () => {
     assert.equal(installed.status, 0, installed.stderr);
     const exported = await run(join(prefix, 'bin', 'rlm'), ['bench', 'export', '--tasks', 'codeqa,sniah', '--sizes', '8k', '-n', '1']);
     assert.equal(exported.status, 0, exported.stderr);
-    const [codeqa, sniah] = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { family: string; context: string });
+    const [codeqa, sniah] = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { family: string; context: string });
     assert.equal(sniah!.family, 'sniah');
     assert.match(codeqa!.context, /^==> dist\/.*\.js <==$/m);
   });
 
-  it('on a Node older than 24 the install stops at once, saying so in one line', { skip: OLD_NODE ? false : 'no Node older than 24 on this machine' }, async () => {
-    const prefix = mkdtempSync(join(tmpdir(), 'rlm-global-old-'));
-    // npm itself runs on the old Node here, as it would for a user who has only that.
-    const installed = await npm(['install', '-g', '--prefix', prefix, tarball], { path: `${dirname(OLD_NODE!)}:/usr/bin:/bin` });
-    assert.notEqual(installed.status, 0);
-    assert.match(installed.stderr, /rlm: needs Node\.js 24 or newer; this is Node v\d+\.[\d.]+ \(.*\)\. Install Node 24, then run the install again\./);
-    assert.doesNotMatch(installed.stderr, /gyp|g\+\+|make:/, 'it stopped before compiling anything');
-    assert.ok(!existsSync(join(prefix, 'bin', 'rlm')));
-  });
+  it(
+    'on a Node older than 24 the install stops at once, saying so in one line',
+    { skip: OLD_NODE ? false : 'no Node older than 24 on this machine' },
+    async () => {
+      const prefix = mkdtempSync(join(tmpdir(), 'rlm-global-old-'));
+      // npm itself runs on the old Node here, as it would for a user who has only that.
+      const installed = await npm(['install', '-g', '--prefix', prefix, tarball], { path: `${dirname(OLD_NODE!)}:/usr/bin:/bin` });
+      assert.notEqual(installed.status, 0);
+      assert.match(
+        installed.stderr,
+        /rlm: needs Node\.js 24 or newer; this is Node v\d+\.[\d.]+ \(.*\)\. Install Node 24, then run the install again\./,
+      );
+      assert.doesNotMatch(installed.stderr, /gyp|g\+\+|make:/, 'it stopped before compiling anything');
+      assert.ok(!existsSync(join(prefix, 'bin', 'rlm')));
+    },
+  );
 
   it('as a dependency: the library runs against the scripted server, and its types check with skipLibCheck off', async () => {
     const project = mkdtempSync(join(tmpdir(), 'rlm-consumer-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-    const typesNode = (JSON.parse(readFileSync(join(REPO, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
+    const typesNode = (JSON.parse(readFileSync(join(REPO, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string })
+      .version;
     const installed = await npm(['install', tarball, benchTarball, `@types/node@${typesNode}`], { cwd: project });
     assert.equal(installed.status, 0, installed.stderr);
     // The AI SDK is an optional peer: not installed, and rlm's types must not need it.
@@ -179,10 +229,21 @@ const unused = [fromAiSdk, markdownReport, score];
 console.log(result.status, result.answer, unused.length);
 `;
     writeFileSync(join(project, 'main.ts'), program);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'es2024', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
-      files: ['main.ts'],
-    }));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'es2024',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['main.ts'],
+      }),
+    );
     const checked = await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project });
     assert.equal(checked.status, 0, checked.stdout + checked.stderr);
 

@@ -34,7 +34,8 @@ function project(packages: Record<string, { from: string; manifest: Manifest }>)
     // What `npm pack` would ship: package.json and the `files` list, with no sources beside it.
     const target = join(root, 'node_modules', name);
     cpSync(join(from, 'package.json'), join(target, 'package.json'));
-    for (const entry of manifest.files) if (existsSync(join(from, entry))) cpSync(join(from, entry), join(target, entry), { recursive: true });
+    for (const entry of manifest.files)
+      if (existsSync(join(from, entry))) cpSync(join(from, entry), join(target, entry), { recursive: true });
   }
   return root;
 }
@@ -47,7 +48,11 @@ function assertExportsLoad(root: string, manifest: Manifest, expected: Record<st
   assert.deepEqual(Object.keys(manifest.exports).sort(), Object.keys(expected).sort());
   for (const [entry, target] of Object.entries(manifest.exports)) {
     const url = pathToFileURL(join(root, target.default)).href;
-    const listed = spawnSync(process.execPath, ['--input-type=module', '-e', `console.log(Object.keys(await import(${JSON.stringify(url)})).join(' '))`], { encoding: 'utf8' });
+    const listed = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `console.log(Object.keys(await import(${JSON.stringify(url)})).join(' '))`],
+      { encoding: 'utf8' },
+    );
     assert.equal(listed.status, 0, listed.stderr);
     const names = listed.stdout.trim().split(' ');
     for (const name of expected[entry]!) assert.ok(names.includes(name), `${entry} exports ${name}`);
@@ -71,7 +76,7 @@ describe('the built packages', { timeout: 240_000 }, () => {
   });
   const bin = (root: string) => join(root, 'node_modules/rlm', core.bin!.rlm!);
 
-  it('every entry of both packages\' exports loads from dist, with its types beside it', () => {
+  it("every entry of both packages' exports loads from dist, with its types beside it", () => {
     assertExportsLoad(join(withBench, 'node_modules/rlm'), core, {
       '.': ['RLM', 'createOpenAIModel', 'createAnthropicModel'],
       './testing': ['startScriptedServer', 'byTurn', 'repl'],
@@ -86,7 +91,10 @@ describe('the built packages', { timeout: 240_000 }, () => {
 
   it('the core ships no task generator, scorer, baseline or minisearch', () => {
     const files = readdirSync(join(coreAlone, 'node_modules/rlm'), { recursive: true, encoding: 'utf8' });
-    assert.deepEqual(files.filter((file) => /(^|\/)(tasks|benchmark)(\/|$)|scoring|baseline|retrieval|minisearch/.test(file)), []);
+    assert.deepEqual(
+      files.filter((file) => /(^|\/)(tasks|benchmark)(\/|$)|scoring|baseline|retrieval|minisearch/.test(file)),
+      [],
+    );
     assert.equal(core.dependencies?.minisearch, undefined);
     assert.ok(bench.dependencies?.minisearch, 'rlm-bench depends on minisearch');
   });
@@ -98,9 +106,16 @@ describe('the built packages', { timeout: 240_000 }, () => {
       assert.equal(demo.status, 0, `${repl}: ${demo.stderr}`);
       assert.match(demo.stdout, /Ines Alvarado, day 1287; 119 storms/, repl);
     }
-    const exported = spawnSync(process.execPath, [bin(withBench), 'bench', 'export', '--tasks', 'codeqa,sniah', '--sizes', '8k', '-n', '1'], { env, encoding: 'utf8' });
+    const exported = spawnSync(
+      process.execPath,
+      [bin(withBench), 'bench', 'export', '--tasks', 'codeqa,sniah', '--sizes', '8k', '-n', '1'],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(exported.status, 0, exported.stderr);
-    const [codeqa] = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { context: string });
+    const [codeqa] = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { context: string });
     // The code base asked about by default is the installed rlm package: its built JavaScript.
     assert.match(codeqa!.context, /^==> dist\/.*\.js <==$/m);
   });

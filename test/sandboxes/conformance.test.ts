@@ -91,7 +91,10 @@ for (const language of LANGUAGES) {
     });
 
     it('loads a text context as one string', async () => {
-      const output = await runOk(shared.sandbox, pick({ js: 'print(typeof context, context.length)', py: 'print(type(context).__name__, len(context))' }));
+      const output = await runOk(
+        shared.sandbox,
+        pick({ js: 'print(typeof context, context.length)', py: 'print(type(context).__name__, len(context))' }),
+      );
       assert.equal(output, pick({ js: 'string 16\n', py: 'str 16\n' }));
     });
 
@@ -110,7 +113,10 @@ for (const language of LANGUAGES) {
           ],
           py: [
             ['total = 40\nlabel = "sum"\nitems = [1, 2]', ''],
-            ['def add(a, b):\n    return a + b\n\nclass Tally:\n    def __init__(self):\n        self.n = total\n    def bump(self):\n        self.n += 1\n        return self.n', ''],
+            [
+              'def add(a, b):\n    return a + b\n\nclass Tally:\n    def __init__(self):\n        self.n = total\n    def bump(self):\n        self.n += 1\n        return self.n',
+              '',
+            ],
             ['first, (second, *others) = "a", ["b", "c", "d"]', ''],
             ['print(add(total, Tally().bump() - total + 1), label, len(items))', '42 sum 2\n'],
             ['[first, second, others]', "['a', 'b', ['c', 'd']]\n"],
@@ -122,9 +128,27 @@ for (const language of LANGUAGES) {
     });
 
     it('lets a cell replace `context`, and gives the REPL names back to the next cell', async () => {
-      assert.equal(await runOk(shared.sandbox, pick({ js: 'context = context.toUpperCase(); print(context)', py: 'context = context.upper(); print(context)' })), 'THE CONTEXT TEXT\n');
-      assert.equal(await runOk(shared.sandbox, pick({ js: 'context = context.toLowerCase(); print(context)', py: 'context = context.lower(); print(context)' })), 'the context text\n');
-      await runOk(shared.sandbox, pick({ js: 'print = () => {}; llm_query = null; globalThis.FINAL = 1; delete globalThis.SHOW_VARS;', py: 'print = None\nllm_query = None\nFINAL = 1\ndel SHOW_VARS' }));
+      assert.equal(
+        await runOk(
+          shared.sandbox,
+          pick({ js: 'context = context.toUpperCase(); print(context)', py: 'context = context.upper(); print(context)' }),
+        ),
+        'THE CONTEXT TEXT\n',
+      );
+      assert.equal(
+        await runOk(
+          shared.sandbox,
+          pick({ js: 'context = context.toLowerCase(); print(context)', py: 'context = context.lower(); print(context)' }),
+        ),
+        'the context text\n',
+      );
+      await runOk(
+        shared.sandbox,
+        pick({
+          js: 'print = () => {}; llm_query = null; globalThis.FINAL = 1; delete globalThis.SHOW_VARS;',
+          py: 'print = None\nllm_query = None\nFINAL = 1\ndel SHOW_VARS',
+        }),
+      );
       const output = await runOk(
         shared.sandbox,
         pick({
@@ -136,9 +160,18 @@ for (const language of LANGUAGES) {
     });
 
     it('keeps the context as loaded in context_0 when a cell replaces `context`', async () => {
-      assert.equal(await runOk(shared.sandbox, pick({ js: 'context = "replaced"; print(context, "/", context_0)', py: 'context = "replaced"\nprint(context, "/", context_0)' })), 'replaced / the context text\n');
+      assert.equal(
+        await runOk(
+          shared.sandbox,
+          pick({ js: 'context = "replaced"; print(context, "/", context_0)', py: 'context = "replaced"\nprint(context, "/", context_0)' }),
+        ),
+        'replaced / the context text\n',
+      );
       const shown = (await runOk(shared.sandbox, 'SHOW_VARS()')).split('\n');
-      assert.ok(shown.some((line) => line.startsWith('  context_0: ') && line.endsWith(' (the context as loaded)')), shown.join('\n'));
+      assert.ok(
+        shown.some((line) => line.startsWith('  context_0: ') && line.endsWith(' (the context as loaded)')),
+        shown.join('\n'),
+      );
       await runOk(shared.sandbox, 'context = context_0');
       assert.ok(!(await runOk(shared.sandbox, 'SHOW_VARS()')).includes('context_0'), 'not listed while it is the context');
     });
@@ -177,20 +210,32 @@ for (const language of LANGUAGES) {
     it('cuts output at maxOutputChars and says how many characters were cut', async () => {
       const result = await shared.sandbox.run(pick({ js: 'print("x".repeat(1150))', py: 'print("x" * 1150)' }));
       assert.equal(result.output, 'x'.repeat(1000) + '\n[... 151 more characters cut; print less, or slice what you need]');
-      const many = await shared.sandbox.run(pick({ js: 'for (let i = 0; i < 5000; i++) print("line " + i)', py: 'for i in range(5000):\n    print("line " + str(i))' }));
+      const many = await shared.sandbox.run(
+        pick({ js: 'for (let i = 0; i < 5000; i++) print("line " + i)', py: 'for i in range(5000):\n    print("line " + str(i))' }),
+      );
       assert.ok(many.output.startsWith('line 0\nline 1\n'));
       const total = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join('').length;
-      assert.ok(many.output.endsWith(`[... ${(total - 1000).toLocaleString('en-US')} more characters cut; print less, or slice what you need]`), many.output);
+      assert.ok(
+        many.output.endsWith(`[... ${(total - 1000).toLocaleString('en-US')} more characters cut; print less, or slice what you need]`),
+        many.output,
+      );
       const short = await shared.sandbox.run(pick({ js: 'print("fits")', py: 'print("fits")' }));
       assert.equal(short.output, 'fits\n');
     });
 
     it('flooding the output or the host with calls stays bounded', async () => {
-      const flood = await shared.sandbox.run(pick({ js: 'for (let i = 0; i < 200000; i++) print("spam spam spam")', py: 'for i in range(200000):\n    print("spam spam spam")' }));
+      const flood = await shared.sandbox.run(
+        pick({
+          js: 'for (let i = 0; i < 200000; i++) print("spam spam spam")',
+          py: 'for i in range(200000):\n    print("spam spam spam")',
+        }),
+      );
       assert.equal(flood.error, undefined);
       assert.ok(flood.output.length < 1200);
       assert.match(flood.output, /more characters cut/);
-      const huge = await shared.sandbox.run(pick({ js: 'const big = "y".repeat(5_000_000); print(big); big.length', py: 'big = "y" * 5_000_000\nprint(big)\nlen(big)' }));
+      const huge = await shared.sandbox.run(
+        pick({ js: 'const big = "y".repeat(5_000_000); print(big); big.length', py: 'big = "y" * 5_000_000\nprint(big)\nlen(big)' }),
+      );
       assert.equal(huge.error, undefined);
       assert.ok(huge.output.length < 1200);
       const before = shared.recorded.calls.length;
@@ -207,7 +252,10 @@ for (const language of LANGUAGES) {
     it('reports an error with its name, message and line, after what the cell printed, and keeps earlier state', async () => {
       await runOk(shared.sandbox, pick({ js: 'const errorSurvivor = "alive";', py: 'error_survivor = "alive"' }));
       const result = await shared.sandbox.run(
-        pick({ js: 'print("partial output");\nconst x = 1;\nthrow new TypeError("bad input")', py: 'print("partial output")\nx = 1\nraise TypeError("bad input")' }),
+        pick({
+          js: 'print("partial output");\nconst x = 1;\nthrow new TypeError("bad input")',
+          py: 'print("partial output")\nx = 1\nraise TypeError("bad input")',
+        }),
       );
       assert.equal(result.output, 'partial output\n');
       assert.equal(result.error, 'TypeError: bad input (line 3)');
@@ -227,7 +275,10 @@ for (const language of LANGUAGES) {
             ['None.x', "AttributeError: 'NoneType' object has no attribute 'x' (line 1)"],
             ['def down():\n    down()\ndown()', 'RecursionError: maximum recursion depth exceeded (line 2)'],
             ['1 / 0', 'ZeroDivisionError: division by zero (line 1)'],
-            ['class Odd(Exception):\n    def __str__(self):\n        raise ValueError("no")\nraise Odd()', 'Odd: (describing it raised another error) (line 4)'],
+            [
+              'class Odd(Exception):\n    def __str__(self):\n        raise ValueError("no")\nraise Odd()',
+              'Odd: (describing it raised another error) (line 4)',
+            ],
             ['import sys\nsys.exit(3)', 'SystemExit: 3 (line 2)'],
           ],
         }),
@@ -236,14 +287,20 @@ for (const language of LANGUAGES) {
     });
 
     it('what leaves the REPL is bounded: a huge error is cut, a huge answer or prompt refused in the cell', async () => {
-      const error = await shared.sandbox.run(pick({ js: 'throw new Error("E".repeat(3_000_000))', py: 'raise ValueError("E" * 3_000_000)' }));
+      const error = await shared.sandbox.run(
+        pick({ js: 'throw new Error("E".repeat(3_000_000))', py: 'raise ValueError("E" * 3_000_000)' }),
+      );
       assert.ok((error.error ?? '').length < MAX_ERROR_CHARS + 300, `an error of ${error.error?.length} characters`);
       assert.match(error.error ?? '', /^\w*Error: EEEE.*more characters of this error cut\]/s);
-      const answer = await shared.sandbox.run(pick({ js: `FINAL("a".repeat(${MAX_ANSWER_CHARS + 1}))`, py: `FINAL("a" * ${MAX_ANSWER_CHARS + 1})` }));
+      const answer = await shared.sandbox.run(
+        pick({ js: `FINAL("a".repeat(${MAX_ANSWER_CHARS + 1}))`, py: `FINAL("a" * ${MAX_ANSWER_CHARS + 1})` }),
+      );
       assert.ok(answer.final === undefined, 'no answer');
       assert.match(answer.error ?? '', /FINAL: the answer is/);
       const from = shared.recorded.calls.length;
-      const prompt = await shared.sandbox.run(pick({ js: `await llm_query("p".repeat(${MAX_PROMPT_CHARS + 1}))`, py: `llm_query("p" * ${MAX_PROMPT_CHARS + 1})` }));
+      const prompt = await shared.sandbox.run(
+        pick({ js: `await llm_query("p".repeat(${MAX_PROMPT_CHARS + 1}))`, py: `llm_query("p" * ${MAX_PROMPT_CHARS + 1})` }),
+      );
       assert.match(prompt.error ?? '', /llm_query: the prompt is/);
       assert.equal(shared.recorded.calls.length, from, 'the prompt never reached the host');
       assert.equal(prompt.restarted, false);
@@ -271,8 +328,20 @@ for (const language of LANGUAGES) {
 
     it('FINAL answers with a string, a number or data', async () => {
       const finals = pick({
-        js: ['FINAL("the answer")', 'FINAL(42)', 'FINAL({ a: 1, b: [2] })', 'FINAL(await llm_query("q"))', 'const cyc = { n: 1 }; cyc.me = cyc; FINAL(cyc)'],
-        py: ['FINAL("the answer")', 'FINAL(42)', 'FINAL({"a": 1, "b": [2]})', 'FINAL(llm_query("q"))', 'cyc = {"n": 1}\ncyc["me"] = cyc\nFINAL(cyc)'],
+        js: [
+          'FINAL("the answer")',
+          'FINAL(42)',
+          'FINAL({ a: 1, b: [2] })',
+          'FINAL(await llm_query("q"))',
+          'const cyc = { n: 1 }; cyc.me = cyc; FINAL(cyc)',
+        ],
+        py: [
+          'FINAL("the answer")',
+          'FINAL(42)',
+          'FINAL({"a": 1, "b": [2]})',
+          'FINAL(llm_query("q"))',
+          'cyc = {"n": 1}\ncyc["me"] = cyc\nFINAL(cyc)',
+        ],
       });
       const answers = [];
       for (const code of finals) {
@@ -297,7 +366,10 @@ for (const language of LANGUAGES) {
       const result = await shared.sandbox.run('FINAL()');
       assert.equal(result.final, undefined);
       assert.match(result.error ?? '', /^TypeError: FINAL/);
-      for (const code of pick({ js: ['FINAL(undefined)', 'let unset; FINAL_VAR("unset")'], py: ['FINAL(None)', 'unset = None\nFINAL_VAR("unset")'] })) {
+      for (const code of pick({
+        js: ['FINAL(undefined)', 'let unset; FINAL_VAR("unset")'],
+        py: ['FINAL(None)', 'unset = None\nFINAL_VAR("unset")'],
+      })) {
         const unset = await shared.sandbox.run(code);
         assert.equal(unset.final, undefined, code);
         assert.match(unset.error ?? '', /^TypeError: FINAL/, code);
@@ -305,7 +377,10 @@ for (const language of LANGUAGES) {
     });
 
     it('FINAL_VAR takes a variable by name, or the variable itself', async () => {
-      await runOk(shared.sandbox, pick({ js: 'const answer = "forty-two"; const table = { rows: 2 };', py: 'answer = "forty-two"\ntable = {"rows": 2}' }));
+      await runOk(
+        shared.sandbox,
+        pick({ js: 'const answer = "forty-two"; const table = { rows: 2 };', py: 'answer = "forty-two"\ntable = {"rows": 2}' }),
+      );
       assert.equal((await shared.sandbox.run('FINAL_VAR("answer")')).final, 'forty-two');
       assert.equal((await shared.sandbox.run('FINAL_VAR(answer)')).final, 'forty-two');
       const table = pick({ js: '{\n  "rows": 2\n}', py: "{'rows': 2}" });
@@ -369,7 +444,10 @@ for (const language of LANGUAGES) {
         ],
       });
       for (const line of expected) assert.ok(lines.includes(line), `SHOW_VARS has "${line}":\n${output}`);
-      const notListed = [...REPL_NAMES.filter((n) => n !== 'context'), ...pick({ js: ['console', 'Object', 'JSON'], py: ['sys', 'json', '__builtins__', '__name__'] })];
+      const notListed = [
+        ...REPL_NAMES.filter((n) => n !== 'context'),
+        ...pick({ js: ['console', 'Object', 'JSON'], py: ['sys', 'json', '__builtins__', '__name__'] }),
+      ];
       for (const name of notListed) assert.ok(!lines.some((l) => l.startsWith(`  ${name}:`)), `${name} is not listed`);
     });
 
@@ -416,7 +494,10 @@ for (const language of LANGUAGES) {
         }),
       );
       assert.equal(output, 'answer:a\n');
-      assert.deepEqual(shared.recorded.calls.slice(from).map((c) => c.options), [{ model: 'big' }, { model: 'named' }, {}]);
+      assert.deepEqual(
+        shared.recorded.calls.slice(from).map((c) => c.options),
+        [{ model: 'big' }, { model: 'named' }, {}],
+      );
       const caught = await runOk(
         shared.sandbox,
         pick({
@@ -472,7 +553,10 @@ for (const language of LANGUAGES) {
       assert.equal(output, '5\nanswer:SLOW p1|answer:SLOW p3|answer:SLOW p4|answer:SLOW p5\nError: the model refused "SLOW p2 FAIL"\n');
       const calls = shared.recorded.calls.slice(from);
       assert.equal(calls.length, 5);
-      assert.deepEqual(calls.map((c) => c.options), Array(5).fill({ model: 'small' }));
+      assert.deepEqual(
+        calls.map((c) => c.options),
+        Array(5).fill({ model: 'small' }),
+      );
       // Each takes 100-220 ms: one after another they could not all be in flight at once.
       assert.equal(maxOverlap(calls), 5, 'all five calls were in flight together');
     });
@@ -484,11 +568,17 @@ for (const language of LANGUAGES) {
         pick({
           js: [
             ['print(await rlm_query("summarise", { part: [1, 2] }))', 'sub:summarise\n'],
-            ['print((await rlm_query_batched(["a", "b FAIL", "c"], ["ctx a", "ctx b"])).join("|"))', 'sub:a|Error: the model refused "b FAIL"|sub:c\n'],
+            [
+              'print((await rlm_query_batched(["a", "b FAIL", "c"], ["ctx a", "ctx b"])).join("|"))',
+              'sub:a|Error: the model refused "b FAIL"|sub:c\n',
+            ],
           ],
           py: [
             ['print(rlm_query("summarise", {"part": [1, 2]}))', 'sub:summarise\n'],
-            ['print("|".join(rlm_query_batched(["a", "b FAIL", "c"], ["ctx a", "ctx b"])))', 'sub:a|Error: the model refused "b FAIL"|sub:c\n'],
+            [
+              'print("|".join(rlm_query_batched(["a", "b FAIL", "c"], ["ctx a", "ctx b"])))',
+              'sub:a|Error: the model refused "b FAIL"|sub:c\n',
+            ],
           ],
         }),
       );
@@ -534,7 +624,10 @@ for (const language of LANGUAGES) {
       assert.deepEqual(shared.recorded.toolCalls.at(-1), { name: 'lookup', args: [7, { deep: ['x'] }] });
       await expectErrors(
         shared.sandbox,
-        pick({ js: [['await lookup("missing")', 'Error: no such id missing']], py: [['lookup("missing")', 'RuntimeError: no such id missing (line 1)']] }),
+        pick({
+          js: [['await lookup("missing")', 'Error: no such id missing']],
+          py: [['lookup("missing")', 'RuntimeError: no such id missing (line 1)']],
+        }),
       );
       const caught = await runOk(
         shared.sandbox,
@@ -568,7 +661,10 @@ for (const language of LANGUAGES) {
       assert.equal(await runOk(shared.sandbox, show), '1 the question\n');
       history.push({ role: 'assistant', content: 'a reply' });
       assert.equal(await runOk(shared.sandbox, show), '2 a reply\n');
-      await runOk(shared.sandbox, pick({ js: 'history.push({ role: "forged", content: "x" })', py: 'history.append({"role": "forged", "content": "x"})' }));
+      await runOk(
+        shared.sandbox,
+        pick({ js: 'history.push({ role: "forged", content: "x" })', py: 'history.append({"role": "forged", "content": "x"})' }),
+      );
       assert.equal(await runOk(shared.sandbox, show), '2 a reply\n');
       assert.equal(history.length, 2);
     });
@@ -596,13 +692,19 @@ for (const language of LANGUAGES) {
     });
 
     it('loads a context of texts as a list', async () => {
-      const output = await runOk(shared.sandbox, pick({ js: 'print(Array.isArray(context), context.join("+"))', py: 'print(isinstance(context, list), "+".join(context))' }));
+      const output = await runOk(
+        shared.sandbox,
+        pick({ js: 'print(Array.isArray(context), context.join("+"))', py: 'print(isinstance(context, list), "+".join(context))' }),
+      );
       assert.equal(output, pick({ js: 'true one+two\n', py: 'True one+two\n' }));
     });
 
     it('a busy loop is interrupted at the time limit, and the next cell still sees earlier variables', async () => {
       await runOk(shared.sandbox, pick({ js: 'const survivor = "alive";', py: 'survivor = "alive"' }));
-      const result = await shared.sandbox.run(pick({ js: 'print("before the loop"); while (true) {}', py: 'print("before the loop")\nwhile True: pass' }), { timeoutMs: 300 });
+      const result = await shared.sandbox.run(
+        pick({ js: 'print("before the loop"); while (true) {}', py: 'print("before the loop")\nwhile True: pass' }),
+        { timeoutMs: 300 },
+      );
       assert.match(result.error ?? '', /^TimeoutError: the cell was still computing after 300 ms and was stopped/);
       assert.equal(result.restarted, false);
       assert.equal(result.output, 'before the loop\n');
@@ -613,7 +715,10 @@ for (const language of LANGUAGES) {
 
     it('a cell waiting on a sub-call that never answers is stopped at the limit, its call aborted, variables kept', async () => {
       const from = shared.recorded.calls.length;
-      const result = await shared.sandbox.run(pick({ js: 'print("waiting"); await llm_query("HANG forever")', py: 'print("waiting")\nllm_query("HANG forever")' }), { timeoutMs: 300 });
+      const result = await shared.sandbox.run(
+        pick({ js: 'print("waiting"); await llm_query("HANG forever")', py: 'print("waiting")\nllm_query("HANG forever")' }),
+        { timeoutMs: 300 },
+      );
       assert.match(result.error ?? '', /^TimeoutError: the cell was still waiting .*after 300 ms/);
       assert.equal(result.restarted, false);
       assert.equal(result.output, 'waiting\n');
@@ -657,13 +762,19 @@ for (const language of LANGUAGES) {
         assert.match(String(call.signal.reason), /timed out/);
       }
       await sleep(10);
-      assert.ok(calls.every((c) => c.outcome?.ok === false), 'and the bridge saw the abort');
+      assert.ok(
+        calls.every((c) => c.outcome?.ok === false),
+        'and the bridge saw the abort',
+      );
     });
 
     it('cancels a waiting cell promptly when its signal aborts; its call is aborted, variables kept', async () => {
       const from = shared.recorded.calls.length;
       const controller = new AbortController();
-      const running = shared.sandbox.run(pick({ js: 'await llm_query("HANG forever")', py: 'llm_query("HANG forever")' }), { signal: controller.signal, timeoutMs: 30_000 });
+      const running = shared.sandbox.run(pick({ js: 'await llm_query("HANG forever")', py: 'llm_query("HANG forever")' }), {
+        signal: controller.signal,
+        timeoutMs: 30_000,
+      });
       await sleep(150);
       const aborted = performance.now();
       controller.abort();
@@ -681,7 +792,10 @@ for (const language of LANGUAGES) {
     });
 
     it('cancels a spinning cell promptly when its signal aborts', async () => {
-      const cells = pick({ js: ['while (true) {}', 'await llm_query("x");\nwhile (true) {}'], py: ['while True: pass', 'llm_query("x")\nwhile True: pass'] });
+      const cells = pick({
+        js: ['while (true) {}', 'await llm_query("x");\nwhile (true) {}'],
+        py: ['while True: pass', 'llm_query("x")\nwhile True: pass'],
+      });
       for (const code of cells) {
         const controller = new AbortController();
         const running = shared.sandbox.run(code, { signal: controller.signal, timeoutMs: 30_000 });
@@ -696,8 +810,14 @@ for (const language of LANGUAGES) {
     });
 
     it('does not run a cell whose signal has already aborted', async () => {
-      await assert.rejects(shared.sandbox.run(pick({ js: 'globalThis.ran = true', py: 'ran = True' }), { signal: AbortSignal.abort() }), isCancelled);
-      assert.equal(await runOk(shared.sandbox, pick({ js: 'print(typeof ran)', py: 'print("ran" in globals())' })), pick({ js: 'undefined\n', py: 'False\n' }));
+      await assert.rejects(
+        shared.sandbox.run(pick({ js: 'globalThis.ran = true', py: 'ran = True' }), { signal: AbortSignal.abort() }),
+        isCancelled,
+      );
+      assert.equal(
+        await runOk(shared.sandbox, pick({ js: 'print(typeof ran)', py: 'print("ran" in globals())' })),
+        pick({ js: 'undefined\n', py: 'False\n' }),
+      );
     });
 
     it('leaves no listener on a signal shared by many cells', async () => {
@@ -716,7 +836,10 @@ for (const language of LANGUAGES) {
   describe(`${language} REPL: memory`, () => {
     const data = { title: 'T', rows: [{ id: 1 }, { id: 2 }], nested: { deep: [null, true] } };
     const shared = sharedSandbox(language, { memoryLimitMb: 64, context: data });
-    const contextJson = pick({ js: 'print(JSON.stringify(context))', py: 'import json\nprint(json.dumps(context, separators=(",", ":")))' });
+    const contextJson = pick({
+      js: 'print(JSON.stringify(context))',
+      py: 'import json\nprint(json.dumps(context, separators=(",", ":")))',
+    });
 
     it('a memory blow-up is reported with the limit, and the REPL is usable after', async () => {
       await runOk(shared.sandbox, pick({ js: 'const survivor = 1;', py: 'survivor = 1' }));
@@ -728,17 +851,29 @@ for (const language of LANGUAGES) {
       );
       assert.equal(
         result.error,
-        pick({ js: 'RangeError: the cell ran out of memory (limit 64 MiB)', py: 'MemoryError: the cell ran out of memory (line 4) (limit 64 MiB)' }),
+        pick({
+          js: 'RangeError: the cell ran out of memory (limit 64 MiB)',
+          py: 'MemoryError: the cell ran out of memory (line 4) (limit 64 MiB)',
+        }),
       );
       // V8 gives up the whole isolate, which is rebuilt; CPython raises MemoryError and carries on.
       assert.equal(result.restarted, pick({ js: true, py: false }));
-      assert.equal(await runOk(shared.sandbox, pick({ js: 'print(typeof survivor)', py: 'print("survivor" in globals())' })), pick({ js: 'undefined\n', py: 'True\n' }));
+      assert.equal(
+        await runOk(shared.sandbox, pick({ js: 'print(typeof survivor)', py: 'print("survivor" in globals())' })),
+        pick({ js: 'undefined\n', py: 'True\n' }),
+      );
       assert.equal(await runOk(shared.sandbox, contextJson), JSON.stringify(data) + '\n');
     });
 
     it('loads JSON data as data, a copy the host does not share', async () => {
       assert.equal(await runOk(shared.sandbox, contextJson), JSON.stringify(data) + '\n');
-      await runOk(shared.sandbox, pick({ js: 'context.title = "changed"; context.rows.push({ id: 3 })', py: 'context["title"] = "changed"\ncontext["rows"].append({"id": 3})' }));
+      await runOk(
+        shared.sandbox,
+        pick({
+          js: 'context.title = "changed"; context.rows.push({ id: 3 })',
+          py: 'context["title"] = "changed"\ncontext["rows"].append({"id": 3})',
+        }),
+      );
       assert.equal(data.title, 'T');
       assert.equal(data.rows.length, 2);
     });
@@ -759,7 +894,28 @@ for (const language of LANGUAGES) {
     const port = () => (server.address() as { port: number }).port;
 
     it('no host runtime is reachable by name', async () => {
-      const names = ['process', 'require', 'module', 'exports', 'Buffer', 'global', 'fetch', 'XMLHttpRequest', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', '$0', '$1', '$2', 'ivm', '_ivm'];
+      const names = [
+        'process',
+        'require',
+        'module',
+        'exports',
+        'Buffer',
+        'global',
+        'fetch',
+        'XMLHttpRequest',
+        'setTimeout',
+        'setInterval',
+        'setImmediate',
+        'queueMicrotask',
+        'SharedArrayBuffer',
+        'Atomics',
+        'WebAssembly',
+        '$0',
+        '$1',
+        '$2',
+        'ivm',
+        '_ivm',
+      ];
       const output = await runOk(
         shared.sandbox,
         pick({
@@ -791,7 +947,8 @@ for (const language of LANGUAGES) {
       }
       if (language === 'python') {
         const names = (await runOk(shared.sandbox, 'import os\nprint(",".join(sorted(os.environ)))')).trim().split(',');
-        for (const name of names) assert.ok(['HOME', 'LANG', 'LOGNAME', 'PATH', 'PWD', 'USER'].includes(name), `unexpected variable ${name}`);
+        for (const name of names)
+          assert.ok(['HOME', 'LANG', 'LOGNAME', 'PATH', 'PWD', 'USER'].includes(name), `unexpected variable ${name}`);
         const home = await runOk(shared.sandbox, 'import os\nprint(os.environ.get("HOME"))');
         if (process.env.HOME && process.env.HOME !== '/') assert.notEqual(home.trim(), process.env.HOME, "the host's HOME");
       }
@@ -800,7 +957,11 @@ for (const language of LANGUAGES) {
     it('no reading of host files', async () => {
       const cells = pick({
         js: [`require("fs").readFileSync(${JSON.stringify(secretFile)}, "utf8")`, 'require("fs").readFileSync("/etc/passwd", "utf8")'],
-        py: [`print(open(${JSON.stringify(secretFile)}).read())`, 'print(open("/etc/passwd").read())', `import pathlib\nprint(pathlib.Path(${JSON.stringify(secretFile)}).read_text())`],
+        py: [
+          `print(open(${JSON.stringify(secretFile)}).read())`,
+          'print(open("/etc/passwd").read())',
+          `import pathlib\nprint(pathlib.Path(${JSON.stringify(secretFile)}).read_text())`,
+        ],
       });
       for (const code of cells) {
         const result = await shared.sandbox.run(code);
@@ -818,9 +979,15 @@ for (const language of LANGUAGES) {
           [`new XMLHttpRequest().open("GET", ${JSON.stringify(url)})`, /^ReferenceError: XMLHttpRequest is not defined/],
         ],
         py: [
-          [`import urllib.request\nurllib.request.urlopen(${JSON.stringify(url)})`, /^ImportError: module 'urllib.request' is not available/],
+          [
+            `import urllib.request\nurllib.request.urlopen(${JSON.stringify(url)})`,
+            /^ImportError: module 'urllib.request' is not available/,
+          ],
           [`import socket\nsocket.create_connection(("127.0.0.1", ${port()}))`, /^ImportError: module 'socket' is not available/],
-          [`import http.client\nhttp.client.HTTPConnection("127.0.0.1", ${port()}).request("GET", "/")`, /^ImportError: module 'http.client' is not available/],
+          [
+            `import http.client\nhttp.client.HTTPConnection("127.0.0.1", ${port()}).request("GET", "/")`,
+            /^ImportError: module 'http.client' is not available/,
+          ],
         ],
       } as PerLanguage<Array<[string, RegExp]>>);
       for (const [code, error] of cells) {
@@ -841,7 +1008,10 @@ for (const language of LANGUAGES) {
           [`process.binding("spawn_sync")`, /^ReferenceError: process is not defined/],
         ],
         py: [
-          [`import subprocess\nsubprocess.run(${JSON.stringify(command)}, shell=True)`, /^ImportError: module 'subprocess' is not available/],
+          [
+            `import subprocess\nsubprocess.run(${JSON.stringify(command)}, shell=True)`,
+            /^ImportError: module 'subprocess' is not available/,
+          ],
           [`import os\nos.system(${JSON.stringify(command)})`, /^PermissionError: os.system is not available/],
           [`import os\nos.popen(${JSON.stringify(command)})`, /^ImportError: module 'subprocess' is not available/],
           ['import os\nos.fork()', /^PermissionError: os.fork is not available/],

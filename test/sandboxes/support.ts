@@ -133,7 +133,10 @@ export interface SandboxSetup extends Partial<Omit<SandboxOptions, 'bridge' | 'c
 }
 
 /** A sandbox of the given language on a recording bridge; the caller disposes it. */
-export async function createSandbox(language: Language, setup: SandboxSetup = {}): Promise<{ sandbox: Sandbox; recorded: RecordingBridge }> {
+export async function createSandbox(
+  language: Language,
+  setup: SandboxSetup = {},
+): Promise<{ sandbox: Sandbox; recorded: RecordingBridge }> {
   const { context = 'the context text', bridge: bridgeOptions, ...rest } = setup;
   const recorded = recordingBridge(bridgeOptions);
   if (bridgeOptions?.tools && !rest.tools) rest.tools = Object.keys(bridgeOptions.tools);

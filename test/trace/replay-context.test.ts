@@ -58,7 +58,10 @@ describe('a trace that travels', () => {
     const copy = join(base, 'copy');
     await mkdir(copy);
     await writeFile(join(copy, 'run.jsonl'), await readFile(join(there, 'run.jsonl')));
-    await assert.rejects(replayTrace(await readTrace(join(copy, 'run.jsonl'))), /context file is not at .*book\.txt nor at data\/book\.txt beside the trace: pass the context \(rlm replay --context <file>\), or record with --trace-context=embed/);
+    await assert.rejects(
+      replayTrace(await readTrace(join(copy, 'run.jsonl'))),
+      /context file is not at .*book\.txt nor at data\/book\.txt beside the trace: pass the context \(rlm replay --context <file>\), or record with --trace-context=embed/,
+    );
     const lost = await runCli(['replay', join(copy, 'run.jsonl')]);
     assert.equal(lost.code, 2);
     assert.equal(lost.stderr.trim().split('\n').length, 1, lost.stderr);

@@ -55,7 +55,9 @@ function counterTools(calls: string[]): Record<string, Tool> {
 const toolScript = () => {
   const root = byTurn([
     repl("const a = await lookup('x');\nconst b = await lookup('x');\nconst c = await lookup('y');\nprint(JSON.stringify([a, b, c]))"),
-    repl("let failed;\ntry { await fail(); } catch (e) { failed = String(e.message ?? e); }\nconst child = await rlm_query('count', 'sub');\nFINAL([failed, child].join(' | '))"),
+    repl(
+      "let failed;\ntry { await fail(); } catch (e) { failed = String(e.message ?? e); }\nconst child = await rlm_query('count', 'sub');\nFINAL([failed, child].join(' | '))",
+    ),
   ]);
   const child = byTurn([repl("const r = await lookup('child');\nFINAL('child saw ' + r.n)")]);
   return (r: Parameters<Script>[0]) => (r.model === 'root' ? root(r) : child(r));
@@ -67,7 +69,10 @@ describe('replaying runs with tools', () => {
     const { path, answer } = await record(toolScript(), { tools: counterTools(calls), maxDepth: 2 });
     assert.equal(answer, 'the tool is down | child saw 4');
     assert.deepEqual(calls, ['x', 'x', 'y', 'child']);
-    const lines = (await readFile(path, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as RlmEvent);
+    const lines = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RlmEvent);
     const toolCalls = lines.filter((e) => e.type === 'tool-call');
     assert.deepEqual(
       toolCalls.map((e) => [e.runId, e.name, e.args, e.result ?? null, e.error ?? null]),
@@ -89,8 +94,14 @@ describe('replaying runs with tools', () => {
     // The viewer shows them, each in the cell that made it.
     const view = buildViewModel(await readTrace(path));
     const cells = view.runs['r0']!.turns.map((t) => t.cells[0]!);
-    assert.deepEqual(cells[0]!.tools.map((t) => `${t.name}(${t.args.join()}) ${JSON.stringify(t.result)}`), ['lookup(x) {"key":"x","n":1}', 'lookup(x) {"key":"x","n":2}', 'lookup(y) {"key":"y","n":3}']);
-    assert.deepEqual(cells[1]!.tools.map((t) => t.error), ['the tool is down']);
+    assert.deepEqual(
+      cells[0]!.tools.map((t) => `${t.name}(${t.args.join()}) ${JSON.stringify(t.result)}`),
+      ['lookup(x) {"key":"x","n":1}', 'lookup(x) {"key":"x","n":2}', 'lookup(y) {"key":"y","n":3}'],
+    );
+    assert.deepEqual(
+      cells[1]!.tools.map((t) => t.error),
+      ['the tool is down'],
+    );
     assert.equal(view.runs['r1']!.turns[0]!.cells[0]!.tools[0]!.name, 'lookup');
   });
 
@@ -125,7 +136,9 @@ describe('replaying runs with tools', () => {
     assert.equal(replayed.same, true);
 
     // A trace without the prompt (as from before it was recorded) replays with it given.
-    const withoutPrompt = trace.events.map((e) => (e.type === 'run-start' && e.settings ? { ...e, settings: withoutSystemPrompt(e.settings) } : e));
+    const withoutPrompt = trace.events.map((e) =>
+      e.type === 'run-start' && e.settings ? { ...e, settings: withoutSystemPrompt(e.settings) } : e,
+    );
     const lacking = await replayTrace({ ...trace, events: withoutPrompt });
     assert.equal(lacking.same, false);
     const given = await replayTrace({ ...trace, events: withoutPrompt }, { systemPrompt });

@@ -32,7 +32,8 @@ describe('trace and replay', () => {
     const child = byTurn([repl("const s = await llm_query('short: ' + context);\nFINAL(s)")]);
     const server = await startScriptedServer({
       // Depth 1 serves both the child RLM (it has a system prompt) and the root's plain sub-calls.
-      script: (r) => (r.model === 'root' ? root(r) : r.system ? child(r) : { content: `<${r.lastUser}>`, delayMs: 10 + (r.lastUser.length % 4) * 7 }),
+      script: (r) =>
+        r.model === 'root' ? root(r) : r.system ? child(r) : { content: `<${r.lastUser}>`, delayMs: 10 + (r.lastUser.length % 4) * 7 },
     });
     const path = await tempFile('run.jsonl');
     const context = 'some context\n'.repeat(50);
@@ -40,8 +41,15 @@ describe('trace and replay', () => {
     let original;
     try {
       const trace = new JsonlTrace(path, { context });
-      const models = ['root', 'child', 'leaf'].map((id) => createOpenAIModel({ model: id, baseURL: server.url, apiKey: 'sk-test-SECRET-123' }));
-      original = await new RLM({ model: models[0]!, modelsByDepth: models, maxDepth: 2, onEvent: (e) => (recorded.push(e), trace.onEvent(e)) }).run({ context, query: 'q' });
+      const models = ['root', 'child', 'leaf'].map((id) =>
+        createOpenAIModel({ model: id, baseURL: server.url, apiKey: 'sk-test-SECRET-123' }),
+      );
+      original = await new RLM({
+        model: models[0]!,
+        modelsByDepth: models,
+        maxDepth: 2,
+        onEvent: (e) => (recorded.push(e), trace.onEvent(e)),
+      }).run({ context, query: 'q' });
       await trace.close();
     } finally {
       await server.close();
@@ -91,7 +99,9 @@ describe('trace and replay', () => {
         if (r.model !== 'root') return `ok ${r.lastUser.length}`;
         const turn = r.messages.filter((m) => m.role === 'assistant').length;
         if (turn >= turns - 1) return repl("FINAL('done')");
-        return repl(`const r${turn} = await llm_query_batched(Array.from({ length: 25 }, (_, i) => 'item ' + i + ' of turn ${turn}'));\nprint(r${turn}.length)`);
+        return repl(
+          `const r${turn} = await llm_query_batched(Array.from({ length: 25 }, (_, i) => 'item ' + i + ' of turn ${turn}'));\nprint(r${turn}.length)`,
+        );
       },
     });
     const path = await tempFile('long.jsonl');
@@ -134,7 +144,21 @@ describe('trace and replay', () => {
     const book = await tempFile('book.txt');
     await writeFile(book, 'a small book');
     try {
-      const run = await runCli(['ask', '-q', '--trace', path, '-c', book, '--base-url', server.url, '--model', 'r', '--sub-model', 's', 'q']);
+      const run = await runCli([
+        'ask',
+        '-q',
+        '--trace',
+        path,
+        '-c',
+        book,
+        '--base-url',
+        server.url,
+        '--model',
+        'r',
+        '--sub-model',
+        's',
+        'q',
+      ]);
       assert.equal(run.stdout, 'world!\n', run.stderr);
     } finally {
       await server.close();

@@ -20,20 +20,26 @@ const skip = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (
 /** Records a run with concurrent sub-calls, a child RLM, an error and a long output. */
 async function recordTrace(): Promise<string> {
   const root = byTurn([
-    repl("const answers = await llm_query_batched(Array.from({ length: 30 }, (_, i) => 'classify item ' + i));\nprint(answers.length, 'x'.repeat(5000))"),
+    repl(
+      "const answers = await llm_query_batched(Array.from({ length: 30 }, (_, i) => 'classify item ' + i));\nprint(answers.length, 'x'.repeat(5000))",
+    ),
     repl("const deep = await rlm_query('go deeper', 'child context');\nnotAFunction()"),
     repl("FINAL('viewer answer ' + deep)"),
   ]);
   const child = byTurn([repl("FINAL('from the child ' + (await llm_query('needle-in-child')))")]);
   const server = await startScriptedServer({
-    script: (r) => (r.model === 'root' ? root(r) : r.system ? child(r) : { content: `label for ${r.lastUser}`, delayMs: 5 + (r.index % 5) * 3 }),
+    script: (r) =>
+      r.model === 'root' ? root(r) : r.system ? child(r) : { content: `label for ${r.lastUser}`, delayMs: 5 + (r.index % 5) * 3 },
   });
   const dir = await mkdtemp(join(tmpdir(), 'rlm-view-'));
   const path = join(dir, 'run.jsonl');
   try {
     const trace = new JsonlTrace(path, { context: 'ctx' });
     const models = ['root', 'one', 'two'].map((id) => createOpenAIModel({ model: id, baseURL: server.url }));
-    await new RLM({ model: models[0]!, modelsByDepth: models, maxDepth: 2, concurrency: 8, onEvent: trace.onEvent }).run({ context: 'ctx', query: 'view me' });
+    await new RLM({ model: models[0]!, modelsByDepth: models, maxDepth: 2, concurrency: 8, onEvent: trace.onEvent }).run({
+      context: 'ctx',
+      query: 'view me',
+    });
     await trace.close();
   } finally {
     await server.close();
@@ -52,7 +58,10 @@ describe('rlm view', () => {
     assert.match(root.turns[1]!.cells[0]!.error ?? '', /notAFunction is not defined/);
     const all = Object.values(model.calls);
     assert.equal(model.summary.totals.calls, all.length);
-    assert.equal(model.summary.totals.tokens, all.reduce((n, c) => n + c.tokens, 0));
+    assert.equal(
+      model.summary.totals.tokens,
+      all.reduce((n, c) => n + c.tokens, 0),
+    );
   });
 
   it('opens in headless Chromium: expand a sub-call, search, check the numbers, screenshot', { skip, timeout: 60_000 }, async () => {
@@ -69,7 +78,16 @@ describe('rlm view', () => {
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -118,7 +136,19 @@ describe('rlm view with 10,000 sub-calls', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlm-view-scale-'));
     const page = join(dir, 'scale.html');
     await writeFile(page, renderViewer(syntheticTrace(10_000)));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const tab = await browser.newPage();
       await tab.goto(pathToFileURL(page).href);
@@ -152,7 +182,19 @@ describe('rlm view and hostile text', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlm-view-xss-'));
     const page = join(dir, 'hostile.html');
     await writeFile(page, renderViewer(trace, hostile));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const tab = await browser.newPage();
       await tab.goto(pathToFileURL(page).href);
@@ -169,46 +211,74 @@ describe('rlm view and hostile text', () => {
 });
 
 describe('rlm view with tool calls', () => {
-  it('lists each tool call in its cell: name, arguments, the result (long ones folded) or what it threw; search finds them', { skip, timeout: 60_000 }, async () => {
-    const trace = syntheticTrace(2);
-    const cellEnd = trace.events.findIndex((e) => e.type === 'cell-end');
-    const long = Array.from({ length: 300 }, (_, i) => `passage ${i}`);
-    trace.events.splice(
-      cellEnd,
-      0,
-      { type: 'tool-call', runId: 'r0', depth: 0, name: 'lookup', args: ['x', 2], result: { key: 'x' }, durationMs: 3, t: 7 },
-      { type: 'tool-call', runId: 'r0', depth: 0, name: 'search', args: ['<script>window.__pwned = 1</script>'], result: long, durationMs: 4, t: 8 },
-      { type: 'tool-call', runId: 'r0', depth: 0, name: 'fail', args: [], error: 'the tool is down', durationMs: 1, t: 9 },
-    );
-    assert.deepEqual(buildViewModel(trace).runs['r0']!.turns[0]!.cells[0]!.tools.map((t) => t.name), ['lookup', 'search', 'fail']);
-    const dir = await mkdtemp(join(tmpdir(), 'rlm-view-tools-'));
-    const page = join(dir, 'tools.html');
-    await writeFile(page, renderViewer(trace));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    try {
-      const tab = await browser.newPage();
-      const errors: string[] = [];
-      tab.on('pageerror', (e) => errors.push(e.message));
-      await tab.goto(pathToFileURL(page).href);
-      await tab.click('[data-turn="r0:1"] > summary');
-      await tab.click('[data-cell="r0:1:0"] > summary');
-      const lines = tab.locator('[data-cell="r0:1:0"] .tool');
-      await lines.first().waitFor();
-      const texts = await lines.allTextContents();
-      assert.equal(texts.length, 3);
-      assert.match(texts[0]!, /^tool lookup\("x",2\) → {"key":"x"}/);
-      assert.match(texts[1]!, /^tool search\("<script>window.__pwned = 1<\/script>"\) → /);
-      assert.match(texts[2]!, /^tool fail\(\) → threw: the tool is down/);
-      assert.match((await tab.textContent('[data-cell="r0:1:0"]')) ?? '', /Show all [\d,]+ characters/, 'the long result is folded');
-      assert.equal(await tab.evaluate('typeof window.__pwned'), 'undefined');
-      await tab.fill('#search', 'passage 299');
-      await tab.waitForSelector('#result-count');
-      assert.equal(await tab.textContent('#result-count'), '1 match');
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-    }
-  });
+  it(
+    'lists each tool call in its cell: name, arguments, the result (long ones folded) or what it threw; search finds them',
+    { skip, timeout: 60_000 },
+    async () => {
+      const trace = syntheticTrace(2);
+      const cellEnd = trace.events.findIndex((e) => e.type === 'cell-end');
+      const long = Array.from({ length: 300 }, (_, i) => `passage ${i}`);
+      trace.events.splice(
+        cellEnd,
+        0,
+        { type: 'tool-call', runId: 'r0', depth: 0, name: 'lookup', args: ['x', 2], result: { key: 'x' }, durationMs: 3, t: 7 },
+        {
+          type: 'tool-call',
+          runId: 'r0',
+          depth: 0,
+          name: 'search',
+          args: ['<script>window.__pwned = 1</script>'],
+          result: long,
+          durationMs: 4,
+          t: 8,
+        },
+        { type: 'tool-call', runId: 'r0', depth: 0, name: 'fail', args: [], error: 'the tool is down', durationMs: 1, t: 9 },
+      );
+      assert.deepEqual(
+        buildViewModel(trace).runs['r0']!.turns[0]!.cells[0]!.tools.map((t) => t.name),
+        ['lookup', 'search', 'fail'],
+      );
+      const dir = await mkdtemp(join(tmpdir(), 'rlm-view-tools-'));
+      const page = join(dir, 'tools.html');
+      await writeFile(page, renderViewer(trace));
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const tab = await browser.newPage();
+        const errors: string[] = [];
+        tab.on('pageerror', (e) => errors.push(e.message));
+        await tab.goto(pathToFileURL(page).href);
+        await tab.click('[data-turn="r0:1"] > summary');
+        await tab.click('[data-cell="r0:1:0"] > summary');
+        const lines = tab.locator('[data-cell="r0:1:0"] .tool');
+        await lines.first().waitFor();
+        const texts = await lines.allTextContents();
+        assert.equal(texts.length, 3);
+        assert.match(texts[0]!, /^tool lookup\("x",2\) → {"key":"x"}/);
+        assert.match(texts[1]!, /^tool search\("<script>window.__pwned = 1<\/script>"\) → /);
+        assert.match(texts[2]!, /^tool fail\(\) → threw: the tool is down/);
+        assert.match((await tab.textContent('[data-cell="r0:1:0"]')) ?? '', /Show all [\d,]+ characters/, 'the long result is folded');
+        assert.equal(await tab.evaluate('typeof window.__pwned'), 'undefined');
+        await tab.fill('#search', 'passage 299');
+        await tab.waitForSelector('#result-count');
+        assert.equal(await tab.textContent('#result-count'), '1 match');
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 /** Waits for a node's lazily built body, then checks its text. */

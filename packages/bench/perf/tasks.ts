@@ -135,7 +135,15 @@ export async function taskGeneration(): Promise<BenchResult> {
       }
       info(`  peak RSS`, report.peakRssMiB, 'MiB');
     }
-    details.codeqa = codeqa.map((r) => ({ ...roundAll(r), sizes: r.sizes.map((s) => ({ tokens: s.tokens, medianMs: round(median(s.ms), 1), allMs: s.ms.map((t) => round(t, 1)), chars: s.chars })) }));
+    details.codeqa = codeqa.map((r) => ({
+      ...roundAll(r),
+      sizes: r.sizes.map((s) => ({
+        tokens: s.tokens,
+        medianMs: round(median(s.ms), 1),
+        allMs: s.ms.map((t) => round(t, 1)),
+        chars: s.chars,
+      })),
+    }));
 
     const ranked: RankReport[] = [];
     for (const family of RANKED) {
@@ -143,10 +151,20 @@ export async function taskGeneration(): Promise<BenchResult> {
         const report = await runChild<RankReport>(SELF, ['rank', join(dir, `${family}-${tokens}`)], CHILD_FLAGS);
         ranked.push(report);
         const what = `${family}, ${formatTokens(tokens)} tokens`;
-        info(`retrieval ${what}: chunk + rank ${report.passages.toLocaleString('en-US')} passages`, (report.chunkMs + report.rankMs) / 1000, 's');
+        info(
+          `retrieval ${what}: chunk + rank ${report.passages.toLocaleString('en-US')} passages`,
+          (report.chunkMs + report.rankMs) / 1000,
+          's',
+        );
         info(`  peak RSS (with the context read: ${Math.round(report.rssBeforeMiB)} MiB)`, report.peakRssMiB, 'MiB');
         if (report.needleRank !== undefined) {
-          rows.push(checkRow({ benchmark: B, metric: `  the needle's passage ranked first`, value: report.needleRank, unit: 'count' }, report.needleRank === 1, '= 1 (check)'));
+          rows.push(
+            checkRow(
+              { benchmark: B, metric: `  the needle's passage ranked first`, value: report.needleRank, unit: 'count' },
+              report.needleRank === 1,
+              '= 1 (check)',
+            ),
+          );
         }
       }
     }
@@ -165,7 +183,9 @@ export async function taskGeneration(): Promise<BenchResult> {
 }
 
 const roundAll = <T extends object>(report: T) =>
-  Object.fromEntries(Object.entries(report).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? round(value, 1) : value]));
+  Object.fromEntries(
+    Object.entries(report).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? round(value, 1) : value]),
+  );
 
 const heapMiB = () => process.memoryUsage().heapUsed / MiB;
 const rssMiB = () => process.memoryUsage().rss / MiB;
@@ -200,7 +220,16 @@ async function child(args: string[]): Promise<object> {
     const ms = performance.now() - started;
     const peakRssMiB = vmHwmMiB();
     collect();
-    const report: GenerateReport = { family, tokens, ms, chars: task.context.length, rssBeforeMiB, peakRssMiB, hwmReset, heapHeldMiB: heapMiB() - heapBefore };
+    const report: GenerateReport = {
+      family,
+      tokens,
+      ms,
+      chars: task.context.length,
+      rssBeforeMiB,
+      peakRssMiB,
+      hwmReset,
+      heapHeldMiB: heapMiB() - heapBefore,
+    };
     if (save) {
       writeFileSync(`${save}.txt`, task.context);
       writeFileSync(`${save}.json`, JSON.stringify({ ...task, context: undefined }));
@@ -246,7 +275,12 @@ async function child(args: string[]): Promise<object> {
   }
   if (mode === 'rank') {
     const saved = rest[0] ?? '';
-    const task = JSON.parse(readFileSync(`${saved}.json`, 'utf8')) as { family: TaskFamily; targetTokens: number; query: string; answer: string };
+    const task = JSON.parse(readFileSync(`${saved}.json`, 'utf8')) as {
+      family: TaskFamily;
+      targetTokens: number;
+      query: string;
+      answer: string;
+    };
     const context = readFileSync(`${saved}.txt`, 'utf8');
     collect();
     const rssBeforeMiB = rssMiB();

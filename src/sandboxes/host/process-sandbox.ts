@@ -22,7 +22,18 @@ import { boundedResult, type FromRepl, type ToRepl, type VariableAnswer } from '
 import { cutError } from '../limits.ts';
 import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import type { ReplChannel } from './repl-channel.ts';
-import { sandboxSettings, type Bridge, type CellResult, type ContextValue, type JsonValue, type ReplLanguage, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
+import {
+  sandboxSettings,
+  type Bridge,
+  type CellResult,
+  type ContextValue,
+  type JsonValue,
+  type ReplLanguage,
+  type RunCellOptions,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxSettings,
+} from '../sandbox.ts';
 
 /** A started REPL process, the private folder it may read (where its context goes), and the wire to it. */
 export interface LaunchedRepl {
@@ -123,7 +134,12 @@ export class ProcessSandbox implements Sandbox {
         if (message.type === 'ready' || message.type === 'init-error') off();
       });
       const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-        reject(new RlmError('RLM_SANDBOX', `the REPL process exited while starting (${signal ?? code}): ${this.#killedFor ?? lastLine(this.#stderr)}`));
+        reject(
+          new RlmError(
+            'RLM_SANDBOX',
+            `the REPL process exited while starting (${signal ?? code}): ${this.#killedFor ?? lastLine(this.#stderr)}`,
+          ),
+        );
       if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
       child.once('exit', onExit);
     });
@@ -233,7 +249,10 @@ export class ProcessSandbox implements Sandbox {
       case 'tool-call':
         // The REPL process holds calls beyond its cap; one that sends more is not the one we started.
         if (this.#calls.pending >= this.#settings.maxCallsInFlight) {
-          return this.#kill(child, `Error: the REPL process was stopped because it sent more than ${this.#settings.maxCallsInFlight} calls at once`);
+          return this.#kill(
+            child,
+            `Error: the REPL process was stopped because it sent more than ${this.#settings.maxCallsInFlight} calls at once`,
+          );
         }
         if (this.#calls.has(message.callId)) return this.#kill(child, 'Error: the REPL process was stopped because it reused a call id');
         // Work a finished cell left running is never served: calls belong to a running cell (HostCalls refuses them).
@@ -269,7 +288,10 @@ export class ProcessSandbox implements Sandbox {
     this.#child = undefined;
     this.#channel = undefined;
     this.#calls.endCell(() => new CancelledError('the REPL process stopped'));
-    const crash = new ReplCrash(this.#killedFor ?? (this.#nearDataLimit ? outOfMemory(this.#settings.memoryLimitMb) : describeCrash(this.#stderr, this.#settings.memoryLimitMb)));
+    const crash = new ReplCrash(
+      this.#killedFor ??
+        (this.#nearDataLimit ? outOfMemory(this.#settings.memoryLimitMb) : describeCrash(this.#stderr, this.#settings.memoryLimitMb)),
+    );
     if (this.#runs.size === 0 && !this.#disposed) this.#lostBetweenCells = crash.message;
     for (const pending of this.#runs.values()) pending.reject(crash);
     this.#runs.clear();
@@ -295,7 +317,10 @@ export class ProcessSandbox implements Sandbox {
       setTimeout(() => this.#runs.has(runId) && child && this.#kill(child), CANCEL_GRACE_MS).unref();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const stuck = setTimeout(() => child && this.#kill(child, `Error: the REPL did not answer ${STUCK_GRACE_MS / 1000} s past the cell's limit and was stopped`), timeoutMs + STUCK_GRACE_MS);
+    const stuck = setTimeout(
+      () => child && this.#kill(child, `Error: the REPL did not answer ${STUCK_GRACE_MS / 1000} s past the cell's limit and was stopped`),
+      timeoutMs + STUCK_GRACE_MS,
+    );
     // Only what is new of the conversation crosses each time, so a long run's history is sent once.
     const history = this.#bridge.history?.() ?? [];
     const from = Math.min(this.#historySent, history.length);
@@ -345,7 +370,12 @@ export class ProcessSandbox implements Sandbox {
 function requestOf(message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): HostCallRequest {
   if (message.type === 'tool-call') return { name: 'tool', tool: message.tool, args: JSON.parse(message.args) as unknown[] };
   if (message.name === 'llm_query') return { name: 'llm_query', prompt: message.prompt, options: message.options };
-  return { name: 'rlm_query', prompt: message.prompt, context: message.context === null ? undefined : (JSON.parse(message.context) as JsonValue), options: message.options };
+  return {
+    name: 'rlm_query',
+    prompt: message.prompt,
+    context: message.context === null ? undefined : (JSON.parse(message.context) as JsonValue),
+    options: message.options,
+  };
 }
 
 /**
@@ -425,7 +455,9 @@ export function removeDir(dir: string): void {
 }
 
 function describeCrash(stderr: string, memoryLimitMb: number, failed = false): string {
-  if (/heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length|Cannot allocate memory|ENOMEM|bad_alloc/i.test(stderr)) {
+  if (
+    /heap_oom|out of memory|invalid table size|Allocation failed|Invalid array length|Cannot allocate memory|ENOMEM|bad_alloc/i.test(stderr)
+  ) {
     return outOfMemory(memoryLimitMb);
   }
   if (failed) return `Error: the REPL failed and was restarted (${stderr.slice(0, 200)})`;

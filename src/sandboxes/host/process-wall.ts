@@ -49,13 +49,20 @@ function probe(): { wall: ProcessWall; unshare?: string[] } {
   } else {
     const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path));
     const shell = existsSync(SHELL);
-    const flags = unshare && UNSHARE_FLAGS.find((each) => spawnSync(unshare, [...each, process.execPath, '--version'], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0);
+    const flags =
+      unshare &&
+      UNSHARE_FLAGS.find(
+        (each) => spawnSync(unshare, [...each, process.execPath, '--version'], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0,
+      );
     const works = Boolean(flags);
     const missing = [
       ...(works ? [] : [unshare ? 'user namespaces are not allowed here (unshare failed)' : 'no unshare command']),
       ...(shell ? [] : ['no /bin/sh to set the data limit']),
     ];
-    probed = { wall: { namespaces: works, dataLimit: shell, ...(missing.length ? { missing: missing.join('; ') } : {}) }, ...(flags ? { unshare: [unshare!, ...flags] } : {}) };
+    probed = {
+      wall: { namespaces: works, dataLimit: shell, ...(missing.length ? { missing: missing.join('; ') } : {}) },
+      ...(flags ? { unshare: [unshare!, ...flags] } : {}),
+    };
   }
   if (probed.wall.missing) {
     process.emitWarning(`REPL processes run without part of their OS wall: ${probed.wall.missing}`, { code: 'RLM_REPL_WALL' });

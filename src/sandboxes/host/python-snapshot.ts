@@ -20,7 +20,6 @@ import { SNAPSHOT_FILE, SNAPSHOT_POINTER, writeSnapshotFile, type SnapshotPlace 
 
 export type { SnapshotPlace } from '../shared/snapshot-file.ts';
 
-
 /** How a REPL process about to start will boot. */
 export type SnapshotSource = { from: 'memory' } | { from: 'file'; place: SnapshotPlace } | { from: 'scratch'; place?: SnapshotPlace };
 

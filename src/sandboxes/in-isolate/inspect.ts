@@ -5,7 +5,10 @@
  * there as source text (`inspect.toString()`), so it must stay self-contained — no imports, no
  * references to anything outside its own body.
  */
-export function inspect(value: unknown, options: { depth?: number; breakLength?: number; maxArrayLength?: number; maxStringLength?: number } = {}): string {
+export function inspect(
+  value: unknown,
+  options: { depth?: number; breakLength?: number; maxArrayLength?: number; maxStringLength?: number } = {},
+): string {
   const maxDepth = options.depth ?? 2;
   // As Node's default: a 300-million-character string inside a value was quoted whole.
   const maxString = options.maxStringLength ?? 10_000;
@@ -52,7 +55,14 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
       const rows: string[] = [];
       for (let i = 0; i < items.length; i += perRow) {
         const last = i + perRow >= items.length && more === undefined;
-        rows.push(pad + items.slice(i, i + perRow).map((item, j, row) => (j === row.length - 1 && last ? item : (item + ',').padEnd(width))).join('').trimEnd());
+        rows.push(
+          pad +
+            items
+              .slice(i, i + perRow)
+              .map((item, j, row) => (j === row.length - 1 && last ? item : (item + ',').padEnd(width)))
+              .join('')
+              .trimEnd(),
+        );
       }
       if (more !== undefined) rows.push(pad + more);
       return prefix + open + '\n' + rows.join('\n') + '\n' + ' '.repeat(start) + close;
@@ -64,7 +74,9 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
     switch (typeof v) {
       case 'string':
         if (!nested) return v;
-        return v.length <= maxString ? quote(v) : quote(v.slice(0, maxString)) + '... ' + (v.length - maxString) + ' more character' + (v.length - maxString > 1 ? 's' : '');
+        return v.length <= maxString
+          ? quote(v)
+          : quote(v.slice(0, maxString)) + '... ' + (v.length - maxString) + ' more character' + (v.length - maxString > 1 ? 's' : '');
       case 'number':
         return Object.is(v, -0) ? '-0' : String(v);
       case 'bigint':
@@ -78,7 +90,14 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
         const label = functionLabel(v);
         const keys = Object.keys(v);
         if (keys.length === 0 || depth > maxDepth) return label;
-        return wrap(label + ' ', keys.map((k) => keyOf(k) + ': ' + format((v as any)[k], depth + 1, true)), '{', '}', depth, false);
+        return wrap(
+          label + ' ',
+          keys.map((k) => keyOf(k) + ': ' + format((v as any)[k], depth + 1, true)),
+          '{',
+          '}',
+          depth,
+          false,
+        );
       }
     }
     if (v === null) return 'null';
@@ -86,7 +105,10 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
     if (seen.includes(obj)) return '[Circular]';
     if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
     if (obj instanceof RegExp) return obj.toString();
-    if (obj instanceof Error) return obj.stack && obj.stack.startsWith(obj.name) ? obj.stack.split('\n').slice(0, 4).join('\n') : '[' + obj.name + ': ' + obj.message + ']';
+    if (obj instanceof Error)
+      return obj.stack && obj.stack.startsWith(obj.name)
+        ? obj.stack.split('\n').slice(0, 4).join('\n')
+        : '[' + obj.name + ': ' + obj.message + ']';
     if (obj instanceof Promise) return 'Promise { <not awaited> }';
     if (obj instanceof WeakMap || obj instanceof WeakSet) return obj.constructor.name + ' { <items unknown> }';
     const ctor = (obj as { constructor?: { name?: string } }).constructor;
@@ -123,18 +145,32 @@ export function inspect(value: unknown, options: { depth?: number; breakLength?:
           items.push('... ' + (obj.size - maxItems) + ' more items');
           break;
         }
-        items.push(obj instanceof Map ? format((entry as [unknown, unknown])[0], depth + 1, true) + ' => ' + format((entry as [unknown, unknown])[1], depth + 1, true) : format(entry, depth + 1, true));
+        items.push(
+          obj instanceof Map
+            ? format((entry as [unknown, unknown])[0], depth + 1, true) + ' => ' + format((entry as [unknown, unknown])[1], depth + 1, true)
+            : format(entry, depth + 1, true),
+        );
       }
       seen.pop();
       return wrap(label, items, '{', '}', depth, false);
     }
     if (depth > maxDepth) return name === 'Object' ? '[Object]' : '[' + name + ']';
     seen.push(obj);
-    const keys: Array<string | symbol> = [...Object.keys(obj), ...Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s))];
+    const keys: Array<string | symbol> = [
+      ...Object.keys(obj),
+      ...Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s)),
+    ];
     const items: string[] = [];
     for (const key of keys.slice(0, maxItems)) {
       const descriptor = Object.getOwnPropertyDescriptor(obj, key);
-      const shown = descriptor && 'value' in descriptor ? format(descriptor.value, depth + 1, true) : descriptor?.get && descriptor.set ? '[Getter/Setter]' : descriptor?.get ? '[Getter]' : '[Setter]';
+      const shown =
+        descriptor && 'value' in descriptor
+          ? format(descriptor.value, depth + 1, true)
+          : descriptor?.get && descriptor.set
+            ? '[Getter/Setter]'
+            : descriptor?.get
+              ? '[Getter]'
+              : '[Setter]';
       items.push(keyOf(key) + ': ' + shown);
     }
     if (keys.length > maxItems) items.push('... ' + (keys.length - maxItems) + ' more properties');

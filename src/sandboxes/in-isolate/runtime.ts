@@ -105,14 +105,34 @@ export function installRuntime(
     const construct = Reflect.construct;
     const defineProperty = Object.defineProperty;
     const undefinedKey = (_key: string, value: unknown) => (value === undefined ? '\u0000undefined' : value);
-    for (const name of ['Collator', 'DateTimeFormat', 'DisplayNames', 'DurationFormat', 'ListFormat', 'Locale', 'NumberFormat', 'PluralRules', 'RelativeTimeFormat', 'Segmenter', 'v8BreakIterator']) {
+    for (const name of [
+      'Collator',
+      'DateTimeFormat',
+      'DisplayNames',
+      'DurationFormat',
+      'ListFormat',
+      'Locale',
+      'NumberFormat',
+      'PluralRules',
+      'RelativeTimeFormat',
+      'Segmenter',
+      'v8BreakIterator',
+    ]) {
       const original = intl[name];
       if (typeof original !== 'function') continue;
       const make = (args: unknown[], target: unknown): object => {
         if (made >= config.maxIntlObjects) {
-          throw new RangeError('Intl.' + name + ': this REPL has made ' + count(config.maxIntlObjects) + ' different Intl objects, its limit (their memory is outside the heap limit); make one and reuse it, or use toLocaleString');
+          throw new RangeError(
+            'Intl.' +
+              name +
+              ': this REPL has made ' +
+              count(config.maxIntlObjects) +
+              ' different Intl objects, its limit (their memory is outside the heap limit); make one and reuse it, or use toLocaleString',
+          );
         }
-        const object = (target === undefined ? apply(original, undefined, args) : construct(original, args, target as () => void)) as object;
+        const object = (
+          target === undefined ? apply(original, undefined, args) : construct(original, args, target as () => void)
+        ) as object;
         made++;
         return object;
       };
@@ -132,7 +152,8 @@ export function installRuntime(
         return object;
       };
       for (const own of Reflect.ownKeys(original)) {
-        if (own !== 'prototype' && own !== 'length' && own !== 'name') defineProperty(wrapped, own, Object.getOwnPropertyDescriptor(original, own)!);
+        if (own !== 'prototype' && own !== 'length' && own !== 'name')
+          defineProperty(wrapped, own, Object.getOwnPropertyDescriptor(original, own)!);
       }
       defineProperty(wrapped, 'name', { value: name });
       defineProperty(wrapped, 'length', { value: (original as { length: number }).length });
@@ -178,7 +199,13 @@ export function installRuntime(
       // Refused here, not after a trip out of the isolate: a flood of calls past the bound cost
       // some 40 µs each to refuse in the REPL process, a 200,000-call cell tens of seconds.
       if (pending.size >= limits.maxCallsInFlight + limits.maxCallsWaiting) {
-        throw new Error('too many calls at once: ' + count(limits.maxCallsInFlight) + ' in flight and ' + count(limits.maxCallsWaiting) + ' waiting; wait for some to finish before starting more');
+        throw new Error(
+          'too many calls at once: ' +
+            count(limits.maxCallsInFlight) +
+            ' in flight and ' +
+            count(limits.maxCallsWaiting) +
+            ' waiting; wait for some to finish before starting more',
+        );
       }
       const id = ++nextId;
       pending.set(id, { name, resolve, reject });
@@ -207,7 +234,14 @@ export function installRuntime(
   const boundedPrompt = (fn: string, prompt: unknown): string => {
     const text = asPrompt(fn, prompt);
     if (text.length > limits.maxPromptChars) {
-      throw new RangeError(fn + ': the prompt is ' + count(text.length) + ' characters, more than the ' + count(limits.maxPromptChars) + ' allowed; send a part, or split it over several calls');
+      throw new RangeError(
+        fn +
+          ': the prompt is ' +
+          count(text.length) +
+          ' characters, more than the ' +
+          count(limits.maxPromptChars) +
+          ' allowed; send a part, or split it over several calls',
+      );
     }
     return text;
   };
@@ -216,11 +250,22 @@ export function installRuntime(
     const json = jsonOf(fn, what, value);
     const verb = what === 'its arguments' ? ' are ' : ' is ';
     if (typeof json === 'string' && json.length > limits.maxValueJsonChars) {
-      throw new RangeError(fn + ': ' + what + verb + count(json.length) + ' characters of JSON, more than the ' + count(limits.maxValueJsonChars) + ' allowed; send a part');
+      throw new RangeError(
+        fn +
+          ': ' +
+          what +
+          verb +
+          count(json.length) +
+          ' characters of JSON, more than the ' +
+          count(limits.maxValueJsonChars) +
+          ' allowed; send a part',
+      );
     }
     const depth = typeof json === 'string' ? jsonDepth(json) : 0;
     if (depth > limits.maxValueDepth) {
-      throw new RangeError(fn + ': ' + what + verb + 'nested ' + count(depth) + ' deep, more than the ' + count(limits.maxValueDepth) + ' allowed; flatten it');
+      throw new RangeError(
+        fn + ': ' + what + verb + 'nested ' + count(depth) + ' deep, more than the ' + count(limits.maxValueDepth) + ' allowed; flatten it',
+      );
     }
     return json;
   };
@@ -232,7 +277,8 @@ export function installRuntime(
     for (let i = 0; i < json.length; i++) {
       const c = apply(codeAt, json, [i]) as number;
       if (quoted) {
-        if (c === 92) i++; // a backslash: skip the escaped character
+        if (c === 92)
+          i++; // a backslash: skip the escaped character
         else if (c === 34) quoted = false;
       } else if (c === 34) quoted = true;
       else if (c === 123 || c === 91) most = maxOf(most, ++depth);
@@ -257,7 +303,10 @@ export function installRuntime(
 
   const llm_query = (prompt: unknown, options?: unknown) => {
     try {
-      return call('llm_query', '[' + stringify(boundedPrompt('llm_query', prompt)) + ',' + asOptions('llm_query', options) + ']') as Promise<string>;
+      return call(
+        'llm_query',
+        '[' + stringify(boundedPrompt('llm_query', prompt)) + ',' + asOptions('llm_query', options) + ']',
+      ) as Promise<string>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -294,7 +343,9 @@ export function installRuntime(
     }
   };
   const rlm_query = (prompt: unknown, context?: unknown, options?: unknown) =>
-    options === undefined && onlyModel(context) ? rlmCall('rlm_query', prompt, undefined, context) : rlmCall('rlm_query', prompt, context, options);
+    options === undefined && onlyModel(context)
+      ? rlmCall('rlm_query', prompt, undefined, context)
+      : rlmCall('rlm_query', prompt, context, options);
   const rlm_query_batched = async (prompts: unknown, contexts?: unknown, options?: unknown) => {
     const list = asList('rlm_query_batched', prompts);
     if (options === undefined && onlyModel(contexts)) {
@@ -327,7 +378,14 @@ export function installRuntime(
   const boundedAnswer = (fn: string, value: unknown): string => {
     const text = answerText(value);
     if (text.length > limits.maxAnswerChars) {
-      throw new RangeError(fn + ': the answer is ' + count(text.length) + ' characters, more than the ' + count(limits.maxAnswerChars) + ' allowed; answer more briefly');
+      throw new RangeError(
+        fn +
+          ': the answer is ' +
+          count(text.length) +
+          ' characters, more than the ' +
+          count(limits.maxAnswerChars) +
+          ' allowed; answer more briefly',
+      );
     }
     return text;
   };
@@ -335,13 +393,15 @@ export function installRuntime(
     const value = args[0];
     if (value instanceof Promise) throw new TypeError('FINAL got a Promise: write FINAL(await ...)');
     // FINAL() or FINAL(undefined) used to end the run with the answer "undefined".
-    if (value === undefined) throw new TypeError('FINAL got no value' + (args.length ? ' (undefined)' : '') + ': call it with your answer, e.g. FINAL(answer)');
+    if (value === undefined)
+      throw new TypeError('FINAL got no value' + (args.length ? ' (undefined)' : '') + ': call it with your answer, e.g. FINAL(answer)');
     final = boundedAnswer('FINAL', value);
   };
   const FINAL_VAR = (name: unknown) => {
     if (name instanceof Promise) throw new TypeError('FINAL_VAR got a Promise: await it first');
     if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && hasOwn(g, name) && !baseline.has(name)) {
-      if (g[name] === undefined) throw new TypeError('FINAL_VAR(' + inspect(name) + '): the variable is undefined; give it your answer first');
+      if (g[name] === undefined)
+        throw new TypeError('FINAL_VAR(' + inspect(name) + '): the variable is undefined; give it your answer first');
       final = boundedAnswer('FINAL_VAR("' + name + '")', g[name]);
       return;
     }
@@ -356,7 +416,9 @@ export function installRuntime(
     }
     const known = userNames().filter((n) => n !== 'context');
     throw new ReferenceError(
-      'FINAL_VAR(' + inspect(name) + '): no variable of that name. ' +
+      'FINAL_VAR(' +
+        inspect(name) +
+        '): no variable of that name. ' +
         (known.length ? 'Your variables: ' + known.join(', ') : 'You have defined no variables yet') +
         '. Pass the name as a string, e.g. FINAL_VAR("answer"), or call FINAL(value).',
     );
@@ -391,8 +453,16 @@ export function installRuntime(
 
   const consoleObject = Object.freeze({ log: print, info: print, warn: print, error: print, debug: print });
   const api: Record<string, unknown> = {
-    print, console: consoleObject, llm_query, llm_query_batched, rlm_query, rlm_query_batched,
-    budget, FINAL, FINAL_VAR, SHOW_VARS,
+    print,
+    console: consoleObject,
+    llm_query,
+    llm_query_batched,
+    rlm_query,
+    rlm_query_batched,
+    budget,
+    FINAL,
+    FINAL_VAR,
+    SHOW_VARS,
   };
   for (const name of config.reserved) {
     if (name in api) Object.defineProperty(g, name, { value: api[name], writable: false, enumerable: false, configurable: false });
@@ -445,7 +515,8 @@ export function installRuntime(
         const line = more === 0 ? where(error) : '';
         return cut(head(nameText, max) + ': ' + head(messageText, max) + line, max, 'error', more);
       }
-      if (typeof error === 'string') return cut('Uncaught ' + textOf(inspect(head(error, max))), max, 'error', maxOf(0, error.length - max));
+      if (typeof error === 'string')
+        return cut('Uncaught ' + textOf(inspect(head(error, max))), max, 'error', maxOf(0, error.length - max));
       return cut('Uncaught ' + textOf(inspect(error)), max, 'error');
     } catch {
       // A getter or Proxy trap on the thrown value threw in turn; this used to be reported as an
@@ -514,7 +585,8 @@ export function installRuntime(
       ]) as Promise<string>;
     },
     variable(name: string): string {
-      if (name === 'context_0') return stringify({ __proto__: null, found: true, value: cut(answerText(original), limits.maxAnswerChars, 'answer') });
+      if (name === 'context_0')
+        return stringify({ __proto__: null, found: true, value: cut(answerText(original), limits.maxAnswerChars, 'answer') });
       if (!hasOwn(g, name) || (baseline.has(name) && name !== 'context')) {
         // Built by hand: an array would be sent through a `toJSON` the cell put on its prototypes.
         const names = userNames();

@@ -138,7 +138,10 @@ const [runCell, readVariable, loadContext, configure, seal] = runtime.toJs({ dep
   (maxOutputChars: number, tools: string[], limits: string) => void,
   () => void,
 ];
-send({ type: 'booted', bootMs: performance.now() - started, ...(snapshot ? { snapshot } : {}) }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
+send(
+  { type: 'booted', bootMs: performance.now() - started, ...(snapshot ? { snapshot } : {}) },
+  snapshot ? [snapshot.buffer as ArrayBuffer] : [],
+);
 
 /**
  * Boots CPython: from a memory snapshot of an interpreter with our runtime in it and nothing
@@ -224,7 +227,19 @@ function load(file: ContextFile): void {
  */
 function stripRealm(): void {
   const global = globalThis as Record<string, unknown>;
-  for (const name of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest', 'Request', 'Response', 'Headers', 'FormData', 'navigator', 'localStorage', 'sessionStorage']) {
+  for (const name of [
+    'fetch',
+    'WebSocket',
+    'EventSource',
+    'XMLHttpRequest',
+    'Request',
+    'Response',
+    'Headers',
+    'FormData',
+    'navigator',
+    'localStorage',
+    'sessionStorage',
+  ]) {
     try {
       delete global[name];
     } catch {
@@ -305,7 +320,10 @@ function installDevice(fs: EmscriptenFs): void {
       } catch {
         request = undefined;
       }
-      const answer = typeof request === 'object' && request !== null ? serve(request as Record<string, unknown>) : { error: 'a request is one line of JSON' };
+      const answer =
+        typeof request === 'object' && request !== null
+          ? serve(request as Record<string, unknown>)
+          : { error: 'a request is one line of JSON' };
       stream.answer = encoder.encode(JSON.stringify(answer));
       stream.at = 0;
       return length;

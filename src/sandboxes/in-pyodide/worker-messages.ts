@@ -51,6 +51,4 @@ export type FromWorker =
   | { type: 'fatal'; message: string };
 
 /** On the answers port: a call's outcome (text, or JSON text for a tool), or a budget update. */
-export type HostAnswer =
-  | { type: 'answer'; id: number; ok: boolean; value: string; budget: unknown }
-  | { type: 'budget'; budget: unknown };
+export type HostAnswer = { type: 'answer'; id: number; ok: boolean; value: string; budget: unknown } | { type: 'budget'; budget: unknown };

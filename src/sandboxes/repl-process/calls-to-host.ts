@@ -26,12 +26,26 @@ export function bridgeToHost(calls: () => CallsToHost, state: RunState): Bridge 
   return {
     llm_query: async (prompt, options, signal) => {
       checkPrompt(prompt, 'llm_query');
-      return calls().call(signal, (callId) => ({ type: 'call', callId, name: 'llm_query', prompt, options: modelOption(options), context: null }));
+      return calls().call(signal, (callId) => ({
+        type: 'call',
+        callId,
+        name: 'llm_query',
+        prompt,
+        options: modelOption(options),
+        context: null,
+      }));
     },
     rlm_query: async (prompt, context, options, signal) => {
       checkPrompt(prompt, 'rlm_query');
       const json = context === undefined || context === null ? null : valueJson(context, "rlm_query's context");
-      return calls().call(signal, (callId) => ({ type: 'call', callId, name: 'rlm_query', prompt, options: modelOption(options), context: json }));
+      return calls().call(signal, (callId) => ({
+        type: 'call',
+        callId,
+        name: 'rlm_query',
+        prompt,
+        options: modelOption(options),
+        context: json,
+      }));
     },
     budget: () => state.budget,
     history: () => state.history,
@@ -72,10 +86,15 @@ export class CallsToHost {
   /** Sends (or queues) a call; settles with the run's process's answer as text. */
   call(signal: AbortSignal, message: (callId: number) => FromRepl): Promise<string> {
     return new Promise((resolve, reject) => {
-      if (!this.#cellRunning) return reject(new Error(`${NO_CELL_RUNNING}; this one came after its cell had ended (await every call in the cell that makes it)`));
+      if (!this.#cellRunning)
+        return reject(new Error(`${NO_CELL_RUNNING}; this one came after its cell had ended (await every call in the cell that makes it)`));
       if (signal.aborted) return reject(abortError(signal));
       if (this.#inFlight.size >= this.#maxInFlight && this.#waiting.size >= MAX_CALLS_WAITING) {
-        return reject(new Error(`too many calls at once: ${this.#maxInFlight} in flight and ${MAX_CALLS_WAITING} waiting; wait for some to finish before starting more`));
+        return reject(
+          new Error(
+            `too many calls at once: ${this.#maxInFlight} in flight and ${MAX_CALLS_WAITING} waiting; wait for some to finish before starting more`,
+          ),
+        );
       }
       const id = ++this.#nextId;
       const entry: QueuedCall = {
@@ -124,7 +143,11 @@ export class CallsToHost {
     entry.signal.removeEventListener('abort', entry.onAbort);
     if (this.#waiting.delete(entry.id)) return entry.reject(reason);
     if (!this.#inFlight.delete(entry.id)) return;
-    this.#send({ type: 'call-cancel', callId: entry.id, reason: RlmError.isInstance(reason) && reason.code === 'RLM_CANCELLED' ? 'cancelled' : cutError(reason.message) });
+    this.#send({
+      type: 'call-cancel',
+      callId: entry.id,
+      reason: RlmError.isInstance(reason) && reason.code === 'RLM_CANCELLED' ? 'cancelled' : cutError(reason.message),
+    });
     entry.reject(reason);
     this.#pump();
   }
@@ -154,7 +177,9 @@ function valueJson(value: unknown, what: string): string {
   }
   json ??= 'null';
   if (json.length > MAX_VALUE_JSON_CHARS) {
-    throw new Error(`${what} is too large: ${json.length.toLocaleString('en-US')} characters of JSON (at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')}); pass a slice`);
+    throw new Error(
+      `${what} is too large: ${json.length.toLocaleString('en-US')} characters of JSON (at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')}); pass a slice`,
+    );
   }
   const depth = jsonDepth(json);
   if (depth > MAX_VALUE_DEPTH) throw new Error(`${what} is nested ${depth} deep (at most ${MAX_VALUE_DEPTH})`);
@@ -164,7 +189,9 @@ function valueJson(value: unknown, what: string): string {
 function checkPrompt(prompt: string, name: string): void {
   if (typeof prompt !== 'string') throw new Error(`${name}: the prompt must be a string`);
   if (prompt.length > MAX_PROMPT_CHARS) {
-    throw new Error(`${name}: the prompt is too long: ${prompt.length.toLocaleString('en-US')} characters (at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')}); send a slice`);
+    throw new Error(
+      `${name}: the prompt is too long: ${prompt.length.toLocaleString('en-US')} characters (at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')}); send a slice`,
+    );
   }
 }
 

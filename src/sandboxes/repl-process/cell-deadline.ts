@@ -36,7 +36,11 @@ export interface StopRequest {
  * Runs `cell` against its deadline: its outcome if it settles first, else what `stop` made of
  * the stopped cell. Throws CancelledError when the signal stopped it.
  */
-export async function raceDeadline<T, S>(cell: Promise<T>, options: CellDeadlineOptions, stop: (request: StopRequest) => Promise<S>): Promise<{ done: T } | { stopped: S }> {
+export async function raceDeadline<T, S>(
+  cell: Promise<T>,
+  options: CellDeadlineOptions,
+  stop: (request: StopRequest) => Promise<S>,
+): Promise<{ done: T } | { stopped: S }> {
   const { timeoutMs, graceMs = 0, signal, calls } = options;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;

@@ -8,10 +8,28 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import ivm from 'isolated-vm';
 import { CancelledError } from '../../errors.ts';
-import { cutOutput, REPL_NAMES, sandboxSettings, type CellResult, type ContextValue, type RunCellOptions, type Sandbox, type SandboxOptions, type SandboxSettings } from '../sandbox.ts';
+import {
+  cutOutput,
+  REPL_NAMES,
+  sandboxSettings,
+  type CellResult,
+  type ContextValue,
+  type RunCellOptions,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxSettings,
+} from '../sandbox.ts';
 import { inspect } from '../in-isolate/inspect.ts';
 import { installRuntime, type CellOutcome, type RuntimeConfig } from '../in-isolate/runtime.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import {
+  cutError,
+  MAX_ANSWER_CHARS,
+  MAX_CALLS_WAITING,
+  MAX_ERROR_CHARS,
+  MAX_PROMPT_CHARS,
+  MAX_VALUE_DEPTH,
+  MAX_VALUE_JSON_CHARS,
+} from '../limits.ts';
 import type { ContextFile } from '../shared/context-file.ts';
 import type { EngineOptions } from './repl-server.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
@@ -103,8 +121,15 @@ export class IsolateRepl implements Sandbox {
       maxOutputChars: this.#options.maxOutputChars,
       reserved: [...RESERVED],
       tools: this.#options.tools,
-      limits: { maxErrorChars: MAX_ERROR_CHARS, maxAnswerChars: MAX_ANSWER_CHARS, maxPromptChars: MAX_PROMPT_CHARS, maxValueJsonChars: MAX_VALUE_JSON_CHARS, maxValueDepth: MAX_VALUE_DEPTH,
-        maxCallsInFlight: this.#options.maxCallsInFlight, maxCallsWaiting: MAX_CALLS_WAITING },
+      limits: {
+        maxErrorChars: MAX_ERROR_CHARS,
+        maxAnswerChars: MAX_ANSWER_CHARS,
+        maxPromptChars: MAX_PROMPT_CHARS,
+        maxValueJsonChars: MAX_VALUE_JSON_CHARS,
+        maxValueDepth: MAX_VALUE_DEPTH,
+        maxCallsInFlight: this.#options.maxCallsInFlight,
+        maxCallsWaiting: MAX_CALLS_WAITING,
+      },
       endedCall: ENDED_CALL,
       maxIntlObjects: MAX_INTL_OBJECTS,
     };
@@ -227,7 +252,9 @@ export class IsolateRepl implements Sandbox {
     // "Isolate is disposed" at the host. Rebuild, and tell the model why.
     const rebuilt = this.#live.isolate.isDisposed ? await this.#rebuild() : false;
     if (rebuilt) {
-      notes.push(`RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`);
+      notes.push(
+        `RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`,
+      );
     }
     this.#calls.startCell();
     const live = this.#live;
@@ -387,7 +414,11 @@ export class IsolateRepl implements Sandbox {
     // queue behind it forever); none of that may reach the caller as anything but "not found".
     let timer: NodeJS.Timeout | undefined;
     try {
-      const read = this.#live.variable.apply(undefined, [name], { arguments: { copy: true }, result: { copy: true }, timeout: VARIABLE_TIMEOUT_MS });
+      const read = this.#live.variable.apply(undefined, [name], {
+        arguments: { copy: true },
+        result: { copy: true },
+        timeout: VARIABLE_TIMEOUT_MS,
+      });
       const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, VARIABLE_TIMEOUT_MS + TIMEOUT_GRACE_MS, undefined)));
       const json: unknown = await Promise.race([read, late]);
       const answer = JSON.parse(String(json)) as { found?: unknown; value?: unknown; names?: unknown };

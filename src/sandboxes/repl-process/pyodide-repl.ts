@@ -8,7 +8,15 @@ import { CancelledError } from '../../errors.ts';
 import type { ContextFile } from '../shared/context-file.ts';
 import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { EngineOptions } from './repl-server.ts';
-import { cutOutput, sandboxSettings, type Bridge, type CellResult, type RunCellOptions, type Sandbox, type SandboxSettings } from '../sandbox.ts';
+import {
+  cutOutput,
+  sandboxSettings,
+  type Bridge,
+  type CellResult,
+  type RunCellOptions,
+  type Sandbox,
+  type SandboxSettings,
+} from '../sandbox.ts';
 import type { FromWorker, HostAnswer, WorkerCall, ToWorker, WorkerLimits } from '../in-pyodide/worker-messages.ts';
 import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import { cellTimedOut, raceDeadline } from './cell-deadline.ts';
@@ -58,7 +66,15 @@ export function bootWorker(options: { snapshot?: Uint8Array; makeSnapshot?: bool
       if (message.type !== 'booted') return;
       worker.off('message', onMessage);
       worker.off('error', reject);
-      resolve({ worker, interrupt, wake, activity, answers, bootMs: message.bootMs, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
+      resolve({
+        worker,
+        interrupt,
+        wake,
+        activity,
+        answers,
+        bootMs: message.bootMs,
+        ...(message.snapshot ? { snapshot: message.snapshot } : {}),
+      });
     };
     worker.on('message', onMessage);
     worker.once('error', reject);
@@ -125,7 +141,11 @@ export class PyodideRepl implements Sandbox {
       max_calls_in_flight: Math.max(1, maxCallsInFlight),
       max_calls_waiting: MAX_CALLS_WAITING,
     };
-    const loaded = await this.#request(live, { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools, limits }, 'loaded');
+    const loaded = await this.#request(
+      live,
+      { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools, limits },
+      'loaded',
+    );
     if (loaded.type === 'load-error') throw new Error(`the context could not be loaded into Python: ${loaded.message}`);
   }
 
@@ -179,7 +199,11 @@ export class PyodideRepl implements Sandbox {
     const history = this.#bridge.history?.() ?? [];
     const historyFrom = Math.min(this.#historySent, history.length);
     this.#historySent = history.length;
-    const result = this.#request(live, { type: 'run', code, historyFrom, history: history.slice(historyFrom), budget: this.#bridge.budget() }, 'result');
+    const result = this.#request(
+      live,
+      { type: 'run', code, historyFrom, history: history.slice(historyFrom), budget: this.#bridge.budget() },
+      'result',
+    );
     try {
       const raced = await raceDeadline(result, { timeoutMs, signal: options.signal, calls: this.#calls }, async ({ openCalls }) => {
         // Interrupt Python: a KeyboardInterrupt at its next check, or in the device if it waits
@@ -201,7 +225,12 @@ export class PyodideRepl implements Sandbox {
       if (!(error instanceof WorkerDied)) throw error;
       if (options.signal?.aborted) throw new CancelledError();
       await this.#rebuild();
-      return { output: '', error: `${error.message}; the REPL was restarted and its variables are gone`, restarted: true, durationMs: performance.now() - started };
+      return {
+        output: '',
+        error: `${error.message}; the REPL was restarted and its variables are gone`,
+        restarted: true,
+        durationMs: performance.now() - started,
+      };
     } finally {
       // Whatever calls the cell left behind (a batch cut short by an error) end with it.
       this.#calls.endCell(() => new Error('the cell that made this call had ended'));
@@ -209,14 +238,23 @@ export class PyodideRepl implements Sandbox {
   }
 
   #result(started: number, message: FromWorker, restarted: boolean, interrupted?: string): CellResult {
-    const outcome = JSON.parse(message.type === 'result' ? message.outcome : '{}') as { output?: string; outputChars?: number; error?: string; final?: string };
+    const outcome = JSON.parse(message.type === 'result' ? message.outcome : '{}') as {
+      output?: string;
+      outputChars?: number;
+      error?: string;
+      final?: string;
+    };
     const output = outcome.output ?? '';
     let error = outcome.error;
     // A stopped cell gives one error: what Python raised as it was stopped (the KeyboardInterrupt,
     // or a call failing because it was aborted) is the stop itself.
     if (interrupted) error = interrupted;
     else if (error?.startsWith('MemoryError')) error = `${error} (limit ${this.#settings.memoryLimitMb} MiB)`;
-    const result: CellResult = { output: cutOutput(output, outcome.outputChars ?? output.length, this.#settings.maxOutputChars), restarted, durationMs: performance.now() - started };
+    const result: CellResult = {
+      output: cutOutput(output, outcome.outputChars ?? output.length, this.#settings.maxOutputChars),
+      restarted,
+      durationMs: performance.now() - started,
+    };
     if (error !== undefined) result.error = cutError(error);
     if (outcome.final !== undefined) result.final = outcome.final;
     return result;
@@ -239,7 +277,10 @@ export class PyodideRepl implements Sandbox {
   async variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }> {
     if (this.#waiting || this.#disposed) return { found: false, names: [] };
     try {
-      const answer = await Promise.race([this.#request(this.#live, { type: 'variable', name }, 'variable-result'), delay(VARIABLE_TIMEOUT_MS)]);
+      const answer = await Promise.race([
+        this.#request(this.#live, { type: 'variable', name }, 'variable-result'),
+        delay(VARIABLE_TIMEOUT_MS),
+      ]);
       if (answer?.type === 'variable-result') {
         const parsed = JSON.parse(answer.answer) as { found: boolean; value?: string; names?: string[] };
         if (parsed.found && typeof parsed.value === 'string') return { found: true, value: parsed.value };
@@ -274,7 +315,8 @@ function wakeWorker(live: BootedWorker): void {
 }
 
 function describeDeath(error: Error, memoryLimitMb: number): string {
-  if ((error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') return `MemoryError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
+  if ((error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY')
+    return `MemoryError: the cell ran out of memory (limit ${memoryLimitMb} MiB)`;
   return `Error: the Python worker stopped (${error.message.split('\n')[0]})`;
 }
 

@@ -79,7 +79,12 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
         } catch (error) {
           calls.endCell(() => new RlmError('RLM_CANCELLED', 'cancelled'));
           const cancelled = RlmError.isInstance(error) && error.code === 'RLM_CANCELLED';
-          send({ type: 'run-error', runId: message.runId, message: cutError(error instanceof Error ? error.message : String(error)), cancelled });
+          send({
+            type: 'run-error',
+            runId: message.runId,
+            message: cutError(error instanceof Error ? error.message : String(error)),
+            cancelled,
+          });
         } finally {
           runs.delete(message.runId);
         }
@@ -120,5 +125,8 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
 /** A FINAL_VAR answer longer than any answer may be is cut, and says so. */
 function boundedVariable(answer: VariableAnswer): VariableAnswer {
   if (!answer.found || answer.value.length <= MAX_ANSWER_CHARS) return answer;
-  return { found: true, value: `${answer.value.slice(0, MAX_ANSWER_CHARS)} [... ${(answer.value.length - MAX_ANSWER_CHARS).toLocaleString('en-US')} more characters of this answer cut]` };
+  return {
+    found: true,
+    value: `${answer.value.slice(0, MAX_ANSWER_CHARS)} [... ${(answer.value.length - MAX_ANSWER_CHARS).toLocaleString('en-US')} more characters of this answer cut]`,
+  };
 }

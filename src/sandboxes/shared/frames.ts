@@ -64,8 +64,10 @@ export class FrameReader {
       const prefix = this.#peek(PREFIX);
       const headerBytes = prefix.readUInt32LE(0);
       const payloadBytes = prefix.readUInt32LE(4);
-      if (headerBytes > this.#limits.maxHeaderBytes) throw new FrameError(`a message of ${headerBytes} bytes (at most ${this.#limits.maxHeaderBytes})`);
-      if (payloadBytes > this.#limits.maxPayloadBytes) throw new FrameError(`a value of ${payloadBytes} bytes (at most ${this.#limits.maxPayloadBytes})`);
+      if (headerBytes > this.#limits.maxHeaderBytes)
+        throw new FrameError(`a message of ${headerBytes} bytes (at most ${this.#limits.maxHeaderBytes})`);
+      if (payloadBytes > this.#limits.maxPayloadBytes)
+        throw new FrameError(`a value of ${payloadBytes} bytes (at most ${this.#limits.maxPayloadBytes})`);
       if (this.#buffered < PREFIX + headerBytes + payloadBytes) break;
       const whole = this.#take(PREFIX + headerBytes + payloadBytes);
       let header: unknown;
@@ -97,7 +99,12 @@ export class FrameReader {
  * Reads frames from `socket`, calling `onFrame` for each; on a bad frame calls `onError` once and
  * stops reading.
  */
-export function readFrames(socket: Socket, limits: FrameLimits, onFrame: (frame: Frame) => void, onError: (error: FrameError) => void): void {
+export function readFrames(
+  socket: Socket,
+  limits: FrameLimits,
+  onFrame: (frame: Frame) => void,
+  onError: (error: FrameError) => void,
+): void {
   const reader = new FrameReader(limits);
   let failed = false;
   socket.on('data', (chunk: Buffer) => {

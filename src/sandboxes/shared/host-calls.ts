@@ -123,7 +123,8 @@ export class HostCalls {
     }
     if (call.name === 'llm_query') return this.#bridge.llm_query(call.prompt as string, options, signal);
     // The context was parsed from JSON text where it crossed, within the value bounds: JSON data.
-    if (call.name === 'rlm_query') return this.#bridge.rlm_query(call.prompt as string, (call.context ?? undefined) as JsonValue | undefined, options, signal);
+    if (call.name === 'rlm_query')
+      return this.#bridge.rlm_query(call.prompt as string, (call.context ?? undefined) as JsonValue | undefined, options, signal);
     if (call.name === 'tool' && typeof call.tool === 'string') return this.#runTool(call.tool, call.args, signal);
     throw new Error(`malformed host call${typeof call.name === 'string' ? `: no function ${call.name.slice(0, 100)}` : ''}`);
   }
@@ -135,7 +136,9 @@ export class HostCalls {
     // Only JSON data crosses back, as text; what JSON cannot carry is dropped, as it would be anyway.
     const json = JSON.stringify((await tool(name, args, signal)) ?? null) ?? 'null';
     if (json.length > MAX_VALUE_JSON_CHARS) {
-      throw new Error(`the result of ${name} is too large (${json.length.toLocaleString('en-US')} characters of JSON, at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')})`);
+      throw new Error(
+        `the result of ${name} is too large (${json.length.toLocaleString('en-US')} characters of JSON, at most ${MAX_VALUE_JSON_CHARS.toLocaleString('en-US')})`,
+      );
     }
     return json;
   }

@@ -82,12 +82,14 @@ export function readFromRepl(frame: Frame): FromRepl {
   const text = (name: string, max: number): string => {
     const value = h[name];
     if (typeof value !== 'string') throw new ProtocolViolation(`'${String(h.type)}' without a text ${name}`);
-    if (value.length > max) throw new ProtocolViolation(`'${String(h.type)}' with a ${name} of ${value.length} characters (at most ${max})`);
+    if (value.length > max)
+      throw new ProtocolViolation(`'${String(h.type)}' with a ${name} of ${value.length} characters (at most ${max})`);
     return value;
   };
   const id = (name: string): number => {
     const value = h[name];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ProtocolViolation(`'${String(h.type)}' without an integer ${name}`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+      throw new ProtocolViolation(`'${String(h.type)}' without an integer ${name}`);
     return value;
   };
   const flag = (name: string): boolean => {
@@ -97,7 +99,8 @@ export function readFromRepl(frame: Frame): FromRepl {
   const json = (name: string): string | null => {
     if (!frame.payload.length) return null;
     const value = frame.payload.toString('utf8');
-    if (value.length > MAX_VALUE_JSON_CHARS) throw new ProtocolViolation(`a ${name} of ${value.length} characters of JSON (at most ${MAX_VALUE_JSON_CHARS})`);
+    if (value.length > MAX_VALUE_JSON_CHARS)
+      throw new ProtocolViolation(`a ${name} of ${value.length} characters of JSON (at most ${MAX_VALUE_JSON_CHARS})`);
     const depth = jsonDepth(value);
     if (depth > MAX_VALUE_DEPTH) throw new ProtocolViolation(`a ${name} nested ${depth} deep (at most ${MAX_VALUE_DEPTH})`);
     // Parsed where it is used (V8's JSON.parse does not recurse, so no text can overflow its stack).
@@ -108,7 +111,9 @@ export function readFromRepl(frame: Frame): FromRepl {
       return { type: 'ready' };
     case 'warm': {
       if (typeof h.bootMs !== 'number' || !Number.isFinite(h.bootMs)) throw new ProtocolViolation("'warm' without a number bootMs");
-      const snapshot = frame.payload.length ? new Uint8Array(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength) : undefined;
+      const snapshot = frame.payload.length
+        ? new Uint8Array(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength)
+        : undefined;
       return { type: 'warm', bootMs: h.bootMs, ...(snapshot ? { snapshot } : {}) };
     }
     case 'init-error':
@@ -116,14 +121,20 @@ export function readFromRepl(frame: Frame): FromRepl {
     case 'result':
       return { type: 'result', runId: id('runId'), result: cellResult(h.result) };
     case 'run-error':
-      return { type: 'run-error', runId: id('runId'), message: text('message', MAX_ERROR_CHARS + NOTE_CHARS), cancelled: flag('cancelled') };
+      return {
+        type: 'run-error',
+        runId: id('runId'),
+        message: text('message', MAX_ERROR_CHARS + NOTE_CHARS),
+        cancelled: flag('cancelled'),
+      };
     case 'call': {
       const name: 'llm_query' | 'rlm_query' | undefined = h.name === 'llm_query' || h.name === 'rlm_query' ? h.name : undefined;
       if (name === undefined) throw new ProtocolViolation("'call' to an unknown function");
       const options = h.options;
       if (typeof options !== 'object' || options === null) throw new ProtocolViolation("'call' without options");
       const model = (options as { model?: unknown }).model;
-      if (model !== undefined && (typeof model !== 'string' || model.length > 1_000)) throw new ProtocolViolation("'call' with a model that is not a short text");
+      if (model !== undefined && (typeof model !== 'string' || model.length > 1_000))
+        throw new ProtocolViolation("'call' with a model that is not a short text");
       const context = json('context');
       if (context !== null && name !== 'rlm_query') throw new ProtocolViolation('an llm_query with a context');
       const call = { type: 'call' as const, callId: id('callId'), name, prompt: text('prompt', MAX_PROMPT_CHARS), context };
@@ -150,7 +161,8 @@ function cellResult(value: unknown): CellResult {
   if (typeof r.output !== 'string') throw new ProtocolViolation('a result without output text');
   if (r.error !== undefined && typeof r.error !== 'string') throw new ProtocolViolation('a result whose error is not text');
   if (r.final !== undefined && typeof r.final !== 'string') throw new ProtocolViolation('a result whose answer is not text');
-  if (typeof r.restarted !== 'boolean' || typeof r.durationMs !== 'number' || !Number.isFinite(r.durationMs)) throw new ProtocolViolation('a malformed result');
+  if (typeof r.restarted !== 'boolean' || typeof r.durationMs !== 'number' || !Number.isFinite(r.durationMs))
+    throw new ProtocolViolation('a malformed result');
   const result: CellResult = { output: r.output, restarted: r.restarted, durationMs: r.durationMs };
   if (r.error !== undefined) result.error = r.error;
   if (r.final !== undefined) result.final = r.final;
@@ -159,8 +171,14 @@ function cellResult(value: unknown): CellResult {
 
 function variableAnswer(value: unknown): VariableAnswer {
   const v = value as { found?: unknown; value?: unknown; names?: unknown } | null;
-  if (v?.found === true && typeof v.value === 'string' && v.value.length <= MAX_ANSWER_CHARS + NOTE_CHARS) return { found: true, value: v.value };
-  if (v?.found === false && Array.isArray(v.names) && v.names.length <= 100_000 && v.names.every((n) => typeof n === 'string' && n.length <= 1_000)) {
+  if (v?.found === true && typeof v.value === 'string' && v.value.length <= MAX_ANSWER_CHARS + NOTE_CHARS)
+    return { found: true, value: v.value };
+  if (
+    v?.found === false &&
+    Array.isArray(v.names) &&
+    v.names.length <= 100_000 &&
+    v.names.every((n) => typeof n === 'string' && n.length <= 1_000)
+  ) {
     return { found: false, names: v.names as string[] };
   }
   throw new ProtocolViolation('a malformed variable answer');

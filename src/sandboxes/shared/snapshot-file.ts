@@ -100,7 +100,6 @@ export async function writeSnapshotFile(path: string, key: string, payload: Uint
   return true;
 }
 
-
 /**
  * Each rlm and Pyodide version writes a file of its own (30 MiB): beside the one just written,
  * keep the newest few other snapshot files, and no temporary file a dead writer left.
@@ -108,8 +107,19 @@ export async function writeSnapshotFile(path: string, key: string, payload: Uint
 async function prune(path: string): Promise<void> {
   const folder = dirname(path);
   const names = (await readdir(folder)).filter((name) => name !== basename(path) && name.includes(EXTENSION));
-  const files = await Promise.all(names.map(async (name) => ({ name, mtimeMs: await stat(join(folder, name)).then((s) => s.mtimeMs, () => 0) })));
+  const files = await Promise.all(
+    names.map(async (name) => ({
+      name,
+      mtimeMs: await stat(join(folder, name)).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    })),
+  );
   const temporary = files.filter((f) => f.name.startsWith('.') && Date.now() - f.mtimeMs > STALE_TEMPORARY_MS);
-  const others = files.filter((f) => !f.name.startsWith('.') && f.name.endsWith(EXTENSION)).sort((a, b) => b.mtimeMs - a.mtimeMs).slice(KEEP_OTHERS);
+  const others = files
+    .filter((f) => !f.name.startsWith('.') && f.name.endsWith(EXTENSION))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs)
+    .slice(KEEP_OTHERS);
   await Promise.all([...temporary, ...others].map((f) => rm(join(folder, f.name), { force: true })));
 }

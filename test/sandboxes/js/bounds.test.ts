@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../../../src/sandboxes/limits.ts';
+import {
+  MAX_ANSWER_CHARS,
+  MAX_ERROR_CHARS,
+  MAX_PROMPT_CHARS,
+  MAX_VALUE_DEPTH,
+  MAX_VALUE_JSON_CHARS,
+} from '../../../src/sandboxes/limits.ts';
 import { runOk, withRepl } from './helpers.ts';
 
 /** Room for the note a cut error carries. */
@@ -31,9 +37,18 @@ describe('IsolateRepl: a cell error leaving the isolate is bounded', () => {
     await withRepl({ cellTimeoutMs: 20_000 }, async (repl) => {
       const cases: Array<[string, RegExp]> = [
         ['throw "s".repeat(30_000_000)', /^Uncaught s{100}.*\[\.\.\. 29,990,009 more characters of this error cut\]$/s],
-        ['const e = new Error("m"); Object.defineProperty(e, "message", { get: () => "g".repeat(30_000_000) }); throw e', /^Error: g{100}.*more characters of this error cut\]$/s],
-        ['class Huge extends Error { get name() { return "N".repeat(30_000_000) } }\nthrow new Huge("x")', /^N{100}.*more characters of this error cut\]$/s],
-        ['const e = new Error("short"); Object.defineProperty(e, "stack", { value: "Error: short\\n" + "    at f (cell.js:1:1)\\n".repeat(1_000_000) }); throw e', /^Error: short/],
+        [
+          'const e = new Error("m"); Object.defineProperty(e, "message", { get: () => "g".repeat(30_000_000) }); throw e',
+          /^Error: g{100}.*more characters of this error cut\]$/s,
+        ],
+        [
+          'class Huge extends Error { get name() { return "N".repeat(30_000_000) } }\nthrow new Huge("x")',
+          /^N{100}.*more characters of this error cut\]$/s,
+        ],
+        [
+          'const e = new Error("short"); Object.defineProperty(e, "stack", { value: "Error: short\\n" + "    at f (cell.js:1:1)\\n".repeat(1_000_000) }); throw e',
+          /^Error: short/,
+        ],
         ['throw { toString() { return "t".repeat(30_000_000) } }', /^Uncaught /],
         ['throw new Proxy({}, { get() { return "p".repeat(30_000_000) } })', /^Uncaught /],
         ['throw { message: { toString() { throw new Error("no") } } }', /^Uncaught /],
@@ -44,7 +59,9 @@ describe('IsolateRepl: a cell error leaving the isolate is bounded', () => {
         assert.equal(result.restarted, false, code);
       }
       // A stack of many frames, thrown from deep recursion.
-      const deep = await repl.run('Error.stackTraceLimit = Infinity; const down = (n) => n ? down(n - 1) : (() => { throw new Error("deep " + "d".repeat(20_000)) })(); down(5000)');
+      const deep = await repl.run(
+        'Error.stackTraceLimit = Infinity; const down = (n) => n ? down(n - 1) : (() => { throw new Error("deep " + "d".repeat(20_000)) })(); down(5000)',
+      );
       assertBoundedError(deep.error, /^Error: deep d+.*more characters of this error cut\]$/s);
     });
   });
@@ -103,7 +120,12 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
       const size = (MAX_ANSWER_CHARS + 1).toLocaleString('en-US');
       const final = await repl.run(`FINAL("a".repeat(${MAX_ANSWER_CHARS + 1}))`);
       assert.ok(final.final === undefined, 'no answer');
-      assert.match(final.error ?? '', new RegExp(`^RangeError: FINAL: the answer is ${size} characters, more than the ${MAX_ANSWER_CHARS.toLocaleString('en-US')} allowed`));
+      assert.match(
+        final.error ?? '',
+        new RegExp(
+          `^RangeError: FINAL: the answer is ${size} characters, more than the ${MAX_ANSWER_CHARS.toLocaleString('en-US')} allowed`,
+        ),
+      );
       const data = await repl.run(`FINAL(Array.from({ length: ${MAX_ANSWER_CHARS / 4} }, () => 1))`);
       assert.ok(data.final === undefined, 'no answer');
       assert.match(data.error ?? '', /^RangeError: FINAL: the answer is [\d,]+ characters/);
@@ -130,7 +152,13 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
       assert.equal(result.error, undefined);
       const lines = result.output.trimEnd().split('\n');
       assert.equal(lines.length, 4);
-      for (const line of lines) assert.match(line, new RegExp(`^(Error: )?(llm|rlm)_query: the prompt is ${n.toLocaleString('en-US')} characters, more than the ${MAX_PROMPT_CHARS.toLocaleString('en-US')} allowed`));
+      for (const line of lines)
+        assert.match(
+          line,
+          new RegExp(
+            `^(Error: )?(llm|rlm)_query: the prompt is ${n.toLocaleString('en-US')} characters, more than the ${MAX_PROMPT_CHARS.toLocaleString('en-US')} allowed`,
+          ),
+        );
       assert.equal(recorded.calls.length, 0);
     });
   });
@@ -144,7 +172,10 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
           'try { await echo(big) } catch (e) { print(e.message) }',
       );
       assert.equal(result.error, undefined);
-      assert.match(result.output, /^rlm_query: the context is [\d,]+ characters of JSON, more than the [\d,]+ allowed; send a part\nrlm_query: the context is .*\necho: its arguments are [\d,]+ characters of JSON, more than the [\d,]+ allowed; send a part\n$/);
+      assert.match(
+        result.output,
+        /^rlm_query: the context is [\d,]+ characters of JSON, more than the [\d,]+ allowed; send a part\nrlm_query: the context is .*\necho: its arguments are [\d,]+ characters of JSON, more than the [\d,]+ allowed; send a part\n$/,
+      );
       assert.equal(recorded.calls.length, 0);
       assert.equal(recorded.toolCalls.length, 0);
     });
@@ -172,11 +203,17 @@ describe('IsolateRepl: answers, prompts and values sent to the host are bounded'
       assert.equal(recorded.calls.length, 0);
       // Deeper than the host takes (MAX_VALUE_DEPTH), though JSON could write it: refused here.
       const tooDeep = await repl.run(`let v = {}; for (let i = 0; i < ${MAX_VALUE_DEPTH}; i++) v = { a: v }; await rlm_query("q", v)`);
-      assert.equal(tooDeep.error, `RangeError: rlm_query: the context is nested ${(MAX_VALUE_DEPTH + 1).toLocaleString('en-US')} deep, more than the ${MAX_VALUE_DEPTH.toLocaleString('en-US')} allowed; flatten it (line 1)`);
+      assert.equal(
+        tooDeep.error,
+        `RangeError: rlm_query: the context is nested ${(MAX_VALUE_DEPTH + 1).toLocaleString('en-US')} deep, more than the ${MAX_VALUE_DEPTH.toLocaleString('en-US')} allowed; flatten it (line 1)`,
+      );
       const tool = await repl.run('await echo(["a [[[ b", v])');
       assert.match(tool.error ?? '', /^RangeError: echo: its arguments are nested [\d,]+ deep/);
       assert.equal(recorded.calls.length + recorded.toolCalls.length, 0);
-      assert.equal(await runOk(repl, `let ok = {}; for (let i = 1; i < ${MAX_VALUE_DEPTH}; i++) ok = { a: ok }; (await rlm_query("q", ok)).length`), '5\n');
+      assert.equal(
+        await runOk(repl, `let ok = {}; for (let i = 1; i < ${MAX_VALUE_DEPTH}; i++) ok = { a: ok }; (await rlm_query("q", ok)).length`),
+        '5\n',
+      );
       // Brackets inside a string, after an escaped quote, are not nesting: the tool takes this.
       const quoted = `let s = { a: '\\\\" [[[[[[[[' }; for (let i = 2; i < ${MAX_VALUE_DEPTH}; i++) s = { a: s }; JSON.stringify(await echo(s)).length`;
       assert.match(await runOk(repl, quoted), /^\d+\n$/);
@@ -189,7 +226,9 @@ describe('IsolateRepl: Intl objects, whose memory is outside the heap limit, are
   it('millions of Intl objects kept in an array do not grow the process past the isolate limit', async () => {
     await withRepl({ memoryLimitMb: 64, cellTimeoutMs: 60_000 }, async (repl) => {
       const before = process.memoryUsage().rss;
-      const result = await repl.run('const keep = []; for (let i = 0; i < 150_000; i++) keep.push(new Intl.Segmenter("en", { granularity: "word" })); keep.length');
+      const result = await repl.run(
+        'const keep = []; for (let i = 0; i < 150_000; i++) keep.push(new Intl.Segmenter("en", { granularity: "word" })); keep.length',
+      );
       const grew = (process.memoryUsage().rss - before) / 2 ** 20;
       assert.equal(result.error, undefined);
       assert.equal(result.output, '150000\n');
@@ -210,10 +249,18 @@ describe('IsolateRepl: Intl objects, whose memory is outside the heap limit, are
         'print([...new Intl.Segmenter("en", { granularity: "word" }).segment("two words")].length, new Intl.Collator("en").compare("a", "b"))',
       ].join('\n');
       assert.equal(await runOk(repl, same), '€1,234.50 true true true NumberFormat\n1.234,5 true\n11 true en\n3 -1\n');
-      const many = await repl.run('const made = []; for (let i = 0; i < 10_000; i++) made.push(new Intl.NumberFormat("en", { minimumIntegerDigits: 1 + (i % 21), maximumFractionDigits: i % 100 }))');
-      assert.match(many.error ?? '', /^RangeError: Intl\.NumberFormat: this REPL has made [\d,]+ different Intl objects, its limit .*; make one and reuse it/);
+      const many = await repl.run(
+        'const made = []; for (let i = 0; i < 10_000; i++) made.push(new Intl.NumberFormat("en", { minimumIntegerDigits: 1 + (i % 21), maximumFractionDigits: i % 100 }))',
+      );
+      assert.match(
+        many.error ?? '',
+        /^RangeError: Intl\.NumberFormat: this REPL has made [\d,]+ different Intl objects, its limit .*; make one and reuse it/,
+      );
       // Formatters made before still come back; toLocaleString makes none that lasts.
-      assert.equal(await runOk(repl, 'print(new Intl.NumberFormat("de-DE").format(2.5), (7).toLocaleString("en", { minimumIntegerDigits: 3 }))'), '2,5 007\n');
+      assert.equal(
+        await runOk(repl, 'print(new Intl.NumberFormat("de-DE").format(2.5), (7).toLocaleString("en", { minimumIntegerDigits: 3 }))'),
+        '2,5 007\n',
+      );
     });
   });
 });

@@ -53,7 +53,10 @@ describe('IsolateRepl: context_0', () => {
       assert.equal(await runOk(repl, 'SHOW_VARS()'), 'Variables:\n  context: Array, 2 items\n');
       await runOk(repl, 'context = context.map((d) => d.toUpperCase())');
       assert.equal(await runOk(repl, 'context.join("|") + " / " + context_0.join("|")'), 'DOC ONE|DOC TWO / doc one|doc two\n');
-      assert.equal(await runOk(repl, 'SHOW_VARS()'), 'Variables:\n  context: Array, 2 items\n  context_0: Array, 2 items (the context as loaded)\n');
+      assert.equal(
+        await runOk(repl, 'SHOW_VARS()'),
+        'Variables:\n  context: Array, 2 items\n  context_0: Array, 2 items (the context as loaded)\n',
+      );
       const replace = await repl.run('context_0 = "gone"');
       assert.match(replace.error ?? '', /context_0/);
       const redeclare = await repl.run('let context_0 = 1');
@@ -77,7 +80,11 @@ describe('IsolateRepl: a timed-out cell gives one clear error', () => {
       ];
       for (const code of cells) {
         const result = await repl.run(code, { timeoutMs: 300 });
-        assert.match(result.error ?? '', /^TimeoutError: the cell was still waiting \(on sub-calls or a promise that never settles\) after 300 ms and was stopped$/, code);
+        assert.match(
+          result.error ?? '',
+          /^TimeoutError: the cell was still waiting \(on sub-calls or a promise that never settles\) after 300 ms and was stopped$/,
+          code,
+        );
         await sleep(50);
         const next = await repl.run('"next"');
         assert.equal(next.error, undefined, `after: ${code}`);
@@ -114,7 +121,10 @@ describe('IsolateRepl: no call outlives its cell', () => {
       const later = await repl.run('await p.then(() => "answered", (e) => e.message)');
       assert.match(later.output, /cancelled: the cell that made it had ended/);
       // A getter the host reads between cells (variable()) cannot start a call.
-      await runOk(repl, 'Object.defineProperty(globalThis, "sneaky", { get() { llm_query("from a getter").catch(() => {}); return "v" } })');
+      await runOk(
+        repl,
+        'Object.defineProperty(globalThis, "sneaky", { get() { llm_query("from a getter").catch(() => {}); return "v" } })',
+      );
       const before = recorded.calls.length;
       assert.deepEqual(await repl.variable('sneaky'), { found: true, value: 'v' });
       await sleep(50);
@@ -130,7 +140,10 @@ describe('IsolateRepl: no call outlives its cell', () => {
       const result = await repl.run('for (let i = 0; i < 400_000; i++) llm_query("x"); await new Promise(() => {})', { timeoutMs: 3000 });
       // Calls past the bound are refused in the isolate at once, unawaited: the cell ends on that
       // unhandled refusal, or at its limit if the refusal is seen later.
-      assert.match(result.error ?? '', /^TimeoutError|^Unhandled promise rejection: too many calls at once: 32 in flight and 10,000 waiting/);
+      assert.match(
+        result.error ?? '',
+        /^TimeoutError|^Unhandled promise rejection: too many calls at once: 32 in flight and 10,000 waiting/,
+      );
       const next = await repl.run('"next"', { timeoutMs: 30_000 });
       assert.equal(next.output, 'next\n');
       const took = performance.now() - started;

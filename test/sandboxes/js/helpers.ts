@@ -16,10 +16,7 @@ export interface SandboxSetup extends Partial<Omit<JsSandboxOptions, 'bridge' | 
 }
 
 /** Makes a sandbox on a recording bridge, runs `body`, and disposes the sandbox whatever happens. */
-export async function withSandbox<T>(
-  setup: SandboxSetup,
-  body: (sandbox: JsSandbox, recorded: RecordingBridge) => Promise<T>,
-): Promise<T> {
+export async function withSandbox<T>(setup: SandboxSetup, body: (sandbox: JsSandbox, recorded: RecordingBridge) => Promise<T>): Promise<T> {
   const { context = 'the context text', bridge: bridgeOptions, ...rest } = setup;
   const recorded = recordingBridge(bridgeOptions);
   const sandbox = await JsSandbox.create({ context, bridge: recorded.bridge, cellTimeoutMs: 2000, ...rest });
@@ -56,10 +53,18 @@ export async function withRepl<T>(setup: ReplSetup, body: (repl: IsolateRepl, re
  * left running has ended (run out of memory, say). Observed from outside, as the host cannot.
  */
 export async function untilReplIdle(deadlineMs = 30_000): Promise<void> {
-  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((task) => readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
   const repl = Math.max(...children);
   // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the command name in parentheses).
-  const cpu = () => readFileSync(`/proc/${repl}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map(Number).reduce((a, b) => a + b, 0);
+  const cpu = () =>
+    readFileSync(`/proc/${repl}/stat`, 'utf8')
+      .split(') ')[1]!
+      .split(' ')
+      .slice(11, 13)
+      .map(Number)
+      .reduce((a, b) => a + b, 0);
   const until = performance.now() + deadlineMs;
   let last = cpu();
   let still = 0;

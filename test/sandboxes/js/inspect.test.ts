@@ -63,7 +63,12 @@ describe('inspect agrees with util.inspect', () => {
   });
 
   it('Map and Set, empty and nested', () => {
-    sameAsNode(new Map<string, unknown>([['a', 1], ['b', { c: 2 }]]));
+    sameAsNode(
+      new Map<string, unknown>([
+        ['a', 1],
+        ['b', { c: 2 }],
+      ]),
+    );
     sameAsNode(new Set([1, 'x', [2]]));
     sameAsNode(new Map());
     sameAsNode(new Set());
@@ -86,7 +91,10 @@ describe('inspect agrees with util.inspect', () => {
 
   it('functions and classes', () => {
     function named() {}
-    const anonymous = (() => () => 1)();
+    const anonymous = (
+      () => () =>
+        1
+    )();
     async function asyncOne() {}
     function* generator() {}
     for (const value of [named, anonymous, asyncOne, generator, Point, Empty, class {}, Math.max]) sameAsNode(value);
@@ -96,7 +104,19 @@ describe('inspect agrees with util.inspect', () => {
   });
 
   it('dates, regular expressions, getters, WeakMap', () => {
-    for (const value of [new Date(0), new Date(Number.NaN), /a+b/gi, { get g() { return 1; } }, { set s(_v: number) {} }, new WeakMap(), new WeakSet()]) {
+    for (const value of [
+      new Date(0),
+      new Date(Number.NaN),
+      /a+b/gi,
+      {
+        get g() {
+          return 1;
+        },
+      },
+      { set s(_v: number) {} },
+      new WeakMap(),
+      new WeakSet(),
+    ]) {
       sameAsNode(value);
     }
   });
@@ -110,7 +130,12 @@ describe('inspect agrees with util.inspect', () => {
     assert.ok(shown.includes(' 99,'), 'item 99 is shown');
     assert.ok(!/\b100\b/.test(shown.replace('... 50 more items', '')), 'item 100 is not');
     assert.equal(util.inspect(hundredFifty).split('\n').at(-2), '  ... 50 more items', 'the same note as Node');
-    assert.equal(inspect(Array.from({ length: 101 }, () => 0)).split('\n').at(-2), '  ... 1 more item');
+    assert.equal(
+      inspect(Array.from({ length: 101 }, () => 0))
+        .split('\n')
+        .at(-2),
+      '  ... 1 more item',
+    );
   });
 
   it('packs long arrays of short items into rows within 80 columns, like Node', () => {

@@ -39,7 +39,10 @@ describe('JsSandbox: cells and state', () => {
   it('runs llm_query calls given to Promise.all at the same time', async () => {
     await withSandbox({ bridge: { delayMs: 100 } }, async (sandbox, recorded) => {
       const started = performance.now();
-      const output = await runOk(sandbox, 'const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => llm_query("part " + i)));\nanswers.join("|")');
+      const output = await runOk(
+        sandbox,
+        'const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => llm_query("part " + i)));\nanswers.join("|")',
+      );
       const elapsed = performance.now() - started;
       assert.equal(output, 'answer:part 1|answer:part 2|answer:part 3|answer:part 4|answer:part 5\n');
       assert.equal(recorded.maxInFlight, 5, 'all five calls were in flight together');
@@ -49,15 +52,18 @@ describe('JsSandbox: cells and state', () => {
 
   it('print and console.* format values as console.log does', async () => {
     await withSandbox({}, async (sandbox) => {
-      const output = await runOk(sandbox, [
-        'print("text", 1, -0, 2n, null, undefined, true)',
-        'console.log({ a: "x", list: [1, "two", { deep: { deeper: {} } }] })',
-        'console.info(new Map([["k", 1]]), new Set(["v"]))',
-        'console.warn([1, 2, 3], "warn")',
-        'console.error("error", { e: 1 })',
-        'console.debug(function named() {}, class Shape {})',
-        'print()',
-      ].join('\n'));
+      const output = await runOk(
+        sandbox,
+        [
+          'print("text", 1, -0, 2n, null, undefined, true)',
+          'console.log({ a: "x", list: [1, "two", { deep: { deeper: {} } }] })',
+          'console.info(new Map([["k", 1]]), new Set(["v"]))',
+          'console.warn([1, 2, 3], "warn")',
+          'console.error("error", { e: 1 })',
+          'console.debug(function named() {}, class Shape {})',
+          'print()',
+        ].join('\n'),
+      );
       const expected = [
         util.format('text', 1, -0, 2n, null, undefined, true),
         util.format({ a: 'x', list: [1, 'two', { deep: { deeper: {} } }] }),
@@ -100,7 +106,9 @@ describe('JsSandbox: faults are survived', () => {
   it('stops an endless chain of microtasks', async () => {
     await withSandbox({}, async (sandbox) => {
       await runOk(sandbox, 'const survivor = 1;');
-      const chained = await sandbox.run('Promise.resolve().then(function again() { return Promise.resolve().then(again) }); "returned"', { timeoutMs: 300 });
+      const chained = await sandbox.run('Promise.resolve().then(function again() { return Promise.resolve().then(again) }); "returned"', {
+        timeoutMs: 300,
+      });
       assert.match(chained.error ?? '', /^TimeoutError/);
       const awaiting = await sandbox.run('while (true) await null', { timeoutMs: 300 });
       assert.match(awaiting.error ?? '', /^TimeoutError/);
@@ -112,7 +120,10 @@ describe('JsSandbox: faults are survived', () => {
     await withSandbox({}, async (sandbox) => {
       await runOk(sandbox, 'const survivor = "alive";');
       const result = await sandbox.run('print("waiting"); await new Promise(() => {})', { timeoutMs: 300 });
-      assert.match(result.error ?? '', /^TimeoutError: the cell was still waiting \(on sub-calls or a promise that never settles\) after 300 ms/);
+      assert.match(
+        result.error ?? '',
+        /^TimeoutError: the cell was still waiting \(on sub-calls or a promise that never settles\) after 300 ms/,
+      );
       assert.equal(result.restarted, false);
       assert.equal(result.output, 'waiting\n');
       assert.equal(await runOk(sandbox, 'survivor'), 'alive\n');
@@ -154,7 +165,9 @@ describe('JsSandbox: faults are survived', () => {
 
   it('rebuilds after running out of memory after an await, and says it was memory', async () => {
     await withSandbox({ memoryLimitMb: 64 }, async (sandbox) => {
-      const result = await sandbox.run('await llm_query("x");\nconst hoard = [];\nfor (let i = 0; i < 1e5; i++) hoard.push(new Array(1e5).fill(i));');
+      const result = await sandbox.run(
+        'await llm_query("x");\nconst hoard = [];\nfor (let i = 0; i < 1e5; i++) hoard.push(new Array(1e5).fill(i));',
+      );
       assert.equal(result.error, 'RangeError: the cell ran out of memory (limit 64 MiB)');
       assert.equal(result.restarted, true);
       assert.equal(await runOk(sandbox, 'context'), 'the context text\n');
@@ -164,7 +177,8 @@ describe('JsSandbox: faults are survived', () => {
   it('rebuilds before the next cell when work left running ran out of memory between cells', async () => {
     await withSandbox({ memoryLimitMb: 64, bridge: { delayMs: 10 } }, async (sandbox) => {
       await runOk(sandbox, 'const survivor = 1;');
-      const background = '(async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
+      const background =
+        '(async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
       assert.equal((await sandbox.run(background)).output, 'started\n');
       // Between cells: the next cell is sent once the hoarding has ended, however loaded the machine.
       await untilReplIdle();
@@ -182,7 +196,8 @@ describe('JsSandbox: faults are survived', () => {
 
   it('a cell waiting to start when work left running runs out of memory reports it, restarted', async () => {
     await withSandbox({ memoryLimitMb: 64, bridge: { delayMs: 10 } }, async (sandbox) => {
-      const background = 'let survivor = 1; (async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
+      const background =
+        'let survivor = 1; (async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
       assert.equal((await sandbox.run(background)).output, 'started\n');
       // The call was ended with its cell: the isolate is busy filling its heap.
       const next = await sandbox.run('typeof survivor');
@@ -337,19 +352,33 @@ describe('JsSandbox: escapes never reach the host', () => {
     const result = await sandbox.run(`${PROBE}\n${code}\nprint("found=" + JSON.stringify(found))`);
     const match = /found=(\[.*\])/.exec(result.output);
     assertHostUntouched();
-    return { found: match?.[1] ?? `(probe did not finish: ${result.error})`, output: result.output, ...(result.error ? { error: result.error } : {}) };
+    return {
+      found: match?.[1] ?? `(probe did not finish: ${result.error})`,
+      output: result.output,
+      ...(result.error ? { error: result.error } : {}),
+    };
   }
 
   it('the probe used below does detect an escape (checked in a realm that has the canary)', async () => {
     const realm = vm.createContext({ [CANARY]: 'host', process: { env: {}, versions: { node: '24' } }, print: () => {} });
-    const found = (await vm.runInContext(`(async () => {${PROBE}
+    const found = (await vm.runInContext(
+      `(async () => {${PROBE}
       await tryEscape('canary', () => Function('return typeof ${CANARY}')());
       await tryEscape('process', () => process);
       await Promise.all(viaConstructor('fn', () => 1));
       await tryEscape('nothing', () => 1);
       return JSON.stringify(found);
-    })()`, realm)) as string;
-    assert.deepEqual(JSON.parse(found), ['canary', 'process', 'fn.constructor(process)', 'fn.constructor(canary)', 'fn.constructor.constructor', 'fn proto chain']);
+    })()`,
+      realm,
+    )) as string;
+    assert.deepEqual(JSON.parse(found), [
+      'canary',
+      'process',
+      'fn.constructor(process)',
+      'fn.constructor(canary)',
+      'fn.constructor.constructor',
+      'fn proto chain',
+    ]);
   });
 
   it('cannot import modules', async () => {
@@ -368,7 +397,9 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('Function constructors reached from globalThis, this, eval or any built-in stay in the isolate', async () => {
     await withSandbox({}, async (sandbox) => {
-      const { found, output } = await attempt(sandbox, `
+      const { found, output } = await attempt(
+        sandbox,
+        `
         await Promise.all([
           ...viaConstructor('globalThis', globalThis),
           ...viaConstructor('globalThis.constructor', globalThis.constructor),
@@ -383,7 +414,8 @@ describe('JsSandbox: escapes never reach the host', () => {
           }),
         ]);
         print('checked ' + Object.getOwnPropertyNames(globalThis).length + ' globals');
-      `);
+      `,
+      );
       assert.equal(found, '[]');
       assert.match(output, /checked \d+ globals/);
     });
@@ -391,7 +423,9 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('every REPL function, console method and value they return is of the isolate', async () => {
     await withSandbox({ context: { some: ['data'] } }, async (sandbox) => {
-      const { found, error } = await attempt(sandbox, `
+      const { found, error } = await attempt(
+        sandbox,
+        `
         const fns = { ${REPL_NAMES.filter((n) => n !== 'context').join(', ')}, consoleLog: console.log, consoleError: console.error, console };
         const attempts = Object.entries(fns).flatMap(([name, fn]) => viaConstructor(name, fn));
         attempts.push(...viaConstructor('llm_query.call', llm_query.call), ...viaConstructor('print.bind', print.bind(null)));
@@ -407,7 +441,8 @@ describe('JsSandbox: escapes never reach the host', () => {
         try { FINAL_VAR('missing') } catch (e) { attempts.push(...viaConstructor('runtime error', e)) }
         await Promise.all(attempts);
         await tryEscape('answer string', async () => (await llm_query('x')).constructor.constructor('return process')());
-      `);
+      `,
+      );
       assert.equal(error, undefined);
       assert.equal(found, '[]');
     });
@@ -415,7 +450,9 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('Error.prepareStackTrace set in the isolate sees only isolate frames and leaves the host alone', async () => {
     await withSandbox({}, async (sandbox) => {
-      const { found, output } = await attempt(sandbox, `
+      const { found, output } = await attempt(
+        sandbox,
+        `
         const seen = [];
         Error.prepareStackTrace = (error, frames) => {
           for (const frame of frames) {
@@ -436,7 +473,8 @@ describe('JsSandbox: escapes never reach the host', () => {
         print('frames ' + seen.length + ' files ' + [...new Set(fileNames)].join(','));
         await Promise.all(seen.filter((v) => v && (typeof v === 'object' || typeof v === 'function')).flatMap((v, i) => viaConstructor('frame ' + i, v)));
         seen.forEach((v, i) => tryEscape('frame value ' + i, () => v));
-      `);
+      `,
+      );
       assert.equal(found, '[]');
       assert.match(output, /frames \d+/);
       assert.doesNotMatch(output, /node:|file:|\.ts/, 'no host file names appear in isolate stacks');
@@ -450,7 +488,9 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('prototype pollution in the isolate does not reach host objects or what the bridge receives', async () => {
     await withSandbox({ bridge: { budget: { spent: 1 } } }, async (sandbox, recorded) => {
-      await runOk(sandbox, `
+      await runOk(
+        sandbox,
+        `
         Object.prototype.polluted = 1;
         Array.prototype.polluted = 2;
         String.prototype.polluted = 3;
@@ -460,7 +500,8 @@ describe('JsSandbox: escapes never reach the host', () => {
         await llm_query('with polluted prototypes');
         await rlm_query('sub', JSON.parse('{"__proto__": {"polluted": 6}, "plain": 1}'));
         budget().spent = 100;
-      `);
+      `,
+      );
       assertHostUntouched();
       const [llm, rlm] = recorded.calls;
       assert.deepEqual(llm?.options, {}, 'no model option leaks in from a polluted prototype');
@@ -477,7 +518,10 @@ describe('JsSandbox: escapes never reach the host', () => {
   it('has no timers, shared memory or WebAssembly', async () => {
     await withSandbox({ memoryLimitMb: 64 }, async (sandbox) => {
       assert.equal(
-        await runOk(sandbox, '[typeof setTimeout, typeof setInterval, typeof queueMicrotask, typeof SharedArrayBuffer, typeof Atomics, typeof WebAssembly].join(" ")'),
+        await runOk(
+          sandbox,
+          '[typeof setTimeout, typeof setInterval, typeof queueMicrotask, typeof SharedArrayBuffer, typeof Atomics, typeof WebAssembly].join(" ")',
+        ),
         'undefined undefined undefined undefined undefined undefined\n',
       );
       // WebAssembly memory lives outside the heap limit; it was removed so it cannot be used.
@@ -488,7 +532,9 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('callers reached through arguments.callee.caller in callbacks are isolate functions', async () => {
     await withSandbox({}, async (sandbox) => {
-      const { found, output } = await attempt(sandbox, `
+      const { found, output } = await attempt(
+        sandbox,
+        `
         const callers = [];
         const collect = function () {
           try { let c = arguments.callee.caller; for (let i = 0; c && i < 10; i++) { callers.push(c); c = c.caller } } catch {}
@@ -504,7 +550,8 @@ describe('JsSandbox: escapes never reach the host', () => {
         (await llm_query('y')).toString.call('z');
         print('callers ' + callers.length);
         await Promise.all(callers.flatMap((c, i) => viaConstructor('caller ' + i, c)));
-      `);
+      `,
+      );
       assert.equal(found, '[]');
       assert.match(output, /callers \d+/);
     });
@@ -512,7 +559,9 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('a Proxy or getter as a prompt runs only in the isolate; the host gets a plain string', async () => {
     await withSandbox({}, async (sandbox, recorded) => {
-      const output = await runOk(sandbox, `
+      const output = await runOk(
+        sandbox,
+        `
         const log = [];
         const proxy = new Proxy({ real: 1 }, {
           get(target, key) { log.push('get ' + String(key)); return Reflect.get(target, key) },
@@ -533,7 +582,8 @@ describe('JsSandbox: escapes never reach the host', () => {
         try { await llm_query('x', new Proxy({}, { get() { return 123 } })) } catch (e) { print('model:', e.message) }
         print(await llm_query('y', new Proxy({}, { get: (t, k) => k === 'model' ? 'proxied-model' : undefined })));
         print(log.includes('ownKeys'));
-      `);
+      `,
+      );
       const lines = output.split('\n');
       assert.match(lines[8] ?? '', /^deep: (sent|TypeError)$/);
       lines.splice(8, 1);
@@ -565,19 +615,25 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('redefining JSON does not break calls, answers or outcomes', async () => {
     await withSandbox({}, async (sandbox, recorded) => {
-      const output = await runOk(sandbox, `
+      const output = await runOk(
+        sandbox,
+        `
         JSON.stringify = () => { throw new Error('stringify hijacked') };
         JSON.parse = () => ({ forged: true });
         print(await llm_query('still a prompt', { model: 'm' }));
         print(await rlm_query('sub', [1, 2]));
         print(budget().tokens.used);
         SHOW_VARS();
-      `);
+      `,
+      );
       assert.match(output, /^answer:still a prompt\nsub:sub\n1200\nVariables:\n/);
-      assert.deepEqual(recorded.calls.map((c) => [c.prompt, c.kind === 'rlm_query' ? c.context : c.options]), [
-        ['still a prompt', { model: 'm' }],
-        ['sub', [1, 2]],
-      ]);
+      assert.deepEqual(
+        recorded.calls.map((c) => [c.prompt, c.kind === 'rlm_query' ? c.context : c.options]),
+        [
+          ['still a prompt', { model: 'm' }],
+          ['sub', [1, 2]],
+        ],
+      );
       assert.equal((await sandbox.run('FINAL({ a: 1 })')).final, '{\n  "a": 1\n}');
       await runOk(sandbox, 'const kept = "value"');
       assert.deepEqual(await sandbox.variable('kept'), { found: true, value: 'value' });
@@ -591,7 +647,10 @@ describe('JsSandbox: escapes never reach the host', () => {
 
   it('a toJSON on Object.prototype or Array.prototype does not corrupt what reaches the host', async () => {
     await withSandbox({}, async (sandbox, recorded) => {
-      await runOk(sandbox, 'Object.prototype.toJSON = function () { return "hijacked" }; Array.prototype.toJSON = function () { return 5 };');
+      await runOk(
+        sandbox,
+        'Object.prototype.toJSON = function () { return "hijacked" }; Array.prototype.toJSON = function () { return 5 };',
+      );
       assert.equal(await runOk(sandbox, '"the cell still reports"'), 'the cell still reports\n');
       assert.equal(await runOk(sandbox, 'await llm_query("prompt", { model: "m" })'), 'answer:prompt\n');
       assert.deepEqual(recorded.calls[0]?.options, { model: 'm' });
@@ -601,7 +660,10 @@ describe('JsSandbox: escapes never reach the host', () => {
       const missing = await sandbox.variable('missing');
       assert.equal(missing.found, false);
       assert.ok(!missing.found && missing.names.includes('kept'));
-      assert.equal(await runOk(sandbox, 'SHOW_VARS(); delete Object.prototype.toJSON; delete Array.prototype.toJSON'), 'Variables:\n  context: string, 16 chars\n  kept: string, 5 chars\n');
+      assert.equal(
+        await runOk(sandbox, 'SHOW_VARS(); delete Object.prototype.toJSON; delete Array.prototype.toJSON'),
+        'Variables:\n  context: string, 16 chars\n  kept: string, 5 chars\n',
+      );
       assertHostUntouched();
     });
   });

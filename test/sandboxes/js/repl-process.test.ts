@@ -15,12 +15,19 @@ describe('the REPL process: the second wall', { skip: process.platform !== 'linu
       const [repl] = replProcesses(ENTRY);
       assert.ok(repl, 'a REPL process is running');
       // Only what Node's IPC channel itself needs: no keys, no paths.
-      const names = repl.env.split('\0').filter(Boolean).map((v) => v.split('=')[0]);
-      assert.deepEqual(names.filter((n) => !n!.startsWith('NODE_CHANNEL_')), []);
+      const names = repl.env
+        .split('\0')
+        .filter(Boolean)
+        .map((v) => v.split('=')[0]);
+      assert.deepEqual(
+        names.filter((n) => !n!.startsWith('NODE_CHANNEL_')),
+        [],
+      );
       assert.ok(repl.argv.includes('--permission'));
       const reads = repl.argv.filter((a) => a.startsWith('--allow-fs-read=')).map((a) => a.slice('--allow-fs-read='.length));
       assert.ok(reads.length > 0);
-      for (const path of reads) assert.ok(path !== '/' && !/^\/(etc|home|root)\/?$/.test(path) && path !== process.env.HOME, `too wide: ${path}`);
+      for (const path of reads)
+        assert.ok(path !== '/' && !/^\/(etc|home|root)\/?$/.test(path) && path !== process.env.HOME, `too wide: ${path}`);
       for (const flag of repl.argv) assert.doesNotMatch(flag, /--allow-(fs-write|child-process|worker|wasi)/);
     } finally {
       sandbox.dispose();

@@ -153,7 +153,13 @@ describe('transformCell: functions and classes', () => {
   it('declarations inside blocks and functions stay local', async () => {
     const r = repl();
     await r.run('{ let inner = 1; const alsoInner = 2 }\nfor (let i = 0; i < 2; i++) {}\nfunction f() { const local = 3; return local }');
-    assert.deepEqual(await r.run('[typeof inner, typeof alsoInner, typeof i, typeof local, f()]'), ['undefined', 'undefined', 'undefined', 'undefined', 3]);
+    assert.deepEqual(await r.run('[typeof inner, typeof alsoInner, typeof i, typeof local, f()]'), [
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      3,
+    ]);
   });
 });
 
@@ -202,7 +208,15 @@ describe('transformCell: line numbers', () => {
     const code = 'function helper() { return 1 }\nconst a = helper();\nlet { b } = { b: 2 };\nclass K {}\nvar c;\nlet d;\n(a + b)';
     const { script } = transformCell(code, RESERVED);
     const lines = script.split('\n');
-    const expected = ['function helper() { return 1 }', '(a = helper())', '({ b } = { b: 2 })', 'K = class K {}', ';', '(d = undefined)', 'return ((a + b))'];
+    const expected = [
+      'function helper() { return 1 }',
+      '(a = helper())',
+      '({ b } = { b: 2 })',
+      'K = class K {}',
+      ';',
+      '(d = undefined)',
+      'return ((a + b))',
+    ];
     assert.equal(lines.length, expected.length + 1, 'one closing line is added after the cell');
     for (const [index, text] of expected.entries()) {
       const squeeze = (t: string) => t.replace(/\s+/g, '');
@@ -277,7 +291,7 @@ describe('transformCell: reserved names', () => {
 });
 
 describe('transformCell: syntax errors', () => {
-  it('gives line and column (1-based) without acorn\'s own position suffix', () => {
+  it("gives line and column (1-based) without acorn's own position suffix", () => {
     assert.throws(
       () => transformCell('const a = 1;\nconst b = ;', RESERVED),
       (error: unknown) => {

@@ -12,8 +12,13 @@ import { recordingBridge } from '../support.ts';
 
 describe('context folders', { skip: process.platform === 'win32' && 'POSIX signals' }, () => {
   it("are swept at the next REPL start once their owner is killed, and a live owner's are kept", async () => {
-    const owner = spawn(process.execPath, [new URL('./context-owner-child.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = await createInterface({ input: owner.stdout! })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+    const owner = spawn(process.execPath, [new URL('./context-owner-child.ts', import.meta.url).pathname], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = await createInterface({ input: owner.stdout! })
+      [Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value as string]);
     const { dir } = JSON.parse(line!) as { dir: string };
     assert.ok(existsSync(dir), 'the owner made its folder');
     assert.equal(readFileSync(`${dir}/context`, 'utf8'), 'a secret context');

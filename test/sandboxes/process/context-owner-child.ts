@@ -9,11 +9,17 @@ const bridge = { llm_query: () => Promise.resolve(''), rlm_query: () => Promise.
 await JsSandbox.create({ context: 'a secret context', bridge });
 const children = (pid: number): number[] => {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number).flatMap((c) => [c, ...children(c)]);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number)
+      .flatMap((c) => [c, ...children(c)]);
   } catch {
     return [];
   }
 };
-const dirs = children(process.pid).flatMap((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).filter((a) => a.includes('rlm-repl-'));
+const dirs = children(process.pid)
+  .flatMap((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'))
+  .filter((a) => a.includes('rlm-repl-'));
 process.stdout.write(`${JSON.stringify({ dir: dirs[0]!.replace('--allow-fs-read=', '') })}\n`);
 setInterval(() => undefined, 1000);

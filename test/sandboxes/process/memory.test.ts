@@ -53,7 +53,10 @@ describe('the memory cap of a REPL process', { skip: process.platform !== 'linux
     const sandbox = await StubSandbox.create({ context: 'c', bridge: recordingBridge().bridge, memoryLimitMb: 64 });
     try {
       // Buffers live outside any engine's heap limit; filled, so that they are resident.
-      const { result, peakMb } = await runMeasured(sandbox, 'const kept = []; for (let i = 0; i < 400; i++) { kept.push(Buffer.alloc(8 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 5)); } return "survived"');
+      const { result, peakMb } = await runMeasured(
+        sandbox,
+        'const kept = []; for (let i = 0; i < 400; i++) { kept.push(Buffer.alloc(8 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 5)); } return "survived"',
+      );
       assert.equal(result.error, 'RangeError: the cell ran out of memory (limit 64 MiB)');
       assert.equal(result.restarted, true);
       assert.ok(peakMb < 64 + RSS_MARGIN_MB + 200, `peak ${peakMb} MiB`);
@@ -64,23 +67,30 @@ describe('the memory cap of a REPL process', { skip: process.platform !== 'linux
   });
 
   for (const language of LANGUAGES) {
-    it(`${language}: the REPL process runs under a data limit of memoryLimitMb + ${DATA_OVERHEAD_MB} MiB`, { skip: !processWall().dataLimit && 'no data limit here' }, async () => {
-      const { sandbox } = await createSandbox(language, { memoryLimitMb: 300 });
-      try {
-        const limits = descendants(process.pid).map((pid) => {
-          try {
-            return /Max data size\s+(\d+)\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
-          } catch {
-            return null;
-          }
-        });
-        const expected = String((300 + DATA_OVERHEAD_MB) * 1024 * 1024);
-        // Soft and hard: the REPL cannot raise it.
-        assert.ok(limits.some((l) => l?.[1] === expected && l[2] === expected), `limits: ${limits.map((l) => l?.slice(1).join('/')).join(', ')}`);
-      } finally {
-        sandbox.dispose();
-      }
-    });
+    it(
+      `${language}: the REPL process runs under a data limit of memoryLimitMb + ${DATA_OVERHEAD_MB} MiB`,
+      { skip: !processWall().dataLimit && 'no data limit here' },
+      async () => {
+        const { sandbox } = await createSandbox(language, { memoryLimitMb: 300 });
+        try {
+          const limits = descendants(process.pid).map((pid) => {
+            try {
+              return /Max data size\s+(\d+)\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+            } catch {
+              return null;
+            }
+          });
+          const expected = String((300 + DATA_OVERHEAD_MB) * 1024 * 1024);
+          // Soft and hard: the REPL cannot raise it.
+          assert.ok(
+            limits.some((l) => l?.[1] === expected && l[2] === expected),
+            `limits: ${limits.map((l) => l?.slice(1).join('/')).join(', ')}`,
+          );
+        } finally {
+          sandbox.dispose();
+        }
+      },
+    );
   }
 
   it("python: files written to the interpreter's memory stop at the cap (or are refused)", async () => {

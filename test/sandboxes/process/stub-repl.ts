@@ -11,7 +11,7 @@ import type { CellResult } from '../../../src/sandboxes/sandbox.ts';
 const AsyncFunction = (async () => undefined).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
 /** Writes all of `bytes` to the wire (non-blocking: a full pipe is retried). */
 const raw = (bytes: Uint8Array) => {
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     try {
       at += writeSync(3, bytes, at);
     } catch (error) {
@@ -25,10 +25,21 @@ serveRepl(async (options) => ({
   async run(code: string, run: { signal?: AbortSignal } = {}): Promise<CellResult> {
     const started = performance.now();
     try {
-      const value = await new AsyncFunction('bridge', 'signal', 'sendToHost', 'raw', 'require', code)(options.bridge, run.signal, sendToHost, raw, (name: string) => import(name));
+      const value = await new AsyncFunction('bridge', 'signal', 'sendToHost', 'raw', 'require', code)(
+        options.bridge,
+        run.signal,
+        sendToHost,
+        raw,
+        (name: string) => import(name),
+      );
       return { output: value === undefined ? '' : `${String(value)}\n`, restarted: false, durationMs: performance.now() - started };
     } catch (error) {
-      return { output: '', error: error instanceof Error ? error.message : String(error), restarted: false, durationMs: performance.now() - started };
+      return {
+        output: '',
+        error: error instanceof Error ? error.message : String(error),
+        restarted: false,
+        durationMs: performance.now() - started,
+      };
     }
   },
   async variable() {

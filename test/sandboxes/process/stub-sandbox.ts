@@ -10,7 +10,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export class StubSandbox extends ProcessSandbox {
   static async create(options: SandboxOptions): Promise<StubSandbox> {
     const sandbox = new StubSandbox('javascript', options, {
-      launch: (settings) => forkRepl({ entry: new URL('./stub-repl.ts', import.meta.url), dependencies: [], allow: [`--allow-fs-read=${HERE}`] }, settings),
+      launch: (settings) =>
+        forkRepl({ entry: new URL('./stub-repl.ts', import.meta.url), dependencies: [], allow: [`--allow-fs-read=${HERE}`] }, settings),
     });
     await sandbox.start();
     return sandbox;

@@ -34,7 +34,10 @@ for (const language of LANGUAGES) {
     });
 
     it("a tool's arguments nested thousands deep fail the call, and the run's process lives on", async () => {
-      const { sandbox, recorded } = await createSandbox(language, { cellTimeoutMs: 20_000, bridge: { tools: { echo: (x: unknown) => x } } });
+      const { sandbox, recorded } = await createSandbox(language, {
+        cellTimeoutMs: 20_000,
+        bridge: { tools: { echo: (x: unknown) => x } },
+      });
       try {
         const result = await sandbox.run(
           pick({

@@ -42,7 +42,8 @@ describe('the second wall', () => {
   it("reads rlm's code but not the package root, its .git or a .env", async () => {
     const sandbox = await StubSandbox.create({ context: 'c', bridge: recordingBridge().bridge });
     try {
-      const read = (path: string) => sandbox.run(outcome(`(await require('node:fs')).readFileSync(${JSON.stringify(path)})`)).then((r) => r.output.trim());
+      const read = (path: string) =>
+        sandbox.run(outcome(`(await require('node:fs')).readFileSync(${JSON.stringify(path)})`)).then((r) => r.output.trim());
       assert.equal(await read(`${ROOT}src/sandboxes/limits.ts`), 'ok');
       assert.equal(await read(`${ROOT}package.json`), 'ok');
       assert.equal(await read(`${ROOT}README.md`), 'ERR_ACCESS_DENIED');
@@ -53,10 +54,12 @@ describe('the second wall', () => {
     }
   });
 
-  it('writes to stderr reach the run\'s process when the REPL process dies', async () => {
+  it("writes to stderr reach the run's process when the REPL process dies", async () => {
     const sandbox = await StubSandbox.create({ context: 'c', bridge: recordingBridge().bridge });
     try {
-      const result = await sandbox.run('process.stderr.write("Error: the last words of a dying REPL\\n", () => process.exit(3)); await new Promise(() => {})');
+      const result = await sandbox.run(
+        'process.stderr.write("Error: the last words of a dying REPL\\n", () => process.exit(3)); await new Promise(() => {})',
+      );
       assert.match(result.error ?? '', /the last words of a dying REPL/);
       assert.equal(result.restarted, true);
     } finally {

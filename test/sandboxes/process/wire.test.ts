@@ -37,8 +37,14 @@ describe('the wire from a REPL process', () => {
   it('a message that is not JSON, or not of a known shape, kills the REPL process', async () => {
     await expectKilled(frame('{"type": "call", '), /stopped because it sent a message that is not JSON/);
     await expectKilled(frame('{"type": "launch-missiles"}'), /stopped because it sent a message of unknown type/);
-    await expectKilled(frame('{"type": "call", "callId": "1", "name": "llm_query", "prompt": "p", "options": {}}'), /without an integer callId/);
-    await expectKilled(frame('{"type": "call", "callId": 1, "name": "llm_query", "prompt": {"a": 1}, "options": {}}'), /without a text prompt/);
+    await expectKilled(
+      frame('{"type": "call", "callId": "1", "name": "llm_query", "prompt": "p", "options": {}}'),
+      /without an integer callId/,
+    );
+    await expectKilled(
+      frame('{"type": "call", "callId": 1, "name": "llm_query", "prompt": {"a": 1}, "options": {}}'),
+      /without a text prompt/,
+    );
     await expectKilled(frame(`${'['.repeat(200_000)}${']'.repeat(200_000)}`), /not an object/);
   });
 
@@ -51,7 +57,10 @@ describe('the wire from a REPL process', () => {
       );
       assert.match(result.error ?? '', new RegExp(`stopped because it sent more than ${MAX_CALLS_IN_FLIGHT} calls at once`));
       assert.ok(recorded.calls.length <= MAX_CALLS_IN_FLIGHT, `${recorded.calls.length} calls served`);
-      assert.ok(recorded.calls.every((c) => c.signal.aborted), 'and those served were aborted');
+      assert.ok(
+        recorded.calls.every((c) => c.signal.aborted),
+        'and those served were aborted',
+      );
     } finally {
       sandbox.dispose();
     }
@@ -61,9 +70,14 @@ describe('the wire from a REPL process', () => {
     const recorded = recordingBridge();
     const sandbox = await StubSandbox.create({ context: 'c', bridge: recorded.bridge });
     try {
-      await sandbox.run(`setTimeout(() => sendToHost({ type: 'call', callId: 77, name: 'llm_query', prompt: 'late', options: {}, context: null }), 50); return 'done'`);
+      await sandbox.run(
+        `setTimeout(() => sendToHost({ type: 'call', callId: 77, name: 'llm_query', prompt: 'late', options: {}, context: null }), 50); return 'done'`,
+      );
       await sleep(1500);
-      assert.deepEqual(recorded.calls.map((c) => c.prompt), []);
+      assert.deepEqual(
+        recorded.calls.map((c) => c.prompt),
+        [],
+      );
       assert.equal((await sandbox.run('return 2')).output, '2\n');
     } finally {
       sandbox.dispose();

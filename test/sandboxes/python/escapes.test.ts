@@ -126,14 +126,30 @@ describe('Python REPL escapes', () => {
       { name: 'from js import eval', code: 'from js import eval as js_eval\njs_eval("process")', refused: notAvailable('js') },
       { name: 'import pyodide_js', code: 'import pyodide_js\npyodide_js._module', refused: notAvailable('pyodide_js') },
       { name: 'import pyodide', code: 'import pyodide\npyodide.code.run_js("process")', refused: notAvailable('pyodide') },
-      { name: 'from pyodide.ffi import to_js', code: 'from pyodide.ffi import to_js\nto_js({})', refused: notAvailable('pyodide(\\.ffi)?') },
-      { name: 'from pyodide.code import run_js', code: 'from pyodide.code import run_js\nrun_js("process")', refused: notAvailable('pyodide(\\.code)?') },
+      {
+        name: 'from pyodide.ffi import to_js',
+        code: 'from pyodide.ffi import to_js\nto_js({})',
+        refused: notAvailable('pyodide(\\.ffi)?'),
+      },
+      {
+        name: 'from pyodide.code import run_js',
+        code: 'from pyodide.code import run_js\nrun_js("process")',
+        refused: notAvailable('pyodide(\\.code)?'),
+      },
       { name: 'import _pyodide_core', code: 'import _pyodide_core\n_pyodide_core.to_js({})', refused: notAvailable('_pyodide_core') },
       { name: 'import _pyodide', code: 'import _pyodide', refused: notAvailable('_pyodide') },
       { name: 'import micropip', code: 'import micropip', refused: notAvailable('micropip') },
       { name: "__import__('js')", code: '__import__("js")', refused: notAvailable('js') },
-      { name: 'builtins.__import__ of pyodide_js', code: 'import builtins\nbuiltins.__import__("pyodide_js")', refused: notAvailable('pyodide_js') },
-      { name: "importlib.import_module('js')", code: 'import importlib\nimportlib.import_module("js")', refused: /^(ModuleNotFoundError|ImportError): / },
+      {
+        name: 'builtins.__import__ of pyodide_js',
+        code: 'import builtins\nbuiltins.__import__("pyodide_js")',
+        refused: notAvailable('pyodide_js'),
+      },
+      {
+        name: "importlib.import_module('js')",
+        code: 'import importlib\nimportlib.import_module("js")',
+        refused: /^(ModuleNotFoundError|ImportError): /,
+      },
       {
         name: 'importlib.import_module of every JavaScript module',
         code: `import importlib
@@ -317,10 +333,26 @@ for c in pyodide_classes:
 print("JsProxy made:", made)`,
         output: /JsProxy made: \[\]\n$/,
       },
-      { name: 'gc.get_objects()', code: 'import gc\ngc.get_objects()', refused: /^PermissionError: gc.get_objects is not available in this REPL/ },
-      { name: 'gc.get_referrers()', code: 'import gc\ngc.get_referrers(object)', refused: /^PermissionError: gc.get_referrers is not available in this REPL/ },
-      { name: 'gc.get_referents()', code: 'import gc, sys\ngc.get_referents(sys.modules)', refused: /^PermissionError: gc.get_referents is not available in this REPL/ },
-      { name: 'sys._current_frames()', code: 'import sys\nsys._current_frames()', refused: /^PermissionError: sys._current_frames is not available in this REPL/ },
+      {
+        name: 'gc.get_objects()',
+        code: 'import gc\ngc.get_objects()',
+        refused: /^PermissionError: gc.get_objects is not available in this REPL/,
+      },
+      {
+        name: 'gc.get_referrers()',
+        code: 'import gc\ngc.get_referrers(object)',
+        refused: /^PermissionError: gc.get_referrers is not available in this REPL/,
+      },
+      {
+        name: 'gc.get_referents()',
+        code: 'import gc, sys\ngc.get_referents(sys.modules)',
+        refused: /^PermissionError: gc.get_referents is not available in this REPL/,
+      },
+      {
+        name: 'sys._current_frames()',
+        code: 'import sys\nsys._current_frames()',
+        refused: /^PermissionError: sys._current_frames is not available in this REPL/,
+      },
       {
         name: 'frames: sys._getframe() f_back, f_globals, f_locals, f_builtins and traceback frames',
         code: `import sys
@@ -358,11 +390,17 @@ runtime["_one"]('{"name": "tool", "tool": "secret_tool", "args": []}')`,
     ]);
 
     it('the host device served no tool that was not installed', () => {
-      assert.deepEqual(shared.recorded.toolCalls.map((c) => c.name).filter((n) => n !== 'lookup'), []);
+      assert.deepEqual(
+        shared.recorded.toolCalls.map((c) => c.name).filter((n) => n !== 'lookup'),
+        [],
+      );
     });
 
     it('sealing leaves ordinary imports working: the standard library imports, a missing module is ModuleNotFoundError', async () => {
-      assert.equal(await runOk(shared.sandbox, 'import json, re, collections, importlib\nprint(json.dumps(re.findall(r"\\d", "a1b2")))'), '["1", "2"]\n');
+      assert.equal(
+        await runOk(shared.sandbox, 'import json, re, collections, importlib\nprint(json.dumps(re.findall(r"\\d", "a1b2")))'),
+        '["1", "2"]\n',
+      );
       const missing = await shared.sandbox.run('import numpy');
       assert.equal(missing.error, "ModuleNotFoundError: No module named 'numpy' (line 1)");
       assert.equal(await runOk(shared.sandbox, 'print(survivor)'), 'alive\n');
@@ -381,26 +419,62 @@ runtime["_one"]('{"name": "tool", "tool": "secret_tool", "args": []}')`,
         output: '[]\n',
       },
       { name: "open('/etc/passwd')", code: 'print(open("/etc/passwd").read())', refused: /^FileNotFoundError: / },
-      { name: "open() of the test's secret file", code: `print(open(${JSON.stringify(secretFile)}).read())`, refused: /^FileNotFoundError: / },
-      { name: 'os.open() of the secret file', code: `import os\nos.read(os.open(${JSON.stringify(secretFile)}, os.O_RDONLY), 100)`, refused: /^FileNotFoundError: / },
+      {
+        name: "open() of the test's secret file",
+        code: `print(open(${JSON.stringify(secretFile)}).read())`,
+        refused: /^FileNotFoundError: /,
+      },
+      {
+        name: 'os.open() of the secret file',
+        code: `import os\nos.read(os.open(${JSON.stringify(secretFile)}, os.O_RDONLY), 100)`,
+        refused: /^FileNotFoundError: /,
+      },
       { name: "open('/proc/self/environ')", code: 'print(open("/proc/self/environ").read())', refused: /^FileNotFoundError: / },
-      { name: 'open() of the context file after loading', code: 'print(open("/rlm-context/context").read())', refused: /^FileNotFoundError: / },
+      {
+        name: 'open() of the context file after loading',
+        code: 'print(open("/rlm-context/context").read())',
+        refused: /^FileNotFoundError: /,
+      },
       { name: "os.listdir('/rlm-context')", code: 'import os\nprint(os.listdir("/rlm-context"))', output: '[]\n' },
       { name: 'import socket', code: `import socket\nsocket.create_connection(("127.0.0.1", ${port}))`, refused: notAvailable('socket') },
       { name: 'import _socket', code: 'import _socket', refused: notAvailable('_socket') },
       { name: 'import ssl', code: 'import ssl', refused: notAvailable('ssl') },
       { name: 'import select', code: 'import select', refused: notAvailable('select') },
-      { name: 'urllib.request.urlopen', code: `import urllib.request\nurllib.request.urlopen("http://127.0.0.1:${port}/")`, refused: notAvailable('urllib.request') },
-      { name: 'http.client', code: `import http.client\nhttp.client.HTTPConnection("127.0.0.1", ${port}).request("GET", "/")`, refused: notAvailable('http.client') },
+      {
+        name: 'urllib.request.urlopen',
+        code: `import urllib.request\nurllib.request.urlopen("http://127.0.0.1:${port}/")`,
+        refused: notAvailable('urllib.request'),
+      },
+      {
+        name: 'http.client',
+        code: `import http.client\nhttp.client.HTTPConnection("127.0.0.1", ${port}).request("GET", "/")`,
+        refused: notAvailable('http.client'),
+      },
       { name: 'import asyncio', code: 'import asyncio\nasyncio.open_connection("127.0.0.1", 80)', refused: notAvailable('asyncio') },
-      { name: 'import subprocess', code: `import subprocess\nsubprocess.run("touch ${marker}", shell=True)`, refused: notAvailable('subprocess') },
+      {
+        name: 'import subprocess',
+        code: `import subprocess\nsubprocess.run("touch ${marker}", shell=True)`,
+        refused: notAvailable('subprocess'),
+      },
       { name: 'import _posixsubprocess', code: 'import _posixsubprocess', refused: notAvailable('_posixsubprocess') },
       { name: 'import multiprocessing', code: 'import multiprocessing', refused: notAvailable('multiprocessing') },
-      { name: 'os.system', code: `import os\nos.system("touch ${marker}")`, refused: /^PermissionError: os.system is not available in this REPL/ },
+      {
+        name: 'os.system',
+        code: `import os\nos.system("touch ${marker}")`,
+        refused: /^PermissionError: os.system is not available in this REPL/,
+      },
       { name: 'os.popen', code: `import os\nos.popen("touch ${marker}")`, refused: notAvailable('subprocess') },
       { name: 'os.fork', code: 'import os\nos.fork()', refused: /^PermissionError: os.fork is not available in this REPL/ },
-      { name: 'os.execv', code: `import os\nos.execv("/bin/sh", ["sh", "-c", "touch ${marker}"])`, refused: /^PermissionError: os.execv is not available in this REPL/ },
-      { name: 'os.posix_spawn', code: `import os\nos.posix_spawn("/bin/sh", ["sh", "-c", "touch ${marker}"], {})`, refused: /^(AttributeError|PermissionError): / },
+      {
+        name: 'os.execv',
+        code: `import os\nos.execv("/bin/sh", ["sh", "-c", "touch ${marker}"])`,
+        refused: /^PermissionError: os.execv is not available in this REPL/,
+      },
+      {
+        name: 'os.posix_spawn',
+        code: `import os\nos.posix_spawn("/bin/sh", ["sh", "-c", "touch ${marker}"], {})`,
+        refused: /^(AttributeError|PermissionError): /,
+      },
       { name: 'os.kill', code: 'import os\nos.kill(os.getppid(), 9)', refused: /^PermissionError: os.kill is not available in this REPL/ },
       { name: 'import ctypes', code: 'import ctypes\nctypes.CDLL(None)', refused: notAvailable('ctypes') },
       { name: 'import _ctypes', code: 'import _ctypes', refused: notAvailable('_ctypes') },
@@ -477,13 +551,18 @@ describe('Python REPL: attempts to end the REPL or outrun the time limit', () =>
   });
 
   it('a busy loop that swallows the interrupt is still stopped at the limit; the REPL restarts and says so', async () => {
-    const result = await endsSafely('while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass', { timeoutMs: 300 });
+    const result = await endsSafely(
+      'while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass',
+      { timeoutMs: 300 },
+    );
     assert.match(result.error ?? '', /^TimeoutError: the cell was still computing after 300 ms/);
     assert.ok(result.durationMs < 8000, `stopped (${Math.round(result.durationMs)} ms)`);
   });
 
   it('a busy loop that ignores SIGINT is still stopped at the limit', async () => {
-    const result = await endsSafely('import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass', { timeoutMs: 300 });
+    const result = await endsSafely('import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass', {
+      timeoutMs: 300,
+    });
     assert.match(result.error ?? '', /^TimeoutError: the cell was still computing after 300 ms/);
     assert.ok(result.durationMs < 8000, `stopped (${Math.round(result.durationMs)} ms)`);
   });
@@ -492,20 +571,22 @@ describe('Python REPL: attempts to end the REPL or outrun the time limit', () =>
 describe('Python REPL: escapes that once reached JavaScript', () => {
   const shared = sharedSandbox('python', { context: 'the context text' });
 
-  attempts(() => shared.sandbox, [
-    {
-      name: 'JsException, found through object.__subclasses__(), made into a JavaScript Error whose constructor is Function',
-      code: `${PYODIDE_CLASSES}
+  attempts(
+    () => shared.sandbox,
+    [
+      {
+        name: 'JsException, found through object.__subclasses__(), made into a JavaScript Error whose constructor is Function',
+        code: `${PYODIDE_CLASSES}
 JsException = [c for c in pyodide_classes if c.__name__ == "JsException"][0]
 error = JsException("Error", "made from Python")
 Function = error.constructor.constructor
 print("reached JavaScript:", Function("return typeof process")())`,
-      refused: /^(TypeError|NameError|PermissionError|AttributeError): /,
-    },
-    {
-      // Refused twice over: no file can be written any more, and _imp.create_dynamic is refused.
-      name: 'a WebAssembly side module written to /tmp and loaded as an extension module (_imp.create_dynamic)',
-      code: `import sys, os, importlib.machinery, importlib.util
+        refused: /^(TypeError|NameError|PermissionError|AttributeError): /,
+      },
+      {
+        // Refused twice over: no file can be written any more, and _imp.create_dynamic is refused.
+        name: 'a WebAssembly side module written to /tmp and loaded as an extension module (_imp.create_dynamic)',
+        code: `import sys, os, importlib.machinery, importlib.util
 
 def leb(n):
     out = bytearray()
@@ -549,7 +630,8 @@ try:
 finally:
     if os.path.exists("/tmp/escaped"):
         print(open("/tmp/escaped").read())`,
-      refused: /^(ImportError|PermissionError|OSError): /,
-    },
-  ]);
+        refused: /^(ImportError|PermissionError|OSError): /,
+      },
+    ],
+  );
 });

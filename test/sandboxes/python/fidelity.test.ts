@@ -35,7 +35,10 @@ describe('Python REPL fidelity', () => {
   });
 
   it('os.urandom, uuid4 and secrets work (their randomness is set up before the worker is stripped)', async () => {
-    assert.equal(await runOk(shared.sandbox, 'import os, uuid, secrets\nprint(len(os.urandom(8)), len(str(uuid.uuid4())), len(secrets.token_hex(4)))'), '8 36 8\n');
+    assert.equal(
+      await runOk(shared.sandbox, 'import os, uuid, secrets\nprint(len(os.urandom(8)), len(str(uuid.uuid4())), len(secrets.token_hex(4)))'),
+      '8 36 8\n',
+    );
   });
 
   it('starting a thread is a clear error pointing to the batched calls', async () => {
@@ -45,7 +48,11 @@ describe('Python REPL fidelity', () => {
       'from concurrent.futures import ThreadPoolExecutor\nThreadPoolExecutor(4).submit(print, "x").result()',
     ]) {
       const result = await shared.sandbox.run(code);
-      assert.match(result.error ?? '', /^RuntimeError: threads are not available in this REPL; .*llm_query_batched.*rlm_query_batched/, code);
+      assert.match(
+        result.error ?? '',
+        /^RuntimeError: threads are not available in this REPL; .*llm_query_batched.*rlm_query_batched/,
+        code,
+      );
     }
   });
 
@@ -67,7 +74,10 @@ describe('Python REPL fidelity', () => {
 
   it('context_0 keeps the context as loaded (the same object) when context is reassigned', async () => {
     assert.equal(await runOk(shared.sandbox, 'print(context_0 is context, context_0)'), 'True the context text\n');
-    assert.equal(await runOk(shared.sandbox, "context = context.upper()\nprint(context, '|', context_0)"), 'THE CONTEXT TEXT | the context text\n');
+    assert.equal(
+      await runOk(shared.sandbox, "context = context.upper()\nprint(context, '|', context_0)"),
+      'THE CONTEXT TEXT | the context text\n',
+    );
     // It comes back in the next cell even if model code rebinds or deletes it.
     await runOk(shared.sandbox, 'del context_0');
     assert.equal(await runOk(shared.sandbox, 'print(context_0)'), 'the context text\n');
@@ -84,7 +94,10 @@ describe('Python REPL fidelity', () => {
 
   it('rlm_query and rlm_query_batched take a model, sent as the call options', async () => {
     const from = shared.recorded.calls.length;
-    await runOk(shared.sandbox, "rlm_query('one', model='small')\nrlm_query('two', 'ctx', model='big')\nrlm_query_batched(['three', 'four'], model='small')\nrlm_query('five')");
+    await runOk(
+      shared.sandbox,
+      "rlm_query('one', model='small')\nrlm_query('two', 'ctx', model='big')\nrlm_query_batched(['three', 'four'], model='small')\nrlm_query('five')",
+    );
     const calls = shared.recorded.calls.slice(from).map((c) => [c.prompt, c.context, c.options]);
     calls.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     assert.deepEqual(calls, [
@@ -102,7 +115,10 @@ describe('Python REPL: a cell that times out on its calls', () => {
   const shared = sharedSandbox('python', { context: 'the context text', cellTimeoutMs: 30_000 });
 
   it('gives one clear error, even when model code catches the failure of its call', async () => {
-    for (const code of ["llm_query('HANG')", "try:\n    llm_query('HANG')\nexcept Exception as error:\n    print('caught', error)\n    llm_query('HANG again')"]) {
+    for (const code of [
+      "llm_query('HANG')",
+      "try:\n    llm_query('HANG')\nexcept Exception as error:\n    print('caught', error)\n    llm_query('HANG again')",
+    ]) {
       const result = await shared.sandbox.run(code, { timeoutMs: 400 });
       assert.equal(result.error, 'TimeoutError: the cell was still waiting on sub-calls after 400 ms and was stopped', code);
       assert.equal(result.output, '', code);
@@ -121,12 +137,19 @@ describe('Python REPL: a cell that times out on its calls', () => {
     assert.ok(calls.length > 0 && calls.length <= 32, `${calls.length} calls at the host at once at most`);
     await sleep(20);
     for (const call of calls) assert.equal(call.signal.aborted, true);
-    assert.ok(calls.every((c) => c.outcome?.ok === false), 'the bridge saw every abort');
+    assert.ok(
+      calls.every((c) => c.outcome?.ok === false),
+      'the bridge saw every abort',
+    );
     assert.equal(await runOk(shared.sandbox, "print(llm_query('next'))"), 'answer:next\n');
   });
 
   it('a batch larger than the calls one cell may have gives errors for the rest, in their slots', async () => {
-    const output = await runOk(shared.sandbox, "out = llm_query_batched(['q'] * 10_100)\nprint(sum(a == 'answer:q' for a in out), out[-1][:40])", 30_000);
+    const output = await runOk(
+      shared.sandbox,
+      "out = llm_query_batched(['q'] * 10_100)\nprint(sum(a == 'answer:q' for a in out), out[-1][:40])",
+      30_000,
+    );
     assert.match(output, /^10032 Error: too many calls at once/);
   });
 });

@@ -20,13 +20,20 @@ describe('the Python REPL process', { skip: process.platform !== 'linux' && 'rea
       const repls = replProcesses(ENTRY);
       assert.ok(repls.length > 0, 'a REPL process is running');
       for (const repl of repls) {
-        const names = repl.env.split('\0').filter(Boolean).map((v) => v.split('=')[0]);
-        assert.deepEqual(names.filter((n) => !n!.startsWith('NODE_CHANNEL_')), []);
+        const names = repl.env
+          .split('\0')
+          .filter(Boolean)
+          .map((v) => v.split('=')[0]);
+        assert.deepEqual(
+          names.filter((n) => !n!.startsWith('NODE_CHANNEL_')),
+          [],
+        );
         assert.ok(!repl.env.includes('sk-python-process-secret'));
         assert.ok(repl.argv.includes('--permission'));
         assert.ok(repl.argv.includes('--allow-worker'));
         const reads = repl.argv.filter((a) => a.startsWith('--allow-fs-read=')).map((a) => a.slice('--allow-fs-read='.length));
-        for (const path of reads) assert.ok(path !== '/' && !/^\/(etc|home|root|tmp)\/?$/.test(path) && path !== process.env.HOME, `too wide: ${path}`);
+        for (const path of reads)
+          assert.ok(path !== '/' && !/^\/(etc|home|root|tmp)\/?$/.test(path) && path !== process.env.HOME, `too wide: ${path}`);
         for (const flag of repl.argv) assert.doesNotMatch(flag, /--allow-(fs-write|child-process|addons|wasi)/);
       }
     } finally {

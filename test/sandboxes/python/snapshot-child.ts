@@ -10,9 +10,20 @@ import { snapshotPlace, snapshotStats } from '../../../src/sandboxes/host/python
 const bridge = { llm_query: () => Promise.resolve(''), rlm_query: () => Promise.resolve(''), budget: () => null };
 const sandbox = await PythonSandbox.create({ context: 'the context', bridge });
 const sealed = await sandbox.run(
-  ['try:', '    import js', '    print("imported")', 'except Exception as e:', '    print(type(e).__name__)', 'import sys', "print('_rlm_seal' in sys.modules)", 'print(context)'].join('\n'),
+  [
+    'try:',
+    '    import js',
+    '    print("imported")',
+    'except Exception as e:',
+    '    print(type(e).__name__)',
+    'import sys',
+    "print('_rlm_seal' in sys.modules)",
+    'print(context)',
+  ].join('\n'),
 );
 sandbox.dispose();
 PythonSandbox.coolDown();
 const stats = snapshotStats();
-process.stdout.write(`${JSON.stringify({ scratchBoots: stats.scratchBoots, written: (await stats.written) ?? null, output: sealed.output, error: sealed.error ?? null, path: snapshotPlace().path })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ scratchBoots: stats.scratchBoots, written: (await stats.written) ?? null, output: sealed.output, error: sealed.error ?? null, path: snapshotPlace().path })}\n`,
+);

@@ -7,7 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,7 +48,10 @@ after(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force:
 
 /** Runs a program's first Python sandbox with `cache` as XDG_CACHE_HOME. */
 async function runProgram(cache: string): Promise<ChildReport> {
-  const { stdout } = await promisify(execFile)(process.execPath, [CHILD], { env: { ...process.env, XDG_CACHE_HOME: cache }, timeout: 120_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [CHILD], {
+    env: { ...process.env, XDG_CACHE_HOME: cache },
+    timeout: 120_000,
+  });
   const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildReport;
   // Sealed, whatever it booted from.
   assert.equal(report.error, null);
@@ -61,7 +75,11 @@ function cacheWith(bytes: Uint8Array): { cache: string; file: string } {
 function assertGoodFile(file: string): void {
   assert.ok(readSnapshotFile(file, KEY), `${file} holds a whole snapshot for this key`);
   assert.equal(statSync(file).mode & 0o077, 0, 'only its owner may read or write it');
-  assert.deepEqual(readdirSync(dirname(file)).filter((name) => name.startsWith('.')), [], 'no temporary file is left');
+  assert.deepEqual(
+    readdirSync(dirname(file)).filter((name) => name.startsWith('.')),
+    [],
+    'no temporary file is left',
+  );
 }
 
 describe('the Python boot snapshot on disk', () => {
@@ -92,11 +110,14 @@ describe('the Python boot snapshot on disk', () => {
 
   const damaged: Array<[string, (bytes: Uint8Array) => Uint8Array]> = [
     ['cut short', (bytes) => bytes.subarray(0, bytes.length >> 1)],
-    ['with a byte of the interpreter changed', (bytes) => {
-      const copy = new Uint8Array(bytes);
-      copy[copy.length - 1000]! ^= 0xff;
-      return copy;
-    }],
+    [
+      'with a byte of the interpreter changed',
+      (bytes) => {
+        const copy = new Uint8Array(bytes);
+        copy[copy.length - 1000]! ^= 0xff;
+        return copy;
+      },
+    ],
     ['empty', () => new Uint8Array(0)],
     ['not a snapshot at all', () => new TextEncoder().encode('hello\n'.repeat(1000))],
   ];
@@ -134,13 +155,17 @@ describe('the Python boot snapshot on disk', () => {
     assertGoodFile(file);
   });
 
-  it('is not used when others could have written it, and is replaced by one only its owner can', { skip: process.platform === 'win32' }, async () => {
-    const { cache, file } = cacheWith(good);
-    chmodSync(file, 0o666);
-    const report = await runProgram(cache);
-    assert.equal(report.scratchBoots, 1);
-    assertGoodFile(file);
-  });
+  it(
+    'is not used when others could have written it, and is replaced by one only its owner can',
+    { skip: process.platform === 'win32' },
+    async () => {
+      const { cache, file } = cacheWith(good);
+      chmodSync(file, 0o666);
+      const report = await runProgram(cache);
+      assert.equal(report.scratchBoots, 1);
+      assertGoodFile(file);
+    },
+  );
 
   it('never fails a run when the cache cannot be written', async () => {
     const cache = join(tempFolder(), 'a-file');
@@ -185,7 +210,14 @@ describe('the snapshot file', () => {
     const folder = tempFolder();
     const day = 24 * 3600;
     const now = Date.now() / 1000;
-    for (const [name, ageDays] of [['a.snapshot', 3], ['b.snapshot', 1], ['c.snapshot', 2], ['.c.snapshot.1.dead', 1], ['.b.snapshot.2.live', 0], ['notes.txt', 9]] as const) {
+    for (const [name, ageDays] of [
+      ['a.snapshot', 3],
+      ['b.snapshot', 1],
+      ['c.snapshot', 2],
+      ['.c.snapshot.1.dead', 1],
+      ['.b.snapshot.2.live', 0],
+      ['notes.txt', 9],
+    ] as const) {
       writeFileSync(join(folder, name), 'x');
       utimesSync(join(folder, name), now - ageDays * day, now - ageDays * day);
     }

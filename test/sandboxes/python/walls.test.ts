@@ -19,7 +19,10 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
   it("a cell's error is cut in Python, before it leaves Pyodide's worker (the engine alone, in this process)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlm-python-walls-'));
     writeFileSync(join(dir, 'context'), 'the context text');
-    const repl = await PyodideRepl.create({ contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recordingBridge().bridge });
+    const repl = await PyodideRepl.create({
+      contextFile: { path: join(dir, 'context'), format: 'text' },
+      bridge: recordingBridge().bridge,
+    });
     try {
       const result = await repl.run("raise Exception('E' * 30_000_000)");
       const error = result.error ?? '';
@@ -35,8 +38,11 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
     }
   });
 
-
-  const shared = sharedSandbox('python', { context: 'the context text', bridge: { tools: { echo: (...args: unknown[]) => args.length } }, cellTimeoutMs: 30_000 });
+  const shared = sharedSandbox('python', {
+    context: 'the context text',
+    bridge: { tools: { echo: (...args: unknown[]) => args.length } },
+    cellTimeoutMs: 30_000,
+  });
 
   it("a cell's error is cut in Python to MAX_ERROR_CHARS, and says so", async () => {
     const result = await shared.sandbox.run("raise Exception('E' * 30_000_000)");
@@ -93,7 +99,8 @@ for name, call in [('llm_query', lambda: llm_query(big)), ('llm_query_batched', 
         print(name, 'refused:', error)
 del big`,
     );
-    for (const line of output.trimEnd().split('\n')) assert.match(line, /^\w+ refused: \w+: the prompt is too long: 4,000,001 characters \(at most 4,000,000\)/);
+    for (const line of output.trimEnd().split('\n'))
+      assert.match(line, /^\w+ refused: \w+: the prompt is too long: 4,000,001 characters \(at most 4,000,000\)/);
     assert.equal(shared.recorded.calls.length, from, 'no call reached the bridge');
   });
 
@@ -151,7 +158,13 @@ describe('Python REPL: memory outside the cap', () => {
     const remove = await shared.sandbox.run(`import os\nos.remove(${zip})`);
     assert.match(remove.error ?? '', /^OSError: .*no writable files/);
     // Reading still works (the standard library imports), and so does writing to /dev/null.
-    assert.equal(await runOk(shared.sandbox, `import os, textwrap\nprint(os.path.getsize(${zip}) > 1000)\nprint(open('/dev/null', 'w').write('gone'))`), 'True\n4\n');
+    assert.equal(
+      await runOk(
+        shared.sandbox,
+        `import os, textwrap\nprint(os.path.getsize(${zip}) > 1000)\nprint(open('/dev/null', 'w').write('gone'))`,
+      ),
+      'True\n4\n',
+    );
   });
 
   it('writing files cannot grow the REPL past its memory cap (/tmp is not an unbounded store)', async () => {
@@ -178,7 +191,9 @@ describe('Python REPL: memory outside the cap', () => {
   });
 
   it('a malformed request to the host-call device is an error, not the end of the interpreter', async () => {
-    const result = await shared.sandbox.run("import os\nfd = os.open('/dev/rlm', os.O_RDWR)\nos.write(fd, b'not json\\n')\nprint(os.read(fd, 1000))\nos.close(fd)");
+    const result = await shared.sandbox.run(
+      "import os\nfd = os.open('/dev/rlm', os.O_RDWR)\nos.write(fd, b'not json\\n')\nprint(os.read(fd, 1000))\nos.close(fd)",
+    );
     assert.equal(result.error, undefined);
     assert.equal(result.restarted, false);
     assert.match(result.output, /error/);

@@ -27,19 +27,23 @@ function dataLimits(pid: number): string[] {
 
 const bytes = (mb: number) => String((mb + DATA_OVERHEAD_MB) * 1024 * 1024);
 
-describe('the Python warm pool and memory caps', { skip: !(process.platform === 'linux' && processWall().dataLimit) && 'no data limit here' }, () => {
-  it('does not hand out a spare made for another memory cap', async () => {
-    PythonSandbox.warm({ keep: true });
-    await sleep(100);
-    assert.ok(dataLimits(process.pid).includes(bytes(1024)), 'a spare for the default cap is booting');
-    const sandbox = await PythonSandbox.create({ context: 'c', bridge: recordingBridge().bridge, memoryLimitMb: 300 });
-    try {
-      assert.equal((await sandbox.run('print(context)')).output, 'c\n');
-      const limits = dataLimits(process.pid);
-      assert.ok(!limits.includes(bytes(1024)), `the default cap's spare is gone: ${limits.join(', ')}`);
-      assert.ok(limits.includes(bytes(300)), `the sandbox's process has its own cap: ${limits.join(', ')}`);
-    } finally {
-      sandbox.dispose();
-    }
-  });
-});
+describe(
+  'the Python warm pool and memory caps',
+  { skip: !(process.platform === 'linux' && processWall().dataLimit) && 'no data limit here' },
+  () => {
+    it('does not hand out a spare made for another memory cap', async () => {
+      PythonSandbox.warm({ keep: true });
+      await sleep(100);
+      assert.ok(dataLimits(process.pid).includes(bytes(1024)), 'a spare for the default cap is booting');
+      const sandbox = await PythonSandbox.create({ context: 'c', bridge: recordingBridge().bridge, memoryLimitMb: 300 });
+      try {
+        assert.equal((await sandbox.run('print(context)')).output, 'c\n');
+        const limits = dataLimits(process.pid);
+        assert.ok(!limits.includes(bytes(1024)), `the default cap's spare is gone: ${limits.join(', ')}`);
+        assert.ok(limits.includes(bytes(300)), `the sandbox's process has its own cap: ${limits.join(', ')}`);
+      } finally {
+        sandbox.dispose();
+      }
+    });
+  },
+);

@@ -17,7 +17,7 @@ async function counts(...args: string[]): Promise<{ afterFirst: number; afterSec
 }
 
 describe('the Python warm pool', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
-  it('starts no spare beside a program\'s first sandbox, and keeps one from the second on', async () => {
+  it("starts no spare beside a program's first sandbox, and keeps one from the second on", async () => {
     assert.deepEqual(await counts(), { afterFirst: 1, afterSecond: 3 });
   });
 

@@ -35,7 +35,10 @@ function answerOf(calls: HostCalls, request: HostCallRequest, id = 1): Promise<{
 describe('HostCalls', () => {
   it('refuses a call while no cell runs', async () => {
     const calls = new HostCalls(waitingBridge().bridge, []);
-    assert.deepEqual(await answerOf(calls, { name: 'rlm_query', prompt: 'p', context: undefined, options: {} }), { ok: false, payload: NO_CELL_RUNNING });
+    assert.deepEqual(await answerOf(calls, { name: 'rlm_query', prompt: 'p', context: undefined, options: {} }), {
+      ok: false,
+      payload: NO_CELL_RUNNING,
+    });
   });
 
   it('routes each call to the bridge and answers with text, a tool with JSON text', async () => {
@@ -45,8 +48,14 @@ describe('HostCalls', () => {
     const llm = answerOf(calls, { name: 'llm_query', prompt: 'p', options: { model: 'm' } }, 1);
     release.shift()!();
     assert.deepEqual(await llm, { ok: true, payload: 'llm:p:m' });
-    assert.deepEqual(await answerOf(calls, { name: 'rlm_query', prompt: 'p', context: [1], options: {} }, 2), { ok: true, payload: 'rlm:p:[1]' });
-    assert.deepEqual(await answerOf(calls, { name: 'tool', tool: 'lookup', args: ['a'] }, 3), { ok: true, payload: '{"name":"lookup","args":["a"]}' });
+    assert.deepEqual(await answerOf(calls, { name: 'rlm_query', prompt: 'p', context: [1], options: {} }, 2), {
+      ok: true,
+      payload: 'rlm:p:[1]',
+    });
+    assert.deepEqual(await answerOf(calls, { name: 'tool', tool: 'lookup', args: ['a'] }, 3), {
+      ok: true,
+      payload: '{"name":"lookup","args":["a"]}',
+    });
     assert.match((await answerOf(calls, { name: 'tool', tool: 'huge', args: [] }, 4)).payload, /^the result of huge is too large/);
     assert.equal(calls.sync('budget'), '{"calls":1}');
     assert.equal(calls.sync('history'), '[{"role":"user","content":"q"}]');
@@ -70,8 +79,14 @@ describe('HostCalls', () => {
     const answered: number[] = [];
     for (const id of [1, 2]) calls.serve(id, { name: 'llm_query', prompt: 'p', options: {} }, () => answered.push(id));
     assert.equal(calls.pending, 2);
-    assert.equal(calls.endCell(() => new Error('the cell ended')), 2);
-    assert.deepEqual(signals.map((s) => (s.reason as Error).message), ['the cell ended', 'the cell ended']);
+    assert.equal(
+      calls.endCell(() => new Error('the cell ended')),
+      2,
+    );
+    assert.deepEqual(
+      signals.map((s) => (s.reason as Error).message),
+      ['the cell ended', 'the cell ended'],
+    );
     for (const done of release) done();
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(answered, []);
@@ -100,7 +115,7 @@ describe('raceDeadline', () => {
     assert.deepEqual(raced, { done: 'out' });
   });
 
-  it('past the limit ends the cell\'s calls first, then lets the engine stop it, telling it how many calls were open', async () => {
+  it("past the limit ends the cell's calls first, then lets the engine stop it, telling it how many calls were open", async () => {
     const { bridge } = waitingBridge();
     const calls = new HostCalls(bridge, []);
     calls.startCell();
@@ -116,10 +131,14 @@ describe('raceDeadline', () => {
     const controller = new AbortController();
     const calls = new HostCalls(waitingBridge().bridge, []);
     let stopped = false;
-    const raced = raceDeadline(new Promise<never>(() => undefined), { timeoutMs: 60_000, signal: controller.signal, calls }, async ({ why }) => {
-      assert.equal(why, 'cancelled');
-      stopped = true;
-    });
+    const raced = raceDeadline(
+      new Promise<never>(() => undefined),
+      { timeoutMs: 60_000, signal: controller.signal, calls },
+      async ({ why }) => {
+        assert.equal(why, 'cancelled');
+        stopped = true;
+      },
+    );
     controller.abort();
     await assert.rejects(raced, CancelledError);
     assert.ok(stopped);
@@ -127,6 +146,9 @@ describe('raceDeadline', () => {
 
   it('words a stopped cell alike for both languages', () => {
     assert.equal(cellTimedOut('computing', 300), 'TimeoutError: the cell was still computing after 300 ms and was stopped');
-    assert.equal(cellTimedOut('sleeping (time.sleep)', 500), 'TimeoutError: the cell was still sleeping (time.sleep) after 500 ms and was stopped');
+    assert.equal(
+      cellTimedOut('sleeping (time.sleep)', 500),
+      'TimeoutError: the cell was still sleeping (time.sleep) after 500 ms and was stopped',
+    );
   });
 });

@@ -39,7 +39,10 @@ export async function runBaseline(
   // passing rate limit costs a baseline no more than it costs the RLM, and a call the limits
   // refuse is reported alike.
   const wrap = (model: Model, kind: CallKind, depth: number) =>
-    composeModel(model, { meter: { budget, depth, ...(setup.prices ? { prices: setup.prices } : {}) }, events: { emit, depth, kind, nextId: () => callIds++ } });
+    composeModel(model, {
+      meter: { budget, depth, ...(setup.prices ? { prices: setup.prices } : {}) },
+      events: { emit, depth, kind, nextId: () => callIds++ },
+    });
   const root = wrap(setup.model, 'root', 0);
   const sub = wrap(setup.subModel ?? setup.model, 'sub', 1);
   let extra: Pick<MethodOutcome, 'cut' | 'retrieved' | 'summarised'> = {};
@@ -54,7 +57,16 @@ export async function runBaseline(
     },
     note: (more) => (extra = { ...extra, ...more }),
   };
-  emit({ type: 'run-start', runId: RUN_ID, depth: 0, query: task.query, contextChars: task.context.length, model: setup.model.id, subModel: (setup.subModel ?? setup.model).id, method: method ?? 'baseline' });
+  emit({
+    type: 'run-start',
+    runId: RUN_ID,
+    depth: 0,
+    query: task.query,
+    contextChars: task.context.length,
+    model: setup.model.id,
+    subModel: (setup.subModel ?? setup.model).id,
+    method: method ?? 'baseline',
+  });
   let status: RunStatus = 'done';
   let answer: string | undefined;
   let error: RlmError | undefined;

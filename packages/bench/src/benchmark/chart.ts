@@ -65,8 +65,13 @@ export function scoreChart(rows: readonly BenchRow[]): string {
       parts.push(`<line x1="${PANEL.left}" x2="${PANEL.width - PANEL.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#ddd"/>`);
       parts.push(`<text x="${PANEL.left - 6}" y="${y(tick) + 4}" text-anchor="end" font-size="11">${tick}</text>`);
     }
-    for (const size of sizes) parts.push(`<text x="${x(size)}" y="${PANEL.height - PANEL.bottom + 16}" text-anchor="middle" font-size="11">${formatTokens(size)}</text>`);
-    parts.push(`<text x="${PANEL.left + plotWidth / 2}" y="${PANEL.height - 6}" text-anchor="middle" font-size="11">input size (tokens)</text>`);
+    for (const size of sizes)
+      parts.push(
+        `<text x="${x(size)}" y="${PANEL.height - PANEL.bottom + 16}" text-anchor="middle" font-size="11">${formatTokens(size)}</text>`,
+      );
+    parts.push(
+      `<text x="${PANEL.left + plotWidth / 2}" y="${PANEL.height - 6}" text-anchor="middle" font-size="11">input size (tokens)</text>`,
+    );
     methods.forEach((method, m) => {
       const mine = points.filter((p) => p.family === family && p.method === method);
       if (mine.length === 0) return;
@@ -85,7 +90,10 @@ export function scoreChart(rows: readonly BenchRow[]): string {
     parts.push('</g>');
   });
   const legend = methods
-    .map((method, m) => `<g transform="translate(${12 + (m % perLine) * item},${8 + 20 * Math.floor(m / perLine)})"><rect width="12" height="12" fill="${COLOURS[m % COLOURS.length]}"/><text x="18" y="11" font-size="12">${escape(method)}</text></g>`)
+    .map(
+      (method, m) =>
+        `<g transform="translate(${12 + (m % perLine) * item},${8 + 20 * Math.floor(m / perLine)})"><rect width="12" height="12" fill="${COLOURS[m % COLOURS.length]}"/><text x="18" y="11" font-size="12">${escape(method)}</text></g>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${legend}${parts.join('')}</svg>\n`;
 }

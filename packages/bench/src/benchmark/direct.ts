@@ -13,27 +13,32 @@ import { PROMPT_ATTEMPTS, promptTooLong, shorterText } from './prompt-too-long.t
 export const DIRECT_PROMPT_START = 'Answer the query from the context.';
 
 export function runDirect(task: TaskInstance, setup: MethodSetup): Promise<MethodOutcome> {
-  return runBaseline(task, setup, async ({ ask, note }) => {
-    const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
-    let room = Math.max(0, (window - RESERVE_TOKENS) * CHARS_PER_TOKEN);
-    for (let attempt = 1; ; attempt++) {
-      const shown = task.context.length > room ? task.context.slice(0, room) : task.context;
-      let cutNote = '';
-      if (shown.length < task.context.length) {
-        note({ cut: { shownChars: shown.length, totalChars: task.context.length } });
-        cutNote = `\n\n[The context was cut to fit your window: only the first ${shown.length.toLocaleString('en-US')} of ${task.context.length.toLocaleString('en-US')} characters are shown.]`;
+  return runBaseline(
+    task,
+    setup,
+    async ({ ask, note }) => {
+      const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
+      let room = Math.max(0, (window - RESERVE_TOKENS) * CHARS_PER_TOKEN);
+      for (let attempt = 1; ; attempt++) {
+        const shown = task.context.length > room ? task.context.slice(0, room) : task.context;
+        let cutNote = '';
+        if (shown.length < task.context.length) {
+          note({ cut: { shownChars: shown.length, totalChars: task.context.length } });
+          cutNote = `\n\n[The context was cut to fit your window: only the first ${shown.length.toLocaleString('en-US')} of ${task.context.length.toLocaleString('en-US')} characters are shown.]`;
+        }
+        const prompt = directPrompt(shown + cutNote, task.query);
+        try {
+          return await ask(prompt);
+        } catch (error) {
+          // More tokens a character than estimated, or a smaller window: cut more and ask again.
+          const refused = promptTooLong(error);
+          if (!refused || attempt >= PROMPT_ATTEMPTS || shown.length === 0) throw error;
+          room = shorterText(refused, prompt.length, shown.length);
+        }
       }
-      const prompt = directPrompt(shown + cutNote, task.query);
-      try {
-        return await ask(prompt);
-      } catch (error) {
-        // More tokens a character than estimated, or a smaller window: cut more and ask again.
-        const refused = promptTooLong(error);
-        if (!refused || attempt >= PROMPT_ATTEMPTS || shown.length === 0) throw error;
-        room = shorterText(refused, prompt.length, shown.length);
-      }
-    }
-  }, 'direct');
+    },
+    'direct',
+  );
 }
 
 /** The base model's prompt with the context in it (also `summary`'s, for a context that fits). */

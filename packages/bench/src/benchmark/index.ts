@@ -6,7 +6,15 @@
  * const summary = await runBenchmark({ tasks, methods: ['rlm', 'direct'], setup: { model }, resultsPath: 'results.jsonl' });
  * writeFileSync('report.md', markdownReport(summary.rows));
  */
-export { runBenchmark, readResults, latestResults, refuseUnpricedBenchLimit, type BenchOptions, type BenchRow, type BenchSummary } from './runner.ts';
+export {
+  runBenchmark,
+  readResults,
+  latestResults,
+  refuseUnpricedBenchLimit,
+  type BenchOptions,
+  type BenchRow,
+  type BenchSummary,
+} from './runner.ts';
 export { runMethod, METHODS, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
 export { methodSettings, checkResumable, type MethodSettings } from './settings.ts';
 export { markdownReport, groupStats, seriesOf, compactTokens, type GroupStats } from './report.ts';

@@ -75,5 +75,11 @@ async function runRlm(task: TaskInstance, setup: MethodSetup, maxDepth: number):
     ...(setup.onEvent ? { onEvent: setup.onEvent } : {}),
   });
   const result = await rlm.run({ context: task.context, query: task.query, ...(setup.signal ? { signal: setup.signal } : {}) });
-  return { answer: result.answer, status: result.status, usage: result.usage, durationMs: result.durationMs, ...(result.error ? { error: result.error.message, errorCode: result.error.code } : {}) };
+  return {
+    answer: result.answer,
+    status: result.status,
+    usage: result.usage,
+    durationMs: result.durationMs,
+    ...(result.error ? { error: result.error.message, errorCode: result.error.code } : {}),
+  };
 }

@@ -19,7 +19,8 @@ export interface PromptTooLong {
 }
 
 export function promptTooLong(error: unknown): PromptTooLong | undefined {
-  if (!(error instanceof ProviderError) || (error.status !== 400 && error.status !== 413) || !TOO_LONG.test(error.message)) return undefined;
+  if (!(error instanceof ProviderError) || (error.status !== 400 && error.status !== 413) || !TOO_LONG.test(error.message))
+    return undefined;
   const message = error.message;
   // OpenAI and vLLM: "maximum context length is 32768 tokens. However, your messages resulted in 40000 tokens".
   // Anthropic: "prompt is too long: 210000 tokens > 200000 maximum".

@@ -119,7 +119,13 @@ export function markdownReport(rows: readonly BenchRow[], title = 'Benchmark res
     '| task | method | instances | score | mean cost | median cost | p90 cost | mean tokens (in / out) | mean time | notes |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...stats.map((s) => {
-      const notes = [s.unfinished ? `not finished: ${s.unfinished}` : '', s.cut ? `context cut in ${s.cut}` : '', s.unpriced ? `cost unknown in ${s.unpriced}` : ''].filter(Boolean).join('; ');
+      const notes = [
+        s.unfinished ? `not finished: ${s.unfinished}` : '',
+        s.cut ? `context cut in ${s.cut}` : '',
+        s.unpriced ? `cost unknown in ${s.unpriced}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       return `| ${s.family} | ${s.method} | ${s.instances} | ${s.score.toFixed(1)} | ${money(s.meanCost)} | ${money(s.medianCost)} | ${money(s.p90Cost)} | ${compactTokens(s.meanInputTokens)} / ${compactTokens(s.meanOutputTokens)} | ${s.meanSeconds.toFixed(1)} s | ${notes} |`;
     }),
   ];

@@ -38,18 +38,26 @@ export function rankPassages(chunks: readonly TextChunk[], query: string, topK: 
 }
 
 export function runRetrieval(task: TaskInstance, setup: MethodSetup): Promise<MethodOutcome> {
-  return runBaseline(task, setup, async ({ ask, note }) => {
-    const { chunkTokens, topK } = { ...RETRIEVAL_DEFAULTS, ...setup.retrieval };
-    const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
-    const chunks = chunkText(task.context, chunkTokens * CHARS_PER_TOKEN);
-    const fits = Math.max(1, Math.floor((window - RESERVE_TOKENS) / chunkTokens));
-    const chosen = rankPassages(chunks, task.query, Math.min(topK, fits)).sort((a, b) => a.index - b.index);
-    note({ retrieved: { passages: chosen.length, of: chunks.length } });
-    const shown = chosen
-      .map((chunk) => `[Passage ${chunk.index + 1} of ${chunks.length}, characters ${chunk.start.toLocaleString('en-US')} to ${(chunk.start + chunk.text.length).toLocaleString('en-US')}]\n${chunk.text}`)
-      .join('\n\n');
-    return ask(
-      `${RETRIEVAL_PROMPT_START}: the ${chosen.length} of the context's ${chunks.length} passages that best match the query (BM25), in their order in the context.\n\n${shown || '(no passage matched the query)'}\n\nQuery: ${task.query}`,
-    );
-  }, 'retrieval');
+  return runBaseline(
+    task,
+    setup,
+    async ({ ask, note }) => {
+      const { chunkTokens, topK } = { ...RETRIEVAL_DEFAULTS, ...setup.retrieval };
+      const window = setup.windowTokens ?? contextWindowOf(setup.model.id);
+      const chunks = chunkText(task.context, chunkTokens * CHARS_PER_TOKEN);
+      const fits = Math.max(1, Math.floor((window - RESERVE_TOKENS) / chunkTokens));
+      const chosen = rankPassages(chunks, task.query, Math.min(topK, fits)).sort((a, b) => a.index - b.index);
+      note({ retrieved: { passages: chosen.length, of: chunks.length } });
+      const shown = chosen
+        .map(
+          (chunk) =>
+            `[Passage ${chunk.index + 1} of ${chunks.length}, characters ${chunk.start.toLocaleString('en-US')} to ${(chunk.start + chunk.text.length).toLocaleString('en-US')}]\n${chunk.text}`,
+        )
+        .join('\n\n');
+      return ask(
+        `${RETRIEVAL_PROMPT_START}: the ${chosen.length} of the context's ${chunks.length} passages that best match the query (BM25), in their order in the context.\n\n${shown || '(no passage matched the query)'}\n\nQuery: ${task.query}`,
+      );
+    },
+    'retrieval',
+  );
 }

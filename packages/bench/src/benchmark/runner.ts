@@ -139,9 +139,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
         const maxCostUsd = left === undefined ? perInstance : Math.min(left, perInstance ?? left);
         const limits = { ...options.perInstance, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
         const setup = { ...options.setup, limits, signal };
-        const { outcome, trace } = options.tracesDir ? await runTraced(method, task, setup, options.tracesDir) : { outcome: await runMethod(method, task, setup), trace: undefined };
+        const { outcome, trace } = options.tracesDir
+          ? await runTraced(method, task, setup, options.tracesDir)
+          : { outcome: await runMethod(method, task, setup), trace: undefined };
         if (outcome.errorCode && ENDPOINT_FAILURES.has(outcome.errorCode)) {
-          endpointFailure ??= new RlmError(outcome.errorCode as RlmErrorCode, `the bench stopped at ${task.id} (${method}): ${outcome.error ?? outcome.errorCode}`);
+          endpointFailure ??= new RlmError(
+            outcome.errorCode as RlmErrorCode,
+            `the bench stopped at ${task.id} (${method}): ${outcome.error ?? outcome.errorCode}`,
+          );
           halt.abort(endpointFailure);
           return;
         }
@@ -197,7 +202,12 @@ export function refuseUnpricedBenchLimit(options: Pick<BenchOptions, 'methods' |
 }
 
 /** One run with its events written to a trace; the task's context is written once, beside it. */
-async function runTraced(method: MethodName, task: TaskInstance, setup: MethodSetup, tracesDir: string): Promise<{ outcome: MethodOutcome; trace: string }> {
+async function runTraced(
+  method: MethodName,
+  task: TaskInstance,
+  setup: MethodSetup,
+  tracesDir: string,
+): Promise<{ outcome: MethodOutcome; trace: string }> {
   const dir = resolve(tracesDir);
   mkdirSync(dir, { recursive: true });
   const contextFile = join(dir, `${task.id}.context.txt`);

@@ -34,7 +34,14 @@ export function methodSettings(method: MethodName, setup: SettingsSetup): Method
   }
 }
 
-const LABELS: Record<string, string> = { model: 'model', subModel: 'sub-model', repl: 'REPL', window: 'window', passage: 'passage size', topK: 'top-k' };
+const LABELS: Record<string, string> = {
+  model: 'model',
+  subModel: 'sub-model',
+  repl: 'REPL',
+  window: 'window',
+  passage: 'passage size',
+  topK: 'top-k',
+};
 
 /**
  * Refuses earlier results of the methods about to run whose settings differ from this bench's:

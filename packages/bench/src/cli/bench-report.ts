@@ -21,7 +21,8 @@ export async function benchReport(argv: string[], io: CliIO, help: string): Prom
     io.stdout.write(`${help}\n`);
     return EXIT.answer;
   }
-  if (positionals.length === 0) throw usageError('give the results to report: rlm bench report <the --out folder of a bench, or its results.jsonl>...');
+  if (positionals.length === 0)
+    throw usageError('give the results to report: rlm bench report <the --out folder of a bench, or its results.jsonl>...');
   // The latest result of each instance, method and model; a bench given twice counts once.
   const latest = new Map<string, BenchRow>();
   for (const given of positionals) {

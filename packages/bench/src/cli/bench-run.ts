@@ -10,11 +10,32 @@ import { estimateBench } from '../benchmark/estimate.ts';
 import { METHODS, type MethodName, type MethodSetup } from '../benchmark/methods.ts';
 import { compactTokens, markdownReport } from '../benchmark/report.ts';
 import { RETRIEVAL_DEFAULTS } from '../benchmark/retrieval.ts';
-import { latestResults, readResults, refuseUnpricedBenchLimit, runBenchmark, type BenchOptions, type BenchRow, type BenchSummary } from '../benchmark/runner.ts';
+import {
+  latestResults,
+  readResults,
+  refuseUnpricedBenchLimit,
+  runBenchmark,
+  type BenchOptions,
+  type BenchRow,
+  type BenchSummary,
+} from '../benchmark/runner.ts';
 import { checkResumable } from '../benchmark/settings.ts';
 import { contextWindowOf, type PriceTable } from 'rlm';
 import { formatTokens } from '../tasks/index.ts';
-import { EXIT, HELP_FLAG, modelMaker, parseFlags, readPrices, resolveEndpoint, usageError, usd, wholeNumber, type CliIO, type EndpointConfig as Endpoint, type Flags } from 'rlm/cli-kit';
+import {
+  EXIT,
+  HELP_FLAG,
+  modelMaker,
+  parseFlags,
+  readPrices,
+  resolveEndpoint,
+  usageError,
+  usd,
+  wholeNumber,
+  type CliIO,
+  type EndpointConfig as Endpoint,
+  type Flags,
+} from 'rlm/cli-kit';
 import { lockOutput } from './out-lock.ts';
 import { contextSizes, instanceCount, instancesOf, TASK_OPTIONS, taskChoice, type TaskChoice } from './task-choice.ts';
 import { tokens } from './token-flag.ts';
@@ -22,8 +43,17 @@ import { tokens } from './token-flag.ts';
 /** The flags of `rlm bench run` besides those that choose the tasks. */
 export const RUN_ONLY_OPTIONS = {
   methods: { type: 'string', value: '<list>', help: `${METHODS.join(', ')} (default: all)` },
-  model: { type: 'string', short: 'm', value: '<name>', help: 'root model, and the base model of the baselines (env RLM_MODEL;\ndefault gpt-5 on OpenAI)' },
-  'sub-model': { type: 'string', value: '<name>', help: "model for sub-calls and summary's notes (env RLM_SUB_MODEL; default:\nthe root model)" },
+  model: {
+    type: 'string',
+    short: 'm',
+    value: '<name>',
+    help: 'root model, and the base model of the baselines (env RLM_MODEL;\ndefault gpt-5 on OpenAI)',
+  },
+  'sub-model': {
+    type: 'string',
+    value: '<name>',
+    help: "model for sub-calls and summary's notes (env RLM_SUB_MODEL; default:\nthe root model)",
+  },
   'base-url': { type: 'string', value: '<url>', help: 'the endpoint (default: OpenAI, or a local server when no key is set)' },
   provider: {
     type: 'string',
@@ -33,14 +63,32 @@ export const RUN_ONLY_OPTIONS = {
     help: 'the wire format: OpenAI-compatible or the Anthropic Messages API\n(env ANTHROPIC_API_KEY)',
   },
   repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: "the RLM's REPL" },
-  window: { type: 'string', value: '<tokens>', help: "the base model's window for direct, summary and retrieval\n(default: the model's known window)" },
-  'top-k': { type: 'string', value: '<n>', default: String(RETRIEVAL_DEFAULTS.topK), help: 'retrieval: passages shown at most, fewer if the window is full' },
+  window: {
+    type: 'string',
+    value: '<tokens>',
+    help: "the base model's window for direct, summary and retrieval\n(default: the model's known window)",
+  },
+  'top-k': {
+    type: 'string',
+    value: '<n>',
+    default: String(RETRIEVAL_DEFAULTS.topK),
+    help: 'retrieval: passages shown at most, fewer if the window is full',
+  },
   passage: { type: 'string', value: '<tokens>', default: String(RETRIEVAL_DEFAULTS.chunkTokens), help: 'retrieval: passage size' },
   concurrency: { type: 'string', value: '<n>', default: '2', help: 'instances in flight at once' },
   'max-cost': { type: 'string', value: '<usd>', help: 'spending limit for the whole bench: no instance starts once reached' },
   'instance-cost': { type: 'string', value: '<usd>', help: "limit on each instance's run" },
-  prices: { type: 'string', value: '<file.json>', help: 'prices of models rlm does not know, per million tokens:\n{ "model": { "input": 1.25, "cachedInput": 0.125, "output": 10 } }' },
-  out: { type: 'string', value: '<dir>', default: 'rlm-bench', help: 'where results.jsonl, report.md and chart.svg go;\nrun again with the same folder to resume' },
+  prices: {
+    type: 'string',
+    value: '<file.json>',
+    help: 'prices of models rlm does not know, per million tokens:\n{ "model": { "input": 1.25, "cachedInput": 0.125, "output": 10 } }',
+  },
+  out: {
+    type: 'string',
+    value: '<dir>',
+    default: 'rlm-bench',
+    help: 'where results.jsonl, report.md and chart.svg go;\nrun again with the same folder to resume',
+  },
   traces: { type: 'boolean', help: "write each run's trace to <out>/traces (open one with rlm view)" },
   'dry-run': { type: 'boolean', help: 'print the plan and the estimate, and run nothing' },
   quiet: { type: 'boolean', short: 'q', help: 'print only the report: no plan, no line per result' },
@@ -84,7 +132,13 @@ export async function benchRun(argv: string[], io: CliIO, help: string): Promise
   // One bench at a time in a folder; a dry run writes nothing and needs no lock.
   const release = values['dry-run'] ? undefined : lockOutput(plan.out);
   try {
-    const endpoint = await resolveEndpoint({ provider: plan.provider, baseUrl: values['base-url'], model: values.model, subModel: values['sub-model'], env: io.env });
+    const endpoint = await resolveEndpoint({
+      provider: plan.provider,
+      baseUrl: values['base-url'],
+      model: values.model,
+      subModel: values['sub-model'],
+      env: io.env,
+    });
     const setup = await setupOf(plan, endpoint);
     const resultsPath = join(plan.out, 'results.jsonl');
     // Before the plan: results of other settings in --out, or a cost limit on a model without a
@@ -105,7 +159,9 @@ export async function benchRun(argv: string[], io: CliIO, help: string): Promise
 async function planOf(values: RunValues): Promise<RunPlan> {
   const choice = taskChoice(values);
   const methods = (values.methods ?? METHODS.join(',')).split(',').map((m) => m.trim());
-  for (const method of methods) if (!(METHODS as readonly string[]).includes(method)) throw usageError(`--methods: unknown method '${method}' (methods: ${METHODS.join(', ')})`);
+  for (const method of methods)
+    if (!(METHODS as readonly string[]).includes(method))
+      throw usageError(`--methods: unknown method '${method}' (methods: ${METHODS.join(', ')})`);
   const maxCostUsd = usd('--max-cost', values['max-cost']);
   const instanceCost = usd('--instance-cost', values['instance-cost']);
   return {
@@ -113,7 +169,10 @@ async function planOf(values: RunValues): Promise<RunPlan> {
     methods: methods as MethodName[],
     provider: values.provider,
     repl: values.repl === 'python' ? 'python' : 'javascript',
-    limits: { ...(maxCostUsd === undefined ? {} : { maxCostUsd }), ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }) },
+    limits: {
+      ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+      ...(instanceCost === undefined ? {} : { perInstance: { maxCostUsd: instanceCost } }),
+    },
     prices: values.prices === undefined ? undefined : await readPrices(values.prices),
     retrieval: {
       topK: wholeNumber('--top-k', values['top-k'], 1)!,
@@ -140,21 +199,42 @@ async function setupOf(plan: RunPlan, endpoint: Endpoint): Promise<MethodSetup> 
 
 function printPlan(plan: RunPlan, endpoint: Endpoint, setup: MethodSetup, print: (text: string) => void): void {
   const { choice, methods, limits } = plan;
-  const estimate = estimateBench({ contexts: contextSizes(choice), methods, model: endpoint.model, subModel: endpoint.subModel, windowTokens: setup.windowTokens!, ...(plan.prices ? { prices: plan.prices } : {}) });
+  const estimate = estimateBench({
+    contexts: contextSizes(choice),
+    methods,
+    model: endpoint.model,
+    subModel: endpoint.subModel,
+    windowTokens: setup.windowTokens!,
+    ...(plan.prices ? { prices: plan.prices } : {}),
+  });
   const subModel = endpoint.subModel !== endpoint.model ? ` and ${endpoint.subModel} for sub-calls` : '';
-  print(`rlm bench: ${instanceCount(choice) * methods.length} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${subModel}.`);
-  const cost = estimate.costUsd === undefined ? 'cost unknown (no price for a model: give one with --prices)' : `about $${estimate.costUsd.toFixed(2)}`;
+  print(
+    `rlm bench: ${instanceCount(choice) * methods.length} runs (${choice.families.join(', ')} at ${choice.sizes.map(formatTokens).join(', ')}; ${choice.instances} each; ${methods.join(', ')}) with ${endpoint.model}${subModel}.`,
+  );
+  const cost =
+    estimate.costUsd === undefined
+      ? 'cost unknown (no price for a model: give one with --prices)'
+      : `about $${estimate.costUsd.toFixed(2)}`;
   const stop = limits.maxCostUsd === undefined ? '' : `; the bench stops starting instances at $${limits.maxCostUsd}`;
   print(`  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${cost}${stop}.`);
 }
 
-async function runAndReport(plan: RunPlan, setup: MethodSetup, resultsPath: string, traces: boolean, say: (text: string) => void, io: CliIO): Promise<number> {
+async function runAndReport(
+  plan: RunPlan,
+  setup: MethodSetup,
+  resultsPath: string,
+  traces: boolean,
+  say: (text: string) => void,
+  io: CliIO,
+): Promise<number> {
   // What the bench has spent, resumed runs included: beside each result, against --max-cost.
   let spent = readResults(resultsPath).reduce((sum, row) => sum + row.costUsd, 0);
   const onRow = (row: BenchRow) => {
     spent += row.costUsd;
     const cost = row.unpricedCalls ? 'cost unknown' : `$${row.costUsd.toFixed(4)} (bench $${spent.toFixed(2)})`;
-    say(`  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · ${cost} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`);
+    say(
+      `  ${row.taskId} · ${row.method}: score ${row.score.toFixed(2)} · ${row.status} · ${cost} · ${(row.durationMs / 1000).toFixed(1)} s${row.cut ? ' · context cut' : ''}${row.error ? ` · ${row.error.split('\n')[0]}` : ''}`,
+    );
   };
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -185,15 +265,23 @@ async function runAndReport(plan: RunPlan, setup: MethodSetup, resultsPath: stri
     const finished = latestResults(resultsPath);
     writeFileSync(reportPath, markdownReport(finished));
     writeFileSync(chartPath, scoreChart(finished));
-    say(`rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`);
+    say(
+      `rlm bench: interrupted; the ${finished.length} results so far are in ${reportPath} and ${chartPath}; run the same command again to resume from ${resultsPath}`,
+    );
     return EXIT.interrupted;
   }
   writeFileSync(reportPath, markdownReport(summary.rows));
   writeFileSync(chartPath, scoreChart(summary.rows));
   if (summary.resumed) say(`  ${summary.resumed} results were already in ${resultsPath} and were not run again.`);
   const failed = summary.rows.filter((row) => row.status === 'error').length;
-  if (failed) say(`  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`);
-  if (summary.skippedForBudget) say(`  ${summary.skippedForBudget} run${summary.skippedForBudget === 1 ? ' was' : 's were'} not started: the bench's cost limit was reached.`);
+  if (failed)
+    say(
+      `  ${failed} runs ended in an error (the provider or the REPL failed; see ${resultsPath}): run the same command again to run them again.`,
+    );
+  if (summary.skippedForBudget)
+    say(
+      `  ${summary.skippedForBudget} run${summary.skippedForBudget === 1 ? ' was' : 's were'} not started: the bench's cost limit was reached.`,
+    );
   say(`rlm bench: wrote ${resultsPath}, ${reportPath} and ${chartPath}`);
   io.stdout.write(markdownReport(summary.rows));
   return EXIT.answer;

@@ -27,7 +27,11 @@ const HELP = renderHelp({
   sections: [
     { title: 'Tasks (both):', flags: TASK_OPTIONS },
     { title: 'run:', flags: RUN_ONLY_OPTIONS },
-    { title: 'export:', flags: { output: EXPORT_OPTIONS.output }, text: '  JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }' },
+    {
+      title: 'export:',
+      flags: { output: EXPORT_OPTIONS.output },
+      text: '  JSONL, one object a line: { id, family, targetTokens, seed, query, context, answer, score, options? }',
+    },
     { title: 'report:', flags: { out: REPORT_OPTIONS.out } },
     { flags: { help: { ...HELP_FLAG, help: 'this help (also after run, export or report)' } } },
   ],

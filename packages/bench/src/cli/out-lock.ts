@@ -21,7 +21,8 @@ export function lockOutput(dir: string): () => void {
       if (code !== 'EEXIST') throw usageError(`cannot use ${dir} for results: ${code ?? (error as Error).message}`);
     }
     const holder = holderOf(path);
-    if (holder !== undefined && alive(holder)) throw usageError(`${dir} is in use by another rlm bench (process ${holder}): wait for it to end, or give another --out`);
+    if (holder !== undefined && alive(holder))
+      throw usageError(`${dir} is in use by another rlm bench (process ${holder}): wait for it to end, or give another --out`);
     // Left by a bench that was killed: taken over.
     rmSync(path, { force: true });
   }

@@ -1,6 +1,14 @@
 /** Which task instances a bench command makes: families, sizes, instances a size, seed, code base. */
 import { resolve } from 'node:path';
-import { codeBaseTokens, generateTask, OWN_PACKAGE_ROOT, TASK_FAMILIES, type TaskFamily, type TaskInstance, type TaskOptions } from '../tasks/index.ts';
+import {
+  codeBaseTokens,
+  generateTask,
+  OWN_PACKAGE_ROOT,
+  TASK_FAMILIES,
+  type TaskFamily,
+  type TaskInstance,
+  type TaskOptions,
+} from '../tasks/index.ts';
 import { usageError, wholeNumber, type Flags } from 'rlm/cli-kit';
 import { tokens } from './token-flag.ts';
 
@@ -25,10 +33,17 @@ export const TASK_OPTIONS = {
   },
 } as const satisfies Flags;
 
-export function taskChoice(values: { tasks?: string | undefined; sizes: string; instances: string; seed: string; code?: string | undefined }): TaskChoice {
+export function taskChoice(values: {
+  tasks?: string | undefined;
+  sizes: string;
+  instances: string;
+  seed: string;
+  code?: string | undefined;
+}): TaskChoice {
   const families = (values.tasks ?? TASK_FAMILIES.join(',')).split(',').map((name) => name.trim());
   for (const family of families) {
-    if (!(TASK_FAMILIES as readonly string[]).includes(family)) throw usageError(`--tasks: unknown task '${family}' (tasks: ${TASK_FAMILIES.join(', ')})`);
+    if (!(TASK_FAMILIES as readonly string[]).includes(family))
+      throw usageError(`--tasks: unknown task '${family}' (tasks: ${TASK_FAMILIES.join(', ')})`);
   }
   const choice: TaskChoice = {
     families: families as TaskFamily[],
@@ -49,13 +64,16 @@ export function instanceCount(choice: TaskChoice): number {
 
 /** Every instance, made one at a time when asked for (a 10M-token one is about 40 MB). */
 export function* instancesOf(choice: TaskChoice): Generator<TaskInstance> {
-  for (const family of choice.families) for (const size of choice.sizes) for (let index = 0; index < choice.instances; index++) yield taskOf(choice, family, size, index);
+  for (const family of choice.families)
+    for (const size of choice.sizes) for (let index = 0; index < choice.instances; index++) yield taskOf(choice, family, size, index);
 }
 
 /** Each instance's context in tokens, for the estimate: a codeqa context is at most its whole code base. */
 export function contextSizes(choice: TaskChoice): number[] {
   const codeTokens = choice.families.includes('codeqa') ? codeBaseTokens(choice.options.codeRoot ?? OWN_PACKAGE_ROOT) : Infinity;
-  return choice.families.flatMap((family) => choice.sizes.flatMap((size) => Array<number>(choice.instances).fill(family === 'codeqa' ? Math.min(size, codeTokens) : size)));
+  return choice.families.flatMap((family) =>
+    choice.sizes.flatMap((size) => Array<number>(choice.instances).fill(family === 'codeqa' ? Math.min(size, codeTokens) : size)),
+  );
 }
 
 /** One instance; a code base the questions cannot be asked of is the user's input to fix. */

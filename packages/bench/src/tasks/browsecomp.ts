@@ -35,7 +35,11 @@ export function browseCompWorld(targetTokens: number, index: number, seed: numbe
 
 export function generateBrowseComp(targetTokens: number, index: number, seed: number): TaskInstance {
   const { world, question } = browseCompWorld(targetTokens, index, seed);
-  const context = writeDocuments(world, new Random(instanceSeed(seed, 'browsecomp', targetTokens, index, 'documents')), targetTokens * CHARS_PER_TOKEN);
+  const context = writeDocuments(
+    world,
+    new Random(instanceSeed(seed, 'browsecomp', targetTokens, index, 'documents')),
+    targetTokens * CHARS_PER_TOKEN,
+  );
   const only = /^\d+$/.test(question.answer) ? 'year' : 'name';
   return {
     id: `browsecomp-${formatTokens(targetTokens)}-${index}-s${seed}`,

@@ -111,7 +111,12 @@ function isNode(value: unknown): value is EsNode {
 }
 
 /** Visits every node depth first, in source order, with its parent; `leave` after its children. */
-function walk(node: EsNode, parent: EsNode | undefined, enter: (node: EsNode, parent: EsNode | undefined) => void, leave: (node: EsNode) => void): void {
+function walk(
+  node: EsNode,
+  parent: EsNode | undefined,
+  enter: (node: EsNode, parent: EsNode | undefined) => void,
+  leave: (node: EsNode) => void,
+): void {
   enter(node, parent);
   for (const key in node) {
     if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
@@ -143,8 +148,14 @@ function definedName(fn: EsNode, parent: EsNode | undefined): { id: EsNode; span
     case 'AssignmentExpression': {
       // exports.f = ..., module.exports.f = ..., Thing.prototype.f = ..., this.f = ...; not `module.exports = ...`
       const left = parent.left;
-      const isModuleExports = isNode(left) && isNode(left.object) && left.object.type === 'Identifier' && left.object.name === 'module' && plainName(left.property, left.computed)?.name === 'exports';
-      if (parent.right === fn && isNode(left) && left.type === 'MemberExpression' && !isModuleExports) id = plainName(left.property, left.computed);
+      const isModuleExports =
+        isNode(left) &&
+        isNode(left.object) &&
+        left.object.type === 'Identifier' &&
+        left.object.name === 'module' &&
+        plainName(left.property, left.computed)?.name === 'exports';
+      if (parent.right === fn && isNode(left) && left.type === 'MemberExpression' && !isModuleExports)
+        id = plainName(left.property, left.computed);
       break;
     }
     case 'Property':
@@ -163,7 +174,8 @@ function definedName(fn: EsNode, parent: EsNode | undefined): { id: EsNode; span
 }
 
 function moduleSpecifier(node: EsNode): string | undefined {
-  const literal = (value: unknown) => (isNode(value) && value.type === 'Literal' && typeof value.value === 'string' ? value.value : undefined);
+  const literal = (value: unknown) =>
+    isNode(value) && value.type === 'Literal' && typeof value.value === 'string' ? value.value : undefined;
   switch (node.type) {
     case 'ImportDeclaration':
     case 'ExportNamedDeclaration':
@@ -196,7 +208,13 @@ function collect(program: EsNode, text: string, path: string): Pick<SourceFile, 
       if (specifier !== undefined) imports.push(specifier);
       if (node.type === 'CallExpression') {
         const callee = node.callee;
-        const name = !isNode(callee) ? undefined : callee.type === 'Identifier' ? callee : callee.type === 'MemberExpression' ? plainName(callee.property, callee.computed) : undefined;
+        const name = !isNode(callee)
+          ? undefined
+          : callee.type === 'Identifier'
+            ? callee
+            : callee.type === 'MemberExpression'
+              ? plainName(callee.property, callee.computed)
+              : undefined;
         if (name) calls.push({ caller: enclosing.findLast((d) => d !== undefined), callee: name.name as string });
       }
       if (!FUNCTIONS.has(node.type)) return;

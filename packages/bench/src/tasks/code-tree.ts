@@ -64,7 +64,9 @@ function analyzeTree(root: string): CodeTree {
     else skipped.push(path);
   }
   const known = new Set(paths);
-  const modules = new Map(files.map((file) => [file, new Set(file.imports.flatMap((specifier) => resolveModule(file.path, specifier, known) ?? []))]));
+  const modules = new Map(
+    files.map((file) => [file, new Set(file.imports.flatMap((specifier) => resolveModule(file.path, specifier, known) ?? []))]),
+  );
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${file.path}\0${file.text}\0`);
   return { root, files, modules, skipped, fingerprint: hash.digest('hex').slice(0, 8) };

@@ -66,7 +66,9 @@ export function generateCodeQa(targetTokens: number, index: number, seed: number
   const tree = readCodeTree(options.codeRoot);
   const functions = askableInTree(tree);
   if (functions < MIN_FUNCTIONS) {
-    throw new Error(`${options.codeRoot} has ${functions} named functions to ask about, too few for code questions; point at a package tree with JavaScript or TypeScript sources`);
+    throw new Error(
+      `${options.codeRoot} has ${functions} named functions to ask about, too few for code questions; point at a package tree with JavaScript or TypeScript sources`,
+    );
   }
   const random = new Random(instanceSeed(seed, 'codeqa', targetTokens, index));
   const first = index % CODEQA_QUESTIONS.length;
@@ -77,7 +79,8 @@ export function generateCodeQa(targetTokens: number, index: number, seed: number
     const facts = new Facts(files, tree);
     // A question that cannot be asked of these files (no unused function, say) gives way to the
     // next kind; when none can, other files are chosen.
-    for (let k = 0; k < CODEQA_QUESTIONS.length && !question; k++) question = ask(CODEQA_QUESTIONS[(first + k) % CODEQA_QUESTIONS.length]!, facts, random);
+    for (let k = 0; k < CODEQA_QUESTIONS.length && !question; k++)
+      question = ask(CODEQA_QUESTIONS[(first + k) % CODEQA_QUESTIONS.length]!, facts, random);
     if (files.length === tree.files.length) break;
   }
   if (!question) {
@@ -243,12 +246,19 @@ function ask(kind: CodeQuestion, facts: Facts, random: Random): Question | undef
  * The options in a seeded order, the answer's letter. The distractors come from `pools`, nearest
  * first; none may contain another option's text (a reply naming one would name both).
  */
-function choice(random: Random, query: string, answer: string, pools: string[][], accept: (candidate: string) => boolean = () => true): Question | undefined {
+function choice(
+  random: Random,
+  query: string,
+  answer: string,
+  pools: string[][],
+  accept: (candidate: string) => boolean = () => true,
+): Question | undefined {
   const options = [answer];
   for (const pool of pools) {
     for (const candidate of random.shuffle([...new Set(pool)])) {
       if (options.length === 4) break;
-      if (options.every((option) => !option.includes(candidate) && !candidate.includes(option)) && accept(candidate)) options.push(candidate);
+      if (options.every((option) => !option.includes(candidate) && !candidate.includes(option)) && accept(candidate))
+        options.push(candidate);
     }
   }
   if (options.length < 4) return undefined;
@@ -306,11 +316,17 @@ function calls(facts: Facts, random: Random): Question | undefined {
     const named = word(callee);
     const silent = facts.askable.filter((d) => d !== caller && d.name !== callee && !named.test(facts.textOf(d)));
     const mentioning = new Set(facts.files.filter((file) => named.test(file.text)).map((file) => file.path));
-    const question = choice(random, `Which of these functions calls \`${callee}\` directly?`, caller.name, [
-      silent.filter((d) => d.file === caller.file).map((d) => d.name),
-      silent.filter((d) => mentioning.has(d.file)).map((d) => d.name),
-      silent.map((d) => d.name),
-    ], (name) => facts.plain(name));
+    const question = choice(
+      random,
+      `Which of these functions calls \`${callee}\` directly?`,
+      caller.name,
+      [
+        silent.filter((d) => d.file === caller.file).map((d) => d.name),
+        silent.filter((d) => mentioning.has(d.file)).map((d) => d.name),
+        silent.map((d) => d.name),
+      ],
+      (name) => facts.plain(name),
+    );
     if (question) return question;
   }
   return undefined;

@@ -32,11 +32,18 @@ const GENERATORS: Record<TaskFamily, Generator> = {
   oolong: generateOolong,
   'oolong-pairs': generateOolongPairs,
   browsecomp: generateBrowseComp,
-  codeqa: (targetTokens, index, seed, options) => generateCodeQa(targetTokens, index, seed, { codeRoot: options.codeRoot ?? OWN_PACKAGE_ROOT }),
+  codeqa: (targetTokens, index, seed, options) =>
+    generateCodeQa(targetTokens, index, seed, { codeRoot: options.codeRoot ?? OWN_PACKAGE_ROOT }),
 };
 
 /** Instance `index` of a family at a size, the same for the same seed (and, for `codeqa`, the same code). */
-export function generateTask(family: TaskFamily, targetTokens: number, index: number, seed: number, options: TaskOptions = {}): TaskInstance {
+export function generateTask(
+  family: TaskFamily,
+  targetTokens: number,
+  index: number,
+  seed: number,
+  options: TaskOptions = {},
+): TaskInstance {
   return GENERATORS[family](targetTokens, index, seed, options);
 }
 

@@ -37,7 +37,8 @@ export function generateOolongPairs(targetTokens: number, index: number, seed: n
   };
   const sorted = [...users].sort((x, y) => x - y);
   const pairs: string[] = [];
-  for (let i = 0; i < sorted.length; i++) for (let j = i + 1; j < sorted.length; j++) if (meets(sorted[i]!, sorted[j]!)) pairs.push(`(${sorted[i]}, ${sorted[j]})`);
+  for (let i = 0; i < sorted.length; i++)
+    for (let j = i + 1; j < sorted.length; j++) if (meets(sorted[i]!, sorted[j]!)) pairs.push(`(${sorted[i]}, ${sorted[j]})`);
   const atLeast = (k: number, label: Label) => `at least ${k} data point${k === 1 ? '' : 's'} labelled '${label}'`;
   const wanted =
     condition === 'both-have'

@@ -4,7 +4,17 @@
  * a label per user; a label per month. Numeric answers score 0.75^|error|, the others exact.
  */
 import { instanceSeed, Random } from './random.ts';
-import { countBy, generateRecords, LABEL_DESCRIPTION, LABELS, monthName, recordsText, userIds, type Label, type TaskRecord } from './records.ts';
+import {
+  countBy,
+  generateRecords,
+  LABEL_DESCRIPTION,
+  LABELS,
+  monthName,
+  recordsText,
+  userIds,
+  type Label,
+  type TaskRecord,
+} from './records.ts';
 import { CHARS_PER_TOKEN, formatTokens, type TaskInstance } from './task.ts';
 
 export type OolongQuestion = 'count' | 'most-common' | 'least-common' | 'compare' | 'per-user' | 'per-month';
@@ -47,7 +57,11 @@ function ask(kind: OolongQuestion, records: TaskRecord[], random: Random): Quest
   switch (kind) {
     case 'count': {
       const label = random.pick(LABELS);
-      return { query: `How many data points should be labelled '${label}'? Answer with a number.`, answer: String(count(label)), score: 'numeric' };
+      return {
+        query: `How many data points should be labelled '${label}'? Answer with a number.`,
+        answer: String(count(label)),
+        score: 'numeric',
+      };
     }
     case 'most-common':
     case 'least-common': {
@@ -55,7 +69,12 @@ function ask(kind: OolongQuestion, records: TaskRecord[], random: Random): Quest
       // A tie has no single answer: ask for a count instead.
       if (count(first!) === count(second!)) return ask('count', records, random);
       const which = kind === 'most-common' ? 'most' : 'least';
-      return { query: `Which label is the ${which} common among the data points? Answer with the label only.`, answer: first!, score: 'exact', options: [...LABELS] };
+      return {
+        query: `Which label is the ${which} common among the data points? Answer with the label only.`,
+        answer: first!,
+        score: 'exact',
+        options: [...LABELS],
+      };
     }
     case 'compare': {
       const [a, b] = random.shuffle([...LABELS]).slice(0, 2) as [Label, Label];
@@ -71,13 +90,21 @@ function ask(kind: OolongQuestion, records: TaskRecord[], random: Random): Quest
       const user = random.pick(records).user;
       const label = random.pick(LABELS);
       const answer = records.filter((r) => r.user === user && r.label === label).length;
-      return { query: `How many data points by user ${user} should be labelled '${label}'? Answer with a number.`, answer: String(answer), score: 'numeric' };
+      return {
+        query: `How many data points by user ${user} should be labelled '${label}'? Answer with a number.`,
+        answer: String(answer),
+        score: 'numeric',
+      };
     }
     case 'per-month': {
       const month = monthName(random.pick(records).date);
       const label = random.pick(LABELS);
       const answer = records.filter((r) => monthName(r.date) === month && r.label === label).length;
-      return { query: `How many data points dated in ${month} should be labelled '${label}'? Answer with a number.`, answer: String(answer), score: 'numeric' };
+      return {
+        query: `How many data points dated in ${month} should be labelled '${label}'? Answer with a number.`,
+        answer: String(answer),
+        score: 'numeric',
+      };
     }
   }
 }

@@ -88,7 +88,13 @@ export function recordLine(record: TaskRecord): string {
 export function recordsText(records: readonly TaskRecord[]): string {
   const BLOCK = 4096;
   const blocks: string[] = [];
-  for (let start = 0; start < records.length; start += BLOCK) blocks.push(records.slice(start, start + BLOCK).map(recordLine).join('\n'));
+  for (let start = 0; start < records.length; start += BLOCK)
+    blocks.push(
+      records
+        .slice(start, start + BLOCK)
+        .map(recordLine)
+        .join('\n'),
+    );
   return blocks.join('\n');
 }
 
@@ -123,7 +129,9 @@ export function generateRecords(random: Random, chars: number, users: number[]):
     let labelIndex = 0;
     while (draw > weights[labelIndex]! && labelIndex < LABELS.length - 1) draw -= weights[labelIndex++]!;
     const label = LABELS[labelIndex]!;
-    const date = intern(`${random.int(2022, 2024)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`);
+    const date = intern(
+      `${random.int(2022, 2024)}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`,
+    );
     const record = { date, user: random.pick(users), text: intern(random.pick(TEMPLATES[label])(random)), label };
     records.push(record);
     size += recordLine(record).length + 1;

@@ -90,7 +90,10 @@ export function pickedChoice(answer: string, options: readonly string[]): string
 }
 
 /** The score of `answer` for `instance`, from 0 to 1. */
-export function scoreAnswer(instance: Pick<TaskInstance, 'score' | 'answer' | 'options'> & { query?: string }, answer: string | undefined): number {
+export function scoreAnswer(
+  instance: Pick<TaskInstance, 'score' | 'answer' | 'options'> & { query?: string },
+  answer: string | undefined,
+): number {
   if (answer === undefined) return 0;
   switch (instance.score) {
     case 'numeric':

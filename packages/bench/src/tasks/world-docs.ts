@@ -62,7 +62,7 @@ function documentTexts(world: World, random: Random): DocumentText[] {
 /** Sentences in paragraphs of three to seven, one paragraph a line. */
 function paragraphs(sentences: string[], random: Random): string {
   const lines: string[] = [];
-  for (let at = 0; at < sentences.length; ) {
+  for (let at = 0; at < sentences.length;) {
     const size = random.int(3, 7);
     lines.push(sentences.slice(at, at + size).join(' '));
     at += size;

@@ -41,12 +41,28 @@ export const QUESTION_KINDS: Record<2 | 3 | 4, QuestionKind[]> = {
     { start: 'organisation', steps: ['founder', 'born', 'country'], ask: (n) => `In which country was the founder of ${n} born?` },
     { start: 'person', steps: ['employer', 'founder', 'born'], ask: (n) => `In which city was the founder of ${OF_PERSON(n)} born?` },
     { start: 'person', steps: ['employer', 'hq', 'country'], ask: (n) => `In which country is ${OF_PERSON(n)} headquartered?` },
-    { start: 'organisation', steps: ['founder', 'employer', 'hq'], ask: (n) => `In which city is the current employer of the founder of ${n} headquartered?` },
+    {
+      start: 'organisation',
+      steps: ['founder', 'employer', 'hq'],
+      ask: (n) => `In which city is the current employer of the founder of ${n} headquartered?`,
+    },
   ],
   4: [
-    { start: 'event', steps: ['organiser', 'founder', 'born', 'country'], ask: (n) => `In which country was the founder of ${OF_EVENT(n)} born?` },
-    { start: 'person', steps: ['employer', 'founder', 'born', 'country'], ask: (n) => `In which country was the founder of ${OF_PERSON(n)} born?` },
-    { start: 'organisation', steps: ['founder', 'employer', 'hq', 'country'], ask: (n) => `In which country is the current employer of the founder of ${n} headquartered?` },
+    {
+      start: 'event',
+      steps: ['organiser', 'founder', 'born', 'country'],
+      ask: (n) => `In which country was the founder of ${OF_EVENT(n)} born?`,
+    },
+    {
+      start: 'person',
+      steps: ['employer', 'founder', 'born', 'country'],
+      ask: (n) => `In which country was the founder of ${OF_PERSON(n)} born?`,
+    },
+    {
+      start: 'organisation',
+      steps: ['founder', 'employer', 'hq', 'country'],
+      ask: (n) => `In which country is the current employer of the founder of ${n} headquartered?`,
+    },
     {
       start: 'event',
       steps: ['organiser', 'founder', 'employer', 'hq'],
@@ -71,7 +87,8 @@ export function askQuestion(world: World, random: Random, index: number): WorldQ
   const hops = (2 + (index % 3)) as 2 | 3 | 4;
   const kinds = QUESTION_KINDS[hops];
   const kind = kinds[Math.floor(index / 3) % kinds.length]!;
-  const count = kind.start === 'event' ? world.events.length : kind.start === 'organisation' ? world.organisations.length : world.people.length;
+  const count =
+    kind.start === 'event' ? world.events.length : kind.start === 'organisation' ? world.organisations.length : world.people.length;
   // The hardest of a few starts: each hop in its own document, as many twins on the way as can be.
   let best: { path: Node[]; wrong: string[]; score: number } | undefined;
   for (let tries = 0; tries < 200 && (best?.score ?? 0) < 8; tries++) {
@@ -130,7 +147,8 @@ function wrongAnswers(world: World, path: Node[], steps: readonly Step[]): strin
 /** One relation of a node, or with `near` the near miss its document states beside it. */
 function relation(world: World, node: Node, step: Step, near = false): Node | undefined {
   const at = <T>(items: readonly T[]) => ('index' in node ? items[node.index]! : undefined);
-  const index = (type: 'event' | 'organisation' | 'person' | 'city', i: number | undefined): Node | undefined => (i === undefined ? undefined : { type, index: i });
+  const index = (type: 'event' | 'organisation' | 'person' | 'city', i: number | undefined): Node | undefined =>
+    i === undefined ? undefined : { type, index: i };
   switch (step) {
     case 'organiser':
       return index('organisation', near ? at(world.events)?.sponsor : at(world.events)?.organiser);
@@ -155,7 +173,10 @@ function relation(world: World, node: Node, step: Step, near = false): Node | un
   }
 }
 
-function entities(world: World, type: 'event' | 'organisation' | 'person' | 'city'): ReadonlyArray<{ name: string; doc: number; twin?: number }> {
+function entities(
+  world: World,
+  type: 'event' | 'organisation' | 'person' | 'city',
+): ReadonlyArray<{ name: string; doc: number; twin?: number }> {
   return type === 'event' ? world.events : type === 'organisation' ? world.organisations : type === 'person' ? world.people : world.cities;
 }
 

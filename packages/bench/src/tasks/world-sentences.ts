@@ -55,11 +55,24 @@ export function personText(world: World, person: Person, random: Random): Docume
   }
   if (person.livesIn !== undefined) {
     const lives = world.cities[person.livesIn]!.name;
-    rest.push(pick([`${P} now lives in ${lives}.`, `${P} grew up in ${lives}.`, `These days ${p} lives in ${lives}.`, `${P} moved to ${lives} some years ago.`]));
+    rest.push(
+      pick([
+        `${P} now lives in ${lives}.`,
+        `${P} grew up in ${lives}.`,
+        `These days ${p} lives in ${lives}.`,
+        `${P} moved to ${lives} some years ago.`,
+      ]),
+    );
   }
   if (person.spokeAt !== undefined) {
     const event = world.events[person.spokeAt]!;
-    rest.push(pick([`${P} spoke at the ${event.name}.`, `${P} was a guest speaker at the ${event.name}.`, `In ${event.year} ${p} attended the ${event.name}.`]));
+    rest.push(
+      pick([
+        `${P} spoke at the ${event.name}.`,
+        `${P} was a guest speaker at the ${event.name}.`,
+        `In ${event.year} ${p} attended the ${event.name}.`,
+      ]),
+    );
   }
   return { title: name, first, rest, background: personBackground(random, person.pronoun) };
 }
@@ -77,19 +90,44 @@ export function organisationText(world: World, org: Organisation, random: Random
   ]);
   const hq = world.cities[org.hq]!.name;
   const it = pick([name, `The ${noun}`]);
-  const rest = [pick([`${it} is headquartered in ${hq}.`, `${it} has its headquarters in ${hq}.`, `${it} is based in ${hq}.`, `${it} has its head office in ${hq}.`])];
+  const rest = [
+    pick([
+      `${it} is headquartered in ${hq}.`,
+      `${it} has its headquarters in ${hq}.`,
+      `${it} is based in ${hq}.`,
+      `${it} has its head office in ${hq}.`,
+    ]),
+  ];
   if (org.formerHq !== undefined) {
     const former = world.cities[org.formerHq]!.name;
-    rest.push(pick([`Until ${org.movedIn}, it was based in ${former}.`, `Its first offices were in ${former}; it moved in ${org.movedIn}.`, `In ${org.movedIn} it left ${former} for its present home.`]));
+    rest.push(
+      pick([
+        `Until ${org.movedIn}, it was based in ${former}.`,
+        `Its first offices were in ${former}; it moved in ${org.movedIn}.`,
+        `In ${org.movedIn} it left ${former} for its present home.`,
+      ]),
+    );
   }
   if (org.ceo !== undefined) {
     const ceo = world.people[org.ceo]!;
     const since = random.int(Math.max(year + 1, ceo.since), 2024);
-    rest.push(pick([`Its current chief executive is ${ceo.name}.`, `${ceo.name} has led the ${noun} as chief executive since ${since}.`, `The ${noun} is run day to day by ${ceo.name}.`]));
+    rest.push(
+      pick([
+        `Its current chief executive is ${ceo.name}.`,
+        `${ceo.name} has led the ${noun} as chief executive since ${since}.`,
+        `The ${noun} is run day to day by ${ceo.name}.`,
+      ]),
+    );
   }
   if (org.sponsored !== undefined) {
     const event = world.events[org.sponsored]!.name;
-    rest.push(pick([`It sponsored the ${event}.`, `It was among the sponsors of the ${event}.`, `The ${noun} supported the ${event} as a sponsor.`]));
+    rest.push(
+      pick([
+        `It sponsored the ${event}.`,
+        `It was among the sponsors of the ${event}.`,
+        `The ${noun} supported the ${event} as a sponsor.`,
+      ]),
+    );
   }
   return { title: name, first, rest, background: organisationBackground(random, noun) };
 }
@@ -104,7 +142,13 @@ export function cityText(city: City, random: Random): DocumentText {
     `${name}, in ${country}, is known for its ${pick(['covered markets', 'old bridges', 'botanical garden', 'long harbour wall', 'painted houses'])}.`,
     `Situated in ${country}, ${name} ${pick(['has grown steadily over the last century', 'is a regional centre for trade', 'draws walkers every summer'])}.`,
   ]);
-  const rest = [pick([`Many of its visitors come from ${city.visitors}.`, `It has a large community of families from ${city.visitors}.`, `Its sister city is in ${city.visitors}.`])];
+  const rest = [
+    pick([
+      `Many of its visitors come from ${city.visitors}.`,
+      `It has a large community of families from ${city.visitors}.`,
+      `Its sister city is in ${city.visitors}.`,
+    ]),
+  ];
   return { title: name, first, rest, background: cityBackground(random) };
 }
 
@@ -121,11 +165,22 @@ export function eventText(world: World, event: WorldEvent, random: Random): Docu
   const organiser = world.organisations[event.organiser]!.name;
   const it = pick([`the ${name}`, 'the event']);
   const rest = [
-    pick([`${capital(it)} was organised by ${organiser}.`, `${organiser} organised ${it}.`, `The organiser of ${it} was ${organiser}.`, `${organiser} was responsible for organising ${it}.`]),
+    pick([
+      `${capital(it)} was organised by ${organiser}.`,
+      `${organiser} organised ${it}.`,
+      `The organiser of ${it} was ${organiser}.`,
+      `${organiser} was responsible for organising ${it}.`,
+    ]),
   ];
   if (event.sponsor !== undefined) {
     const sponsor = world.organisations[event.sponsor]!.name;
-    rest.push(pick([`${sponsor} was among its sponsors.`, `Sponsorship came from ${sponsor}.`, `${sponsor} paid for part of the programme as a sponsor.`]));
+    rest.push(
+      pick([
+        `${sponsor} was among its sponsors.`,
+        `Sponsorship came from ${sponsor}.`,
+        `${sponsor} paid for part of the programme as a sponsor.`,
+      ]),
+    );
   }
   if (event.speaker !== undefined) {
     const speaker = world.people[event.speaker]!.name;
@@ -133,7 +188,9 @@ export function eventText(world: World, event: WorldEvent, random: Random): Docu
   }
   if (event.streamedTo !== undefined) {
     const city = world.cities[event.streamedTo]!.name;
-    rest.push(pick([`Some sessions were streamed to an audience in ${city}.`, `A public screening of the sessions was arranged in ${city}.`]));
+    rest.push(
+      pick([`Some sessions were streamed to an audience in ${city}.`, `A public screening of the sessions was arranged in ${city}.`]),
+    );
   }
   return { title: name, first, rest, background: eventBackground(random) };
 }
@@ -161,7 +218,20 @@ export function newsText(world: World, doc: number, random: Random): DocumentTex
   return { title, first: random.pick(mentions)(), rest, background: newsBackground(random) };
 }
 
-const TOPICS = ['public transport', 'housing', 'river restoration', 'data privacy', 'school meals', 'renewable power', 'urban gardens', 'old maps', 'trade routes', 'local history', 'water quality', 'museum funding'];
+const TOPICS = [
+  'public transport',
+  'housing',
+  'river restoration',
+  'data privacy',
+  'school meals',
+  'renewable power',
+  'urban gardens',
+  'old maps',
+  'trade routes',
+  'local history',
+  'water quality',
+  'museum funding',
+];
 /** Two different traits: "patient and patient" reads as a slip. */
 function traits(random: Random): string {
   const [a, b] = random.shuffle([...TRAITS]);
@@ -169,7 +239,18 @@ function traits(random: Random): string {
 }
 
 const TRAITS = ['patient', 'exacting', 'generous', 'curious', 'blunt', 'methodical', 'warm', 'restless', 'meticulous', 'good-humoured'];
-const HOBBIES = ['long-distance cycling', 'sailing', 'choral singing', 'restoring old clocks', 'mountain walks', 'chess', 'gardening', 'amateur astronomy', 'bird-watching', 'baking bread'];
+const HOBBIES = [
+  'long-distance cycling',
+  'sailing',
+  'choral singing',
+  'restoring old clocks',
+  'mountain walks',
+  'chess',
+  'gardening',
+  'amateur astronomy',
+  'bird-watching',
+  'baking bread',
+];
 
 function personBackground(random: Random, pronoun: Person['pronoun']): string[] {
   const [P, p, pos, obj] = pronoun === 'she' ? ['She', 'she', 'Her', 'her'] : ['He', 'he', 'His', 'him'];
@@ -188,7 +269,8 @@ function personBackground(random: Random, pronoun: Person['pronoun']): string[] 
 
 function organisationBackground(random: Random, noun: string): string[] {
   const pick: Pick = (options) => random.pick(options);
-  const area = () => pick(['research', 'training', 'customer service', 'its supply chain', 'new products', 'software', 'export markets', 'quality control']);
+  const area = () =>
+    pick(['research', 'training', 'customer service', 'its supply chain', 'new products', 'software', 'export markets', 'quality control']);
   return [
     `Its latest annual report pointed to ${pick(['steady growth', 'a difficult year', 'rising costs', 'record orders', 'a shift in demand'])}.`,
     `Staff numbers have ${pick(['doubled', 'grown slowly', 'held steady', 'fallen slightly'])} over the past decade.`,
@@ -217,13 +299,17 @@ function cityBackground(random: Random): string[] {
 function eventBackground(random: Random): string[] {
   const pick: Pick = (options) => random.pick(options);
   return [
-    pick(['Attendance was higher than many had expected.', 'Attendance was lower than the year before.', 'Attendance was about what many had hoped for.']),
+    pick([
+      'Attendance was higher than many had expected.',
+      'Attendance was lower than the year before.',
+      'Attendance was about what many had hoped for.',
+    ]),
     `Panels covered ${pick(TOPICS)} and ${pick(TOPICS)}.`,
     `Tickets sold out ${pick(['within days', 'weeks in advance', 'on the first morning', 'only at the last minute'])}.`,
     `Reviews in the local press were ${pick(['warm', 'mixed', 'glowing', 'cautious'])}.`,
     `Volunteers handled ${pick(['registration', 'the catering', 'the stage crew', 'guided tours'])}.`,
     `The programme ran over ${pick(['two', 'three', 'four', 'five'])} days.`,
-    `Several sessions ran late, ${pick(['to nobody\'s surprise', 'as lively debates went on', 'because of a power cut', 'which the audience did not seem to mind'])}.`,
+    `Several sessions ran late, ${pick(["to nobody's surprise", 'as lively debates went on', 'because of a power cut', 'which the audience did not seem to mind'])}.`,
   ];
 }
 

@@ -84,7 +84,23 @@ export interface World {
   documents: number;
 }
 
-const PROFESSIONS = ['engineer', 'economist', 'architect', 'chemist', 'journalist', 'designer', 'lawyer', 'historian', 'analyst', 'geologist', 'pharmacist', 'editor', 'surveyor', 'statistician', 'curator'];
+const PROFESSIONS = [
+  'engineer',
+  'economist',
+  'architect',
+  'chemist',
+  'journalist',
+  'designer',
+  'lawyer',
+  'historian',
+  'analyst',
+  'geologist',
+  'pharmacist',
+  'editor',
+  'surveyor',
+  'statistician',
+  'curator',
+];
 
 /**
  * How many documents a world of `chars` characters has: growing slower than the size, so that
@@ -101,10 +117,30 @@ export function generateWorld(random: Random, chars: number): World {
   const names = new NameBook(random);
   const countries = random.shuffle([...COUNTRIES]).slice(0, Math.min(COUNTRIES.length, Math.max(5, Math.round(counts.cities / 3))));
 
-  const cityNames = withTwins(random, counts.cities, () => names.city(), (name) => names.twin(name, 'city'));
-  const personNames = withTwins(random, counts.people, () => names.person(), (p) => ({ name: names.twin(p.name, 'person'), pronoun: p.pronoun }));
-  const orgNames = withTwins(random, counts.organisations, () => names.organisation(), (name) => names.twin(name, 'organisation'));
-  const eventNames = withTwins(random, counts.events, () => names.event(), (name) => names.twin(name, 'event'));
+  const cityNames = withTwins(
+    random,
+    counts.cities,
+    () => names.city(),
+    (name) => names.twin(name, 'city'),
+  );
+  const personNames = withTwins(
+    random,
+    counts.people,
+    () => names.person(),
+    (p) => ({ name: names.twin(p.name, 'person'), pronoun: p.pronoun }),
+  );
+  const orgNames = withTwins(
+    random,
+    counts.organisations,
+    () => names.organisation(),
+    (name) => names.twin(name, 'organisation'),
+  );
+  const eventNames = withTwins(
+    random,
+    counts.events,
+    () => names.event(),
+    (name) => names.twin(name, 'event'),
+  );
 
   const other = (n: number, not: number) => (n < 2 ? not : (not + random.int(1, n - 1)) % n);
   const maybe = <T>(p: number, make: () => T): T | undefined => (random.next() < p ? make() : undefined);
@@ -136,7 +172,10 @@ export function generateWorld(random: Random, chars: number): World {
       founded,
       hq,
       ...(formerHq !== undefined && formerHq !== hq ? { formerHq, movedIn: random.int(founded + 1, 2023) } : {}),
-      ...optional('ceo', maybe(0.6, () => other(people.length, founder))),
+      ...optional(
+        'ceo',
+        maybe(0.6, () => other(people.length, founder)),
+      ),
       ...twinOf(orgNames, i),
       doc: 0,
     };

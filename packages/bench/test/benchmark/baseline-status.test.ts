@@ -13,10 +13,14 @@ describe('a baseline that stops on a limit', () => {
       const task = generateTask('sniah', 2_000, 0, 1);
       const model = createOpenAIModel({ model: 'gpt-5-mini', apiKey: 'x', baseURL: server.url });
       const events: RlmEvent[] = [];
-      const outcome = await runBaseline(task, { model, limits: { timeoutMs: 100 }, onEvent: (event) => events.push(event) }, async (calls) => {
-        await calls.ask('first');
-        return calls.ask('second');
-      });
+      const outcome = await runBaseline(
+        task,
+        { model, limits: { timeoutMs: 100 }, onEvent: (event) => events.push(event) },
+        async (calls) => {
+          await calls.ask('first');
+          return calls.ask('second');
+        },
+      );
       assert.equal(outcome.status, 'timeout', JSON.stringify(outcome));
       assert.equal(outcome.answer, undefined);
       assert.equal(server.requests.length, 1);

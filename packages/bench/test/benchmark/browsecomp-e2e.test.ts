@@ -32,12 +32,16 @@ describe('BrowseComp-style tasks, offline, with scripted models', () => {
     const summary = await runBenchmark({
       tasks: tasks(),
       methods: ['rlm'],
-      setup: { model: createOpenAIModel({ model: 'root', baseURL: server.url }), subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }) },
+      setup: {
+        model: createOpenAIModel({ model: 'root', baseURL: server.url }),
+        subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }),
+      },
       resultsPath: join(dir, 'results.jsonl'),
       concurrency: 3,
     });
     assert.equal(summary.rows.length, 3);
-    for (const row of summary.rows) assert.equal(row.score, 1, `${row.taskId}: ${row.answer} against ${row.truth} (${row.status} ${row.error ?? ''})`);
+    for (const row of summary.rows)
+      assert.equal(row.score, 1, `${row.taskId}: ${row.answer} against ${row.truth} (${row.status} ${row.error ?? ''})`);
     const hops = [0, 1, 2].map((index) => browseCompWorld(1_000_000, index, 21).question.hops);
     assert.deepEqual(hops, [2, 3, 4]);
     const subCalls = server.requests.filter((r) => r.model === 'sub');

@@ -51,15 +51,20 @@ describe('CodeQA-style tasks, offline, with scripted models', () => {
     const summary = await runBenchmark({
       tasks,
       methods: ['rlm'],
-      setup: { model: createOpenAIModel({ model: 'root', baseURL: server.url }), subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }) },
+      setup: {
+        model: createOpenAIModel({ model: 'root', baseURL: server.url }),
+        subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }),
+      },
       resultsPath: join(dir, 'results.jsonl'),
       concurrency: 3,
     });
     assert.equal(summary.rows.length, CODEQA_QUESTIONS.length);
-    for (const row of summary.rows) assert.equal(row.score, 1, `${row.taskId}: ${row.answer} against ${row.truth} (${row.status} ${row.error ?? ''})`);
+    for (const row of summary.rows)
+      assert.equal(row.score, 1, `${row.taskId}: ${row.answer} against ${row.truth} (${row.status} ${row.error ?? ''})`);
     // Reading code is left to the sub-model, four snippets at a time, for two of the kinds.
     const subCalls = server.requests.filter((r) => r.model === 'sub');
     assert.equal(subCalls.length, 8);
-    for (const call of subCalls) assert.ok(codeQaSubAnswer(call.messages.at(-1)!.content) !== undefined, 'every sub-question is one the rules answer');
+    for (const call of subCalls)
+      assert.ok(codeQaSubAnswer(call.messages.at(-1)!.content) !== undefined, 'every sub-question is one the rules answer');
   });
 });

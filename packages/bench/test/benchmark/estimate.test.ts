@@ -28,6 +28,9 @@ describe('estimateBench', () => {
     const one = estimate([131_000], ['rlm', 'retrieval']);
     const three = estimate([131_000, 131_000, 131_000], ['rlm', 'retrieval']);
     assert.equal(three.inputTokens, 3 * one.inputTokens);
-    assert.equal(estimateBench({ contexts: [8_000], methods: ['direct'], model: 'unknown-model', subModel: 'sub', windowTokens: 32_000 }).costUsd, undefined);
+    assert.equal(
+      estimateBench({ contexts: [8_000], methods: ['direct'], model: 'unknown-model', subModel: 'sub', windowTokens: 32_000 }).costUsd,
+      undefined,
+    );
   });
 });

@@ -21,7 +21,9 @@ import { benchModel } from './scripted-models.ts';
 
 function* tasks(): Generator<TaskInstance> {
   // codeqa over semver (about 23K tokens in all): 8K tokens of it, so that direct sees it whole.
-  for (const family of TASK_FAMILIES) for (let index = 0; index < 5; index++) yield generateTask(family, family === 'codeqa' ? 8_000 : 131_000, index, 3, { codeRoot: PACKAGE_ROOT });
+  for (const family of TASK_FAMILIES)
+    for (let index = 0; index < 5; index++)
+      yield generateTask(family, family === 'codeqa' ? 8_000 : 131_000, index, 3, { codeRoot: PACKAGE_ROOT });
 }
 
 describe('every family through every method, offline', () => {
@@ -35,7 +37,11 @@ describe('every family through every method, offline', () => {
     const { rows } = await runBenchmark({
       tasks: tasks(),
       methods: METHODS,
-      setup: { model: createOpenAIModel({ model: 'root', baseURL: server.url }), subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }), windowTokens: 32_000 },
+      setup: {
+        model: createOpenAIModel({ model: 'root', baseURL: server.url }),
+        subModel: createOpenAIModel({ model: 'sub', baseURL: server.url }),
+        windowTokens: 32_000,
+      },
       resultsPath: join(await mkdtemp(join(tmpdir(), 'rlm-every-')), 'results.jsonl'),
     });
     assert.equal(rows.length, TASK_FAMILIES.length * 5 * METHODS.length);
@@ -43,13 +49,18 @@ describe('every family through every method, offline', () => {
     const score = (family: string, method: string) => stats.find((s) => s.family === family && s.method === method)!.score;
     for (const family of TASK_FAMILIES) {
       const failed = rows.filter((r) => r.family === family && r.method === 'rlm' && r.score !== 1);
-      assert.deepEqual(failed.map((r) => `${r.taskId}: ${r.answer} (${r.status})`), [], `${family}: RLM answers every instance`);
+      assert.deepEqual(
+        failed.map((r) => `${r.taskId}: ${r.answer} (${r.status})`),
+        [],
+        `${family}: RLM answers every instance`,
+      );
     }
     // Without sub-calls nothing labels the records or reads the documents: aggregation and
     // multi-hop fail, while a needle found by code alone does not.
     assert.equal(score('sniah', 'rlm-no-subcalls'), 100);
     for (const family of ['oolong', 'oolong-pairs', 'browsecomp']) {
-      for (const method of ['rlm-no-subcalls', 'direct', 'summary', 'retrieval']) assert.ok(score(family, method) < 100, `${family} · ${method}: ${score(family, method)}`);
+      for (const method of ['rlm-no-subcalls', 'direct', 'summary', 'retrieval'])
+        assert.ok(score(family, method) < 100, `${family} · ${method}: ${score(family, method)}`);
     }
     // The needle's passage is what BM25 finds, and the note-taker keeps it.
     assert.equal(score('sniah', 'retrieval'), 100);

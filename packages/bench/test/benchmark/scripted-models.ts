@@ -23,7 +23,8 @@ export function benchModel(request: ScriptedRequest): ScriptedReply {
   const prompt = request.lastUser;
   if (prompt.startsWith(SUMMARY_PART_START)) return noteTaker(request);
   if (request.model === 'sub') return browseCompSubAnswer(prompt) ?? codeQaSubAnswer(prompt) ?? subModel(request);
-  if ([DIRECT_PROMPT_START, RETRIEVAL_PROMPT_START, SUMMARY_ANSWER_START].some((start) => prompt.startsWith(start))) return directModel(request);
+  if ([DIRECT_PROMPT_START, RETRIEVAL_PROMPT_START, SUMMARY_ANSWER_START].some((start) => prompt.startsWith(start)))
+    return directModel(request);
   return rootModel(request);
 }
 
@@ -50,7 +51,8 @@ function browseCompNotes(plan: Plan, notes: string, part: string): string {
   const kept = documentsIn(notes);
   const known = new Set([plan.start]);
   const learn = () => {
-    for (const text of kept.values()) for (const step of plan.steps) for (const fact of factsOf(text).get(step) ?? []) known.add(fact.value);
+    for (const text of kept.values())
+      for (const step of plan.steps) for (const fact of factsOf(text).get(step) ?? []) known.add(fact.value);
   };
   learn();
   for (const [title, text] of documentsIn(part)) {
@@ -64,7 +66,8 @@ function browseCompNotes(plan: Plan, notes: string, part: string): string {
 /** The documents a prompt shows, by title (whole ones only: a passage may cut one). */
 function documentsIn(prompt: string): Map<string, string> {
   const documents = new Map<string, string>();
-  for (const match of prompt.matchAll(/^Document \d+: (.+)\n([^\n]+(?:\n(?!\n|Document \d+: |\[Passage )[^\n]+)*)/gm)) documents.set(match[1]!, match[2]!);
+  for (const match of prompt.matchAll(/^Document \d+: (.+)\n([^\n]+(?:\n(?!\n|Document \d+: |\[Passage )[^\n]+)*)/gm))
+    documents.set(match[1]!, match[2]!);
   return documents;
 }
 

@@ -27,10 +27,26 @@ describe('rlm bench --help', () => {
 
 describe('rlm bench export', () => {
   it('writes one task a line, the same for the same seed, each scorable against its own truth', async () => {
-    const args = ['bench', 'export', '--tasks', 'sniah,oolong,oolong-pairs,browsecomp,codeqa', '--code', PACKAGE_ROOT, '--sizes', '8k,16k', '-n', '2', '--seed', '4'];
+    const args = [
+      'bench',
+      'export',
+      '--tasks',
+      'sniah,oolong,oolong-pairs,browsecomp,codeqa',
+      '--code',
+      PACKAGE_ROOT,
+      '--sizes',
+      '8k,16k',
+      '-n',
+      '2',
+      '--seed',
+      '4',
+    ];
     const run = await runCli(args);
     assert.equal(run.code, 0, run.stderr);
-    const tasks = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as TaskInstance);
+    const tasks = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TaskInstance);
     const families = ['sniah', 'oolong', 'oolong-pairs', 'browsecomp', 'codeqa'];
     assert.equal(tasks.length, 20);
     assert.deepEqual(
@@ -40,7 +56,10 @@ describe('rlm bench export', () => {
     assert.deepEqual(tasks[7], generateTask('oolong', 16_000, 1, 4));
     assert.deepEqual(tasks[13], generateTask('browsecomp', 8_000, 1, 4));
     assert.deepEqual(tasks[19], generateTask('codeqa', 16_000, 1, 4, { codeRoot: PACKAGE_ROOT }));
-    assert.deepEqual(tasks.slice(16).map((t) => t.score), ['choice', 'choice', 'choice', 'choice']);
+    assert.deepEqual(
+      tasks.slice(16).map((t) => t.score),
+      ['choice', 'choice', 'choice', 'choice'],
+    );
     for (const task of tasks) assert.equal(scoreAnswer(task, task.answer), 1, task.id);
     assert.equal((await runCli(args)).stdout, run.stdout);
   });
@@ -55,7 +74,9 @@ describe('rlm bench export', () => {
   });
 
   it('ends quietly, and at once, when its reader stops early (rlm bench export | head -1)', async () => {
-    const child = spawn(process.execPath, [BIN, 'bench', 'export', '--tasks', 'sniah', '--sizes', '1m', '-n', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'bench', 'export', '--tasks', 'sniah', '--sizes', '1m', '-n', '50'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     // Like `head -1`: read the first line, then close the pipe.
@@ -75,7 +96,10 @@ describe('rlm bench export', () => {
     for (const [args, pattern] of [
       [['bench', 'export', '--tasks', 'nope'], /unknown task 'nope'/],
       [['bench', 'export', '--sizes', 'big'], /--sizes: a size must look like 8k/],
-      [['bench', 'export', '--tasks', 'codeqa', '--code', '/nonexistent/tree'], /--code: \/nonexistent\/tree is not a folder; point at a package tree with JavaScript or TypeScript sources/],
+      [
+        ['bench', 'export', '--tasks', 'codeqa', '--code', '/nonexistent/tree'],
+        /--code: \/nonexistent\/tree is not a folder; point at a package tree with JavaScript or TypeScript sources/,
+      ],
       [['bench', 'export', '-n', '0'], /--instances must be at least 1, got 0/],
       [['bench', 'export', '-o', '/nonexistent/dir/x.jsonl'], /cannot write \/nonexistent\/dir\/x\.jsonl: ENOENT/],
       [['bench', 'frob'], /unknown bench command 'frob'/],
@@ -97,7 +121,10 @@ describe('rlm bench export', () => {
 });
 
 /** A scripted server and an output folder for one bench; the server is closed whatever happens. */
-async function withBenchServer(options: ScriptedServerOptions, body: (server: ScriptedModelServer, out: string) => Promise<void>): Promise<void> {
+async function withBenchServer(
+  options: ScriptedServerOptions,
+  body: (server: ScriptedModelServer, out: string) => Promise<void>,
+): Promise<void> {
   const server = await startScriptedServer(options);
   try {
     await body(server, join(await mkdtemp(join(tmpdir(), 'rlm-bench-run-')), 'results'));
@@ -109,19 +136,52 @@ async function withBenchServer(options: ScriptedServerOptions, body: (server: Sc
 describe('rlm bench run', () => {
   it('prints the plan and an estimate, writes results, table and chart, and resumes when run again', async () => {
     await withBenchServer({ script: benchModel }, async (server, out) => {
-      const args = ['bench', 'run', '--tasks', 'sniah,oolong', '--sizes', '64k', '-n', '2', '--methods', 'rlm,direct', '--window', '8k', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out];
+      const args = [
+        'bench',
+        'run',
+        '--tasks',
+        'sniah,oolong',
+        '--sizes',
+        '64k',
+        '-n',
+        '2',
+        '--methods',
+        'rlm,direct',
+        '--window',
+        '8k',
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--sub-model',
+        'sub',
+        '--out',
+        out,
+      ];
       const run = await runCli(args);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, /rlm bench: 8 runs \(sniah, oolong at 64k; 2 each; rlm, direct\) with root and sub for sub-calls\./);
       assert.match(run.stderr, /Estimate \(rough\): about 528K input tokens, cost unknown/);
       assert.match(run.stderr, /sniah-64k-0-s1 · rlm: score 1\.00 · done/);
       assert.match(run.stdout, /\| rlm \| 100\.0 \(\d+K tokens\) \| 100\.0 \(\d+K tokens\) \|/);
-      assert.match(run.stdout, /\| sniah \| rlm \| 2 \| 100\.0 \| \$0\.00 \| \$0\.00 \| \$0\.00 \| \d+K \/ [\d.]+K? \| [\d.]+ s \| cost unknown in 2 \|/);
-      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; cut?: unknown });
+      assert.match(
+        run.stdout,
+        /\| sniah \| rlm \| 2 \| 100\.0 \| \$0\.00 \| \$0\.00 \| \$0\.00 \| \d+K \/ [\d.]+K? \| [\d.]+ s \| cost unknown in 2 \|/,
+      );
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { method: string; cut?: unknown });
       assert.equal(rows.length, 8);
-      assert.ok(rows.filter((r) => r.method === 'direct').every((r) => r.cut), 'direct was cut to its 8K window');
+      assert.ok(
+        rows.filter((r) => r.method === 'direct').every((r) => r.cut),
+        'direct was cut to its 8K window',
+      );
       assert.equal(await readFile(join(out, 'report.md'), 'utf8'), run.stdout);
-      assert.match(await readFile(join(out, 'chart.svg'), 'utf8'), /^<svg[^>]+>.*data-method="rlm" data-family="sniah" data-size="64000" data-score="100.00"/s);
+      assert.match(
+        await readFile(join(out, 'chart.svg'), 'utf8'),
+        /^<svg[^>]+>.*data-method="rlm" data-family="sniah" data-size="64000" data-score="100.00"/s,
+      );
 
       const served = server.requests.length;
       const again = await runCli(args);
@@ -133,7 +193,10 @@ describe('rlm bench run', () => {
       // Another window for direct into the same folder: refused before the plan, nothing run.
       const otherWindow = await runCli(args.map((arg) => (arg === '8k' ? '16k' : arg)));
       assert.equal(otherWindow.code, 2);
-      assert.equal(otherWindow.stderr, `rlm: ${join(out, 'results.jsonl')} holds direct results run with window 8000, not 16000: give another output folder to run with other settings, or remove the file to start again\n`);
+      assert.equal(
+        otherWindow.stderr,
+        `rlm: ${join(out, 'results.jsonl')} holds direct results run with window 8000, not 16000: give another output folder to run with other settings, or remove the file to start again\n`,
+      );
       assert.equal(server.requests.length, served);
     });
   });
@@ -143,13 +206,46 @@ describe('rlm bench run', () => {
     await withBenchServer({ script: benchModel, apiKey: 'test-key' }, async (server, out) => {
       const methods = ['rlm', 'rlm-no-subcalls', 'direct', 'summary', 'retrieval'];
       const run = await runCli(
-        ['bench', 'run', '--provider', 'anthropic', '--base-url', server.anthropicUrl, '--model', 'claude-root', '--sub-model', 'claude-sub', '--tasks', 'sniah', '--sizes', '16k', '-n', '1', '--methods', methods.join(','), '--window', '8k', '--out', out, '-q'],
+        [
+          'bench',
+          'run',
+          '--provider',
+          'anthropic',
+          '--base-url',
+          server.anthropicUrl,
+          '--model',
+          'claude-root',
+          '--sub-model',
+          'claude-sub',
+          '--tasks',
+          'sniah',
+          '--sizes',
+          '16k',
+          '-n',
+          '1',
+          '--methods',
+          methods.join(','),
+          '--window',
+          '8k',
+          '--out',
+          out,
+          '-q',
+        ],
         { env: { ANTHROPIC_API_KEY: 'test-key' } },
       );
       assert.equal(run.code, 0, run.stderr);
-      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; status: string; calls: number });
-      assert.deepEqual(rows.map((r) => r.method), methods);
-      assert.ok(rows.every((r) => r.status === 'done' && r.calls > 0), JSON.stringify(rows));
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { method: string; status: string; calls: number });
+      assert.deepEqual(
+        rows.map((r) => r.method),
+        methods,
+      );
+      assert.ok(
+        rows.every((r) => r.status === 'done' && r.calls > 0),
+        JSON.stringify(rows),
+      );
       assert.ok(server.requests.length > 0 && server.requests.every((r) => r.wire === 'anthropic'));
       assert.deepEqual([...new Set(server.requests.map((r) => r.model))].sort(), ['claude-root', 'claude-sub']);
     });
@@ -161,18 +257,46 @@ describe('rlm bench run', () => {
     // The first run's second request hangs until the bench is interrupted.
     const script = (request: ScriptedRequest) => (hang && ++requests >= 2 ? { fail: 'hang' as const } : benchModel(request));
     await withBenchServer({ script }, async (server, out) => {
-      const args = ['bench', 'run', '--tasks', 'sniah', '--sizes', '16k', '-n', '3', '--methods', 'direct', '--concurrency', '1', '--base-url', server.url, '--model', 'root', '--out', out];
-      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const args = [
+        'bench',
+        'run',
+        '--tasks',
+        'sniah',
+        '--sizes',
+        '16k',
+        '-n',
+        '3',
+        '--methods',
+        'direct',
+        '--concurrency',
+        '1',
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--out',
+        out,
+      ];
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 20));
       child.kill('SIGINT');
       const [code] = (await once(child, 'close')) as [number | null];
       assert.equal(code, 130, stderr);
-      assert.match(stderr, /rlm bench: interrupted; the 1 results so far are in .*report\.md and .*chart\.svg; run the same command again to resume from .*results\.jsonl\n$/);
+      assert.match(
+        stderr,
+        /rlm bench: interrupted; the 1 results so far are in .*report\.md and .*chart\.svg; run the same command again to resume from .*results\.jsonl\n$/,
+      );
       assert.match(await readFile(join(out, 'report.md'), 'utf8'), /\| sniah \| direct \| 1 \|/);
       assert.ok(noStack(stderr));
-      const first = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { taskId: string; status: string });
+      const first = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { taskId: string; status: string });
       assert.deepEqual(first[0], { ...first[0], taskId: 'sniah-16k-0-s1', status: 'done' });
 
       hang = false;
@@ -192,12 +316,36 @@ describe('rlm bench run', () => {
     // The first bench's first request waits until the test lets it go.
     const script = async (request: ScriptedRequest) => (await held, benchModel(request));
     await withBenchServer({ script }, async (server, out) => {
-      const args = ['bench', 'run', '--tasks', 'sniah', '--sizes', '8k', '-n', '1', '--methods', 'direct', '--base-url', server.url, '--model', 'root', '--out', out, '-q'];
-      const first = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: 'ignore' });
+      const args = [
+        'bench',
+        'run',
+        '--tasks',
+        'sniah',
+        '--sizes',
+        '8k',
+        '-n',
+        '1',
+        '--methods',
+        'direct',
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--out',
+        out,
+        '-q',
+      ];
+      const first = spawn(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        stdio: 'ignore',
+      });
       while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 20));
       const second = await runCli(args);
       assert.equal(second.code, 2);
-      assert.equal(second.stderr, `rlm: ${out} is in use by another rlm bench (process ${first.pid}): wait for it to end, or give another --out\n`);
+      assert.equal(
+        second.stderr,
+        `rlm: ${out} is in use by another rlm bench (process ${first.pid}): wait for it to end, or give another --out\n`,
+      );
       // Killed outright, the first bench cannot remove its lock; the next one takes it over.
       first.kill('SIGKILL');
       await once(first, 'close');
@@ -212,10 +360,32 @@ describe('rlm bench run', () => {
   it('keeps --max-cost with the prices of --prices; without a price, a cost limit is refused before the plan', async () => {
     await withBenchServer({ script: benchModel }, async (server, out) => {
       const dir = dirname(out);
-      const base = ['bench', 'run', '--tasks', 'sniah', '--sizes', '16k', '-n', '4', '--methods', 'direct', '--concurrency', '1', '--base-url', server.url, '--model', 'root', '--out', join(dir, 'out')];
+      const base = [
+        'bench',
+        'run',
+        '--tasks',
+        'sniah',
+        '--sizes',
+        '16k',
+        '-n',
+        '4',
+        '--methods',
+        'direct',
+        '--concurrency',
+        '1',
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--out',
+        join(dir, 'out'),
+      ];
       const unpriced = await runCli([...base, '--max-cost', '1']);
       assert.equal(unpriced.code, 2);
-      assert.equal(unpriced.stderr, 'rlm: a cost limit needs a known price, and "root" has none; give its prices per million tokens (--prices, or the `prices` option), or drop the cost limit\n');
+      assert.equal(
+        unpriced.stderr,
+        'rlm: a cost limit needs a known price, and "root" has none; give its prices per million tokens (--prices, or the `prices` option), or drop the cost limit\n',
+      );
       assert.equal(server.requests.length, 0);
 
       // $10 per million input tokens: a 16K-token instance costs about $0.16. A request is sent only
@@ -226,9 +396,15 @@ describe('rlm bench run', () => {
       const run = await runCli([...base, '--max-cost', '0.2', '--prices', pricesFile].map((a) => (a === '0.2' ? '1' : a)));
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, /Estimate \(rough\): about 64K input tokens, about \$0\.66; the bench stops starting instances at \$1\./);
-      const rows = (await readFile(join(dir, 'out', 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { costUsd: number; unpricedCalls: number });
+      const rows = (await readFile(join(dir, 'out', 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { costUsd: number; unpricedCalls: number });
       assert.equal(rows.length, 3);
-      assert.ok(rows.every((r) => r.costUsd > 0.1 && r.unpricedCalls === 0), JSON.stringify(rows));
+      assert.ok(
+        rows.every((r) => r.costUsd > 0.1 && r.unpricedCalls === 0),
+        JSON.stringify(rows),
+      );
       assert.ok(rows.reduce((n, r) => n + r.costUsd, 0) <= 1);
       assert.match(run.stderr, /1 run was not started: the bench's cost limit was reached/);
       assert.match(run.stdout, /\| direct \| 100\.0 \(\$0\.16\) \|/);
@@ -241,16 +417,43 @@ describe('rlm bench run', () => {
       const dry = await runCli([...base, '--prices', pricesFile, '--dry-run', '-q']);
       assert.equal(dry.code, 0, dry.stderr);
       assert.equal(dry.stderr, '');
-      assert.match(dry.stdout, /^rlm bench: 4 runs \(sniah at 16k; 4 each; direct\) with root\.\n  Estimate \(rough\): about 64K input tokens, about \$0\.66\.\n$/);
+      assert.match(
+        dry.stdout,
+        /^rlm bench: 4 runs \(sniah at 16k; 4 each; direct\) with root\.\n  Estimate \(rough\): about 64K input tokens, about \$0\.66\.\n$/,
+      );
       assert.equal(server.requests.length, served);
 
-      assert.equal((await runCli([...base, '--prices', join(dir, 'missing.json')])).stderr, `rlm: cannot read the prices file ${join(dir, 'missing.json')}\n`);
+      assert.equal(
+        (await runCli([...base, '--prices', join(dir, 'missing.json')])).stderr,
+        `rlm: cannot read the prices file ${join(dir, 'missing.json')}\n`,
+      );
     });
   });
 
   it('a key the endpoint refuses stops the bench at once: one line, exit 3', async () => {
     await withBenchServer({ script: benchModel, apiKey: 'the-right-key' }, async (server, out) => {
-      const run = await runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '8k', '-n', '5', '--methods', 'direct', '--base-url', server.url, '--model', 'root', '--out', out, '-q'], { env: { RLM_API_KEY: 'a-wrong-key' } });
+      const run = await runCli(
+        [
+          'bench',
+          'run',
+          '--tasks',
+          'sniah',
+          '--sizes',
+          '8k',
+          '-n',
+          '5',
+          '--methods',
+          'direct',
+          '--base-url',
+          server.url,
+          '--model',
+          'root',
+          '--out',
+          out,
+          '-q',
+        ],
+        { env: { RLM_API_KEY: 'a-wrong-key' } },
+      );
       assert.equal(run.code, 3);
       assert.match(run.stderr, /^rlm: the bench stopped at sniah-8k-[01]-s1 \(direct\): .* refused the API key \(401\).*\n$/);
       assert.equal(run.stderr.split('\n').length, 2);
@@ -261,18 +464,45 @@ describe('rlm bench run', () => {
   it('rlm bench report puts two benches of different models side by side, in one table and one chart', async () => {
     await withBenchServer({ script: benchModel }, async (server, out) => {
       const dir = dirname(out);
-      const bench = (model: string) => runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '8k,16k', '-n', '1', '--methods', 'rlm,direct', '--window', '8k', '--base-url', server.url, '--model', model, '--sub-model', 'sub', '--out', join(dir, model), '-q']);
+      const bench = (model: string) =>
+        runCli([
+          'bench',
+          'run',
+          '--tasks',
+          'sniah',
+          '--sizes',
+          '8k,16k',
+          '-n',
+          '1',
+          '--methods',
+          'rlm,direct',
+          '--window',
+          '8k',
+          '--base-url',
+          server.url,
+          '--model',
+          model,
+          '--sub-model',
+          'sub',
+          '--out',
+          join(dir, model),
+          '-q',
+        ]);
       for (const model of ['root', 'root-2']) assert.equal((await bench(model)).code, 0);
       const report = await runCli(['bench', 'report', join(dir, 'root'), join(dir, 'root-2', 'results.jsonl'), '--out', join(dir, 'both')]);
       assert.equal(report.code, 0, report.stderr);
       assert.match(report.stderr, /^rlm: wrote .*both\/report\.md and .*both\/chart\.svg from 8 results\n$/);
-      for (const series of ['rlm · root', 'direct · root', 'rlm · root-2', 'direct · root-2']) assert.match(report.stdout, new RegExp(`^\\| ${series} \\| [\\d.]+ \\(`, 'm'), series);
+      for (const series of ['rlm · root', 'direct · root', 'rlm · root-2', 'direct · root-2'])
+        assert.match(report.stdout, new RegExp(`^\\| ${series} \\| [\\d.]+ \\(`, 'm'), series);
       assert.equal(await readFile(join(dir, 'both', 'report.md'), 'utf8'), report.stdout);
       const chart = await readFile(join(dir, 'both', 'chart.svg'), 'utf8');
       assert.equal([...chart.matchAll(/<circle [^>]*data-method="rlm · root-2"/g)].length, 2);
 
       for (const [args, pattern] of [
-        [['bench', 'report'], /^rlm: give the results to report: rlm bench report <the --out folder of a bench, or its results\.jsonl>\.\.\.\n$/],
+        [
+          ['bench', 'report'],
+          /^rlm: give the results to report: rlm bench report <the --out folder of a bench, or its results\.jsonl>\.\.\.\n$/,
+        ],
         [['bench', 'report', join(dir, 'nothing-here')], /^rlm: no such file or folder: \S+nothing-here\n$/],
         [['bench', 'report', dir], /^rlm: \S+ holds no bench results \(no results\.jsonl in it\)\n$/],
       ] as const) {
@@ -286,7 +516,28 @@ describe('rlm bench run', () => {
 
   it('estimates a codeqa context as at most its code base', async () => {
     await withBenchServer({ script: benchModel }, async (server, out) => {
-      const run = await runCli(['bench', 'run', '--tasks', 'codeqa', '--code', PACKAGE_ROOT, '--sizes', '10m', '-n', '1', '--methods', 'rlm', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out]);
+      const run = await runCli([
+        'bench',
+        'run',
+        '--tasks',
+        'codeqa',
+        '--code',
+        PACKAGE_ROOT,
+        '--sizes',
+        '10m',
+        '-n',
+        '1',
+        '--methods',
+        'rlm',
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--sub-model',
+        'sub',
+        '--out',
+        out,
+      ]);
       assert.equal(run.code, 0, run.stderr);
       // The root's turns (60K) and the whole tree once through sub-calls, not 10M tokens.
       const tokens = Math.round((60_000 + codeBaseTokens(PACKAGE_ROOT)) / 1000);
@@ -296,10 +547,51 @@ describe('rlm bench run', () => {
 
   it('runs the summary and retrieval baselines and writes a trace per run with --traces', async () => {
     await withBenchServer({ script: benchModel }, async (server, out) => {
-      const run = await runCli(['bench', 'run', '--tasks', 'sniah', '--sizes', '64k', '-n', '1', '--methods', 'summary,retrieval', '--window', '8k', '--top-k', '3', '--passage', '500', '--traces', '--base-url', server.url, '--model', 'root', '--sub-model', 'sub', '--out', out]);
+      const run = await runCli([
+        'bench',
+        'run',
+        '--tasks',
+        'sniah',
+        '--sizes',
+        '64k',
+        '-n',
+        '1',
+        '--methods',
+        'summary,retrieval',
+        '--window',
+        '8k',
+        '--top-k',
+        '3',
+        '--passage',
+        '500',
+        '--traces',
+        '--base-url',
+        server.url,
+        '--model',
+        'root',
+        '--sub-model',
+        'sub',
+        '--out',
+        out,
+      ]);
       assert.equal(run.code, 0, run.stderr);
-      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; score: number; trace: string; retrieved?: { passages: number }; summarised?: { parts: number } });
-      assert.deepEqual(rows.map((r) => r.method), ['summary', 'retrieval']);
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              method: string;
+              score: number;
+              trace: string;
+              retrieved?: { passages: number };
+              summarised?: { parts: number };
+            },
+        );
+      assert.deepEqual(
+        rows.map((r) => r.method),
+        ['summary', 'retrieval'],
+      );
       assert.ok(rows.every((r) => r.score === 1));
       assert.equal(rows[1]!.retrieved?.passages, 3);
       assert.ok(rows[0]!.summarised!.parts >= 10);

@@ -22,7 +22,12 @@ const rule = (source: string) => new RegExp(source.replaceAll('{N}', `(?<value>$
  * the value's name, `{S}` for the subject's.
  */
 export const FACT_RULES: Record<Relation, RegExp[]> = {
-  born: [rule('\\bwas born in {N} in \\d{4}\\.'), rule('\\bBorn in {N} in \\d{4}, '), rule('\\bis a native of {N}, where '), rule('\\(born \\d{4} in {N}\\)')],
+  born: [
+    rule('\\bwas born in {N} in \\d{4}\\.'),
+    rule('\\bBorn in {N} in \\d{4}, '),
+    rule('\\bis a native of {N}, where '),
+    rule('\\(born \\d{4} in {N}\\)'),
+  ],
   employer: [
     rule('\\bworks for {N} as an? '),
     rule('\\bis currently employed by {N}\\.'),
@@ -30,17 +35,43 @@ export const FACT_RULES: Record<Relation, RegExp[]> = {
     rule('\\bis an? [a-z]+ at {N}\\.'),
     rule('\\bis on the staff of {N}\\.'),
   ],
-  founder: [rule('\\bwas founded in \\d{4} by {N}\\.'), rule('{N} founded {S} in \\d{4}\\.'), rule('\\bFounded by {N} in \\d{4}, '), rule('; its founder is {N}\\.')],
+  founder: [
+    rule('\\bwas founded in \\d{4} by {N}\\.'),
+    rule('{N} founded {S} in \\d{4}\\.'),
+    rule('\\bFounded by {N} in \\d{4}, '),
+    rule('; its founder is {N}\\.'),
+  ],
   'founded-year': [
     /\bwas founded in (?<value>\d{4}) by /g,
     new RegExp(` founded (?<subject>${NAME}) in (?<value>\\d{4})\\.`, 'g'),
     /\bFounded by [A-Z][\w' -]* in (?<value>\d{4}), /g,
     /\bwas established in (?<value>\d{4}); /g,
   ],
-  hq: [rule('\\bis headquartered in {N}\\.'), rule('\\bhas its headquarters in {N}\\.'), rule('\\bis based in {N}\\.'), rule('\\bhas its head office in {N}\\.')],
-  country: [rule('\\bis a city in {N}\\.'), rule('\\bis located in {N}, '), rule('\\bcity of [A-Z]\\w* lies in {N}\\.'), rule('\\b[A-Z]\\w*, in {N}, is known for '), rule('\\bSituated in {N}, ')],
-  venue: [rule('\\bwas held in {N} in \\d{4}\\.'), rule('\\bIn \\d{4}, {N} hosted the '), rule('{N} was the venue of the '), rule('\\btook place in {N} in \\d{4}\\.')],
-  organiser: [rule('\\bwas organised by {N}\\.'), rule('{N} organised the '), rule('\\bThe organiser of the [^.]*? was {N}\\.'), rule('{N} was responsible for organising the ')],
+  hq: [
+    rule('\\bis headquartered in {N}\\.'),
+    rule('\\bhas its headquarters in {N}\\.'),
+    rule('\\bis based in {N}\\.'),
+    rule('\\bhas its head office in {N}\\.'),
+  ],
+  country: [
+    rule('\\bis a city in {N}\\.'),
+    rule('\\bis located in {N}, '),
+    rule('\\bcity of [A-Z]\\w* lies in {N}\\.'),
+    rule('\\b[A-Z]\\w*, in {N}, is known for '),
+    rule('\\bSituated in {N}, '),
+  ],
+  venue: [
+    rule('\\bwas held in {N} in \\d{4}\\.'),
+    rule('\\bIn \\d{4}, {N} hosted the '),
+    rule('{N} was the venue of the '),
+    rule('\\btook place in {N} in \\d{4}\\.'),
+  ],
+  organiser: [
+    rule('\\bwas organised by {N}\\.'),
+    rule('{N} organised the '),
+    rule('\\bThe organiser of the [^.]*? was {N}\\.'),
+    rule('{N} was responsible for organising the '),
+  ],
 };
 
 export const RELATIONS = Object.keys(FACT_RULES) as Relation[];

@@ -44,7 +44,9 @@ function bruteForce(task: TaskInstance): { answer: string; evidence: number[]; d
     byTitle.set(doc.title, doc);
     const found = factsOf(doc.body);
     const stated = [...found.keys()].sort();
-    const kind = Object.entries(KINDS).find(([, relations]) => relations.length === stated.length && [...relations].sort().every((r, i) => r === stated[i]));
+    const kind = Object.entries(KINDS).find(
+      ([, relations]) => relations.length === stated.length && [...relations].sort().every((r, i) => r === stated[i]),
+    );
     assert.ok(kind, `document ${doc.id} (${doc.title}) states a mix: ${stated.join(', ')}`);
     const values = new Map<Relation, string>();
     for (const [relation, list] of found) {
@@ -56,7 +58,9 @@ function bruteForce(task: TaskInstance): { answer: string; evidence: number[]; d
   }
   // A chief executive's own profile names the organisation they run as their employer.
   for (const doc of docs) {
-    for (const match of doc.body.matchAll(new RegExp(`(?:chief executive is|run day to day by) (${NAME})\\.|(${NAME}) has led the \\w+ as chief executive`, 'g'))) {
+    for (const match of doc.body.matchAll(
+      new RegExp(`(?:chief executive is|run day to day by) (${NAME})\\.|(${NAME}) has led the \\w+ as chief executive`, 'g'),
+    )) {
       assert.equal(facts.get(match[1] ?? match[2]!)?.get('employer'), doc.title, `the chief executive of ${doc.title} works there`);
     }
   }
@@ -127,16 +131,27 @@ describe('BrowseComp-style tasks', () => {
   it('distractors are in the text: confusable names, near misses and passing mentions', () => {
     const task = generateBrowseComp(64_000, 5, 3);
     const titles = parseDocuments(task.context).map((d) => d.title);
-    const pairs = titles.flatMap((a, i) => titles.slice(i + 1).filter((b) => distance(a, b) <= 2).map((b) => `${a} / ${b}`));
+    const pairs = titles.flatMap((a, i) =>
+      titles
+        .slice(i + 1)
+        .filter((b) => distance(a, b) <= 2)
+        .map((b) => `${a} / ${b}`),
+    );
     assert.ok(pairs.length >= 5, `confusable titles: ${pairs.join('; ')}`);
     // Past employers, chief executives, sponsors, former head offices, where people live now.
-    assert.match(task.context, /\b(formerly worked at|previously worked for|Earlier in (her|his) career|left [A-Z]\w+ [A-Z]\w+ in \d{4})\b/);
+    assert.match(
+      task.context,
+      /\b(formerly worked at|previously worked for|Earlier in (her|his) career|left [A-Z]\w+ [A-Z]\w+ in \d{4})\b/,
+    );
     assert.match(task.context, /chief executive|is run day to day by/);
     assert.match(task.context, /sponsor/);
     assert.match(task.context, /\b(Until \d{4}, it was based in|Its first offices were in|it left [A-Z]\w+ for its present home)/);
     assert.match(task.context, /\b(now lives in|grew up in|moved to [A-Z]\w+ some years ago)/);
     // News items name entities in passing.
-    assert.match(task.context, /Document \d+: (Regional briefs|Business notes|Around the region|Culture roundup|The week in brief|Letters and notes), no\. \d+\n/);
+    assert.match(
+      task.context,
+      /Document \d+: (Regional briefs|Business notes|Around the region|Culture roundup|The week in brief|Letters and notes), no\. \d+\n/,
+    );
   });
 
   it('the options hold wrong answers a careless reader reaches, and score as exact answers', () => {

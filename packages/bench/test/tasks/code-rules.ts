@@ -91,7 +91,12 @@ export function parameterCountAt(text: string, offset: number): number {
 
 /** Module specifiers a file's text imports, requires or re-exports. */
 export function specifiersIn(text: string): string[] {
-  const patterns = [/\brequire\(\s*['"]([^'"]+)['"]\s*\)/g, /\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]/g, /^\s*import\s*['"]([^'"]+)['"]/gm];
+  const patterns = [
+    /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]/g,
+    /^\s*import\s*['"]([^'"]+)['"]/gm,
+  ];
   return patterns.flatMap((pattern) => [...text.matchAll(pattern)].map((m) => m[1]!));
 }
 
@@ -103,6 +108,8 @@ export function importsModule(path: string, text: string, module: string): boole
     return parts[0]!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
   };
   return specifiersIn(text).some((specifier) =>
-    specifier.startsWith('.') ? stem(posix.normalize(posix.join(posix.dirname(path), specifier))) === stem(module) : packageOf(specifier) === module,
+    specifier.startsWith('.')
+      ? stem(posix.normalize(posix.join(posix.dirname(path), specifier))) === stem(module)
+      : packageOf(specifier) === module,
   );
 }

@@ -161,7 +161,8 @@ function read(task: TaskInstance): { kind: Kind; name: string; options: string[]
   if ((m = /^Which of these functions calls `(\w+)` directly\?$/.exec(question))) return { kind: 'calls', name: m[1]!, options };
   if (/^Which of these functions is never referenced anywhere/.test(question)) return { kind: 'unused', name: '', options };
   if ((m = /^How many parameters does the function `(\w+)` declare\?/.exec(question))) return { kind: 'parameters', name: m[1]!, options };
-  if ((m = /^Which of these files does not import or require (?:the file|the package) `([^`]+)`/.exec(question))) return { kind: 'not-imported', name: m[1]!, options };
+  if ((m = /^Which of these files does not import or require (?:the file|the package) `([^`]+)`/.exec(question)))
+    return { kind: 'not-imported', name: m[1]!, options };
   throw new Error(`unknown question: ${question}`);
 }
 
@@ -302,7 +303,10 @@ describe('codeqa: questions about a code base on disk', () => {
     assert.deepEqual(analyzeSource('index.js', HAND_TREE['index.js']!)!.imports, ['./lib/list.js', './lib/extra', './lib/report.mjs']);
     assert.equal(analyzeSource('enum.ts', HAND_TREE['enum.ts']!), undefined);
     assert.equal(analyzeSource('broken.js', HAND_TREE['broken.js']!), undefined);
-    const methods = analyzeSource('m.js', 'class A {\n  static make (x) { return new A() }\n  #hidden () {}\n  get size () { return 1 }\n  render = () => this.make(1)\n}\nconst o = { build () {}, ["computed"] () {}, wrap: function inner (a, b) {} }\nmodule.exports = function exported (...all) {}\n')!;
+    const methods = analyzeSource(
+      'm.js',
+      'class A {\n  static make (x) { return new A() }\n  #hidden () {}\n  get size () { return 1 }\n  render = () => this.make(1)\n}\nconst o = { build () {}, ["computed"] () {}, wrap: function inner (a, b) {} }\nmodule.exports = function exported (...all) {}\n',
+    )!;
     assert.deepEqual(
       methods.definitions.map((d) => [d.name, d.line, d.params]),
       [
@@ -324,11 +328,20 @@ describe('codeqa: questions about a code base on disk', () => {
 
   it('too few functions: a one-line error that says what to point at', () => {
     const small = writeTree({ 'a.js': 'function alpha () {}\nfunction beta () { alpha() }\n', 'notes.txt': 'function gamma () {}\n' });
-    assert.throws(() => generateCodeQa(8_000, 0, 1, { codeRoot: small }), (error: Error) => {
-      assert.match(error.message, /^\S+ has 2 named functions to ask about, too few for code questions; point at a package tree with JavaScript or TypeScript sources$/);
-      return true;
-    });
-    assert.throws(() => generateCodeQa(8_000, 0, 1, { codeRoot: join(small, 'missing') }), /^Error: \S+missing is not a folder; point at a package tree with JavaScript or TypeScript sources$/);
+    assert.throws(
+      () => generateCodeQa(8_000, 0, 1, { codeRoot: small }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /^\S+ has 2 named functions to ask about, too few for code questions; point at a package tree with JavaScript or TypeScript sources$/,
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => generateCodeQa(8_000, 0, 1, { codeRoot: join(small, 'missing') }),
+      /^Error: \S+missing is not a folder; point at a package tree with JavaScript or TypeScript sources$/,
+    );
   });
 
   it('a size that fits no file gives the smallest file alone, larger than the size', () => {
@@ -337,8 +350,14 @@ describe('codeqa: questions about a code base on disk', () => {
     assert.equal(read(task).kind, 'parameters', 'the one question one function allows');
     bruteCheck(task);
     // Nothing at all to ask about: the error says to try another size.
-    const lonely = writeTree({ 'big.js': Array.from({ length: 9 }, (_, i) => `function helper${i} () {}\n`).join(''), 'tiny.js': 'module.exports = 1\n' });
-    assert.throws(() => generateCodeQa(10, 0, 1, { codeRoot: lonely }), /^Error: no code question can be asked about the 1 files .* that fit in 10 tokens .*; try another size or package tree$/);
+    const lonely = writeTree({
+      'big.js': Array.from({ length: 9 }, (_, i) => `function helper${i} () {}\n`).join(''),
+      'tiny.js': 'module.exports = 1\n',
+    });
+    assert.throws(
+      () => generateCodeQa(10, 0, 1, { codeRoot: lonely }),
+      /^Error: no code question can be asked about the 1 files .* that fit in 10 tokens .*; try another size or package tree$/,
+    );
   });
 
   it('codeBaseTokens is the size of the context holding the whole tree', () => {
@@ -356,12 +375,16 @@ describe('codeqa: questions about a code base on disk', () => {
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
     // semver exports and uses nearly every function: an unused one is found only in small slices.
-    for (const kind of ['where-defined', 'calls', 'parameters', 'not-imported'] as const) assert.ok((kinds.get(kind) ?? 0) >= 5, `${kind}: ${kinds.get(kind)}`);
+    for (const kind of ['where-defined', 'calls', 'parameters', 'not-imported'] as const)
+      assert.ok((kinds.get(kind) ?? 0) >= 5, `${kind}: ${kinds.get(kind)}`);
   });
 
   it('the same seed gives the same instance; sizes are kept to, and differ in the files they hold', () => {
     assert.deepEqual(generateCodeQa(8_000, 4, 11, { codeRoot: PACKAGE_ROOT }), generateCodeQa(8_000, 4, 11, { codeRoot: PACKAGE_ROOT }));
-    assert.notEqual(generateCodeQa(8_000, 4, 11, { codeRoot: PACKAGE_ROOT }).context, generateCodeQa(8_000, 4, 12, { codeRoot: PACKAGE_ROOT }).context);
+    assert.notEqual(
+      generateCodeQa(8_000, 4, 11, { codeRoot: PACKAGE_ROOT }).context,
+      generateCodeQa(8_000, 4, 12, { codeRoot: PACKAGE_ROOT }).context,
+    );
     const subsets = new Set<string>();
     for (const tokens of [2_000, 4_000, 8_000, 16_000]) {
       const task = generateCodeQa(tokens, 0, 1, { codeRoot: PACKAGE_ROOT });
@@ -386,7 +409,9 @@ describe('codeqa: questions about a code base on disk', () => {
     const task = generateCodeQa(100_000, 0, 1, { codeRoot: handRoot });
     const letter = task.answer;
     const other = 'ABCD'.replace(letter, '')[0]!;
-    for (const reply of [letter, `(${letter})`, `${letter}.`, `The answer is ${letter}`, `(${letter}) ${truth(task)}`, truth(task)]) assert.equal(scoreAnswer(task, reply), 1, reply);
-    for (const reply of [other, `The answer is ${other}`, task.options![other.charCodeAt(0) - 65]!, 'I do not know']) assert.equal(scoreAnswer(task, reply), 0, reply);
+    for (const reply of [letter, `(${letter})`, `${letter}.`, `The answer is ${letter}`, `(${letter}) ${truth(task)}`, truth(task)])
+      assert.equal(scoreAnswer(task, reply), 1, reply);
+    for (const reply of [other, `The answer is ${other}`, task.options![other.charCodeAt(0) - 65]!, 'I do not know'])
+      assert.equal(scoreAnswer(task, reply), 0, reply);
   });
 });

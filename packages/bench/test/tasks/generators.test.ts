@@ -23,7 +23,12 @@ function readRows(context: string): Row[] {
     const label = labelOf(match[3]!);
     assert.ok(label, `no rule labels: ${match[3]}`);
     const date = new Date(`${match[1]} UTC`);
-    return { date, month: date.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }), user: Number(match[2]), label };
+    return {
+      date,
+      month: date.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' }),
+      user: Number(match[2]),
+      label,
+    };
   });
 }
 
@@ -56,7 +61,8 @@ function brutePairs(task: TaskInstance): string[] {
   const rows = readRows(task.context);
   const question = task.query.split('\n\n').at(-1)!;
   const users = [...new Set(rows.map((r) => r.user))].sort((a, b) => a - b);
-  const has = (user: number, k: number, label: string, after?: Date) => rows.filter((r) => r.user === user && r.label === label && (!after || r.date > after)).length >= k;
+  const has = (user: number, k: number, label: string, after?: Date) =>
+    rows.filter((r) => r.user === user && r.label === label && (!after || r.date > after)).length >= k;
   let test: (u: number, v: number) => boolean;
   let m: RegExpExecArray | null;
   if ((m = /where both users have at least (\d+) data points? labelled '(\w+)' dated after (\w+ \d+, \d+)\./.exec(question))) {
@@ -65,7 +71,12 @@ function brutePairs(task: TaskInstance): string[] {
   } else if ((m = /where both users have at least (\d+) data points? labelled '(\w+)'\./.exec(question))) {
     const [k, label] = [Number(m[1]), m[2]!];
     test = (u, v) => has(u, k, label) && has(v, k, label);
-  } else if ((m = /where one user has at least (\d+) data points? labelled '(\w+)' and the other at least (\d+) data points? labelled '(\w+)'\./.exec(question))) {
+  } else if (
+    (m =
+      /where one user has at least (\d+) data points? labelled '(\w+)' and the other at least (\d+) data points? labelled '(\w+)'\./.exec(
+        question,
+      ))
+  ) {
     const [ka, a, kb, b] = [Number(m[1]), m[2]!, Number(m[3]), m[4]!];
     test = (u, v) => (has(u, ka, a) && has(v, kb, b)) || (has(u, kb, b) && has(v, ka, a));
   } else {
@@ -101,7 +112,10 @@ describe('task generators', () => {
     for (const family of TASK_FAMILIES.filter((f) => f !== 'codeqa')) {
       for (const tokens of [8_000, 131_000, 10_000_000]) {
         const task = generateTask(family, tokens, 0, 1);
-        assert.ok(task.context.length >= tokens * 4 && task.context.length < tokens * 4 * 1.01 + 1_000, `${family} at ${tokens}: ${task.context.length} characters`);
+        assert.ok(
+          task.context.length >= tokens * 4 && task.context.length < tokens * 4 * 1.01 + 1_000,
+          `${family} at ${tokens}: ${task.context.length} characters`,
+        );
         assert.match(task.id, new RegExp(`^${family}-`));
       }
     }

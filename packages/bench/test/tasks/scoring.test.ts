@@ -17,7 +17,7 @@ describe('scorers, against hand-computed cases', () => {
   });
 
   it('numeric: a number the query mentions (a user id, a year) restated in the answer is not the answer', () => {
-    const query = 'How many data points by user 24363 dated in August 2024 should be labelled \'entity\'? Answer with a number.';
+    const query = "How many data points by user 24363 dated in August 2024 should be labelled 'entity'? Answer with a number.";
     assert.equal(numericScore('User 24363 has 5 such data points in August 2024.', 5, query), 1);
     assert.equal(numericScore('In 2024 there were 7', 7, query), 1);
     // When every number is from the query, the first still stands (a count that equals a year is possible).
@@ -42,7 +42,10 @@ describe('scorers, against hand-computed cases', () => {
     assert.equal(exactScore('The most common label is location.', 'location', ['human', 'location']), 1);
     assert.equal(exactScore('location or human', 'location', ['human', 'location']), 0);
     assert.equal(exactScore('The most common label is location.', 'location'), 0);
-    assert.equal(exactScore('It is less common than numeric', 'less common than', ['more common than', 'less common than', 'same frequency as']), 1);
+    assert.equal(
+      exactScore('It is less common than numeric', 'less common than', ['more common than', 'less common than', 'same frequency as']),
+      1,
+    );
   });
 
   it('scoreAnswer: by the instance kind; no answer scores 0', () => {

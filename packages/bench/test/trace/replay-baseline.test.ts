@@ -22,8 +22,20 @@ describe('replaying rlm bench traces', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlm-bench-traces-'));
     try {
       const setup = { model: createOpenAIModel({ model: 'root', baseURL: server.url }) };
-      const { rows } = await runBenchmark({ tasks: [task], methods: ['rlm', 'direct'], setup, resultsPath: join(dir, 'results.jsonl'), tracesDir: join(dir, 'traces') });
-      assert.deepEqual(rows.map((r) => [r.method, r.status]), [['rlm', 'done'], ['direct', 'done']]);
+      const { rows } = await runBenchmark({
+        tasks: [task],
+        methods: ['rlm', 'direct'],
+        setup,
+        resultsPath: join(dir, 'results.jsonl'),
+        tracesDir: join(dir, 'traces'),
+      });
+      assert.deepEqual(
+        rows.map((r) => [r.method, r.status]),
+        [
+          ['rlm', 'done'],
+          ['direct', 'done'],
+        ],
+      );
     } finally {
       await server.close();
     }
@@ -42,7 +54,10 @@ describe('replaying rlm bench traces', () => {
     assert.doesNotMatch(refused.stderr, /old|version/);
 
     // Traces of baselines written before they were marked are told by their shape.
-    const lines = (await readFile(direct, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; method?: string });
+    const lines = (await readFile(direct, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; method?: string });
     const unmarked = join(dir, 'unmarked.jsonl');
     await writeFile(unmarked, lines.map(({ method: _, ...line }) => JSON.stringify(line)).join('\n'));
     await assert.rejects(replayTrace(await readTrace(unmarked)), { message: /^this trace is of a baseline of rlm bench/ });
@@ -53,13 +68,18 @@ describe('replaying rlm bench traces', () => {
     const events: Array<RlmEvent & { t: number }> = [];
     try {
       const task = generateTask('sniah', 2_000, 1, 3);
-      const setup = { model: createOpenAIModel({ model: 'root', baseURL: server.url }), onEvent: (e: RlmEvent) => events.push({ ...e, t: 0 }) };
+      const setup = {
+        model: createOpenAIModel({ model: 'root', baseURL: server.url }),
+        onEvent: (e: RlmEvent) => events.push({ ...e, t: 0 }),
+      };
       await runBaseline(task, setup, async ({ ask }) => ask('one prompt'), 'summary');
     } finally {
       await server.close();
     }
     const header = { type: 'trace' as const, version: 1, createdAt: '', context: { inline: 'x' } };
-    await assert.rejects(replayTrace({ header, events }), { message: /^this trace is of the `summary` baseline of rlm bench, a fixed pipeline .*; replay takes RLM runs/ });
+    await assert.rejects(replayTrace({ header, events }), {
+      message: /^this trace is of the `summary` baseline of rlm bench, a fixed pipeline .*; replay takes RLM runs/,
+    });
 
     // An RLM run from a version that did not record its settings: it had turns.
     const old = [
