@@ -10,7 +10,7 @@ import type { PriceTable } from './models/prices.ts';
 import type { RetryOptions } from './models/retry.ts';
 import { REPL_NAMES, SANDBOX_DEFAULTS, sandboxSettings, type ReplLanguage } from './sandboxes/index.ts';
 import type { EventSink, RunSettings } from './trace/events.ts';
-import type { RLMOptions, Tool } from './rlm.ts';
+import type { RLMOptions, Tool } from './options.ts';
 
 /** The defaults of the run itself; the REPL's own (memory, output, cell time) are the sandbox's. */
 const RUN_DEFAULTS = {

@@ -8,7 +8,7 @@
  * Anthropic model does not pay for loading it.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import { RlmError } from '../errors.ts';
+import { refuseSettingsBesideClient } from './client-settings.ts';
 import type { FinishReason, GenerateRequest, GenerateResult, Model } from './model.ts';
 import { malformed, toRlmError, type SdkErrors } from './provider-errors.ts';
 import type { Usage } from './usage.ts';
@@ -47,9 +47,6 @@ export interface AnthropicModelOptions {
   client?: Anthropic;
 }
 
-/** The options that configure a client, and so have no meaning beside a ready one. */
-const CLIENT_SETTINGS = ['baseURL', 'apiKey', 'timeoutMs', 'fetch', 'headers'] as const;
-
 let sdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
 
 /** The SDK, imported once, on first use. */
@@ -69,13 +66,7 @@ function loadSdk(): Promise<typeof import('@anthropic-ai/sdk')> {
 export function createAnthropicModel(options: AnthropicModelOptions): Model {
   const { client } = options;
   if (client) {
-    const clashing = CLIENT_SETTINGS.filter((key) => options[key] !== undefined);
-    if (clashing.length > 0) {
-      throw new RlmError(
-        'RLM_USAGE',
-        `createAnthropicModel: ${clashing.join(', ')} cannot be given beside \`client\`, which is used as is: set them on the client`,
-      );
-    }
+    refuseSettingsBesideClient('createAnthropicModel', options);
     const ready = Promise.resolve(client);
     return makeModel(() => ready, client.baseURL.replace(/\/+$/, ''), options);
   }

@@ -9,6 +9,7 @@
  * `chat.completions.create`; rlm still imports nothing of the SDK.
  */
 import { ProviderError, RlmError } from '../errors.ts';
+import { refuseSettingsBesideClient } from './client-settings.ts';
 import { errorDetail, readCompletion, requestBody, StreamedCompletion, type ChatCompletionsBody } from './chat-completions.ts';
 import type { GenerateRequest, GenerateResult, Model } from './model.ts';
 import { cancelled, firstLine, fromHttpStatus, malformed, timedOut, toRlmError, unreachable, type SdkErrors } from './provider-errors.ts';
@@ -63,9 +64,6 @@ export interface OpenAIModelOptions {
   client?: OpenAIClient | undefined;
 }
 
-/** The options that configure a client, and so have no meaning beside a ready one. */
-const CLIENT_SETTINGS = ['baseURL', 'apiKey', 'timeoutMs', 'fetch', 'headers'] as const;
-
 /** The default per-request timeout: 10 minutes. */
 const DEFAULT_TIMEOUT_MS = 600_000;
 
@@ -85,13 +83,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 export function createOpenAIModel(options: OpenAIModelOptions): Model {
   const { client } = options;
   if (client) {
-    const clashing = CLIENT_SETTINGS.filter((key) => options[key] !== undefined);
-    if (clashing.length > 0) {
-      throw new RlmError(
-        'RLM_USAGE',
-        `createOpenAIModel: ${clashing.join(', ')} cannot be given beside \`client\`, which is used as is: set them on the client`,
-      );
-    }
+    refuseSettingsBesideClient('createOpenAIModel', options);
     return clientModel(client, client.baseURL.replace(/\/+$/, ''), options, options.model);
   }
   const baseURL = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
