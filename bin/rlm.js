@@ -31,10 +31,12 @@ if (major < 24) {
       resolve: (specifier, context, next) => next(specifier, { ...context, conditions: [...context.conditions, 'rlm-source'] }),
     });
   }
-  // CPython's REPL takes a while to start: fork it before the rest of rlm is imported.
-  if (args[0] === 'ask' && args.some((arg, i) => arg === '--repl=python' || (arg === '--repl' && args[i + 1] === 'python'))) {
+  // A REPL takes a while to start (CPython over a second, a JavaScript one a tenth): `rlm ask`
+  // forks it before the rest of rlm is imported, and reads its input while it boots.
+  if (args[0] === 'ask' && !args.includes('--help') && !args.includes('-h')) {
+    const python = args.some((arg, i) => arg === '--repl=python' || (arg === '--repl' && args[i + 1] === 'python'));
     const { warmSandbox } = await import(module('sandboxes/index'));
-    await warmSandbox('python');
+    await warmSandbox(python ? 'python' : 'javascript');
   }
   const { main } = await import(module('cli/main'));
   process.exitCode = await main(args);

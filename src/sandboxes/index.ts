@@ -40,12 +40,12 @@ export async function createSandbox(language: ReplLanguage, options: SandboxOpti
 
 /**
  * Starts a spare REPL process for `language` now, so that the next sandbox does not wait for its
- * engine to boot (CPython takes over a second; a JavaScript REPL starts fast enough to need none).
- * With `keep`, a spare is kept ready after every sandbox, from the first on: for a run whose
+ * engine to boot (CPython takes over a second; a JavaScript REPL about a tenth of one). With
+ * `keep`, a Python spare is kept ready after every sandbox, from the first on: for a run whose
  * child RLMs will make sandboxes of their own. Settles once the spare is on its way.
  */
 export async function warmSandbox(language: ReplLanguage, options: { keep?: boolean } = {}): Promise<void> {
-  if (language !== 'python') return;
+  if (language === 'javascript') return JsSandbox.warm();
   const { PythonSandbox } = await import('./host/python-sandbox.ts');
   PythonSandbox.warm(options);
 }

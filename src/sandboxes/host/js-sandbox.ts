@@ -6,6 +6,7 @@
 import { codeModule, forkRepl, type LaunchSettings } from './fork-repl.ts';
 import { ProcessSandbox } from './process-sandbox.ts';
 import type { SandboxOptions } from '../sandbox.ts';
+import { WarmPool } from './warm-pool.ts';
 
 /** What a JavaScript sandbox is made with: the same as any sandbox. */
 export type JsSandboxOptions = SandboxOptions;
@@ -20,13 +21,30 @@ export type JsSandboxOptions = SandboxOptions;
  * sandbox.dispose();
  */
 export class JsSandbox extends ProcessSandbox {
-  /** Starts the REPL process and loads the context into its isolate once. */
+  /** Starts the REPL process (or takes the one `warm` started) and loads the context into its isolate once. */
   static async create(options: JsSandboxOptions): Promise<JsSandbox> {
-    const sandbox = new JsSandbox('javascript', options, { launch: launchJsRepl });
+    const sandbox = new JsSandbox('javascript', options, { launch: (settings) => early.take(settings) });
     await sandbox.start();
     return sandbox;
   }
+
+  /**
+   * Starts a REPL process now, for the next sandbox to take: a command that will make one (`rlm
+   * ask`) boots it while it reads its input and checks the endpoint, instead of after. One only:
+   * a JavaScript REPL boots in about a tenth of a second, so later ones are not worth a spare.
+   */
+  static warm(): void {
+    early.fill();
+  }
+
+  /** Stops the spare REPL process, if one is waiting. */
+  static coolDown(): void {
+    early.drain();
+  }
 }
+
+/** At most one process started ahead of need, by `warm`; never topped up by itself. */
+const early = new WarmPool(launchJsRepl, 1, { refills: false });
 
 /**
  * Native addons are allowed because isolated-vm is one; node-gyp-build (its loader) reads

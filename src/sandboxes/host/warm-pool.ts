@@ -17,12 +17,19 @@ export class WarmPool {
   #taken = 0;
   /** Whether to top up after every take, the first included (see `keepFilled`). */
   #keep = false;
+  /** Whether taking a spare ever starts another by itself (see the constructor). */
+  readonly #refills: boolean;
   /** What spares are started with: the defaults, then what the last sandbox asked for. */
   #settings: LaunchSettings = sandboxSettings({});
 
-  constructor(launch: (settings: LaunchSettings) => LaunchedRepl, size: number) {
+  /**
+   * With `refills: false` the pool starts spares only when asked (`fill`), never after a take: for
+   * an engine that boots fast enough that only a program's very first REPL is worth starting early.
+   */
+  constructor(launch: (settings: LaunchSettings) => LaunchedRepl, size: number, options: { refills?: boolean } = {}) {
     this.#launch = launch;
     this.#size = size;
+    this.#refills = options.refills ?? true;
   }
 
   /**
@@ -39,7 +46,7 @@ export class WarmPool {
     if (settings.memoryLimitMb !== this.#settings.memoryLimitMb) this.drain();
     this.#settings = { memoryLimitMb: settings.memoryLimitMb, maxOutputChars: settings.maxOutputChars };
     const spare = this.#spares.shift() ?? this.#launch(this.#settings);
-    if (++this.#taken > 1 || this.#keep) void this.#whenWarm(spare).then(() => this.fill());
+    if (this.#refills && (++this.#taken > 1 || this.#keep)) void this.#whenWarm(spare).then(() => this.fill());
     return spare;
   }
 
