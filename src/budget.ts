@@ -61,7 +61,8 @@ export interface Headroom {
  */
 export class Budget {
   readonly limits: BudgetLimits;
-  readonly startedAt = Date.now();
+  /** When the run started; a resumed run started when its first attempt did. */
+  readonly startedAt: number;
   readonly #total = emptyTotals();
   readonly #byModel = new Map<string, UsageTotals>();
   readonly #byDepth = new Map<number, UsageTotals>();
@@ -76,8 +77,10 @@ export class Budget {
   readonly #drainWaiters: Array<() => void> = [];
   readonly #settleWaiters = new Set<() => void>();
 
-  constructor(limits: BudgetLimits = {}) {
+  /** `elapsedBeforeMs`: the time earlier attempts of a resumed run already took, counted against the time limit. */
+  constructor(limits: BudgetLimits = {}, elapsedBeforeMs = 0) {
     this.limits = limits;
+    this.startedAt = Date.now() - elapsedBeforeMs;
   }
 
   /** True when a call must reserve tokens and cost before it is sent. */

@@ -13,9 +13,12 @@ import { RlmNode, type NodeInput, type NodeOutcome } from './node.ts';
 import type { RLMOptions } from './options.ts';
 import { forceFinalMessage, noCodeMessage, outputsMessage, unknownFinalVarMessage } from './prompt.ts';
 import { lastLineFinal, parseReply, stripFences } from './protocol.ts';
+import type { ResumeOptions } from './resume.ts';
 import { RunTree } from './run-tree.ts';
 import { warmSandbox, type CellResult, type ContextValue } from './sandboxes/index.ts';
 import type { EventSink, RlmEvent, RunStatus } from './trace/events.ts';
+import type { RecordedReplies } from './trace/recorded-replies.ts';
+import type { Trace } from './trace/read-trace.ts';
 
 export type { RLMOptions, Tool } from './options.ts';
 
@@ -82,12 +85,35 @@ export class RLM {
     return this.#run(input, undefined);
   }
 
-  async #run(input: RunInput, alsoTo: EventSink | undefined): Promise<RunResult> {
+  /**
+   * Goes on with a run that ended without its answer (a crash, a kill, Ctrl-C, a limit, a provider
+   * outage) from its trace. The recorded cells run again against the recorded replies, so the
+   * REPL's state is rebuilt and no model is asked anything already paid for; then the run goes on
+   * live from the first request the trace has no reply for. The limits count what the earlier
+   * attempts spent (calls, tokens, cost, time). This RLM must have the recorded settings (models,
+   * depth, turns, prompt, tools); its limits may be higher. Write the resumed run's events to the
+   * same trace with `new JsonlTrace(path, { context, resume: true })`, so that it can be resumed again.
+   *
+   * @example
+   * const result = await rlm.resume(await readTrace('run.jsonl'));
+   */
+  async resume(trace: Trace, options: ResumeOptions = {}): Promise<RunResult> {
+    // Loaded by a resume only: a run that is not one starts without the trace reader.
+    const plan = await (await import('./resume.ts')).planResume(trace, this.#config, options);
+    const input: RunInput = { context: plan.context, query: plan.query, ...(options.signal ? { signal: options.signal } : {}) };
+    return this.#run(input, undefined, { replies: plan.replies, elapsedMs: plan.elapsedMs });
+  }
+
+  async #run(
+    input: RunInput,
+    alsoTo: EventSink | undefined,
+    resumed?: { replies: RecordedReplies; elapsedMs: number },
+  ): Promise<RunResult> {
     const config = this.#config;
     // A cost limit is only a limit if every call can be costed: refused before the run starts.
     if (config.limits.maxCostUsd !== undefined) refuseUnpricedCostLimit([config.models[0]!.id, config.models[1]!.id], config.prices);
     const started = performance.now();
-    const tree = new RunTree(config, input.signal, alsoTo);
+    const tree = new RunTree(config, input.signal, alsoTo, resumed);
     try {
       const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal });
       let { answer, status } = root;

@@ -13,6 +13,7 @@ import { RequestSizer, reservedCost } from './models/reservation.ts';
 import { DEFAULT_PRICES, findPrice } from './models/prices.ts';
 import { configModelAt, recordedSettings, type RunConfig } from './config.ts';
 import type { CallKind, EventSink, RlmEvent, RunSettings } from './trace/events.ts';
+import { answeredFirst, type RecordedReplies } from './trace/recorded-replies.ts';
 
 /** How long calls in flight may take to finish after a limit was reached. */
 const DRAIN_TIMEOUT_MS = 60_000;
@@ -44,11 +45,23 @@ export class RunTree {
   #toolCalls = 0;
   #stopReason: RlmError | undefined;
 
-  /** `alsoTo` receives every event too, after the config's `onEvent` (for `RLM.start`). */
-  constructor(config: RunConfig, userSignal: AbortSignal | undefined, alsoTo?: EventSink) {
+  /** Replies paid for by earlier attempts of a resumed run, taken before any provider is asked. */
+  readonly #recorded: RecordedReplies | undefined;
+
+  /**
+   * `alsoTo` receives every event too, after the config's `onEvent` (for `RLM.start`). `resumed`:
+   * what earlier attempts of the run recorded and how long they took, counted against the limits.
+   */
+  constructor(
+    config: RunConfig,
+    userSignal: AbortSignal | undefined,
+    alsoTo?: EventSink,
+    resumed?: { replies: RecordedReplies; elapsedMs: number },
+  ) {
     this.config = config;
     this.settings = recordedSettings(config);
-    this.budget = new Budget(config.limits);
+    this.#recorded = resumed?.replies;
+    this.budget = new Budget(config.limits, resumed?.elapsedMs ?? 0);
     this.limiter = new Limiter(config.concurrency);
     this.emit = (event: RlmEvent) => {
       config.onEvent?.(event);
@@ -61,7 +74,8 @@ export class RunTree {
     if (timeoutMs !== undefined) {
       // The end of the time limit is kept for the last request for an answer.
       const work = timeoutMs - Math.min(timeoutMs * LAST_ANSWER_TIME_SHARE, LAST_ANSWER_TIME_MAX_MS);
-      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', timeoutMs, Math.round(this.budget.elapsedMs()))), work);
+      const left = Math.max(0, work - this.budget.elapsedMs());
+      this.#deadline = setTimeout(() => this.stop(new BudgetExceededError('time', timeoutMs, Math.round(this.budget.elapsedMs()))), left);
     }
   }
 
@@ -179,9 +193,10 @@ export class RunTree {
     return model;
   }
 
-  /** The model at `depth` as configured, before any layer. */
+  /** The model at `depth` as configured, before any layer; in a resumed run, answering first from the replies recorded. */
   baseModelAt(depth: number): Model {
-    return configModelAt(this.config, depth);
+    const model = configModelAt(this.config, depth);
+    return this.#recorded ? answeredFirst(model, this.#recorded) : model;
   }
 
   #prepare(base: Model, depth: number, kind: CallKind, reserve: boolean): Model {

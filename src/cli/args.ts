@@ -25,6 +25,8 @@ export interface AskArgs {
   maxOutputChars?: number | undefined;
   memoryLimitMb?: number | undefined;
   trace?: string | undefined;
+  /** A trace to go on from: a run that ended without its answer. */
+  resume?: string | undefined;
   /** A JSON file of prices per model, added to the built-in table. */
   prices?: string | undefined;
   /** `--cache` (true: the default folder) or `--cache=<dir>`. */
@@ -47,6 +49,11 @@ const CONTEXT = {
     multiple: true,
     value: '<file|->',
     help: "the input; repeat it to pass several files as a list; - reads stdin;\na quoted glob (-c 'notes/*.md') is its files, in name order",
+  },
+  resume: {
+    type: 'string',
+    value: '<trace.jsonl>',
+    help: 'go on with a run that ended without its answer (a crash, Ctrl-C, a limit)\nfrom its trace: no recorded reply is asked for again; the query, context,\nmodels and settings come from the trace, limits may be raised; the\nresumed run is appended to the same trace',
   },
 } as const satisfies Flags;
 
@@ -214,8 +221,30 @@ export function parseAskArgs(argv: string[]): AskArgs {
     if (!args.trace) throw usageError('--trace-context goes with --trace <file.jsonl>');
     args.traceContext = v['trace-context'];
   }
-  if (!args.help && args.query === '') throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
+  if (v.resume !== undefined) refuseWithResume(args, nonEmpty('--resume', v.resume), argv);
+  if (!args.help && args.query === '' && !args.resume)
+    throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
   return args;
+}
+
+/** Flags that would change what is asked of the models: with --resume they come from the trace. */
+const FROM_THE_TRACE = {
+  model: 'm',
+  'sub-model': undefined,
+  repl: undefined,
+  'max-depth': undefined,
+  'max-iterations': undefined,
+  'max-output-chars': undefined,
+};
+
+function refuseWithResume(args: AskArgs, trace: string, argv: readonly string[]): void {
+  args.resume = trace;
+  if (args.query !== '') throw usageError('--resume takes no query: the query comes from the trace');
+  for (const [name, short] of Object.entries(FROM_THE_TRACE)) {
+    if (argv.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`) || (short !== undefined && arg === `-${short}`)))
+      throw usageError(`--${name} comes from the trace with --resume (its replies were asked with the recorded one)`);
+  }
+  if (args.trace !== undefined && args.trace !== trace) throw usageError('--resume appends to the trace it resumes: leave out --trace');
 }
 
 /**

@@ -28,6 +28,7 @@ export function withCallEvents(
         usage: result.usage,
         text: result.text,
         key,
+        ...(result.recorded ? { recorded: true } : {}),
         ...queued(),
       });
       return result;

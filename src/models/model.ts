@@ -35,6 +35,8 @@ export interface GenerateResult {
   finishReason: FinishReason;
   /** The model id the server says answered (may differ from the one asked for). */
   modelId: string;
+  /** Served from the trace of an earlier attempt of a resumed run: paid for then, not asked again. */
+  recorded?: boolean;
 }
 
 /**

@@ -62,6 +62,8 @@ export type RlmEvent =
       text?: string;
       /** Identifies the request (model and all its messages), for replay. */
       key?: string;
+      /** The reply came from the trace of an earlier attempt (a resumed run), not from the provider. */
+      recorded?: boolean;
       error?: string | undefined;
       /** Requests of the run waiting for a free slot of the limiter at this moment. */
       queued?: number;

@@ -5,7 +5,7 @@
  * conversation, and replies appear once. Events hold no API keys: models are named by id only.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent } from './events.ts';
@@ -31,8 +31,17 @@ export interface TraceHeader {
   context: TraceContext;
 }
 
-/** A trace line: the header, or an event with its time in ms since the trace began. */
-export type TraceLine = TraceHeader | (RlmEvent & { t: number });
+/**
+ * Where a resumed run's next attempt begins, in the same file: the events after it are that
+ * attempt's, their times counted from this line.
+ */
+export interface TraceResume {
+  type: 'resume';
+  createdAt: string;
+}
+
+/** A trace line: the header, a resume, or an event with its time in ms since its attempt began. */
+export type TraceLine = TraceHeader | TraceResume | (RlmEvent & { t: number });
 
 /** Where a trace is written and how it keeps the context. */
 export interface JsonlTraceOptions {
@@ -45,11 +54,18 @@ export interface JsonlTraceOptions {
    * machine without that file (`rlm ask --trace-context=embed`).
    */
   embedContext?: boolean;
+  /**
+   * Append to the trace of an earlier attempt of the same run, which is being resumed, instead of
+   * starting a new file: it keeps every reply that attempt paid for, whatever stops this one.
+   */
+  resume?: boolean;
 }
 
 /**
- * Writes a run's events to a JSONL file as they happen, one event a line, so that a trace is
- * readable up to its last line whatever stopped the run; `rlm view` and `replayTrace` read it.
+ * Writes a run's events to a JSONL file as they happen, one event a line. Each line reaches the
+ * file before the run goes on, so a crash or a kill -9 of the process leaves the
+ * trace readable up to its last whole line, with every reply paid for so far: what
+ * `rlm ask --resume` needs. `rlm view` and `replayTrace` read it too.
  *
  * @example
  * const trace = new JsonlTrace('run.jsonl', { context });
@@ -57,28 +73,32 @@ export interface JsonlTraceOptions {
  * await trace.close();
  */
 export class JsonlTrace {
-  readonly #out: WriteStream;
+  #fd: number | undefined;
   readonly #started = performance.now();
 
   constructor(path: string, options: JsonlTraceOptions) {
-    this.#out = createWriteStream(path, { flags: 'w' });
-    const header: TraceHeader = {
-      type: 'trace',
-      version: TRACE_VERSION,
-      createdAt: new Date().toISOString(),
-      context: traceContext(path, options),
-    };
-    this.#out.write(`${JSON.stringify(header)}\n`);
+    this.#fd = openSync(path, options.resume ? 'a' : 'w');
+    const first: TraceHeader | TraceResume = options.resume
+      ? { type: 'resume', createdAt: new Date().toISOString() }
+      : { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(path, options) };
+    this.#write(first);
   }
 
   /** The sink to hand the run: writes each event as one line. */
   readonly onEvent = (event: RlmEvent): void => {
-    this.#out.write(`${JSON.stringify({ t: Math.round(performance.now() - this.#started), ...event })}\n`);
+    this.#write({ t: Math.round(performance.now() - this.#started), ...event });
   };
 
-  /** Ends the file once every line is written. */
+  // One write a line, synchronous: a line is whole in the file (or not there) whenever the process dies.
+  #write(line: TraceLine): void {
+    if (this.#fd !== undefined) writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+  }
+
+  /** Ends the file; later events are dropped. */
   close(): Promise<void> {
-    return new Promise((resolve, reject) => this.#out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    return Promise.resolve();
   }
 }
 

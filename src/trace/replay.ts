@@ -5,69 +5,30 @@
  * order they come in; a request the trace does not have fails the replay with a clear error.
  * The user's tools answer from the trace too (replay-tools.ts), unless the real ones are given.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { RlmError } from '../errors.ts';
 import { memoKey } from '../models/memo.ts';
-import type { GenerateResult, Model } from '../models/model.ts';
+import type { Model } from '../models/model.ts';
 import { RLM, type RLMOptions, type RunResult } from '../rlm.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent, RunSettings } from './events.ts';
-import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
+import { contextOf, type Trace } from './read-trace.ts';
+import { RecordedReplies } from './recorded-replies.ts';
 import { replayTools } from './replay-tools.ts';
 
-/** A trace file as read: its header and its events. */
-export interface Trace {
-  header: TraceHeader;
-  events: Array<RlmEvent & { t: number }>;
-  /** Where the trace was read from: a context file is also looked for relative to its folder. */
-  path?: string;
-}
-
-/** Reads a trace file written by {@link JsonlTrace}; a line that is not an event is one clear error. */
-export async function readTrace(path: string): Promise<Trace> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new RlmError('RLM_INPUT', `cannot read the trace ${path}`);
-  }
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  let parsed: TraceLine[];
-  try {
-    parsed = lines.map((line) => JSON.parse(line) as TraceLine);
-  } catch {
-    throw new RlmError('RLM_INPUT', `${path} is not a JSONL trace (a line is not JSON)`);
-  }
-  const [header, ...events] = parsed;
-  if (header?.type !== 'trace') throw new RlmError('RLM_INPUT', `${path} is not an rlm trace (no header line)`);
-  return { header, events: events as Trace['events'], path: resolve(path) };
-}
+export { readTrace, type Trace } from './read-trace.ts';
 
 /**
  * Models that answer from the trace: `(id) => Model`, one shared set of recorded replies.
  * `onMismatch` hears of each request the trace does not have (the error is also thrown).
  */
 export function replayModels(events: readonly RlmEvent[], onMismatch?: (error: RlmError) => void): (id: string) => Model {
-  const replies = new Map<string, GenerateResult[]>();
-  for (const event of events) {
-    if (event.type !== 'model-call-end' || event.key === undefined || event.text === undefined) continue;
-    const list = replies.get(event.key) ?? [];
-    list.push({
-      text: event.text,
-      usage: event.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
-      finishReason: 'stop',
-      modelId: event.model,
-    });
-    replies.set(event.key, list);
-  }
+  const replies = new RecordedReplies(events);
   const make = (id: string): Model => ({
     id,
     url: 'replay',
     withId: make,
     async generate(request) {
-      const key = memoKey(id, request);
-      const reply = replies.get(key)?.shift();
+      const reply = replies.take(memoKey(id, request));
       if (!reply) {
         const last = request.messages.at(-1)?.content ?? '';
         const error = new RlmError(
@@ -77,7 +38,9 @@ export function replayModels(events: readonly RlmEvent[], onMismatch?: (error: R
         onMismatch?.(error);
         throw error;
       }
-      return { ...reply, usage: { ...reply.usage } };
+      // A replay is a run of its own: its trace records these replies as its own.
+      const { recorded: _, ...own } = reply;
+      return own;
     },
   });
   return make;
@@ -187,44 +150,5 @@ function refuseBaseline(trace: Trace, start: RunStart | undefined): void {
   throw new RlmError(
     'RLM_INPUT',
     `this trace is of ${which} of rlm bench, a fixed pipeline with no model code to run again; replay takes RLM runs (rlm view shows it)`,
-  );
-}
-
-/** The recorded context: given, stored in the trace, or read from its file (where it was, or beside the trace). */
-async function contextOf(trace: Trace, given: ContextValue | undefined): Promise<ContextValue> {
-  const recorded = trace.header.context;
-  if (given !== undefined) {
-    const same =
-      'inline' in recorded
-        ? JSON.stringify(given) === JSON.stringify(recorded.inline)
-        : typeof given === 'string' && sha256(given) === recorded.sha256;
-    if (!same)
-      throw new RlmError('RLM_INPUT', 'the context given differs from the one the trace was recorded with (its hash or its value)');
-    return given;
-  }
-  if ('inline' in recorded) return recorded.inline;
-  const { file, relativeFile, sha256: expected } = recorded;
-  const places = [file, ...(relativeFile !== undefined && trace.path !== undefined ? [resolve(dirname(trace.path), relativeFile)] : [])];
-  let changed: string | undefined;
-  for (const place of places) {
-    let text: string;
-    try {
-      text = await readFile(place, 'utf8');
-    } catch {
-      continue;
-    }
-    if (sha256(text) === expected) return text;
-    changed ??= place;
-  }
-  if (changed !== undefined) {
-    throw new RlmError(
-      'RLM_INPUT',
-      `the context file ${changed} has changed since the trace was written (its hash differs); pass the original with rlm replay --context <file>`,
-    );
-  }
-  const beside = relativeFile === undefined ? '' : ` nor at ${relativeFile} beside the trace`;
-  throw new RlmError(
-    'RLM_INPUT',
-    `the trace's context file is not at ${file}${beside}: pass the context (rlm replay --context <file>), or record with --trace-context=embed to keep it in the trace`,
   );
 }

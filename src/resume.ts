@@ -1,0 +1,80 @@
+/**
+ * Resuming a run from its trace: the same query over the same context, run again with the same
+ * settings, so that the model code of every recorded turn runs again and asks the same requests,
+ * each answered from the trace; the first request the trace has no reply for goes to the
+ * provider, and the run goes on live from there. Nothing already paid for is asked again, and
+ * what it cost is counted against the limits from the start.
+ */
+import { recordedSettings, type RunConfig } from './config.ts';
+import { RlmError } from './errors.ts';
+import type { ContextValue } from './sandboxes/index.ts';
+import type { RlmEvent, RunSettings } from './trace/events.ts';
+import { RecordedReplies } from './trace/recorded-replies.ts';
+import { contextOf, type Trace } from './trace/read-trace.ts';
+
+/** What a resume may be given that the trace does not hold. */
+export interface ResumeOptions {
+  /** Aborting it stops the resumed run with status `cancelled`. */
+  signal?: AbortSignal;
+  /** The run's context, for a trace that refers to a context file that is not where it was (checked against its hash). */
+  context?: ContextValue;
+}
+
+/** The run to go on with: its input, the replies already paid for, and the time already taken. */
+export interface ResumePlan {
+  query: string;
+  context: ContextValue;
+  replies: RecordedReplies;
+  elapsedMs: number;
+}
+
+type RunStart = Extract<RlmEvent, { type: 'run-start' }>;
+
+/**
+ * The settings that shape what is asked of the models: with any other value, the requests would
+ * differ from the recorded ones, none would be found, and everything would be paid for again.
+ * Limits may differ: a run stopped by one is resumed with a higher one.
+ */
+const SHAPING: ReadonlyArray<keyof RunSettings> = [
+  'repl',
+  'models',
+  'maxIterations',
+  'maxDepth',
+  'maxOutputChars',
+  'compactAt',
+  'contextWindow',
+  'maxOutputTokens',
+  'tools',
+  'systemPrompt',
+];
+
+/** Reads what a resume of `trace` needs under `config`; a trace it cannot go on from is one clear error. */
+export async function planResume(trace: Trace, config: RunConfig, options: ResumeOptions): Promise<ResumePlan> {
+  const all = [...(trace.earlier ?? []), ...trace.events];
+  const start = all.find((e): e is RunStart & { t: number } => e.type === 'run-start' && e.depth === 0);
+  if (!start?.settings || start.method !== undefined) {
+    throw new RlmError('RLM_INPUT', 'the trace has no RLM run to resume (no root run-start with its settings)');
+  }
+  refuseOtherSettings(start.settings, recordedSettings(config));
+  return {
+    query: start.query,
+    context: await contextOf(trace, options.context),
+    replies: new RecordedReplies(all),
+    elapsedMs: trace.elapsedMs ?? 0,
+  };
+}
+
+function refuseOtherSettings(recorded: RunSettings, now: RunSettings): void {
+  const differ = SHAPING.filter((name) => JSON.stringify(recorded[name]) !== JSON.stringify(now[name]));
+  if (differ.length === 0) return;
+  const shown = differ.map((name) => `${name} ${show(recorded[name])} (now ${show(now[name])})`).join(', ');
+  throw new RlmError(
+    'RLM_INPUT',
+    `the trace was recorded with other settings, so its replies would not be found: ${shown}; resume with the recorded ones`,
+  );
+}
+
+function show(value: unknown): string {
+  const text = value === undefined ? 'unset' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

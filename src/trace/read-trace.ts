@@ -1,0 +1,104 @@
+/**
+ * Reading a trace file: its header, the events of each attempt of the run, and the run's context
+ * from wherever the trace keeps it. What replay, resume and the viewer start from.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { RlmError } from '../errors.ts';
+import type { ContextValue } from '../sandboxes/index.ts';
+import type { RlmEvent } from './events.ts';
+import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
+
+/** A trace file as read: its header and its events. */
+export interface Trace {
+  header: TraceHeader;
+  /** The events of the run's last attempt (of the whole run, when it was never resumed). */
+  events: Array<RlmEvent & { t: number }>;
+  /** The events of the attempts a resume took over from, oldest first; none when it was never resumed. */
+  earlier?: Array<RlmEvent & { t: number }>;
+  /** The time the run's attempts took, all together (each to its last event). */
+  elapsedMs?: number;
+  /** Where the trace was read from: a context file is also looked for relative to its folder. */
+  path?: string;
+}
+
+/**
+ * Reads a trace file written by {@link JsonlTrace}. A last line cut short (the process died while
+ * writing it) is left out; any other line that is not an event is one clear error.
+ */
+export async function readTrace(path: string): Promise<Trace> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RlmError('RLM_INPUT', `cannot read the trace ${path}`);
+  }
+  const lines = text.split('\n');
+  // Only a line with no newline after it can have been cut short.
+  const torn = lines.pop() ?? '';
+  const parsed: TraceLine[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    try {
+      parsed.push(JSON.parse(line) as TraceLine);
+    } catch {
+      throw new RlmError('RLM_INPUT', `${path} is not a JSONL trace (line ${index + 1} is not JSON)`);
+    }
+  }
+  if (torn.trim() !== '') {
+    try {
+      parsed.push(JSON.parse(torn) as TraceLine);
+    } catch {
+      // the process died mid-line: the trace ends at the line before
+    }
+  }
+  const [header, ...rest] = parsed;
+  if (header?.type !== 'trace') throw new RlmError('RLM_INPUT', `${path} is not an rlm trace (no header line)`);
+  const attempts: Array<Trace['events']> = [[]];
+  for (const line of rest) {
+    if (line.type === 'resume') attempts.push([]);
+    else if (line.type !== 'trace') attempts.at(-1)!.push(line);
+  }
+  const elapsedMs = attempts.reduce((sum, attempt) => sum + (attempt.at(-1)?.t ?? 0), 0);
+  const events = attempts.pop()!;
+  return { header, events, earlier: attempts.flat(), elapsedMs, path: resolve(path) };
+}
+
+/** The recorded context: given, stored in the trace, or read from its file (where it was, or beside the trace). */
+export async function contextOf(trace: Trace, given: ContextValue | undefined): Promise<ContextValue> {
+  const recorded = trace.header.context;
+  if (given !== undefined) {
+    const same =
+      'inline' in recorded
+        ? JSON.stringify(given) === JSON.stringify(recorded.inline)
+        : typeof given === 'string' && sha256(given) === recorded.sha256;
+    if (!same)
+      throw new RlmError('RLM_INPUT', 'the context given differs from the one the trace was recorded with (its hash or its value)');
+    return given;
+  }
+  if ('inline' in recorded) return recorded.inline;
+  const { file, relativeFile, sha256: expected } = recorded;
+  const places = [file, ...(relativeFile !== undefined && trace.path !== undefined ? [resolve(dirname(trace.path), relativeFile)] : [])];
+  let changed: string | undefined;
+  for (const place of places) {
+    let text: string;
+    try {
+      text = await readFile(place, 'utf8');
+    } catch {
+      continue;
+    }
+    if (sha256(text) === expected) return text;
+    changed ??= place;
+  }
+  if (changed !== undefined) {
+    throw new RlmError(
+      'RLM_INPUT',
+      `the context file ${changed} has changed since the trace was written (its hash differs); pass the original with rlm replay --context <file>`,
+    );
+  }
+  const beside = relativeFile === undefined ? '' : ` nor at ${relativeFile} beside the trace`;
+  throw new RlmError(
+    'RLM_INPUT',
+    `the trace's context file is not at ${file}${beside}: pass the context (rlm replay --context <file>), or record with --trace-context=embed to keep it in the trace`,
+  );
+}
