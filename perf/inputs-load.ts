@@ -19,7 +19,7 @@ const RUNS = 9;
 const MiB = 1024 * 1024;
 const FLAGS = ['--conditions=rlm-source', '--expose-gc'];
 
-type Way = 'loaded' | 'on-disk' | 'readFile';
+type Way = 'loaded' | 'on-disk' | 'readFile' | 'auto';
 
 interface MemoryReport {
   way: Way;
@@ -53,7 +53,7 @@ async function child(way: Way, root: string, listFile: string): Promise<void> {
 
 async function once(way: Way, root: string, paths: readonly string[]): Promise<unknown> {
   if (way === 'readFile') return Promise.all(paths.map((p) => readFile(join(root, p), 'utf8')));
-  return loadCorpus([root], { onDisk: way === 'on-disk' });
+  return loadCorpus([root], way === 'auto' ? {} : { onDisk: way === 'on-disk' });
 }
 
 async function timed(way: Way, root: string, paths: readonly string[]): Promise<number[]> {
@@ -94,7 +94,6 @@ async function main(): Promise<void> {
     const memory: MemoryReport[] = [];
     for (const way of ['loaded', 'on-disk', 'readFile'] as const)
       memory.push(await runChild<MemoryReport>('inputs-load.ts', ['--child', way, root, listFile], FLAGS));
-    await rm(listFile, { force: true });
 
     const sparse = await mkdtemp(join(tmpdir(), 'rlm-inputs-sparse-'));
     let big: Record<string, unknown>;
@@ -113,9 +112,11 @@ async function main(): Promise<void> {
           big = { firstReadMs: round(performance.now() - start) };
         }
       }
-      big = { ...big!, summary, medianMs: round(median(times)) };
+      const memory = await runChild<MemoryReport>('inputs-load.ts', ['--child', 'auto', sparse, listFile], FLAGS);
+      big = { ...big!, summary, medianMs: round(median(times)), peakRssMiB: memory.peakRssMiB, rssBeforeMiB: memory.rssBeforeMiB };
     } finally {
       await rm(sparse, { recursive: true, force: true });
+      await rm(listFile, { force: true });
     }
 
     const loaded = results.loaded as { medianMs: number };

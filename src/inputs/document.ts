@@ -59,7 +59,8 @@ export interface CorpusOptions {
   /**
    * Keep documents on disk (only their list is loaded, `read()` opens them on demand) instead of
    * holding their text. Default `'auto'`: on disk when the files found total more than
-   * `memoryBudgetBytes`.
+   * `memoryBudgetBytes`. On disk, a kind is told from the first 8 KiB alone (a `.json` that starts
+   * like JSON is `json`, even if it would not parse whole).
    */
   onDisk?: boolean | 'auto';
   /** The total size above which `'auto'` keeps documents on disk. Default 256 MiB. */

@@ -18,7 +18,8 @@ export interface Problem {
   readonly message: string;
 }
 
-export const BINARY_MESSAGE = 'a binary file (neither text nor a pdf, docx, html, json, jsonl or csv document)';
+const BINARY_MESSAGE = 'a binary file (neither text nor a pdf, docx, html, json, jsonl or csv document)';
+const NOT_UTF8_MESSAGE = 'not UTF-8 text (nor a pdf or docx document); convert it, e.g. iconv -f latin1 -t utf-8';
 
 /** The file's size, or why it will not be read. */
 export async function sizeOf(candidate: Candidate, maxFileBytes: number): Promise<number | Problem> {
@@ -78,7 +79,7 @@ function kindOf(candidate: Candidate, head: Buffer, complete: boolean): Document
   const sniffed = sniff(candidate.path, head, complete);
   if ('kind' in sniffed) return sniffed.kind;
   if ('bad' in sniffed) return unreadable(candidate, sniffed.bad);
-  return { skip: { path: candidate.path, reason: 'binary' }, message: BINARY_MESSAGE };
+  return { skip: { path: candidate.path, reason: 'binary' }, message: sniffed.binary === 'nul' ? BINARY_MESSAGE : NOT_UTF8_MESSAGE };
 }
 
 function unreadable(candidate: Candidate, why: string): Problem {

@@ -7,7 +7,7 @@ import { extname } from 'node:path';
 import type { DocumentKind } from './document.ts';
 
 /** A document kind, or why the file is not one. */
-export type Sniffed = { kind: DocumentKind } | { binary: true } | { bad: string };
+export type Sniffed = { kind: DocumentKind } | { binary: 'nul' | 'not-utf8' } | { bad: string };
 
 const PDF_MAGIC = Buffer.from('%PDF-');
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -23,18 +23,20 @@ const HTML_START = /^(?:\s|<!--[\s\S]*?-->)*<(?:!doctype\s+html|html)[\s>]/i;
 export function sniff(name: string, head: Uint8Array, complete: boolean): Sniffed {
   const ext = extname(name).toLowerCase();
   const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  // The PDF header may follow a little junk: readers look in the first 1024 bytes.
-  if (bytes.subarray(0, 1024).includes(PDF_MAGIC)) return { kind: 'pdf' };
+  // A .pdf's header may follow a little junk (readers look in its first 1024 bytes); any other
+  // file must start with it, or a note quoting "%PDF-1.4" would be taken for a PDF.
+  if (bytes.subarray(0, ext === '.pdf' ? 1024 : PDF_MAGIC.length).includes(PDF_MAGIC)) return { kind: 'pdf' };
   if (ext === '.pdf') return { bad: 'not a PDF (bad header)' };
   if (bytes.subarray(0, 4).equals(ZIP_MAGIC)) {
     // word/document.xml need not be among the first entries, so a .docx is trusted by name; a
     // zip of another name is a DOCX only when its first entries show the Word part.
     if (ext === '.docx' || bytes.includes('word/document.xml')) return { kind: 'docx' };
-    return { binary: true };
+    return { binary: 'nul' };
   }
   if (ext === '.docx') return { bad: 'not a DOCX (bad header)' };
+  if (bytes.includes(0)) return { binary: 'nul' };
   const text = decodeHead(bytes, complete);
-  if (text === undefined) return { binary: true };
+  if (text === undefined) return { binary: 'not-utf8' };
   if (HTML_EXTENSIONS.has(ext) || HTML_START.test(text)) return { kind: 'html' };
   const first = text.trimStart()[0];
   if (ext === '.json' && first !== undefined && /[[{"\-0-9tfn]/.test(first)) return { kind: 'json' };
@@ -43,9 +45,8 @@ export function sniff(name: string, head: Uint8Array, complete: boolean): Sniffe
   return { kind: 'text' };
 }
 
-/** The head as text (without a BOM), or undefined when it has a NUL byte or is not UTF-8. */
+/** The head as text (without a BOM), or undefined when it is not UTF-8. */
 function decodeHead(bytes: Buffer, complete: boolean): string | undefined {
-  if (bytes.includes(0)) return undefined;
   try {
     // In stream mode a character cut by the end of the head is kept for later, not an error.
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: !complete });

@@ -9,7 +9,7 @@ import { matchesGlob, posix, resolve } from 'node:path';
 import { RlmError } from '../errors.ts';
 import type { ResolvedCorpusOptions, SkippedFile } from './document.ts';
 import { byCodePoint } from './order.ts';
-import { describeFsError, walkFolder, type WalkOptions } from './walk.ts';
+import { describeFsError, isFsError, walkFolder, type WalkOptions } from './walk.ts';
 
 /** A file that may become a document. `explicit`: named by the user, so a problem is an error. */
 export interface Candidate {
@@ -87,7 +87,8 @@ async function expandGlob(source: string, options: ResolvedCorpusOptions): Promi
       maxDepth: rest.includes('**') ? Infinity : rest.length,
     });
   } catch (error) {
-    if (RlmError.isInstance(error)) throw error;
+    // The folder before the first wildcard does not exist, or cannot be read: nothing matches.
+    if (!isFsError(error)) throw error;
     found = { files: [], skipped: [] };
   }
   if (found.files.length === 0 && !found.skipped.some((s) => !s.path.endsWith('/'))) {
@@ -103,7 +104,7 @@ async function walkOrThrow(abs: string, source: string, options: WalkOptions) {
   try {
     return await walkFolder(abs, options);
   } catch (error) {
-    if (RlmError.isInstance(error)) throw error;
+    if (!isFsError(error)) throw error;
     throw new RlmError('RLM_INPUT', `cannot read ${source}: ${describeFsError(error)}`, { cause: error });
   }
 }

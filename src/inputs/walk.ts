@@ -89,7 +89,7 @@ export async function walkFolder(root: string, options: WalkOptions = {}): Promi
     try {
       await visit(abs, rel, rules, ancestors);
     } catch (error) {
-      if ((error as { code?: string }).code === undefined) throw error;
+      if (!isFsError(error)) throw error;
       result.skipped.push({ path: `${rel}/`, reason: 'unreadable', detail: describeFsError(error) });
     }
   };
@@ -118,7 +118,12 @@ async function resolveLink(abs: string, rootReal: string, ancestors: readonly st
     return { problem: 'a dangling link' };
   }
   if (!isInside(rootReal, real)) return { problem: 'points outside the folder' };
-  const target = await stat(real);
+  let target;
+  try {
+    target = await stat(real);
+  } catch (error) {
+    return { problem: describeFsError(error) };
+  }
   if (target.isDirectory() && ancestors.includes(real)) return { problem: 'a link cycle' };
   return { isDir: target.isDirectory(), isFile: target.isFile(), real };
 }
@@ -127,6 +132,11 @@ async function resolveLink(abs: string, rootReal: string, ancestors: readonly st
 export function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
+}
+
+/** Whether `error` came from the file system (and so is about one file), not from a cancellation or a bug. */
+export function isFsError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /** A file system error as a few words, e.g. "permission denied". */

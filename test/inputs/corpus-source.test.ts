@@ -25,6 +25,7 @@ describe('isCorpusSource', () => {
       'data.json': '{"a":1}',
       'events.jsonl': '{"a":1}\n',
       'table.csv': 'a,b\n',
+      'pdf-notes.md': 'A PDF file starts with %PDF-1.4 and ends with %%EOF.',
       'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0]),
     };
     for (const [name, content] of Object.entries(files)) await writeFile(join(cwd, name), content);
@@ -41,6 +42,7 @@ describe('isCorpusSource', () => {
     ['docs/**/*.txt', true],
     ['report.pdf', true],
     ['scan', true],
+    ['pdf-notes.md', false],
     ['memo.docx', true],
     ['page.html', true],
     ['saved.txt', true],

@@ -160,10 +160,19 @@ describe('errors for a file named explicitly; skips in a folder', () => {
     await rejectsInput(loadCorpus(['logo.png'], { cwd: dir }), /^cannot read logo\.png: a binary file \(neither text nor a pdf, docx/);
   });
 
-  it('invalid UTF-8 is binary', async () => {
+  it('a text file that is not UTF-8, with a way to convert it', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'latin1.txt'), Buffer.from('caf\xe9 au lait', 'latin1'));
-    await rejectsInput(loadCorpus(['latin1.txt'], { cwd: dir }), /^cannot read latin1\.txt: a binary file/);
+    await rejectsInput(loadCorpus(['latin1.txt'], { cwd: dir }), /^cannot read latin1\.txt: not UTF-8 text .*; convert it, e\.g\. iconv/);
+    // In a folder it is listed with the binaries.
+    await writeFile(join(dir, 'ok.txt'), 'fine');
+    assert.deepEqual((await loadCorpus([dir])).skipped, [{ path: 'latin1.txt', reason: 'binary' }]);
+  });
+
+  it('a UTF-8 character cut by the end of the first 8 KiB is not taken for invalid UTF-8', async () => {
+    const doc = await only('wide.txt', 'a' + 'é'.repeat(5000));
+    assert.equal(doc.kind, 'text');
+    assert.equal(doc.text.length, 5001);
   });
 
   it('a file over the size cap', async () => {

@@ -3,6 +3,7 @@
  * a file over the size cap; nested .gitignore files; symbolic links; several sources.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -83,6 +84,13 @@ describe('a folder: a generated code base of 1,000 files', () => {
     );
   });
 
+  it('stops when cancelled while walking and reading', async () => {
+    const controller = new AbortController();
+    const loading = loadCorpus([root], { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    await assert.rejects(loading, (e: unknown) => RlmError.isInstance(e) && e.code === 'RLM_CANCELLED');
+  });
+
   it('expands a glob with the .gitignore honoured, paths as the glob gives them', async () => {
     const corpus = await loadCorpus(['src/module-3/**/*.md'], { cwd: root });
     assert.ok(corpus.documents.length > 0);
@@ -151,6 +159,19 @@ describe('a folder: rules and links', () => {
     );
     assert.match(corpus.summary(), /4 unreadable links \(dangling\.txt, escape-dir, escape\.txt, \+1 more\)/);
     for (const doc of corpus.contextValue() as unknown as LoadedDocument[]) assert.doesNotMatch(doc.text, /outside the root/);
+  });
+
+  it('never opens a FIFO (it could block forever): skipped as not a regular file', async (t) => {
+    const root = await tempDir();
+    await write(root, { 'a.txt': 'a' });
+    if (spawnSync('mkfifo', [join(root, 'pipe')]).status !== 0) return t.skip('no mkfifo here');
+    const corpus = await loadCorpus([root]);
+    assert.deepEqual(
+      corpus.documents.map((d) => d.path),
+      ['a.txt'],
+    );
+    assert.deepEqual(corpus.skipped, [{ path: 'pipe', reason: 'unreadable', detail: 'not a regular file' }]);
+    await rejectsInput(loadCorpus(['pipe'], { cwd: root }), /^cannot read pipe: not a regular file$/);
   });
 
   it('prefixes each folder as given when there are several sources, so paths stay unique', async () => {

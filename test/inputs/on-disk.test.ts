@@ -73,6 +73,20 @@ describe('a corpus kept on disk', () => {
     assert.equal(await c.read('stays.txt'), 'here');
   });
 
+  it('reads right while documents come and go from the few texts it keeps', async () => {
+    const dir = await tempDir();
+    const names = Array.from({ length: 9 }, (_, i) => `doc-${i}.txt`);
+    for (const name of names) await writeFile(join(dir, name), `text of ${name}`);
+    const c = await loadCorpus([dir], { onDisk: true });
+    for (let round = 0; round < 2; round++) {
+      const texts = await Promise.all([...names, ...names.toReversed()].map((name) => c.read(name)));
+      assert.deepEqual(
+        texts,
+        [...names, ...names.toReversed()].map((name) => `text of ${name}`),
+      );
+    }
+  });
+
   it('keeps a corpus on disk when it is over the memory budget, and loads it otherwise', async () => {
     const over = await loadCorpus([root], { memoryBudgetBytes: 100 });
     assert.equal(over.onDisk, true);
