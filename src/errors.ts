@@ -15,7 +15,8 @@ export type RlmErrorCode =
   | 'RLM_MAX_ITERATIONS'
   | 'RLM_CANCELLED'
   | 'RLM_SANDBOX'
-  | 'RLM_REPLAY_MISMATCH';
+  | 'RLM_REPLAY_MISMATCH'
+  | 'RLM_SCHEMA_MISMATCH';
 
 /**
  * Each class has its own marker, registered globally with `Symbol.for`, so that `isInstance`

@@ -1,6 +1,14 @@
 /** rlm: Recursive Language Models. The public API. */
 export { RLM, type RLMOptions, type RunInput, type RunResult, type Tool } from './rlm.ts';
 export type { ResumeOptions } from './resume.ts';
+export {
+  schemaCheck,
+  readSchemaFile,
+  type AnswerSchema,
+  type JsonSchema,
+  type SchemaCheck,
+  type StandardSchemaV1,
+} from './schema/index.ts';
 export { Budget, type BudgetLimits, type BudgetSnapshot, type UsageReport } from './budget.ts';
 export { RlmError, ProviderError, BudgetExceededError, CancelledError, type RlmErrorCode, type LimitKind } from './errors.ts';
 export { statusOf } from './run-status.ts';

@@ -13,7 +13,11 @@ import { bridgeFor, type StartChild } from './bridge.ts';
 import { lastAnswerRequest } from './last-answer.ts';
 import { statusOf, type RunStatus } from './run-status.ts';
 import type { RunTree } from './run-tree.ts';
+import { checkFinal, schemaInstructions, schemaMismatchMessage, type SchemaCheck } from './schema/index.ts';
 import { createSandbox, MAX_CALLS_IN_FLIGHT, type CellResult, type ContextValue, type Sandbox } from './sandboxes/index.ts';
+
+/** How many times an answer that does not match the schema is sent back to be corrected. */
+export const SCHEMA_CORRECTIONS = 2;
 
 export interface NodeInput {
   depth: number;
@@ -24,10 +28,14 @@ export interface NodeInput {
   parentRunId?: string;
   /** A model model code chose for this child (`rlm_query(prompt, context, { model })`). */
   model?: string;
+  /** The shape the answer must have (`RLM.run({ schema })`, `rlm_query(..., { schema })`). */
+  schema?: SchemaCheck<unknown> | undefined;
 }
 
 export interface NodeOutcome {
   answer: string | undefined;
+  /** The answer as the schema's value, for a node with a schema. */
+  value?: unknown;
   status: RunStatus;
   iterations: number;
   error?: RlmError;
@@ -49,6 +57,9 @@ export class RlmNode {
   readonly repl: NodeRepl;
   iterations = 0;
   readonly #tree: RunTree;
+  readonly #schema: SchemaCheck<unknown> | undefined;
+  /** Answers that did not match the schema and may still be corrected. */
+  #correctionsLeft = SCHEMA_CORRECTIONS;
   readonly #started = performance.now();
 
   /** Reports the node's start and starts its REPL, which loads the context while the model writes its first reply. */
@@ -59,6 +70,7 @@ export class RlmNode {
     this.depth = input.depth;
     this.signal = input.signal;
     this.query = input.query;
+    this.#schema = input.schema;
     const model = tree.modelAt(input.depth, 'root');
     this.model = input.model ? model.withId(input.model) : model;
     tree.emit({
@@ -71,6 +83,7 @@ export class RlmNode {
       model: this.model.id,
       subModel: tree.modelAt(input.depth + 1, 'sub').id,
       ...(input.depth === 0 ? { settings: tree.settings } : {}),
+      ...(input.schema?.jsonSchema === undefined ? {} : { schema: input.schema.jsonSchema }),
     });
     const bridge = bridgeFor(
       tree,
@@ -85,17 +98,19 @@ export class RlmNode {
         maxOutputChars: config.maxOutputChars,
         cellTimeoutMs: config.cellTimeoutMs,
         tools: Object.keys(config.tools),
+        answersAsJson: input.schema !== undefined,
         // A run allowed more requests at once than a REPL's default may have them all from one REPL.
         maxCallsInFlight: Math.max(MAX_CALLS_IN_FLIGHT, config.concurrency),
       }),
     );
-    const prompt =
+    const base =
       config.systemPrompt ??
       systemPrompt(config.repl, {
         maxDepth: config.maxDepth,
         canRecurse: this.depth + 1 < config.maxDepth,
         tools: toolDescriptions(config),
       });
+    const prompt = input.schema ? `${base}\n\n${schemaInstructions(input.schema, config.repl)}` : base;
     const window = config.contextWindow ?? contextWindowOf(this.model.id);
     this.conversation = new Conversation(prompt, firstTurnMessage(contextMetadata(input.context), input.query), window, config.compactAt);
   }
@@ -149,13 +164,34 @@ export class RlmNode {
     return cell;
   }
 
+  /**
+   * Ends the node with a final answer, checked against its schema if it has one. An answer that
+   * does not match is shown to the model with what is wrong (the `retry` message), a bounded
+   * number of times; then the node ends without an answer.
+   */
+  async accept(status: RunStatus, answer: string): Promise<NodeOutcome | { retry: string }> {
+    if (!this.#schema) return this.finish(status, answer);
+    const checked = await checkFinal(this.#schema, answer);
+    if (checked.ok) return this.finish(status, answer, undefined, checked.value);
+    if (this.#correctionsLeft > 0 && status === 'done') {
+      this.#correctionsLeft--;
+      return { retry: schemaMismatchMessage(checked.issues, this.#correctionsLeft + 1) };
+    }
+    const attempts = SCHEMA_CORRECTIONS + 1 - this.#correctionsLeft;
+    const error = new RlmError(
+      'RLM_SCHEMA_MISMATCH',
+      `the answer did not match the schema after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${checked.issues.slice(0, 3).join('; ')}`,
+    );
+    return this.finish(status === 'done' ? 'error' : status, undefined, error);
+  }
+
   /** Holds back, at the root, what the last request for an answer would need if a limit stopped the run now. */
   holdForLastAnswer(): void {
     if (this.depth === 0) this.#tree.holdForLastAnswer(lastAnswerRequest(this.#tree.config, this.conversation, this.runId, 'a limit'));
   }
 
   /** Ends the node: a child reports its end here (the root's, with the whole tree's usage, comes from RLM.run). */
-  finish(status: RunStatus, answer: string | undefined, error?: RlmError): NodeOutcome {
+  finish(status: RunStatus, answer: string | undefined, error?: RlmError, value?: unknown): NodeOutcome {
     if (this.depth > 0) {
       const usage = this.#tree.budget.usage();
       this.#tree.emit({
@@ -171,6 +207,7 @@ export class RlmNode {
     }
     return {
       answer,
+      ...(value === undefined ? {} : { value }),
       status,
       iterations: this.iterations,
       runId: this.runId,

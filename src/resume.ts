@@ -8,14 +8,17 @@
 import { recordedSettings, type RunConfig } from './config.ts';
 import { RlmError } from './errors.ts';
 import type { ContextValue } from './sandboxes/index.ts';
+import type { AnswerSchema } from './schema/index.ts';
 import type { RlmEvent, RunSettings } from './trace/events.ts';
 import { RecordedReplies } from './trace/recorded-replies.ts';
 import { contextOf, type Trace } from './trace/read-trace.ts';
 
 /** What a resume may be given that the trace does not hold. */
-export interface ResumeOptions {
+export interface ResumeOptions<T = unknown> {
   /** Aborting it stops the resumed run with status `cancelled`. */
   signal?: AbortSignal;
+  /** The answer's schema, for a typed `value` (default: the JSON Schema the trace recorded, if any). */
+  schema?: AnswerSchema<T>;
   /** The run's context, for a trace that refers to a context file that is not where it was (checked against its hash). */
   context?: ContextValue;
 }
@@ -24,6 +27,7 @@ export interface ResumeOptions {
 export interface ResumePlan {
   query: string;
   context: ContextValue;
+  schema: AnswerSchema | undefined;
   replies: RecordedReplies;
   elapsedMs: number;
 }
@@ -49,7 +53,7 @@ const SHAPING: ReadonlyArray<keyof RunSettings> = [
 ];
 
 /** Reads what a resume of `trace` needs under `config`; a trace it cannot go on from is one clear error. */
-export async function planResume(trace: Trace, config: RunConfig, options: ResumeOptions): Promise<ResumePlan> {
+export async function planResume(trace: Trace, config: RunConfig, options: ResumeOptions<unknown>): Promise<ResumePlan> {
   const all = [...(trace.earlier ?? []), ...trace.events];
   const start = all.find((e): e is RunStart & { t: number } => e.type === 'run-start' && e.depth === 0);
   if (!start?.settings || start.method !== undefined) {
@@ -59,6 +63,7 @@ export async function planResume(trace: Trace, config: RunConfig, options: Resum
   return {
     query: start.query,
     context: await contextOf(trace, options.context),
+    schema: options.schema ?? start.schema,
     replies: new RecordedReplies(all),
     elapsedMs: trace.elapsedMs ?? 0,
   };

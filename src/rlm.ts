@@ -15,6 +15,7 @@ import { forceFinalMessage, noCodeMessage, outputsMessage, unknownFinalVarMessag
 import { lastLineFinal, parseReply, stripFences } from './protocol.ts';
 import type { ResumeOptions } from './resume.ts';
 import { RunTree } from './run-tree.ts';
+import { checkFinal, schemaCheck, type AnswerSchema } from './schema/index.ts';
 import { warmSandbox, type CellResult, type ContextValue } from './sandboxes/index.ts';
 import type { EventSink, RlmEvent, RunStatus } from './trace/events.ts';
 import type { RecordedReplies } from './trace/recorded-replies.ts';
@@ -23,21 +24,29 @@ import type { Trace } from './trace/read-trace.ts';
 export type { RLMOptions, Tool } from './options.ts';
 
 /** What one run answers: a query over a context. */
-export interface RunInput {
+export interface RunInput<T = unknown> {
   /** The long input: a string, a list of strings (e.g. one per file), or any JSON value. */
   context: ContextValue;
   query: string;
   /** Aborting it stops the run (and every call in flight) with status `cancelled`. */
   signal?: AbortSignal;
+  /**
+   * The shape of the answer: a Standard Schema (Zod, Valibot, ArkType) or a JSON Schema. The
+   * model is shown it, its FINAL value is checked against it, and an answer that does not match
+   * is sent back with what is wrong (twice at most); `RunResult.value` is the checked value.
+   */
+  schema?: AnswerSchema<T> | undefined;
 }
 
 /**
  * How a run ended. `answer` is set only when the model handed one back from code (or as a lone
  * FINAL line); a run stopped by a limit, a cancel or an error has `status` and `error` instead.
  */
-export interface RunResult {
+export interface RunResult<T = unknown> {
   /** The final answer; undefined when the run ended without one. */
   answer: string | undefined;
+  /** For a run with a schema, the answer as the schema's (parsed, checked) value. */
+  value?: T;
   status: RunStatus;
   usage: UsageReport;
   /** Turns the root model took. */
@@ -74,14 +83,19 @@ export class RLM {
    * for await (const event of events) if (event.type === 'cell-end') console.log(event.output);
    * const { answer } = await result;
    */
-  start(input: RunInput): { events: AsyncIterable<RlmEvent>; result: Promise<RunResult> } {
+  start<T = unknown>(input: RunInput<T>): { events: AsyncIterable<RlmEvent>; result: Promise<RunResult<T>> } {
     const queue = new EventQueue();
     const result = this.#run(input, (event) => queue.push(event)).finally(() => queue.close());
     return { events: queue, result };
   }
 
-  /** Answers `input.query` over `input.context`; resolves when the run ends, however it ends. */
-  run(input: RunInput): Promise<RunResult> {
+  /**
+   * Answers `input.query` over `input.context`; resolves when the run ends, however it ends.
+   *
+   * @example
+   * const { value } = await rlm.run({ context, query: 'Totals per region?', schema: z.object({ totals: z.record(z.string(), z.number()) }) });
+   */
+  run<T = unknown>(input: RunInput<T>): Promise<RunResult<T>> {
     return this.#run(input, undefined);
   }
 
@@ -97,43 +111,63 @@ export class RLM {
    * @example
    * const result = await rlm.resume(await readTrace('run.jsonl'));
    */
-  async resume(trace: Trace, options: ResumeOptions = {}): Promise<RunResult> {
+  async resume<T = unknown>(trace: Trace, options: ResumeOptions<T> = {}): Promise<RunResult<T>> {
     // Loaded by a resume only: a run that is not one starts without the trace reader.
     const plan = await (await import('./resume.ts')).planResume(trace, this.#config, options);
-    const input: RunInput = { context: plan.context, query: plan.query, ...(options.signal ? { signal: options.signal } : {}) };
+    const input: RunInput<T> = {
+      context: plan.context,
+      query: plan.query,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(plan.schema === undefined ? {} : { schema: plan.schema as AnswerSchema<T> }),
+    };
     return this.#run(input, undefined, { replies: plan.replies, elapsedMs: plan.elapsedMs });
   }
 
-  async #run(
-    input: RunInput,
+  async #run<T>(
+    input: RunInput<T>,
     alsoTo: EventSink | undefined,
     resumed?: { replies: RecordedReplies; elapsedMs: number },
-  ): Promise<RunResult> {
+  ): Promise<RunResult<T>> {
     const config = this.#config;
     // A cost limit is only a limit if every call can be costed: refused before the run starts.
     if (config.limits.maxCostUsd !== undefined) refuseUnpricedCostLimit([config.models[0]!.id, config.models[1]!.id], config.prices);
+    // A schema that is not one is refused before anything starts.
+    const schema = input.schema === undefined ? undefined : schemaCheck(input.schema);
     const started = performance.now();
     const tree = new RunTree(config, input.signal, alsoTo, resumed);
     try {
-      const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal });
-      let { answer, status } = root;
+      const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal, schema });
+      let { answer, status, value } = root;
+      let { error: rootError } = root;
       const stopped = tree.stopReason;
       // A limit stopped the tree: ask the root once more, within what was held back for it, for its best answer.
       if (answer === undefined && BudgetExceededError.isInstance(stopped)) {
         answer = await lastAnswer(tree, root, stopped);
         status = stopped.limit === 'time' ? 'timeout' : 'budget';
+        if (answer !== undefined && schema) {
+          const checked = await checkFinal(schema, answer);
+          if (checked.ok) value = checked.value;
+          else {
+            rootError = new RlmError(
+              'RLM_SCHEMA_MISMATCH',
+              `the last answer did not match the schema: ${checked.issues.slice(0, 3).join('; ')}`,
+            );
+            answer = undefined;
+          }
+        }
       }
       // Kept past a stop by a limit for the last request; ended whatever the run's end.
       root.repl.dispose();
       await tree.endChildren();
-      const result: RunResult = {
+      const result: RunResult<T> = {
         answer,
+        ...(value === undefined ? {} : { value: value as T }),
         status,
         usage: tree.budget.usage(),
         iterations: root.iterations,
         durationMs: performance.now() - started,
       };
-      const error = root.error ?? (BudgetExceededError.isInstance(stopped) && status !== 'done' ? stopped : undefined);
+      const error = rootError ?? (BudgetExceededError.isInstance(stopped) && status !== 'done' ? stopped : undefined);
       if (error) result.error = { code: error.code, message: error.message };
       tree.emit({
         type: 'run-end',
@@ -167,17 +201,29 @@ async function runNode(tree: RunTree, input: NodeInput): Promise<NodeOutcome> {
       if (reply.code.length === 0) {
         // No code: a FINAL alone on the reply's last line ends the run; anything else is nudged.
         const answer = reply.final && (await repl.resolve(reply.final));
-        if (answer && answer.found) return node.finish('done', answer.value);
-        conversation.say(answer ? unknownFinalVarMessage(answer.name, answer.names) : noCodeMessage(input.query));
+        if (answer && answer.found) {
+          const ended = await node.accept('done', answer.value);
+          if (!('retry' in ended)) return ended;
+          conversation.say(ended.retry);
+        } else {
+          conversation.say(answer ? unknownFinalVarMessage(answer.name, answer.names) : noCodeMessage(input.query));
+        }
         continue;
       }
       const cells: CellResult[] = [];
+      let refused: string | undefined;
       for (const [index, code] of reply.code.entries()) {
         const cell = await node.runCell(code, index);
-        if (cell.final !== undefined) return node.finish('done', cell.final);
         cells.push(cell);
+        if (cell.final === undefined) continue;
+        const ended = await node.accept('done', cell.final);
+        if (!('retry' in ended)) return ended;
+        // An answer that does not match the schema: shown to the model with what is wrong.
+        refused = ended.retry;
+        break;
       }
-      conversation.say(outputsMessage(cells, input.query, node.iterations, maxIterations, reply.ignoredFinal, 3 * maxOutputChars));
+      const outputs = outputsMessage(cells, input.query, node.iterations, maxIterations, reply.ignoredFinal, 3 * maxOutputChars);
+      conversation.say(refused === undefined ? outputs : `${outputs}\n\n${refused}`);
       node.holdForLastAnswer();
     }
     // Out of turns: one more request for a final answer from what the model has.
@@ -185,7 +231,10 @@ async function runNode(tree: RunTree, input: NodeInput): Promise<NodeOutcome> {
     conversation.say(forceFinalMessage(maxIterations));
     const final = lastLineFinal(stripFences(await node.reply()));
     const answer = final && (await repl.resolve(final));
-    if (answer && answer.found) return node.finish('max_iterations', answer.value);
+    if (answer && answer.found) {
+      const ended = await node.accept('max_iterations', answer.value);
+      if (!('retry' in ended)) return ended;
+    }
     // A reply that is not a final answer (a plan, code that will not run) is never passed off as one.
     return node.finish('max_iterations', undefined, new RlmError('RLM_MAX_ITERATIONS', `no final answer after ${maxIterations} turns`));
   } catch (error) {

@@ -33,6 +33,8 @@ export interface AskArgs {
   cache?: string | true | undefined;
   cacheSampled: boolean;
   json: boolean;
+  /** A JSON Schema file the answer must match. */
+  schema?: string | undefined;
   quiet: boolean;
   /** Each turn's code and output on stderr as the run goes. */
   verbose: boolean;
@@ -138,7 +140,12 @@ const CACHE = {
 const OUTPUT = {
   json: {
     type: 'boolean',
-    help: 'print { answer, status, usage, iterations, durationMs } as JSON\n(answer null when the run ended without one)',
+    help: 'print { answer, status, usage, iterations, durationMs } as JSON\n(answer null when the run ended without one; value, with --schema)',
+  },
+  schema: {
+    type: 'string',
+    value: '<file.json>',
+    help: 'a JSON Schema the answer must match: the model is shown it, and an\nanswer that does not is sent back to be corrected (twice at most)',
   },
   trace: { type: 'string', value: '<file.jsonl>', help: 'write every event of the run, one JSON object a line' },
   'trace-context': {
@@ -213,6 +220,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
   args.memoryLimitMb = wholeNumber('--memory-limit', v['memory-limit'], 16);
   if (v.trace !== undefined) args.trace = nonEmpty('--trace', v.trace);
   if (v.prices !== undefined) args.prices = nonEmpty('--prices', v.prices);
+  if (v.schema !== undefined) args.schema = nonEmpty('--schema', v.schema);
   if (v['cache-dir'] !== undefined) args.cache = nonEmpty('--cache', v['cache-dir']);
   else if (v.cache) args.cache = true;
   if (args.cacheSampled && !args.cache) throw usageError('--cache-sampled goes with --cache');

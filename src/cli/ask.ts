@@ -43,6 +43,7 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
   // The prices file and the cache are read only by the runs that ask for them.
   const prices = args.prices ? await (await import('./prices-file.ts')).readPrices(args.prices) : undefined;
   const memo = args.cache ? await openMemo(args.cache, io.env) : undefined;
+  const schema = args.schema ? await (await import('../schema/index.ts')).readSchemaFile(args.schema) : undefined;
   const single = sources.length === 1 && sources[0] !== '-' ? resolve(sources[0]!) : undefined;
   const traced: JsonlTraceOptions = {
     context: context ?? '',
@@ -73,8 +74,9 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
       onEvent,
     });
     try {
-      if (resumed) return await rlm.resume(resumed.trace, { signal, ...(context === undefined ? {} : { context }) });
-      return await rlm.run({ context: context!, query: args.query, signal });
+      if (resumed)
+        return await rlm.resume(resumed.trace, { signal, ...(context === undefined ? {} : { context }), ...(schema ? { schema } : {}) });
+      return await rlm.run({ context: context!, query: args.query, signal, schema });
     } finally {
       memo?.close();
     }

@@ -17,8 +17,9 @@ export function report(
   const answered = result.answer !== undefined;
   if (args.json) {
     const { answer, status, usage, iterations, durationMs } = result;
+    const value = 'value' in result ? { value: result.value } : {};
     io.stdout.write(
-      `${JSON.stringify({ answer: answer ?? null, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`,
+      `${JSON.stringify({ answer: answer ?? null, ...value, status, usage, iterations, durationMs: Math.round(durationMs), ...(result.error ? { error: result.error } : {}) })}\n`,
     );
   } else if (answered) {
     io.stdout.write(`${forStream(result.answer!, io.stdoutIsTTY === true)}\n`);

@@ -49,6 +49,12 @@ export interface SandboxOptions {
   tools?: string[];
   /** Host calls the REPL may have in flight at once (default MAX_CALLS_IN_FLIGHT); more wait in the REPL. */
   maxCallsInFlight?: number;
+  /**
+   * A final answer that is data (a dict, a list, a number) is sent as JSON text rather than as
+   * Python's `str()` of it: for a run whose answer is checked against a schema. JavaScript
+   * always sends data as JSON.
+   */
+  answersAsJson?: boolean;
 }
 
 /**
@@ -73,6 +79,7 @@ export function sandboxSettings(given: Partial<SandboxSettings>): SandboxSetting
     cellTimeoutMs: given.cellTimeoutMs ?? SANDBOX_DEFAULTS.cellTimeoutMs,
     tools: given.tools ?? [],
     maxCallsInFlight: given.maxCallsInFlight ?? SANDBOX_DEFAULTS.maxCallsInFlight,
+    answersAsJson: given.answersAsJson ?? false,
   };
 }
 

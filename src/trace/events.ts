@@ -7,6 +7,7 @@ import type { Usage } from '../models/usage.ts';
 import type { UsageReport } from '../budget.ts';
 import type { RunStatus } from '../run-status.ts';
 import type { ReplLanguage } from '../sandboxes/index.ts';
+import type { JsonSchema } from '../schema/index.ts';
 
 export type { RunStatus };
 /** Whose call it is: an RLM's own turn (`root`), or a sub-call made from its code (`sub`). */
@@ -29,6 +30,8 @@ export type RlmEvent =
       subModel: string;
       /** Root only: what a replay needs to run the same way. */
       settings?: RunSettings;
+      /** The JSON Schema the answer must match, when the run has one with a JSON form. */
+      schema?: JsonSchema;
       /**
        * Set when the run is not an RLM but one of `rlm bench`'s fixed pipelines: the baseline's
        * name (`direct`, `summary`, `retrieval`). Such a trace can be viewed, not replayed.

@@ -117,7 +117,12 @@ export async function replayTrace(trace: Trace, options: ReplayOptions = {}): Pr
     retry: { maxRetries: 0 },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
-  const result = await rlm.run({ context, query: start.query, ...(options.signal ? { signal: options.signal } : {}) });
+  const result = await rlm.run({
+    context,
+    query: start.query,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(start.schema === undefined ? {} : { schema: start.schema }),
+  });
   const end = trace.events.findLast(
     (e): e is Extract<RlmEvent, { type: 'run-end' }> & { t: number } => e.type === 'run-end' && e.depth === 0,
   );

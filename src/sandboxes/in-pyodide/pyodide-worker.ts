@@ -135,7 +135,7 @@ const [runCell, readVariable, loadContext, configure, seal] = runtime.toJs({ dep
   (code: string, from: number, history: string) => string,
   (name: string) => string,
   (path: string, format: string) => void,
-  (maxOutputChars: number, tools: string[], limits: string) => void,
+  (maxOutputChars: number, tools: string[], limits: string, answersJson: boolean) => void,
   () => void,
 ];
 send(
@@ -189,7 +189,7 @@ function handle(message: ToWorker): void {
         return;
       }
       limits = message.limits;
-      configure(message.maxOutputChars, message.tools, JSON.stringify(message.limits));
+      configure(message.maxOutputChars, message.tools, JSON.stringify(message.limits), message.answersAsJson === true);
       seal();
       freezeFiles();
       stripRealm();

@@ -21,6 +21,8 @@ import time
 _CONFIG = {
     'max_output_chars': 20000,
     'tools': [],
+    # A run whose answer is checked against a schema gets data as JSON, not as str() of it.
+    'answers_json': False,
     # Set by configure() from limits.ts; these defaults are never used by a loaded REPL.
     'max_error_chars': 10000,
     'max_answer_chars': 1000000,
@@ -263,9 +265,15 @@ def budget():
 
 
 def _answer_text(value):
-    """An answer as Python shows it: str(value), as exact-match scoring and Python users expect."""
+    """An answer as Python shows it: str(value), as exact-match scoring and Python users expect;
+    data as JSON in a run whose answer is checked against a schema."""
     if isinstance(value, str):
         return value
+    if _CONFIG['answers_json']:
+        try:
+            return json.dumps(value, indent=2, ensure_ascii=False)
+        except (TypeError, ValueError):
+            pass
     try:
         return str(value)
     except Exception:
@@ -463,9 +471,10 @@ def load_context(path, fmt):
     _main['context'] = _state['context']
 
 
-def configure(max_output_chars, tools, limits_json):
+def configure(max_output_chars, tools, limits_json, answers_json=False):
     limits = json.loads(limits_json)
     _CONFIG['max_output_chars'] = max_output_chars
+    _CONFIG['answers_json'] = bool(answers_json)
     _CONFIG['tools'] = list(tools)
     for key in ('max_error_chars', 'max_answer_chars', 'max_prompt_chars', 'max_value_json_chars', 'max_calls_in_flight', 'max_calls_waiting'):
         _CONFIG[key] = int(limits[key])

@@ -36,7 +36,16 @@ export interface WorkerLimits {
 }
 
 export type ToWorker =
-  | { type: 'load'; contextFile: ContextFile; memoryLimitMb: number; maxOutputChars: number; tools: string[]; limits: WorkerLimits }
+  | {
+      type: 'load';
+      contextFile: ContextFile;
+      memoryLimitMb: number;
+      maxOutputChars: number;
+      tools: string[];
+      limits: WorkerLimits;
+      /** A final answer that is data is sent as JSON (a run with a schema). */
+      answersAsJson: boolean;
+    }
   | { type: 'run'; code: string; historyFrom: number; history: unknown[]; budget: unknown }
   | { type: 'variable'; name: string };
 

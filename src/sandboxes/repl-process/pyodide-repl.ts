@@ -132,7 +132,7 @@ export class PyodideRepl implements Sandbox {
     };
     live.worker.on('error', (error) => died(describeDeath(error, this.#settings.memoryLimitMb)));
     live.worker.on('exit', (code) => died(`the Python worker stopped (exit ${code})`));
-    const { memoryLimitMb, maxOutputChars, tools, maxCallsInFlight } = this.#settings;
+    const { memoryLimitMb, maxOutputChars, tools, maxCallsInFlight, answersAsJson } = this.#settings;
     const limits: WorkerLimits = {
       max_error_chars: MAX_ERROR_CHARS,
       max_answer_chars: MAX_ANSWER_CHARS,
@@ -143,7 +143,7 @@ export class PyodideRepl implements Sandbox {
     };
     const loaded = await this.#request(
       live,
-      { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools, limits },
+      { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools, limits, answersAsJson },
       'loaded',
     );
     if (loaded.type === 'load-error') throw new Error(`the context could not be loaded into Python: ${loaded.message}`);
