@@ -38,9 +38,11 @@ export function sniff(name: string, head: Uint8Array, complete: boolean): Sniffe
   const text = decodeHead(bytes, complete);
   if (text === undefined) return { binary: 'not-utf8' };
   if (HTML_EXTENSIONS.has(ext) || HTML_START.test(text)) return { kind: 'html' };
+  // JSON (and each JSON Lines line) starts with one of these; anything else is text by that name.
   const first = text.trimStart()[0];
-  if (ext === '.json' && first !== undefined && /[[{"\-0-9tfn]/.test(first)) return { kind: 'json' };
-  if (JSONL_EXTENSIONS.has(ext) && (first === undefined || first === '{' || first === '[')) return { kind: 'jsonl' };
+  const startsLikeJson = first !== undefined && /[[{"\-0-9tfn]/.test(first);
+  if (ext === '.json' && startsLikeJson) return { kind: 'json' };
+  if (JSONL_EXTENSIONS.has(ext) && (first === undefined || startsLikeJson)) return { kind: 'jsonl' };
   if (ext === '.csv') return { kind: 'csv' };
   return { kind: 'text' };
 }
