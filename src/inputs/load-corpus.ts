@@ -54,8 +54,9 @@ export async function loadCorpus(sources: readonly string[], options?: CorpusOpt
   sized.forEach(({ candidate, bytes }, i) => {
     const outcome = outcomes[i]!;
     if (!keep(candidate, outcome)) return;
-    const info =
-      typeof outcome === 'string' ? { path: candidate.path, bytes, kind: outcome } : { path: candidate.path, bytes, kind: outcome.kind };
+    // On disk the outcome is the kind alone; loaded, the whole document (whose kind may have been
+    // corrected by its content: a .json that does not parse is text).
+    const info = { path: candidate.path, bytes, kind: typeof outcome === 'string' ? outcome : outcome.kind };
     entries.push(typeof outcome === 'string' ? { info, abs: candidate.abs } : { info, abs: candidate.abs, loaded: outcome });
   });
 
