@@ -21,6 +21,7 @@ export {
   type SandboxSettings,
   type ReplLanguage,
   type Bridge,
+  type ChildOptions,
   type CellResult,
   type ContextValue,
   type JsonValue,

@@ -37,3 +37,10 @@ export function cutError(error: string, max = MAX_ERROR_CHARS): string {
  * refused. Far beyond any real document, and well within what code walking it recursively survives.
  */
 export const MAX_VALUE_DEPTH = 1_000;
+
+/**
+ * A JSON Schema model code gives `rlm_query` (`{ schema }`), as JSON text; a larger one is
+ * refused. Far beyond any schema an answer needs, and small enough that every child's system
+ * prompt and trace can carry it.
+ */
+export const MAX_SCHEMA_JSON_CHARS = 64 * 1024;

@@ -10,11 +10,23 @@ import { MAX_CALLS_IN_FLIGHT } from './limits.ts';
 /** The languages a REPL speaks. */
 export type ReplLanguage = 'javascript' | 'python';
 
+/**
+ * What model code may pass with a child RLM: the model to run it on, and a JSON Schema (plain
+ * JSON data) its answer must match.
+ */
+export interface ChildOptions {
+  model?: string;
+  schema?: JsonValue;
+}
+
 /** What a sandbox may call on the host. Every call gets a signal that aborts with the cell. */
 export interface Bridge {
   llm_query(prompt: string, options: { model?: string }, signal: AbortSignal): Promise<string>;
-  /** A child RLM over `context` (the prompt itself when undefined), on `options.model` if given. */
-  rlm_query(prompt: string, context: JsonValue | undefined, options: { model?: string }, signal: AbortSignal): Promise<string>;
+  /**
+   * A child RLM over `context` (the prompt itself when undefined), on `options.model` if given.
+   * With `options.schema`, it answers with its checked value as JSON text, which the REPL parses.
+   */
+  rlm_query(prompt: string, context: JsonValue | undefined, options: ChildOptions, signal: AbortSignal): Promise<string>;
   /** The run's spending and limits, as plain JSON data. */
   budget(): unknown;
   /** Every message of this RLM's conversation so far, compacted ones included (the REPL's `history`). */

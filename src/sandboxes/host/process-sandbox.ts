@@ -374,7 +374,7 @@ function requestOf(message: Extract<FromRepl, { type: 'call' | 'tool-call' }>): 
     name: 'rlm_query',
     prompt: message.prompt,
     context: message.context === null ? undefined : (JSON.parse(message.context) as JsonValue),
-    options: message.options,
+    options: message.schema === null ? message.options : { ...message.options, schema: JSON.parse(message.schema) as JsonValue },
   };
 }
 

@@ -25,6 +25,8 @@ export interface RuntimeConfig {
     maxPromptChars: number;
     maxValueJsonChars: number;
     maxValueDepth: number;
+    /** A JSON Schema given to rlm_query, as JSON text. */
+    maxSchemaJsonChars: number;
     /** Calls one REPL may have in flight, and waiting beyond them (repl-server.ts holds the same rule). */
     maxCallsInFlight: number;
     maxCallsWaiting: number;
@@ -286,14 +288,44 @@ export function installRuntime(
     }
     return most;
   };
-  /** The options as JSON text: `{}` or `{"model":"name"}`. */
-  const asOptions = (fn: string, options: unknown): string => {
-    if (options === undefined || options === null) return '{}';
-    if (typeof options === 'string') return '{"model":' + stringify(options) + '}';
+  /**
+   * The options as JSON text (`{}`, `{"model":"name"}`, `{"model":"name","schema":{...}}`), and
+   * whether they hold a schema, which only a child RLM takes (`child`).
+   */
+  const readOptions = (fn: string, options: unknown, child: boolean): { json: string; schema: boolean } => {
+    if (options === undefined || options === null) return { json: '{}', schema: false };
+    if (typeof options === 'string') return { json: '{"model":' + stringify(options) + '}', schema: false };
     if (typeof options !== 'object') throw new TypeError(fn + ': options must be an object like { model: "name" }');
     const model = (options as { model?: unknown }).model;
     if (model !== undefined && typeof model !== 'string') throw new TypeError(fn + ': options.model must be a string');
-    return model === undefined ? '{}' : '{"model":' + stringify(model) + '}';
+    const schema = (options as { schema?: unknown }).schema;
+    const modelJson = model === undefined ? '' : '"model":' + stringify(model);
+    if (schema === undefined || schema === null) return { json: '{' + modelJson + '}', schema: false };
+    if (!child)
+      throw new TypeError(fn + ': options.schema is for rlm_query, whose child RLM answers with a value; llm_query answers with text');
+    return { json: '{' + modelJson + (modelJson ? ',' : '') + '"schema":' + schemaJson(fn, schema) + '}', schema: true };
+  };
+  /** A JSON Schema as JSON text, refused when it is not JSON data or too large to send. */
+  const schemaJson = (fn: string, schema: unknown): string => {
+    const json = typeof schema === 'object' || typeof schema === 'boolean' ? jsonOf(fn, 'options.schema', schema) : undefined;
+    if (typeof json !== 'string' || json === 'null') {
+      throw new TypeError(
+        fn + ': options.schema must be a JSON Schema written as plain data, like { type: "object", properties: { ... } }',
+      );
+    }
+    if (json.length > limits.maxSchemaJsonChars) {
+      throw new RangeError(
+        fn +
+          ': options.schema is ' +
+          count(json.length) +
+          ' characters of JSON, more than the ' +
+          count(limits.maxSchemaJsonChars) +
+          ' allowed',
+      );
+    }
+    const depth = jsonDepth(json);
+    if (depth > limits.maxValueDepth) throw new RangeError(fn + ': options.schema is nested ' + count(depth) + ' deep; flatten it');
+    return json;
   };
   const asList = (fn: string, prompts: unknown): unknown[] => {
     if (!Array.isArray(prompts)) throw new TypeError(fn + ': expects an array of prompts');
@@ -305,7 +337,7 @@ export function installRuntime(
     try {
       return call(
         'llm_query',
-        '[' + stringify(boundedPrompt('llm_query', prompt)) + ',' + asOptions('llm_query', options) + ']',
+        '[' + stringify(boundedPrompt('llm_query', prompt)) + ',' + readOptions('llm_query', options, false).json + ']',
       ) as Promise<string>;
     } catch (error) {
       return Promise.reject(error);
@@ -313,7 +345,7 @@ export function installRuntime(
   };
   const llm_query_batched = async (prompts: unknown, options?: unknown) => {
     const list = asList('llm_query_batched', prompts);
-    asOptions('llm_query_batched', options);
+    readOptions('llm_query_batched', options, false);
     // One failed prompt yields an error string in its slot, never a failed batch.
     return Promise.all(list.map((p) => llm_query(p, options).catch(failure)));
   };
@@ -332,12 +364,14 @@ export function installRuntime(
     const descriptor = Object.getOwnPropertyDescriptor(value, 'model');
     return descriptor !== undefined && typeof descriptor.value === 'string';
   };
-  const rlmCall = (fn: string, prompt: unknown, context: unknown, options: unknown) => {
+  /** A child RLM's answer: text, or with a schema the value itself, sent as JSON. */
+  const rlmCall = (fn: string, prompt: unknown, context: unknown, options: unknown): Promise<unknown> => {
     try {
       const text = boundedPrompt(fn, prompt);
-      const optionsJson = asOptions(fn, options);
+      const read = readOptions(fn, options, true);
       const contextJson = context === undefined ? undefined : valueJson(fn, 'the context', context);
-      return call('rlm_query', '[' + stringify(text) + ',' + (contextJson ?? 'null') + ',' + optionsJson + ']') as Promise<string>;
+      const answer = call('rlm_query', '[' + stringify(text) + ',' + (contextJson ?? 'null') + ',' + read.json + ']');
+      return read.schema ? (apply(then, answer, [(json: unknown) => parseJson(json as string)]) as Promise<unknown>) : answer;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -352,7 +386,7 @@ export function installRuntime(
       options = contexts;
       contexts = undefined;
     }
-    asOptions('rlm_query_batched', options);
+    readOptions('rlm_query_batched', options, true);
     const ctxs = Array.isArray(contexts) ? contexts : [];
     return Promise.all(list.map((p, i) => rlmCall('rlm_query', p, ctxs[i], options).catch(failure)));
   };

@@ -28,6 +28,7 @@ _CONFIG = {
     'max_answer_chars': 1000000,
     'max_prompt_chars': 4000000,
     'max_value_json_chars': 32000000,
+    'max_schema_json_chars': 65536,
     'max_calls_in_flight': 32,
     'max_calls_waiting': 10000,
 }
@@ -129,6 +130,26 @@ def _as_model(fn, model):
     return model
 
 
+def _as_options(fn, model, schema):
+    """The model and the schema's JSON text (or None): `model` may be a dict of both, as in JavaScript."""
+    if isinstance(model, dict):
+        if schema is None:
+            schema = model.get('schema')
+        model = model.get('model')
+    model = _as_model(fn, model)
+    if schema is None:
+        return model, None
+    if not isinstance(schema, (dict, bool)):
+        raise TypeError(fn + ': schema must be a JSON Schema written as plain data, like {"type": "object", "properties": {...}}')
+    try:
+        text = _json(schema)
+    except (TypeError, ValueError):
+        raise TypeError(fn + ': schema must be plain JSON data (dicts, lists, strings, numbers, booleans, None)') from None
+    if len(text) > _CONFIG['max_schema_json_chars']:
+        raise ValueError(fn + ': schema is too large: ' + _n(len(text)) + ' characters of JSON (at most ' + _n(_CONFIG['max_schema_json_chars']) + ')')
+    return model, text
+
+
 def _as_list(fn, prompts):
     if isinstance(prompts, (str, bytes, dict)) or not hasattr(prompts, '__iter__'):
         raise TypeError(fn + ': expects a list of prompts')
@@ -151,9 +172,10 @@ _json = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 _json_lenient = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _call_text(name, prompt, model=None, context_json=None):
-    """One host call as JSON text, made once: a context's JSON is set in as it is."""
+def _call_text(name, prompt, model=None, context_json=None, schema_json=None):
+    """One host call as JSON text, made once: a context's (and a schema's) JSON is set in as it is."""
     text = '{"name":"' + name + '","model":' + _json(model) + ',"prompt":' + _json(prompt)
+    text += ',"schema":' + schema_json if schema_json is not None else ''
     return text + (',"context":' + context_json if context_json is not None else '') + '}'
 
 
@@ -229,22 +251,27 @@ def _context_json(fn, context):
     return None if context is None else _value_json(fn + "'s context", context)
 
 
-def rlm_query(prompt, context=None, model=None):
-    """Hands a sub-task to a child RLM with its own REPL (over `context`, if given, on `model` if named); returns its answer."""
-    model = _as_model('rlm_query', model)
-    return _one(_call_text('rlm_query', _as_prompt('rlm_query', prompt), model, _context_json('rlm_query', context)))
+def rlm_query(prompt, context=None, model=None, schema=None):
+    """Hands a sub-task to a child RLM with its own REPL (over `context`, if given, on `model` if named); returns its answer.
+
+    With `schema` (a JSON Schema as a dict), the child's answer must match it, and comes back as the value itself (a dict...).
+    """
+    model, schema_json = _as_options('rlm_query', model, schema)
+    value = _one(_call_text('rlm_query', _as_prompt('rlm_query', prompt), model, _context_json('rlm_query', context), schema_json))
+    return value if schema_json is None else json.loads(value)
 
 
-def rlm_query_batched(prompts, contexts=None, model=None):
-    """Runs child RLMs concurrently (on `model` if named); a failed one gives 'Error: ...' in its slot."""
-    model = _as_model('rlm_query_batched', model)
+def rlm_query_batched(prompts, contexts=None, model=None, schema=None):
+    """Runs child RLMs concurrently (on `model` if named, each answer matching `schema` if given); a failed one gives 'Error: ...' in its slot."""
+    model, schema_json = _as_options('rlm_query_batched', model, schema)
     prompts = _as_list('rlm_query_batched', prompts)
     contexts = list(contexts) if contexts is not None else []
     texts = [
-        _call_text('rlm_query', _as_prompt('rlm_query_batched', p), model, _context_json('rlm_query_batched', contexts[i] if i < len(contexts) else None))
+        _call_text('rlm_query', _as_prompt('rlm_query_batched', p), model, _context_json('rlm_query_batched', contexts[i] if i < len(contexts) else None), schema_json)
         for i, p in enumerate(prompts)
     ]
-    return [value if ok else 'Error: ' + value for ok, value in _calls(len(texts), texts.__getitem__)]
+    results = _calls(len(texts), texts.__getitem__)
+    return [(value if schema_json is None else json.loads(value)) if ok else 'Error: ' + value for ok, value in results]
 
 
 def sleep(secs):
@@ -476,7 +503,7 @@ def configure(max_output_chars, tools, limits_json, answers_json=False):
     _CONFIG['max_output_chars'] = max_output_chars
     _CONFIG['answers_json'] = bool(answers_json)
     _CONFIG['tools'] = list(tools)
-    for key in ('max_error_chars', 'max_answer_chars', 'max_prompt_chars', 'max_value_json_chars', 'max_calls_in_flight', 'max_calls_waiting'):
+    for key in ('max_error_chars', 'max_answer_chars', 'max_prompt_chars', 'max_value_json_chars', 'max_schema_json_chars', 'max_calls_in_flight', 'max_calls_waiting'):
         _CONFIG[key] = int(limits[key])
     sleep.__module__ = 'time'
     time.sleep = sleep

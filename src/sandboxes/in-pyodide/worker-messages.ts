@@ -20,7 +20,7 @@ export interface WorkerInput {
 /** One host call as runtime.py writes it (read into a shared HostCallRequest by pyodide-repl.ts). */
 export type WorkerCall =
   | { name: 'llm_query'; prompt: string; model?: string | null }
-  | { name: 'rlm_query'; prompt: string; model?: string | null; context?: unknown }
+  | { name: 'rlm_query'; prompt: string; model?: string | null; context?: unknown; schema?: unknown }
   | { name: 'tool'; tool: string; args: unknown[] };
 
 /** The bounds runtime.py holds model code to (limits.ts), in its own words. */
@@ -29,6 +29,7 @@ export interface WorkerLimits {
   max_answer_chars: number;
   max_prompt_chars: number;
   max_value_json_chars: number;
+  max_schema_json_chars: number;
   /** Calls the worker lets cross at once; the rest wait in Python's heap. */
   max_calls_in_flight: number;
   /** Calls of one batch that may wait beyond those in flight; past it a call fails at once. */

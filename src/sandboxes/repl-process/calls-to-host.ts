@@ -9,7 +9,7 @@
  * JSON size and depth. The run's process checks them again (shared/repl-messages.ts).
  */
 import { RlmError } from '../../errors.ts';
-import { cutError, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import { cutError, MAX_CALLS_WAITING, MAX_PROMPT_CHARS, MAX_SCHEMA_JSON_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
 import type { Bridge } from '../sandbox.ts';
 import { NO_CELL_RUNNING } from '../shared/host-calls.ts';
 import { jsonDepth, type FromRepl } from '../shared/repl-messages.ts';
@@ -33,11 +33,18 @@ export function bridgeToHost(calls: () => CallsToHost, state: RunState): Bridge 
         prompt,
         options: modelOption(options),
         context: null,
+        schema: null,
       }));
     },
     rlm_query: async (prompt, context, options, signal) => {
       checkPrompt(prompt, 'rlm_query');
       const json = context === undefined || context === null ? null : valueJson(context, "rlm_query's context");
+      const schema = options?.schema === undefined || options.schema === null ? null : valueJson(options.schema, "rlm_query's schema");
+      if (schema !== null && schema.length > MAX_SCHEMA_JSON_CHARS) {
+        throw new Error(
+          `rlm_query: the schema is too large: ${schema.length.toLocaleString('en-US')} characters of JSON (at most ${MAX_SCHEMA_JSON_CHARS.toLocaleString('en-US')})`,
+        );
+      }
       return calls().call(signal, (callId) => ({
         type: 'call',
         callId,
@@ -45,6 +52,7 @@ export function bridgeToHost(calls: () => CallsToHost, state: RunState): Bridge 
         prompt,
         options: modelOption(options),
         context: json,
+        schema,
       }));
     },
     budget: () => state.budget,

@@ -27,6 +27,7 @@ import {
   MAX_CALLS_WAITING,
   MAX_ERROR_CHARS,
   MAX_PROMPT_CHARS,
+  MAX_SCHEMA_JSON_CHARS,
   MAX_VALUE_DEPTH,
   MAX_VALUE_JSON_CHARS,
 } from '../limits.ts';
@@ -127,6 +128,7 @@ export class IsolateRepl implements Sandbox {
         maxPromptChars: MAX_PROMPT_CHARS,
         maxValueJsonChars: MAX_VALUE_JSON_CHARS,
         maxValueDepth: MAX_VALUE_DEPTH,
+        maxSchemaJsonChars: MAX_SCHEMA_JSON_CHARS,
         maxCallsInFlight: this.#options.maxCallsInFlight,
         maxCallsWaiting: MAX_CALLS_WAITING,
       },

@@ -6,7 +6,15 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CancelledError } from '../../errors.ts';
 import type { ContextFile } from '../shared/context-file.ts';
-import { cutError, MAX_ANSWER_CHARS, MAX_CALLS_WAITING, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import {
+  cutError,
+  MAX_ANSWER_CHARS,
+  MAX_CALLS_WAITING,
+  MAX_ERROR_CHARS,
+  MAX_PROMPT_CHARS,
+  MAX_SCHEMA_JSON_CHARS,
+  MAX_VALUE_JSON_CHARS,
+} from '../limits.ts';
 import type { EngineOptions } from './repl-server.ts';
 import {
   cutOutput,
@@ -138,6 +146,7 @@ export class PyodideRepl implements Sandbox {
       max_answer_chars: MAX_ANSWER_CHARS,
       max_prompt_chars: MAX_PROMPT_CHARS,
       max_value_json_chars: MAX_VALUE_JSON_CHARS,
+      max_schema_json_chars: MAX_SCHEMA_JSON_CHARS,
       max_calls_in_flight: Math.max(1, maxCallsInFlight),
       max_calls_waiting: MAX_CALLS_WAITING,
     };
@@ -304,8 +313,9 @@ export class PyodideRepl implements Sandbox {
  * so the request is checked again where it is served (shared/host-calls.ts).
  */
 function requestOf(call: WorkerCall): HostCallRequest {
-  const { model } = (call ?? {}) as { model?: unknown };
-  return { ...call, options: typeof model === 'string' ? { model } : {} } as HostCallRequest;
+  const { model, schema } = (call ?? {}) as { model?: unknown; schema?: unknown };
+  const options = { ...(typeof model === 'string' ? { model } : {}), ...(schema === undefined || schema === null ? {} : { schema }) };
+  return { ...call, options } as HostCallRequest;
 }
 
 /** Wakes the worker if it waits in the device (on calls or a sleep). */

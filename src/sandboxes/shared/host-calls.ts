@@ -9,13 +9,13 @@
  * leaves behind are aborted when it ends, and never answered, since the caller has ended them
  * on its own side already.
  */
-import { cutError, MAX_VALUE_JSON_CHARS } from '../limits.ts';
-import type { Bridge, JsonValue } from '../sandbox.ts';
+import { cutError, MAX_SCHEMA_JSON_CHARS, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import type { Bridge, ChildOptions, JsonValue } from '../sandbox.ts';
 
 /** A call model code made, as a realm's edge read it; checked again here, since model code shaped it. */
 export type HostCallRequest =
   | { name: 'llm_query'; prompt: string; options: { model?: string } }
-  | { name: 'rlm_query'; prompt: string; context: JsonValue | undefined; options: { model?: string } }
+  | { name: 'rlm_query'; prompt: string; context: JsonValue | undefined; options: ChildOptions }
   | { name: 'tool'; tool: string; args: unknown[] };
 
 /** How a call is answered: text for a sub-call, JSON text for a tool; an error's message when not ok. */
@@ -116,15 +116,18 @@ export class HostCalls {
   async #route(request: HostCallRequest, signal: AbortSignal): Promise<string> {
     // Model code shaped the request, whatever the edge that read it: check every field used.
     const call = request as Partial<Record<string, unknown>>;
-    const model = (call.options as { model?: unknown } | null | undefined)?.model;
-    const options = typeof model === 'string' ? { model } : {};
+    const given = call.options as { model?: unknown; schema?: unknown } | null | undefined;
+    const options = typeof given?.model === 'string' ? { model: given.model } : {};
     if ((call.name === 'llm_query' || call.name === 'rlm_query') && typeof call.prompt !== 'string') {
       throw new Error(`malformed host call: the prompt of ${call.name} is not text`);
     }
     if (call.name === 'llm_query') return this.#bridge.llm_query(call.prompt as string, options, signal);
     // The context was parsed from JSON text where it crossed, within the value bounds: JSON data.
-    if (call.name === 'rlm_query')
-      return this.#bridge.rlm_query(call.prompt as string, (call.context ?? undefined) as JsonValue | undefined, options, signal);
+    if (call.name === 'rlm_query') {
+      const schema = schemaOption(given?.schema);
+      const context = (call.context ?? undefined) as JsonValue | undefined;
+      return this.#bridge.rlm_query(call.prompt as string, context, schema === undefined ? options : { ...options, schema }, signal);
+    }
     if (call.name === 'tool' && typeof call.tool === 'string') return this.#runTool(call.tool, call.args, signal);
     throw new Error(`malformed host call${typeof call.name === 'string' ? `: no function ${call.name.slice(0, 100)}` : ''}`);
   }
@@ -142,4 +145,23 @@ export class HostCalls {
     }
     return json;
   }
+}
+
+/** A child's JSON Schema as model code gave it (none for `null`), refused past its bound. */
+function schemaOption(schema: unknown): JsonValue | undefined {
+  if (schema === undefined || schema === null) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(schema);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) throw new Error('malformed host call: the schema of rlm_query is not JSON data');
+  if (json.length > MAX_SCHEMA_JSON_CHARS) {
+    throw new Error(
+      `rlm_query: the schema is too large: ${json.length.toLocaleString('en-US')} characters of JSON (at most ${MAX_SCHEMA_JSON_CHARS.toLocaleString('en-US')})`,
+    );
+  }
+  // Parsed from JSON text where it crossed, so it is JSON data.
+  return schema as JsonValue;
 }

@@ -8,7 +8,15 @@
  * sends is checked here, field by field, before the run's process acts on it: the REPL process
  * runs model code and may have been breached.
  */
-import { cutError, MAX_ANSWER_CHARS, MAX_ERROR_CHARS, MAX_PROMPT_CHARS, MAX_VALUE_DEPTH, MAX_VALUE_JSON_CHARS } from '../limits.ts';
+import {
+  cutError,
+  MAX_ANSWER_CHARS,
+  MAX_ERROR_CHARS,
+  MAX_PROMPT_CHARS,
+  MAX_SCHEMA_JSON_CHARS,
+  MAX_VALUE_DEPTH,
+  MAX_VALUE_JSON_CHARS,
+} from '../limits.ts';
 import type { Frame, FrameLimits } from './frames.ts';
 import { cutOutput, type CellResult, type SandboxSettings } from '../sandbox.ts';
 
@@ -29,8 +37,16 @@ export type FromRepl =
   | { type: 'init-error'; message: string }
   | { type: 'result'; runId: number; result: CellResult }
   | { type: 'run-error'; runId: number; message: string; cancelled: boolean }
-  /** `context`: the child's context as JSON text, or null for none. */
-  | { type: 'call'; callId: number; name: 'llm_query' | 'rlm_query'; prompt: string; options: { model?: string }; context: string | null }
+  /** `context`: the child's context as JSON text, or null for none; `schema`: the child's JSON Schema as JSON text, or null. */
+  | {
+      type: 'call';
+      callId: number;
+      name: 'llm_query' | 'rlm_query';
+      prompt: string;
+      options: { model?: string };
+      context: string | null;
+      schema: string | null;
+    }
   /** `args`: the arguments as JSON text of an array. */
   | { type: 'tool-call'; callId: number; tool: string; args: string }
   | { type: 'call-cancel'; callId: number; reason: string }
@@ -137,7 +153,10 @@ export function readFromRepl(frame: Frame): FromRepl {
         throw new ProtocolViolation("'call' with a model that is not a short text");
       const context = json('context');
       if (context !== null && name !== 'rlm_query') throw new ProtocolViolation('an llm_query with a context');
-      const call = { type: 'call' as const, callId: id('callId'), name, prompt: text('prompt', MAX_PROMPT_CHARS), context };
+      const schema = h.schema === undefined || h.schema === null ? null : text('schema', MAX_SCHEMA_JSON_CHARS);
+      if (schema !== null && name !== 'rlm_query') throw new ProtocolViolation('an llm_query with a schema');
+      if (schema !== null && jsonDepth(schema) > MAX_VALUE_DEPTH) throw new ProtocolViolation('a schema nested too deeply');
+      const call = { type: 'call' as const, callId: id('callId'), name, prompt: text('prompt', MAX_PROMPT_CHARS), context, schema };
       return { ...call, options: model === undefined ? {} : { model } };
     }
     case 'tool-call': {
