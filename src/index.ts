@@ -1,6 +1,18 @@
 /** rlm: Recursive Language Models. The public API. */
 export { RLM, type RLMOptions, type RunInput, type RunResult, type Tool } from './rlm.ts';
 export type { ResumeOptions } from './resume.ts';
+export { RlmSession, type SessionQuestion } from './session.ts';
+export {
+  loadCorpus,
+  isCorpusSource,
+  Corpus,
+  type CorpusOptions,
+  type CorpusOrigin,
+  type DocumentInfo,
+  type DocumentKind,
+  type LoadedDocument,
+  type SkippedFile,
+} from './inputs/index.ts';
 export {
   schemaCheck,
   readSchemaFile,

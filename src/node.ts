@@ -7,13 +7,25 @@ import type { Model } from './models/model.ts';
 import { contextWindowOf } from './models/windows.ts';
 import { toolDescriptions } from './config.ts';
 import { Conversation } from './conversation.ts';
-import { compactedMessage, compactionRequest, contextMetadata, firstTurnMessage, systemPrompt } from './prompt.ts';
+import {
+  addedContextMessage,
+  compactedMessage,
+  compactionRequest,
+  contextMetadata,
+  firstTurnMessage,
+  followUpMessage,
+  systemPrompt,
+} from './prompt.ts';
 import type { TextFinal } from './protocol.ts';
 import { bridgeFor, type StartChild } from './bridge.ts';
 import { lastAnswerRequest } from './last-answer.ts';
 import { statusOf, type RunStatus } from './run-status.ts';
 import type { RunTree } from './run-tree.ts';
 import { checkFinal, schemaInstructions, schemaMismatchMessage, type SchemaCheck } from './schema/index.ts';
+import type { Corpus } from './inputs/corpus.ts';
+import { corpusMetadata } from './inputs/corpus-metadata.ts';
+import { CORPUS_TOOLS, withCorpusTools } from './inputs/corpus-tools.ts';
+import type { SessionSeat } from './session-seat.ts';
 import { createSandbox, MAX_CALLS_IN_FLIGHT, type CellResult, type ContextValue, type Sandbox } from './sandboxes/index.ts';
 
 /** How many times an answer that does not match the schema is sent back to be corrected. */
@@ -30,6 +42,10 @@ export interface NodeInput {
   model?: string;
   /** The shape the answer must have (`RLM.run({ schema })`, `rlm_query(..., { schema })`). */
   schema?: SchemaCheck<unknown> | undefined;
+  /** At the root of a run over files: the corpus, whose documents model code reads with `read_document`. */
+  corpus?: Corpus | undefined;
+  /** At the root of a session's question: the REPL and conversation kept from earlier questions. */
+  seat?: SessionSeat | undefined;
 }
 
 export interface NodeOutcome {
@@ -60,6 +76,7 @@ export class RlmNode {
   readonly #schema: SchemaCheck<unknown> | undefined;
   /** Answers that did not match the schema and may still be corrected. */
   #correctionsLeft = SCHEMA_CORRECTIONS;
+  readonly #seat: SessionSeat | undefined;
   readonly #started = performance.now();
 
   /** Reports the node's start and starts its REPL, which loads the context while the model writes its first reply. */
@@ -85,34 +102,59 @@ export class RlmNode {
       ...(input.depth === 0 ? { settings: tree.settings } : {}),
       ...(input.schema?.jsonSchema === undefined ? {} : { schema: input.schema.jsonSchema }),
     });
-    const bridge = bridgeFor(
+    const served = bridgeFor(
       tree,
       { runId: this.runId, depth: this.depth, signal: this.signal, history: () => this.conversation.history },
       startChild,
     );
-    this.repl = new NodeRepl(
-      createSandbox(config.repl, {
-        context: input.context,
-        bridge,
-        memoryLimitMb: config.memoryLimitMb,
-        maxOutputChars: config.maxOutputChars,
-        cellTimeoutMs: config.cellTimeoutMs,
-        tools: Object.keys(config.tools),
-        answersAsJson: input.schema !== undefined,
-        // A run allowed more requests at once than a REPL's default may have them all from one REPL.
-        maxCallsInFlight: Math.max(MAX_CALLS_IN_FLIGHT, config.concurrency),
-      }),
-    );
-    const base =
+    const { corpus } = input;
+    const bridge = corpus ? withCorpusTools(served, corpus) : served;
+    const seat = input.depth === 0 ? input.seat : undefined;
+    this.#seat = seat;
+    seat?.serve(bridge);
+    const asked = input.schema ? `\n\n${schemaInstructions(input.schema, config.repl)}` : '';
+    if (seat?.repl && seat.conversation) {
+      // A later question of a session: the same REPL and conversation, told what is new.
+      this.repl = seat.repl;
+      this.conversation = seat.conversation;
+      this.conversation.say(followUpMessage(input.query, seat.lastAnswer, this.#addedContexts(seat)) + asked);
+      return;
+    }
+    const starting = createSandbox(config.repl, {
+      context: input.context,
+      bridge: seat ? seat.bridge : bridge,
+      memoryLimitMb: config.memoryLimitMb,
+      maxOutputChars: config.maxOutputChars,
+      cellTimeoutMs: config.cellTimeoutMs,
+      tools: [...Object.keys(config.tools), ...(corpus ? CORPUS_TOOLS : [])],
+      // A session's answers may be checked against a schema at any question.
+      answersAsJson: input.schema !== undefined || seat !== undefined,
+      // A run allowed more requests at once than a REPL's default may have them all from one REPL.
+      maxCallsInFlight: Math.max(MAX_CALLS_IN_FLIGHT, config.concurrency),
+    });
+    this.repl = new NodeRepl(seat ? starting.then((sandbox) => loadPending(sandbox, seat)) : starting);
+    const prompt =
       config.systemPrompt ??
       systemPrompt(config.repl, {
         maxDepth: config.maxDepth,
         canRecurse: this.depth + 1 < config.maxDepth,
         tools: toolDescriptions(config),
       });
-    const prompt = input.schema ? `${base}\n\n${schemaInstructions(input.schema, config.repl)}` : base;
     const window = config.contextWindow ?? contextWindowOf(this.model.id);
-    this.conversation = new Conversation(prompt, firstTurnMessage(contextMetadata(input.context), input.query), window, config.compactAt);
+    const described = corpus ? corpusMetadata(corpus, config.repl) : contextMetadata(input.context);
+    const metadata = [described, ...(seat ? this.#addedContexts(seat) : [])].join('\n\n');
+    this.conversation = new Conversation(prompt, firstTurnMessage(metadata, input.query) + asked, window, config.compactAt);
+    if (seat) {
+      seat.repl = this.repl;
+      seat.conversation = this.conversation;
+    }
+  }
+
+  /** What the model is told of the contexts added to a session since it last heard: their names and metadata. */
+  #addedContexts(seat: SessionSeat): string[] {
+    const told = seat.added.map(({ name, value }) => addedContextMessage(name, contextMetadata(value)));
+    seat.added.length = 0;
+    return told;
   }
 
   /** Counts a new turn against the limits and reports it. */
@@ -228,10 +270,19 @@ export class RlmNode {
     return this.finish(statusOf(reason), undefined, reason);
   }
 
-  /** Whether the REPL must outlive the loop: at the root of a run a limit stopped, the last request may name a variable in it. */
+  /**
+   * Whether the REPL must outlive the loop: a session's, which the next question uses; at the
+   * root of a run a limit stopped, for the last request, which may name a variable in it.
+   */
   get keepsRepl(): boolean {
-    return this.depth === 0 && BudgetExceededError.isInstance(this.#tree.stopReason);
+    return this.#seat !== undefined || (this.depth === 0 && BudgetExceededError.isInstance(this.#tree.stopReason));
   }
+}
+
+/** Loads the contexts a session was given before its REPL started, in order, as `context_1`... */
+async function loadPending(sandbox: Sandbox, seat: SessionSeat): Promise<Sandbox> {
+  for (const value of seat.pending.splice(0)) await sandbox.addContext(value);
+  return sandbox;
 }
 
 /** An RLM's REPL: started at once, awaited where code needs it, ended once. */

@@ -252,6 +252,28 @@ Query: ${query}
 You have not looked at the context yet. Do not answer yet: first explore \`context\` in a \`repl\` block (its structure, a sample), then work toward the answer step by step.`;
 }
 
+/** A context added to a session: its name (`context_1`...) and what it is; `context` now names it. */
+export function addedContextMessage(name: string, metadata: string): string {
+  return `A new context was added to the REPL as \`${name}\` (\`context\` now names it too; earlier ones keep their names, \`context_0\` is the first):\n${metadata.replace(/^Your context is/, 'It is')}`;
+}
+
+/**
+ * A later question of a session: the REPL and every variable are still there, the last answer
+ * was taken, and what is new.
+ */
+export function followUpMessage(query: string, lastAnswer: string | undefined, added: readonly string[]): string {
+  const answered =
+    lastAnswer === undefined
+      ? 'The last question ended without an answer.'
+      : `Your answer to the last question was taken: "${lastAnswer.length > 500 ? `${lastAnswer.slice(0, 500)}...` : lastAnswer}"`;
+  return [
+    answered,
+    ...added,
+    `New question: ${query}`,
+    'Your REPL variables from earlier questions are all still there (SHOW_VARS() lists them): reuse what you computed. Work in a `repl` block as before and end with FINAL(...).',
+  ].join('\n\n');
+}
+
 export interface CellReport {
   output: string;
   error?: string;

@@ -7,6 +7,7 @@
  */
 import { recordedSettings, type RunConfig } from './config.ts';
 import { RlmError } from './errors.ts';
+import type { Corpus } from './inputs/corpus.ts';
 import type { ContextValue } from './sandboxes/index.ts';
 import type { AnswerSchema } from './schema/index.ts';
 import type { RlmEvent, RunSettings } from './trace/events.ts';
@@ -20,13 +21,13 @@ export interface ResumeOptions<T = unknown> {
   /** The answer's schema, for a typed `value` (default: the JSON Schema the trace recorded, if any). */
   schema?: AnswerSchema<T>;
   /** The run's context, for a trace that refers to a context file that is not where it was (checked against its hash). */
-  context?: ContextValue;
+  context?: ContextValue | Corpus;
 }
 
 /** The run to go on with: its input, the replies already paid for, and the time already taken. */
 export interface ResumePlan {
   query: string;
-  context: ContextValue;
+  context: ContextValue | Corpus;
   schema: AnswerSchema | undefined;
   replies: RecordedReplies;
   elapsedMs: number;
@@ -67,6 +68,41 @@ export async function planResume(trace: Trace, config: RunConfig, options: Resum
     replies: new RecordedReplies(all),
     elapsedMs: trace.elapsedMs ?? 0,
   };
+}
+
+/** One thing a session did, in order: a question asked, or a context added. */
+export type SessionStep = { type: 'question'; query: string; schema: AnswerSchema | undefined } | { type: 'context'; value: ContextValue };
+
+/** What reopening a session needs: its first context, what it did in order, and the replies paid for. */
+export interface SessionPlan {
+  context: ContextValue | Corpus;
+  steps: SessionStep[];
+  replies: RecordedReplies;
+}
+
+/** Reads what reopening the session of `trace` under `config` needs. */
+export async function planSession(trace: Trace, config: RunConfig, options: ResumeOptions<unknown>): Promise<SessionPlan> {
+  const attempts = trace.attempts ?? [[...(trace.earlier ?? []), ...trace.events]];
+  const all = attempts.flat();
+  const start = all.find((e): e is RunStart & { t: number } => e.type === 'run-start' && e.depth === 0);
+  if (!start?.settings || start.method !== undefined)
+    throw new RlmError('RLM_INPUT', 'the trace has no session to reopen (no root run-start)');
+  refuseOtherSettings(start.settings, recordedSettings(config));
+  // Each attempt did again what the one before did, then went on: the longest of them says it all.
+  let steps: SessionStep[] = [];
+  for (const attempt of attempts) {
+    const done = stepsOf(attempt);
+    if (done.length > steps.length) steps = done;
+  }
+  return { context: await contextOf(trace, options.context), steps, replies: new RecordedReplies(all) };
+}
+
+function stepsOf(events: readonly RlmEvent[]): SessionStep[] {
+  return events.flatMap((e): SessionStep[] => {
+    if (e.type === 'context-added') return [{ type: 'context', value: e.context }];
+    if (e.type === 'run-start' && e.depth === 0) return [{ type: 'question', query: e.query, schema: e.schema }];
+    return [];
+  });
 }
 
 function refuseOtherSettings(recorded: RunSettings, now: RunSettings): void {

@@ -15,6 +15,10 @@ import { forceFinalMessage, noCodeMessage, outputsMessage, unknownFinalVarMessag
 import { lastLineFinal, parseReply, stripFences } from './protocol.ts';
 import type { ResumeOptions } from './resume.ts';
 import { RunTree } from './run-tree.ts';
+import type { SessionSeat } from './session-seat.ts';
+import type { Corpus } from './inputs/corpus.ts';
+import { isCorpus } from './inputs/is-corpus.ts';
+import { RlmSession } from './session.ts';
 import { checkFinal, schemaCheck, type AnswerSchema } from './schema/index.ts';
 import { warmSandbox, type CellResult, type ContextValue } from './sandboxes/index.ts';
 import type { EventSink, RlmEvent, RunStatus } from './trace/events.ts';
@@ -25,8 +29,12 @@ export type { RLMOptions, Tool } from './options.ts';
 
 /** What one run answers: a query over a context. */
 export interface RunInput<T = unknown> {
-  /** The long input: a string, a list of strings (e.g. one per file), or any JSON value. */
-  context: ContextValue;
+  /**
+   * The long input: a string, a list of strings (e.g. one per file), any JSON value, or a
+   * {@link Corpus} of files (`await loadCorpus(['./repo'])`), whose documents model code reads
+   * with `read_document` even when they are too large to load.
+   */
+  context: ContextValue | Corpus;
   query: string;
   /** Aborting it stops the run (and every call in flight) with status `cancelled`. */
   signal?: AbortSignal;
@@ -123,10 +131,64 @@ export class RLM {
     return this.#run(input, undefined, { replies: plan.replies, elapsedMs: plan.elapsedMs });
   }
 
+  /**
+   * Starts a session over `context`: questions asked one after another on the same REPL, so a
+   * follow-up reuses every variable earlier questions computed. Each question has the RLM's
+   * limits to itself. Close the session to end its REPL.
+   *
+   * @example
+   * const session = rlm.session({ context: logs });
+   * await session.ask('Count the errors per service into a variable.');
+   * const { answer } = await session.ask('Which service got worse after the deploy?');
+   * session.close();
+   */
+  session(input: { context: ContextValue | Corpus }): RlmSession {
+    return this.#session(input.context, undefined);
+  }
+
+  /**
+   * Opens a session again from its trace: every recorded question is asked again, answered from
+   * the trace (no model is called for what was paid for), so the REPL holds what it held; a
+   * question the trace did not finish goes on live. Then the session takes new questions.
+   * Write its events to the same trace with `new JsonlTrace(path, { context, resume: true })`.
+   *
+   * @example
+   * const session = await rlm.reopenSession(await readTrace('chat.jsonl'));
+   * const { answer } = await session.ask('And the week before?');
+   */
+  async reopenSession(trace: Trace, options: ResumeOptions = {}): Promise<RlmSession> {
+    const { planSession } = await import('./resume.ts');
+    const plan = await planSession(trace, this.#config, options);
+    const session = this.#session(plan.context, plan.replies);
+    for (const step of plan.steps) {
+      if (step.type === 'context') await session.addContext(step.value);
+      else
+        await session.ask(step.query, {
+          ...(step.schema ? { schema: step.schema } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+    }
+    return session;
+  }
+
+  #session(context: ContextValue | Corpus, replies: RecordedReplies | undefined): RlmSession {
+    return new RlmSession(
+      (query, seat, question) =>
+        this.#run(
+          { context, query, ...(question.signal ? { signal: question.signal } : {}), schema: question.schema },
+          undefined,
+          replies ? { replies, elapsedMs: 0 } : undefined,
+          seat,
+        ),
+      (name, value) => this.#config.onEvent?.({ type: 'context-added', name, context: value }),
+    );
+  }
+
   async #run<T>(
     input: RunInput<T>,
     alsoTo: EventSink | undefined,
     resumed?: { replies: RecordedReplies; elapsedMs: number },
+    seat?: SessionSeat,
   ): Promise<RunResult<T>> {
     const config = this.#config;
     // A cost limit is only a limit if every call can be costed: refused before the run starts.
@@ -136,7 +198,9 @@ export class RLM {
     const started = performance.now();
     const tree = new RunTree(config, input.signal, alsoTo, resumed);
     try {
-      const root = await runNode(tree, { depth: 0, context: input.context, query: input.query, signal: tree.signal, schema });
+      const corpus = isCorpus(input.context) ? input.context : undefined;
+      const context = corpus ? corpus.contextValue() : (input.context as ContextValue);
+      const root = await runNode(tree, { depth: 0, context, query: input.query, signal: tree.signal, schema, seat, corpus });
       let { answer, status, value } = root;
       let { error: rootError } = root;
       const stopped = tree.stopReason;
@@ -157,7 +221,7 @@ export class RLM {
         }
       }
       // Kept past a stop by a limit for the last request; ended whatever the run's end.
-      root.repl.dispose();
+      if (!seat) root.repl.dispose();
       await tree.endChildren();
       const result: RunResult<T> = {
         answer,

@@ -49,8 +49,8 @@ const CONTEXT = {
     type: 'string',
     short: 'c',
     multiple: true,
-    value: '<file|->',
-    help: "the input; repeat it to pass several files as a list; - reads stdin;\na quoted glob (-c 'notes/*.md') is its files, in name order",
+    value: '<path|->',
+    help: "the input: a text file, - for stdin, or a folder, a quoted glob\n(-c 'docs/**/*.md') or documents (PDF, DOCX, HTML, JSON, JSONL, CSV):\nthose become a list of documents with their paths (.gitignore honoured;\nbinary and over-10-MiB files skipped and listed); repeat it for several",
   },
   resume: {
     type: 'string',
@@ -183,13 +183,40 @@ Exit codes: 0 answer, 1 no answer (stdout empty, the reason on stderr), 2 bad us
   column: 29,
 });
 
+export const CHAT_HELP = renderHelp({
+  usage: 'Usage: rlm chat [options] --context <path>',
+  about: `A conversation with a Recursive Language Model over a long context, in the terminal. The first
+question loads the context into the REPL; each later one reuses it, and every variable the
+model's code made, so a follow-up costs only what is new. Type a question and Enter.
+At the prompt: /add <path> adds a context (context_1, context_2...), /usage shows the spend,
+/exit or Ctrl-D leaves. Ctrl-C while a question runs cancels that question, not the session.
+Limits hold for each question. With --trace the session is saved; --resume <trace> reopens it
+(its questions are answered again from the trace, paying for nothing twice).`,
+  sections: [
+    { title: 'Context:', flags: CONTEXT },
+    { title: 'Model:', flags: MODEL },
+    { title: 'REPL:', flags: REPL },
+    { title: 'Limits (for each question):', flags: LIMITS },
+    { title: 'Cache:', flags: CACHE },
+    { title: 'Output:', flags: { trace: OUTPUT.trace, verbose: OUTPUT.verbose, quiet: OUTPUT.quiet, help: OUTPUT.help } },
+  ],
+  notes: `Exit codes: 0 the session ended, 2 bad usage or input, 3 endpoint failed or model not listed.`,
+  column: 29,
+});
+
 /** Parses argv after `ask`. Throws RLM_USAGE errors with a message fit for one line. */
-export function parseAskArgs(argv: string[]): AskArgs {
+export function parseAskArgs(argv: string[], command: 'ask' | 'chat' = 'ask'): AskArgs {
   // `--cache` takes its folder only as `--cache=<dir>`: a bare `--cache <x>` would swallow the query.
   const expanded = argv.flatMap((arg) => (arg.startsWith('--cache=') ? ['--cache', '--cache-dir', arg.slice('--cache='.length)] : [arg]));
-  const parsed = parseFlags(expanded, ASK_OPTIONS, 'rlm ask', { positionals: true });
+  const parsed = parseFlags(expanded, ASK_OPTIONS, `rlm ${command}`, { positionals: true });
   const v = parsed.values;
-  if (!v.help)
+  // A chat's questions are typed at its prompt.
+  if (command === 'chat') {
+    if (parsed.positionals.length > 0 && !v.help)
+      throw usageError(`rlm chat takes no query: ask at its prompt ('${parsed.positionals[0]}' is not a flag; see rlm chat --help)`);
+    if (v.json) throw usageError('--json is for rlm ask: rlm chat prints each answer as it comes');
+  }
+  if (!v.help && command === 'ask')
     refuseStrayArguments(parsed.positionals, { contexts: v.context ?? [], cacheFlag: v.cache === true && v['cache-dir'] === undefined });
 
   const args: AskArgs = {
@@ -230,7 +257,7 @@ export function parseAskArgs(argv: string[]): AskArgs {
     args.traceContext = v['trace-context'];
   }
   if (v.resume !== undefined) refuseWithResume(args, nonEmpty('--resume', v.resume), argv);
-  if (!args.help && args.query === '' && !args.resume)
+  if (!args.help && args.query === '' && !args.resume && command === 'ask')
     throw usageError('no query given: rlm ask [options] "<question>" (see rlm ask --help)');
   return args;
 }
@@ -248,6 +275,7 @@ const FROM_THE_TRACE = {
 function refuseWithResume(args: AskArgs, trace: string, argv: readonly string[]): void {
   args.resume = trace;
   if (args.query !== '') throw usageError('--resume takes no query: the query comes from the trace');
+  if (args.schema !== undefined) throw usageError('--schema comes from the trace with --resume');
   for (const [name, short] of Object.entries(FROM_THE_TRACE)) {
     if (argv.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`) || (short !== undefined && arg === `-${short}`)))
       throw usageError(`--${name} comes from the trace with --resume (its replies were asked with the recorded one)`);

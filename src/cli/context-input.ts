@@ -1,10 +1,40 @@
 /**
- * Reading the context: one file, several files (a list, one item per file), or standard input.
- * Bytes must be valid UTF-8: a wrong encoding is refused rather than silently mangled.
+ * Reading the context: one file, several files (a list, one item per file), standard input, or
+ * files, folders and globs as a corpus of documents. Text bytes must be valid UTF-8: a wrong
+ * encoding is refused rather than silently mangled.
  */
-import { access, glob, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, glob, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { RlmError } from '../errors.ts';
+import type { Corpus } from '../inputs/corpus.ts';
+
+/** Extensions of the documents that are read as such (pages, records, data), not as plain text. */
+const DOCUMENT_EXTENSIONS = new Set(['.pdf', '.docx', '.html', '.htm', '.json', '.jsonl', '.ndjson', '.csv']);
+
+/**
+ * The sources as a corpus, when one of them is a folder, a glob or a document (PDF, DOCX, HTML,
+ * JSON, JSON Lines, CSV); undefined when they are plain text files or standard input, read as today.
+ * The corpus code is loaded only for a corpus.
+ */
+export async function readCorpus(sources: readonly string[], options: { memoryLimitMb: number }): Promise<Corpus | undefined> {
+  const flags = await Promise.all(sources.map(isCorpusLike));
+  if (!flags.some(Boolean)) return undefined;
+  if (sources.includes('-')) throw new RlmError('RLM_INPUT', 'standard input (-) cannot be given with folders, globs or documents');
+  const { loadCorpus } = await import('../inputs/load-corpus.ts');
+  // Past a quarter of the REPL's memory (texts are held twice while they load), the files stay on disk.
+  return loadCorpus(sources, { memoryBudgetBytes: (options.memoryLimitMb * 1024 * 1024) / 4 });
+}
+
+async function isCorpusLike(source: string): Promise<boolean> {
+  if (source === '-') return false;
+  if (DOCUMENT_EXTENSIONS.has(extname(source).toLowerCase())) return true;
+  try {
+    return (await stat(source)).isDirectory();
+  } catch {
+    // not a file or folder of that name: a glob is a corpus; anything else is refused by readContext
+    return /[*?[{]/.test(source);
+  }
+}
 
 export async function readContext(sources: string[], stdin: NodeJS.ReadableStream): Promise<string | string[]> {
   if (sources.length === 0) throw new RlmError('RLM_INPUT', 'no context given: pass --context <file> (or --context - for standard input)');

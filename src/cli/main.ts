@@ -14,6 +14,7 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   ask: async () => (await import('./ask.ts')).ask,
+  chat: async () => (await import('./chat.ts')).chat,
   demo: async () => (await import('./demo.ts')).demo,
   replay: async () => (await import('./replay.ts')).replay,
   view: async () => (await import('./view.ts')).view,
@@ -23,7 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const HELP = `Usage: rlm <command> [options]
 
 Commands:
-  ask "<query>" --context <file>   answer a query over a long context (rlm ask --help)
+  ask "<query>" --context <path>   answer a query over a long context (rlm ask --help)
+  chat --context <path>            a conversation over a context: follow-ups reuse the REPL (rlm chat --help)
   demo                             run a real RLM over a bundled long text against a scripted model
   replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
@@ -51,7 +53,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.stdout.write(`${version()}\n`);
         return EXIT.answer;
       default:
-        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, demo, replay, view, bench; see rlm --help)\n`);
+        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, chat, demo, replay, view, bench; see rlm --help)\n`);
         return EXIT.usage;
     }
   } catch (error) {

@@ -28,6 +28,16 @@ export interface CorpusInit {
   readonly onDisk: boolean;
   readonly sources: readonly string[];
   readonly maxFileBytes: number;
+  /** The folder the sources were read from. */
+  readonly cwd: string;
+}
+
+/** How a corpus was made, so that it can be made again (a trace records it; replay and resume reload it). */
+export interface CorpusOrigin {
+  readonly sources: readonly string[];
+  readonly cwd: string;
+  readonly maxFileBytes: number;
+  readonly onDisk: boolean;
 }
 
 /**
@@ -49,6 +59,8 @@ export class Corpus {
   readonly onDisk: boolean;
   /** The documents' total size on disk, in bytes. */
   readonly totalBytes: number;
+  /** How it was made: the sources as given, from which folder, with which settings. */
+  readonly origin: CorpusOrigin;
 
   readonly #entries: readonly CorpusEntry[];
   readonly #byPath: ReadonlyMap<string, number>;
@@ -68,6 +80,7 @@ export class Corpus {
     this.totalBytes = init.entries.reduce((sum, e) => sum + e.info.bytes, 0);
     this.#sources = init.sources;
     this.#maxFileBytes = init.maxFileBytes;
+    this.origin = Object.freeze({ sources: [...init.sources], cwd: init.cwd, maxFileBytes: init.maxFileBytes, onDisk: init.onDisk });
     // Documents are plain JSON (strings, arrays, objects of them): what the REPL can be given.
     this.#context = (init.onDisk ? this.documents : init.entries.map((e) => e.loaded!)) as unknown as JsonValue;
   }

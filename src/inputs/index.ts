@@ -3,5 +3,5 @@
  * HTML, JSON, JSON Lines, CSV) for the REPL's `context`.
  */
 export type { DocumentKind, DocumentInfo, LoadedDocument, SkippedFile, CorpusOptions } from './document.ts';
-export { Corpus } from './corpus.ts';
+export { Corpus, type CorpusOrigin } from './corpus.ts';
 export { loadCorpus, isCorpusSource } from './load-corpus.ts';

@@ -64,7 +64,7 @@ export async function loadCorpus(sources: readonly string[], options?: CorpusOpt
     const why = skippedSummary(found, maxFileBytes);
     throw new RlmError('RLM_INPUT', `no readable document in ${sources.join(', ')}${why === '' ? '' : ` (skipped: ${why})`}`);
   }
-  return new Corpus({ entries, skipped: found, onDisk, sources, maxFileBytes });
+  return new Corpus({ entries, skipped: found, onDisk, sources, maxFileBytes, cwd: resolve(resolved.cwd) });
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Message } from '../models/model.ts';
 import type { Usage } from '../models/usage.ts';
 import type { UsageReport } from '../budget.ts';
 import type { RunStatus } from '../run-status.ts';
-import type { ReplLanguage } from '../sandboxes/index.ts';
+import type { ContextValue, ReplLanguage } from '../sandboxes/index.ts';
 import type { JsonSchema } from '../schema/index.ts';
 
 export type { RunStatus };
@@ -87,6 +87,12 @@ export type RlmEvent =
       durationMs: number;
     }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
+  | {
+      /** A context added to a session (`context_1`...), kept whole so that the session can be reopened. */
+      type: 'context-added';
+      name: string;
+      context: ContextValue;
+    }
   | { type: 'limit'; limit: string; reason: string }
   | { type: 'compaction'; runId: string; depth: number; iteration: number; summaryChars: number }
   | { type: 'cell-start'; runId: string; depth: number; iteration: number; index: number; code: string }

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Corpus, CorpusOrigin } from '../inputs/corpus.ts';
+import { isCorpus } from '../inputs/is-corpus.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent } from './events.ts';
 
@@ -14,6 +16,8 @@ export const TRACE_VERSION = 1;
 
 export type TraceContext =
   | { inline: ContextValue }
+  /** A corpus of files, by how it was made: replay and resume read the files again. */
+  | { corpus: CorpusOrigin }
   | {
       /** The context file's absolute path. */
       file: string;
@@ -45,8 +49,8 @@ export type TraceLine = TraceHeader | TraceResume | (RlmEvent & { t: number });
 
 /** Where a trace is written and how it keeps the context. */
 export interface JsonlTraceOptions {
-  /** The run's context, stored once in the header... */
-  context: ContextValue;
+  /** The run's context, stored once in the header (a corpus, by its sources)... */
+  context: ContextValue | Corpus;
   /** ...or, when it is the whole of one file, only that file's path and hash. */
   contextFile?: string;
   /**
@@ -103,6 +107,7 @@ export class JsonlTrace {
 }
 
 function traceContext(tracePath: string, options: JsonlTraceOptions): TraceContext {
+  if (isCorpus(options.context)) return { corpus: options.context.origin };
   if (options.contextFile && typeof options.context === 'string' && !options.embedContext) {
     const file = resolve(options.contextFile);
     const fromTrace = relative(dirname(resolve(tracePath)), file);

@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RlmError } from '../errors.ts';
+import type { Corpus } from '../inputs/corpus.ts';
+import { isCorpus } from '../inputs/is-corpus.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent } from './events.ts';
 import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
@@ -18,6 +20,8 @@ export interface Trace {
   earlier?: Array<RlmEvent & { t: number }>;
   /** The time the run's attempts took, all together (each to its last event). */
   elapsedMs?: number;
+  /** Each attempt's events, oldest first: `earlier`'s, then `events`. */
+  attempts?: Array<Array<RlmEvent & { t: number }>>;
   /** Where the trace was read from: a context file is also looked for relative to its folder. */
   path?: string;
 }
@@ -60,14 +64,23 @@ export async function readTrace(path: string): Promise<Trace> {
     else if (line.type !== 'trace') attempts.at(-1)!.push(line);
   }
   const elapsedMs = attempts.reduce((sum, attempt) => sum + (attempt.at(-1)?.t ?? 0), 0);
-  const events = attempts.pop()!;
-  return { header, events, earlier: attempts.flat(), elapsedMs, path: resolve(path) };
+  const events = attempts.at(-1)!;
+  return { header, events, earlier: attempts.slice(0, -1).flat(), elapsedMs, attempts, path: resolve(path) };
 }
 
-/** The recorded context: given, stored in the trace, or read from its file (where it was, or beside the trace). */
-export async function contextOf(trace: Trace, given: ContextValue | undefined): Promise<ContextValue> {
+/**
+ * The recorded context: given, stored in the trace, read from its file (where it was, or beside
+ * the trace), or, for a corpus, its files read again as they were read then.
+ */
+export async function contextOf(trace: Trace, given: ContextValue | Corpus | undefined): Promise<ContextValue | Corpus> {
   const recorded = trace.header.context;
+  if ('corpus' in recorded) {
+    if (given !== undefined) return given;
+    const { sources, cwd, maxFileBytes, onDisk } = recorded.corpus;
+    return (await import('../inputs/load-corpus.ts')).loadCorpus(sources, { cwd, maxFileBytes, onDisk });
+  }
   if (given !== undefined) {
+    if (isCorpus(given)) throw new RlmError('RLM_INPUT', 'the trace was recorded over one context, not over files: pass that context');
     const same =
       'inline' in recorded
         ? JSON.stringify(given) === JSON.stringify(recorded.inline)
