@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createOpenAIModel, PythonSandbox, RLM, type RlmOptions } from '../src/index.ts';
+import { createOpenAIModel, PythonSandbox, RLM, type RLMOptions } from '../src/index.ts';
 import { byTurn, repl, startScriptedServer, type ScriptedReply, type ScriptedRequest } from '../src/testing/index.ts';
 
 after(() => PythonSandbox.coolDown());
@@ -15,7 +15,7 @@ const TOTAL = { type: 'object', properties: { total: { type: 'number' } }, requi
 
 /** Runs an RLM against a server where `root` answers the root model and `sub` every other request. */
 async function run(
-  options: Partial<RlmOptions>,
+  options: Partial<RLMOptions>,
   root: (r: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>,
   sub: (r: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>,
 ) {

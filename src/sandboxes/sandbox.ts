@@ -1,6 +1,7 @@
 /**
  * A Sandbox runs model-written code, cell after cell, with state kept between cells. It is made
- * with the context (loaded once) and a bridge of host functions; it never sees a Model.
+ * with the context (loaded once; more may be added between cells) and a bridge of host
+ * functions; it never sees a Model.
  *
  * Shared definitions: this file is read in every realm (the run's process, the REPL process), and
  * holds types and pure functions only.
@@ -103,7 +104,7 @@ export interface CellResult {
   error?: string;
   /** The answer, if the cell called FINAL or FINAL_VAR. */
   final?: string;
-  /** True when the sandbox had to be rebuilt: variables are gone, `context` is loaded again. */
+  /** True when the sandbox had to be rebuilt: variables are gone, every context is loaded again (`context` names the newest). */
   restarted: boolean;
   durationMs: number;
 }
@@ -124,6 +125,16 @@ export interface Sandbox {
   readonly language: ReplLanguage;
   /** Runs one cell. What the code did (an error, a timeout, running out of memory) is in the result; it rejects only when cancelled. */
   run(code: string, options?: RunCellOptions): Promise<CellResult>;
+  /**
+   * Loads another context into the live REPL, keeping every variable: it becomes `context_<n>`
+   * (n = 1, 2, ...; the first context is `context_0`), and `context` now names it. Resolves with
+   * n. Same size limits and the same loading path as the first context (a file in the REPL's
+   * context folder, never through model-visible code). Refused while a cell runs.
+   *
+   * @example
+   * const n = await sandbox.addContext('the second document'); // 1: `context_1`, and `context`
+   */
+  addContext(value: ContextValue): Promise<number>;
   /** A variable's value as answer text, for a FINAL_VAR written outside code. */
   variable(name: string): Promise<{ found: true; value: string } | { found: false; names: string[] }>;
   /** Ends the REPL process; cells still running end as cancelled. */

@@ -146,7 +146,7 @@ export async function createSandbox(
 }
 
 /** Runs a cell and fails with the cell's own error text if it reported one. */
-export async function runOk(sandbox: Sandbox, code: string, timeoutMs?: number): Promise<string> {
+export async function runOk(sandbox: Pick<Sandbox, 'run'>, code: string, timeoutMs?: number): Promise<string> {
   const result = await sandbox.run(code, timeoutMs === undefined ? {} : { timeoutMs });
   if (result.error !== undefined) throw new Error(`cell failed: ${result.error}\n--- code ---\n${code}`);
   return result.output;

@@ -12,8 +12,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { CancelledError, RlmError } from '../../errors.ts';
 import type { ContextFile } from '../shared/context-file.ts';
 import type { LaunchSettings } from './fork-repl.ts';
@@ -86,10 +86,16 @@ export class ProcessSandbox implements Sandbox {
   #nextId = 0;
   readonly #runs = new Map<number, Pending<CellResult>>();
   readonly #variables = new Map<number, Pending<VariableAnswer>>();
+  readonly #adds = new Map<number, Pending<void>>();
+  /** Cells begun and not yet ended (counted from their first await): a context is added only between cells. */
+  #cells = 0;
+  /** The contexts being added, one after another; settles (never rejects) when the last is in. */
+  #adding: Promise<void> | undefined;
   /** The REPL process's calls, served for the cell now running, by its call ids. */
   readonly #calls: HostCalls;
   #disposed = false;
-  #contextFile: ContextFile | undefined;
+  /** Every context, in order (`context_0` first), in files of the REPL's folder. */
+  #contextFiles: ContextFile[] = [];
   /** Messages of the conversation the REPL process already has. */
   #historySent = 0;
   #contextDir: string | undefined;
@@ -110,13 +116,12 @@ export class ProcessSandbox implements Sandbox {
     const { child, dir, channel } = this.#launcher.launch(this.#settings);
     trackDir(dir);
     try {
-      this.#contextFile = await this.#placeContext(dir);
+      this.#contextFiles = await this.#placeContexts(dir);
     } catch (error) {
       killRepl(child);
       removeDir(dir);
       throw error;
     }
-    const contextFile = this.#contextFile;
     this.#child = child;
     this.#channel = channel;
     this.#killedFor = undefined;
@@ -151,7 +156,7 @@ export class ProcessSandbox implements Sandbox {
     // A warm process was started unreferenced, so that a spare never keeps a program alive.
     child.ref();
     channel.ref();
-    this.#send({ type: 'init', contextPath: contextFile.path, contextKind: contextFile.format, settings: this.#settings });
+    this.#send({ type: 'init', contexts: this.#contextFiles, settings: this.#settings });
     try {
       await ready;
     } catch (error) {
@@ -191,29 +196,72 @@ export class ProcessSandbox implements Sandbox {
   }
 
   /**
-   * The context crosses to the REPL process through a private file in the folder only that
-   * process may read: far faster than a pipe for 100 MB, and the REPL reads it in place, so
-   * neither side holds an extra whole copy. After a restart the file moves to the new folder.
+   * The contexts cross to the REPL process through private files in the folder only that process
+   * may read: far faster than a pipe for 100 MB, and the REPL reads them in place, so neither side
+   * holds an extra whole copy. After a restart the files move to the new folder.
    */
-  async #placeContext(dir: string): Promise<ContextFile> {
-    const path = join(dir, 'context');
-    const old = this.#contextFile;
-    if (old && this.#contextDir) {
-      await rename(old.path, path);
+  async #placeContexts(dir: string): Promise<ContextFile[]> {
+    const old = this.#contextFiles;
+    if (old.length > 0 && this.#contextDir) {
+      const moved = [];
+      for (const file of old) {
+        const path = join(dir, basename(file.path));
+        await rename(file.path, path);
+        moved.push({ path, format: file.format });
+      }
       removeDir(this.#contextDir);
       this.#contextDir = dir;
-      return { path, format: old.format };
+      return moved;
     }
     this.#contextDir = dir;
-    const text = typeof this.#context === 'string' ? this.#context : JSON.stringify(this.#context ?? null);
-    const file = await open(path, 'w', 0o600);
-    try {
-      // Slices of a flat string are views, so only one chunk is ever encoded at a time.
-      for (let at = 0; at < text.length; at += WRITE_CHUNK_CHARS) await file.write(text.slice(at, at + WRITE_CHUNK_CHARS));
-    } finally {
-      await file.close();
+    return [await writeContext(join(dir, 'context'), this.#context)];
+  }
+
+  /**
+   * Loads another context into the live REPL, keeping every variable: it becomes `context_<n>`
+   * and `context` names it; resolves with n. It crosses as the first did, in a file of the REPL's
+   * folder, and a REPL restarted after a crash loads every context again. Refused while a cell
+   * runs; contexts added together load one after another.
+   */
+  addContext(value: ContextValue): Promise<number> {
+    if (this.#disposed) return Promise.reject(new CancelledError('the sandbox was disposed'));
+    if (this.#cells > 0) return Promise.reject(new RlmError('RLM_USAGE', 'addContext: a cell is running; add a context between cells'));
+    const added = (this.#adding ?? Promise.resolve()).then(() => this.#add(value));
+    const settled = added.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#adding = settled;
+    void settled.then(() => {
+      if (this.#adding === settled) this.#adding = undefined;
+    });
+    return added;
+  }
+
+  async #add(value: ContextValue): Promise<number> {
+    if (this.#disposed) throw new CancelledError('the sandbox was disposed');
+    // A REPL process that died between cells comes back with the contexts it had, then takes this one.
+    if (!this.#child) await this.start();
+    const child = this.#child;
+    const index = this.#contextFiles.length;
+    const file = await writeContext(join(this.#contextDir!, `context_${index}`), value);
+    if (this.#child !== child) {
+      // It died while the file was written; its restart will load the contexts it had.
+      await rm(file.path, { force: true });
+      throw new RlmError('RLM_SANDBOX', 'the REPL stopped while the context was written; add it again');
     }
-    return { path, format: typeof this.#context === 'string' ? 'text' : 'json' };
+    const requestId = ++this.#nextId;
+    const loaded = new Promise<void>((resolve, reject) => this.#adds.set(requestId, { resolve, reject }));
+    this.#send({ type: 'add-context', requestId, context: file });
+    try {
+      await loaded;
+    } catch (error) {
+      await rm(file.path, { force: true });
+      if (error instanceof ReplCrash) throw new RlmError('RLM_SANDBOX', `the REPL stopped while loading the context: ${error.message}`);
+      throw error;
+    }
+    this.#contextFiles.push(file);
+    return index;
   }
 
   #send(message: ToRepl): void {
@@ -265,6 +313,12 @@ export class ProcessSandbox implements Sandbox {
         this.#variables.get(message.requestId)?.resolve(message.value);
         this.#variables.delete(message.requestId);
         return;
+      case 'context-added':
+      case 'context-error':
+        if (message.type === 'context-added') this.#adds.get(message.requestId)?.resolve();
+        else this.#adds.get(message.requestId)?.reject(new RlmError('RLM_SANDBOX', `the context could not be loaded: ${message.message}`));
+        this.#adds.delete(message.requestId);
+        return;
     }
   }
 
@@ -297,11 +351,25 @@ export class ProcessSandbox implements Sandbox {
     this.#runs.clear();
     for (const pending of this.#variables.values()) pending.reject(crash);
     this.#variables.clear();
+    for (const pending of this.#adds.values()) pending.reject(crash);
+    this.#adds.clear();
   }
 
   async run(code: string, options: RunCellOptions = {}): Promise<CellResult> {
     if (this.#disposed) throw new CancelledError('the sandbox was disposed');
     if (options.signal?.aborted) throw new CancelledError();
+    this.#cells++;
+    try {
+      // A context being added is loaded before the cell runs.
+      while (this.#adding) await this.#adding;
+      return await this.#run(code, options);
+    } finally {
+      this.#cells--;
+    }
+  }
+
+  async #run(code: string, options: RunCellOptions): Promise<CellResult> {
+    if (this.#disposed) throw new CancelledError('the sandbox was disposed');
     const started = performance.now();
     if (!this.#child) await this.start();
     const lost = this.#lostBetweenCells;
@@ -436,6 +504,19 @@ function treeMemory(pid: number): { rss: number; data: number } | undefined {
 class ReplCrash extends Error {}
 
 const WRITE_CHUNK_CHARS = 4 * 1024 * 1024;
+
+/** Writes a context to a private file: a string as its text, anything else as JSON. */
+async function writeContext(path: string, context: ContextValue): Promise<ContextFile> {
+  const text = typeof context === 'string' ? context : JSON.stringify(context ?? null);
+  const file = await open(path, 'w', 0o600);
+  try {
+    // Slices of a flat string are views, so only one chunk is ever encoded at a time.
+    for (let at = 0; at < text.length; at += WRITE_CHUNK_CHARS) await file.write(text.slice(at, at + WRITE_CHUNK_CHARS));
+  } finally {
+    await file.close();
+  }
+  return { path, format: typeof context === 'string' ? 'text' : 'json' };
+}
 
 /**
  * REPL folders not yet removed. Process-wide on purpose: it exists only so that a process that

@@ -52,6 +52,8 @@ export function installRuntime(
   config: RuntimeConfig,
 ): unknown {
   const g = globalThis as any;
+  // Captured before model code can replace it: new contexts are defined with it between cells.
+  const defineGlobal = Object.defineProperty;
   const pending = new Map<number, { name: string; resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   const limits = config.limits;
   let nextId = 0;
@@ -61,8 +63,11 @@ export function installRuntime(
   let accepting = true;
   /** Whether a cell runs: calls are made only then, so no call outlives the cell that made it. */
   let running = false;
-  /** The context as loaded, kept as `context_0` when a cell replaces `context`. */
-  let original: unknown;
+  /**
+   * The contexts as loaded, in order: `context_0`, `context_1`... They stay reachable under those
+   * names whatever a cell does to `context`, which names the newest when it is loaded.
+   */
+  const contexts: unknown[] = [];
 
   // No shared memory or blocking waits: a cell must always be interruptible.
   delete g.SharedArrayBuffer;
@@ -396,7 +401,13 @@ export function installRuntime(
   // FINAL_VAR("constructor") answered "[Function: Object]".
   const MAX_NAMES = 1000;
   const hasOwn = (object: object, name: string) => Object.prototype.hasOwnProperty.call(object, name);
-  const userNames = () => Object.getOwnPropertyNames(g).filter((n) => !baseline.has(n));
+  /** The index of a loaded context's name (`context_2` -> 2), else -1. */
+  const contextIndex = (name: unknown): number => {
+    const match = typeof name === 'string' ? /^context_(0|[1-9]\d{0,8})$/.exec(name) : null;
+    const index = match ? Number(match[1]) : -1;
+    return index < contexts.length ? index : -1;
+  };
+  const userNames = () => Object.getOwnPropertyNames(g).filter((n) => !baseline.has(n) && contextIndex(n) < 0);
   const answerText = (value: unknown): string => {
     if (typeof value === 'string') return value;
     if (value === undefined) return 'undefined';
@@ -433,14 +444,15 @@ export function installRuntime(
   };
   const FINAL_VAR = (name: unknown) => {
     if (name instanceof Promise) throw new TypeError('FINAL_VAR got a Promise: await it first');
-    if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && hasOwn(g, name) && !baseline.has(name)) {
+    if (typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) && hasOwn(g, name) && !baseline.has(name) && contextIndex(name) < 0) {
       if (g[name] === undefined)
         throw new TypeError('FINAL_VAR(' + inspect(name) + '): the variable is undefined; give it your answer first');
       final = boundedAnswer('FINAL_VAR("' + name + '")', g[name]);
       return;
     }
-    if (name === 'context_0') {
-      final = boundedAnswer('FINAL_VAR("context_0")', original);
+    const index = contextIndex(name);
+    if (index >= 0) {
+      final = boundedAnswer('FINAL_VAR("' + (name as string) + '")', contexts[index]);
       return;
     }
     // FINAL_VAR(answer) with the variable itself rather than its name: accept a user variable's value.
@@ -480,9 +492,13 @@ export function installRuntime(
   const SHOW_VARS = () => {
     const names = userNames();
     const lines = names.map((n) => '  ' + n + ': ' + describe(g[n]));
-    // Only once `context` was replaced: until then it is the same value under a second name.
-    if (g.context !== original) lines.push('  context_0: ' + describe(original) + ' (the context as loaded)');
-    print(names.length ? 'Variables:\n' + lines.join('\n') : 'No variables yet (besides context).');
+    // Each loaded context that `context` does not name: the same value under a second name is not shown twice.
+    for (let i = 0; i < contexts.length; i++) {
+      if (g.context === contexts[i]) continue;
+      const note = contexts.length === 1 ? ' (the context as loaded)' : ' (context ' + i + ' as loaded)';
+      lines.push('  context_' + i + ': ' + describe(contexts[i]) + note);
+    }
+    print(lines.length ? 'Variables:\n' + lines.join('\n') : 'No variables yet (besides context).');
   };
 
   const consoleObject = Object.freeze({ log: print, info: print, warn: print, error: print, debug: print });
@@ -513,15 +529,17 @@ export function installRuntime(
     Object.defineProperty(tool, 'name', { value: name });
     Object.defineProperty(g, name, { value: tool, writable: false, enumerable: false, configurable: false });
   }
-  // The original context stays reachable when a cell replaces `context`, as in the official REPL.
-  Object.defineProperty(g, 'context_0', {
-    get: () => original,
-    set: () => {
-      throw new TypeError('context_0 is the original context and cannot be replaced; use another name');
-    },
-    enumerable: false,
-    configurable: false,
-  });
+  // Each context stays reachable when a cell replaces `context`, as the original does in the official REPL.
+  const defineContext = (index: number) =>
+    defineGlobal(g, 'context_' + index, {
+      get: () => contexts[index],
+      set: () => {
+        throw new TypeError('context_' + index + ' is a context as loaded and cannot be replaced; use another name');
+      },
+      enumerable: false,
+      configurable: false,
+    });
+  defineContext(0);
   const baseline = new Set(Object.getOwnPropertyNames(g));
   baseline.delete('context');
 
@@ -571,9 +589,12 @@ export function installRuntime(
         else entry.reject(new Error(toText(answers[i + 2])));
       }
     },
-    /** Keeps the context just loaded as `context_0`. */
-    keepContext() {
-      original = g.context;
+    /** Keeps the context just loaded into `context` as `context_<n>`, the next n; returns n. */
+    keepContext(): number {
+      const index = contexts.length;
+      if (index > 0) defineContext(index);
+      contexts[index] = g.context;
+      return index;
     },
     /** Ends output for an abandoned cell: whatever it prints later is dropped. */
     abandon() {
@@ -619,8 +640,9 @@ export function installRuntime(
       ]) as Promise<string>;
     },
     variable(name: string): string {
-      if (name === 'context_0')
-        return stringify({ __proto__: null, found: true, value: cut(answerText(original), limits.maxAnswerChars, 'answer') });
+      const index = contextIndex(name);
+      if (index >= 0)
+        return stringify({ __proto__: null, found: true, value: cut(answerText(contexts[index]), limits.maxAnswerChars, 'answer') });
       if (!hasOwn(g, name) || (baseline.has(name) && name !== 'context')) {
         // Built by hand: an array would be sent through a `toJSON` the cell put on its prototypes.
         const names = userNames();

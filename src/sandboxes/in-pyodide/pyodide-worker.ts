@@ -21,7 +21,7 @@
  */
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
 import type { ContextFile } from '../shared/context-file.ts';
@@ -134,7 +134,7 @@ _seal = sys.modules.pop('_rlm_seal')
 const [runCell, readVariable, loadContext, configure, seal] = runtime.toJs({ depth: 1 }) as [
   (code: string, from: number, history: string) => string,
   (name: string) => string,
-  (path: string, format: string) => void,
+  (path: string, format: string) => number,
   (maxOutputChars: number, tools: string[], limits: string, answersJson: boolean) => void,
   () => void,
 ];
@@ -183,7 +183,7 @@ function handle(message: ToWorker): void {
     case 'load': {
       memoryLimitBytes = message.memoryLimitMb * 1024 * 1024;
       try {
-        load(message.contextFile);
+        for (const file of message.contextFiles) load(file);
       } catch (error) {
         send({ type: 'load-error', message: error instanceof Error ? lastLine(error.message) : String(error) });
         return;
@@ -206,16 +206,30 @@ function handle(message: ToWorker): void {
     case 'variable':
       send({ type: 'variable-result', answer: readVariable(message.name) });
       return;
+    case 'add-context': {
+      let index: number;
+      try {
+        index = load(message.contextFile);
+      } catch (error) {
+        send({ type: 'load-error', message: error instanceof Error ? lastLine(error.message) : String(error) });
+        return;
+      }
+      send({ type: 'context-added', index });
+      return;
+    }
   }
 }
 
-/** The context file's folder is mounted only while Python reads it into `context`. */
-function load(file: ContextFile): void {
+/**
+ * The context file's folder is mounted only while Python reads it into `context` (and keeps it as
+ * `context_<n>`, the n returned): at the start, and again between cells for each context added.
+ */
+function load(file: ContextFile): number {
   const mountPoint = '/rlm-context';
   fs.mkdirTree(mountPoint);
   fs.mount(fs.filesystems.NODEFS, { root: dirname(file.path) }, mountPoint);
   try {
-    loadContext(`${mountPoint}/context`, file.format);
+    return loadContext(`${mountPoint}/${basename(file.path)}`, file.format);
   } finally {
     fs.unmount(mountPoint);
   }

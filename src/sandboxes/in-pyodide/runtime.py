@@ -35,7 +35,8 @@ _CONFIG = {
 # Calls sent to the device in one request, beyond the first, are kept under this many characters.
 _GROUP_CHARS = 1 << 20
 _HOST_DEVICE = '/dev/rlm'
-_state = {'final': None, 'history': [], 'context': None}
+# `contexts`: every context as loaded, in order: `context_0`, `context_1`...
+_state = {'final': None, 'history': [], 'contexts': []}
 _main = sys.modules['__main__'].__dict__
 
 
@@ -330,8 +331,9 @@ def _user_names():
     return [n for n in _main if _is_user_name(n)]
 
 
-# The context's names: variables, but not among those named to the model as its own.
-_CONTEXT_NAMES = ('context', 'context_0')
+def _context_names():
+    """The contexts' names: variables, but not among those named to the model as its own."""
+    return {'context'} | {'context_' + str(i) for i in range(len(_state['contexts']))}
 
 
 def FINAL_VAR(name):
@@ -341,10 +343,11 @@ def FINAL_VAR(name):
             raise TypeError(f'FINAL_VAR({name!r}): the variable is None; give it your answer first')
         _state['final'] = _final_text('FINAL_VAR(' + repr(name) + ')', _main[name])
         return
-    if any(_main[n] is name for n in _user_names() if n not in _CONTEXT_NAMES) and not isinstance(name, (int, float, bool)):
+    contexts = _context_names()
+    if any(_main[n] is name for n in _user_names() if n not in contexts) and not isinstance(name, (int, float, bool)):
         _state['final'] = _final_text('FINAL_VAR', name)
         return
-    known = [n for n in _user_names() if n not in _CONTEXT_NAMES]
+    known = [n for n in _user_names() if n not in contexts]
     raise NameError(
         'FINAL_VAR(' + repr(name) + '): no variable of that name. '
         + ('Your variables: ' + ', '.join(known) if known else 'You have defined no variables yet')
@@ -365,12 +368,18 @@ def _describe(value):
 
 def SHOW_VARS():
     """Prints your variables with their types and sizes."""
-    original = _main.get('context_0')
-    names = [n for n in _user_names() if not isinstance(_main[n], type(sys)) and not (n == 'context_0' and _main.get('context') is original)]
+    contexts = _state['contexts']
+    current = _main.get('context')
+    # A context that `context` names is the same value under a second name: not shown twice.
+    same = {'context_' + str(i) for i, value in enumerate(contexts) if value is current}
+    names = [n for n in _user_names() if not isinstance(_main[n], type(sys)) and n not in same]
     if not names:
         print('No variables yet (besides context).')
         return
-    notes = {'context_0': ' (the context as loaded)'}
+    if len(contexts) == 1:
+        notes = {'context_0': ' (the context as loaded)'}
+    else:
+        notes = {'context_' + str(i): ' (context ' + str(i) + ' as loaded)' for i in range(len(contexts))}
     print('Variables:\n' + '\n'.join('  ' + n + ': ' + _describe(_main[n]) + notes.get(n, '') for n in names))
 
 
@@ -437,8 +446,9 @@ def _install_names():
         _main[fn.__name__] = fn
     _main['print'] = builtins.print
     _main['history'] = list(_state['history'])
-    # The context as loaded, whatever model code did to `context`: the same object, not a copy.
-    _main['context_0'] = _state['context']
+    # The contexts as loaded, whatever model code did to their names: the same objects, not copies.
+    for i, value in enumerate(_state['contexts']):
+        _main['context_' + str(i)] = value
     for name in _CONFIG['tools']:
         _main[name] = _make_tool(name)
 
@@ -488,14 +498,19 @@ def variable(name):
             return json.dumps({'found': True, 'value': _cut(text, len(text), 'answer')})
     except BaseException:
         pass
-    return json.dumps({'found': False, 'names': [n for n in _user_names() if n not in _CONTEXT_NAMES]})
+    contexts = _context_names()
+    return json.dumps({'found': False, 'names': [n for n in _user_names() if n not in contexts]})
 
 
 def load_context(path, fmt):
-    """Reads the context into `context`, kept as `context_0` too: text as one str, JSON as Python data."""
+    """Reads a context into `context`, kept as `context_<n>` too (n = 0 for the first, returned): text as one str, JSON as Python data."""
     with open(path, encoding='utf-8') as file:
-        _state['context'] = file.read() if fmt == 'text' else json.load(file)
-    _main['context'] = _state['context']
+        value = file.read() if fmt == 'text' else json.load(file)
+    index = len(_state['contexts'])
+    _state['contexts'].append(value)
+    _main['context'] = value
+    _main['context_' + str(index)] = value
+    return index
 
 
 def configure(max_output_chars, tools, limits_json, answers_json=False):

@@ -39,7 +39,8 @@ export interface WorkerLimits {
 export type ToWorker =
   | {
       type: 'load';
-      contextFile: ContextFile;
+      /** Every context, in order: the first is `context_0`. */
+      contextFiles: ContextFile[];
       memoryLimitMb: number;
       maxOutputChars: number;
       tools: string[];
@@ -48,11 +49,15 @@ export type ToWorker =
       answersAsJson: boolean;
     }
   | { type: 'run'; code: string; historyFrom: number; history: unknown[]; budget: unknown }
-  | { type: 'variable'; name: string };
+  | { type: 'variable'; name: string }
+  /** Another context, loaded between cells as the next `context_<n>`. */
+  | { type: 'add-context'; contextFile: ContextFile };
 
 export type FromWorker =
   | { type: 'booted'; bootMs: number; snapshot?: Uint8Array }
   | { type: 'loaded' }
+  /** The context was added as `context_<index>`. */
+  | { type: 'context-added'; index: number }
   | { type: 'load-error'; message: string }
   | { type: 'result'; outcome: string }
   | { type: 'variable-result'; answer: string }

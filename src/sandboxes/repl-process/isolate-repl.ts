@@ -32,16 +32,19 @@ import {
   MAX_VALUE_JSON_CHARS,
 } from '../limits.ts';
 import type { ContextFile } from '../shared/context-file.ts';
-import type { EngineOptions } from './repl-server.ts';
+import type { Engine, EngineOptions } from './repl-server.ts';
 import { CellSyntaxError, transformCell } from './transform.ts';
 import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import { cellTimedOut, raceDeadline } from './cell-deadline.ts';
 
 /**
- * The context as a value (tests, and any caller in one process), or in a file the isolate reads
+ * The context as a value (tests, and any caller in one process), or in files the isolate reads
  * itself, again after a rebuild (the REPL process).
  */
 export type IsolateReplOptions = SandboxOptions | EngineOptions;
+
+/** One context, as a value or in a file; every one is loaded again when the isolate is rebuilt. */
+type ContextSource = { value: ContextValue } | { file: ContextFile };
 
 interface Live {
   isolate: ivm.Isolate;
@@ -51,6 +54,8 @@ interface Live {
   abandon: ivm.Reference<() => string>;
   end: ivm.Reference<() => void>;
   variable: ivm.Reference<(name: string) => string>;
+  /** Keeps what `context` holds as the next `context_<n>`; returns n. */
+  keepContext: ivm.Reference<() => number>;
   /** The last trip that ended a cell's calls; true if the isolate died of it (see #endCell). */
   ending?: Promise<boolean>;
 }
@@ -75,11 +80,11 @@ const NOTE_ROOM = 200;
 /** Errors raised between cells kept for the next result. */
 const LATE_ERRORS = 5;
 
-export class IsolateRepl implements Sandbox {
+export class IsolateRepl implements Sandbox, Engine {
   readonly language = 'javascript' as const;
   readonly #options: SandboxSettings;
-  readonly #contextValue: ContextValue | undefined;
-  readonly #contextFile: ContextFile | undefined;
+  /** Every context loaded, in order: `context_0`, `context_1`... */
+  readonly #contexts: ContextSource[];
   /** The calls model code makes to the host, served for the cell now running. */
   readonly #calls: HostCalls;
   #live: Live;
@@ -94,8 +99,7 @@ export class IsolateRepl implements Sandbox {
 
   private constructor(options: IsolateReplOptions, live: Live) {
     this.#options = sandboxSettings(options);
-    this.#contextValue = 'context' in options ? options.context : undefined;
-    this.#contextFile = 'contextFile' in options ? options.contextFile : undefined;
+    this.#contexts = 'contextFiles' in options ? options.contextFiles.map((file) => ({ file })) : [{ value: options.context }];
     this.#calls = new HostCalls(options.bridge, this.#options.tools);
     this.#live = live;
   }
@@ -146,26 +150,34 @@ export class IsolateRepl implements Sandbox {
       abandon: (await runtime.get('abandon', { reference: true })) as Live['abandon'],
       end: (await runtime.get('end', { reference: true })) as Live['end'],
       variable: (await runtime.get('variable', { reference: true })) as Live['variable'],
+      keepContext: (await runtime.get('keepContext', { reference: true })) as Live['keepContext'],
     };
-    const keepContext = (await runtime.get('keepContext', { reference: true })) as ivm.Reference<() => void>;
     runtime.release();
-    await this.#loadContext(jail, context);
-    await keepContext.apply(undefined, []);
-    keepContext.release();
+    for (const source of this.#contexts) await loadContext(live, source);
     return live;
   }
 
-  async #loadContext(jail: ivm.Reference<Record<string, unknown>>, context: ivm.Context): Promise<void> {
-    const file = this.#contextFile;
-    if (file) {
-      if (file.format === 'text') return loadTextFile(file.path, context);
-      const parsed: unknown = JSON.parse(readFileSync(file.path, 'utf8'));
-      return jail.set('context', new ivm.ExternalCopy(parsed).copyInto({ release: true }));
-    }
-    const value = this.#contextValue;
-    // Strings cross as one copy; lists and objects through the structured clone.
-    if (typeof value === 'string') await jail.set('context', value);
-    else await jail.set('context', new ivm.ExternalCopy(value).copyInto({ release: true }));
+  /**
+   * Loads another context, keeping every variable: it becomes `context_<n>` and `context`. Refused
+   * while a cell runs. An isolate that died between cells gets it when the next cell rebuilds it.
+   */
+  addContext(value: ContextValue): Promise<number> {
+    return this.#add({ value });
+  }
+
+  /** {@link addContext} for a context in a file (the REPL process's way). */
+  addContextFile(file: ContextFile): Promise<number> {
+    return this.#add({ file });
+  }
+
+  async #add(source: ContextSource): Promise<number> {
+    if (this.#disposed) throw new CancelledError('sandbox disposed');
+    if (this.#calls.cellRunning) throw new Error('a cell is running: a context is added between cells');
+    const live = this.#live;
+    if (live.isolate.isDisposed) return this.#contexts.push(source) - 1;
+    const index = await loadContext(live, source);
+    this.#contexts.push(source);
+    return index;
   }
 
   /** Serves a call started by model code; its answer goes back to the isolate it came from. */
@@ -440,6 +452,21 @@ export class IsolateRepl implements Sandbox {
     this.#stopped.add(this.#live.isolate);
     if (!this.#live.isolate.isDisposed) this.#live.isolate.dispose();
   }
+}
+
+/** Loads a context into the isolate's `context` and keeps it as its `context_<n>`; returns n. */
+async function loadContext(live: Live, source: ContextSource): Promise<number> {
+  const jail = live.context.global;
+  if ('file' in source) {
+    if (source.file.format === 'text') await loadTextFile(source.file.path, live.context);
+    else await jail.set('context', new ivm.ExternalCopy(JSON.parse(readFileSync(source.file.path, 'utf8'))).copyInto({ release: true }));
+  } else if (typeof source.value === 'string') {
+    // Strings cross as one copy; lists and objects through the structured clone.
+    await jail.set('context', source.value);
+  } else {
+    await jail.set('context', new ivm.ExternalCopy(source.value).copyInto({ release: true }));
+  }
+  return (await live.keepContext.apply(undefined, [], { timeout: VARIABLE_TIMEOUT_MS })) as number;
 }
 
 /** A cell's outcome as sent by the runtime, or undefined if it is not one (see `#start`). */

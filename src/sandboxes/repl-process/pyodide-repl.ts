@@ -15,16 +15,8 @@ import {
   MAX_SCHEMA_JSON_CHARS,
   MAX_VALUE_JSON_CHARS,
 } from '../limits.ts';
-import type { EngineOptions } from './repl-server.ts';
-import {
-  cutOutput,
-  sandboxSettings,
-  type Bridge,
-  type CellResult,
-  type RunCellOptions,
-  type Sandbox,
-  type SandboxSettings,
-} from '../sandbox.ts';
+import type { Engine, EngineOptions } from './repl-server.ts';
+import { cutOutput, sandboxSettings, type Bridge, type CellResult, type RunCellOptions, type SandboxSettings } from '../sandbox.ts';
 import type { FromWorker, HostAnswer, WorkerCall, ToWorker, WorkerLimits } from '../in-pyodide/worker-messages.ts';
 import { HostCalls, type HostCallRequest } from '../shared/host-calls.ts';
 import { cellTimedOut, raceDeadline } from './cell-deadline.ts';
@@ -98,16 +90,19 @@ interface Waiting {
   type: FromWorker['type'];
 }
 
-export class PyodideRepl implements Sandbox {
+export class PyodideRepl implements Engine {
   readonly language = 'python' as const;
   readonly #settings: SandboxSettings;
-  readonly #contextFile: ContextFile;
+  /** Every context loaded, in order (`context_0` first): a replacement worker loads them all. */
+  readonly #contextFiles: ContextFile[];
   readonly #bridge: Bridge;
   #live: BootedWorker;
   #waiting: Waiting | undefined;
   /** The calls Python makes to the host, served for the cell now running. */
   readonly #calls: HostCalls;
   #historySent = 0;
+  /** Workers that died, with why: a request to one fails at once rather than waiting forever. */
+  readonly #dead = new WeakMap<BootedWorker, string>();
   #disposed = false;
 
   /** Where a replacement worker boots from, after one had to be stopped. */
@@ -116,7 +111,7 @@ export class PyodideRepl implements Sandbox {
   private constructor(options: EngineOptions, live: BootedWorker, snapshot: Uint8Array | undefined) {
     this.#snapshot = snapshot;
     this.#settings = sandboxSettings(options);
-    this.#contextFile = options.contextFile;
+    this.#contextFiles = [...options.contextFiles];
     this.#bridge = options.bridge;
     this.#calls = new HostCalls(options.bridge, this.#settings.tools);
     this.#live = live;
@@ -133,6 +128,7 @@ export class PyodideRepl implements Sandbox {
   async #load(live: BootedWorker): Promise<void> {
     live.worker.on('message', (message: FromWorker) => this.#onMessage(live, message));
     const died = (reason: string) => {
+      this.#dead.set(live, reason);
       if (live !== this.#live) return;
       const waiting = this.#waiting;
       this.#waiting = undefined;
@@ -152,15 +148,40 @@ export class PyodideRepl implements Sandbox {
     };
     const loaded = await this.#request(
       live,
-      { type: 'load', contextFile: this.#contextFile, memoryLimitMb, maxOutputChars, tools, limits, answersAsJson },
+      { type: 'load', contextFiles: this.#contextFiles, memoryLimitMb, maxOutputChars, tools, limits, answersAsJson },
       'loaded',
     );
     if (loaded.type === 'load-error') throw new Error(`the context could not be loaded into Python: ${loaded.message}`);
   }
 
+  /**
+   * Loads the context in `file` as the next `context_<n>`, keeping every variable; resolves with
+   * n. Refused while a cell runs.
+   */
+  async addContextFile(file: ContextFile): Promise<number> {
+    if (this.#disposed) throw new CancelledError('sandbox disposed');
+    if (this.#waiting || this.#calls.cellRunning) throw new Error('a cell is running: a context is added between cells');
+    let answer: FromWorker;
+    try {
+      answer = await this.#request(this.#live, { type: 'add-context', contextFile: file }, 'context-added');
+    } catch (error) {
+      if (!(error instanceof WorkerDied)) throw error;
+      // The worker died between cells: its replacement loads every context, this one included.
+      this.#contextFiles.push(file);
+      await this.#rebuild();
+      return this.#contextFiles.length - 1;
+    }
+    if (answer.type !== 'context-added')
+      throw new Error(`the context could not be loaded into Python: ${(answer as { message?: string }).message}`);
+    this.#contextFiles.push(file);
+    return answer.index;
+  }
+
   /** Sends one request to the worker and waits for its answer of the given type. */
   #request(live: BootedWorker, message: ToWorker, type: FromWorker['type']): Promise<FromWorker> {
     return new Promise((resolve, reject) => {
+      const dead = this.#dead.get(live);
+      if (dead !== undefined) return reject(new WorkerDied(dead));
       this.#waiting = { resolve, reject, type };
       live.worker.postMessage(message);
     });
@@ -176,7 +197,10 @@ export class PyodideRepl implements Sandbox {
       return;
     }
     if (!waiting) return;
-    if (message.type === waiting.type || (message.type === 'load-error' && waiting.type === 'loaded')) {
+    if (
+      message.type === waiting.type ||
+      (message.type === 'load-error' && (waiting.type === 'loaded' || waiting.type === 'context-added'))
+    ) {
       this.#waiting = undefined;
       waiting.resolve(message);
     }

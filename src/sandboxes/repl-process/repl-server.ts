@@ -20,8 +20,14 @@ import type { Sandbox, SandboxOptions, SandboxSettings } from '../sandbox.ts';
 import { bridgeToHost, CallsToHost, type RunState } from './calls-to-host.ts';
 import type { ContextFile } from '../shared/context-file.ts';
 
-/** What the REPL process makes its engine with: the sandbox's options, the context in a file. */
-export type EngineOptions = Omit<SandboxOptions, 'context'> & { contextFile: ContextFile };
+/** What the REPL process makes its engine with: the sandbox's options, and its contexts in files (the first is `context_0`). */
+export type EngineOptions = Omit<SandboxOptions, 'context'> & { contextFiles: ContextFile[] };
+
+/** An engine the REPL process serves: a sandbox whose further contexts arrive in files, never as values. */
+export interface Engine extends Omit<Sandbox, 'addContext'> {
+  /** Loads the context in `file` as the next `context_<n>`, keeping every variable; resolves with n. */
+  addContextFile(file: ContextFile): Promise<number>;
+}
 
 /** The wire to the run's process (fork-repl.ts). */
 const WIRE_FD = 3;
@@ -41,9 +47,9 @@ export function sendToHost(message: FromRepl): void {
 }
 
 /** Serves one REPL for the run's process, made by `create` when the context arrives. */
-export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>): void {
+export function serveRepl(create: (options: EngineOptions) => Promise<Engine>): void {
   const send = sendToHost;
-  let repl: Sandbox | undefined;
+  let repl: Engine | undefined;
   let settings: SandboxSettings | undefined;
   const state: RunState = { budget: null, history: [] };
   let calls = new CallsToHost(1, send);
@@ -56,8 +62,7 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
         try {
           settings = message.settings;
           calls = new CallsToHost(settings.maxCallsInFlight, send);
-          const contextFile = { path: message.contextPath, format: message.contextKind };
-          repl = await create({ contextFile, bridge, ...message.settings });
+          repl = await create({ contextFiles: message.contexts, bridge, ...message.settings });
           send({ type: 'ready' });
         } catch (error) {
           send({ type: 'init-error', message: cutError(error instanceof Error ? error.message : String(error)) });
@@ -99,6 +104,19 @@ export function serveRepl(create: (options: EngineOptions) => Promise<Sandbox>):
         return;
       case 'variable':
         send({ type: 'variable-result', requestId: message.requestId, value: boundedVariable(await repl!.variable(message.name)) });
+        return;
+      case 'add-context':
+        try {
+          if (runs.size > 0) throw new Error('a cell is running: a context is added between cells');
+          await repl!.addContextFile(message.context);
+          send({ type: 'context-added', requestId: message.requestId });
+        } catch (error) {
+          send({
+            type: 'context-error',
+            requestId: message.requestId,
+            message: cutError(error instanceof Error ? error.message : String(error)),
+          });
+        }
         return;
     }
   };

@@ -91,7 +91,8 @@ export function transformCell(code: string, reserved: ReadonlySet<string>): Tran
   }
 
   for (const name of declared) {
-    if (reserved.has(name) && name !== 'context') {
+    // `context_<n>` too: a context loaded later takes that name, which a declaration would hold.
+    if ((reserved.has(name) || /^context_\d+$/.test(name)) && name !== 'context') {
       throw new CellSyntaxError(`'${name}' is a built-in of this REPL and cannot be redeclared; choose another name`);
     }
   }

@@ -17,16 +17,20 @@ import {
   MAX_VALUE_DEPTH,
   MAX_VALUE_JSON_CHARS,
 } from '../limits.ts';
+import type { ContextFile } from './context-file.ts';
 import type { Frame, FrameLimits } from './frames.ts';
 import { cutOutput, type CellResult, type SandboxSettings } from '../sandbox.ts';
 
 export type ToRepl =
-  | { type: 'init'; contextPath: string; contextKind: 'text' | 'json'; settings: SandboxSettings }
+  /** `contexts`: every context, in order (`context_0` first), each in a file of the REPL's folder. */
+  | { type: 'init'; contexts: ContextFile[]; settings: SandboxSettings }
   | { type: 'run'; runId: number; code: string; timeoutMs: number; budget: unknown; history: { from: number; messages: unknown[] } }
   | { type: 'cancel'; runId: number }
   /** The answer to a call: text for a sub-call, JSON text for a tool, a message when not ok. */
   | { type: 'deliver'; callId: number; ok: boolean; payload: string; budget: unknown }
-  | { type: 'variable'; requestId: number; name: string };
+  | { type: 'variable'; requestId: number; name: string }
+  /** Another context, in a file of the REPL's folder, to load between cells as the next `context_<n>`. */
+  | { type: 'add-context'; requestId: number; context: ContextFile };
 
 export type VariableAnswer = { found: true; value: string } | { found: false; names: string[] };
 
@@ -50,7 +54,9 @@ export type FromRepl =
   /** `args`: the arguments as JSON text of an array. */
   | { type: 'tool-call'; callId: number; tool: string; args: string }
   | { type: 'call-cancel'; callId: number; reason: string }
-  | { type: 'variable-result'; requestId: number; value: VariableAnswer };
+  | { type: 'variable-result'; requestId: number; value: VariableAnswer }
+  | { type: 'context-added'; requestId: number }
+  | { type: 'context-error'; requestId: number; message: string };
 
 /** The field of a message that travels as the frame's bytes rather than in its header. */
 const BYTES_FIELD: Partial<Record<string, 'context' | 'args' | 'snapshot'>> = { call: 'context', 'tool-call': 'args', warm: 'snapshot' };
@@ -168,6 +174,10 @@ export function readFromRepl(frame: Frame): FromRepl {
       return { type: 'call-cancel', callId: id('callId'), reason: text('reason', MAX_ERROR_CHARS + NOTE_CHARS) };
     case 'variable-result':
       return { type: 'variable-result', requestId: id('requestId'), value: variableAnswer(h.value) };
+    case 'context-added':
+      return { type: 'context-added', requestId: id('requestId') };
+    case 'context-error':
+      return { type: 'context-error', requestId: id('requestId'), message: text('message', MAX_ERROR_CHARS + NOTE_CHARS) };
     default:
       throw new ProtocolViolation(`a message of unknown type '${String(h.type).slice(0, 40)}'`);
   }

@@ -45,5 +45,8 @@ serveRepl(async (options) => ({
   async variable() {
     return { found: false as const, names: [] };
   },
+  async addContextFile() {
+    return 0;
+  },
   dispose() {},
 }));

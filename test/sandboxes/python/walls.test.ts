@@ -20,7 +20,7 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
     const dir = mkdtempSync(join(tmpdir(), 'rlm-python-walls-'));
     writeFileSync(join(dir, 'context'), 'the context text');
     const repl = await PyodideRepl.create({
-      contextFile: { path: join(dir, 'context'), format: 'text' },
+      contextFiles: [{ path: join(dir, 'context'), format: 'text' }],
       bridge: recordingBridge().bridge,
     });
     try {
@@ -70,7 +70,7 @@ describe('Python REPL: text that leaves the REPL is bounded where it is made', (
     const dir = mkdtempSync(join(tmpdir(), 'rlm-python-walls-'));
     writeFileSync(join(dir, 'context'), 'the context text');
     const recorded = recordingBridge();
-    const repl = await PyodideRepl.create({ contextFile: { path: join(dir, 'context'), format: 'text' }, bridge: recorded.bridge });
+    const repl = await PyodideRepl.create({ contextFiles: [{ path: join(dir, 'context'), format: 'text' }], bridge: recorded.bridge });
     try {
       const result = await repl.run(
         'import sys\nruntime = sys.modules["_rlm"]\nprint(len(runtime._host({"start": [{"name": "llm_query", "prompt": "HANG %d" % i} for i in range(3)]})["ids"]))',
