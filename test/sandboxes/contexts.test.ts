@@ -5,9 +5,13 @@
  * cases of a block share one sandbox and run in order.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PythonSandbox } from '../../src/sandboxes/host/python-sandbox.ts';
-import { replProcesses, runOk, sharedSandbox, sleep, LANGUAGES } from './support.ts';
+import { bootWorker, PyodideRepl } from '../../src/sandboxes/repl-process/pyodide-repl.ts';
+import { recordingBridge, replProcesses, runOk, sharedSandbox, sleep, LANGUAGES } from './support.ts';
 
 after(() => PythonSandbox.coolDown());
 
@@ -136,5 +140,26 @@ describe('javascript REPL: context_<n> names', () => {
     assert.match(declared.error ?? '', /'context_7' is a built-in of this REPL/);
     assert.equal(await shared.sandbox.addContext('second'), 1);
     assert.equal(await runOk(shared.sandbox, 'print(context_1)'), 'second\n');
+  });
+});
+
+describe('Python engine: a context added after its worker died between cells', () => {
+  it('boots a new worker with every context, this one included, rather than waiting on the dead one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlm-contexts-'));
+    writeFileSync(join(dir, 'context'), 'first');
+    writeFileSync(join(dir, 'context_1'), '"second"');
+    const booted = await bootWorker();
+    const repl = await PyodideRepl.create(
+      { contextFiles: [{ path: join(dir, 'context'), format: 'text' }], bridge: recordingBridge().bridge },
+      Promise.resolve(booted),
+    );
+    try {
+      await booted.worker.terminate();
+      assert.equal(await repl.addContextFile({ path: join(dir, 'context_1'), format: 'json' }), 1);
+      assert.equal(await runOk(repl, 'print(context, context_0, context_1)'), 'second first second\n');
+    } finally {
+      repl.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
