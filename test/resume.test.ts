@@ -100,6 +100,39 @@ describe('resume', () => {
     }
   });
 
+  it('rlm ask stopped by a provider outage says how to go on; --resume finishes once the provider is back', async () => {
+    const dir = await tempDir();
+    const contextFile = join(dir, 'context.txt');
+    await writeFile(contextFile, 'context\n'.repeat(20));
+    let down = true;
+    const script = fanOutScript(1);
+    const server = await startScriptedServer({
+      // The provider goes down after the fan-out, when the root asks for its second turn.
+      script: (r) => (down && r.model === 'root' && r.messages.some((m) => m.role === 'assistant') ? { fail: { status: 503 } } : script(r)),
+    });
+    const trace = join(dir, 'run.jsonl');
+    try {
+      const args = ['--base-url', server.url, '--concurrency', '4', '-q'];
+      const models = ['-m', 'root', '--sub-model', 'leaf'];
+      const first = await runCli(['ask', '-c', contextFile, ...args, ...models, '--trace', trace, 'count'], { env: { RLM_API_KEY: 'k' } });
+      assert.equal(first.code, 1, first.stderr);
+      assert.equal(first.stdout, '');
+      assert.match(first.stderr, new RegExp(`to go on from where it stopped: rlm ask --resume ${trace.replace(/[.]/g, '\\.')}`));
+      down = false;
+      const before = server.requests.length;
+      const resumed = await runCli(['ask', '--resume', trace, ...args], { env: { RLM_API_KEY: 'k' } });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(resumed.stdout.trim(), `${FAN_OUT} parts: <part 0> ... <part ${FAN_OUT - 1}>`);
+      // Only what the outage left unanswered is asked: the root's second turn, none of the fan-out.
+      assert.deepEqual(
+        server.requests.slice(before).map((r) => r.model),
+        ['root'],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it(`rlm ask killed with -9 in a fan-out of ${FAN_OUT} sub-calls, then --resume: the same answer, nothing answered asked again`, async () => {
     const dir = await tempDir();
     const contextFile = join(dir, 'context.txt');

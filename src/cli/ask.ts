@@ -1,5 +1,5 @@
 /** `rlm ask`: answer a query over a long context. Answer on stdout, progress on stderr. */
-import { RLM } from '../rlm.ts';
+import { RLM, type RunResult } from '../rlm.ts';
 import { ASK_HELP, parseAskArgs } from './args.ts';
 import { EXIT } from './exit-codes.ts';
 import type { CliIO } from './io.ts';
@@ -31,7 +31,17 @@ export async function ask(argv: string[], io: CliIO): Promise<number> {
     },
   );
   const code = report(result, args, io);
-  if (result.answer === undefined && tracePath && result.status !== 'error')
+  if (result.answer === undefined && tracePath && canGoOn(result))
     io.stderr.write(`rlm: to go on from where it stopped: rlm ask --resume ${tracePath} (with higher limits if one stopped it)\n`);
   return code;
+}
+
+/** Whether a resume could get further: a stop from outside (a limit, Ctrl-C, the provider), not the run's own end. */
+function canGoOn(result: RunResult): boolean {
+  if (result.status === 'budget' || result.status === 'timeout' || result.status === 'cancelled') return true;
+  const code = result.error?.code;
+  return (
+    result.status === 'error' &&
+    (code === 'RLM_PROVIDER' || code === 'RLM_ENDPOINT_UNREACHABLE' || code === 'RLM_AUTH' || code === 'RLM_SANDBOX')
+  );
 }

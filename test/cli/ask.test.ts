@@ -53,8 +53,8 @@ describe('rlm ask: bad usage and input (exit 2)', () => {
   it('an empty standard input', async () => {
     assertOneLineError(await runCli(['ask', '-c', '-', 'q'], { stdin: '' }), 2, /the context is empty \(standard input\)/);
   });
-  it('a directory', async () => {
-    assertOneLineError(await runCli(['ask', '-c', join(dir, 'folder'), 'q']), 2, /is a directory/);
+  it('a folder with no readable document', async () => {
+    assertOneLineError(await runCli(['ask', '-c', join(dir, 'folder'), 'q']), 2, /no readable document in .*folder/);
   });
   it('invalid UTF-8', async () => {
     assertOneLineError(await runCli(['ask', '-c', join(dir, 'latin1.txt'), 'q']), 2, /not valid UTF-8 \(first bad byte at offset 3\)/);

@@ -60,10 +60,17 @@ describe('rlm ask: what follows the query', () => {
     assertRefused(await runCli(['ask', '-q', '-c', join(dir, 'g', 'a.md'), join(dir, 'g', 'b.md'), ...endpoint()]), 2, /quote the glob/);
   });
 
-  it('a quoted glob is expanded by rlm: its files, in name order, become the list', async () => {
+  it('a quoted glob is expanded by rlm: its files, in name order, become the list of documents', async () => {
     const run = await runCli(['ask', '-q', '-c', join(dir, 'g', '*.md'), ...endpoint(), 'q']);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout, `${JSON.stringify(['first file\n', 'second file\n'])}\n`);
+    const documents = JSON.parse(run.stdout) as Array<{ path: string; text: string; kind: string }>;
+    assert.deepEqual(
+      documents.map((d) => [d.path.split('/').at(-1), d.kind, d.text]),
+      [
+        ['a.md', 'text', 'first file\n'],
+        ['b.md', 'text', 'second file\n'],
+      ],
+    );
     assertRefused(await runCli(['ask', '-q', '-c', join(dir, 'g', '*.txt'), ...endpoint(), 'q']), 2, /no file matches .*\*\.txt/);
   });
 
