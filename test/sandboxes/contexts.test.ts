@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PythonSandbox } from '../../src/sandboxes/host/python-sandbox.ts';
 import { bootWorker, PyodideRepl } from '../../src/sandboxes/repl-process/pyodide-repl.ts';
+import { untilReplIdle, withSandbox } from './js/helpers.ts';
 import { recordingBridge, replProcesses, runOk, sharedSandbox, sleep, LANGUAGES } from './support.ts';
 
 after(() => PythonSandbox.coolDown());
@@ -142,6 +143,25 @@ describe('javascript REPL: context_<n> names', () => {
     assert.equal(await runOk(shared.sandbox, 'print(context_1)'), 'second\n');
   });
 });
+
+describe(
+  'JavaScript engine: a context added after its isolate died between cells',
+  { skip: process.platform !== 'linux' && 'reads /proc' },
+  () => {
+    it('is loaded with the others when the next cell rebuilds the isolate', async () => {
+      await withSandbox({ memoryLimitMb: 64, context: 'first', bridge: { delayMs: 10 } }, async (sandbox) => {
+        const background =
+          '(async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) hoard.push(new Array(1e5).fill(1)) })(); "started"';
+        assert.equal((await sandbox.run(background)).output, 'started\n');
+        await untilReplIdle();
+        assert.equal(await sandbox.addContext('second'), 1);
+        const next = await sandbox.run('print(context, context_0, context_1)');
+        assert.equal(next.restarted, true);
+        assert.equal(next.output, 'second first second\n');
+      });
+    });
+  },
+);
 
 describe('Python engine: a context added after its worker died between cells', () => {
   it('boots a new worker with every context, this one included, rather than waiting on the dead one', async () => {
