@@ -133,6 +133,19 @@ for (const language of LANGUAGES) {
   });
 }
 
+for (const language of LANGUAGES) {
+  describe(`${language} REPL: a context too large to load`, () => {
+    const shared = sharedSandbox(language, { context: 'first', memoryLimitMb: 64 });
+
+    it('is refused, and the REPL goes on with the contexts it had; the next one takes its number', async () => {
+      await assert.rejects(shared.sandbox.addContext('x'.repeat(200_000_000)), /the context could not be loaded|the REPL stopped/);
+      assert.equal(await shared.sandbox.addContext('second'), 1);
+      const next = await shared.sandbox.run('print(context, context_0, context_1)');
+      assert.equal(next.output, 'second first second\n');
+    });
+  });
+}
+
 describe('javascript REPL: context_<n> names', () => {
   const shared = sharedSandbox('javascript', { context: 'first' });
 
