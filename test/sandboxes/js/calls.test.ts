@@ -69,6 +69,16 @@ describe('IsolateRepl: context_0', () => {
   });
 });
 
+describe('IsolateRepl: contexts added as values', () => {
+  it('addContext(value) in this process loads the value as context_1 and `context`', async () => {
+    await withRepl({ context: 'first' }, async (repl) => {
+      await runOk(repl, 'const kept = 1');
+      assert.equal(await repl.addContext({ n: 2 }), 1);
+      assert.equal(await runOk(repl, 'print(context.n, context_1 === context, context_0, kept)'), '2 true first 1\n');
+    });
+  });
+});
+
 describe('IsolateRepl: a timed-out cell gives one clear error', () => {
   it('a cell awaiting calls that never answer reports only its timeout, then and in the next cell', async () => {
     await withRepl({}, async (repl) => {
