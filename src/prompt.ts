@@ -37,8 +37,8 @@ export function javascriptSystemPrompt(options: PromptOptions): string {
   }
   const recursion =
     (options.canRecurse ?? options.maxDepth > 1)
-      ? '`await rlm_query(prompt, context?, { model? })` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query(prompt, { model })` picks the model without a context.'
-      : '`await rlm_query(prompt, context?, { model? })` behaves like `llm_query` here (the child gets the prompt followed by the context).';
+      ? "`await rlm_query(prompt, context?, { model? })` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query(prompt, { model })` picks the model without a context. Give `{ schema }` (a JSON Schema as a plain object) as the third argument to get data back: `const r = await rlm_query(prompt, part, { schema: { type: 'object', properties: { total: { type: 'number' } }, required: ['total'] } })` gives the object itself, checked against the schema (pass `undefined` as the context to give none); `rlm_query_batched(prompts, contexts, { schema })` does the same for each prompt."
+      : '`await rlm_query(prompt, context?, { model? })` behaves like `llm_query` here (the child gets the prompt followed by the context). With `{ schema }` as the third argument (a JSON Schema as a plain object), the sub-LLM is asked for JSON and you get the checked value itself; a reply that does not match throws.';
   return `You are tasked with answering a query with associated context. You can access, transform, and analyze this context interactively in a JavaScript REPL environment that can recursively query sub-LLMs, which you are strongly encouraged to use as much as possible. You will be queried iteratively until you provide a final answer.
 
 The context is far larger than what you should read directly. You see only its metadata; the text itself is in the REPL.
@@ -124,8 +124,8 @@ export function pythonSystemPrompt(options: PromptOptions): string {
   }
   const recursion =
     (options.canRecurse ?? options.maxDepth > 1)
-      ? '`rlm_query(prompt, context=None, model=None)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query_batched(prompts, contexts=None)` runs several concurrently.'
-      : '`rlm_query(prompt, context=None, model=None)` behaves like `llm_query` here (the child gets the prompt followed by the context); `rlm_query_batched(prompts, contexts=None)` runs several concurrently.';
+      ? "`rlm_query(prompt, context=None, model=None, schema=None)` starts a child RLM with its own REPL (the given context becomes its `context`) for sub-tasks too large or intricate for one call; `rlm_query_batched(prompts, contexts=None)` runs several concurrently. Give `schema=` (a JSON Schema as a dict) to get data back: `r = rlm_query(prompt, part, schema={'type': 'object', 'properties': {'total': {'type': 'number'}}, 'required': ['total']})` returns the dict itself, checked against the schema; `rlm_query_batched(prompts, contexts, schema=...)` does the same for each prompt."
+      : '`rlm_query(prompt, context=None, model=None, schema=None)` behaves like `llm_query` here (the child gets the prompt followed by the context); `rlm_query_batched(prompts, contexts=None)` runs several concurrently. With `schema=` (a JSON Schema as a dict), the sub-LLM is asked for JSON and you get the checked value itself; a reply that does not match raises an error.';
   return `You are tasked with answering a query with associated context. You can access, transform, and analyze this context interactively in a REPL environment that can recursively query sub-LLMs, which you are strongly encouraged to use as much as possible. You will be queried iteratively until you provide a final answer.
 
 The context is far larger than what you should read directly. You see only its metadata; the text itself is in the REPL.

@@ -32,7 +32,7 @@ describe('typed answers', () => {
       assert.deepEqual(result.value, { region: 'north', total: 12 });
       const typed: number | undefined = result.value?.total;
       assert.equal(typed, 12);
-      assert.match(requests[0]!.system ?? '', /"total"/, 'the system prompt shows the shape');
+      assert.match(requests[0]!.messages.find((m) => m.role === 'user')!.content, /"total"/, 'the first message shows the shape');
       assert.match(requests[1]!.lastUser, /at \.total: .*expected number/, 'the model is told what is wrong');
     });
   });
