@@ -12,6 +12,8 @@ export class Conversation {
   readonly #window: WindowMeter;
   /** How many of the messages earlier requests carried: a request's trace records only the rest. */
   #sent = 0;
+  /** A session's question asked after the first: kept through a compaction, as the first is. */
+  #question: string | undefined;
 
   /**
    * @param windowTokens the root model's context window
@@ -36,6 +38,12 @@ export class Conversation {
   /** Adds a message the model will read with its next request (the outputs of its code, a nudge). */
   say(content: string): void {
     this.#add({ role: 'user', content });
+  }
+
+  /** Asks a session's next question: said, and kept in view through compactions until the next. */
+  ask(content: string): void {
+    this.#question = content;
+    this.say(content);
   }
 
   /** The request for the model's next reply, marked with what earlier requests already carried. */
@@ -72,7 +80,9 @@ export class Conversation {
     this.#history.push({ role: 'user', content: request }, { role: 'assistant', content: summary });
     this.#messages.length = 0;
     this.#messages.push(system!, first!, { role: 'assistant', content: summary });
-    this.#add({ role: 'user', content: resume });
+    // The first turn holds the first question; a later one would be lost with the rest.
+    const question = this.#question === undefined ? '' : `\n\nThe question you are answering now:\n${this.#question}`;
+    this.#add({ role: 'user', content: resume + question });
     this.#window.measured(this.#messages, undefined);
     this.#sent = 0;
   }

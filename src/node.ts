@@ -117,7 +117,7 @@ export class RlmNode {
       // A later question of a session: the same REPL and conversation, told what is new.
       this.repl = seat.repl;
       this.conversation = seat.conversation;
-      this.conversation.say(followUpMessage(input.query, seat.lastAnswer, this.#addedContexts(seat)) + asked);
+      this.conversation.ask(followUpMessage(input.query, seat.lastAnswer, this.#addedContexts(seat)) + asked);
       return;
     }
     const starting = createSandbox(config.repl, {

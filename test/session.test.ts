@@ -109,3 +109,36 @@ describe('sessions', () => {
     }
   });
 });
+
+describe('a long session', () => {
+  it('compacts to stay inside the window, and the question asked after the first survives the compaction', async () => {
+    const seen: ScriptedRequest[] = [];
+    const server = await startScriptedServer({
+      script: (r) => {
+        seen.push(r);
+        const last = r.messages.at(-1)!.content;
+        if (/Summarise your progress/.test(last)) return 'Summary: `words` holds the split context.';
+        if (/And the last one\?/.test(last)) return repl("FINAL('the last word is ' + words.at(-1))");
+        return repl("const words = context.split('\\n');\nFINAL(words.length + ' words')");
+      },
+    });
+    // A window the system prompt alone nearly fills: the second question compacts first.
+    const rlm = new RLM({
+      model: createOpenAIModel({ model: 'm', baseURL: server.url, apiKey: 'k' }),
+      contextWindow: 1000,
+      compactAt: 0.5,
+    });
+    const session = rlm.session({ context: CONTEXT });
+    try {
+      assert.equal((await session.ask('How many words?')).answer, '4 words');
+      assert.equal((await session.ask('And the last one?')).answer, 'the last word is delta');
+      assert.ok(
+        seen.some((r) => /Summarise your progress/.test(r.messages.at(-1)!.content)),
+        `the conversation was compacted: ${seen.map((r) => r.messages.length + ':' + r.messages.at(-1)!.content.slice(0, 40)).join(' / ')}`,
+      );
+    } finally {
+      session.close();
+      await server.close();
+    }
+  });
+});
