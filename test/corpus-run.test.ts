@@ -134,7 +134,7 @@ describe('a corpus of files as the context', () => {
     }
   });
 
-  it('read_document names only documents of the corpus', async () => {
+  it('read_document names only documents of the corpus (JS and Python)', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'a.txt'), 'alpha');
     await writeFile(join(dir, 'b.txt'), 'beta');
@@ -145,13 +145,27 @@ describe('a corpus of files as the context', () => {
       '}',
       "FINAL(tries.join(' | ') + ' | ' + (await read_documents([0, ['b.txt', 1, 3]])).join(','))",
     ].join('\n');
-    await withServer(byTurn([repl(code)]), async (url) => {
-      const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }) });
-      const result = await rlm.run({ context: await loadCorpus([dir], { onDisk: true }), query: 'q' });
-      assert.ok(result.answer, result.error?.message);
-      assert.doesNotMatch(result.answer, /root:/);
-      assert.match(result.answer, /alpha,et$/);
-      assert.equal(result.answer.split(' | ').filter((part) => /^no document/.test(part)).length, 4, result.answer);
-    });
+    const python = [
+      'tries = []',
+      "for which in ['../../etc/passwd', '/etc/passwd', 7, -1]:",
+      '    try:',
+      '        tries.append(read_document(which))',
+      '    except Exception as e:',
+      '        tries.append(str(e)[:40])',
+      "FINAL(' | '.join(tries) + ' | ' + ','.join(read_documents([0, ['b.txt', 1, 3]])))",
+    ].join('\n');
+    for (const [language, source] of [
+      ['javascript', code],
+      ['python', python],
+    ] as const) {
+      await withServer(byTurn([repl(source)]), async (url) => {
+        const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }), repl: language });
+        const result = await rlm.run({ context: await loadCorpus([dir], { onDisk: true }), query: 'q' });
+        assert.ok(result.answer, result.error?.message);
+        assert.doesNotMatch(result.answer, /root:/);
+        assert.match(result.answer, /alpha,et$/);
+        assert.equal(result.answer.split(' | ').filter((part) => /no document/.test(part)).length, 4, `${language}: ${result.answer}`);
+      });
+    }
   });
 });
