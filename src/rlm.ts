@@ -196,7 +196,7 @@ export class RLM {
     // A schema that is not one is refused before anything starts.
     const schema = input.schema === undefined ? undefined : schemaCheck(input.schema);
     const started = performance.now();
-    const tree = new RunTree(config, input.signal, alsoTo, resumed);
+    const tree = new RunTree(config, input.signal, alsoTo, resumed, seat?.runIds);
     try {
       const corpus = isCorpus(input.context) ? input.context : undefined;
       const context = corpus ? corpus.contextValue() : (input.context as ContextValue);

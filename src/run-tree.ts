@@ -41,7 +41,7 @@ export class RunTree {
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(new CancelledError());
   #callIds = 0;
-  #runIds = 0;
+  readonly #runIds: { next: number };
   #toolCalls = 0;
   #stopReason: RlmError | undefined;
 
@@ -51,13 +51,17 @@ export class RunTree {
   /**
    * `alsoTo` receives every event too, after the config's `onEvent` (for `RLM.start`). `resumed`:
    * what earlier attempts of the run recorded and how long they took, counted against the limits.
+   * `runIds`: the count run ids are taken from, shared by a session's questions so that no two
+   * RLMs of its trace have the same id.
    */
   constructor(
     config: RunConfig,
     userSignal: AbortSignal | undefined,
     alsoTo?: EventSink,
     resumed?: { replies: RecordedReplies; elapsedMs: number },
+    runIds: { next: number } = { next: 0 },
   ) {
+    this.#runIds = runIds;
     this.config = config;
     this.settings = recordedSettings(config);
     this.#recorded = resumed?.replies;
@@ -111,7 +115,7 @@ export class RunTree {
 
   /** A new id for an RLM of the tree: 'r0' is the root. */
   nextRunId(): string {
-    return `r${this.#runIds++}`;
+    return `r${this.#runIds.next++}`;
   }
 
   /** Why the run was stopped, if it was: the first reason given. */

@@ -18,6 +18,8 @@ export class SessionSeat {
   readonly pending: ContextValue[] = [];
   /** The contexts added since the last question, by their names (`context_1`...), to tell the model of. */
   readonly added: Array<{ name: string; value: ContextValue }> = [];
+  /** The session's run ids: one count for all its questions, so ids never repeat in its trace. */
+  readonly runIds = { next: 0 };
   #count = 1;
   #current: Bridge | undefined;
 
