@@ -8,6 +8,7 @@ import { runCli } from './cli/support.ts';
 import { makeCodeBase } from './inputs/make-code-base.ts';
 import { makeDocx } from './inputs/make-docx.ts';
 import { makePdf } from './inputs/make-pdf.ts';
+import { Watch } from './attacks/support.ts';
 import { tempDir } from './inputs/temp-dir.ts';
 
 after(() => PythonSandbox.coolDown());
@@ -89,7 +90,7 @@ describe('a corpus of files as the context', () => {
     }
   });
 
-  it('a 2 GiB corpus with a 512 MiB REPL stays on disk: the REPL reads one document on demand and answers', async () => {
+  it('a 2 GiB corpus with a 512 MiB REPL stays on disk: the REPL reads one document on demand and answers', async (t) => {
     const dir = await tempDir();
     const files = 256;
     const size = 8 * 1024 * 1024;
@@ -120,7 +121,11 @@ describe('a corpus of files as the context', () => {
         const corpus = await loadCorpus([dir], { memoryBudgetBytes: (512 * 1024 * 1024) / 4 });
         assert.equal(corpus.onDisk, true);
         assert.equal(corpus.totalBytes, files * size);
+        const watch = new Watch();
         const result = await rlm.run({ context: corpus, query: 'Which crate is missing?' });
+        const figures = await watch.stop();
+        t.diagnostic(`REPL process peak ${figures.replPeakMb} MiB; host peak ${figures.hostPeakMb} MiB`);
+        assert.ok(figures.replPeakMb > 0 && figures.replPeakMb < 512, `the REPL process peaked at ${figures.replPeakMb} MiB`);
         const cells = events.flatMap((e) => (e.type === 'cell-end' ? [e.output + (e.error ?? '')] : []));
         assert.equal(result.answer, '256 documents; crate 5521', cells.join('\n'));
         assert.ok(
