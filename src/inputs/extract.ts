@@ -6,7 +6,6 @@ import type { JsonValue } from '../sandboxes/index.ts';
 import type { DocumentKind, LoadedDocument } from './document.ts';
 import { csvRecords } from './extractors/csv.ts';
 import { docxText } from './extractors/docx.ts';
-import { htmlToText } from './extractors/html.ts';
 import { parseJsonl } from './extractors/jsonl.ts';
 import { pdfPages } from './extractors/pdf.ts';
 
@@ -25,7 +24,8 @@ export async function extract(kind: DocumentKind, bytes: Buffer, parse = true): 
     case 'docx':
       return { kind, text: await docxText(bytes) };
     case 'html':
-      return { kind, text: htmlToText(decode(bytes)) };
+      // The HTML parser is loaded by the first HTML document only.
+      return { kind, text: (await import('./extractors/html.ts')).htmlToText(decode(bytes)) };
     case 'json': {
       const text = decode(bytes);
       if (!parse) return { kind, text };
