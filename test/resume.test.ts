@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createOpenAIModel, JsonlTrace, readTrace, RLM, type RlmEvent } from '../src/index.ts';
+import { createOpenAIModel, JsonlTrace, readTrace, replayTrace, RLM, type RlmEvent } from '../src/index.ts';
 import { byTurn, repl, startScriptedServer, type ScriptedRequest } from '../src/testing/index.ts';
 import { BIN, runCli } from './cli/support.ts';
 
@@ -64,7 +64,11 @@ describe('resume', () => {
       const fromTrace = events.filter((e) => e.type === 'model-call-end' && e.recorded).length;
       assert.ok(fromTrace > 0 && fromTrace === before - 1, `${fromTrace} replies came from the trace`);
 
-      // The trace now holds both attempts; it can be resumed again, with nothing left to ask.
+      // The trace now holds both attempts: it replays offline to the same answer...
+      const replayed = await replayTrace(await readTrace(path));
+      assert.equal(replayed.result.answer, resumed.answer);
+      assert.equal(replayed.same, true, replayed.divergence?.message);
+      // ...and it can be resumed again, with nothing left to ask.
       const twice = await new RLM({ ...options, limits: { maxCalls: 1000 } }).resume(await readTrace(path));
       assert.equal(twice.answer, resumed.answer);
       assert.equal(server.requests.length, before + after.length, 'a finished run resumed asks nothing');

@@ -91,7 +91,8 @@ export async function replayTrace(trace: Trace, options: ReplayOptions = {}): Pr
   const settings: RunSettings = start.settings;
   const context = await contextOf(trace, options.context);
   let divergence: RlmError | undefined;
-  const model = replayModels(trace.events, (error) => (divergence ??= error));
+  // A resumed run's last attempt took some replies from the earlier ones: they are there.
+  const model = replayModels([...(trace.earlier ?? []), ...trace.events], (error) => (divergence ??= error));
   const replayed = options.tools ? undefined : replayTools(settings, trace.events);
   const tools = options.tools ?? replayed?.tools ?? {};
   const systemPrompt = options.systemPrompt ?? settings.systemPrompt;
