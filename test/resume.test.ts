@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -72,6 +72,38 @@ describe('resume', () => {
       const twice = await new RLM({ ...options, limits: { maxCalls: 1000 } }).resume(await readTrace(path));
       assert.equal(twice.answer, resumed.answer);
       assert.equal(server.requests.length, before + after.length, 'a finished run resumed asks nothing');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('resumes a Python run, and a run over a folder, whose files the trace names and the resume reads again', async () => {
+    const root = byTurn([
+      repl("parts = llm_query_batched([f'part {i}' for i in range(40)])\nprint(len(parts))"),
+      repl('FINAL(f"{len(parts)} parts over {len(context)} documents: {context[1][\'text\'].strip()}")'),
+    ]);
+    const server = await startScriptedServer({ script: (r) => (r.model === 'root' ? root(r) : `<${r.messages.at(-1)!.content}>`) });
+    const dir = await tempDir();
+    const folder = join(dir, 'notes');
+    await mkdir(folder);
+    await writeFile(join(folder, 'a.md'), 'first note');
+    await writeFile(join(folder, 'b.md'), 'second note');
+    const trace = join(dir, 'run.jsonl');
+    try {
+      const args = ['--base-url', server.url, '--repl', 'python', '--concurrency', '2', '-q'];
+      const models = ['-m', 'root', '--sub-model', 'leaf'];
+      const first = await runCli(['ask', '-c', folder, ...args, ...models, '--max-calls', '20', '--trace', trace, 'q'], {
+        env: { RLM_API_KEY: 'k' },
+      });
+      assert.equal(first.code, 1, first.stderr);
+      const before = server.requests.length;
+      const resumed = await runCli(['ask', '--resume', trace, '--base-url', server.url, '-q', '--max-calls', '100'], {
+        env: { RLM_API_KEY: 'k' },
+      });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(resumed.stdout.trim(), '40 parts over 2 documents: second note');
+      // 1 root turn and 40 sub-calls in all, then the last turn; the stopped run had asked 20 (and its last request).
+      assert.equal(server.requests.length - before, 1 + 40 + 1 - 19);
     } finally {
       await server.close();
     }
