@@ -104,6 +104,11 @@ describe('resume', () => {
       assert.equal(resumed.stdout.trim(), '40 parts over 2 documents: second note');
       // 1 root turn and 40 sub-calls in all, then the last turn; the stopped run had asked 20 (and its last request).
       assert.equal(server.requests.length - before, 1 + 40 + 1 - 19);
+      // Files added since: refused, rather than asking everything again over other files.
+      await writeFile(join(folder, 'c.md'), 'a third note');
+      const changed = await runCli(['ask', '--resume', trace, '--base-url', server.url, '-q'], { env: { RLM_API_KEY: 'k' } });
+      assert.equal(changed.code, 2);
+      assert.match(changed.stderr, /have changed since the trace was written/);
     } finally {
       await server.close();
     }

@@ -16,8 +16,11 @@ export const TRACE_VERSION = 1;
 
 export type TraceContext =
   | { inline: ContextValue }
-  /** A corpus of files, by how it was made: replay and resume read the files again. */
-  | { corpus: CorpusOrigin }
+  /**
+   * A corpus of files, by how it was made: replay and resume read the files again, and check them
+   * against the hash of the documents' list (paths, kinds and sizes).
+   */
+  | { corpus: CorpusOrigin; documents: string }
   | {
       /** The context file's absolute path. */
       file: string;
@@ -107,7 +110,7 @@ export class JsonlTrace {
 }
 
 function traceContext(tracePath: string, options: JsonlTraceOptions): TraceContext {
-  if (isCorpus(options.context)) return { corpus: options.context.origin };
+  if (isCorpus(options.context)) return { corpus: options.context.origin, documents: documentsHash(options.context) };
   if (options.contextFile && typeof options.context === 'string' && !options.embedContext) {
     const file = resolve(options.contextFile);
     const fromTrace = relative(dirname(resolve(tracePath)), file);
@@ -126,4 +129,9 @@ function traceContext(tracePath: string, options: JsonlTraceOptions): TraceConte
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** What a corpus's documents are, in one hash: their paths, kinds and sizes, in order. */
+export function documentsHash(corpus: Corpus): string {
+  return sha256(JSON.stringify(corpus.documents.map((d) => [d.path, d.kind, d.bytes])));
 }

@@ -9,7 +9,7 @@ import type { Corpus } from '../inputs/corpus.ts';
 import { isCorpus } from '../inputs/is-corpus.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
 import type { RlmEvent } from './events.ts';
-import { sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
+import { documentsHash, sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
 
 /** A trace file as read: its header and its events. */
 export interface Trace {
@@ -77,7 +77,13 @@ export async function contextOf(trace: Trace, given: ContextValue | Corpus | und
   if ('corpus' in recorded) {
     if (given !== undefined) return given;
     const { sources, cwd, maxFileBytes, onDisk } = recorded.corpus;
-    return (await import('../inputs/load-corpus.ts')).loadCorpus(sources, { cwd, maxFileBytes, onDisk });
+    const corpus = await (await import('../inputs/load-corpus.ts')).loadCorpus(sources, { cwd, maxFileBytes, onDisk });
+    if (documentsHash(corpus) !== recorded.documents)
+      throw new RlmError(
+        'RLM_INPUT',
+        `the files of ${sources.join(', ')} have changed since the trace was written (added, removed or resized): the recorded run cannot be taken up over them`,
+      );
+    return corpus;
   }
   if (given !== undefined) {
     if (isCorpus(given)) throw new RlmError('RLM_INPUT', 'the trace was recorded over one context, not over files: pass that context');
