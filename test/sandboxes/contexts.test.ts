@@ -169,7 +169,13 @@ describe(
         await untilReplIdle();
         assert.equal(await sandbox.addContext('second'), 1);
         const next = await sandbox.run('print(context, context_0, context_1)');
-        assert.equal(next.restarted, true);
+        // The hoard ran the isolate out of memory, or, on a loaded machine where it grows slower,
+        // was stopped for computing past its cell's end: either way the isolate was ended, and
+        // the next cell's has every context.
+        assert.ok(
+          next.restarted || /was still computing .* after the cell ended, and was stopped/.test(next.error ?? ''),
+          JSON.stringify(next),
+        );
         assert.equal(next.output, 'second first second\n');
       });
     });

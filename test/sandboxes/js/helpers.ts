@@ -49,27 +49,37 @@ export async function withRepl<T>(setup: ReplSetup, body: (repl: IsolateRepl, re
 }
 
 /**
- * Waits until the newest REPL process this test started has used no CPU for 300 ms: work a cell
- * left running has ended (run out of memory, say). Observed from outside, as the host cannot.
+ * Waits until every child process of this test (its REPL processes, a spare the warm pool started
+ * included) has used no CPU for 300 ms: work a cell left running has ended (run out of memory,
+ * say). Observed from outside, as the host cannot. All of them, not the newest: a spare started
+ * after the sandbox is newer than the REPL that does the work.
  */
 export async function untilReplIdle(deadlineMs = 30_000): Promise<void> {
   const children = readdirSync(`/proc/${process.pid}/task`).flatMap((task) =>
     readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
   );
-  const repl = Math.max(...children);
-  // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the command name in parentheses).
+  // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the command name in parentheses);
+  // a process that has ended counts as idle.
   const cpu = () =>
-    readFileSync(`/proc/${repl}/stat`, 'utf8')
-      .split(') ')[1]!
-      .split(' ')
-      .slice(11, 13)
-      .map(Number)
-      .reduce((a, b) => a + b, 0);
+    children
+      .map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/stat`, 'utf8')
+            .split(') ')[1]!
+            .split(' ')
+            .slice(11, 13)
+            .map(Number)
+            .reduce((a, b) => a + b, 0);
+        } catch {
+          return -1;
+        }
+      })
+      .join(',');
   const until = performance.now() + deadlineMs;
   let last = cpu();
   let still = 0;
   while (still < 3) {
-    if (performance.now() > until) throw new Error(`the REPL process ${repl} was still busy after ${deadlineMs} ms`);
+    if (performance.now() > until) throw new Error(`the REPL processes ${children.join(', ')} were still busy after ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const now = cpu();
     still = now === last ? still + 1 : 0;
