@@ -12,7 +12,7 @@ import type { ContextValue } from './sandboxes/index.ts';
 import type { AnswerSchema } from './schema/index.ts';
 import type { RlmEvent, RunSettings } from './trace/events.ts';
 import { RecordedReplies } from './trace/recorded-replies.ts';
-import { contextOf, type Trace } from './trace/read-trace.ts';
+import { contextOf, recordedStart, type Trace } from './trace/read-trace.ts';
 
 /** What a resume may be given that the trace does not hold. */
 export interface ResumeOptions<T = unknown> {
@@ -32,8 +32,6 @@ export interface ResumePlan {
   replies: RecordedReplies;
   elapsedMs: number;
 }
-
-type RunStart = Extract<RlmEvent, { type: 'run-start' }>;
 
 /**
  * The settings that shape what is asked of the models: with any other value, the requests would
@@ -56,10 +54,7 @@ const SHAPING: ReadonlyArray<keyof RunSettings> = [
 /** Reads what a resume of `trace` needs under `config`; a trace it cannot go on from is one clear error. */
 export async function planResume(trace: Trace, config: RunConfig, options: ResumeOptions<unknown>): Promise<ResumePlan> {
   const all = [...(trace.earlier ?? []), ...trace.events];
-  const start = all.find((e): e is RunStart & { t: number } => e.type === 'run-start' && e.depth === 0);
-  if (!start?.settings || start.method !== undefined) {
-    throw new RlmError('RLM_INPUT', 'the trace has no RLM run to resume (no root run-start with its settings)');
-  }
+  const start = recordedStart(trace);
   refuseOtherSettings(start.settings, recordedSettings(config));
   return {
     query: start.query,
@@ -84,9 +79,7 @@ export interface SessionPlan {
 export async function planSession(trace: Trace, config: RunConfig, options: ResumeOptions<unknown>): Promise<SessionPlan> {
   const attempts = trace.attempts ?? [[...(trace.earlier ?? []), ...trace.events]];
   const all = attempts.flat();
-  const start = all.find((e): e is RunStart & { t: number } => e.type === 'run-start' && e.depth === 0);
-  if (!start?.settings || start.method !== undefined)
-    throw new RlmError('RLM_INPUT', 'the trace has no session to reopen (no root run-start)');
+  const start = recordedStart(trace);
   refuseOtherSettings(start.settings, recordedSettings(config));
   // Each attempt did again what the one before did, then went on: the longest of them says it all.
   let steps: SessionStep[] = [];

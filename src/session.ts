@@ -96,7 +96,9 @@ export class RlmSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort(new CancelledError('the session was closed'));
-    this.#seat.repl?.dispose();
+    // Ended once the question it cancels has ended: a REPL ended under a running cell would leave
+    // that question waiting on it for ever.
+    void this.#queue.finally(() => this.#seat.repl?.dispose());
   }
 }
 

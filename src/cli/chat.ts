@@ -4,6 +4,7 @@
  * cancels the question running, never the session; at the prompt it says how to leave.
  */
 import { createInterface } from 'node:readline';
+import { DEFAULTS } from '../config.ts';
 import { RLM } from '../rlm.ts';
 import type { RlmSession } from '../session.ts';
 import type { EventSink, RlmEvent } from '../trace/events.ts';
@@ -39,6 +40,7 @@ export async function chat(argv: string[], io: CliIO): Promise<number> {
     progress?.onEvent(event);
   };
   const rlm = new RLM({ ...setup.options, onEvent });
+  const memoryLimitMb = setup.options.memoryLimitMb ?? DEFAULTS.memoryLimitMb;
   const interactive = (io.stdin as { isTTY?: boolean }).isTTY === true;
   let session: RlmSession | undefined;
   let asking: AbortController | undefined;
@@ -67,9 +69,12 @@ export async function chat(argv: string[], io: CliIO): Promise<number> {
     for await (const line of rl) {
       warned = false;
       const text = line.trim();
-      if (text === '/exit' || text === '/quit') break;
-      if (text === '/usage') io.stderr.write(`rlm: ${usageLine(session)}\n`);
-      else if (text.startsWith('/add ')) await addContext(session, text.slice('/add '.length).trim(), io);
+      // A line that starts with / is a command; a question that must, starts with a space.
+      const [command = ''] = line.startsWith('/') ? text.split(/\s/, 1) : [];
+      if (command === '/exit' || command === '/quit') break;
+      if (command === '/usage') io.stderr.write(`rlm: ${usageLine(session)}\n`);
+      else if (command === '/add') await addContext(session, text.slice('/add'.length).trim(), io, memoryLimitMb);
+      else if (command !== '') io.stderr.write(`rlm: ${forStream(command, io.stderrIsTTY)} is not a command: ${COMMANDS}\n`);
       else if (text !== '') {
         asking = new AbortController();
         progress = args.quiet
@@ -98,16 +103,21 @@ export async function chat(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/** What a line that starts with `/` may be. */
+const COMMANDS = '/add <path>, /usage, /exit (to ask something that starts with /, begin the line with a space)';
+
 /** `/add <path>`: one more context, loaded as the next `context_<n>`. */
-async function addContext(session: RlmSession, path: string, io: CliIO): Promise<void> {
+async function addContext(session: RlmSession, path: string, io: CliIO, memoryLimitMb: number): Promise<void> {
   try {
-    const corpus = await readCorpus([path], { memoryLimitMb: 1024 });
+    if (path === '') throw usageError('/add needs a path: /add <file, folder or glob>');
+    if (path === '-') throw usageError('/add - would read the questions: give a file, a folder or a glob');
+    const corpus = await readCorpus([path], { memoryLimitMb });
     if (corpus?.onDisk) throw usageError(`${path} is too large to add to a session: start a chat over it (rlm chat -c ${path})`);
     const value = corpus ? corpus.contextValue() : await readContext([path], io.stdin);
     const name = await session.addContext(value);
-    io.stderr.write(`rlm: added ${path} as ${name}${corpus ? ` (${corpus.summary()})` : ''}\n`);
+    io.stderr.write(`rlm: added ${forStream(`${path} as ${name}${corpus ? ` (${corpus.summary()})` : ''}`, io.stderrIsTTY)}\n`);
   } catch (error) {
-    io.stderr.write(`rlm: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`rlm: ${forStream(error instanceof Error ? error.message : String(error), io.stderrIsTTY)}\n`);
   }
 }
 

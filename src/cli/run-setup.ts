@@ -6,8 +6,8 @@
 import { access, constants } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DEFAULTS } from '../config.ts';
-import { RlmError } from '../errors.ts';
 import type { Corpus } from '../inputs/corpus.ts';
+import { isCorpus } from '../inputs/is-corpus.ts';
 import type { Model } from '../models/model.ts';
 import type { PriceTable } from '../models/prices.ts';
 import type { RLMOptions } from '../rlm.ts';
@@ -21,6 +21,7 @@ import { modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
 import { expandSources, readContext, readCorpus } from './context-input.ts';
 import { usageError } from './flags.ts';
 import type { CliIO } from './io.ts';
+import { forStream } from './terminal-text.ts';
 
 /** A run ready to start: everything but its event sink and its signal. */
 export interface RunSetup {
@@ -41,10 +42,17 @@ export async function setUpRun(args: AskArgs, io: CliIO): Promise<RunSetup> {
   const resumed = args.resume ? await resumable(args.resume) : undefined;
   const memoryLimitMb = args.memoryLimitMb ?? resumed?.settings.memoryLimitMb ?? DEFAULTS.memoryLimitMb;
   const corpus = await readCorpus(args.contexts, { memoryLimitMb });
-  if (corpus && !args.quiet) io.stderr.write(`rlm: context: ${corpus.summary()}\n`);
+  if (corpus && !args.quiet) io.stderr.write(`rlm: context: ${forStream(corpus.summary(), io.stderrIsTTY)}\n`);
   const sources = corpus ? [] : await expandSources(args.contexts);
-  // A resumed run's context comes from its trace, unless given (its file moved).
-  const context = corpus ?? (resumed && sources.length === 0 ? undefined : await readContext(sources, io.stdin));
+  // A resumed run's context comes from its trace, unless given (its file moved); the files of a
+  // corpus the trace names are read again, and said, as when they were first given.
+  let context: ContextValue | Corpus | undefined =
+    corpus ?? (resumed && sources.length === 0 ? undefined : await readContext(sources, io.stdin));
+  if (resumed && context === undefined && 'corpus' in resumed.trace.header.context) {
+    context = await (await import('../trace/read-trace.ts')).contextOf(resumed.trace, undefined);
+    if (!args.quiet && isCorpus(context))
+      io.stderr.write(`rlm: context (as the trace names it): ${forStream(context.summary(), io.stderrIsTTY)}\n`);
+  }
   const tracePath = args.resume ?? args.trace;
   if (tracePath) await checkWritable(tracePath);
   const recorded = resumed?.settings;
@@ -104,11 +112,9 @@ export async function setUpRun(args: AskArgs, io: CliIO): Promise<RunSetup> {
 /** The trace to resume and the settings its run was recorded with. */
 async function resumable(path: string): Promise<{ trace: Trace; settings: RunSettings }> {
   // Loaded only by a resume, like the trace writer by a run that writes one.
-  const trace = await (await import('../trace/read-trace.ts')).readTrace(path);
-  const start = [...(trace.earlier ?? []), ...trace.events].find((e) => e.type === 'run-start' && e.depth === 0);
-  const settings = start?.type === 'run-start' && start.method === undefined ? start.settings : undefined;
-  if (!settings) throw new RlmError('RLM_INPUT', `${path} has no RLM run to resume (no root run-start with its settings)`);
-  return { trace, settings };
+  const { readTrace, recordedStart } = await import('../trace/read-trace.ts');
+  const trace = await readTrace(path);
+  return { trace, settings: recordedStart(trace).settings };
 }
 
 /** The RLM's options as the trace recorded them, so that its requests are asked exactly as before. */

@@ -4,7 +4,7 @@
  */
 import type { ReplLanguage } from '../sandboxes/index.ts';
 import type { Corpus } from './corpus.ts';
-import { formatBytes, skippedSummary } from './summary.ts';
+import { formatBytes, shownPath, skippedSummary } from './summary.ts';
 
 /** Documents named one by one; past them, a count. */
 const LISTED = 100;
@@ -18,7 +18,7 @@ export function corpusMetadata(corpus: Corpus, language: ReplLanguage): string {
   const lines = [
     `Your context is a corpus of ${documents.length.toLocaleString('en-US')} documents, ${formatBytes(corpus.totalBytes)} in all${onDisk ? ', kept on disk (too large for the REPL)' : ''}. \`context\` is a list with one item per document: ${fields}.`,
     `Documents (index: path, kind, size):`,
-    ...documents.slice(0, LISTED).map((d, i) => `${i}: ${d.path} (${d.kind}, ${formatBytes(d.bytes)})`),
+    ...documents.slice(0, LISTED).map((d, i) => `${i}: ${shownPath(d.path)} (${d.kind}, ${formatBytes(d.bytes)})`),
   ];
   if (documents.length > LISTED)
     lines.push(`... and ${(documents.length - LISTED).toLocaleString('en-US')} more: list them from \`context\`.`);

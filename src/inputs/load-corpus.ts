@@ -40,15 +40,22 @@ export async function loadCorpus(sources: readonly string[], options?: CorpusOpt
 
   const sizes = await mapLimit(candidates, OPEN_AT_ONCE, (c) => sizeOf(c, maxFileBytes), signal);
   const sized = candidates.flatMap((candidate, i) => (keep(candidate, sizes[i]) ? [{ candidate, bytes: sizes[i] as number }] : []));
-  const total = sized.reduce((sum, s) => sum + s.bytes, 0);
-  const onDisk = resolved.onDisk === 'auto' ? total > resolved.memoryBudgetBytes : resolved.onDisk;
-
-  const outcomes = await mapLimit(
-    sized,
-    OPEN_AT_ONCE,
-    async ({ candidate, bytes }) => (onDisk ? sniffOnDisk(candidate, bytes) : loadWhole(candidate, bytes)),
-    signal,
-  );
+  // Records and parsed JSON take several times their file's size in the REPL: judged by the
+  // extension first, then, once loaded, by what was made of each file.
+  const expected = sized.reduce((sum, s) => sum + s.bytes * growthOf(s.candidate.path), 0);
+  let onDisk = resolved.onDisk === 'auto' ? expected > resolved.memoryBudgetBytes : resolved.onDisk;
+  const read = (disk: boolean) =>
+    mapLimit(
+      sized,
+      OPEN_AT_ONCE,
+      async ({ candidate, bytes }) => (disk ? sniffOnDisk(candidate, bytes) : loadWhole(candidate, bytes)),
+      signal,
+    );
+  let outcomes = await read(onDisk);
+  if (!onDisk && resolved.onDisk === 'auto' && loadedSize(outcomes) > resolved.memoryBudgetBytes) {
+    onDisk = true;
+    outcomes = await read(true);
+  }
   throwIfAborted(signal);
   const entries: CorpusEntry[] = [];
   sized.forEach(({ candidate, bytes }, i) => {
@@ -108,4 +115,30 @@ export async function isCorpusSource(source: string, cwd: string = process.cwd()
 
 function isProblem(outcome: unknown): outcome is Problem {
   return typeof outcome === 'object' && outcome !== null && 'skip' in outcome && 'message' in outcome;
+}
+
+/** How many times its size on disk a file may take once loaded, by its extension. */
+function growthOf(path: string): number {
+  const ext = path.slice(path.lastIndexOf('.')).toLowerCase();
+  // A CSV row becomes an object whose keys repeat the header; a JSON value, objects and strings.
+  if (ext === '.csv') return 8;
+  if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 3;
+  return 1;
+}
+
+/** About how many characters the loaded documents hold, their records and data as JSON included. */
+function loadedSize(outcomes: ReadonlyArray<unknown>): number {
+  let size = 0;
+  for (const outcome of outcomes) {
+    if (typeof outcome !== 'object' || outcome === null || !('text' in outcome)) continue;
+    const document = outcome as { text: string; records?: unknown[]; data?: unknown; pages?: string[] };
+    size += document.text.length * (document.pages ? 2 : 1);
+    if (document.data !== undefined) size += document.text.length;
+    if (document.records && document.records.length > 0) {
+      // The mean size of a sample of records, times their count.
+      const sample = document.records.slice(0, 100);
+      size += (JSON.stringify(sample).length / sample.length) * document.records.length;
+    }
+  }
+  return size;
 }

@@ -21,7 +21,7 @@ export interface SummaryFacts {
  */
 export function summarize(facts: SummaryFacts): string {
   const count = facts.documents.toLocaleString('en-US');
-  let line = `${count} ${facts.documents === 1 ? 'file' : 'files'}, ${formatBytes(facts.totalBytes)} from ${facts.sources.join(', ')}`;
+  let line = `${count} ${facts.documents === 1 ? 'file' : 'files'}, ${formatBytes(facts.totalBytes)} from ${facts.sources.map(shownPath).join(', ')}`;
   if (facts.onDisk) line += ' (kept on disk)';
   const skipped = skippedSummary(facts.skipped, facts.maxFileBytes);
   return skipped === '' ? line : `${line}; skipped: ${skipped}`;
@@ -31,7 +31,7 @@ export function summarize(facts: SummaryFacts): string {
 export function skippedSummary(skipped: readonly SkippedFile[], maxFileBytes: number): string {
   const parts: string[] = [];
   for (const reason of REASONS) {
-    const names = skipped.filter((s) => s.reason === reason).map((s) => s.path);
+    const names = skipped.filter((s) => s.reason === reason).map((s) => shownPath(s.path));
     if (names.length === 0) continue;
     const shown = names.slice(0, NAMES_SHOWN);
     if (names.length > NAMES_SHOWN) shown.push(`+${(names.length - NAMES_SHOWN).toLocaleString('en-US')} more`);
@@ -49,6 +49,15 @@ function label(reason: SkippedFile['reason'], count: number, maxFileBytes: numbe
     default:
       return reason;
   }
+}
+
+/**
+ * A file's name as it is shown, to a person or to the model: quoted as JSON (`"a\nb"`) when it
+ * holds a control or direction character, so that no name can send an escape sequence to a
+ * terminal, break a line to forge one, or pass for text of rlm's own.
+ */
+export function shownPath(path: string): string {
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(path) ? JSON.stringify(path) : path;
 }
 
 /** A size in binary units, e.g. "512 bytes", "4.2 MiB", "10 MiB". */

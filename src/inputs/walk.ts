@@ -35,6 +35,9 @@ export async function walkFolder(root: string, options: WalkOptions = {}): Promi
   const maxDepth = options.maxDepth ?? Infinity;
   const result: WalkResult = { files: [], skipped: [] };
   const rootReal = await realpath(root);
+  // Each real folder is read once: links that fan out (two links in each folder to the next) would
+  // otherwise make the walk exponential in their depth, with no cycle to stop it.
+  const entered = new Set<string>([rootReal]);
 
   const visit = async (dirAbs: string, dirRel: string, inherited: GitignoreRules, ancestors: readonly string[]): Promise<void> => {
     throwIfAborted(options.signal);
@@ -72,7 +75,13 @@ export async function walkFolder(root: string, options: WalkOptions = {}): Promi
         }
       }
       if (isDir) {
-        if (dirRelevant) subfolders.push(visitSubfolder(abs, rel, rules, [...ancestors, real]));
+        if (!dirRelevant) continue;
+        if (entered.has(real)) {
+          result.skipped.push({ path: `${rel}/`, reason: 'unreadable-link', detail: 'a folder already read by another path' });
+          continue;
+        }
+        entered.add(real);
+        subfolders.push(visitSubfolder(abs, rel, rules, [...ancestors, real]));
       } else if (!match(rel)) {
         continue;
       } else if (isFile) {

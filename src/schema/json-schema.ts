@@ -11,6 +11,7 @@ import type { Ajv, Options as AjvOptions } from 'ajv';
 import type { FormatsPlugin } from 'ajv-formats';
 import { RlmError } from '../errors.ts';
 import { ajvIssues } from './ajv-issues.ts';
+import { guardedRegExp } from './safe-pattern.ts';
 import { capIssues } from './issue-text.ts';
 
 /**
@@ -58,7 +59,7 @@ const metaCheckers = new Map<Draft, Ajv>();
 export function compileJsonSchema(schema: JsonSchema): JsonValidator {
   const { draft, body } = chooseDraft(schema);
   // A fresh Ajv per schema: two schemas with one `$id` would clash in a shared one.
-  const ajv = new (ajvClass(draft))({ ...OPTIONS, validateSchema: false });
+  const ajv = new (ajvClass(draft))({ ...OPTIONS, validateSchema: false, code: { regExp: guardedRegExp } });
   (require('ajv-formats') as { default: FormatsPlugin }).default(ajv);
   let validate;
   try {
@@ -72,7 +73,25 @@ export function compileJsonSchema(schema: JsonSchema): JsonValidator {
       },
     );
   }
-  return (value) => (validate(value) ? undefined : capIssues(ajvIssues(validate.errors ?? [], value)));
+  const check = validate;
+  // A schema that refers to itself with nothing in between (`{ "$ref": "#" }`) compiles, then
+  // recurses without end on any value: refused now, not after a paid answer.
+  for (const probe of [null, {}, []]) {
+    try {
+      check(probe);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new RlmError('RLM_USAGE', `the answer schema cannot be used (JSON Schema draft ${draft}): it refers to itself without end`);
+    }
+  }
+  return (value) => {
+    try {
+      return check(value) ? undefined : capIssues(ajvIssues(check.errors ?? [], value));
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return ['the value is nested too deeply to check against the schema'];
+    }
+  };
 }
 
 /**

@@ -1,8 +1,11 @@
 /** `--schema <file.json>`: the answer's JSON Schema, from a file. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { RlmError } from '../errors.ts';
 import { schemaCheck } from './check.ts';
 import type { JsonSchema } from './json-schema.ts';
+
+/** The largest schema file read. */
+const MAX_SCHEMA_FILE_BYTES = 1024 * 1024;
 
 /**
  * Reads a JSON Schema file. A missing file, text that is not JSON, or JSON that is not a valid
@@ -16,8 +19,13 @@ import type { JsonSchema } from './json-schema.ts';
 export async function readSchemaFile(path: string): Promise<JsonSchema> {
   let text: string;
   try {
+    // A schema is a page or two; a file of megabytes is a mistake, and would take a minute to check.
+    if ((await stat(path)).size > MAX_SCHEMA_FILE_BYTES) {
+      throw new RlmError('RLM_INPUT', `the schema file ${path} is over 1 MiB: is it the schema?`);
+    }
     text = await readFile(path, 'utf8');
-  } catch {
+  } catch (error) {
+    if (RlmError.isInstance(error)) throw error;
     throw new RlmError('RLM_INPUT', `cannot read the schema file ${path}`);
   }
   let schema: unknown;

@@ -8,7 +8,7 @@ import { RlmError } from '../errors.ts';
 import type { Corpus } from '../inputs/corpus.ts';
 import { isCorpus } from '../inputs/is-corpus.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
-import type { RlmEvent } from './events.ts';
+import type { RlmEvent, RunSettings } from './events.ts';
 import { documentsHash, sha256, type TraceHeader, type TraceLine } from './jsonl.ts';
 
 /** A trace file as read: its header and its events. */
@@ -56,8 +56,17 @@ export async function readTrace(path: string): Promise<Trace> {
       // the process died mid-line: the trace ends at the line before
     }
   }
+  // Lines are read as events by type: anything else (a number, null, an object with no type) stops here.
+  const odd = parsed.findIndex(
+    (line) => typeof line !== 'object' || line === null || typeof (line as { type?: unknown }).type !== 'string',
+  );
+  if (odd >= 0) throw new RlmError('RLM_INPUT', `${path} is not an rlm trace (a line is not an event)`);
   const [header, ...rest] = parsed;
   if (header?.type !== 'trace') throw new RlmError('RLM_INPUT', `${path} is not an rlm trace (no header line)`);
+  const context = header.context as Partial<Record<string, unknown>> | undefined;
+  if (typeof context !== 'object' || context === null || !('inline' in context || 'file' in context || 'corpus' in context)) {
+    throw new RlmError('RLM_INPUT', `${path} is not an rlm trace (its header says nothing of the context)`);
+  }
   const attempts: Array<Trace['events']> = [[]];
   for (const line of rest) {
     if (line.type === 'resume') attempts.push([]);
@@ -120,4 +129,30 @@ export async function contextOf(trace: Trace, given: ContextValue | Corpus | und
     'RLM_INPUT',
     `the trace's context file is not at ${file}${beside}: pass the context (rlm replay --context <file>), or record with --trace-context=embed to keep it in the trace`,
   );
+}
+
+type RunStart = Extract<RlmEvent, { type: 'run-start' }>;
+
+/**
+ * The recorded run's root start, with its settings checked as far as a run again needs them: a
+ * trace written by hand or damaged is one clear error, not a failure deep in the run.
+ */
+export function recordedStart(trace: Trace): RunStart & { settings: RunSettings } {
+  const all = [...(trace.earlier ?? []), ...trace.events];
+  const start = all.find((e): e is RunStart & { t: number } => e.type === 'run-start' && e.depth === 0);
+  const where = trace.path ?? 'the trace';
+  if (!start || start.method !== undefined || start.settings === undefined) {
+    throw new RlmError('RLM_INPUT', `${where} has no RLM run to take up (no root run-start with its settings)`);
+  }
+  const s = start.settings as unknown as Record<string, unknown> | null;
+  const wrong =
+    typeof start.query !== 'string'
+      ? 'query'
+      : typeof s !== 'object' || s === null
+        ? 'settings'
+        : !Array.isArray(s.models) || s.models.length === 0 || !s.models.every((m) => typeof m === 'string')
+          ? 'models'
+          : (['maxIterations', 'maxDepth', 'maxOutputChars', 'cellTimeoutMs', 'compactAt'] as const).find((k) => typeof s[k] !== 'number');
+  if (wrong) throw new RlmError('RLM_INPUT', `${where} is damaged: its run's ${wrong} is not what rlm writes`);
+  return start as RunStart & { settings: RunSettings };
 }
