@@ -56,6 +56,10 @@ export async function setUpRun(args: AskArgs, io: CliIO): Promise<RunSetup> {
   const tracePath = args.resume ?? args.trace;
   if (tracePath) await checkWritable(tracePath);
   const recorded = resumed?.settings;
+  // The user's files are read before the endpoint is tried, so that a mistake in one is what is
+  // reported; the prices file and the schema are read only by the runs that ask for them.
+  const prices = args.prices ? await (await import('./prices-file.ts')).readPrices(args.prices) : undefined;
+  const schema = args.schema ? await (await import('../schema/index.ts')).readSchemaFile(args.schema) : undefined;
   const endpoint = await resolveEndpoint({
     provider: args.provider,
     baseUrl: args.baseUrl,
@@ -66,11 +70,7 @@ export async function setUpRun(args: AskArgs, io: CliIO): Promise<RunSetup> {
   if (args.provider === 'openai') await refuseUnlistedModels(endpoint);
   if (endpoint.picked && !args.quiet) io.stderr.write(`rlm: model ${endpoint.model} (${endpoint.picked}; --model picks another)\n`);
   const create = await modelMaker(args.provider, endpoint, { stream: args.stream });
-
-  // The prices file and the cache are read only by the runs that ask for them.
-  const prices = args.prices ? await (await import('./prices-file.ts')).readPrices(args.prices) : undefined;
   const memo = args.cache ? await openMemo(args.cache, io.env) : undefined;
-  const schema = args.schema ? await (await import('../schema/index.ts')).readSchemaFile(args.schema) : undefined;
   const single = sources.length === 1 && sources[0] !== '-' ? resolve(sources[0]!) : undefined;
   const traced: JsonlTraceOptions = {
     context: context ?? '',
