@@ -86,6 +86,12 @@ async function readSource(path: string): Promise<Buffer> {
 }
 
 function decode(bytes: Buffer, source: string): string {
+  // NUL bytes are valid UTF-8 but no text has them: the same test a folder's files are put to.
+  const nul = bytes.subarray(0, 8192).indexOf(0);
+  if (nul >= 0) {
+    const name = source === '-' ? 'standard input' : source;
+    throw new RlmError('RLM_INPUT', `${name} is a binary file (a NUL byte at offset ${nul}), not text`);
+  }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -17,6 +17,7 @@ before(async () => {
   await writeFile(book, 'Chapter 1\nThe treasure is buried under the old oak.\n'.repeat(500));
   await writeFile(join(dir, 'empty.txt'), '');
   await writeFile(join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+  await writeFile(join(dir, 'zeros.txt'), Buffer.alloc(64));
   await mkdir(join(dir, 'folder'));
 });
 
@@ -55,6 +56,13 @@ describe('rlm ask: bad usage and input (exit 2)', () => {
   });
   it('a folder with no readable document', async () => {
     assertOneLineError(await runCli(['ask', '-c', join(dir, 'folder'), 'q']), 2, /no readable document in .*folder/);
+  });
+  it('a file of NUL bytes, valid UTF-8 but binary', async () => {
+    assertOneLineError(
+      await runCli(['ask', '-c', join(dir, 'zeros.txt'), 'q']),
+      2,
+      /zeros\.txt is a binary file \(a NUL byte at offset 0\)/,
+    );
   });
   it('invalid UTF-8', async () => {
     assertOneLineError(await runCli(['ask', '-c', join(dir, 'latin1.txt'), 'q']), 2, /not valid UTF-8 \(first bad byte at offset 3\)/);
