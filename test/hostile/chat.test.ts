@@ -37,7 +37,7 @@ describe('hostile input: rlm chat through a pipe', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.ok(noStack(run.stderr), run.stderr);
     assert.match(run.stderr, /no such file/);
-    assert.match(run.stderr, /not valid UTF-8/);
+    assert.match(run.stderr, /blob\.bin is a binary file/);
     assert.match(run.stderr, /added .*folder as context_1/);
     assert.match(run.stdout, /answer object/);
   });
