@@ -3,7 +3,8 @@ import { open, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createOpenAIModel, loadCorpus, PythonSandbox, RLM, type RlmEvent } from '../src/index.ts';
-import { byTurn, repl, startScriptedServer, type ScriptedReply, type ScriptedRequest } from '../src/testing/index.ts';
+import { byTurn, repl } from '../src/testing/index.ts';
+import { withScriptedServer } from './support/scripted.ts';
 import { runCli } from './cli/support.ts';
 import { makeCodeBase } from './inputs/make-code-base.ts';
 import { makeDocx } from './inputs/make-docx.ts';
@@ -13,25 +14,12 @@ import { tempDir } from './inputs/temp-dir.ts';
 
 after(() => PythonSandbox.coolDown());
 
-async function withServer<T>(
-  script: (r: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>,
-  body: (url: string, seen: ScriptedRequest[]) => Promise<T>,
-) {
-  const seen: ScriptedRequest[] = [];
-  const server = await startScriptedServer({ script: (r) => (seen.push(r), script(r)) });
-  try {
-    return await body(server.url, seen);
-  } finally {
-    await server.close();
-  }
-}
-
 describe('a corpus of files as the context', () => {
   it('rlm ask -c <folder>: a 1,000-file code base behind a .gitignore; the root finds a function by path', async () => {
     const root = await tempDir();
     const base = await makeCodeBase(root, 1000);
     const code = `const doc = context.find((d) => d.path === ${JSON.stringify(base.needle.path)});\nFINAL(doc.path + ' defines ' + doc.text.match(/function (\\w+)/)[1])`;
-    await withServer(byTurn([repl(code)]), async (url, seen) => {
+    await withScriptedServer(byTurn([repl(code)]), async (url, seen) => {
       const run = await runCli(['ask', '-c', root, '--base-url', url, '-m', 'm', 'Where is the invoice total computed?'], {
         env: { RLM_API_KEY: 'k' },
       });
@@ -82,7 +70,7 @@ describe('a corpus of files as the context', () => {
       ['javascript', js],
       ['python', py],
     ] as const) {
-      await withServer(byTurn([repl(code)]), async (url) => {
+      await withScriptedServer(byTurn([repl(code)]), async (url) => {
         const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }), repl: language });
         const result = await rlm.run({ context: await loadCorpus([dir]), query: 'Facts?' });
         assert.equal(result.answer, 'HELIOTROPE-7 Lisbon 17 2', `${language}: ${result.error?.message}`);
@@ -111,7 +99,7 @@ describe('a corpus of files as the context', () => {
       "FINAL(context.length + ' documents; ' + head.match(/crate \\d+/)[0])",
     ].join('\n');
     try {
-      await withServer(byTurn([repl(code)]), async (url, seen) => {
+      await withScriptedServer(byTurn([repl(code)]), async (url, seen) => {
         const events: RlmEvent[] = [];
         const rlm = new RLM({
           model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }),
@@ -163,7 +151,7 @@ describe('a corpus of files as the context', () => {
       ['javascript', code],
       ['python', python],
     ] as const) {
-      await withServer(byTurn([repl(source)]), async (url) => {
+      await withScriptedServer(byTurn([repl(source)]), async (url) => {
         const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }), repl: language });
         const result = await rlm.run({ context: await loadCorpus([dir], { onDisk: true }), query: 'q' });
         assert.ok(result.answer, result.error?.message);

@@ -5,27 +5,18 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import { createOpenAIModel, PythonSandbox, RLM } from '../src/index.ts';
-import { byTurn, repl, startScriptedServer, type ScriptedRequest } from '../src/testing/index.ts';
+import { byTurn, repl } from '../src/testing/index.ts';
+import { withScriptedServer } from './support/scripted.ts';
 import { runCli } from './cli/support.ts';
 
 after(() => PythonSandbox.coolDown());
 
 const Totals = z.object({ region: z.string(), total: z.number() });
 
-async function withServer<T>(script: (r: ScriptedRequest) => unknown, body: (url: string, requests: ScriptedRequest[]) => Promise<T>) {
-  const seen: ScriptedRequest[] = [];
-  const server = await startScriptedServer({ script: (r) => (seen.push(r), script(r) as string) });
-  try {
-    return await body(server.url, seen);
-  } finally {
-    await server.close();
-  }
-}
-
 describe('typed answers', () => {
   it('shows the schema, sends a mismatch back with what is wrong, and returns the corrected value typed', async () => {
     const root = byTurn([repl("FINAL({ region: 'north', total: '12' })"), repl("FINAL({ region: 'north', total: 12 })")]);
-    await withServer(root, async (url, requests) => {
+    await withScriptedServer(root, async (url, requests) => {
       const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }) });
       const result = await rlm.run({ context: 'north: 12', query: 'the total?', schema: Totals });
       assert.equal(result.status, 'done');
@@ -39,7 +30,7 @@ describe('typed answers', () => {
 
   it('ends without an answer, with a clear status, once the corrections are used up', async () => {
     const wrong = repl("FINAL({ region: 'north' })");
-    await withServer(byTurn([wrong, wrong, wrong, wrong]), async (url, requests) => {
+    await withScriptedServer(byTurn([wrong, wrong, wrong, wrong]), async (url, requests) => {
       const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }) });
       const result = await rlm.run({ context: 'c', query: 'q', schema: Totals });
       assert.equal(result.answer, undefined);
@@ -52,7 +43,7 @@ describe('typed answers', () => {
   });
 
   it('takes a dict from Python FINAL as JSON', async () => {
-    await withServer(byTurn([repl("FINAL({'region': 'south', 'total': 7})")]), async (url) => {
+    await withScriptedServer(byTurn([repl("FINAL({'region': 'south', 'total': 7})")]), async (url) => {
       const rlm = new RLM({ model: createOpenAIModel({ model: 'm', baseURL: url, apiKey: 'k' }), repl: 'python' });
       const result = await rlm.run({ context: 'c', query: 'q', schema: Totals });
       assert.deepEqual(result.value, { region: 'south', total: 7 });
@@ -65,7 +56,7 @@ describe('typed answers', () => {
     await writeFile(schema, JSON.stringify({ type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] }));
     const context = join(dir, 'c.txt');
     await writeFile(context, 'n is 41 plus one');
-    await withServer(byTurn([repl('FINAL({ n: 4.5 })'), repl('FINAL({ n: 42 })')]), async (url) => {
+    await withScriptedServer(byTurn([repl('FINAL({ n: 4.5 })'), repl('FINAL({ n: 42 })')]), async (url) => {
       const run = await runCli(['ask', '-c', context, '--schema', schema, '--json', '-q', '--base-url', url, '-m', 'm', 'n?'], {
         env: { RLM_API_KEY: 'k' },
       });
