@@ -4,10 +4,9 @@
  * otherwise a plain line per turn. Counts come from events only. Anything else that must reach
  * stderr while the line is up (turns with --verbose, warnings) goes through `print`, above it.
  */
-import { costOf, DEFAULT_PRICES, findPrice, type PriceTable } from '../models/prices.ts';
-import type { Usage } from '../models/usage.ts';
+import type { PriceTable } from '../models/prices.ts';
+import { RunProgress } from '../run-progress.ts';
 import type { RlmEvent } from '../trace/events.ts';
-import { formatTokens } from './run-report.ts';
 import { terminalText } from './terminal-text.ts';
 
 export interface ProgressOptions {
@@ -21,24 +20,13 @@ export interface ProgressOptions {
 
 export class Progress {
   readonly #options: ProgressOptions;
-  readonly #prices: PriceTable;
-  readonly #started = performance.now();
-  #turn = 0;
-  /** The run's limit on root turns, from its settings when it starts (the library's default, or what was asked). */
-  #maxIterations: number | undefined;
-  #depth = 0;
-  #subDone = 0;
-  #subFailed = 0;
-  #subRunning = 0;
-  #queued = 0;
-  #tokens = 0;
-  #cost = 0;
+  readonly #counts: RunProgress;
   #timer: NodeJS.Timeout | undefined;
   #shown = false;
 
   constructor(options: ProgressOptions) {
     this.#options = options;
-    this.#prices = { ...DEFAULT_PRICES, ...options.prices };
+    this.#counts = new RunProgress(options.prices);
     if (options.interactive) {
       this.#timer = setInterval(() => this.#draw(), 250);
       this.#timer.unref();
@@ -46,35 +34,13 @@ export class Progress {
   }
 
   readonly onEvent = (event: RlmEvent): void => {
+    this.#counts.onEvent(event);
     switch (event.type) {
-      case 'run-start':
-        if (event.depth === 0 && event.settings) this.#maxIterations = event.settings.maxIterations;
-        break;
       case 'turn-start':
-        this.#depth = event.depth;
-        if (event.depth === 0) {
-          this.#turn = event.iteration;
-          if (!this.#options.interactive) this.print(this.#status());
-        }
+        if (event.depth === 0 && !this.#options.interactive) this.print(this.#status());
         break;
       case 'limit':
         this.print(`rlm: limit reached: ${event.reason}`);
-        break;
-      case 'model-call-start':
-        if (event.kind === 'sub') this.#subRunning++;
-        if (event.queued !== undefined) this.#queued = event.queued;
-        break;
-      case 'model-call-end':
-        if (event.kind === 'sub') {
-          this.#subRunning--;
-          if (event.error) this.#subFailed++;
-          else this.#subDone++;
-        }
-        if (event.queued !== undefined) this.#queued = event.queued;
-        if (event.usage) {
-          this.#tokens += event.usage.inputTokens + event.usage.outputTokens;
-          this.#cost += this.#costOf(event.model, event.usage);
-        }
         break;
       case 'retry':
         this.print(`retrying ${event.model} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}): ${event.reason}`);
@@ -83,9 +49,7 @@ export class Progress {
         if (event.error && !this.#options.interactive) this.print(`  cell ${event.index + 1}: ${event.error.split('\n')[0]}`);
         break;
       case 'run-end':
-        // A child RLM's end is one more finished piece of work, not the end of the run.
         if (event.depth > 0) break;
-        this.#queued = 0;
         this.stop();
         this.print(this.#clip(`${this.#status()} · ${event.status}`));
         break;
@@ -106,22 +70,9 @@ export class Progress {
     this.#clear();
   }
 
-  /** The cost the provider reported, else the call's cost at the known price; 0 when neither. */
-  #costOf(model: string, usage: Usage): number {
-    if (usage.costUsd !== undefined) return usage.costUsd;
-    const price = findPrice(model, this.#prices);
-    return price ? costOf(usage, price) : 0;
-  }
-
   #status(): string {
-    const elapsed = ((performance.now() - this.#started) / 1000).toFixed(1);
-    const failed = this.#subFailed > 0 ? `, ${this.#subFailed} failed` : '';
-    const queued = this.#queued > 0 ? `, ${this.#queued} queued` : '';
-    const cost = this.#cost > 0 ? ` · $${this.#cost.toFixed(4)}` : '';
-    const depth = this.#depth > 0 ? ` · depth ${this.#depth}` : '';
-    return `rlm: turn ${this.#turn}${this.#maxIterations === undefined ? '' : `/${this.#maxIterations}`}${depth} · sub-calls ${this.#subDone} done, ${this.#subRunning} running${queued}${failed} · ${formatTokens(this.#tokens)} tokens${cost} · ${elapsed}s`;
+    return `rlm: ${this.#counts.line()}`;
   }
-
   #draw(): void {
     if (!this.#timer) return;
     this.#options.stream.write(`\r\x1b[2K${this.#clip(this.#status())}`);

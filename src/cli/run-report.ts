@@ -3,6 +3,7 @@
  * saying why there is none (which limit, how far the run got). A run with no answer never prints
  * something that looks like one.
  */
+import { formatTokens } from '../run-progress.ts';
 import type { UsageReport } from '../budget.ts';
 import type { RunResult } from '../rlm.ts';
 import { exitCodeForRun } from './exit-codes.ts';
@@ -66,10 +67,4 @@ export function spent(result: Pick<RunResult, 'usage' | 'iterations'>): string {
   const amount =
     calls === 0 ? 'nothing' : priced ? `$${total.costUsd.toFixed(4)} (${formatTokens(tokens)} tokens)` : `${formatTokens(tokens)} tokens`;
   return `spent ${amount} in ${calls} call${calls === 1 ? '' : 's'} over ${result.iterations} turn${result.iterations === 1 ? '' : 's'}`;
-}
-
-export function formatTokens(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
 }
