@@ -1,0 +1,159 @@
+/**
+ * One run the server holds: its request, where it stands (queued, running, or how it ended), every
+ * event it has emitted so far — kept in order so that a client streaming them can start over from
+ * any point (`Last-Event-ID`) — and a way to cancel it. Every surface of the server (chat
+ * completions, the runs API, the web page) watches a run through this one object.
+ */
+import { randomBytes } from 'node:crypto';
+import { Budget } from '../budget.ts';
+import { CancelledError, type RlmErrorCode } from '../errors.ts';
+import type { Corpus } from '../inputs/corpus.ts';
+import type { RLMOptions, RunResult } from '../rlm.ts';
+import { RunProgress, type ProgressSnapshot } from '../run-progress.ts';
+import type { RunStatus } from '../run-status.ts';
+import type { ContextValue } from '../sandboxes/index.ts';
+import type { AnswerSchema } from '../schema/index.ts';
+import type { RlmEvent } from '../trace/events.ts';
+
+/** What a client asked the server to run. */
+export interface RunRequest {
+  query: string;
+  context: ContextValue | Corpus;
+  /** The RLM's options, limits already within the server's caps; `onEvent` is the server's. */
+  options: Omit<RLMOptions, 'onEvent'>;
+  schema?: AnswerSchema | undefined;
+  /** The model name the client picked (`rlm`, `rlm/docs`), shown with the run. */
+  model: string;
+  /** Which surface started it. */
+  origin: 'chat' | 'runs' | 'page' | 'mcp';
+}
+
+export type ServerRunState = 'queued' | 'running' | RunStatus;
+
+/** A run as the runs API and the web page show it. */
+export interface RunView {
+  id: string;
+  model: string;
+  origin: RunRequest['origin'];
+  query: string;
+  state: ServerRunState;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  progress: ProgressSnapshot;
+  /** The progress as one line, as the terminal shows it. */
+  progressLine: string;
+  /** Events emitted so far: the id of the last one. */
+  events: number;
+  answer?: string;
+  value?: unknown;
+  error?: { code: string; message: string };
+  usage?: RunResult['usage'];
+}
+
+/** Receives a run's events from a point on, then its end. */
+export interface RunListener {
+  event(event: RlmEvent, id: number): void;
+  end(result: RunResult): void;
+}
+
+export class ServerRun {
+  readonly id = `run_${randomBytes(9).toString('base64url')}`;
+  readonly request: RunRequest;
+  readonly createdAt = new Date();
+  readonly progress: RunProgress;
+  /** Every event so far; the event at index i has id i + 1. */
+  readonly events: RlmEvent[] = [];
+  /** Settles when the run has ended, however it ended (never rejects). */
+  readonly finished: Promise<RunResult>;
+  state: ServerRunState = 'queued';
+  startedAt: Date | undefined;
+  endedAt: Date | undefined;
+  result: RunResult | undefined;
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<RunListener>();
+  #settle!: (result: RunResult) => void;
+
+  constructor(request: RunRequest) {
+    this.request = request;
+    this.progress = new RunProgress(request.options.prices);
+    this.finished = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  /** Aborted when the run is cancelled: the RLM stops, and every call in flight with it. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Stops the run; a queued run ends at once, a running one as soon as its calls are aborted. */
+  cancel(reason = 'cancelled'): void {
+    if (this.result) return;
+    this.#abort.abort(new CancelledError(reason));
+    if (this.state === 'queued') this.end(resultWithoutRun('cancelled', 'RLM_CANCELLED', reason));
+  }
+
+  /**
+   * Listens from the event after `afterId` (0: from the first): what has been emitted is handed
+   * over at once, the rest as it comes, then the end. Returns the way to stop listening.
+   */
+  listen(listener: RunListener, afterId = 0): () => void {
+    for (let i = Math.max(0, afterId); i < this.events.length; i++) listener.event(this.events[i]!, i + 1);
+    if (this.result) {
+      listener.end(this.result);
+      return () => {};
+    }
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Called by the manager: the run has been given a slot. */
+  markStarted(): void {
+    this.state = 'running';
+    this.startedAt = new Date();
+  }
+
+  /** Called by the manager for each event of the run. */
+  push(event: RlmEvent): void {
+    this.events.push(event);
+    this.progress.onEvent(event);
+    const id = this.events.length;
+    for (const listener of this.#listeners) listener.event(event, id);
+  }
+
+  /** Called by the manager when the run has ended. */
+  end(result: RunResult): void {
+    if (this.result) return;
+    this.result = result;
+    this.state = result.status;
+    this.endedAt = new Date();
+    for (const listener of this.#listeners) listener.end(result);
+    this.#listeners.clear();
+    this.#settle(result);
+  }
+
+  view(): RunView {
+    const result = this.result;
+    return {
+      id: this.id,
+      model: this.request.model,
+      origin: this.request.origin,
+      query: this.request.query,
+      state: this.state,
+      createdAt: this.createdAt.toISOString(),
+      ...(this.startedAt ? { startedAt: this.startedAt.toISOString() } : {}),
+      ...(this.endedAt ? { endedAt: this.endedAt.toISOString() } : {}),
+      progress: this.progress.snapshot(),
+      progressLine: this.progress.line(),
+      events: this.events.length,
+      ...(result?.answer !== undefined ? { answer: result.answer } : {}),
+      ...(result?.value !== undefined ? { value: result.value } : {}),
+      ...(result?.error ? { error: result.error } : {}),
+      ...(result ? { usage: result.usage } : {}),
+    };
+  }
+}
+
+/** The result of a run that never ran (cancelled while queued, or refused by the RLM): nothing spent, no answer. */
+export function resultWithoutRun(status: RunStatus, code: RlmErrorCode, message: string): RunResult {
+  return { answer: undefined, status, usage: new Budget().usage(), iterations: 0, durationMs: 0, error: { code, message } };
+}
