@@ -34,3 +34,9 @@ export class NoAnswerError extends RlmError {
     return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
   }
 }
+
+/** Why a run gave no answer: the caller's own abort reason when its signal cancelled the run (as an aborted `fetch` rejects), else a {@link NoAnswerError}. */
+export function runFailure(result: RunResult, signal: AbortSignal | undefined): unknown {
+  if (result.status === 'cancelled' && signal?.aborted) return signal.reason;
+  return new NoAnswerError(result);
+}

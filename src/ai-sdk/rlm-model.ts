@@ -23,7 +23,7 @@ import { callSettings } from './call-settings.ts';
 import { ProgressLines } from './progress-lines.ts';
 import { promptRun } from './prompt-input.ts';
 import { resolveRlm } from './resolve-rlm.ts';
-import { NoAnswerError } from './no-answer-error.ts';
+import { runFailure } from './no-answer-error.ts';
 import { runMetadata, usageOf } from './run-report.ts';
 
 /** How {@link rlmModel} is made. */
@@ -87,7 +87,7 @@ export function rlmModel(options: RlmModelOptions): LanguageModelV4 {
       const started = rlm.start({ ...run, schema, ...(call.abortSignal ? { signal: call.abortSignal } : {}) });
       for await (const event of started.events) lines.onEvent(event);
       const result = await started.result;
-      if (result.answer === undefined) throw failureOf(result, call.abortSignal);
+      if (result.answer === undefined) throw runFailure(result, call.abortSignal);
       return {
         content: [
           { type: 'reasoning', text: lines.line() },
@@ -172,7 +172,7 @@ async function* streamParts(
   yield { type: 'reasoning-delta', id: PROGRESS_ID, delta: `${progress.line()}\n` };
   yield { type: 'reasoning-end', id: PROGRESS_ID };
   if (result.answer === undefined) {
-    const failure = failureOf(result, how.signal);
+    const failure = runFailure(result, how.signal);
     yield { type: 'error', error: failure };
     return failure;
   }
@@ -191,10 +191,4 @@ function answerText(result: RunResult, schema: JsonSchema | undefined): string {
 /** `stop` for an answer; `length` for the best answer the root gave when a limit stopped the run. */
 function finishReasonOf(result: RunResult): LanguageModelV4FinishReason {
   return { unified: result.status === 'done' ? 'stop' : 'length', raw: result.status };
-}
-
-/** A run cancelled by the caller's signal fails with the signal's reason, as an aborted fetch does. */
-function failureOf(result: RunResult, signal: AbortSignal | undefined): unknown {
-  if (result.status === 'cancelled' && signal?.aborted) return signal.reason;
-  return new NoAnswerError(result);
 }

@@ -8,7 +8,7 @@ import { isCorpus } from '../inputs/is-corpus.ts';
 import type { RLM, RLMOptions, RunResult } from '../rlm.ts';
 import type { RunStatus } from '../run-status.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
-import { NoAnswerError } from './no-answer-error.ts';
+import { runFailure } from './no-answer-error.ts';
 import { resolveRlm } from './resolve-rlm.ts';
 import { toolInputSchema, type RlmToolInput, type RlmToolInputSchema } from './tool-input.ts';
 
@@ -44,9 +44,9 @@ export interface RlmTool {
 }
 
 /**
- * An RLM as an AI SDK tool. Each call is one run; the call's abort signal stops it. A run that
- * ends without an answer (a limit, a provider failure) throws a {@link NoAnswerError}, which the
- * agent sees as the tool's error, with the reason.
+ * An RLM as an AI SDK tool. Each call is one run; the call's abort signal stops it (the call then
+ * rejects with the signal's reason). A run that ends without an answer (a limit, a provider
+ * failure) throws a `NoAnswerError`, which the agent sees as the tool's error, with the reason.
  *
  * @example
  * import { generateText, stepCountIs } from 'ai';
@@ -65,7 +65,7 @@ export function rlmTool(options: RlmToolOptions): RlmTool {
     async execute(input, { abortSignal }) {
       const context = fixed ?? input.context ?? '';
       const result = await rlm.run({ context, query: input.query, ...(abortSignal ? { signal: abortSignal } : {}) });
-      if (result.answer === undefined) throw new NoAnswerError(result);
+      if (result.answer === undefined) throw runFailure(result, abortSignal);
       return outputOf(result, result.answer);
     },
   };
