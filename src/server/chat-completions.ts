@@ -1,0 +1,70 @@
+/**
+ * `POST /v1/chat/completions`: OpenAI Chat Completions over RLM runs. The request's `model` picks
+ * the RLM (`rlm`, `rlm/<root-model>`, `rlm/<corpus>`); the conversation becomes the question and
+ * the context ({@link chatRun}); the run goes through the server's run manager, so it counts
+ * against the cap on runs at once and is refused with 429 past the queue. The answer is the
+ * assistant's message, the usage the whole tree's; `x-rlm-run-id` names the run (its live page is
+ * `/runs/<id>`). A client that disconnects, streaming or not, cancels its run.
+ */
+import { Hono, type Context } from 'hono';
+import type { RunResult } from '../rlm.ts';
+import { chatRun } from './chat-messages.ts';
+import { readChatRequest } from './chat-request.ts';
+import { chatStream } from './chat-stream.ts';
+import { answerContent, completionBody, NO_RETRY, noAnswerError } from './completion-body.ts';
+import { HttpError } from './http-error.ts';
+import type { ServerRun } from './server-run.ts';
+import type { ServerState } from './server-state.ts';
+
+export function chatCompletionsRoutes(state: ServerState): Hono {
+  const app = new Hono();
+  app.post('/v1/chat/completions', async (c) => {
+    const request = await readChatRequest(await jsonBody(c));
+    const served = state.catalog.resolve(request.model);
+    const corpus = served.corpus ? { name: served.id.slice('rlm/'.length), corpus: served.corpus } : undefined;
+    const { query, context } = await chatRun(request.messages, corpus);
+    const options = state.catalog.optionsFor(served, request.limits);
+    const run = state.manager.submit({ query, context, options, schema: request.schema, model: served.id, origin: 'chat' });
+    const structured = request.schema !== undefined;
+    const headers = { 'x-rlm-run-id': run.id };
+    if (request.stream) {
+      const { running, queued } = state.manager.stats();
+      const waitingLine = run.state === 'queued' ? `waiting for a free slot: ${running} runs running, ${queued} waiting` : undefined;
+      const stream = chatStream(run, { includeUsage: request.includeUsage, structured, signal: c.req.raw.signal, waitingLine });
+      return new Response(stream, {
+        headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+      });
+    }
+    const result = await finishedUnlessGone(run, c.req.raw.signal);
+    const content = answerContent(result, structured);
+    if (content === undefined) {
+      const error = noAnswerError(run, result);
+      return c.json(error.body(), error.status, { ...headers, ...error.headers(), ...NO_RETRY });
+    }
+    return c.json(completionBody(run, result, content), 200, headers);
+  });
+  return app;
+}
+
+/** The run's end; a client that disconnects before it cancels the run (and its spending). */
+async function finishedUnlessGone(run: ServerRun, signal: AbortSignal): Promise<RunResult> {
+  const gone = () => run.cancel('the client disconnected');
+  if (signal.aborted) gone();
+  signal.addEventListener('abort', gone, { once: true });
+  try {
+    return await run.finished;
+  } finally {
+    signal.removeEventListener('abort', gone);
+  }
+}
+
+/** The body as JSON; 400 naming the mistake when it is not. (Its size was checked by the app.) */
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new HttpError(400, 'invalid_request_error', `the request body is not valid JSON: ${reason}`, { code: 'invalid_json' });
+  }
+}
