@@ -1,0 +1,6 @@
+import { Hono } from 'hono';
+import type { ServerState } from './server-state.ts';
+
+export function webRoutes(_state: ServerState): Hono {
+  return new Hono();
+}
