@@ -101,12 +101,17 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, hostn
   });
 }
 
-/** Closes the listener once the last responses are out; a connection still open after 5 s is cut. */
+/**
+ * Closes the listener once the last responses are out: connections are closed as they fall idle
+ * (a keep-alive connection would otherwise hold the process for its timeout); one still busy
+ * after 5 s is cut.
+ */
 async function closeListener(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
   const timer = setTimeout(() => server.closeAllConnections(), 5_000);
   await closed;
+  clearInterval(idle);
   clearTimeout(timer);
 }
 
