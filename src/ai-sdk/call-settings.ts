@@ -38,6 +38,15 @@ export function callSettings(options: LanguageModelV4CallOptions): CallSettings 
       details: "an RLM does not call the caller's tools; give functions to the RLM's code with RLMOptions.tools",
     });
   }
+  // The AI SDK sends its user-agent with every call; any other header was the caller's.
+  const headers = Object.keys(options.headers ?? {}).filter((name) => name.toLowerCase() !== 'user-agent');
+  if (headers.length > 0) {
+    warnings.push({
+      type: 'unsupported',
+      feature: 'headers',
+      details: `${headers.join(', ')}: the RLM's models send their own headers (createOpenAIModel({ headers }))`,
+    });
+  }
   if (options.reasoning !== undefined && options.reasoning !== 'provider-default') {
     warnings.push({ type: 'unsupported', feature: 'reasoning', details: "reasoning effort is the RLM's models' own setting" });
   }

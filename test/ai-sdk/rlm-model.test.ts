@@ -42,6 +42,7 @@ describe('rlmModel: an RLM as an AI SDK language model', () => {
           { role: 'user', content: 'How many words?' },
         ],
         temperature: 0.2,
+        headers: { 'x-team': 'search' },
       });
       assert.equal(result.text, '9 words, sub answer');
       // The earlier message is the REPL's context; the system message goes with the question.
@@ -60,6 +61,11 @@ describe('rlmModel: an RLM as an AI SDK language model', () => {
       assert.match(result.reasoningText ?? '', /^turn 2\/30 · sub-calls 1 done, 0 running · .* tokens · .*s · done$/);
       assert.deepEqual(result.warnings, [
         { type: 'unsupported', feature: 'temperature', details: "an RLM's models and limits are set on the RLM, not per call" },
+        {
+          type: 'unsupported',
+          feature: 'headers',
+          details: "x-team: the RLM's models send their own headers (createOpenAIModel({ headers }))",
+        },
       ]);
       assert.equal(result.response.modelId, 'rlm-test');
     });
@@ -315,6 +321,19 @@ describe('rlmModel: an RLM as an AI SDK language model', () => {
       assert.deepEqual(result.output, { total: 9, unit: 'words' });
       // The model was shown the schema.
       assert.match(server.requests[0]!.messages.map((m) => m.content).join('\n'), /"total"/);
+    });
+  });
+
+  it('Output.json without a schema: the answer is any JSON value, handed back as JSON', async () => {
+    const root = byTurn([repl("FINAL('plain words')")]);
+    await withServer(rootAndSub(root), async (server) => {
+      const result = await generateText({
+        model: rlmModel({ rlm: scriptedRlm(server.url), context: DOC }),
+        output: Output.json(),
+        prompt: 'Say it.',
+      });
+      assert.equal(result.text, '"plain words"');
+      assert.equal(result.output, 'plain words');
     });
   });
 });
