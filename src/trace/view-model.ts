@@ -32,6 +32,8 @@ export interface CallView {
   /** Undefined when the model had no known price. */
   costUsd: number | undefined;
   error?: string;
+  /** Started and not ended: in flight in a live run, or cut off in a trace whose process stopped. */
+  unfinished?: true;
 }
 
 /** A call of one of the user's tools from a cell, with what it returned or threw. */
@@ -190,6 +192,7 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
           messages: event.messages ?? [],
           tokens: 0,
           costUsd: undefined,
+          unfinished: true,
         };
         const run = event.runId ? runs[event.runId] : undefined;
         if (!run) break;
@@ -212,6 +215,7 @@ export function buildViewModel(trace: Pick<Trace, 'events'>): ViewModel {
       case 'model-call-end': {
         const call = calls[event.callId];
         if (!call) break;
+        delete call.unfinished;
         call.durationMs = event.durationMs;
         if (event.text !== undefined) call.text = event.text;
         if (event.error) call.error = event.error;

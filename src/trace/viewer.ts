@@ -3,38 +3,51 @@
  * The tree (runs, turns, cells, sub-calls, children) is built here (view-model.ts) and embedded
  * as JSON; the page renders a node's contents only when it is opened, and draws the timeline on
  * a canvas, so it stays responsive with tens of thousands of sub-calls.
+ *
+ * The same page serves a run as it happens (`rlm serve`'s `/runs/:id`): its script is a
+ * `rlmViewer.render(model)` that can be called again with a newer model, keeping open what the
+ * reader opened. The pieces (style, markup, script) are exported for that page.
  */
 import { buildViewModel, type ViewModel } from './view-model.ts';
 import type { Trace } from './replay.ts';
 
 export function renderViewer(trace: Pick<Trace, 'events'>, title = 'rlm trace'): string {
   const model = buildViewModel(trace);
-  // `</` inside the JSON would end the script element early.
-  const data = JSON.stringify(model)
-    .replace(/<\//g, '<\\/')
-    .replace(/\u2028|\u2029/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style></head>
+<style>${VIEWER_STYLE}</style></head>
 <body>
-<header><h1>${escapeHtml(title)}</h1><div id="summary"></div>
-<input id="search" type="search" placeholder="Search prompts, replies, code and outputs" autocomplete="off"><div id="results"></div></header>
-<section><h2>Timeline</h2><canvas id="timeline" height="160"></canvas><div id="legend"></div></section>
-<section><h2>Tree</h2><div id="tree"></div></section>
-<script id="trace-data" type="application/json">${data}</script>
-<script>${PAGE_SCRIPT}</script>
+${viewerMarkup(title)}
+<script id="trace-data" type="application/json">${embedJson(model)}</script>
+<script>${VIEWER_SCRIPT}
+rlmViewer.render(JSON.parse(document.getElementById('trace-data').textContent));</script>
 </body></html>
 `;
 }
 
 export type { ViewModel };
 
-function escapeHtml(text: string): string {
+/** The viewer's elements: summary, search, timeline, tree. `before` goes first in the header (HTML, trusted). */
+export function viewerMarkup(title: string, before = ''): string {
+  return `<header>${before}<h1>${escapeHtml(title)}</h1><div id="summary"></div>
+<input id="search" type="search" placeholder="Search prompts, replies, code and outputs" autocomplete="off"><div id="results"></div></header>
+<section><h2>Timeline</h2><canvas id="timeline" height="160"></canvas><div id="legend"></div></section>
+<section><h2>Tree</h2><div id="tree"></div></section>`;
+}
+
+/** JSON to put inside a `<script type="application/json">`: `</` would end the element early. */
+export function embedJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/<\//g, '<\\/')
+    .replace(/\u2028|\u2029/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+}
+
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const STYLE = `
+export const VIEWER_STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
 header, section { padding: 12px 20px; }
 header { background: #fff; border-bottom: 1px solid #dde1e7; position: sticky; top: 0; z-index: 2; }
@@ -56,10 +69,15 @@ mark { background: #fde68a; } button.more { margin: 4px 0; }
 .tool { font-family: ui-monospace, monospace; font-size: 12px; margin: 2px 0; }
 `;
 
-/** The page's code: plain browser JavaScript, reading the embedded model. */
-const PAGE_SCRIPT = String.raw`
-(() => {
-  const model = JSON.parse(document.getElementById('trace-data').textContent);
+/**
+ * The page's code: plain browser JavaScript. It defines `rlmViewer.render(model, options)`, which
+ * draws a view model and may be called again with a newer one (a live run): the nodes the reader
+ * opened stay open and the search is run again. `options.pending` names the state of a run with no
+ * status yet (default 'unfinished').
+ */
+export const VIEWER_SCRIPT = String.raw`
+const rlmViewer = (() => {
+  let model = { summary: { query: '', contextChars: 0, totals: { calls: 0, tokens: 0, costUsd: 0, unpriced: 0, callMs: 0 } }, runs: {}, calls: {} };
   const $ = (tag, attrs = {}, ...kids) => { const el = document.createElement(tag); for (const [k, v] of Object.entries(attrs)) { if (k === 'text') el.textContent = v; else el.setAttribute(k, v); } for (const kid of kids) if (kid) el.append(kid); return el; };
   const fmt = (n) => n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n);
   const money = (n) => n === undefined || n === null ? 'cost unknown' : '$' + n.toFixed(n < 0.01 ? 5 : 4);
@@ -70,18 +88,21 @@ const PAGE_SCRIPT = String.raw`
   const FOLD = 2000;
 
   // Summary
-  const s = model.summary;
   const summary = document.getElementById('summary');
   const item = (label, value, id) => { const el = $('span', id ? { id } : {}); el.append($('b', { text: label + ': ' }), value); summary.append(el); };
-  item('Query', s.query);
-  item('Status', s.status || 'unfinished', 'status');
-  item('Answer', s.answer === undefined ? '(none)' : s.answer.length > 200 ? s.answer.slice(0, 200) + '…' : s.answer, 'answer');
-  item('Tokens', fmt(s.totals.tokens), 'total-tokens');
-  item('Calls', String(s.totals.calls), 'total-calls');
-  item('Cost', spent(s.totals), 'total-cost');
-  if (s.durationMs !== undefined) item('Time', secs(s.durationMs), 'total-time');
-  if (s.limit) summary.append($('span', { class: 'limit', text: 'Limit reached: ' + s.limit }));
-  document.getElementById('total-tokens').dataset.value = String(s.totals.tokens);
+  const renderSummary = (pending) => {
+    const s = model.summary;
+    summary.textContent = '';
+    item('Query', s.query);
+    item('Status', s.status || pending, 'status');
+    item('Answer', s.answer === undefined ? '(none)' : s.answer.length > 200 ? s.answer.slice(0, 200) + '…' : s.answer, 'answer');
+    item('Tokens', fmt(s.totals.tokens), 'total-tokens');
+    item('Calls', String(s.totals.calls), 'total-calls');
+    item('Cost', spent(s.totals), 'total-cost');
+    if (s.durationMs !== undefined) item('Time', secs(s.durationMs), 'total-time');
+    if (s.limit) summary.append($('span', { class: 'limit', text: 'Limit reached: ' + s.limit }));
+    document.getElementById('total-tokens').dataset.value = String(s.totals.tokens);
+  };
 
   // Code highlighting: comments, strings, numbers, keywords.
   const KEYWORDS = /^(const|let|var|function|return|await|async|for|of|in|if|else|while|new|class|try|catch|throw|true|false|null|undefined|import|from|def|print|and|or|not|None|True|False|lambda|with|as)$/;
@@ -124,7 +145,7 @@ const PAGE_SCRIPT = String.raw`
   };
   const callNode = (id) => {
     const c = model.calls[id];
-    const label = $('span', { text: (c.kind === 'sub' ? 'sub-call ' : 'call ') + '#' + c.callId + ' → ' + c.model }, c.error ? $('span', { class: 'err', text: ' error' }) : null);
+    const label = $('span', { text: (c.kind === 'sub' ? 'sub-call ' : 'call ') + '#' + c.callId + ' → ' + c.model }, c.error ? $('span', { class: 'err', text: ' error' }) : c.unfinished ? $('span', { class: 'meta', text: ' unfinished' }) : null);
     return lazy(label, fmt(c.tokens) + ' tokens · ' + money(c.costUsd) + ' · ' + secs(c.durationMs), (d) => {
       d.append($('div', { text: 'Prompt (' + c.messages.length + ' new message' + (c.messages.length === 1 ? '' : 's') + '):' }));
       for (const m of c.messages) d.append($('div', { class: 'meta', text: m.role }), folded(m.content, 'out'));
@@ -175,7 +196,16 @@ const PAGE_SCRIPT = String.raw`
   }, { 'data-cell': r.runId + ':' + t.iteration + ':' + i });
 
   const tree = document.getElementById('tree');
-  if (model.rootRunId) { const root = runNode(model.rootRunId); tree.append(root); root.open = true; }
+  // A node's identity across renders: the attribute that names it.
+  const KEYS = ['data-run', 'data-turn', 'data-cell', 'data-call'];
+  const keyOf = (el) => { for (const k of KEYS) if (el.hasAttribute(k)) return '[' + k + '="' + el.getAttribute(k) + '"]'; return undefined; };
+  const renderTree = () => {
+    // Open nodes are listed in document order, so each one's parent is opened (and built) before it.
+    const opened = [...tree.querySelectorAll('details[open]')].map(keyOf).filter(Boolean);
+    tree.textContent = '';
+    if (model.rootRunId) { const root = runNode(model.rootRunId); tree.append(root); root.open = true; root.dispatchEvent(new Event('toggle')); }
+    for (const key of opened) { const el = tree.querySelector(key); if (el && !el.open) { el.open = true; el.dispatchEvent(new Event('toggle')); } }
+  };
 
   // Opens the path to a call or a cell, for search results.
   const openPath = (runId, iteration, cellIndex, callId) => {
@@ -208,37 +238,39 @@ const PAGE_SCRIPT = String.raw`
   };
 
   // Search: prompts and replies of every call, code and output of every cell.
-  const index = [];
-  for (const r of Object.values(model.runs)) r.turns.forEach((t) => t.cells.forEach((c, i) => index.push({ text: c.code + '\n' + c.output + '\n' + (c.error || '') + (c.tools || []).map((tc) => '\n' + tc.name + JSON.stringify(tc.args) + ' ' + (tc.error ?? JSON.stringify(tc.result) ?? '')).join(''), label: r.runId + ' turn ' + t.iteration + ' cell ' + (i + 1), go: () => openPath(r.runId, t.iteration, i) })));
-  for (const c of Object.values(model.calls)) {
-    const owner = c.runId && model.runs[c.runId];
-    let where = {};
-    if (owner) owner.turns.forEach((t) => { if (t.call === c.callId) where = { iteration: t.iteration }; t.cells.forEach((cell, i) => { if (cell.calls.includes(c.callId)) where = { iteration: t.iteration, cell: i }; }); });
-    index.push({ text: c.messages.map((m) => m.content).join('\n') + '\n' + (c.text || ''), label: (c.kind === 'sub' ? 'sub-call #' : 'call #') + c.callId + ' (' + c.model + ')', go: () => c.runId && openPath(c.runId, where.iteration, where.cell, where.cell === undefined ? undefined : c.callId) });
-  }
+  let index = [];
+  const buildIndex = () => {
+    index = [];
+    for (const r of Object.values(model.runs)) r.turns.forEach((t) => t.cells.forEach((c, i) => index.push({ text: c.code + '\n' + c.output + '\n' + (c.error || '') + (c.tools || []).map((tc) => '\n' + tc.name + JSON.stringify(tc.args) + ' ' + (tc.error ?? JSON.stringify(tc.result) ?? '')).join(''), label: r.runId + ' turn ' + t.iteration + ' cell ' + (i + 1), go: () => openPath(r.runId, t.iteration, i) })));
+    for (const c of Object.values(model.calls)) {
+      const owner = c.runId && model.runs[c.runId];
+      let where = {};
+      if (owner) owner.turns.forEach((t) => { if (t.call === c.callId) where = { iteration: t.iteration }; t.cells.forEach((cell, i) => { if (cell.calls.includes(c.callId)) where = { iteration: t.iteration, cell: i }; }); });
+      index.push({ text: c.messages.map((m) => m.content).join('\n') + '\n' + (c.text || ''), label: (c.kind === 'sub' ? 'sub-call #' : 'call #') + c.callId + ' (' + c.model + ')', go: () => c.runId && openPath(c.runId, where.iteration, where.cell, where.cell === undefined ? undefined : c.callId) });
+    }
+  };
   const results = document.getElementById('results');
+  const searchBox = document.getElementById('search');
   let timer;
-  document.getElementById('search').addEventListener('input', (e) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const q = e.target.value.trim().toLowerCase();
-      results.textContent = '';
-      if (q.length < 2) return;
-      const hits = index.filter((h) => h.text.toLowerCase().includes(q));
-      results.append($('div', { class: 'meta', id: 'result-count', text: hits.length + ' match' + (hits.length === 1 ? '' : 'es') + (hits.length > 200 ? ' (first 200 shown)' : '') }));
-      for (const h of hits.slice(0, 200)) {
-        const at = h.text.toLowerCase().indexOf(q);
-        const row = $('div', { class: 'hit' }, $('b', { text: h.label + ': ' }), h.text.slice(Math.max(0, at - 40), at), $('mark', { text: h.text.slice(at, at + q.length) }), h.text.slice(at + q.length, at + q.length + 60));
-        row.onclick = h.go;
-        results.append(row);
-      }
-    }, 120);
-  });
+  const search = () => {
+    const q = searchBox.value.trim().toLowerCase();
+    results.textContent = '';
+    if (q.length < 2) return;
+    const hits = index.filter((h) => h.text.toLowerCase().includes(q));
+    results.append($('div', { class: 'meta', id: 'result-count', text: hits.length + ' match' + (hits.length === 1 ? '' : 'es') + (hits.length > 200 ? ' (first 200 shown)' : '') }));
+    for (const h of hits.slice(0, 200)) {
+      const at = h.text.toLowerCase().indexOf(q);
+      const row = $('div', { class: 'hit' }, $('b', { text: h.label + ': ' }), h.text.slice(Math.max(0, at - 40), at), $('mark', { text: h.text.slice(at, at + q.length) }), h.text.slice(at + q.length, at + q.length + 60));
+      row.onclick = h.go;
+      results.append(row);
+    }
+  };
+  searchBox.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 120); });
 
   // Timeline: every call a bar from its start to its end; overlapping calls on separate lanes.
   const canvas = document.getElementById('timeline');
-  const calls = Object.values(model.calls).sort((a, b) => a.t - b.t);
   const draw = () => {
+    const calls = Object.values(model.calls).sort((a, b) => a.t - b.t);
     const width = canvas.clientWidth || 800;
     const ratio = window.devicePixelRatio || 1;
     const laneEnds = [];
@@ -255,7 +287,16 @@ const PAGE_SCRIPT = String.raw`
     document.getElementById('legend').textContent = calls.length + ' calls over ' + secs(end) + '; ' + laneEnds.length + ' at most at once. Dark: root turns; colour: sub-calls by depth; red: errors.';
     canvas.dataset.maxOverlap = String(laneEnds.length);
   };
-  draw();
   window.addEventListener('resize', draw);
+
+  const render = (next, options = {}) => {
+    model = next;
+    renderSummary(options.pending || 'unfinished');
+    renderTree();
+    buildIndex();
+    if (searchBox.value.trim().length >= 2) search();
+    draw();
+  };
+  return { render };
 })();
 `;
