@@ -153,7 +153,10 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   });
   const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log });
 
-  const models = [`rlm (${endpoint.model})`, ...[...corpora].map(([name, corpus]) => `rlm/${name} (${corpus.documents.length} files)`)];
+  const models = [
+    `rlm (${endpoint.model})`,
+    ...[...corpora].map(([name, corpus]) => `rlm/${name} (${corpus.documents.length} file${corpus.documents.length === 1 ? '' : 's'})`),
+  ];
   log(
     `${server.url}/v1 · models ${models.join(', ')} · ${maxRunning} runs at once, ${maxQueued} queued · ${token ? 'token required' : 'no token'} · traces in ${traceDir}`,
   );
