@@ -29,7 +29,7 @@ export async function promptRun(prompt: LanguageModelV4Prompt, fixedContext: Con
   if (last?.role !== 'user') {
     throw new RlmError(
       'RLM_INPUT',
-      `rlmModel needs the prompt to end with a user message, the question; it ends with ${last ? `a ${last.role} message` : 'nothing'}`,
+      `rlmModel needs the prompt to end with a user message, the question; it ends with ${last ? `${/^[aeiou]/.test(last.role) ? 'an' : 'a'} ${last.role} message` : 'nothing'}`,
     );
   }
   const question = last.content

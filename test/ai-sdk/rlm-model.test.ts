@@ -273,7 +273,7 @@ describe('rlmModel: an RLM as an AI SDK language model', () => {
           { role: 'assistant', content: 'prefill' },
         ],
       }),
-      /rlmModel needs the prompt to end with a user message, the question; it ends with a assistant message/,
+      /rlmModel needs the prompt to end with a user message, the question; it ends with an assistant message/,
     );
     await assert.rejects(
       generateText({
