@@ -11,6 +11,7 @@ const ENTRIES = [
   'src/index.ts',
   'src/testing/index.ts',
   'src/cli/kit.ts',
+  'src/ai-sdk/index.ts',
   'packages/bench/src/benchmark/index.ts',
   'packages/bench/src/tasks/index.ts',
   'packages/bench/src/cli/bench.ts',
