@@ -28,6 +28,8 @@ export interface McpEndpoint {
 export interface AppOptions {
   /** Served at `/mcp`, behind the same token. */
   mcp?: McpEndpoint | undefined;
+  /** A comment on a chat stream after this long without a byte, so proxies keep it open (default 15 s). */
+  keepAliveMs?: number | undefined;
   /** Where an unexpected error's details go (default: nowhere). */
   log?: ((line: string) => void) | undefined;
 }
@@ -65,13 +67,11 @@ export function createApp(state: ServerState, options: AppOptions = {}): Hono {
   );
 
   app.get('/v1/health', (c) => c.json({ status: state.manager.draining ? 'draining' : 'ok', ...state.manager.stats() }));
-  app.get('/v1/models', (c) =>
-    c.json({
-      object: 'list',
-      data: state.catalog.list().map((model) => ({ id: model.id, object: 'model', created: started, owned_by: 'rlm' })),
-    }),
-  );
-  app.route('/', chatCompletionsRoutes(state));
+  const modelObject = (id: string) => ({ id, object: 'model', created: started, owned_by: 'rlm' });
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: state.catalog.list().map((model) => modelObject(model.id)) }));
+  // A model's id may hold a slash (rlm/docs), sent as it is or as %2F: the rest of the path is the id.
+  app.get('/v1/models/*', (c) => c.json(modelObject(state.catalog.resolve(decodeURIComponent(c.req.path.slice('/v1/models/'.length))).id)));
+  app.route('/', chatCompletionsRoutes(state, { keepAliveMs: options.keepAliveMs }));
   const mcp = options.mcp;
   if (mcp) app.all('/mcp', (c) => mcp.handle(c.req.raw));
   return app;

@@ -16,7 +16,7 @@ import { HttpError } from './http-error.ts';
 import type { ServerRun } from './server-run.ts';
 import type { ServerState } from './server-state.ts';
 
-export function chatCompletionsRoutes(state: ServerState): Hono {
+export function chatCompletionsRoutes(state: ServerState, settings: { keepAliveMs?: number | undefined } = {}): Hono {
   const app = new Hono();
   app.post('/v1/chat/completions', async (c) => {
     const request = await readChatRequest(await jsonBody(c));
@@ -30,7 +30,13 @@ export function chatCompletionsRoutes(state: ServerState): Hono {
     if (request.stream) {
       const { running, queued } = state.manager.stats();
       const waitingLine = run.state === 'queued' ? `waiting for a free slot: ${running} runs running, ${queued} waiting` : undefined;
-      const stream = chatStream(run, { includeUsage: request.includeUsage, structured, signal: c.req.raw.signal, waitingLine });
+      const stream = chatStream(run, {
+        includeUsage: request.includeUsage,
+        structured,
+        signal: c.req.raw.signal,
+        waitingLine,
+        ...(settings.keepAliveMs === undefined ? {} : { keepAliveMs: settings.keepAliveMs }),
+      });
       return new Response(stream, {
         headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
       });

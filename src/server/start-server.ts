@@ -12,7 +12,9 @@ import { RlmError } from '../errors.ts';
 import { createApp, type McpEndpoint } from './app.ts';
 import type { ModelCatalog } from './catalog.ts';
 import { RunManager } from './run-manager.ts';
+import { runsRoutes } from './runs-routes.ts';
 import type { ServerState } from './server-state.ts';
+import { webRoutes } from './web-page.ts';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024;
@@ -33,6 +35,8 @@ export interface StartServerOptions {
   maxQueued?: number | undefined;
   /** Largest request body (default 50 MiB). */
   maxBodyBytes?: number | undefined;
+  /** A comment on a chat stream after this long without a byte (default 15 s). */
+  keepAliveMs?: number | undefined;
   /** Served at `/mcp`; closed when the server stops. */
   mcp?: (McpEndpoint & { close(): Promise<void> }) | undefined;
   log?: ((line: string) => void) | undefined;
@@ -71,7 +75,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     token: options.token,
   };
-  const app = createApp(state, { mcp: options.mcp, log: options.log });
+  const app = createApp(state, { mcp: options.mcp, log: options.log, keepAliveMs: options.keepAliveMs });
+  // Behind the same token, body cap and errors, which createApp put first.
+  app.route('/', runsRoutes(state));
+  app.route('/', webRoutes(state));
   const server = await listen(app.fetch, host, options.port ?? DEFAULT_PORT);
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -25,6 +25,8 @@ describe('chat completions with the official openai client', () => {
       const ids = [];
       for await (const model of client.models.list()) ids.push(model.id);
       assert.deepEqual(ids, ['rlm', 'rlm/docs']);
+      assert.equal((await client.models.retrieve('rlm/docs')).id, 'rlm/docs');
+      assert.equal((await client.models.retrieve('rlm/some-root-model')).id, 'rlm/some-root-model');
     });
   });
 
@@ -229,6 +231,36 @@ describe('chat completions with the official openai client', () => {
       }
       assert.equal(content, 'ok');
       assert.equal((await first).choices[0]!.message.content, 'ok');
+    });
+  });
+
+  it('a long silent stretch of a stream is filled with comments, which the client skips', { timeout: 60_000 }, async () => {
+    const held = gate();
+    const root = byTurn([async () => (await held.promise, repl("FINAL('after the silence')"))]);
+    await withChatServer(root, { keepAliveMs: 100 }, async ({ baseURL, scripted }) => {
+      const response = await fetch(`${baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'rlm', stream: true, messages: [{ role: 'user', content: 'q' }] }),
+      });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes(': keep-alive')) {
+        const next = await reader.read();
+        assert.ok(!next.done);
+        text += next.value;
+      }
+      assert.equal(scripted.requests.length, 1, 'the run is still waiting on its first turn');
+      held.open();
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        text += next.value;
+      }
+      assert.match(text, /"content":"after the silence"/);
+      assert.ok(text.endsWith('data: [DONE]\n\n'));
     });
   });
 });

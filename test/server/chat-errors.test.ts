@@ -31,6 +31,9 @@ describe('chat completions: errors in OpenAI shape, each with its status', () =>
       assert.equal(scripted.requests.length, 0);
       assert.equal((await client.chat.completions.create(ask)).choices[0]!.message.content, 'ok');
       assert.equal((await fetch(`${baseURL}/health`)).status, 200);
+      // The runs API is behind the same token.
+      await openAIError(await fetch(`${baseURL}/runs`, { headers: { authorization: 'Bearer wrong-token' } }), 401, 'authentication_error');
+      assert.equal((await fetch(`${baseURL}/runs`, { headers: { authorization: 'Bearer right-token' } })).status, 200);
     });
   });
 
