@@ -67,6 +67,11 @@ export interface ScriptedAnswer {
   finishReason?: string;
   /** Report no usage at all, as some local servers do (OpenAI wire only). */
   noUsage?: boolean;
+  /**
+   * Call tools instead of (or besides) answering, as an agent's model does: sent as OpenAI
+   * `tool_calls` with finish reason `tool_calls` (OpenAI wire only).
+   */
+  toolCalls?: { id?: string; name: string; arguments: unknown }[];
 }
 
 /** A reply: its text alone, or a {@link ScriptedAnswer}. */
@@ -316,14 +321,24 @@ async function handle(
   };
   const id = `chatcmpl-scripted-${record.index}`;
   const created = Math.floor(Date.now() / 1000);
-  const finishReason = finish ?? 'stop';
+  const toolCalls = answer.toolCalls?.map((call, i) => ({
+    id: call.id ?? `call_scripted_${record.index}_${i}`,
+    type: 'function',
+    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+  }));
+  const finishReason = finish ?? (toolCalls?.length ? 'tool_calls' : 'stop');
   if (!record.stream) {
+    const message = {
+      role: 'assistant',
+      content: toolCalls?.length && !content ? null : content,
+      ...(toolCalls?.length ? { tool_calls: toolCalls } : {}),
+    };
     return sendJson(res, 200, {
       id,
       object: 'chat.completion',
       created,
       model: record.model,
-      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
+      choices: [{ index: 0, message, finish_reason: finishReason }],
       ...(answer.noUsage ? {} : { usage: wireUsage }),
     });
   }
@@ -332,6 +347,7 @@ async function handle(
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: record.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
   res.write(chunk({ role: 'assistant', content: '' }, null));
   for (let i = 0; i < content.length; i += 64) res.write(chunk({ content: content.slice(i, i + 64) }, null));
+  for (const [index, call] of (toolCalls ?? []).entries()) res.write(chunk({ tool_calls: [{ index, ...call }] }, null));
   res.write(chunk({}, finishReason));
   const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
   if (includeUsage && !answer.noUsage)

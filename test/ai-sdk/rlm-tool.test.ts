@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LanguageModelV4CallOptions, LanguageModelV4GenerateResult } from '@ai-sdk/provider';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { asSchema, generateText, stepCountIs, ToolLoopAgent } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { loadCorpus, RLM, type RlmEvent } from '../../src/index.ts';
@@ -31,7 +32,7 @@ const USAGE = {
 };
 
 /**
- * The agent's own model (the scripted server cannot send OpenAI tool calls): its first step calls
+ * A mock agent model, for the cases that need to inspect what the SDK handed it: its first step calls
  * the tool with `input`; the next one answers with what the tool's result in its prompt says.
  */
 function agentModel(input: Record<string, unknown>) {
@@ -85,6 +86,40 @@ describe('rlmTool: an RLM as a tool of an AI SDK agent', () => {
       assert.equal(offered.type === 'function' && offered.name, 'rlm');
       assert.match(offered.type === 'function' ? (offered.description ?? '') : '', /too long to read yourself/);
       assert.deepEqual(offered.type === 'function' && offered.inputSchema.required, ['query', 'context']);
+    });
+  });
+
+  it('an agent on a real provider (OpenAI-compatible, over the wire) calls the tool and answers from its result', async () => {
+    await withServer(rootAndSub(findError), async (rlmServer) => {
+      // The agent's own model: its first reply calls the tool, its second quotes the tool's result.
+      const agentServer = await startScriptedServer({
+        script: (request) => {
+          const result = request.messages.find((m) => m.role === 'tool');
+          if (!result) return { toolCalls: [{ name: 'rlm', arguments: { query: 'Which line has an error?', context: LOG } }] };
+          return `The tool says: ${JSON.parse(result.content).answer}`;
+        },
+      });
+      try {
+        const provider = createOpenAICompatible({ name: 'agent', baseURL: agentServer.url, apiKey: 'k' });
+        const result = await generateText({
+          model: provider.chatModel('agent-model'),
+          tools: { rlm: rlmTool({ rlm: scriptedRlm(rlmServer.url) }) },
+          stopWhen: stepCountIs(3),
+          prompt: 'Here are the logs ... which line failed?',
+        });
+        assert.equal(result.text, 'The tool says: line 1234 ERROR disk full on db-7');
+        assert.equal(agentServer.requests.length, 2);
+        // The tool was offered over the wire with its schema, and the RLM saw the agent's input as its context.
+        const offered = (agentServer.requests[0]!.body.tools as { function: { name: string; parameters: { required: string[] } } }[])[0]!;
+        assert.equal(offered.function.name, 'rlm');
+        assert.deepEqual(offered.function.parameters.required, ['query', 'context']);
+        assert.match(
+          rlmServer.requests[0]!.messages.at(-1)!.content,
+          new RegExp(`a string of ${LOG.length.toLocaleString('en-US')} characters`),
+        );
+      } finally {
+        await agentServer.close();
+      }
     });
   });
 
