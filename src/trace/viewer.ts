@@ -28,9 +28,9 @@ rlmViewer.render(JSON.parse(document.getElementById('trace-data').textContent));
 
 export type { ViewModel };
 
-/** The viewer's elements: summary, search, timeline, tree. `before` goes first in the header (HTML, trusted). */
-export function viewerMarkup(title: string, before = ''): string {
-  return `<header>${before}<h1>${escapeHtml(title)}</h1><div id="summary"></div>
+/** The viewer's elements: summary, search, timeline, tree. */
+export function viewerMarkup(title: string): string {
+  return `<header><h1>${escapeHtml(title)}</h1><div id="summary"></div>
 <input id="search" type="search" placeholder="Search prompts, replies, code and outputs" autocomplete="off"><div id="results"></div></header>
 <section><h2>Timeline</h2><canvas id="timeline" height="160"></canvas><div id="legend"></div></section>
 <section><h2>Tree</h2><div id="tree"></div></section>`;

@@ -3,9 +3,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createOpenAIModel, JsonlTrace, RLM } from '../../src/index.ts';
-import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
-import { gate, postRun, readSse, startRunsServer, type RunsServer, type SseEvent } from './runs-harness.ts';
+import { byTurn, repl } from '../../src/testing/index.ts';
+import { gate, postRun, readSse, recordPastTrace, startRunsServer, type RunsServer, type SseEvent } from './runs-harness.ts';
 
 type Json = Record<string, any>;
 
@@ -298,20 +297,7 @@ describe('the runs API', () => {
 });
 
 describe('runs of earlier processes', () => {
-  /** Records a run's trace as a server would have, into `dir/<id>.jsonl`. */
-  async function recordTrace(dir: string, id: string): Promise<string> {
-    const server = await startScriptedServer({ script: byTurn([repl("print('looking')"), repl("FINAL('from before')")]) });
-    const path = join(dir, `${id}.jsonl`);
-    try {
-      const trace = new JsonlTrace(path, { context: 'old context' });
-      const model = createOpenAIModel({ model: 'old-root', baseURL: server.url, apiKey: 'k' });
-      await new RLM({ model, onEvent: trace.onEvent }).run({ context: 'old context', query: 'an old question' });
-      await trace.close();
-    } finally {
-      await server.close();
-    }
-    return path;
-  }
+  const recordTrace = recordPastTrace;
 
   it('are listed, shown and streamed from their traces; an unfinished one is not an answer', { timeout: 60_000 }, async () => {
     const traceDir = await mkdtemp(join(tmpdir(), 'rlm-runs-past-'));

@@ -1,23 +1,21 @@
 /**
- * A real server for the runs API and the web page's tests: the runs and page routers mounted on a
- * Hono app that answers errors as the server does, listening on 127.0.0.1, over a scripted model
- * server; plus a small reader of Server-Sent Events, as a client of the API would write one.
+ * A real server for the runs API and the web page's tests: the runs and page routers mounted on
+ * the server's app, listening on 127.0.0.1, over a scripted model server; plus a small reader of Server-Sent Events, as a client of the API would write one.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
-import { createOpenAIModel } from '../../src/index.ts';
+import { createOpenAIModel, JsonlTrace, RLM } from '../../src/index.ts';
 import { loadCorpus } from '../../src/inputs/load-corpus.ts';
 import { ModelCatalog } from '../../src/server/catalog.ts';
-import { HttpError } from '../../src/server/http-error.ts';
+import { createApp } from '../../src/server/app.ts';
 import { RunManager } from '../../src/server/run-manager.ts';
 import { runsRoutes, type RunsRoutesOptions } from '../../src/server/runs-routes.ts';
 import type { ServerState } from '../../src/server/server-state.ts';
 import { webRoutes } from '../../src/server/web-page.ts';
-import { startScriptedServer, type Script, type ScriptedModelServer } from '../../src/testing/index.ts';
+import { byTurn, repl, startScriptedServer, type Script, type ScriptedModelServer } from '../../src/testing/index.ts';
 
 export interface RunsServer {
   url: string;
@@ -54,19 +52,8 @@ export async function startRunsServer(script: Script, options: RunsServerOptions
   });
   const manager = new RunManager({ maxRunning: options.maxRunning ?? 4, maxQueued: options.maxQueued ?? 4, traceDir });
   const state: ServerState = { manager, catalog, maxBodyBytes: 10 * 1024 * 1024, token: options.token };
-  const app = new Hono();
-  app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json(error.body(), error.status, error.headers());
-    return c.json({ error: { message: String(error), type: 'server_error', param: null, code: null } }, 500);
-  });
-  if (options.token) {
-    // As the server's auth: every API route needs the token; the pages carry no data and do not.
-    app.use('/v1/*', async (c, next) => {
-      if (c.req.header('authorization') !== `Bearer ${options.token}`)
-        return c.json({ error: { message: 'missing or wrong token', type: 'authentication_error', param: null, code: null } }, 401);
-      return next();
-    });
-  }
+  // The server's own app (its token, body cap and errors), with the routes under test mounted as it mounts them.
+  const app = createApp(state);
   app.route('/', runsRoutes(state, options));
   app.route('/', webRoutes(state));
   const server: ServerType = await new Promise((resolve) => {
@@ -133,4 +120,19 @@ export async function postRun(url: string, body: unknown, headers: Record<string
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** Records a run's trace as an earlier server process would have left it: `dir/<id>.jsonl`, answered "from before". */
+export async function recordPastTrace(dir: string, id: string): Promise<string> {
+  const server = await startScriptedServer({ script: byTurn([repl("print('looking')"), repl("FINAL('from before')")]) });
+  const path = join(dir, `${id}.jsonl`);
+  try {
+    const trace = new JsonlTrace(path, { context: 'old context' });
+    const model = createOpenAIModel({ model: 'old-root', baseURL: server.url, apiKey: 'k' });
+    await new RLM({ model, onEvent: trace.onEvent }).run({ context: 'old context', query: 'an old question' });
+    await trace.close();
+  } finally {
+    await server.close();
+  }
+  return path;
 }
