@@ -41,7 +41,12 @@ export function chatStream(run: ServerRun, options: ChatStreamOptions): Readable
       const write = (text: string) => {
         if (!open) return;
         lastWrite = performance.now();
-        controller.enqueue(encoder.encode(text));
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          // The stream went away under us: the client with it. (Never thrown into the run's listeners.)
+          disconnected();
+        }
       };
       const send = (body: unknown) => write(`data: ${JSON.stringify(body)}\n\n`);
       const reason = (line: string) => send(chunkBody(run, { delta: { reasoning_content: `${line}\n` }, finish_reason: null }));
@@ -76,9 +81,10 @@ export function chatStream(run: ServerRun, options: ChatStreamOptions): Readable
         },
         Math.max(50, keepAliveMs / 3),
       );
+      // Stop listening first: cancelling a queued run ends it at once, and its end has nowhere to go.
       const disconnected = () => {
-        run.cancel('the client disconnected');
         close();
+        run.cancel('the client disconnected');
       };
       let unlisten = (): void => {};
       const close = () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { byTurn, repl, type ScriptedRequest } from '../../src/testing/index.ts';
-import { withChatServer, until } from './chat-harness.ts';
+import { gate, withChatServer, until } from './chat-harness.ts';
 
 /** Requests of the run asked `query`, as the scripted server recorded them. */
 const asked = (requests: readonly { messages: { content: string }[] }[], query: string) =>
@@ -54,6 +54,26 @@ describe('a client that disconnects cancels its run', () => {
       assert.equal(result.status, 'cancelled');
       await until(() => scripted.inFlight === 0);
       assert.equal(asked(scripted.requests, 'DROPPED'), 2);
+    });
+  });
+
+  it('a queued stream dropped before its run starts: the run is cancelled and never takes a slot', { timeout: 60_000 }, async () => {
+    const held = gate();
+    const root = byTurn([async () => (await held.promise, repl("FINAL('first done')"))]);
+    await withChatServer(root, { maxRunning: 1, maxQueued: 4 }, async ({ client, server, scripted }) => {
+      const first = client.chat.completions.create({ model: 'rlm', messages: [{ role: 'user', content: 'first' }] });
+      await until(() => scripted.requests.length === 1);
+      const stream = await client.chat.completions.create({ model: 'rlm', messages: [{ role: 'user', content: 'queued' }], stream: true });
+      for await (const chunk of stream) {
+        if ((chunk.choices[0]?.delta as { reasoning_content?: string }).reasoning_content?.includes('waiting for a free slot')) break;
+      }
+      const queued = server.state.manager.list().find((run) => run.request.query === 'queued')!;
+      assert.equal((await queued.finished).status, 'cancelled');
+      assert.equal(server.state.manager.stats().queued, 0);
+      held.open();
+      assert.equal((await first).choices[0]!.message.content, 'first done');
+      await until(() => server.state.manager.stats().running === 0);
+      assert.equal(scripted.requests.length, 1, 'the dropped run asked nothing');
     });
   });
 });
