@@ -8,12 +8,13 @@
  */
 import { Hono, type Context } from 'hono';
 import { readTrace } from '../trace/read-trace.ts';
-import { buildViewModel } from '../trace/view-model.ts';
+import { buildViewModel, type ViewModel } from '../trace/view-model.ts';
 import { badParameter, HttpError } from './http-error.ts';
 import { ServerBusyError, ServerDrainingError } from './run-manager.ts';
-import { isRunId, pastRunEntries, readPastRun, runNotFound, summarizePastRun, type PastRunView } from './runs-history.ts';
+import { isRunId, pastRunEntries, readPastRun, runNotFound, summarizePastRun, type PastRun, type PastRunView } from './runs-history.ts';
 import { parseRunRequest } from './runs-request.ts';
 import { eventStream, SSE_HEADERS } from './runs-sse.ts';
+import { TraceCache } from './runs-trace-cache.ts';
 import type { ServerRun } from './server-run.ts';
 import type { ServerState } from './server-state.ts';
 
@@ -34,6 +35,13 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
   const { keepAliveMs = 15_000, viewWaitMs = 20_000, cancelWaitMs = 10_000 } = options;
   const { manager, catalog } = state;
   const app = new Hono();
+  const summaries = new TraceCache<PastRunView | undefined>(2000);
+  const pastRuns = new TraceCache<PastRun>(4);
+  const models = new TraceCache<ViewModel>(16);
+  const readPast = (id: string) => {
+    if (!isRunId(id)) throw runNotFound(id);
+    return pastRuns.get(manager.tracePath(id), () => readPastRun(manager.traceDir, id));
+  };
 
   app.post('/v1/runs', async (c) => {
     let body: unknown;
@@ -75,7 +83,8 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     for (const item of page) {
       if (item.run) data.push(liveView(item.run));
       else {
-        const view = await summarizePastRun(item.entry!).catch(() => undefined);
+        const entry = item.entry!;
+        const view = await summaries.get(entry.path, () => summarizePastRun(entry).catch(() => undefined));
         if (view) data.push(pastView(view));
       }
     }
@@ -86,13 +95,13 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     const id = c.req.param('id');
     const run = liveRun(id);
     if (run) return c.json(liveView(run));
-    return c.json(pastView((await readPastRun(manager.traceDir, id)).view));
+    return c.json(pastView((await readPast(id)).view));
   });
 
   app.get('/v1/runs/:id/events', async (c) => {
     const id = c.req.param('id');
     const afterId = lastEventId(c);
-    const log = liveRun(id) ?? (await readPastRun(manager.traceDir, id)).log;
+    const log = liveRun(id) ?? (await readPast(id)).log;
     return new Response(eventStream(log, afterId, keepAliveMs), { headers: SSE_HEADERS });
   });
 
@@ -100,24 +109,27 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     const id = c.req.param('id');
     const run = liveRun(id);
     if (!run) {
-      const past = await readPastRun(manager.traceDir, id);
-      return c.json({ run: pastView(past.view), events: past.trace.events.length, model: buildViewModel(past.trace) });
+      const past = await readPast(id);
+      const model = await models.get(manager.tracePath(id), () => Promise.resolve(buildViewModel(past.trace)));
+      return c.json({ run: pastView(past.view), events: past.trace.events.length, model });
     }
     const after = c.req.query('after');
     if (after !== undefined) await movedPast(run, counter('after', after), viewWaitMs, c.req.raw.signal);
     // Counted before the trace is read: the trace is written before the run hears of an event, so it holds at least these.
     const events = run.events.length;
-    const started = run.state !== 'queued';
-    const trace = started ? await readTrace(manager.tracePath(id)).catch(() => undefined) : undefined;
-    return c.json({ run: liveView(run), events, model: buildViewModel({ events: trace?.events ?? [] }) });
+    const model = await models.get(manager.tracePath(id), async () => {
+      // A queued run has no trace yet: an empty view.
+      const trace = run.state === 'queued' ? undefined : await readTrace(manager.tracePath(id)).catch(() => undefined);
+      return buildViewModel({ events: trace?.events ?? [] });
+    });
+    return c.json({ run: liveView(run), events, model });
   });
 
   app.delete('/v1/runs/:id', async (c) => {
     const id = c.req.param('id');
     const run = liveRun(id);
     if (!run) {
-      const past = await readPastRun(manager.traceDir, id);
-      throw ended(id, past.view.state);
+      throw ended(id, (await readPast(id)).view.state);
     }
     if (run.result) throw ended(id, run.state);
     run.cancel('cancelled by the client (DELETE /v1/runs/:id)');

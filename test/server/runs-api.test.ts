@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readTrace } from '../../src/index.ts';
 import { byTurn, repl } from '../../src/testing/index.ts';
 import { gate, postRun, readSse, recordPastTrace, startRunsServer, type RunsServer, type SseEvent } from './runs-harness.ts';
 
@@ -231,7 +232,8 @@ describe('the runs API', () => {
 
   it('a corpus model needs no context; a schema gives a typed value; limits are taken', { timeout: 60_000 }, async () => {
     const root = byTurn([repl('FINAL(JSON.stringify({ documents: context.length }))')]);
-    await withServer(root, async ({ url, model }) => {
+    await withServer(root, async (server) => {
+      const { url, model } = server;
       const run = await json(
         await postRun(url, {
           model: 'rlm/docs',
@@ -248,6 +250,10 @@ describe('the runs API', () => {
       assert.equal(view.model, 'rlm/docs');
       assert.deepEqual(view.value, { documents: 2 });
       assert.match(model.requests[0]!.messages.map((m) => m.content).join('\n'), /documents/);
+      // The limits asked for, within the server's caps (50 calls), are the run's.
+      const trace = await readTrace(server.state.manager.tracePath(run.id));
+      const start = trace.events.find((e) => e.type === 'run-start');
+      assert.deepEqual(start?.type === 'run-start' && start.settings?.limits, { maxCalls: 5, maxTokens: 100_000, timeoutMs: 120_000 });
     });
   });
 
