@@ -25,6 +25,7 @@ export interface McpEndpoint {
   handle(request: Request): Promise<Response>;
 }
 
+/** What {@link createApp} adds to the server's routes. */
 export interface AppOptions {
   /** Served at `/mcp`, behind the same token. */
   mcp?: McpEndpoint | undefined;

@@ -16,9 +16,12 @@ import { runsRoutes } from './runs-routes.ts';
 import type { ServerState } from './server-state.ts';
 import { webRoutes } from './web-page.ts';
 
+/** The port `rlm serve` listens on unless told another. */
 export const DEFAULT_PORT = 8787;
+/** The largest request body taken unless told otherwise: 50 MiB, room for a long pasted document. */
 export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024;
 
+/** How {@link startServer} runs the server; all but the catalog and the trace folder have defaults. */
 export interface StartServerOptions {
   catalog: ModelCatalog;
   /** Where each run's JSONL trace is written. */
@@ -42,6 +45,7 @@ export interface StartServerOptions {
   log?: ((line: string) => void) | undefined;
 }
 
+/** A server that listens: its address, its state, and the ways to stop it. */
 export interface RunningServer {
   /** `http://127.0.0.1:8787` (no trailing slash); the OpenAI base URL is this plus `/v1`. */
   readonly url: string;
