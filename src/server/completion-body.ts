@@ -90,18 +90,21 @@ export function chunkBody(
 /**
  * A run that ended without an answer, as an error with the status that says why: 400 for a
  * limit the run reached (a budget, the time, its turns: the request's or the server's limits were
- * too low for the question), 503 for a run the server cancelled as it shut down, 500 for a
- * failure of a model provider or of the REPL. The message names the run, whose trace shows what
- * it did.
+ * too low for the question) or for settings the RLM refused (a cost limit on a model of unknown
+ * price); 404 for a root model the endpoint does not have (`rlm/<root-model>`); 503 for a run the
+ * server cancelled as it shut down; 500 for a failure of a model provider or of the REPL. The
+ * message names the run, whose trace shows what it did.
  */
 export function noAnswerError(run: ServerRun, result: RunResult): HttpError {
   const why = result.error?.message ?? (result.status === 'max_iterations' ? 'the model gave no final answer in its turns' : 'no answer');
   const message = `the run ended without an answer (${result.status}): ${why.split('\n')[0]} [run ${run.id}]`;
-  const code = `rlm_${result.status}`;
+  const code = result.error?.code;
   if (result.status === 'budget' || result.status === 'timeout' || result.status === 'max_iterations')
-    return new HttpError(400, 'invalid_request_error', message, { code });
-  if (result.status === 'cancelled') return new HttpError(503, 'service_unavailable', message, { code });
-  return new HttpError(500, 'server_error', message, { code: result.error?.code ?? code });
+    return new HttpError(400, 'invalid_request_error', message, { code: `rlm_${result.status}` });
+  if (code === 'RLM_USAGE' || code === 'RLM_INPUT') return new HttpError(400, 'invalid_request_error', message, { code });
+  if (code === 'RLM_MODEL_REJECTED') return new HttpError(404, 'not_found_error', message, { code: 'model_not_found' });
+  if (result.status === 'cancelled') return new HttpError(503, 'service_unavailable', message, { code: 'rlm_cancelled' });
+  return new HttpError(500, 'server_error', message, { code: code ?? `rlm_${result.status}` });
 }
 
 /** Headers of a no-answer error: the SDKs are told not to retry it on their own. */

@@ -207,4 +207,26 @@ describe('chat completions: errors in OpenAI shape, each with its status', () =>
       await drained;
     });
   });
+
+  it(
+    'a run that fails at the provider is a 500 the SDK is told not to retry (it has spent); an unknown root model a 404',
+    { timeout: 60_000 },
+    async () => {
+      const refused = () => ({ fail: { status: 401, message: 'bad key' } });
+      await withChatServer(refused, { models: ['root', 'sub'] }, async ({ baseURL, scripted }) => {
+        const retrying = new OpenAI({ baseURL, apiKey: 'none', maxRetries: 2 });
+        await assert.rejects(retrying.chat.completions.create(ask), (error: unknown) => {
+          assert.ok(error instanceof OpenAI.InternalServerError, String(error));
+          assert.equal(error.headers?.get('x-should-retry'), 'false');
+          assert.match(error.message, /ended without an answer \(error\).*refused the API key/);
+          return true;
+        });
+        assert.equal(scripted.requests.length, 1, 'one run, not three');
+        await assert.rejects(retrying.chat.completions.create({ ...ask, model: 'rlm/no-such-root' }), (error: unknown) => {
+          assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+          return true;
+        });
+      });
+    },
+  );
 });

@@ -24,6 +24,8 @@ export interface HarnessOptions extends Partial<Omit<StartServerOptions, 'catalo
   corpora?: Map<string, Corpus>;
   caps?: ConstructorParameters<typeof ModelCatalog>[0]['caps'];
   latencyMs?: number;
+  /** The models the scripted server lists and answers to (default: any). */
+  models?: readonly string[];
 }
 
 export async function withChatServer(
@@ -31,8 +33,12 @@ export async function withChatServer(
   options: HarnessOptions,
   body: (harness: ChatHarness) => Promise<void>,
 ): Promise<void> {
-  const scripted = await startScriptedServer({ script, ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}) });
-  const { corpora, caps, latencyMs: _latency, ...serverOptions } = options;
+  const scripted = await startScriptedServer({
+    script,
+    ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
+    ...(options.models ? { models: options.models } : {}),
+  });
+  const { corpora, caps, latencyMs: _latency, models: _models, ...serverOptions } = options;
   const catalog = new ModelCatalog({
     createModel: (model) => createOpenAIModel({ model, baseURL: scripted.url, apiKey: 'k' }),
     rootModel: 'root',
