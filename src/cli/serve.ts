@@ -158,7 +158,7 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
     ...[...corpora].map(([name, corpus]) => `rlm/${name} (${corpus.documents.length} file${corpus.documents.length === 1 ? '' : 's'})`),
   ];
   log(
-    `${server.url}/v1 · models ${models.join(', ')} · ${maxRunning} runs at once, ${maxQueued} queued · ${token ? 'token required' : 'no token'} · traces in ${traceDir}`,
+    `${server.url}/v1 · models ${models.join(', ')} · ${maxRunning} runs at once, ${maxQueued} queued · ${token ? 'token required' : 'no token'} · traces in ${traceDir} · runs live at ${server.url}/`,
   );
   await stopSignal();
   const { running, queued } = server.state.manager.stats();

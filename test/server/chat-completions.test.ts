@@ -263,4 +263,24 @@ describe('chat completions with the official openai client', () => {
       assert.ok(text.endsWith('data: [DONE]\n\n'));
     });
   });
+
+  it('a batch of sub-calls is a few progress lines, not one a call', { timeout: 60_000 }, async () => {
+    const script = (request: ScriptedRequest) =>
+      request.model === 'sub'
+        ? 'ok'
+        : byTurn([
+            repl("const all = await llm_query_batched(Array.from({ length: 40 }, (_, i) => 'q' + i)); print(all.length)"),
+            repl("FINAL('batched')"),
+          ])(request);
+    await withChatServer(script, {}, async ({ client }) => {
+      const stream = await client.chat.completions.create({ model: 'rlm', messages: [{ role: 'user', content: 'q' }], stream: true });
+      const lines: string[] = [];
+      for await (const chunk of stream) {
+        const reasoning = (chunk.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content;
+        if (reasoning) lines.push(reasoning);
+      }
+      assert.match(lines.at(-1)!, /sub-calls 40 done, 0 running .* · done\n$/);
+      assert.ok(lines.length < 10, `${lines.length} lines for 40 sub-calls`);
+    });
+  });
 });
