@@ -10,7 +10,6 @@ import { Hono, type Context } from 'hono';
 import { readTrace } from '../trace/read-trace.ts';
 import { buildViewModel, type ViewModel } from '../trace/view-model.ts';
 import { badParameter, HttpError } from './http-error.ts';
-import { ServerBusyError, ServerDrainingError } from './run-manager.ts';
 import { isRunId, pastRunEntries, readPastRun, runNotFound, summarizePastRun, type PastRun, type PastRunView } from './runs-history.ts';
 import { parseRunRequest } from './runs-request.ts';
 import { eventStream, SSE_HEADERS } from './runs-sse.ts';
@@ -51,12 +50,8 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
       throw badParameter('body', 'the body is not valid JSON');
     }
     const request = parseRunRequest(body, catalog, c.req.header('x-rlm-origin') === 'page' ? 'page' : 'runs');
-    let run: ServerRun;
-    try {
-      run = manager.submit(request);
-    } catch (error) {
-      throw refusal(error);
-    }
+    // A full queue (429 with Retry-After) and a draining server (503) are answered by the app's error handler.
+    const run = manager.submit(request);
     c.header('Location', `/v1/runs/${run.id}`);
     return c.json({ id: run.id, object: 'run', status: run.state, urls: urlsOf(run.id) }, 202);
   });
@@ -158,14 +153,6 @@ function liveView(run: ServerRun): object {
 
 function pastView(view: PastRunView): object {
   return { object: 'run', ...view, urls: urlsOf(view.id) };
-}
-
-/** The manager's refusals as HTTP: busy is 429 with when to retry, draining is 503. */
-function refusal(error: unknown): unknown {
-  if (error instanceof ServerBusyError)
-    return new HttpError(429, 'rate_limit_error', error.message, { code: 'server_busy', retryAfterSeconds: error.retryAfterSeconds });
-  if (error instanceof ServerDrainingError) return new HttpError(503, 'service_unavailable', error.message, { code: 'server_draining' });
-  return error;
 }
 
 function ended(id: string, state: string): HttpError {

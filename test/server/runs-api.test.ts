@@ -270,6 +270,7 @@ describe('the runs API', () => {
         await state.manager.drain(0);
         const draining = await postRun(url, { query: 'q', context: 'c' });
         assert.equal(draining.status, 503);
+        assert.match(draining.headers.get('retry-after') ?? '', /^\d+$/);
         assert.match((await json(draining)).error.message, /shutting down/);
       },
       { maxRunning: 1, maxQueued: 0 },

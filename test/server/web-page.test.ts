@@ -68,6 +68,10 @@ describe('the web page', () => {
         const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         const errors: string[] = [];
         tab.on('pageerror', (e) => errors.push(e.message));
+        for (const path of ['/', '/runs/run_anything']) {
+          const html = await (await fetch(server.url + path)).text();
+          assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\//, `${path} is self-contained`);
+        }
         await tab.goto(`${server.url}/`);
 
         // Live: the first turn shows, its cell opens, while the model is held before the second.
@@ -124,12 +128,15 @@ describe('the web page', () => {
         assert.match((await tab.textContent('#no-answer')) ?? '', /^No answer — the run ended without one, status cancelled/);
         assert.equal(await tab.locator('#answer-box').count(), 0);
         assert.equal(await tab.textContent('#answer'), 'Answer: (none)');
+        assert.ok(((await tab.textContent('#summary')) ?? '').includes(HOSTILE), 'the question is shown as text');
+        assert.equal(await tab.evaluate('typeof window.__pwned'), 'undefined');
 
         // The list: this process's runs and the earlier process's, each reopened from it.
         await tab.goto(`${server.url}/`);
         await tab.waitForSelector('tr[data-run="run_before1"]');
         assert.equal(await tab.locator('#runs tr').count(), 5);
         assert.ok(((await tab.textContent('#runs')) ?? '').includes(HOSTILE), 'a question is shown as text');
+        assert.equal(await tab.evaluate('typeof window.__pwned'), 'undefined');
         await tab.click('tr[data-run="run_before1"] a');
         await tab.waitForSelector('#answer-box');
         assert.match((await tab.textContent('#answer-box')) ?? '', /from before/);
