@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.ts')).demo,
   replay: async () => (await import('./replay.ts')).replay,
   view: async () => (await import('./view.ts')).view,
+  serve: async () => (await import('./serve.ts')).serve,
+  mcp: async () => (await import('./mcp.ts')).mcp,
   bench: async () => (await import('./bench-plugin.ts')).benchCommand(),
 };
 
@@ -29,6 +31,8 @@ Commands:
   demo                             run a real RLM over a bundled long text against a scripted model
   replay <trace.jsonl>             run a recorded run (rlm ask --trace) again, offline
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
+  serve [--corpus name=path]...    an OpenAI-compatible server, runs as jobs, a live web page and MCP (rlm serve --help)
+  mcp [--root <dir>]...            an MCP server over stdio for coding agents (rlm mcp --help)
   bench run [options]              score rlm and the baselines on generated tasks: a table and a chart (rlm bench --help)
   bench export [options]           write the benchmark's tasks (sniah, oolong, oolong-pairs, browsecomp, codeqa) as JSONL
   bench report <results>...        one table and chart from several benches: models side by side
