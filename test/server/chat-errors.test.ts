@@ -229,4 +229,32 @@ describe('chat completions: errors in OpenAI shape, each with its status', () =>
       });
     },
   );
+
+  it(
+    'a run still going when the grace period ends is cancelled, and its client told so with a 503, streaming or not',
+    { timeout: 60_000 },
+    async () => {
+      const never = byTurn([{ fail: 'hang' as const }]);
+      await withChatServer(never, {}, async ({ client, server, scripted }) => {
+        // Its outcome is taken at once: the rejection comes while the drain is awaited.
+        const plain = client.chat.completions.create(ask).then(
+          () => assert.fail('answered'),
+          (error: unknown) => error,
+        );
+        const streamed = await client.chat.completions.create({ ...ask, stream: true });
+        await until(() => scripted.requests.length === 2);
+        await server.drain(100);
+        await assert.rejects(Promise.reject(await plain), (error: unknown) => {
+          assert.ok(error instanceof OpenAI.APIError && error.status === 503, String(error));
+          assert.match(error.message, /ended without an answer \(cancelled\)/);
+          return true;
+        });
+        let content = '';
+        await assert.rejects(async () => {
+          for await (const chunk of streamed) content += chunk.choices[0]?.delta.content ?? '';
+        }, /ended without an answer \(cancelled\)/);
+        assert.equal(content, '');
+      });
+    },
+  );
 });
