@@ -81,6 +81,7 @@ describe('the built packages', { timeout: 240_000 }, () => {
       '.': ['RLM', 'createOpenAIModel', 'createAnthropicModel'],
       './testing': ['startScriptedServer', 'byTurn', 'repl'],
       './cli-kit': ['EXIT', 'parseFlags', 'renderHelp', 'resolveEndpoint', 'modelMaker'],
+      './ai-sdk': ['rlmModel', 'rlmTool', 'NoAnswerError'],
     });
     assertExportsLoad(join(withBench, 'node_modules/rlm-bench'), bench, {
       '.': ['runBenchmark', 'runMethod', 'markdownReport', 'scoreChart'],
