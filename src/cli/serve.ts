@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Corpus } from '../inputs/corpus.ts';
+import type { PriceTable } from '../models/prices.ts';
 import { RlmError } from '../errors.ts';
 import { ASK_OPTIONS } from './args.ts';
 import { modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
@@ -119,10 +120,20 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   };
   const memoryLimitMb = wholeNumber('--memory-limit', v['memory-limit'], 16);
   const corpusPaths = corpusSpecs(v.corpus ?? []);
-  const traceDir = await traceFolder(v['trace-dir'], io.env);
-  const prices = v.prices ? await (await import('./prices-file.ts')).readPrices(v.prices) : undefined;
-  const corpora = await loadCorpora(corpusPaths, memoryLimitMb);
   const baseUrl = v['base-url'] === undefined ? undefined : httpUrl(v['base-url']);
+  const base = {
+    repl: v.repl === 'python' ? ('python' as const) : ('javascript' as const),
+    maxIterations: wholeNumber('--max-iterations', v['max-iterations'], 1),
+    maxDepth: wholeNumber('--max-depth', v['max-depth'], 0),
+    maxOutputChars: wholeNumber('--max-output-chars', v['max-output-chars'], 100),
+    cellTimeoutMs: wholeNumber('--cell-timeout', v['cell-timeout'], 1),
+    concurrency: wholeNumber('--concurrency', v.concurrency, 1),
+    memoryLimitMb,
+    prices: undefined as PriceTable | undefined,
+  };
+  const traceDir = await traceFolder(v['trace-dir'], io.env);
+  if (v.prices) base.prices = await (await import('./prices-file.ts')).readPrices(v.prices);
+  const corpora = await loadCorpora(corpusPaths, memoryLimitMb);
 
   const endpoint = await resolveEndpoint({
     provider: v.provider,
@@ -134,23 +145,8 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   if (v.provider === 'openai') await refuseUnlistedModels(endpoint);
   const createModel = await modelMaker(v.provider, endpoint, { stream: v.stream ?? false });
   const [{ ModelCatalog }, { startServer }] = await Promise.all([import('../server/catalog.ts'), import('../server/start-server.ts')]);
-  const catalog = new ModelCatalog({
-    createModel,
-    rootModel: endpoint.model,
-    subModel: endpoint.subModel,
-    base: {
-      repl: v.repl === 'python' ? 'python' : 'javascript',
-      maxIterations: wholeNumber('--max-iterations', v['max-iterations'], 1),
-      maxDepth: wholeNumber('--max-depth', v['max-depth'], 0),
-      maxOutputChars: wholeNumber('--max-output-chars', v['max-output-chars'], 100),
-      cellTimeoutMs: wholeNumber('--cell-timeout', v['cell-timeout'], 1),
-      concurrency: wholeNumber('--concurrency', v.concurrency, 1),
-      memoryLimitMb,
-      prices,
-    },
-    caps: Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined)),
-    corpora,
-  });
+  const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
+  const catalog = new ModelCatalog({ createModel, rootModel: endpoint.model, subModel: endpoint.subModel, base, caps: limits, corpora });
   const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log });
 
   const models = [
