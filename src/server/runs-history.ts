@@ -161,14 +161,21 @@ const INTERRUPTED = {
   message: 'the server stopped before this run ended; its trace ends at its last event',
 };
 
+/** The error code each way of ending without an answer has; a trace records the status, not the code. */
+const CODE_OF: Record<RunStatus, string> = {
+  done: 'RLM_NO_ANSWER',
+  max_iterations: 'RLM_MAX_ITERATIONS',
+  budget: 'RLM_BUDGET_EXCEEDED',
+  timeout: 'RLM_BUDGET_EXCEEDED',
+  cancelled: 'RLM_CANCELLED',
+  error: 'RLM_ERROR',
+};
+
 /** What a root `run-end` says; a run without an answer says why, as far as the trace knows. */
 function endFields(end: Extract<RlmEvent, { type: 'run-end' }>, limitReason: string | undefined): Partial<PastRunView> {
-  const withoutAnswer = end.answer === undefined && end.status !== 'done';
+  const why = limitReason ?? `the run ended with status ${end.status}, without an answer`;
   return {
-    ...(end.answer !== undefined ? { answer: end.answer } : {}),
-    ...(withoutAnswer
-      ? { error: { code: `RLM_${end.status.toUpperCase()}`, message: limitReason ?? `the run ended with status ${end.status}` } }
-      : {}),
+    ...(end.answer !== undefined ? { answer: end.answer } : { error: { code: CODE_OF[end.status], message: why } }),
     usage: end.usage,
     iterations: end.iterations,
     durationMs: end.durationMs,

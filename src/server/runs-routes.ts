@@ -3,8 +3,9 @@
  * its id; `GET /v1/runs/:id` says where it stands (progress, usage, the answer once there is one);
  * `GET /v1/runs/:id/events` streams its events (SSE, resumable with `Last-Event-ID`);
  * `DELETE /v1/runs/:id` cancels it; `GET /v1/runs` lists runs, this process's and those whose
- * traces earlier processes left in the trace folder. `GET /v1/runs/:id/view` is the viewer's
- * model of a run, which the web page asks for again whenever the run has moved on.
+ * traces earlier processes left in the trace folder. `GET /v1/runs/:id/view?after=<n>` is the
+ * viewer's model of a run, answered once the run has moved past event n (or ended, or 20 s
+ * passed): the web page asks for it again and again to draw a run as it goes.
  */
 import { Hono, type Context } from 'hono';
 import { readTrace } from '../trace/read-trace.ts';
@@ -53,7 +54,8 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     // A full queue (429 with Retry-After) and a draining server (503) are answered by the app's error handler.
     const run = manager.submit(request);
     c.header('Location', `/v1/runs/${run.id}`);
-    return c.json({ id: run.id, object: 'run', status: run.state, urls: urlsOf(run.id) }, 202);
+    // `state` as every view of a run names it; `status` too, for clients that read a job's status.
+    return c.json({ id: run.id, object: 'run', state: run.state, status: run.state, urls: urlsOf(run.id) }, 202);
   });
 
   app.get('/v1/runs', async (c) => {
@@ -178,8 +180,7 @@ function lastEventId(c: Context): number {
 
 /** A count given as text: a whole number, 0 or more. */
 function counter(param: string, text: string): number {
-  if (!/^\d{1,15}$/.test(text))
-    throw badParameter(param, `${param} must be a whole number (an event id), not ${JSON.stringify(text.slice(0, 40))}`);
+  if (!/^\d{1,15}$/.test(text)) throw badParameter(param, `${param} must be a whole number, not ${JSON.stringify(text.slice(0, 40))}`);
   return Number(text);
 }
 

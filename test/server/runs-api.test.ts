@@ -312,6 +312,14 @@ describe('runs of earlier processes', () => {
     const lines = (await readFile(done, 'utf8')).trimEnd().split('\n');
     // A process killed mid-run: its trace stops before the run's end, the last line torn.
     await writeFile(join(traceDir, 'run_earlier2.jsonl'), `${lines.slice(0, -3).join('\n')}\n{"t":12,"type":"mod`);
+    // A run a limit stopped before it answered: its reason is the trace's limit event.
+    const end = JSON.parse(lines.at(-1)!);
+    delete end.answer;
+    const limit = { t: end.t, type: 'limit', limit: 'calls', reason: 'call limit reached (2)' };
+    await writeFile(
+      join(traceDir, 'run_earlier3.jsonl'),
+      [...lines.slice(0, -1), JSON.stringify(limit), JSON.stringify({ ...end, status: 'budget' })].join('\n') + '\n',
+    );
     await writeFile(join(traceDir, 'notes.jsonl'), '{"not":"a run"}\n');
     await writeFile(join(traceDir, 'run_garbage.jsonl'), 'not json at all\n');
 
@@ -320,7 +328,7 @@ describe('runs of earlier processes', () => {
       async ({ url }) => {
         const list = await json(await fetch(`${url}/v1/runs`));
         const byId = new Map(list.data.map((r: Json) => [r.id, r]));
-        assert.deepEqual([...byId.keys()].sort(), ['run_earlier1', 'run_earlier2']);
+        assert.deepEqual([...byId.keys()].sort(), ['run_earlier1', 'run_earlier2', 'run_earlier3']);
         const earlier1 = byId.get('run_earlier1') as Json;
         assert.equal(earlier1.state, 'done');
         assert.equal(earlier1.answer, 'from before');
@@ -332,6 +340,15 @@ describe('runs of earlier processes', () => {
         assert.equal('answer' in earlier2, false);
         assert.equal(earlier2.error.code, 'RLM_INTERRUPTED');
 
+        const earlier3 = byId.get('run_earlier3') as Json;
+        assert.equal(earlier3.state, 'budget');
+        assert.equal('answer' in earlier3, false);
+        assert.equal(earlier3.error.code, 'RLM_BUDGET_EXCEEDED');
+        const stopped = await json(await fetch(`${url}/v1/runs/run_earlier3`));
+        assert.deepEqual(stopped.error, { code: 'RLM_BUDGET_EXCEEDED', message: 'call limit reached (2)' });
+        const stoppedEnd = (await collect(await openEvents(url, 'run_earlier3'), () => false)).at(-1)!;
+        assert.equal(stoppedEnd.event, 'end');
+        assert.equal('answer' in JSON.parse(stoppedEnd.data!), false);
         const one = await json(await fetch(`${url}/v1/runs/run_earlier1`));
         assert.equal(one.answer, 'from before');
         const events = await collect(await openEvents(url, 'run_earlier1'), () => false);
