@@ -1,20 +1,15 @@
 /**
- * A real server for the runs API and the web page's tests: the runs and page routers mounted on
- * the server's app, listening on 127.0.0.1, over a scripted model server; plus a small reader of Server-Sent Events, as a client of the API would write one.
+ * A real server for the runs API and the web page's tests: `rlm serve`'s server on 127.0.0.1 over
+ * a scripted model server; plus a small reader of Server-Sent Events, as a client of the API would write one.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOpenAIModel, JsonlTrace, RLM } from '../../src/index.ts';
 import { loadCorpus } from '../../src/inputs/load-corpus.ts';
 import { ModelCatalog } from '../../src/server/catalog.ts';
-import { createApp } from '../../src/server/app.ts';
-import { RunManager } from '../../src/server/run-manager.ts';
-import { runsRoutes, type RunsRoutesOptions } from '../../src/server/runs-routes.ts';
 import type { ServerState } from '../../src/server/server-state.ts';
-import { webRoutes } from '../../src/server/web-page.ts';
+import { startServer } from '../../src/server/start-server.ts';
 import { byTurn, repl, startScriptedServer, type Script, type ScriptedModelServer } from '../../src/testing/index.ts';
 
 export interface RunsServer {
@@ -25,7 +20,9 @@ export interface RunsServer {
   close(): Promise<void>;
 }
 
-export interface RunsServerOptions extends RunsRoutesOptions {
+export interface RunsServerOptions {
+  /** The server's keep-alive on event streams, in ms. */
+  keepAliveMs?: number;
   maxRunning?: number;
   maxQueued?: number;
   /** A trace folder to start from (with traces of "earlier processes"). */
@@ -50,27 +47,23 @@ export async function startRunsServer(script: Script, options: RunsServerOptions
     caps: { maxCalls: 50 },
     corpora: new Map([['docs', corpus]]),
   });
-  const manager = new RunManager({ maxRunning: options.maxRunning ?? 4, maxQueued: options.maxQueued ?? 4, traceDir });
-  const state: ServerState = { manager, catalog, maxBodyBytes: 10 * 1024 * 1024, token: options.token };
-  // The server's own app (its token, body cap and errors), with the routes under test mounted as it mounts them.
-  const app = createApp(state);
-  app.route('/', runsRoutes(state, options));
-  app.route('/', webRoutes(state));
-  const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+  // The server as `rlm serve` starts it: its token, body cap and errors, the runs API and the pages.
+  const server = await startServer({
+    catalog,
+    traceDir,
+    port: 0,
+    token: options.token,
+    maxRunning: options.maxRunning ?? 4,
+    maxQueued: options.maxQueued ?? 4,
+    keepAliveMs: options.keepAliveMs,
   });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    state,
+    url: server.url,
+    state: server.state,
     traceDir,
     model,
     async close() {
-      await manager.drain(0);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await server.close();
       await model.close();
     },
   };
