@@ -78,7 +78,9 @@ GET /v1/models, for chat UIs and SDKs. The model rlm answers over the conversati
 messages, pasted text and attached files become the context; the last message is the question);
 rlm/<root-model> picks another root model; rlm/<name> answers over a --corpus. Progress streams as
 reasoning, the answer as content. A request may lower the limits in "rlm": { "max_cost_usd",
-"max_calls", "max_tokens", "timeout_seconds" }, never raise them past the caps below.`,
+"max_calls", "max_tokens", "timeout_seconds" }, never raise them past the caps below.
+Also: runs as jobs at /v1/runs, a live web page at / (open /?token=<token> once), and the MCP
+tools (ask, preview, list_corpora) over Streamable HTTP at /mcp, all behind the same token.`,
   sections: [
     { title: 'Server:', flags: SERVER },
     { title: 'Model:', flags: MODEL },
@@ -147,7 +149,22 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   const [{ ModelCatalog }, { startServer }] = await Promise.all([import('../server/catalog.ts'), import('../server/start-server.ts')]);
   const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
   const catalog = new ModelCatalog({ createModel, rootModel: endpoint.model, subModel: endpoint.subModel, base, caps: limits, corpora });
-  const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log });
+  // The MCP tools over Streamable HTTP at /mcp, with the same models, corpora, settings and caps.
+  const { createMcpHttpHandler } = await import('../mcp/http.ts');
+  const mcp = createMcpHttpHandler({
+    roots: [],
+    corpora: Object.fromEntries(corpusPaths),
+    cwd: process.cwd(),
+    models: async () => ({ model: createModel(endpoint.model), subModel: createModel(endpoint.subModel) }),
+    modelHint: endpoint.model,
+    run: base,
+    limits,
+    traceDir,
+    log: (line) => log(`mcp: ${line}`),
+    // Off loopback, clients reach the server by names it cannot know; the token guards it there.
+    ...(isLoopback(host) ? {} : { allowedHosts: 'any' as const }),
+  });
+  const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log, mcp });
 
   const models = [
     `rlm (${endpoint.model})`,
