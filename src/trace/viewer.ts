@@ -198,13 +198,20 @@ const rlmViewer = (() => {
   const tree = document.getElementById('tree');
   // A node's identity across renders: the attribute that names it.
   const KEYS = ['data-run', 'data-turn', 'data-cell', 'data-call'];
-  const keyOf = (el) => { for (const k of KEYS) if (el.hasAttribute(k)) return '[' + k + '="' + el.getAttribute(k) + '"]'; return undefined; };
+  const keyOf = (el) => { for (const k of KEYS) if (el.hasAttribute(k)) return '[' + k + '="' + CSS.escape(el.getAttribute(k)) + '"]'; return undefined; };
+  const open = (el) => { if (el && !el.open) { el.open = true; el.dispatchEvent(new Event('toggle')); } };
+  let drawn = false;
   const renderTree = () => {
     // Open nodes are listed in document order, so each one's parent is opened (and built) before it.
     const opened = [...tree.querySelectorAll('details[open]')].map(keyOf).filter(Boolean);
     tree.textContent = '';
-    if (model.rootRunId) { const root = runNode(model.rootRunId); tree.append(root); root.open = true; root.dispatchEvent(new Event('toggle')); }
-    for (const key of opened) { const el = tree.querySelector(key); if (el && !el.open) { el.open = true; el.dispatchEvent(new Event('toggle')); } }
+    if (!model.rootRunId) return;
+    const root = runNode(model.rootRunId);
+    tree.append(root);
+    // The root starts open; after that, it stays as the reader left it.
+    if (!drawn) open(root);
+    drawn = true;
+    for (const key of opened) open(tree.querySelector(key));
   };
 
   // Opens the path to a call or a cell, for search results.
