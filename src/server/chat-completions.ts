@@ -16,6 +16,7 @@ import { HttpError } from './http-error.ts';
 import type { ServerRun } from './server-run.ts';
 import type { ServerState } from './server-state.ts';
 
+/** The route, to mount on the server's app (createApp does): `app.route('/', chatCompletionsRoutes(state))`. */
 export function chatCompletionsRoutes(state: ServerState, settings: { keepAliveMs?: number | undefined } = {}): Hono {
   const app = new Hono();
   app.post('/v1/chat/completions', async (c) => {
