@@ -94,6 +94,12 @@ describe('the runs API', () => {
       assert.equal(done.state, 'done');
       assert.equal(done.answer, 'the answer');
       assert.equal(done.events, all.length);
+      const view = await json(await fetch(`${url}/v1/runs/${run.id}/view?after=0`));
+      assert.equal(view.events, all.length);
+      assert.equal(view.model.summary.answer, 'the answer');
+      const badAfter = await fetch(`${url}/v1/runs/${run.id}/view?after=soon`);
+      assert.equal(badAfter.status, 400);
+      assert.equal((await json(badAfter)).error.param, 'after');
     });
   });
 
