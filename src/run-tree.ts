@@ -39,7 +39,11 @@ export class RunTree {
   readonly #children = new Set<Promise<unknown>>();
   readonly #deadline: NodeJS.Timeout | undefined;
   readonly #userSignal: AbortSignal | undefined;
-  readonly #onUserAbort = () => this.stop(new CancelledError());
+  /** A caller who aborts with a CancelledError of its own ("the server is shutting down") has its reason kept. */
+  readonly #onUserAbort = () => {
+    const reason: unknown = this.#userSignal?.reason;
+    this.stop(CancelledError.isInstance(reason) ? reason : new CancelledError());
+  };
   #callIds = 0;
   readonly #runIds: { next: number };
   #toolCalls = 0;

@@ -1,4 +1,6 @@
 /** Flag values read the same way by every command, each refused in one line that names the flag. */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { RlmError } from '../errors.ts';
 
 /** A mistake in what the user typed: one line on stderr, exit 2. */
@@ -53,4 +55,26 @@ export function negativeValuesAttached(
     }
   }
   return out;
+}
+
+/** `--base-url`: an http(s) URL, without trailing slashes. */
+export function httpUrl(raw: string): string {
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+    return raw.replace(/\/+$/, '');
+  } catch {
+    throw usageError(`--base-url expects an http(s) URL, got '${raw}'`);
+  }
+}
+
+/** A folder that exists, as an absolute path. */
+export async function existingFolder(flag: string, path: string, cwd: string): Promise<string> {
+  const abs = resolve(cwd, path);
+  const isFolder = await stat(abs).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) throw usageError(`${flag} ${path}: no such folder`);
+  return abs;
 }

@@ -13,7 +13,7 @@ import type { EndpointModels, RlmMcpOptions } from '../mcp/options.ts';
 import { ASK_OPTIONS } from './args.ts';
 import { modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
-import { usageError, usd, wholeNumber } from './flags.ts';
+import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 
@@ -142,7 +142,7 @@ export type McpValues = ReturnType<typeof parseFlags<typeof MCP_OPTIONS>>['value
 export async function mcpOptions(v: McpValues, io: CliIO): Promise<RlmMcpOptions> {
   const cwd = process.cwd();
   const log = v.quiet ? () => {} : (line: string) => io.stderr.write(`rlm mcp: ${line}\n`);
-  const roots = await Promise.all((v.root ?? []).map((root) => folder('--root', root, cwd)));
+  const roots = await Promise.all((v.root ?? []).map((root) => existingFolder('--root', root, cwd)));
   const corpora: Record<string, string> = {};
   for (const spec of v.corpus ?? []) {
     const at = spec.indexOf('=');
@@ -163,7 +163,7 @@ export async function mcpOptions(v: McpValues, io: CliIO): Promise<RlmMcpOptions
     await mkdir(traceDir, { recursive: true }).catch(() => {
       throw usageError(`cannot write traces to ${traceDir}: the folder cannot be made`);
     });
-  const baseUrl = v['base-url'] === undefined ? undefined : url(v['base-url']);
+  const baseUrl = v['base-url'] === undefined ? undefined : httpUrl(v['base-url']);
   const prices = v.prices ? await (await import('./prices-file.ts')).readPrices(v.prices) : undefined;
   const provider = v.provider;
   const model = v.model?.trim() || undefined;
@@ -208,26 +208,6 @@ export async function mcpOptions(v: McpValues, io: CliIO): Promise<RlmMcpOptions
     traceDir,
     log,
   };
-}
-
-async function folder(flag: string, path: string, cwd: string): Promise<string> {
-  const abs = resolve(cwd, path);
-  const isFolder = await stat(abs).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isFolder) throw usageError(`${flag} ${path}: no such folder`);
-  return abs;
-}
-
-function url(raw: string): string {
-  try {
-    const parsed = new URL(raw);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
-    return raw.replace(/\/+$/, '');
-  } catch {
-    throw usageError(`--base-url expects an http(s) URL, got '${raw}'`);
-  }
 }
 
 /** Points the console at stderr while the server runs; returns how to put it back. */

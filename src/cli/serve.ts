@@ -9,11 +9,12 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Corpus } from '../inputs/corpus.ts';
 import type { PriceTable } from '../models/prices.ts';
+import type { ServerState } from '../server/server-state.ts';
 import { RlmError } from '../errors.ts';
 import { ASK_OPTIONS } from './args.ts';
 import { modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
-import { usageError, usd, wholeNumber } from './flags.ts';
+import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 
@@ -24,6 +25,12 @@ const SERVER = {
     type: 'string',
     value: '<secret>',
     help: 'the bearer token every request must carry (env RLM_SERVER_TOKEN);\nrequired when --host is not loopback',
+  },
+  root: {
+    type: 'string',
+    multiple: true,
+    value: '<dir>',
+    help: 'a folder the MCP tools at /mcp may read paths under; repeat it for several\n(with none, /mcp answers over text and corpora only: the folders an MCP\nclient declares are on its machine, not this one)',
   },
   corpus: {
     type: 'string',
@@ -150,20 +157,26 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
   const catalog = new ModelCatalog({ createModel, rootModel: endpoint.model, subModel: endpoint.subModel, base, caps: limits, corpora });
   // The MCP tools over Streamable HTTP at /mcp, with the same models, corpora, settings and caps.
-  const { createMcpHttpHandler } = await import('../mcp/http.ts');
-  const mcp = createMcpHttpHandler({
-    roots: [],
-    corpora: Object.fromEntries(corpusPaths),
-    cwd: process.cwd(),
-    models: async () => ({ model: createModel(endpoint.model), subModel: createModel(endpoint.subModel) }),
-    modelHint: endpoint.model,
-    run: base,
-    limits,
-    traceDir,
-    log: (line) => log(`mcp: ${line}`),
-    // Off loopback, clients reach the server by names it cannot know; the token guards it there.
-    ...(isLoopback(host) ? {} : { allowedHosts: 'any' as const }),
-  });
+  const [{ createMcpHttpHandler }, { runThroughManager }] = await Promise.all([
+    import('../mcp/http.ts'),
+    import('../server/mcp-runner.ts'),
+  ]);
+  const roots = await Promise.all((v.root ?? []).map((root) => existingFolder('--root', root, process.cwd())));
+  const mcp = (state: ServerState) =>
+    createMcpHttpHandler({
+      roots,
+      remote: true,
+      runner: runThroughManager(state.manager, (id) => `${server.url}/runs/${id}`),
+      corpora: Object.fromEntries(corpusPaths),
+      cwd: process.cwd(),
+      models: async () => ({ model: createModel(endpoint.model), subModel: createModel(endpoint.subModel) }),
+      modelHint: endpoint.model,
+      run: base,
+      limits,
+      log: (line) => log(`mcp: ${line}`),
+      // Off loopback, clients reach the server by names it cannot know; the token guards it there.
+      ...(isLoopback(host) ? {} : { allowedHosts: 'any' as const }),
+    });
   const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log, mcp });
 
   const models = [
@@ -248,14 +261,4 @@ function byteSize(flag: string, raw: string): number {
   const bytes = Math.floor(Number(match[1]) * { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit as 'b' | 'k' | 'm' | 'g']);
   if (bytes < 1) throw usageError(`${flag} must be at least 1 byte, got '${raw}'`);
   return bytes;
-}
-
-function httpUrl(raw: string): string {
-  try {
-    const parsed = new URL(raw);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
-    return raw.replace(/\/+$/, '');
-  } catch {
-    throw usageError(`--base-url expects an http(s) URL, got '${raw}'`);
-  }
 }

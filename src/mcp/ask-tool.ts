@@ -10,8 +10,8 @@ import type { Corpus } from '../inputs/corpus.ts';
 import { loadCorpus } from '../inputs/load-corpus.ts';
 import type { Model } from '../models/model.ts';
 import { RLM, type RunResult } from '../rlm.ts';
-import type { EventSink } from '../trace/events.ts';
-import type { EndpointModels, RlmMcpOptions } from './options.ts';
+import type { ContextValue } from '../sandboxes/index.ts';
+import type { EndpointModels, McpRunner, RlmMcpOptions } from './options.ts';
 import { ProgressNotifier, type NotifyFn } from './progress.ts';
 import { confineSources, OutsideRootsError } from './roots.ts';
 import { createSamplingModel, type SampleFn } from './sampling-model.ts';
@@ -77,36 +77,33 @@ export async function runAsk(input: AskInput, call: AskCall, options: RlmMcpOpti
       { inputs },
     );
 
-  const trace = options.traceDir ? await openTrace(options.traceDir, context) : undefined;
-  const sinks: EventSink[] = [progress.onEvent, ...(trace ? [trace.onEvent] : [])];
   const shortQuery = JSON.stringify(input.query.length > 80 ? `${input.query.slice(0, 77)}...` : input.query);
   options.log(
     `ask from ${call.client}: ${shortQuery} over ${inputs} (${models.via === 'sampling' ? "the client's model, by sampling" : models.model.id})`,
   );
-  let result: RunResult;
+  const runner = options.runner ?? localRunner(options.traceDir);
+  let ran: Awaited<ReturnType<McpRunner>>;
   try {
-    const rlm = new RLM({
-      ...options.run,
-      model: models.model,
-      subModel: models.subModel,
-      limits,
-      onEvent: (event) => sinks.forEach((sink) => sink(event)),
+    ran = await runner({
+      options: { ...options.run, model: models.model, subModel: models.subModel, limits, onEvent: progress.onEvent },
+      context,
+      query: input.query,
+      signal: call.signal,
     });
-    result = await rlm.run({ context, query: input.query, signal: call.signal });
   } catch (error) {
     // Refused before it started (a cost limit over a model without a price...).
     if (RlmError.isInstance(error)) return toolError(error.message, { inputs });
     throw error;
   } finally {
     progress.stop();
-    await trace?.close();
   }
+  const { result } = ran;
   options.log(
     `ask from ${call.client}: ${result.status} in ${((performance.now() - started) / 1000).toFixed(1)}s, ${result.usage.total.calls} model calls${
       result.error ? `: ${result.error.message}` : ''
     }`,
   );
-  return resultOf(result, { inputs, via: models.via, limits, trace: trace?.path });
+  return resultOf(result, { inputs, via: models.via, limits, trace: ran.where });
 }
 
 /** The context: the paths within the roots as a corpus, the text, or the named corpus. */
@@ -214,7 +211,21 @@ function corporaHint(options: RlmMcpOptions): string {
   return names.length === 0 ? '' : ` (corpora: ${names.join(', ')})`;
 }
 
-async function openTrace(dir: string, context: string | Corpus) {
+/** Runs the ask here, in this process, with a trace in `traceDir` when one is set. */
+function localRunner(traceDir: string | undefined): McpRunner {
+  return async ({ options, context, query, signal }) => {
+    const trace = traceDir ? await openTrace(traceDir, context) : undefined;
+    try {
+      const { onEvent } = options;
+      const rlm = new RLM({ ...options, onEvent: (event) => (onEvent?.(event), trace?.onEvent(event)) });
+      return { result: await rlm.run({ context, query, signal }), where: trace?.path };
+    } finally {
+      await trace?.close();
+    }
+  };
+}
+
+async function openTrace(dir: string, context: ContextValue | Corpus) {
   const { JsonlTrace } = await import('../trace/jsonl.ts');
   const path = join(dir, `ask-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}.jsonl`);
   const trace = new JsonlTrace(path, { context });

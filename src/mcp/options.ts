@@ -3,9 +3,11 @@
  * it offers, how it gets its models, the settings and limits of every run.
  */
 import type { BudgetLimits } from '../budget.ts';
+import type { Corpus } from '../inputs/corpus.ts';
 import type { Model } from '../models/model.ts';
 import type { PriceTable } from '../models/prices.ts';
-import type { ReplLanguage } from '../sandboxes/index.ts';
+import type { RLMOptions, RunResult } from '../rlm.ts';
+import type { ContextValue, ReplLanguage } from '../sandboxes/index.ts';
 
 /** The models of a run, from a configured endpoint. */
 export interface EndpointModels {
@@ -13,9 +15,33 @@ export interface EndpointModels {
   subModel: Model;
 }
 
+/** One ask's run, handed to a {@link McpRunner}. */
+export interface McpRun {
+  options: RLMOptions;
+  context: ContextValue | Corpus;
+  query: string;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs an ask's RLM and says where to watch it (a trace file, a page), if anywhere. By default
+ * the run is made here; `rlm serve` runs it through its own runs, so that asks over `/mcp` count
+ * against the server's cap on runs at once and show in its runs list and web page.
+ */
+export type McpRunner = (run: McpRun) => Promise<{ result: RunResult; where?: string | undefined }>;
+
 export interface RlmMcpOptions {
   /** The operator's roots (`--root`), absolute; with the client's roots, the folders `ask` may read. */
   roots: readonly string[];
+  /**
+   * Over a network (`rlm serve`'s `/mcp`) a client is anyone holding the token, and the roots it
+   * declares name folders of its own machine, not of this one: then only the operator's roots
+   * may be read, and with none, no folder at all (not the working folder). Default false: a
+   * local client (stdio) that launched the server declares its own project's folders.
+   */
+  remote?: boolean | undefined;
+  /** Runs each ask; default: here, with a trace in `traceDir` if set. */
+  runner?: McpRunner | undefined;
   /** Named corpora (`--corpus name=path`), absolute paths: always readable, whatever the roots. */
   corpora: Readonly<Record<string, string>>;
   /** The folder the server runs in: the root when neither the client nor the operator names one. */

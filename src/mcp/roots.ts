@@ -40,11 +40,14 @@ export function rootFolders(roots: readonly { uri: string }[]): string[] {
 
 /**
  * The allowed roots, in order, each as its real path: the client's, then the operator's; the
- * working directory when there are neither. A root that does not exist is left out.
+ * working directory when there are neither and one is given. A root that does not exist is left out.
  */
-export async function allowedRoots(client: readonly string[], operator: readonly string[], cwd: string): Promise<string[]> {
+export async function allowedRoots(client: readonly string[], operator: readonly string[], cwd: string | undefined): Promise<string[]> {
   const given = [...client, ...operator];
-  const reals = await Promise.all((given.length > 0 ? given : [cwd]).map((root) => realpath(resolve(cwd, root)).catch(() => undefined)));
+  const fallback = cwd === undefined ? [] : [cwd];
+  const reals = await Promise.all(
+    (given.length > 0 ? given : fallback).map((root) => realpath(resolve(cwd ?? '/', root)).catch(() => undefined)),
+  );
   return [...new Set(reals.filter((root): root is string => root !== undefined))];
 }
 

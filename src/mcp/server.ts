@@ -103,8 +103,9 @@ class ClientRoots {
     this.#declared = undefined;
   }
 
-  /** The allowed roots for a call: the client's, then `--root`s; the working directory if neither. */
+  /** The allowed roots for a call: the client's, then `--root`s; the working directory if neither (a remote client: `--root`s only). */
   async allowed(ctx: ServerContext): Promise<string[]> {
+    if (this.#options.remote) return allowedRoots([], this.#options.roots, undefined);
     return allowedRoots(await this.#declaredRoots(ctx), this.#options.roots, this.#options.cwd);
   }
 

@@ -40,8 +40,8 @@ export interface StartServerOptions {
   maxBodyBytes?: number | undefined;
   /** A comment on a chat stream after this long without a byte (default 15 s). */
   keepAliveMs?: number | undefined;
-  /** Served at `/mcp`; closed when the server stops. */
-  mcp?: (McpEndpoint & { close(): Promise<void> }) | undefined;
+  /** Makes what is served at `/mcp`, given the server's state (its runs); closed when the server stops. */
+  mcp?: ((state: ServerState) => McpEndpoint & { close(): Promise<void> }) | undefined;
   log?: ((line: string) => void) | undefined;
 }
 
@@ -79,9 +79,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     token: options.token,
   };
-  const app = createApp(state, { mcp: options.mcp, log: options.log, keepAliveMs: options.keepAliveMs });
+  const mcp = options.mcp?.(state);
+  const app = createApp(state, { mcp, log: options.log, keepAliveMs: options.keepAliveMs });
   // Behind the same token, body cap and errors, which createApp put first.
-  app.route('/', runsRoutes(state));
+  app.route('/', runsRoutes(state, options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }));
   app.route('/', webRoutes(state));
   const server = await listen(app.fetch, host, options.port ?? DEFAULT_PORT);
   const { port } = server.address() as AddressInfo;
@@ -91,7 +92,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const drain = (graceMs: number) =>
     (stopping ??= (async () => {
       await manager.drain(graceMs);
-      await options.mcp?.close();
+      await mcp?.close();
       await closeListener(server);
     })());
   return { url, state, drain, close: () => drain(0) };

@@ -63,9 +63,10 @@ describe('the run manager', () => {
       queued.cancel();
       assert.equal((await queued.finished).status, 'cancelled');
       while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      running.cancel();
+      running.cancel('cancelled by the client');
       const result = await running.finished;
       assert.equal(result.status, 'cancelled');
+      assert.equal(result.error?.message, 'cancelled by the client', 'the reason given is the one reported');
       assert.equal(result.answer, undefined);
       assert.equal(seen.length, 1);
       assert.ok(!existsSync(manager.tracePath(queued.id)), 'a run that never started writes no trace');

@@ -4,9 +4,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
 import { BIN } from '../cli/support.ts';
 import { until } from './chat-harness.ts';
@@ -18,6 +20,7 @@ describe('rlm serve at /mcp', () => {
     await mkdir(join(dir, 'docs'));
     await writeFile(join(dir, 'docs', 'a.md'), 'alpha');
     await writeFile(join(dir, 'docs', 'b.md'), 'beta');
+    await writeFile(join(dir, 'secret.txt'), 'not for MCP clients');
     const child = spawn(
       process.execPath,
       [
@@ -33,6 +36,8 @@ describe('rlm serve at /mcp', () => {
         'mcp-token',
         '--corpus',
         `docs=${join(dir, 'docs')}`,
+        '--root',
+        join(dir, 'docs'),
         '--trace-dir',
         join(dir, 'traces'),
       ],
@@ -50,13 +55,30 @@ describe('rlm serve at /mcp', () => {
       const stranger = new Client({ name: 'stranger', version: '1.0.0' });
       await assert.rejects(stranger.connect(new StreamableHTTPClientTransport(url)), /401|token/i);
 
-      const client = new Client({ name: 'test', version: '1.0.0' });
+      // A client that declares its own folder as a root: over the network, that names a folder of
+      // the client's machine, so it opens nothing here; only --root does.
+      const client = new Client({ name: 'test', version: '1.0.0' }, { capabilities: { roots: {} } });
+      client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: pathToFileURL(dir).href }] }));
       await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: 'Bearer mcp-token' } } }));
       const { tools } = await client.listTools();
       assert.ok(tools.some((tool) => tool.name === 'ask'));
       const result = await client.callTool({ name: 'ask', arguments: { query: 'how many files?', corpus: 'docs' } });
       assert.equal((result.content as { text: string }[])[0]!.text, 'files: 2', JSON.stringify(result));
+      const overPaths = await client.callTool({ name: 'ask', arguments: { query: 'how many files?', paths: ['.'] } });
+      assert.equal((overPaths.content as { text: string }[])[0]!.text, 'files: 2', JSON.stringify(overPaths));
+      const outside = await client.callTool({ name: 'ask', arguments: { query: 'what is secret?', paths: [join(dir, 'secret.txt')] } });
+      assert.equal(outside.isError, true);
+      assert.match((outside.content as { text: string }[])[0]!.text, /outside the allowed roots/);
       await client.close();
+
+      // The asks went through the server's runs: listed, with a trace, and counted against its cap.
+      const listed = (await (await fetch(`${base}/v1/runs`, { headers: { authorization: 'Bearer mcp-token' } })).json()) as {
+        data: { id: string; origin?: string; state: string }[];
+      };
+      const asks = listed.data.filter((run) => run.origin === 'mcp');
+      assert.equal(asks.length, 2, JSON.stringify(listed));
+      assert.ok(asks.every((run) => run.state === 'done'));
+      assert.match(JSON.stringify(result.structuredContent), /\/runs\/run_/);
 
       child.kill('SIGTERM');
       assert.equal(await exited, 0, stderr);
