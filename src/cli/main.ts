@@ -57,7 +57,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.stdout.write(`${version()}\n`);
         return EXIT.answer;
       default:
-        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, chat, demo, replay, view, bench; see rlm --help)\n`);
+        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, chat, demo, replay, view, serve, mcp, bench; see rlm --help)\n`);
         return EXIT.usage;
     }
   } catch (error) {

@@ -117,7 +117,7 @@ export class ServerRun {
     this.events.push(event);
     this.progress.onEvent(event);
     const id = this.events.length;
-    for (const listener of this.#listeners) listener.event(event, id);
+    for (const listener of this.#listeners) this.#tell(listener, () => listener.event(event, id));
   }
 
   /** Called by the manager when the run has ended. */
@@ -126,9 +126,18 @@ export class ServerRun {
     this.result = result;
     this.state = result.status;
     this.endedAt = new Date();
-    for (const listener of this.#listeners) listener.end(result);
+    for (const listener of this.#listeners) this.#tell(listener, () => listener.end(result));
     this.#listeners.clear();
     this.#settle(result);
+  }
+
+  /** A listener that throws (a client gone mid-write) is dropped; the run and its other listeners go on. */
+  #tell(listener: RunListener, call: () => void): void {
+    try {
+      call();
+    } catch {
+      this.#listeners.delete(listener);
+    }
   }
 
   view(): RunView {

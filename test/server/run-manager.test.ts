@@ -86,17 +86,29 @@ describe('the run manager', () => {
     });
   });
 
-  it('a listener joining late is handed every event from the id it asks for, then the end', async () => {
-    await withScriptedServer(answerWithQuery(0), async (url) => {
-      const manager = new RunManager({ maxRunning: 1, maxQueued: 0, traceDir: await traceDir() });
-      const run = manager.submit(request(url, 'a'));
-      await run.finished;
-      const ids: number[] = [];
-      let ended = false;
-      run.listen({ event: (_event, id) => ids.push(id), end: () => (ended = true) }, 2);
-      assert.equal(ids[0], 3);
-      assert.equal(ids.at(-1), run.events.length);
-      assert.ok(ended);
-    });
-  });
+  it(
+    'a listener joining late is handed every event from the id it asks for, then the end; one that throws is dropped',
+    { timeout: 60_000 },
+    async () => {
+      await withScriptedServer(answerWithQuery(0), async (url) => {
+        const manager = new RunManager({ maxRunning: 1, maxQueued: 0, traceDir: await traceDir() });
+        const run = manager.submit(request(url, 'a'));
+        // A listener that throws is dropped: the run still ends, and its slot is freed.
+        run.listen({
+          event: () => {},
+          end: () => {
+            throw new Error('the client is gone');
+          },
+        });
+        await run.finished;
+        assert.equal(manager.stats().running, 0);
+        const ids: number[] = [];
+        let ended = false;
+        run.listen({ event: (_event, id) => ids.push(id), end: () => (ended = true) }, 2);
+        assert.equal(ids[0], 3);
+        assert.equal(ids.at(-1), run.events.length);
+        assert.ok(ended);
+      });
+    },
+  );
 });
