@@ -12,6 +12,7 @@ const ENTRIES = [
   'src/testing/index.ts',
   'src/cli/kit.ts',
   'src/ai-sdk/index.ts',
+  'src/server/index.ts',
   'packages/bench/src/benchmark/index.ts',
   'packages/bench/src/tasks/index.ts',
   'packages/bench/src/cli/bench.ts',

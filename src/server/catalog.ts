@@ -28,6 +28,7 @@ export interface RequestLimits {
   timeoutMs?: number | undefined;
 }
 
+/** What a {@link ModelCatalog} is made of: the endpoint, the RLM settings, the caps and the corpora. */
 export interface CatalogOptions {
   /** Makes a model of the endpoint from its id. */
   createModel: (id: string) => Model;
@@ -40,6 +41,10 @@ export interface CatalogOptions {
   corpora: ReadonlyMap<string, Corpus>;
 }
 
+/**
+ * The models a server answers to (`rlm`, `rlm/<root-model>`, `rlm/<corpus>`) and the RLM options
+ * of a run of each, its limits held within the server's caps.
+ */
 export class ModelCatalog {
   readonly #options: CatalogOptions;
 

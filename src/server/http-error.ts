@@ -13,6 +13,7 @@ export type HttpErrorType =
   | 'server_error'
   | 'service_unavailable';
 
+/** An error answered with its HTTP status and OpenAI's error body; routes throw it, one handler writes it. */
 export class HttpError extends Error {
   readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 429 | 500 | 503;
   readonly type: HttpErrorType;

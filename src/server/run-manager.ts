@@ -12,6 +12,7 @@ import { RLM } from '../rlm.ts';
 import { JsonlTrace } from '../trace/jsonl.ts';
 import { resultWithoutRun, ServerRun, type RunRequest } from './server-run.ts';
 
+/** How many runs a {@link RunManager} runs and queues, and where their traces go. */
 export interface RunManagerOptions {
   /** Runs at once. */
   maxRunning: number;
@@ -41,6 +42,7 @@ export class ServerDrainingError extends Error {
   }
 }
 
+/** The server's runs: started up to the cap, queued past it, refused past the queue, drained at shutdown. */
 export class RunManager {
   readonly #options: Required<RunManagerOptions>;
   readonly #runs = new Map<string, ServerRun>();

@@ -57,6 +57,7 @@ export interface RunListener {
   end(result: RunResult): void;
 }
 
+/** One run of the server: where it stands, its events so far for late listeners, and its cancel. */
 export class ServerRun {
   readonly id = `run_${randomBytes(9).toString('base64url')}`;
   readonly request: RunRequest;

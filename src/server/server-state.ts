@@ -2,6 +2,7 @@
 import type { ModelCatalog } from './catalog.ts';
 import type { RunManager } from './run-manager.ts';
 
+/** The state shared by the routes of one server. */
 export interface ServerState {
   manager: RunManager;
   catalog: ModelCatalog;

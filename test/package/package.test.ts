@@ -82,6 +82,7 @@ describe('the built packages', { timeout: 240_000 }, () => {
       './testing': ['startScriptedServer', 'byTurn', 'repl'],
       './cli-kit': ['EXIT', 'parseFlags', 'renderHelp', 'resolveEndpoint', 'modelMaker'],
       './ai-sdk': ['rlmModel', 'rlmTool', 'NoAnswerError'],
+      './server': ['startServer', 'createApp', 'ModelCatalog', 'RunManager'],
     });
     assertExportsLoad(join(withBench, 'node_modules/rlm-bench'), bench, {
       '.': ['runBenchmark', 'runMethod', 'markdownReport', 'scoreChart'],
