@@ -157,9 +157,10 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
   const catalog = new ModelCatalog({ createModel, rootModel: endpoint.model, subModel: endpoint.subModel, base, caps: limits, corpora });
   // The MCP tools over Streamable HTTP at /mcp, with the same models, corpora, settings and caps.
-  const [{ createMcpHttpHandler }, { runThroughManager }] = await Promise.all([
+  const [{ createMcpHttpHandler }, { runThroughManager }, { allowedHostsFor }] = await Promise.all([
     import('../mcp/http.ts'),
     import('../server/mcp-runner.ts'),
+    import('../server/origin-guard.ts'),
   ]);
   const roots = await Promise.all((v.root ?? []).map((root) => existingFolder('--root', root, process.cwd())));
   const mcp = (state: ServerState) =>
@@ -175,7 +176,7 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
       limits,
       log: (line) => log(`mcp: ${line}`),
       // Off loopback, clients reach the server by names it cannot know; the token guards it there.
-      ...(isLoopback(host) ? {} : { allowedHosts: 'any' as const }),
+      allowedHosts: allowedHostsFor(host, isLoopback(host)),
     });
   const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log, mcp });
 

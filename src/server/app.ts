@@ -1,6 +1,7 @@
 /**
  * The server's HTTP application: every route behind the same gate and the same errors. In order:
- * the bearer token (401), the cap on a request's body, counted as it arrives when the client does
+ * the guard against other sites' pages (403 for a foreign `Origin` or, on loopback, a `Host` that
+ * is not a loopback name; 415 for a body that is not JSON: see origin-guard.ts), the bearer token (401), the cap on a request's body, counted as it arrives when the client does
  * not say its length (413), then the routes. Whatever a route throws is answered in OpenAI's
  * error shape by one handler: an HttpError as it says, a full queue as 429 with Retry-After, a
  * server shutting down as 503, malformed JSON as 400, anything else as 500 with one line (the
@@ -14,6 +15,7 @@ import { RlmError } from '../errors.ts';
 import { bearerAuth } from './auth.ts';
 import { chatCompletionsRoutes } from './chat-completions.ts';
 import { HttpError } from './http-error.ts';
+import { LOOPBACK_HOSTS, originGuard } from './origin-guard.ts';
 import { ServerBusyError, ServerDrainingError } from './run-manager.ts';
 import type { ServerState } from './server-state.ts';
 
@@ -31,6 +33,11 @@ export interface AppOptions {
   mcp?: McpEndpoint | undefined;
   /** A comment on a chat stream after this long without a byte, so proxies keep it open (default 15 s). */
   keepAliveMs?: number | undefined;
+  /**
+   * The `Host` names served (DNS-rebinding protection): default the loopback names, for a server on
+   * loopback; `'any'` for one reached by other names (it has a token then).
+   */
+  allowedHosts?: readonly string[] | 'any' | undefined;
   /** Where an unexpected error's details go (default: nowhere). */
   log?: ((line: string) => void) | undefined;
 }
@@ -54,6 +61,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): Hono {
     const error = new HttpError(404, 'not_found_error', `no route ${c.req.method} ${c.req.path}`, { code: 'unknown_route' });
     return c.json(error.body(), 404);
   });
+  app.use('*', originGuard(options.allowedHosts ?? LOOPBACK_HOSTS));
   app.use('*', bearerAuth(state.token));
   app.use(
     '*',

@@ -7,6 +7,7 @@
 export type HttpErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
+  | 'permission_error'
   | 'not_found_error'
   | 'request_too_large'
   | 'rate_limit_error'
@@ -15,7 +16,7 @@ export type HttpErrorType =
 
 /** An error answered with its HTTP status and OpenAI's error body; routes throw it, one handler writes it. */
 export class HttpError extends Error {
-  readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503;
   readonly type: HttpErrorType;
   readonly param: string | null;
   readonly code: string | null;

@@ -11,6 +11,7 @@ import { serve } from '@hono/node-server';
 import { RlmError } from '../errors.ts';
 import { createApp, type McpEndpoint } from './app.ts';
 import type { ModelCatalog } from './catalog.ts';
+import { allowedHostsFor } from './origin-guard.ts';
 import { RunManager } from './run-manager.ts';
 import { runsRoutes } from './runs-routes.ts';
 import type { ServerState } from './server-state.ts';
@@ -80,7 +81,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     token: options.token,
   };
   const mcp = options.mcp?.(state);
-  const app = createApp(state, { mcp, log: options.log, keepAliveMs: options.keepAliveMs });
+  const allowedHosts = allowedHostsFor(host, isLoopback(host));
+  const app = createApp(state, { mcp, log: options.log, keepAliveMs: options.keepAliveMs, allowedHosts });
   // Behind the same token, body cap and errors, which createApp put first.
   app.route('/', runsRoutes(state, options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }));
   app.route('/', webRoutes(state));
