@@ -41,6 +41,12 @@ const MODEL = {
 } as const satisfies Flags;
 
 const RUN = {
+  'max-runs': {
+    type: 'string',
+    value: '<n>',
+    default: '8',
+    help: 'asks running at once (each holds a REPL process); more wait for a slot,\nand past four times as many waiting an ask is refused',
+  },
   repl: ASK_OPTIONS.repl,
   'max-iterations': ASK_OPTIONS['max-iterations'],
   'max-depth': ASK_OPTIONS['max-depth'],
@@ -189,6 +195,7 @@ export async function mcpOptions(v: McpValues, io: CliIO): Promise<RlmMcpOptions
       return resolved;
     },
     modelHint: model,
+    maxRuns: wholeNumber('--max-runs', v['max-runs'], 1),
     run: {
       repl: v.repl === 'python' ? 'python' : 'javascript',
       maxIterations: wholeNumber('--max-iterations', v['max-iterations'], 1),

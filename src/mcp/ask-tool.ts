@@ -13,6 +13,7 @@ import { RLM, type RunResult } from '../rlm.ts';
 import type { ContextValue } from '../sandboxes/index.ts';
 import type { EndpointModels, McpRunner, RlmMcpOptions } from './options.ts';
 import { ProgressNotifier, type NotifyFn } from './progress.ts';
+import { RunSlots } from './run-slots.ts';
 import { confineSources, OutsideRootsError } from './roots.ts';
 import { createSamplingModel, type SampleFn } from './sampling-model.ts';
 import { toolError, type ToolResult } from './tool-result.ts';
@@ -50,6 +51,22 @@ export async function runAsk(input: AskInput, call: AskCall, options: RlmMcpOpti
   if (input.query.trim() === '') return toolError('the query is empty: ask a question');
 
   const progress = new ProgressNotifier({ token: call.progressToken, notify: call.notify, prices: options.run.prices });
+  let release: () => void;
+  try {
+    release = await slotFor(options, call.signal, progress);
+  } catch (error) {
+    progress.stop();
+    if (RlmError.isInstance(error)) return toolError(error.message);
+    throw error;
+  }
+  try {
+    return await ask(input, call, options, progress);
+  } finally {
+    release();
+  }
+}
+
+async function ask(input: AskInput, call: AskCall, options: RlmMcpOptions, progress: ProgressNotifier): Promise<ToolResult> {
   const limits = lowerLimits(options.limits, input.limits);
   const started = performance.now();
   let context: string | Corpus;
@@ -104,6 +121,20 @@ export async function runAsk(input: AskInput, call: AskCall, options: RlmMcpOpti
     }`,
   );
   return resultOf(result, { inputs, via: models.via, limits, trace: ran.where });
+}
+
+const slots = new WeakMap<RlmMcpOptions, RunSlots>();
+
+/**
+ * A slot among the asks of this server that run here; none needed when a runner of the caller's
+ * runs them (`rlm serve` caps its runs itself).
+ */
+async function slotFor(options: RlmMcpOptions, signal: AbortSignal, progress: ProgressNotifier): Promise<() => void> {
+  if (options.runner) return () => {};
+  let mine = slots.get(options);
+  if (!mine) slots.set(options, (mine = new RunSlots(options.maxRuns)));
+  if (mine.running >= mine.maxRunning) progress.say(`waiting for a free slot: ${mine.running} asks running, ${mine.waiting} waiting`);
+  return mine.acquire(signal);
 }
 
 /** The context: the paths within the roots as a corpus, the text, or the named corpus. */

@@ -40,6 +40,8 @@ export interface RlmMcpOptions {
    * local client (stdio) that launched the server declares its own project's folders.
    */
   remote?: boolean | undefined;
+  /** Asks run here at once (default 8); more wait for a slot. Not used with a `runner`, which caps its own runs. */
+  maxRuns?: number | undefined;
   /** Runs each ask; default: here, with a trace in `traceDir` if set. */
   runner?: McpRunner | undefined;
   /** Named corpora (`--corpus name=path`), absolute paths: always readable, whatever the roots. */
