@@ -6,13 +6,13 @@
  * assistant's message, the usage the whole tree's; `x-rlm-run-id` names the run (its live page is
  * `/runs/<id>`). A client that disconnects, streaming or not, cancels its run.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { RunResult } from '../rlm.ts';
 import { chatRun } from './chat-messages.ts';
 import { readChatRequest } from './chat-request.ts';
 import { chatStream } from './chat-stream.ts';
 import { answerContent, completionBody, NO_RETRY, noAnswerError } from './completion-body.ts';
-import { HttpError } from './http-error.ts';
+import { readJsonBody } from './json-body.ts';
 import type { ServerRun } from './server-run.ts';
 import type { ServerState } from './server-state.ts';
 
@@ -20,7 +20,7 @@ import type { ServerState } from './server-state.ts';
 export function chatCompletionsRoutes(state: ServerState, settings: { keepAliveMs?: number | undefined } = {}): Hono {
   const app = new Hono();
   app.post('/v1/chat/completions', async (c) => {
-    const request = await readChatRequest(await jsonBody(c));
+    const request = await readChatRequest(await readJsonBody(c));
     const served = state.catalog.resolve(request.model);
     const corpus = served.corpus ? { name: served.id.slice('rlm/'.length), corpus: served.corpus } : undefined;
     const { query, context } = await chatRun(request.messages, corpus);
@@ -62,16 +62,5 @@ async function finishedUnlessGone(run: ServerRun, signal: AbortSignal): Promise<
     return await run.finished;
   } finally {
     signal.removeEventListener('abort', gone);
-  }
-}
-
-/** The body as JSON; 400 naming the mistake when it is not. (Its size was checked by the app.) */
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new HttpError(400, 'invalid_request_error', `the request body is not valid JSON: ${reason}`, { code: 'invalid_json' });
   }
 }

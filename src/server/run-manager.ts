@@ -130,22 +130,32 @@ export class RunManager {
 
   async #execute(run: ServerRun): Promise<void> {
     const { request } = run;
-    const trace = new JsonlTrace(this.tracePath(run.id), { context: request.context });
+    let trace: JsonlTrace | undefined;
     try {
+      // Inside the try: a trace that cannot be opened or written (a folder gone read-only, a full
+      // disk) ends this run with an error; thrown from here it would take the whole server down.
+      trace = new JsonlTrace(this.tracePath(run.id), { context: request.context });
       const rlm = new RLM({
         ...request.options,
         onEvent: (event) => {
-          trace.onEvent(event);
+          try {
+            trace?.onEvent(event);
+          } catch (error) {
+            // A run whose trace has stopped is a run nobody can review or resume: stopped too.
+            run.cancel(`the server could not write the run's trace (${errorName(error)})`);
+          }
           run.push(event);
         },
       });
       run.end(await rlm.run({ context: request.context, query: request.query, signal: run.signal, schema: request.schema }));
     } catch (error) {
-      // The RLM reports how a run ended in its result; what throws is a setting refused up front.
-      const code = RlmError.isInstance(error) ? error.code : 'RLM_USAGE';
-      run.end(resultWithoutRun('error', code, error instanceof Error ? error.message : String(error)));
+      // The RLM reports how a run ended in its result; what throws is a setting refused up front, or the trace.
+      if (RlmError.isInstance(error)) run.end(resultWithoutRun('error', error.code, error.message));
+      else if (trace === undefined)
+        run.end(resultWithoutRun('error', 'RLM_USAGE', `the server could not write the run's trace (${errorName(error)})`));
+      else run.end(resultWithoutRun('error', 'RLM_USAGE', error instanceof Error ? error.message : String(error)));
     } finally {
-      await trace.close();
+      await trace?.close().catch(() => {});
     }
   }
 
@@ -175,4 +185,11 @@ export class RunManager {
       if (++finished > this.#options.keepFinished) this.#runs.delete(run.id);
     }
   }
+}
+
+/** What went wrong, without the paths and details an error message may carry: `EACCES`, `RangeError`. */
+function errorName(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.name : 'unknown error';
 }

@@ -12,6 +12,7 @@ import { readTrace } from '../trace/read-trace.ts';
 import { buildViewModel, type ViewModel } from '../trace/view-model.ts';
 import { badParameter, HttpError } from './http-error.ts';
 import { isRunId, pastRunEntries, readPastRun, runNotFound, summarizePastRun, type PastRun, type PastRunView } from './runs-history.ts';
+import { readJsonBody } from './json-body.ts';
 import { parseRunRequest } from './runs-request.ts';
 import { eventStream, SSE_HEADERS } from './runs-sse.ts';
 import { TraceCache } from './runs-trace-cache.ts';
@@ -44,12 +45,7 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
   };
 
   app.post('/v1/runs', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw badParameter('body', 'the body is not valid JSON');
-    }
+    const body = await readJsonBody(c);
     const request = parseRunRequest(body, catalog, c.req.header('x-rlm-origin') === 'page' ? 'page' : 'runs');
     // A full queue (429 with Retry-After) and a draining server (503) are answered by the app's error handler.
     const run = manager.submit(request);
