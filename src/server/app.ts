@@ -79,7 +79,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): Hono {
   const modelObject = (id: string) => ({ id, object: 'model', created: started, owned_by: 'rlm' });
   app.get('/v1/models', (c) => c.json({ object: 'list', data: state.catalog.list().map((model) => modelObject(model.id)) }));
   // A model's id may hold a slash (rlm/docs), sent as it is or as %2F: the rest of the path is the id.
-  app.get('/v1/models/*', (c) => c.json(modelObject(state.catalog.resolve(decodeURIComponent(c.req.path.slice('/v1/models/'.length))).id)));
+  app.get('/v1/models/*', (c) => c.json(modelObject(state.catalog.resolve(modelIdOf(c.req.path.slice('/v1/models/'.length))).id)));
   app.route('/', chatCompletionsRoutes(state, { keepAliveMs: options.keepAliveMs }));
   const mcp = options.mcp;
   if (mcp) app.all('/mcp', (c) => mcp.handle(c.req.raw));
@@ -106,6 +106,18 @@ export function toHttpError(error: unknown): HttpError {
     return new HttpError(status, 'invalid_request_error', firstLine(error.message || `HTTP ${error.status}`));
   }
   return new HttpError(500, 'server_error', 'the server failed to answer this request (its log says why)', { code: 'internal_error' });
+}
+
+/** A model id from the path, percent-decoded; malformed escapes (`%E0%A4%A`) are a 400, not a 500. */
+function modelIdOf(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'invalid_request_error', 'the model id in the path is not validly percent-encoded', {
+      param: 'model',
+      code: 'invalid_parameter',
+    });
+  }
 }
 
 function describe(error: unknown): string {

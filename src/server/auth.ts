@@ -26,7 +26,8 @@ export function bearerAuth(token: string | undefined): MiddlewareHandler {
       const url = new URL(c.req.url);
       url.searchParams.delete('token');
       c.header('set-cookie', `${COOKIE}=${encodeURIComponent(inAddress!)}; HttpOnly; SameSite=Strict; Path=/`);
-      return c.redirect(`${url.pathname}${url.search}`, 303);
+      // One leading slash only: `//evil.example/?token=...` would otherwise send the browser to evil.example.
+      return c.redirect(`/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`, 303);
     }
     throw new HttpError(
       401,
