@@ -8,17 +8,19 @@ import { isRunId, runNotFound } from './runs-history.ts';
 import type { ServerState } from './server-state.ts';
 import { renderHomePage } from './web-home.ts';
 import { renderRunPage } from './web-run-page.ts';
-import { PAGE_HEADERS } from './web-style.ts';
+import { pageHeaders } from './web-style.ts';
 
 /** The pages, to mount on the server's app: `app.route('/', webRoutes(state))`. */
 export function webRoutes(_state: ServerState): Hono {
   const app = new Hono();
   const home = renderHomePage();
-  app.get('/', (c) => c.body(home, 200, PAGE_HEADERS));
+  const homeHeaders = pageHeaders(home);
+  app.get('/', (c) => c.body(home, 200, homeHeaders));
   app.get('/runs/:id', (c) => {
     const id = c.req.param('id');
     if (!isRunId(id)) throw runNotFound(id);
-    return c.body(renderRunPage(id), 200, PAGE_HEADERS);
+    const page = renderRunPage(id);
+    return c.body(page, 200, pageHeaders(page));
   });
   return app;
 }

@@ -3,6 +3,7 @@
  * page from loading anything but itself, and the browser code that talks to the API. Everything a
  * page shows of a run (questions, answers, model text, file names) is set as text, never as HTML.
  */
+import { createHash } from 'node:crypto';
 import { VIEWER_STYLE } from '../trace/viewer.ts';
 
 export const WEB_STYLE = `${VIEWER_STYLE}
@@ -24,17 +25,23 @@ table { border-collapse: collapse; width: 100%; background: #fff; } td, th { tex
 `;
 
 /**
- * The pages' headers: nothing loads from elsewhere, no frame may hold them, and they are not kept
- * in caches (a run's page changes as the run goes).
+ * A page's headers: nothing loads from elsewhere, no frame may hold it, and it is not kept in
+ * caches (a run's page changes as the run goes). Its scripts run by their hashes, never as any
+ * inline script: if run text ever reached the page as HTML, a `<script>` or an `onerror=` in it
+ * would not run.
  */
-export const PAGE_HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy':
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-} as const;
+export function pageHeaders(html: string): Record<string, string> {
+  const hashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+    (match) => `'sha256-${createHash('sha256').update(match[1]!).digest('base64')}'`,
+  );
+  return {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': `default-src 'none'; script-src ${hashes.join(' ') || "'none'"}; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  };
+}
 
 /**
  * Browser code both pages start with: `api(path, init)` fetches from the server with its cookie
