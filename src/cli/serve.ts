@@ -26,6 +26,12 @@ const SERVER = {
     value: '<secret>',
     help: 'the bearer token every request must carry (env RLM_SERVER_TOKEN);\nrequired when --host is not loopback',
   },
+  'allow-host': {
+    type: 'string',
+    multiple: true,
+    value: '<name>',
+    help: 'a host name the server also answers to on loopback, as a reverse proxy that\nkeeps the Host header sends it (other names are refused: DNS rebinding);\nrepeat it for several',
+  },
   root: {
     type: 'string',
     multiple: true,
@@ -117,6 +123,10 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   const { isLoopback } = await import('../server/start-server.ts');
   if (!isLoopback(host) && token === undefined)
     throw usageError(`--host ${host} is reachable from other machines: give a token (--token or RLM_SERVER_TOKEN)`);
+  const extraHosts = (v['allow-host'] ?? []).map((name) => name.trim().toLowerCase());
+  const badHost = extraHosts.find((name) => !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(name));
+  if (badHost !== undefined)
+    throw usageError(`--allow-host expects a host name without port or scheme (docs.example.com), got '${badHost}'`);
   const maxRunning = wholeNumber('--max-runs', v['max-runs'], 1)!;
   const maxQueued = wholeNumber('--max-queued', v['max-queued'], 0)!;
   const maxBodyBytes = byteSize('--max-body', v['max-body']);
@@ -176,9 +186,21 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
       limits,
       log: (line) => log(`mcp: ${line}`),
       // Off loopback, clients reach the server by names it cannot know; the token guards it there.
-      allowedHosts: allowedHostsFor(host, isLoopback(host)),
+      allowedHosts: allowedHostsFor(host, isLoopback(host), extraHosts),
     });
-  const server = await startServer({ catalog, traceDir, host, port, token, maxRunning, maxQueued, maxBodyBytes, log, mcp });
+  const server = await startServer({
+    catalog,
+    traceDir,
+    host,
+    port,
+    token,
+    allowedHosts: extraHosts,
+    maxRunning,
+    maxQueued,
+    maxBodyBytes,
+    log,
+    mcp,
+  });
 
   const models = [
     `rlm (${endpoint.model})`,

@@ -16,11 +16,14 @@ import { HttpError } from './http-error.ts';
 /** The `Host` names a loopback server answers to. */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 
-/** The `Host` names for a server bound to `host`: loopback names (and `host`) on loopback, any name elsewhere. */
-export function allowedHostsFor(host: string, loopback: boolean): readonly string[] | 'any' {
+/**
+ * The `Host` names for a server bound to `host`: on loopback the loopback names, `host` itself and
+ * the `extra` names an operator allows (a reverse proxy's, say); any name elsewhere.
+ */
+export function allowedHostsFor(host: string, loopback: boolean, extra: readonly string[] = []): readonly string[] | 'any' {
   if (!loopback) return 'any';
   const bound = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return [...new Set([...LOOPBACK_HOSTS, bound.toLowerCase()])];
+  return [...new Set([...LOOPBACK_HOSTS, bound, ...extra].map((name) => name.toLowerCase()))];
 }
 
 /** Refuses foreign origins (403), other hosts (403) and bodies that are not JSON (415). */

@@ -33,6 +33,8 @@ export interface StartServerOptions {
   port?: number | undefined;
   /** The bearer token every request must carry. */
   token?: string | undefined;
+  /** Host names served besides the loopback ones, for a server on loopback behind a proxy that keeps `Host`. */
+  allowedHosts?: readonly string[] | undefined;
   /** Runs at once (default 8). */
   maxRunning?: number | undefined;
   /** Runs waiting for a slot before a 429 (default 32). */
@@ -81,7 +83,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     token: options.token,
   };
   const mcp = options.mcp?.(state);
-  const allowedHosts = allowedHostsFor(host, isLoopback(host));
+  const allowedHosts = allowedHostsFor(host, isLoopback(host), options.allowedHosts);
   const app = createApp(state, { mcp, log: options.log, keepAliveMs: options.keepAliveMs, allowedHosts });
   // Behind the same token, body cap and errors, which createApp put first.
   app.route('/', runsRoutes(state, options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }));

@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { repl } from '../../src/testing/index.ts';
+import { repl, startScriptedServer } from '../../src/testing/index.ts';
+import { BIN } from '../cli/support.ts';
 import { startRunsServer, type RunsServer } from '../server/runs-harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -154,4 +156,55 @@ window.done = (async () => {
       });
     },
   );
+
+  it('rlm serve --allow-host serves the name a proxy sends on loopback, and no other', { timeout: 60_000 }, async () => {
+    const model = await startScriptedServer({ script: () => repl("FINAL('ok')") });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=rlm-source',
+        BIN,
+        'serve',
+        '--port',
+        '0',
+        '--base-url',
+        model.url,
+        '--model',
+        'root',
+        '--allow-host',
+        'Docs.Example.com',
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RLM_API_KEY: 'k' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    try {
+      let stderr = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const found = /(http:\/\/\S+)\/v1 ·/.exec(stderr)?.[1];
+          if (found) resolve(found);
+        });
+        child.on('close', () => reject(new Error(`rlm serve exited: ${stderr}`)));
+      });
+      const { port } = new URL(url);
+      assert.equal((await raw(url, 'GET', '/v1/models', { host: `docs.example.com:${port}` })).status, 200);
+      assert.equal((await raw(url, 'GET', '/v1/models', { host: `evil.example:${port}` })).status, 403);
+      // /mcp answers to the same names: its own Host check is given them too.
+      const mcp = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      const init = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      });
+      assert.equal((await raw(url, 'POST', '/mcp', { ...mcp, host: `docs.example.com:${port}` }, init)).status, 200);
+      assert.equal((await raw(url, 'POST', '/mcp', { ...mcp, host: `evil.example:${port}` }, init)).status, 403);
+    } finally {
+      child.kill('SIGKILL');
+      await model.close();
+    }
+  });
 });
