@@ -85,10 +85,17 @@ export class JsonlTrace {
 
   constructor(path: string, options: JsonlTraceOptions) {
     this.#fd = openSync(path, options.resume ? 'a' : 'w');
-    const first: TraceHeader | TraceResume = options.resume
-      ? { type: 'resume', createdAt: new Date().toISOString() }
-      : { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(path, options) };
-    this.#write(first);
+    try {
+      const first: TraceHeader | TraceResume = options.resume
+        ? { type: 'resume', createdAt: new Date().toISOString() }
+        : { type: 'trace', version: TRACE_VERSION, createdAt: new Date().toISOString(), context: traceContext(path, options) };
+      this.#write(first);
+    } catch (error) {
+      // A header that cannot be made (a context nested too deep to write) or written: no handle is left open.
+      closeSync(this.#fd);
+      this.#fd = undefined;
+      throw error;
+    }
   }
 
   /** The sink to hand the run: writes each event as one line. */
