@@ -34,7 +34,7 @@ const INPUTS = {
 
 const MODEL = {
   model: ASK_OPTIONS.model,
-  'sub-model': ASK_OPTIONS['sub-model'],
+  'sub-model': { ...ASK_OPTIONS['sub-model'], help: 'model for llm_query sub-calls (env RLM_SUB_MODEL; default: the root model)' },
   'base-url': ASK_OPTIONS['base-url'],
   provider: ASK_OPTIONS.provider,
   stream: ASK_OPTIONS.stream,
