@@ -1,5 +1,5 @@
 /**
- * 8. `rlm serve` under load, as a benchmark of `npm run perf` (id `serve`): perf/serve-load.ts in a
+ * 11. `rlm serve` under load, as a benchmark of `npm run perf` (id `serve`): perf/serve-load.ts in a
  * process of its own for each cap on runs at once (2, 8, 16): 50 requests sent at once, each a
  * 2-turn run with one batch of 4 sub-calls, every model call answered after 100 ms. Reports the
  * wall time, requests per second, the server's peak RSS and its REPL processes' (count and sum).
