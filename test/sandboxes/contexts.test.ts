@@ -5,7 +5,7 @@
  * cases of a block share one sandbox and run in order.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -181,6 +181,62 @@ describe(
     });
   },
 );
+
+describe(
+  'JavaScript engine: a context added while work an earlier cell left running runs the isolate out of memory',
+  { skip: process.platform !== 'linux' && 'reads /proc' },
+  () => {
+    it(
+      'is loaded into a rebuilt isolate with the others, and the next cell says the REPL was restarted',
+      { timeout: 120_000 },
+      async () => {
+        await withSandbox({ memoryLimitMb: 64, context: 'first', cellTimeoutMs: 60_000, bridge: { delayMs: 10 } }, async (sandbox) => {
+          // It hoards a few MiB a second, so the context's load waits behind it and the isolate dies under the load.
+          const background =
+            '(async () => { try { await llm_query("x") } catch {} const hoard = []; for (;;) { const t = Date.now(); while (Date.now() - t < 20); hoard.push(new Array(2e4).fill(1)) } })(); "started"';
+          assert.equal((await sandbox.run(background)).output, 'started\n');
+          await untilReplBusy(ENTRY.javascript);
+          assert.equal(await sandbox.addContext('second'), 1);
+          const next = await sandbox.run('print(context, context_0, context_1)');
+          assert.equal(next.restarted, true, JSON.stringify(next));
+          assert.match(next.error ?? '', /ran out of memory/);
+          assert.equal(next.output, 'second first second\n');
+        });
+      },
+    );
+  },
+);
+
+/** Waits until this test's REPL process (or the process it runs under its wrapper) burns CPU: over half of a 200 ms sample. */
+async function untilReplBusy(entry: RegExp, deadlineMs = 30_000): Promise<void> {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const withDescendants = (pid: number): number[] => [
+    pid,
+    ...readdirSync(`/proc/${pid}/task`, { withFileTypes: false }).flatMap((task) =>
+      read(`/proc/${pid}/task/${task}/children`).trim().split(/\s+/).filter(Boolean).map(Number).flatMap(withDescendants),
+    ),
+  ];
+  const ticks = () =>
+    replProcesses(entry)
+      .flatMap(({ pid }) => withDescendants(pid))
+      .reduce((sum, pid) => {
+        const fields = read(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') ?? [];
+        return sum + (Number(fields[11]) || 0) + (Number(fields[12]) || 0);
+      }, 0);
+  const until = performance.now() + deadlineMs;
+  while (performance.now() < until) {
+    const before = ticks();
+    await sleep(200);
+    if (ticks() - before > 10) return;
+  }
+  throw new Error(`the REPL process was not busy within ${deadlineMs} ms`);
+}
 
 describe('Python engine: a context added after its worker died between cells', () => {
   it('boots a new worker with every context, this one included, rather than waiting on the dead one', async () => {

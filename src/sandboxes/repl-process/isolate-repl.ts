@@ -96,6 +96,8 @@ export class IsolateRepl implements Sandbox, Engine {
   /** Isolates this class disposed; any other disposed isolate died of its memory limit. */
   readonly #stopped = new WeakSet<ivm.Isolate>();
   #disposed = false;
+  /** The isolate was rebuilt between cells (a context added as it died): the next cell says so. */
+  #restartedBetweenCells = false;
 
   private constructor(options: IsolateReplOptions, live: Live) {
     this.#options = sandboxSettings(options);
@@ -114,6 +116,16 @@ export class IsolateRepl implements Sandbox, Engine {
 
   async #boot(): Promise<Live> {
     const isolate = new ivm.Isolate({ memoryLimit: this.#options.memoryLimitMb });
+    try {
+      return await this.#prepare(isolate);
+    } catch (error) {
+      // A context too large for the memory cap: no half-built isolate is left behind.
+      if (!isolate.isDisposed) isolate.dispose();
+      throw error;
+    }
+  }
+
+  async #prepare(isolate: ivm.Isolate): Promise<Live> {
     const context = await isolate.createContext();
     const jail = context.global;
     await jail.set('globalThis', jail.derefInto());
@@ -175,7 +187,24 @@ export class IsolateRepl implements Sandbox, Engine {
     if (this.#calls.cellRunning) throw new Error('a cell is running: a context is added between cells');
     const live = this.#live;
     if (live.isolate.isDisposed) return this.#contexts.push(source) - 1;
-    const index = await loadContext(live, source);
+    let index: number;
+    try {
+      index = await loadContext(live, source);
+    } catch (error) {
+      if (!live.isolate.isDisposed && !/isolate is disposed|disposed during execution/i.test(messageOf(error))) throw error;
+      // The isolate died under the load: code an earlier cell left running ran it out of memory,
+      // or the context is too large for it. A new isolate with every context, this one included,
+      // tells which; the next cell tells the model its variables are gone.
+      this.#contexts.push(source);
+      try {
+        await this.#rebuild();
+      } catch {
+        this.#contexts.pop();
+        throw error;
+      }
+      this.#restartedBetweenCells = true;
+      return this.#contexts.length - 1;
+    }
     this.#contexts.push(source);
     return index;
   }
@@ -264,7 +293,8 @@ export class IsolateRepl implements Sandbox, Engine {
     // Work an earlier cell left running (an async function nobody awaited) may have run out of
     // memory between cells; isolated-vm then disposed the isolate, and every later cell threw
     // "Isolate is disposed" at the host. Rebuild, and tell the model why.
-    const rebuilt = this.#live.isolate.isDisposed ? await this.#rebuild() : false;
+    const rebuilt = this.#live.isolate.isDisposed ? await this.#rebuild() : this.#restartedBetweenCells;
+    this.#restartedBetweenCells = false;
     if (rebuilt) {
       notes.push(
         `RangeError: work an earlier cell left running ran out of memory (limit ${this.#options.memoryLimitMb} MiB), so the REPL was restarted before this cell ran`,
