@@ -238,7 +238,8 @@ export class ProcessSandbox implements Sandbox {
     return added;
   }
 
-  async #add(value: ContextValue): Promise<number> {
+  /** `retried`: the REPL process died under the first try (see below); a second death refuses the context. */
+  async #add(value: ContextValue, retried = false): Promise<number> {
     if (this.#disposed) throw new CancelledError('the sandbox was disposed');
     // A REPL process that died between cells comes back with the contexts it had, then takes this one.
     if (!this.#child) await this.start();
@@ -257,8 +258,12 @@ export class ProcessSandbox implements Sandbox {
       await loaded;
     } catch (error) {
       await rm(file.path, { force: true });
-      if (error instanceof ReplCrash) throw new RlmError('RLM_SANDBOX', `the REPL stopped while loading the context: ${error.message}`);
-      throw error;
+      if (!(error instanceof ReplCrash)) throw error;
+      // Work an earlier cell left running can run the REPL out of memory while the context loads,
+      // or the context itself is too large: a new REPL process with the contexts it had, then this
+      // one, tells which (the next cell says the REPL was restarted).
+      if (!retried && !this.#disposed) return this.#add(value, true);
+      throw new RlmError('RLM_SANDBOX', `the REPL stopped while loading the context: ${error.message}`);
     }
     this.#contextFiles.push(file);
     return index;
