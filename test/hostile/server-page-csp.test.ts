@@ -45,7 +45,9 @@ describe('the web pages under a hostile string', () => {
       const { id } = (await started.json()) as { id: string };
       await server.state.manager.get(id)!.finished;
       await tab.goto(`${server.url}/runs/${id}`);
-      await tab.waitForFunction(`document.getElementById('outcome').textContent.includes('<img src=x onerror=alert(1)>')`);
+      // A locator waits from Playwright's own world: a string predicate is evaluated in the page,
+      // which this page's CSP (no eval) refuses whenever the first check comes too early.
+      await tab.locator('#outcome', { hasText: '<img src=x onerror=alert(1)>' }).waitFor();
       assert.equal(await injectedRan(tab), false, 'an injected handler ran on the run page');
     } finally {
       await browser.close();
