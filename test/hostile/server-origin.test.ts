@@ -4,18 +4,16 @@
  * loopback name) start no run. The server's own page, same origin, still does.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { repl, startScriptedServer } from '../../src/testing/index.ts';
 import { BIN } from '../cli/support.ts';
 import { startRunsServer, type RunsServer } from '../server/runs-harness.ts';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (apt-get install -y chromium)' : false;
+const skipBrowser = skipWithoutChromium;
 const RUN = JSON.stringify({ model: 'rlm', query: 'spend', context: 'money' });
 const CHAT = JSON.stringify({ model: 'rlm', messages: [{ role: 'user', content: 'spend' }] });
 
@@ -131,7 +129,7 @@ window.done = (async () => {
 </script>`;
         const attacker: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
         await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
-        const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+        const browser = await launchChromium();
         try {
           const tab = await browser.newPage();
           await tab.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);

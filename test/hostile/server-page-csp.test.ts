@@ -5,14 +5,13 @@
  * live pages in Chromium, which must still work themselves.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { repl } from '../../src/testing/index.ts';
 import { startRunsServer } from '../server/runs-harness.ts';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (apt-get install -y chromium)' : false;
+const skip = skipWithoutChromium;
 
 /** Inserts hostile markup as an HTML-injection bug would, and says whether any of it ran. */
 async function injectedRan(tab: Page): Promise<boolean> {
@@ -28,7 +27,7 @@ async function injectedRan(tab: Page): Promise<boolean> {
 describe('the web pages under a hostile string', () => {
   it('run no inline markup script, while their own scripts work', { skip, timeout: 120_000 }, async () => {
     const server = await startRunsServer(() => repl("FINAL('<img src=x onerror=alert(1)>')"));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    const browser = await launchChromium();
     try {
       const home = await fetch(`${server.url}/`);
       assert.doesNotMatch(home.headers.get('content-security-policy')!, /script-src[^;]*'unsafe-inline'/);

@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { byTurn, repl, type ScriptedReply, type ScriptedRequest } from '../../src/testing/index.ts';
 import { gate, recordPastTrace, startRunsServer } from './runs-harness.ts';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Debian's Chromium; elsewhere the browser test runs where it is installed.
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (apt-get install -y chromium)' : false;
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+const skip = skipWithoutChromium;
 
 /** Starts a run from the home page's form with pasted text and waits for its page. */
 async function ask(tab: Page, query: string, context: string): Promise<void> {
@@ -63,7 +45,7 @@ describe('the web page', () => {
       const lines = (await readFile(past, 'utf8')).trimEnd().split('\n');
       await writeFile(join(traceDir, 'run_before2.jsonl'), `${lines.slice(0, -3).join('\n')}\n`);
       const server = await startRunsServer(script, { traceDir });
-      const browser = await launch();
+      const browser = await launchChromium();
       try {
         const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         const errors: string[] = [];
@@ -163,7 +145,7 @@ describe('the web page', () => {
 
   it('works behind a token given once in the address', { skip, timeout: 120_000 }, async () => {
     const server = await startRunsServer(() => repl("FINAL('with a token')"), { token: 'sesame' });
-    const browser = await launch();
+    const browser = await launchChromium();
     try {
       assert.equal((await fetch(`${server.url}/v1/runs`)).status, 401);
       const tab = await browser.newPage();

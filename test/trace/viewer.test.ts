@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { createOpenAIModel, JsonlTrace, readTrace, RLM } from '../../src/index.ts';
 import { byTurn, repl, startScriptedServer } from '../../src/testing/index.ts';
 import { buildViewModel } from '../../src/trace/view-model.ts';
 import { renderViewer } from '../../src/trace/viewer.ts';
 import { syntheticTrace } from './synthetic.ts';
 import { runCli } from '../cli/support.ts';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Debian's Chromium; elsewhere the browser test runs where it is installed.
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? 'needs Debian chromium (apt-get install -y chromium)' : false;
+const skip = skipWithoutChromium;
 
 /** Records a run with concurrent sub-calls, a child RLM, an error and a long output. */
 async function recordTrace(): Promise<string> {
@@ -76,19 +73,7 @@ describe('rlm view', () => {
     const end = trace.events.findLast((e) => e.type === 'run-end' && e.depth === 0);
     assert.ok(end && end.type === 'run-end');
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
@@ -136,19 +121,7 @@ describe('rlm view with 10,000 sub-calls', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlm-view-scale-'));
     const page = join(dir, 'scale.html');
     await writeFile(page, renderViewer(syntheticTrace(10_000)));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
       await tab.goto(pathToFileURL(page).href);
@@ -182,19 +155,7 @@ describe('rlm view and hostile text', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlm-view-xss-'));
     const page = join(dir, 'hostile.html');
     await writeFile(page, renderViewer(trace, hostile));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
       await tab.goto(pathToFileURL(page).href);
@@ -241,19 +202,7 @@ describe('rlm view with tool calls', () => {
       const dir = await mkdtemp(join(tmpdir(), 'rlm-view-tools-'));
       const page = join(dir, 'tools.html');
       await writeFile(page, renderViewer(trace));
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const tab = await browser.newPage();
         const errors: string[] = [];
