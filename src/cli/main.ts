@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   view: async () => (await import('./view.ts')).view,
   serve: async () => (await import('./serve.ts')).serve,
   mcp: async () => (await import('./mcp.ts')).mcp,
+  worker: async () => (await import('./worker.ts')).worker,
   bench: async () => (await import('./bench-plugin.ts')).benchCommand(),
 };
 
@@ -33,6 +34,7 @@ Commands:
   view <trace.jsonl> [-o page]     write the trace as one HTML page (tree, timeline, search)
   serve [--corpus name=path]...    an OpenAI-compatible server, runs as jobs, a live web page and MCP (rlm serve --help)
   mcp [--root <dir>]...            an MCP server over stdio for coding agents (rlm mcp --help)
+  worker --redis <url>             run the runs rlm serve --redis queues, on any machine (rlm worker --help)
   bench run [options]              score rlm and the baselines on generated tasks: a table and a chart (rlm bench --help)
   bench export [options]           write the benchmark's tasks (sniah, oolong, oolong-pairs, browsecomp, codeqa) as JSONL
   bench report <results>...        one table and chart from several benches: models side by side
@@ -57,7 +59,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.stdout.write(`${version()}\n`);
         return EXIT.answer;
       default:
-        io.stderr.write(`rlm: unknown command '${command}' (commands: ask, chat, demo, replay, view, serve, mcp, bench; see rlm --help)\n`);
+        io.stderr.write(
+          `rlm: unknown command '${command}' (commands: ask, chat, demo, replay, view, serve, mcp, worker, bench; see rlm --help)\n`,
+        );
         return EXIT.usage;
     }
   } catch (error) {

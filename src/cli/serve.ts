@@ -44,8 +44,23 @@ const SERVER = {
     value: '<name=path>',
     help: 'a folder, file or quoted glob served as the model rlm/<name>, whose\ncontext is its files; repeat it for several',
   },
-  'max-runs': { type: 'string', value: '<n>', default: '8', help: 'runs at once (each holds a REPL process)' },
-  'max-queued': { type: 'string', value: '<n>', default: '32', help: 'runs waiting for a slot; past that, 429 with Retry-After' },
+  redis: {
+    type: 'string',
+    value: '<url>',
+    help: 'put runs on this Redis queue for rlm worker processes (on any machine)\nto run, instead of running them here: redis://host:6379',
+  },
+  'max-runs': {
+    type: 'string',
+    value: '<n>',
+    default: '8',
+    help: 'runs at once (each holds a REPL process); with --redis, set per worker',
+  },
+  'max-queued': {
+    type: 'string',
+    value: '<n>',
+    default: '32',
+    help: 'runs waiting for a slot (with --redis: in the queue, all servers together);\npast that, 429 with Retry-After',
+  },
   'max-body': { type: 'string', value: '<size>', default: '50mb', help: 'largest request body (413 past it): 512kb, 50mb, 1gb' },
   grace: { type: 'string', value: '<seconds>', default: '30', help: 'on SIGTERM, how long running runs may take to finish' },
   'trace-dir': { type: 'string', value: '<dir>', help: "where each run's JSONL trace goes (default <cache>/runs)" },
@@ -154,15 +169,36 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   if (v.prices) base.prices = await (await import('./prices-file.ts')).readPrices(v.prices);
   const corpora = await loadCorpora(corpusPaths, memoryLimitMb);
 
-  const endpoint = await resolveEndpoint({
-    provider: v.provider,
-    baseUrl,
-    model: v.model?.trim() || undefined,
-    subModel: v['sub-model']?.trim() || undefined,
-    env: io.env,
-  });
-  if (v.provider === 'openai') await refuseUnlistedModels(endpoint);
-  const createModel = await modelMaker(v.provider, endpoint, { stream: v.stream ?? false });
+  const redisUrl = v.redis?.trim();
+  if (redisUrl !== undefined) (await import('../queue/redis-connection.ts')).checkRedisUrl(redisUrl);
+  // With a queue, the workers call the models with their own endpoint and keys: the server names models only.
+  const endpoint =
+    redisUrl === undefined
+      ? await resolveEndpoint({
+          provider: v.provider,
+          baseUrl,
+          model: v.model?.trim() || undefined,
+          subModel: v['sub-model']?.trim() || undefined,
+          env: io.env,
+        })
+      : { model: v.model?.trim() ?? '', subModel: v['sub-model']?.trim() ?? v.model?.trim() ?? '' };
+  if (redisUrl === undefined && v.provider === 'openai') await refuseUnlistedModels(endpoint as Parameters<typeof refuseUnlistedModels>[0]);
+  const createModel =
+    redisUrl === undefined
+      ? await modelMaker(v.provider, endpoint as Parameters<typeof modelMaker>[1], { stream: v.stream ?? false })
+      : (await import('../queue/named-model.ts')).namedModel;
+  const runs =
+    redisUrl === undefined
+      ? undefined
+      : await (
+          await import('../queue/redis-runs.ts')
+        ).startRedisRuns({
+          redisUrl,
+          traceDir,
+          maxQueued,
+          viewOptions: () => catalog.optionsFor({ id: 'rlm' }),
+          log,
+        });
   const [{ ModelCatalog }, { startServer }] = await Promise.all([import('../server/catalog.ts'), import('../server/start-server.ts')]);
   const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
   const catalog = new ModelCatalog({ createModel, rootModel: endpoint.model, subModel: endpoint.subModel, base, caps: limits, corpora });
@@ -181,7 +217,7 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
       corpora: Object.fromEntries(corpusPaths),
       cwd: process.cwd(),
       models: async () => ({ model: createModel(endpoint.model), subModel: createModel(endpoint.subModel) }),
-      modelHint: endpoint.model,
+      modelHint: endpoint.model || "the workers' model",
       run: base,
       limits,
       log: (line) => log(`mcp: ${line}`),
@@ -200,20 +236,28 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
     maxBodyBytes,
     log,
     mcp,
+    runs,
   });
 
   const models = [
-    `rlm (${endpoint.model})`,
+    `rlm (${endpoint.model || "the workers' model"})`,
     ...[...corpora].map(([name, corpus]) => `rlm/${name} (${corpus.documents.length} file${corpus.documents.length === 1 ? '' : 's'})`),
   ];
   log(
-    `${server.url}/v1 · models ${models.join(', ')} · ${maxRunning} runs at once, ${maxQueued} queued · ${token ? 'token required' : 'no token'} · traces in ${traceDir} · runs live at ${server.url}/`,
+    `${server.url}/v1 · models ${models.join(', ')} · ${redisUrl === undefined ? `${maxRunning} runs at once` : 'runs on the workers of the Redis queue'}, ${maxQueued} queued · ${token ? 'token required' : 'no token'} · traces in ${traceDir} · runs live at ${server.url}/`,
   );
   await stopSignal();
-  const { running, queued } = server.state.manager.stats();
-  log(`stopping: ${running} running get up to ${graceMs / 1000}s to finish, ${queued} queued are cancelled; signal again to cancel now`);
+  const { running, queued } = await server.state.manager.stats();
+  log(
+    redisUrl === undefined
+      ? `stopping: ${running} running get up to ${graceMs / 1000}s to finish, ${queued} queued are cancelled; signal again to cancel now`
+      : `stopping: the runs of clients connected here get up to ${graceMs / 1000}s to finish; jobs stay on the queue for the workers and the other servers`,
+  );
   const now = () => {
-    for (const run of server.state.manager.list()) run.cancel('the server is shutting down');
+    // With a queue, jobs are the workers' and every server's: only the runs of clients connected here are cancelled.
+    for (const run of server.state.manager.list())
+      if (redisUrl === undefined || run.request.origin === 'chat' || run.request.origin === 'mcp')
+        run.cancel('the server is shutting down');
   };
   process.once('SIGTERM', now);
   process.once('SIGINT', now);

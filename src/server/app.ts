@@ -75,7 +75,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): Hono {
     }),
   );
 
-  app.get('/v1/health', (c) => c.json({ status: state.manager.draining ? 'draining' : 'ok', ...state.manager.stats() }));
+  app.get('/v1/health', async (c) => c.json({ status: state.manager.draining ? 'draining' : 'ok', ...(await state.manager.stats()) }));
   const modelObject = (id: string) => ({ id, object: 'model', created: started, owned_by: 'rlm' });
   app.get('/v1/models', (c) => c.json({ object: 'list', data: state.catalog.list().map((model) => modelObject(model.id)) }));
   // A model's id may hold a slash (rlm/docs), sent as it is or as %2F: the rest of the path is the id.

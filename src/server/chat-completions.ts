@@ -25,11 +25,11 @@ export function chatCompletionsRoutes(state: ServerState, settings: { keepAliveM
     const corpus = served.corpus ? { name: served.id.slice('rlm/'.length), corpus: served.corpus } : undefined;
     const { query, context } = await chatRun(request.messages, corpus);
     const options = state.catalog.optionsFor(served, request.limits);
-    const run = state.manager.submit({ query, context, options, schema: request.schema, model: served.id, origin: 'chat' });
+    const run = await state.manager.submit({ query, context, options, schema: request.schema, model: served.id, origin: 'chat' });
     const structured = request.schema !== undefined;
     const headers = { 'x-rlm-run-id': run.id };
     if (request.stream) {
-      const { running, queued } = state.manager.stats();
+      const { running, queued } = await state.manager.stats();
       const waitingLine = run.state === 'queued' ? `waiting for a free slot: ${running} runs running, ${queued} waiting` : undefined;
       const stream = chatStream(run, {
         includeUsage: request.includeUsage,

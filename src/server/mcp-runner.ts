@@ -5,16 +5,16 @@
  * on its web page, where they can be watched and cancelled.
  */
 import type { McpRunner } from '../mcp/options.ts';
-import type { RunManager } from './run-manager.ts';
 import { ServerBusyError, ServerDrainingError } from './run-manager.ts';
+import type { Runs } from './runs.ts';
 import { resultWithoutRun } from './server-run.ts';
 
-export function runThroughManager(manager: RunManager, pageUrl: (id: string) => string): McpRunner {
+export function runThroughManager(manager: Runs, pageUrl: (id: string) => string): McpRunner {
   return async ({ options, context, query, signal }) => {
     const { onEvent, ...rest } = options;
     let run;
     try {
-      run = manager.submit({ query, context, options: rest, model: 'rlm', origin: 'mcp' });
+      run = await manager.submit({ query, context, options: rest, model: 'rlm', origin: 'mcp' });
     } catch (error) {
       if (error instanceof ServerBusyError)
         return { result: resultWithoutRun('error', 'RLM_USAGE', `${error.message} (in about ${error.retryAfterSeconds} s)`) };

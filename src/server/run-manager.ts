@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RlmError } from '../errors.ts';
 import { RLM } from '../rlm.ts';
 import { JsonlTrace } from '../trace/jsonl.ts';
+import type { Runs, RunStats } from './runs.ts';
 import { resultWithoutRun, ServerRun, type RunRequest } from './server-run.ts';
 
 /** How many runs a {@link RunManager} runs and queues, and where their traces go. */
@@ -43,7 +44,7 @@ export class ServerDrainingError extends Error {
 }
 
 /** The server's runs: started up to the cap, queued past it, refused past the queue, drained at shutdown. */
-export class RunManager {
+export class RunManager implements Runs {
   readonly #options: Required<RunManagerOptions>;
   readonly #runs = new Map<string, ServerRun>();
   readonly #queue: ServerRun[] = [];
@@ -80,6 +81,10 @@ export class RunManager {
     return this.#runs.get(id);
   }
 
+  find(id: string): Promise<ServerRun | undefined> {
+    return Promise.resolve(this.#runs.get(id));
+  }
+
   /** The runs held in memory, newest first. */
   list(): ServerRun[] {
     return [...this.#runs.values()].reverse();
@@ -97,7 +102,7 @@ export class RunManager {
     return this.#draining;
   }
 
-  stats(): { running: number; queued: number; maxRunning: number; maxQueued: number; draining: boolean } {
+  stats(): RunStats {
     const { maxRunning, maxQueued } = this.#options;
     return { running: this.#running.size, queued: this.#queue.length, maxRunning, maxQueued, draining: this.#draining };
   }

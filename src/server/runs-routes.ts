@@ -48,7 +48,7 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     const body = await readJsonBody(c);
     const request = parseRunRequest(body, catalog, c.req.header('x-rlm-origin') === 'page' ? 'page' : 'runs');
     // A full queue (429 with Retry-After) and a draining server (503) are answered by the app's error handler.
-    const run = manager.submit(request);
+    const run = await manager.submit(request);
     c.header('Location', `/v1/runs/${run.id}`);
     // `state` as every view of a run names it; `status` too, for clients that read a job's status.
     return c.json({ id: run.id, object: 'run', state: run.state, status: run.state, urls: urlsOf(run.id) }, 202);
@@ -59,11 +59,15 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     const after = c.req.query('after');
     const live = manager.list();
     const held = new Set(live.map((run) => run.id));
+    // With a shared queue, the runs of the other servers too (those held here are shown as held).
+    const others = (manager.others ? await manager.others(LIST_MAX * 5) : []).filter((view) => !held.has(view.id));
+    for (const view of others) held.add(view.id);
     const past = (await pastRunEntries(manager.traceDir)).filter((entry) => !held.has(entry.id));
     // Newest first: this process's runs by when they were made, earlier ones by their trace's last write.
     const all = [
-      ...live.map((run) => ({ id: run.id, at: run.createdAt.getTime(), run, entry: undefined })),
-      ...past.map((entry) => ({ id: entry.id, at: entry.modifiedMs, run: undefined, entry })),
+      ...live.map((run) => ({ id: run.id, at: run.createdAt.getTime(), run, entry: undefined, other: undefined })),
+      ...others.map((other) => ({ id: other.id, at: Date.parse(other.createdAt), run: undefined, entry: undefined, other })),
+      ...past.map((entry) => ({ id: entry.id, at: entry.modifiedMs, run: undefined, entry, other: undefined })),
     ].sort((a, b) => b.at - a.at);
     let from = 0;
     if (after !== undefined) {
@@ -75,6 +79,7 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     const data: object[] = [];
     for (const item of page) {
       if (item.run) data.push(liveView(item.run));
+      else if (item.other) data.push({ object: 'run', ...item.other, live: false, urls: urlsOf(item.other.id) });
       else {
         const entry = item.entry!;
         const view = await summaries.get(entry.path, () => summarizePastRun(entry).catch(() => undefined));
@@ -86,7 +91,7 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
 
   app.get('/v1/runs/:id', async (c) => {
     const id = c.req.param('id');
-    const run = liveRun(id);
+    const run = await liveRun(id);
     if (run) return c.json(liveView(run));
     return c.json(pastView((await readPast(id)).view));
   });
@@ -94,13 +99,13 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
   app.get('/v1/runs/:id/events', async (c) => {
     const id = c.req.param('id');
     const afterId = lastEventId(c);
-    const log = liveRun(id) ?? (await readPast(id)).log;
+    const log = (await liveRun(id)) ?? (await readPast(id)).log;
     return new Response(eventStream(log, afterId, keepAliveMs), { headers: SSE_HEADERS });
   });
 
   app.get('/v1/runs/:id/view', async (c) => {
     const id = c.req.param('id');
-    const run = liveRun(id);
+    const run = await liveRun(id);
     if (!run) {
       const past = await readPast(id);
       const model = await models.get(manager.tracePath(id), () => Promise.resolve(buildViewModel(past.trace)));
@@ -120,7 +125,7 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
 
   app.delete('/v1/runs/:id', async (c) => {
     const id = c.req.param('id');
-    const run = liveRun(id);
+    const run = await liveRun(id);
     if (!run) {
       throw ended(id, (await readPast(id)).view.state);
     }
@@ -132,9 +137,10 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     return c.json(liveView(run));
   });
 
-  function liveRun(id: string): ServerRun | undefined {
+  /** A run held here, or, with a shared queue, one this server can follow from there. */
+  async function liveRun(id: string): Promise<ServerRun | undefined> {
     if (!isRunId(id)) throw runNotFound(id);
-    return manager.get(id);
+    return manager.find(id);
   }
 
   return app;

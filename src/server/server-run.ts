@@ -59,10 +59,10 @@ export interface RunListener {
 
 /** One run of the server: where it stands, its events so far for late listeners, and its cancel. */
 export class ServerRun {
-  readonly id = `run_${randomBytes(9).toString('base64url')}`;
+  readonly id: string;
   readonly request: RunRequest;
-  readonly createdAt = new Date();
-  readonly progress: RunProgress;
+  readonly createdAt: Date;
+  #progress: RunProgress;
   /** Every event so far; the event at index i has id i + 1. */
   readonly events: RlmEvent[] = [];
   /** Settles when the run has ended, however it ended (never rejects). */
@@ -75,9 +75,12 @@ export class ServerRun {
   readonly #listeners = new Set<RunListener>();
   #settle!: (result: RunResult) => void;
 
-  constructor(request: RunRequest) {
+  /** `id` and `createdAt`: those of a run made elsewhere (another server's, through a shared queue) that this one follows. */
+  constructor(request: RunRequest, made?: { id: string; createdAt: Date }) {
     this.request = request;
-    this.progress = new RunProgress(request.options.prices);
+    this.id = made?.id ?? `run_${randomBytes(9).toString('base64url')}`;
+    this.createdAt = made?.createdAt ?? new Date();
+    this.#progress = new RunProgress(request.options.prices);
     this.finished = new Promise((resolve) => (this.#settle = resolve));
   }
 
@@ -107,10 +110,24 @@ export class ServerRun {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Where the run stands: turns, calls, tokens, spend. */
+  get progress(): RunProgress {
+    return this.#progress;
+  }
+
   /** Called by the manager: the run has been given a slot. */
-  markStarted(): void {
+  markStarted(at = new Date()): void {
     this.state = 'running';
-    this.startedAt = new Date();
+    this.startedAt ??= at;
+  }
+
+  /**
+   * Called by the manager when another attempt takes the run up (its worker died): the attempt
+   * goes through every earlier reply again, answered from the trace, so progress is counted anew
+   * from its events and comes to the same totals.
+   */
+  attemptStarted(): void {
+    this.#progress = new RunProgress(this.request.options.prices);
   }
 
   /** Called by the manager for each event of the run. */
@@ -121,12 +138,12 @@ export class ServerRun {
     for (const listener of this.#listeners) this.#tell(listener, () => listener.event(event, id));
   }
 
-  /** Called by the manager when the run has ended. */
-  end(result: RunResult): void {
+  /** Called by the manager when the run has ended (`at`: when, for a run that ended elsewhere). */
+  end(result: RunResult, at = new Date()): void {
     if (this.result) return;
     this.result = result;
     this.state = result.status;
-    this.endedAt = new Date();
+    this.endedAt = at;
     for (const listener of this.#listeners) this.#tell(listener, () => listener.end(result));
     this.#listeners.clear();
     this.#settle(result);

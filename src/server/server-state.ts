@@ -1,10 +1,10 @@
 /** What every route of the server works with: its runs, its models, and its settings. */
 import type { ModelCatalog } from './catalog.ts';
-import type { RunManager } from './run-manager.ts';
+import type { Runs } from './runs.ts';
 
 /** The state shared by the routes of one server. */
 export interface ServerState {
-  manager: RunManager;
+  manager: Runs;
   catalog: ModelCatalog;
   /** Largest request body accepted, in bytes (larger: 413). */
   maxBodyBytes: number;

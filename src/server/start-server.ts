@@ -14,6 +14,7 @@ import type { ModelCatalog } from './catalog.ts';
 import { allowedHostsFor } from './origin-guard.ts';
 import { RunManager } from './run-manager.ts';
 import { runsRoutes } from './runs-routes.ts';
+import type { Runs } from './runs.ts';
 import type { ServerState } from './server-state.ts';
 import { webRoutes } from './web-page.ts';
 
@@ -35,6 +36,8 @@ export interface StartServerOptions {
   token?: string | undefined;
   /** Host names served besides the loopback ones, for a server on loopback behind a proxy that keeps `Host`. */
   allowedHosts?: readonly string[] | undefined;
+  /** Who runs the runs: by default this process, up to `maxRunning` at once; or workers, through a queue (`startRedisRuns`). */
+  runs?: Runs | undefined;
   /** Runs at once (default 8). */
   maxRunning?: number | undefined;
   /** Runs waiting for a slot before a 429 (default 32). */
@@ -75,7 +78,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       'RLM_USAGE',
       `a server bound to ${host} is reachable from other machines: give it a token (--token or RLM_SERVER_TOKEN)`,
     );
-  const manager = new RunManager({ maxRunning: options.maxRunning ?? 8, maxQueued: options.maxQueued ?? 32, traceDir: options.traceDir });
+  const manager =
+    options.runs ?? new RunManager({ maxRunning: options.maxRunning ?? 8, maxQueued: options.maxQueued ?? 32, traceDir: options.traceDir });
   const state: ServerState = {
     manager,
     catalog: options.catalog,

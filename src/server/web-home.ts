@@ -38,6 +38,8 @@ export function renderHomePage(): string {
   <div id="form-problem" class="problem" role="alert"></div>
 </form></section>
 <section><h2>Runs</h2>
+<div id="health" class="meta"></div>
+<ul id="workers" class="meta"></ul>
 <div id="runs-problem" class="problem" role="alert"></div>
 <table><thead><tr><th>Question</th><th>State</th><th>Progress</th><th>Started</th></tr></thead><tbody id="runs"></tbody></table>
 <p><button id="older" type="button" hidden>Older runs</button></p>
@@ -126,5 +128,21 @@ const HOME_SCRIPT = String.raw`
     } catch (error) { $('runs-problem').textContent = 'Cannot list the runs: ' + error.message; }
   };
   load();
+
+  // Load: runs at once and waiting; with workers on a queue, the queue's depth, failures and each worker's runs.
+  const health = async () => {
+    try {
+      const h = await api('/v1/health');
+      const failed = h.queue ? ' · ' + h.queue.failed + ' failed on the queue' : '';
+      const ended = h.endings ? Object.entries(h.endings).map(([s, n]) => n + ' ' + s).join(', ') : '';
+      $('health').textContent = h.running + ' running (of ' + h.maxRunning + ' at once), ' + h.queued + ' waiting' + failed +
+        (ended ? ' · ended: ' + ended : '') + (h.draining ? ' · shutting down' : '');
+      $('workers').replaceChildren(...(h.workers || []).map((w) => el('li', { 'data-worker': w.id,
+        text: 'worker ' + w.label + ': ' + w.running.length + ' of ' + w.concurrency + ' running' + (w.running.length ? ' (' + w.running.join(', ') + ')' : '') +
+          ', ' + w.finished + ' finished, ' + w.failed + ' without an answer' + (w.draining ? ' · draining' : '') })));
+    } catch { $('health').textContent = ''; }
+    setTimeout(health, 5000);
+  };
+  health();
 })();
 `;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import type { RunManager } from '../../src/server/run-manager.ts';
 import { repl } from '../../src/testing/index.ts';
 import { startRunsServer } from '../server/runs-harness.ts';
 
@@ -54,7 +55,7 @@ describe('rlm serve survives', () => {
       assert.match(view.error!.message, /could not write the run's trace \(ENOENT\)/);
       assert.ok(!view.error!.message.includes(server.traceDir), view.error!.message);
       // The slot it held is free again: the next run is taken.
-      assert.equal(server.state.manager.stats().running, 0);
+      assert.equal((server.state.manager as RunManager).stats().running, 0);
       assert.equal((await fetch(`${server.url}/v1/health`)).status, 200);
     } finally {
       await server.close();

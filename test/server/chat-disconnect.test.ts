@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { RunManager } from '../../src/server/run-manager.ts';
 import { byTurn, repl, type ScriptedRequest } from '../../src/testing/index.ts';
 import { gate, withChatServer, until } from './chat-harness.ts';
 
@@ -36,7 +37,7 @@ describe('a client that disconnects cancels its run', () => {
       const other = await client.chat.completions.create({ model: 'rlm', messages: [{ role: 'user', content: 'another' }] });
       assert.equal(other.choices[0]!.message.content, 'other answered');
       assert.equal(asked(scripted.requests, 'DROPPED'), atCancel);
-      assert.equal(server.state.manager.stats().running, 0);
+      assert.equal((server.state.manager as RunManager).stats().running, 0);
     });
   });
 
@@ -69,10 +70,10 @@ describe('a client that disconnects cancels its run', () => {
       }
       const queued = server.state.manager.list().find((run) => run.request.query === 'queued')!;
       assert.equal((await queued.finished).status, 'cancelled');
-      assert.equal(server.state.manager.stats().queued, 0);
+      assert.equal((server.state.manager as RunManager).stats().queued, 0);
       held.open();
       assert.equal((await first).choices[0]!.message.content, 'first done');
-      await until(() => server.state.manager.stats().running === 0);
+      await until(() => (server.state.manager as RunManager).stats().running === 0);
       assert.equal(scripted.requests.length, 1, 'the dropped run asked nothing');
     });
   });

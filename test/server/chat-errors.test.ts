@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
+import type { RunManager } from '../../src/server/run-manager.ts';
 import OpenAI from 'openai';
 import { byTurn, repl } from '../../src/testing/index.ts';
 import { gate, until, withChatServer } from './chat-harness.ts';
@@ -178,7 +179,7 @@ describe('chat completions: errors in OpenAI shape, each with its status', () =>
     await withChatServer(root, { maxRunning: 1, maxQueued: 1 }, async ({ client, server }) => {
       const first = client.chat.completions.create(ask);
       const second = client.chat.completions.create(ask);
-      await until(() => server.state.manager.stats().queued === 1);
+      await until(() => (server.state.manager as RunManager).stats().queued === 1);
       await assert.rejects(client.chat.completions.create(ask), (error: unknown) => {
         assert.ok(error instanceof OpenAI.RateLimitError);
         assert.ok(Number(error.headers?.get('retry-after')) >= 1);

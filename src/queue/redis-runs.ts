@@ -1,0 +1,408 @@
+/**
+ * A server's runs when workers run them (`rlm serve --redis`): each run the server takes is
+ * written to Redis and put on the shared queue; the server follows its log there, so the run's
+ * events reach this server's clients (chat streams, SSE, the web page, MCP progress) live,
+ * whichever worker runs it, and go into this server's trace folder as they come, where every
+ * view that reads traces finds them. A run another server took is followed from its first event
+ * when a client asks for it here. A cancel from any server reaches the worker that holds the run.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { RlmError } from '../errors.ts';
+import type { RLMOptions, RunResult } from '../rlm.ts';
+import { RunProgress } from '../run-progress.ts';
+import type { TraceLine } from '../trace/jsonl.ts';
+import { HttpError } from '../server/http-error.ts';
+import { ServerBusyError, ServerDrainingError } from '../server/run-manager.ts';
+import type { Runs, RunStats } from '../server/runs.ts';
+import { resultWithoutRun, ServerRun, type RunRequest, type RunView } from '../server/server-run.ts';
+import { CANCEL_CHANNEL, logKey, QUEUE_NAME, QUEUE_PREFIX, runKey, WORKERS, workerKey } from './keys.ts';
+import { traceHeader, traceLinesOf } from './log-trace.ts';
+import { connectRedis } from './redis-connection.ts';
+import { RunRecords, type LogEntry, type RunRecord } from './run-records.ts';
+import { readStoredRun, storeRun, type StoredRun } from './stored-run.ts';
+import type { WorkerBeat } from './queue-worker.ts';
+
+export interface RedisRunsOptions {
+  redisUrl: string;
+  /** Where the followed runs' traces are written, as the server's own runs' are. */
+  traceDir: string;
+  /** Runs waiting in the queue (all servers' together) before a submit is refused with 429. */
+  maxQueued: number;
+  /** The RLM options a followed run of another server is shown with (its prices, for the progress line). */
+  viewOptions: () => Omit<RLMOptions, 'onEvent'>;
+  /** Finished runs kept in memory (their traces stay on disk). Default 500. */
+  keepFinished?: number;
+  log?: (line: string) => void;
+}
+
+/** A run followed here: where its log has been read to, and its trace file. */
+interface Followed {
+  run: ServerRun;
+  lastId: string;
+  events: number;
+  fd: number | undefined;
+  /** False while what the log already holds is read in one go (a run of another server, asked for here). */
+  ready: boolean;
+}
+
+const ACTIVE_ORIGINS = new Set(['chat', 'mcp']);
+
+/** Connects to Redis (one clear error if it cannot) and returns the runs of a server whose workers run them. */
+export async function startRedisRuns(options: RedisRunsOptions): Promise<RedisRuns> {
+  mkdirSync(options.traceDir, { recursive: true });
+  const commands = await connectRedis(options.redisUrl);
+  const reader = await connectRedis(options.redisUrl, { blocking: true });
+  const events = await connectRedis(options.redisUrl, { blocking: true });
+  return new RedisRuns(options, commands, reader, events);
+}
+
+export class RedisRuns implements Runs {
+  readonly #options: RedisRunsOptions;
+  readonly #records: RunRecords;
+  readonly #commands: Redis;
+  readonly #reader: Redis;
+  readonly #events: Redis;
+  readonly #queue: Queue;
+  readonly #queueEvents: QueueEvents;
+  readonly #runs = new Map<string, ServerRun>();
+  readonly #followed = new Map<string, Followed>();
+  readonly #recentMs: number[] = [];
+  readonly #server = `${hostname()}:${process.pid}`;
+  #draining = false;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  readonly #following: Promise<void>;
+
+  constructor(options: RedisRunsOptions, commands: Redis, reader: Redis, events: Redis) {
+    this.#options = options;
+    this.#commands = commands;
+    this.#reader = reader;
+    this.#events = events;
+    this.#records = new RunRecords(commands);
+    this.#queue = new Queue(QUEUE_NAME, { connection: commands, prefix: QUEUE_PREFIX });
+    this.#queueEvents = new QueueEvents(QUEUE_NAME, { connection: events, prefix: QUEUE_PREFIX });
+    // A run whose workers all died on it (BullMQ gave up on the job) would stay "running" forever: it ends here, as an error.
+    this.#queueEvents.on('failed', ({ jobId, failedReason }) => {
+      if (!jobId.startsWith('run_')) return;
+      const result = resultWithoutRun('error', 'RLM_PROVIDER', `the run failed on its workers: ${failedReason}`);
+      void this.#records.finish(jobId, '', result, true).catch(() => {});
+    });
+    this.#queueEvents.on('error', () => {});
+    this.#queue.on('error', () => {});
+    this.#following = this.#follow();
+  }
+
+  async submit(request: RunRequest): Promise<ServerRun> {
+    if (this.#draining) throw new ServerDrainingError();
+    const stored = storeRun(request);
+    const waiting = await this.#unreachableAs503(() => this.#queue.getWaitingCount());
+    if (waiting >= this.#options.maxQueued)
+      throw new ServerBusyError(
+        this.#retryAfterSeconds(waiting),
+        `the queue is at its limit of ${this.#options.maxQueued} runs waiting for a worker; retry later`,
+      );
+    const run = new ServerRun(request);
+    await this.#unreachableAs503(async () => {
+      await this.#records.create(run.id, stored, this.#server, run.createdAt.getTime());
+      try {
+        await this.#queue.add('run', { runId: run.id }, { jobId: run.id, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } });
+      } catch (error) {
+        // Not queued: the record must not be left waiting for a worker that will never come.
+        await this.#records.finish(run.id, '', resultWithoutRun('error', 'RLM_USAGE', 'the run could not be queued'), true).catch(() => {});
+        throw error;
+      }
+    });
+    this.#hold(run, stored);
+    return run;
+  }
+
+  get(id: string): ServerRun | undefined {
+    return this.#runs.get(id);
+  }
+
+  async find(id: string): Promise<ServerRun | undefined> {
+    const held = this.#runs.get(id);
+    if (held) return held;
+    const record = await this.#records.record(id).catch(() => undefined);
+    if (!record) return undefined;
+    // Asked for at the same time twice: the first to get here follows it.
+    if (this.#runs.has(id)) return this.#runs.get(id);
+    const stored = readStoredRun(record.request, id);
+    const run = new ServerRun(this.#requestOf(stored), { id, createdAt: new Date(Number(record.createdAt)) });
+    const followed = this.#hold(run, stored, false);
+    // What the log holds is read now, so the run is answered as it stands, not as queued and empty.
+    try {
+      for (const row of await this.#records.readRows(id)) {
+        followed.lastId = row.id;
+        this.#apply(followed, row.entry);
+      }
+    } finally {
+      followed.ready = true;
+      this.#wake?.();
+    }
+    return run;
+  }
+
+  list(): ServerRun[] {
+    return [...this.#runs.values()].reverse();
+  }
+
+  async others(limit: number): Promise<RunView[]> {
+    const ids = (await this.#records.newest(0, limit).catch(() => [] as string[])).filter((id) => !this.#runs.has(id));
+    if (ids.length === 0) return [];
+    const pipeline = this.#commands.pipeline();
+    for (const id of ids) pipeline.hgetall(runKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const views: RunView[] = [];
+    for (const [index, [error, fields]] of replies.entries()) {
+      const record = fields as RunRecord;
+      if (error || record.state === undefined) continue;
+      try {
+        views.push(viewOfRecord(ids[index]!, record));
+      } catch {
+        // a damaged record is left out of the list
+      }
+    }
+    return views;
+  }
+
+  tracePath(id: string): string {
+    return join(this.#options.traceDir, `${id}.jsonl`);
+  }
+
+  get traceDir(): string {
+    return this.#options.traceDir;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  async stats(): Promise<RunStats> {
+    const [counts, workers, endings] = await Promise.all([
+      this.#queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
+      this.#workers(),
+      this.#records.endings(),
+    ]);
+    const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    return {
+      running: counts.active ?? 0,
+      queued: waiting + (counts.delayed ?? 0),
+      maxRunning: workers.filter((w) => !w.draining).reduce((sum, w) => sum + w.concurrency, 0),
+      maxQueued: this.#options.maxQueued,
+      draining: this.#draining,
+      queue: { waiting, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
+      endings,
+      workers: workers.map(({ id, label, concurrency, running, draining, finished, failed }) => ({
+        id,
+        label,
+        concurrency,
+        running,
+        draining,
+        finished,
+        failed,
+      })),
+    };
+  }
+
+  /**
+   * Takes no new runs. The runs of clients connected here (chat streams, MCP asks) get `graceMs`
+   * to finish, then are cancelled; jobs (`POST /v1/runs`) go on on the workers, for any server to show.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#draining = true;
+    const mine = [...this.#followed.values()].map((f) => f.run).filter((run) => ACTIVE_ORIGINS.has(run.request.origin) && !run.result);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(mine.map((run) => run.finished)), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    for (const run of mine) run.cancel('the server is shutting down');
+    await Promise.race([Promise.all(mine.map((run) => run.finished)), new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+    clearTimeout(timer);
+    this.#closed = true;
+    this.#wake?.();
+    this.#reader.disconnect();
+    await this.#following.catch(() => {});
+    for (const followed of this.#followed.values()) this.#closeTrace(followed);
+    await Promise.all([this.#queueEvents.close(), this.#queue.close()].map((p) => p.catch(() => {})));
+    // BullMQ leaves connections it was given open.
+    this.#events.disconnect();
+    this.#commands.disconnect();
+  }
+
+  /** Holds `run` here and follows its log; a cancel of it is sent to Redis. */
+  #hold(run: ServerRun, stored: StoredRun, ready = true): Followed {
+    this.#runs.set(run.id, run);
+    this.#forgetOldRuns();
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.tracePath(run.id), 'w');
+      writeSync(fd, `${JSON.stringify(traceHeader(stored, run.createdAt.getTime()))}\n`);
+    } catch {
+      // The trace folder failing here loses this server's copy only: the run and its log are in Redis.
+      fd = undefined;
+    }
+    const followed: Followed = { run, lastId: '0-0', events: 0, fd, ready };
+    this.#followed.set(run.id, followed);
+    run.signal.addEventListener('abort', () => void this.#cancel(run.id, reasonOf(run.signal.reason)), { once: true });
+    void run.finished.then(() => {
+      if (run.startedAt && run.endedAt) {
+        this.#recentMs.push(run.endedAt.getTime() - run.startedAt.getTime());
+        if (this.#recentMs.length > 20) this.#recentMs.shift();
+      }
+    });
+    this.#wake?.();
+    return followed;
+  }
+
+  async #cancel(id: string, reason: string): Promise<void> {
+    try {
+      const state = await this.#records.cancel(id, reason);
+      // Still waiting: taken off the queue and ended here. Held by a worker: it is told, and ends it.
+      if (state === 'queued' && (await this.#queue.remove(id)) === 1)
+        await this.#records.finish(id, '', resultWithoutRun('cancelled', 'RLM_CANCELLED', reason));
+      await this.#commands.publish(CANCEL_CHANNEL, id);
+    } catch (error) {
+      this.#options.log?.(`could not send the cancel of ${id} to Redis: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Reads the logs of every run followed here, as they grow, until drained. */
+  async #follow(): Promise<void> {
+    while (!this.#closed) {
+      const open = [...this.#followed.values()].filter((f) => f.ready);
+      if (open.length === 0) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      let reply: Array<[string, Array<[string, string[]]>]> | null;
+      try {
+        reply = (await this.#reader.xread(
+          'COUNT',
+          500,
+          'BLOCK',
+          250,
+          'STREAMS',
+          ...open.map((f) => logKey(f.run.id)),
+          ...open.map((f) => f.lastId),
+        )) as Array<[string, Array<[string, string[]]>]> | null;
+      } catch {
+        if (this.#closed) return;
+        // Redis away: the logs are read on from where they were when it is back.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      for (const [key, rows] of reply ?? []) {
+        const id = key.slice('rlm:run:'.length, -':log'.length);
+        const followed = this.#followed.get(id);
+        if (!followed) continue;
+        for (const [streamId, fields] of rows) {
+          followed.lastId = streamId;
+          this.#apply(followed, JSON.parse(fields[1]!) as LogEntry);
+        }
+      }
+    }
+  }
+
+  #apply(followed: Followed, entry: LogEntry): void {
+    const { run } = followed;
+    for (const line of traceLinesOf(entry, followed.events)) this.#writeTrace(followed, line);
+    if (entry.k === 'claim') {
+      if (entry.attempt > 1 && followed.events > 0) run.attemptStarted();
+      run.markStarted(new Date(entry.at));
+    } else if (entry.k === 'event') {
+      followed.events++;
+      const { t: _t, ...event } = entry.e;
+      run.push(event);
+    } else {
+      this.#closeTrace(followed);
+      this.#followed.delete(run.id);
+      run.end(entry.result, new Date(entry.at));
+    }
+  }
+
+  #writeTrace(followed: Followed, line: TraceLine): void {
+    if (followed.fd === undefined) return;
+    try {
+      writeSync(followed.fd, `${JSON.stringify(line)}\n`);
+    } catch {
+      this.#closeTrace(followed);
+    }
+  }
+
+  #closeTrace(followed: Followed): void {
+    if (followed.fd !== undefined) closeSync(followed.fd);
+    followed.fd = undefined;
+  }
+
+  #requestOf(stored: StoredRun): RunRequest {
+    return { query: stored.query, context: '', options: this.#options.viewOptions(), model: stored.model, origin: stored.origin };
+  }
+
+  async #workers(): Promise<WorkerBeat[]> {
+    const ids = await this.#commands.smembers(WORKERS);
+    if (ids.length === 0) return [];
+    const beats = await this.#commands.mget(...ids.map(workerKey));
+    const gone = ids.filter((_, index) => beats[index] === null);
+    // A worker whose heartbeat expired is gone (killed, or its machine): forgotten.
+    if (gone.length > 0) await this.#commands.srem(WORKERS, ...gone);
+    return beats.flatMap((beat) => (beat === null ? [] : [JSON.parse(beat) as WorkerBeat])).sort((a, b) => a.label.localeCompare(b.label));
+  }
+
+  async #unreachableAs503<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof HttpError || RlmError.isInstance(error)) throw error;
+      throw new HttpError(503, 'service_unavailable', 'the run queue (Redis) cannot be reached; retry later', {
+        code: 'queue_unreachable',
+      });
+    }
+  }
+
+  #retryAfterSeconds(waiting: number): number {
+    const meanMs = this.#recentMs.length === 0 ? 5_000 : this.#recentMs.reduce((a, b) => a + b, 0) / this.#recentMs.length;
+    return Math.min(120, Math.max(1, Math.ceil((meanMs * (waiting / 8 + 1)) / 1000)));
+  }
+
+  #forgetOldRuns(): void {
+    const keep = this.#options.keepFinished ?? 500;
+    let finished = 0;
+    for (const run of [...this.#runs.values()].reverse()) {
+      if (!run.result) continue;
+      if (++finished > keep) this.#runs.delete(run.id);
+    }
+  }
+}
+
+/** A run of another server as the runs list shows it, from its record. */
+function viewOfRecord(id: string, record: RunRecord): RunView {
+  const stored = readStoredRun(record.request, id);
+  const result = record.result ? (JSON.parse(record.result) as RunResult) : undefined;
+  const progress = new RunProgress();
+  return {
+    id,
+    model: stored.model,
+    origin: stored.origin,
+    query: stored.query,
+    state: record.state as RunView['state'],
+    createdAt: new Date(Number(record.createdAt)).toISOString(),
+    ...(record.startedAt ? { startedAt: new Date(Number(record.startedAt)).toISOString() } : {}),
+    ...(record.endedAt ? { endedAt: new Date(Number(record.endedAt)).toISOString() } : {}),
+    progress: progress.snapshot(),
+    progressLine: '',
+    events: 0,
+    ...(result?.answer !== undefined ? { answer: result.answer } : {}),
+    ...(result?.value !== undefined ? { value: result.value } : {}),
+    ...(result?.error ? { error: result.error } : {}),
+    ...(result ? { usage: result.usage } : {}),
+  };
+}
+
+function reasonOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : 'cancelled';
+}
