@@ -19,3 +19,4 @@ export { usageError, wholeNumber, usd } from './flags.ts';
 export { parseFlags, renderHelp, HELP_FLAG, type Flag, type Flags, type CommandHelp, type HelpSection } from './options.ts';
 export { resolveEndpoint, modelMaker, type EndpointConfig, type ConfigInput } from './config.ts';
 export { readPrices } from './prices-file.ts';
+export { RemoteJobs } from '../queue/remote-jobs.ts';
