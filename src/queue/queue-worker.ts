@@ -112,6 +112,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw error;
     } finally {
       held.delete(job.id!);
+      // What GET /v1/health shows is up to date as each job ends, not only at the next beat.
+      void beat();
     }
   };
 
