@@ -32,6 +32,9 @@ function lastingOptions(blocking: boolean) {
   return {
     // BullMQ's blocking connections must wait for Redis rather than fail a command: null.
     maxRetriesPerRequest: blocking ? null : 3,
+    // A Redis that stops answering (paused, overloaded) fails a command after 10 s rather than hold
+    // it forever: a submit is then a 503, a run's events are tried again. Blocking reads wait by design.
+    ...(blocking ? {} : { commandTimeout: 10_000 }),
     retryStrategy: (times) => Math.min(200 * times, 2_000),
     connectTimeout: 5_000,
     lazyConnect: true,
