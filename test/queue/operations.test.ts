@@ -169,3 +169,39 @@ describe('rlm worker and rlm serve --redis, given a bad or unreachable Redis', {
     oneLine(await runCli(['serve', '--redis', 'nonsense']), /--redis expects a URL/);
   });
 });
+
+describe('a run cancelled while it waits for a worker', { skip: skipWithoutRedis, timeout: 120_000 }, () => {
+  let redis: TestRedis;
+  const processes: RlmProcess[] = [];
+  let model: ScriptedModelServer;
+  const asked: string[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    model = await startScriptedServer({
+      script: (request) => (asked.push(JSON.stringify(request.messages)), repl("FINAL('answer for ' + context)")),
+    });
+  });
+  after(async () => {
+    await stopAll(processes);
+    await model?.close();
+    await redis?.stop();
+  });
+
+  it('is taken off the queue and ended at once: no worker ever runs it', async () => {
+    const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-queued-')));
+    processes.push(server);
+    const url = await server.ready;
+    const id = await submitRun(url, { query: 'q', context: 'never run' });
+    const response = await fetch(`${url}/v1/runs/${id}`, { method: 'DELETE' });
+    assert.equal(response.status, 200);
+    assert.equal((await endedRun(url, id)).state, 'cancelled');
+    const kept = await submitRun(url, { query: 'q', context: 'run me' });
+    const worker = startWorker(redis.url, model.url);
+    processes.push(worker);
+    assert.equal((await endedRun(url, kept)).answer, 'answer for run me');
+    assert.ok(!asked.some((messages) => messages.includes('never run')), 'the cancelled run reached no model');
+    const health = (await (await fetch(`${url}/v1/health`)).json()) as { endings: Record<string, number> };
+    assert.deepEqual(health.endings, { cancelled: 1, done: 1 });
+  });
+});

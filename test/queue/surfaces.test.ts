@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer, type ScriptedRequest } from '../../src/testing/index.ts';
+import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis.ts';
 import { endedRun, runState, startServer, startWorker, stopAll, submitRun, type RlmProcess } from './cluster.ts';
 
@@ -125,6 +126,35 @@ describe('a server whose runs are run by workers, through each of its surfaces',
     );
     await client.close();
   });
+
+  it(
+    'shows the queue and its workers on the web page, and a run started on one server on the page of the other',
+    { skip: skipWithoutChromium },
+    async () => {
+      const id = await submitRun(servers[0]!, { query: 'q', context: 'seen from afar' });
+      await endedRun(servers[0]!, id);
+      const browser = await launchChromium();
+      try {
+        const tab = await browser.newPage();
+        await tab.goto(`${servers[1]}/`);
+        await tab.locator('#health', { hasText: 'waiting' }).waitFor();
+        assert.match(
+          (await tab.textContent('#health')) ?? '',
+          /running \(of 8 at once\), \d+ waiting · 0 failed on the queue · ended: .*done/,
+        );
+        await tab.locator('#workers li').nth(1).waitFor();
+        assert.equal(await tab.locator('#workers li').count(), 2);
+        assert.match((await tab.locator('#workers li').first().textContent()) ?? '', /^worker \S+: \d+ of 4 running, \d+ finished/);
+        await tab.locator(`[data-run="${id}"]`).waitFor();
+        await tab.goto(`${servers[1]}/runs/${id}`);
+        await tab.waitForSelector('#answer-box');
+        assert.match((await tab.textContent('#answer-box')) ?? '', /answer: seen from af/);
+        await tab.waitForSelector('[data-turn="r0:2"]');
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 
   it("ends a run over a corpus outside the workers' folders with that error, not an answer", async () => {
     const id = await submitRun(servers[0]!, { model: 'rlm/private', query: 'what is in it?' });
