@@ -146,7 +146,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const cancelHeld = async (jobId: string) => {
     const entry = held.get(jobId);
     if (!entry) return;
-    const reason = entry.runId ? ((await records.record(entry.runId).catch(() => undefined))?.cancel ?? 'cancelled') : 'cancelled';
+    const reason = entry.runId ? ((await records.cancelReason(entry.runId).catch(() => undefined)) ?? 'cancelled') : 'cancelled';
     entry.stop.abort(new CancelledError(reason));
   };
 
@@ -160,7 +160,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       .catch(() => {});
     // A cancel told while this worker was away from Redis is found here.
     for (const [jobId, entry] of held)
-      if (entry.runId && (await records.record(entry.runId).catch(() => undefined))?.cancel !== undefined) void cancelHeld(jobId);
+      if (entry.runId && (await records.cancelReason(entry.runId).catch(() => undefined)) !== undefined) void cancelHeld(jobId);
   };
   await beat();
   const beating = setInterval(() => void beat(), BEAT_MS);

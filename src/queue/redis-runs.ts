@@ -19,10 +19,10 @@ import { HttpError } from '../server/http-error.ts';
 import { ServerBusyError, ServerDrainingError } from '../server/run-manager.ts';
 import type { Runs, RunStats } from '../server/runs.ts';
 import { resultWithoutRun, ServerRun, type RunRequest, type RunView } from '../server/server-run.ts';
-import { CANCEL_CHANNEL, logKey, QUEUE_NAME, QUEUE_PREFIX, runKey, WORKERS, workerKey } from './keys.ts';
+import { CANCEL_CHANNEL, logKey, QUEUE_NAME, QUEUE_PREFIX, WORKERS, workerKey } from './keys.ts';
 import { traceHeader, traceLinesOf } from './log-trace.ts';
 import { connectRedis } from './redis-connection.ts';
-import { RunRecords, type LogEntry, type RunRecord } from './run-records.ts';
+import { RunRecords, type LogEntry, type RunSummary } from './run-records.ts';
 import { readStoredRun, storeRun, type StoredRun } from './stored-run.ts';
 import type { WorkerBeat } from './queue-worker.ts';
 
@@ -154,15 +154,12 @@ export class RedisRuns implements Runs {
   async others(limit: number): Promise<RunView[]> {
     const ids = (await this.#records.newest(0, limit).catch(() => [] as string[])).filter((id) => !this.#runs.has(id));
     if (ids.length === 0) return [];
-    const pipeline = this.#commands.pipeline();
-    for (const id of ids) pipeline.hgetall(runKey(id));
-    const replies = (await pipeline.exec()) ?? [];
+    const summaries = await this.#records.summaries(ids).catch(() => []);
     const views: RunView[] = [];
-    for (const [index, [error, fields]] of replies.entries()) {
-      const record = fields as RunRecord;
-      if (error || record.state === undefined) continue;
+    for (const [index, summary] of summaries.entries()) {
+      if (!summary) continue;
       try {
-        views.push(viewOfRecord(ids[index]!, record));
+        views.push(viewOfSummary(ids[index]!, summary));
       } catch {
         // a damaged record is left out of the list
       }
@@ -380,15 +377,14 @@ export class RedisRuns implements Runs {
 }
 
 /** A run of another server as the runs list shows it, from its record. */
-function viewOfRecord(id: string, record: RunRecord): RunView {
-  const stored = readStoredRun(record.request, id);
+function viewOfSummary(id: string, record: RunSummary): RunView {
   const result = record.result ? (JSON.parse(record.result) as RunResult) : undefined;
   const progress = new RunProgress();
   return {
     id,
-    model: stored.model,
-    origin: stored.origin,
-    query: stored.query,
+    model: record.model,
+    origin: record.origin as RunView['origin'],
+    query: record.query,
     state: record.state as RunView['state'],
     createdAt: new Date(Number(record.createdAt)).toISOString(),
     ...(record.startedAt ? { startedAt: new Date(Number(record.startedAt)).toISOString() } : {}),

@@ -38,6 +38,15 @@ export interface RunRecord {
   cancel?: string;
 }
 
+const SUMMARY_FIELDS = ['state', 'query', 'model', 'origin', 'createdAt', 'startedAt', 'endedAt', 'result'] as const;
+
+/** A run's record as the runs list reads it: all but its request. */
+export type RunSummary = Pick<RunRecord, 'state' | 'createdAt' | 'startedAt' | 'endedAt' | 'result'> & {
+  query: string;
+  model: string;
+  origin: string;
+};
+
 /** How a claim went: the run is the claimer's (with what it must know), or it has already ended. */
 export type Claim = { owner: string; attempt: number; cancel: string | undefined } | { ended: true } | { missing: true };
 
@@ -130,11 +139,39 @@ export class RunRecords {
   async create(id: string, run: StoredRun, server: string, createdAt: number): Promise<void> {
     await this.#redis
       .multi()
-      .hset(runKey(id), { request: JSON.stringify(run), state: 'queued', createdAt: String(createdAt), server })
+      // What a list shows is kept beside the request, so a list never reads a run's context.
+      .hset(runKey(id), {
+        request: JSON.stringify(run),
+        query: run.query,
+        model: run.model,
+        origin: run.origin,
+        state: 'queued',
+        createdAt: String(createdAt),
+        server,
+      })
       .zadd(RUNS_BY_AGE, createdAt, id)
       // Runs older than their records are gone from Redis: forgotten from the list too.
       .zremrangebyscore(RUNS_BY_AGE, '-inf', createdAt - this.#keepSeconds * 1000)
       .exec();
+  }
+
+  /** The reason of a cancel asked for the run, if one was. */
+  async cancelReason(id: string): Promise<string | undefined> {
+    return (await this.#redis.hget(runKey(id), 'cancel')) ?? undefined;
+  }
+
+  /** What the runs list shows of each run, without its request (and so its context), in one round trip. */
+  async summaries(ids: readonly string[]): Promise<Array<RunSummary | undefined>> {
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hmget(runKey(id), ...SUMMARY_FIELDS);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, values]) => {
+      const fields = values as Array<string | null>;
+      if (error || !fields || fields[0] === null) return undefined;
+      return Object.fromEntries(
+        SUMMARY_FIELDS.flatMap((name, i) => (fields[i] === null ? [] : [[name, fields[i]]])),
+      ) as unknown as RunSummary;
+    });
   }
 
   async record(id: string): Promise<RunRecord | undefined> {

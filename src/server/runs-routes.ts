@@ -60,7 +60,7 @@ export function runsRoutes(state: ServerState, options: RunsRoutesOptions = {}):
     const live = manager.list();
     const held = new Set(live.map((run) => run.id));
     // With a shared queue, the runs of the other servers too (those held here are shown as held).
-    const others = (manager.others ? await manager.others(LIST_MAX * 5) : []).filter((view) => !held.has(view.id));
+    const others = (manager.others ? await manager.others(LIST_MAX) : []).filter((view) => !held.has(view.id));
     for (const view of others) held.add(view.id);
     const past = (await pastRunEntries(manager.traceDir)).filter((entry) => !held.has(entry.id));
     // Newest first: this process's runs by when they were made, earlier ones by their trace's last write.
