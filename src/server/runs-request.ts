@@ -50,7 +50,8 @@ export function parseRunRequest(body: unknown, catalog: ModelCatalog, origin: Ru
 
   const limits = limitsOf(fields.limits);
   const options = catalog.optionsFor(model, limits);
-  if (limits.maxCostUsd !== undefined) {
+  // A model named '' is a queued server's "the workers' own": its price is known where it runs, and checked there.
+  if (limits.maxCostUsd !== undefined && options.model.id !== '') {
     // The run would refuse it as it starts; refused here, the client learns which field to change.
     try {
       refuseUnpricedCostLimit([options.model.id, ...(options.subModel ? [options.subModel.id] : [])], options.prices);
