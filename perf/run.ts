@@ -2,7 +2,7 @@
  * rlm's performance measurements: `npm run perf` (Node 24, with --expose-gc).
  *
  *   npm run perf                          all of them
- *   npm run perf -- --only=cell,fan-out   some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python, tasks, serve; a prefix is enough)
+ *   npm run perf -- --only=cell,fan-out   some of them (cell-overhead, context-load, fan-out, scripted-run, viewer, python, tasks, serve, queue; a prefix is enough)
  *   npm run perf -- --strict              exit with status 1 when a floor or check fails
  *
  * These are measurements, not tests: they print a table and write perf/results/latest.json.
@@ -16,6 +16,7 @@ import { fanOut } from './fan-out.ts';
 import { collect, fmt, type BenchResult, type Row } from './lib.ts';
 import { describeMachine } from './machine.ts';
 import { pythonRepl } from './python-repl.ts';
+import { queueThroughput } from './queue-throughput.ts';
 import { scriptedRun } from './scripted-run.ts';
 // rlm-bench's task generators, measured with the rest from the checkout.
 import { taskGeneration } from '../packages/bench/perf/tasks.ts';
@@ -31,6 +32,7 @@ const BENCHMARKS: Array<{ id: string; run: () => Promise<BenchResult> }> = [
   { id: 'python', run: pythonRepl },
   { id: 'tasks', run: taskGeneration },
   { id: 'serve', run: serveThroughput },
+  { id: 'queue', run: queueThroughput },
 ];
 
 function parseArgs(argv: string[]): { only: string[] | undefined; strict: boolean } {
