@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type EventSink, JsonlTrace, refuseUnpricedCostLimit, RlmError, type RlmErrorCode } from 'rlm';
+import type { ExecuteRun } from '../distributed/remote-runs.ts';
 import type { TaskInstance } from '../tasks/task.ts';
 import { scoreAnswer } from '../tasks/scoring.ts';
 import { runMethod, type MethodName, type MethodOutcome, type MethodSetup } from './methods.ts';
@@ -59,6 +60,12 @@ export interface BenchOptions {
   perInstance?: { maxCostUsd?: number; timeoutMs?: number; maxCalls?: number };
   signal?: AbortSignal;
   onRow?: (row: BenchRow) => void;
+  /**
+   * Where each instance × method runs (default: here, with `runMethod`); `remoteRuns` sends it
+   * to `rlm worker` processes. It gets the run's limits and signal, and must pass its events to
+   * `setup.onEvent` for `tracesDir`.
+   */
+  execute?: ExecuteRun;
 }
 
 /** What a bench did: its rows, and what it resumed or skipped. */
@@ -76,8 +83,11 @@ export interface BenchSummary {
  * a limit reached) is the method's outcome, scored.
  */
 const RUN_AGAIN: ReadonlySet<string> = new Set(['cancelled', 'error']);
-/** Errors that every later run would meet too. */
-const ENDPOINT_FAILURES: ReadonlySet<string> = new Set(['RLM_AUTH', 'RLM_MODEL_REJECTED', 'RLM_ENDPOINT_UNREACHABLE']);
+/**
+ * Errors that every later run would meet too: the endpoint refusing the key or the model, or out
+ * of reach; or a run refused as asked for (a worker that cannot read this bench's jobs).
+ */
+const ENDPOINT_FAILURES: ReadonlySet<string> = new Set(['RLM_AUTH', 'RLM_MODEL_REJECTED', 'RLM_ENDPOINT_UNREACHABLE', 'RLM_USAGE']);
 
 /** The rows of a results file; a cut-off last line (an interrupted write) is ignored. */
 export function readResults(path: string): BenchRow[] {
@@ -122,6 +132,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
   const halt = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
   let endpointFailure: RlmError | undefined;
+  const execute = options.execute ?? runMethod;
 
   const worker = async (): Promise<void> => {
     for (let next = tasks.next(); !next.done; next = tasks.next()) {
@@ -140,8 +151,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
         const limits = { ...options.perInstance, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
         const setup = { ...options.setup, limits, signal };
         const { outcome, trace } = options.tracesDir
-          ? await runTraced(method, task, setup, options.tracesDir)
-          : { outcome: await runMethod(method, task, setup), trace: undefined };
+          ? await runTraced(method, task, setup, options.tracesDir, execute)
+          : { outcome: await execute(method, task, setup), trace: undefined };
         if (outcome.errorCode && ENDPOINT_FAILURES.has(outcome.errorCode)) {
           endpointFailure ??= new RlmError(
             outcome.errorCode as RlmErrorCode,
@@ -207,6 +218,7 @@ async function runTraced(
   task: TaskInstance,
   setup: MethodSetup,
   tracesDir: string,
+  execute: ExecuteRun,
 ): Promise<{ outcome: MethodOutcome; trace: string }> {
   const dir = resolve(tracesDir);
   mkdirSync(dir, { recursive: true });
@@ -224,7 +236,7 @@ async function runTraced(
     inner?.(event);
   };
   try {
-    return { outcome: await runMethod(method, task, { ...setup, onEvent }), trace: path };
+    return { outcome: await execute(method, task, { ...setup, onEvent }), trace: path };
   } finally {
     await trace.close();
   }

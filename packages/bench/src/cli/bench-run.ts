@@ -20,6 +20,7 @@ import {
   type BenchSummary,
 } from '../benchmark/runner.ts';
 import { checkResumable } from '../benchmark/settings.ts';
+import { remoteRuns, workerModel, type ExecuteRun } from '../distributed/remote-runs.ts';
 import { contextWindowOf, type PriceTable } from 'rlm';
 import { formatTokens } from '../tasks/index.ts';
 import {
@@ -37,6 +38,7 @@ import {
   type Flags,
 } from 'rlm/cli-kit';
 import { lockOutput } from './out-lock.ts';
+import { connectWorkers, REDIS_CONCURRENCY, redisUrl, workerModels } from './redis-run.ts';
 import { contextSizes, instanceCount, instancesOf, TASK_OPTIONS, taskChoice, type TaskChoice } from './task-choice.ts';
 import { tokens } from './token-flag.ts';
 
@@ -58,9 +60,13 @@ export const RUN_ONLY_OPTIONS = {
   provider: {
     type: 'string',
     value: '<openai|anthropic>',
-    default: 'openai',
     choices: ['openai', 'anthropic'],
-    help: 'the wire format: OpenAI-compatible or the Anthropic Messages API\n(env ANTHROPIC_API_KEY)',
+    help: 'the wire format: OpenAI-compatible or the Anthropic Messages API\n(env ANTHROPIC_API_KEY; default openai)',
+  },
+  redis: {
+    type: 'string',
+    value: '<url>',
+    help: 'run the instances on the `rlm worker` processes of this Redis\n(redis://host:port): they hold the key and the endpoint, so give\n--model here, not --base-url or --provider; no --traces',
   },
   repl: { type: 'string', value: '<js|python>', default: 'js', choices: ['js', 'python'], help: "the RLM's REPL" },
   window: {
@@ -75,7 +81,7 @@ export const RUN_ONLY_OPTIONS = {
     help: 'retrieval: passages shown at most, fewer if the window is full',
   },
   passage: { type: 'string', value: '<tokens>', default: String(RETRIEVAL_DEFAULTS.chunkTokens), help: 'retrieval: passage size' },
-  concurrency: { type: 'string', value: '<n>', default: '2', help: 'instances in flight at once' },
+  concurrency: { type: 'string', value: '<n>', help: `instances in flight at once (default 2; with --redis ${REDIS_CONCURRENCY})` },
   'max-cost': { type: 'string', value: '<usd>', help: 'spending limit for the whole bench: no instance starts once reached' },
   'instance-cost': { type: 'string', value: '<usd>', help: "limit on each instance's run" },
   prices: {
@@ -109,7 +115,12 @@ interface RunPlan {
   window: number | undefined;
   concurrency: number;
   out: string;
+  /** The Redis of the workers the runs go to, or undefined to run them here. */
+  redis: string | undefined;
 }
+
+/** The models a bench runs, by name. */
+type ModelNames = Pick<Endpoint, 'model' | 'subModel'>;
 
 type RunValues = ReturnType<typeof parseRunArgs>;
 
@@ -132,25 +143,24 @@ export async function benchRun(argv: string[], io: CliIO, help: string): Promise
   // One bench at a time in a folder; a dry run writes nothing and needs no lock.
   const release = values['dry-run'] ? undefined : lockOutput(plan.out);
   try {
-    const endpoint = await resolveEndpoint({
-      provider: plan.provider,
-      baseUrl: values['base-url'],
-      model: values.model,
-      subModel: values['sub-model'],
-      env: io.env,
-    });
-    const setup = await setupOf(plan, endpoint);
+    const { models, setup } = await modelsOf(plan, values, io);
     const resultsPath = join(plan.out, 'results.jsonl');
     // Before the plan: results of other settings in --out, or a cost limit on a model without a
     // price, are usage errors, not surprises later.
     checkResumable(readResults(resultsPath), plan.methods, setup, resultsPath);
     refuseUnpricedBenchLimit({ methods: plan.methods, setup, ...plan.limits });
-
-    const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
-    // A dry run's plan is what it was asked for: on stdout, even with --quiet.
-    printPlan(plan, endpoint, setup, values['dry-run'] ? (text) => io.stdout.write(`${text}\n`) : say);
-    if (values['dry-run']) return EXIT.answer;
-    return await runAndReport(plan, setup, resultsPath, values.traces === true, say, io);
+    // The workers' Redis out of reach is a usage error too; a dry run needs no workers.
+    const workers = plan.redis && !values['dry-run'] ? await connectWorkers(plan.redis) : undefined;
+    try {
+      const say = (text: string) => values.quiet || io.stderr.write(`${text}\n`);
+      // A dry run's plan is what it was asked for: on stdout, even with --quiet.
+      printPlan(plan, models, setup, values['dry-run'] ? (text) => io.stdout.write(`${text}\n`) : say);
+      if (values['dry-run']) return EXIT.answer;
+      const execute = workers ? remoteRuns(workers) : undefined;
+      return await runAndReport(plan, setup, resultsPath, values.traces === true, say, io, execute);
+    } finally {
+      await workers?.close();
+    }
   } finally {
     release?.();
   }
@@ -167,7 +177,7 @@ async function planOf(values: RunValues): Promise<RunPlan> {
   return {
     choice,
     methods: methods as MethodName[],
-    provider: values.provider,
+    provider: values.provider ?? 'openai',
     repl: values.repl === 'python' ? 'python' : 'javascript',
     limits: {
       ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
@@ -180,9 +190,27 @@ async function planOf(values: RunValues): Promise<RunPlan> {
       chunkTokens: /^\d+$/.test(values.passage) ? wholeNumber('--passage', values.passage, 50)! : tokens('--passage', values.passage)!,
     },
     window: tokens('--window', values.window),
-    concurrency: wholeNumber('--concurrency', values.concurrency, 1)!,
+    concurrency: wholeNumber('--concurrency', values.concurrency ?? String(values.redis ? REDIS_CONCURRENCY : 2), 1)!,
     out: resolve(values.out),
+    redis: values.redis === undefined ? undefined : redisUrl(values.redis),
   };
+}
+
+/** The models' names and the setup: on the endpoint resolved here, or, with --redis, on the workers'. */
+async function modelsOf(plan: RunPlan, values: RunValues, io: CliIO): Promise<{ models: ModelNames; setup: MethodSetup }> {
+  // The workers hold the endpoint and the key: a bench on them needs only the models' names.
+  if (plan.redis) {
+    const models = workerModels(values, io.env);
+    return { models, setup: workerSetup(plan, models) };
+  }
+  const endpoint = await resolveEndpoint({
+    provider: plan.provider,
+    baseUrl: values['base-url'],
+    model: values.model,
+    subModel: values['sub-model'],
+    env: io.env,
+  });
+  return { models: endpoint, setup: await setupOf(plan, endpoint) };
 }
 
 async function setupOf(plan: RunPlan, endpoint: Endpoint): Promise<MethodSetup> {
@@ -197,7 +225,19 @@ async function setupOf(plan: RunPlan, endpoint: Endpoint): Promise<MethodSetup> 
   };
 }
 
-function printPlan(plan: RunPlan, endpoint: Endpoint, setup: MethodSetup, print: (text: string) => void): void {
+/** The setup of a bench on workers: models known by name, made on the workers. */
+function workerSetup(plan: RunPlan, models: ModelNames): MethodSetup {
+  return {
+    model: workerModel(models.model),
+    subModel: workerModel(models.subModel),
+    repl: plan.repl,
+    windowTokens: plan.window ?? contextWindowOf(models.model),
+    retrieval: plan.retrieval,
+    ...(plan.prices ? { prices: plan.prices } : {}),
+  };
+}
+
+function printPlan(plan: RunPlan, endpoint: ModelNames, setup: MethodSetup, print: (text: string) => void): void {
   const { choice, methods, limits } = plan;
   const estimate = estimateBench({
     contexts: contextSizes(choice),
@@ -217,6 +257,7 @@ function printPlan(plan: RunPlan, endpoint: Endpoint, setup: MethodSetup, print:
       : `about $${estimate.costUsd.toFixed(2)}`;
   const stop = limits.maxCostUsd === undefined ? '' : `; the bench stops starting instances at $${limits.maxCostUsd}`;
   print(`  Estimate (rough): about ${compactTokens(estimate.inputTokens)} input tokens, ${cost}${stop}.`);
+  if (plan.redis) print(`  On the rlm workers of ${plan.redis}, ${plan.concurrency} instances at once.`);
 }
 
 async function runAndReport(
@@ -226,6 +267,7 @@ async function runAndReport(
   traces: boolean,
   say: (text: string) => void,
   io: CliIO,
+  execute?: ExecuteRun,
 ): Promise<number> {
   // What the bench has spent, resumed runs included: beside each result, against --max-cost.
   let spent = readResults(resultsPath).reduce((sum, row) => sum + row.costUsd, 0);
@@ -251,6 +293,7 @@ async function runAndReport(
       ...plan.limits,
       signal: controller.signal,
       onRow,
+      ...(execute ? { execute } : {}),
     });
   } catch (error) {
     if (!controller.signal.aborted) throw error;

@@ -10,7 +10,9 @@ export type TaskFamily = 'sniah' | 'oolong' | 'oolong-pairs' | 'browsecomp' | 'c
  * `contains` when the answer must include the truth, `choice` when it must pick the right letter
  * of a multiple-choice question.
  */
-export type ScoreKind = 'exact' | 'numeric' | 'pairs' | 'contains' | 'choice';
+export type ScoreKind = (typeof SCORE_KINDS)[number];
+/** Every {@link ScoreKind}. */
+export const SCORE_KINDS = ['exact', 'numeric', 'pairs', 'contains', 'choice'] as const;
 
 /** One task: its context and query, the truth, and how an answer is scored; as `rlm bench export` writes it. */
 export interface TaskInstance {
