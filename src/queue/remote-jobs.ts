@@ -9,6 +9,15 @@ import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RlmError } from '../errors.ts';
 
+/**
+ * Work put on the queue that `rlm worker` processes take: each job runs on whichever worker is
+ * free, and its result comes back here.
+ *
+ * @example
+ * const jobs = await RemoteJobs.connect('redis://127.0.0.1:6379');
+ * const outcome = await jobs.run('bench', instance, { signal });
+ * await jobs.close();
+ */
 export class RemoteJobs {
   readonly #commands: Redis;
   readonly #events: Redis;
@@ -77,6 +86,7 @@ export class RemoteJobs {
     }
   }
 
+  /** Closes the connections to Redis. */
   async close(): Promise<void> {
     await Promise.all([this.#queueEvents.close(), this.#queue.close()].map((p) => p.catch(() => {})));
     this.#events.disconnect();
