@@ -22,3 +22,5 @@ export { scoreChart, chartPoints, type ChartPoint } from './chart.ts';
 export { estimateBench, type BenchEstimate } from './estimate.ts';
 export { rankPassages, RETRIEVAL_DEFAULTS } from './retrieval.ts';
 export { chunkText, type TextChunk } from './chunks.ts';
+export { remoteRuns, workerModel, type ExecuteRun, type BenchJobQueue } from '../distributed/remote-runs.ts';
+export { benchJob, parseBenchJob, type BenchJob, type BenchJobSetup } from '../distributed/bench-job.ts';
