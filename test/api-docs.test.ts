@@ -16,6 +16,7 @@ const ENTRIES = [
   'packages/bench/src/benchmark/index.ts',
   'packages/bench/src/tasks/index.ts',
   'packages/bench/src/cli/bench.ts',
+  'packages/bench/src/worker.ts',
 ];
 
 function undocumented(entry: string): string[] {

@@ -80,7 +80,7 @@ limits); the worker, how to reach the provider, and its caps can only lower the 
   sections: [
     { title: 'Queue:', flags: QUEUE },
     { title: 'Model (unset: as rlm ask finds them; a run may name its own):', flags: MODEL },
-    { title: 'Caps on every run taken here:', flags: CAPS },
+    { title: "Caps on every run taken here (a bench instance keeps the bench's own limits):", flags: CAPS },
     { title: 'Output:', flags: OUTPUT },
   ],
   notes: `Keys: OPENAI_API_KEY, or RLM_API_KEY for any base URL (ANTHROPIC_API_KEY with --provider anthropic).
@@ -215,7 +215,7 @@ async function benchWorker(): Promise<BenchWorker> {
       (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ||
       (error as { code?: string }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED'
     )
-      throw new Error('this worker has no rlm-bench to run bench instances with: npm install rlm-bench');
+      throw new RlmError('RLM_USAGE', 'this worker has no rlm-bench to run bench instances with: npm install rlm-bench');
     throw error;
   }
 }

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Worker, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CancelledError } from '../errors.ts';
+import { CancelledError, RlmError } from '../errors.ts';
 import { connectRedis } from './redis-connection.ts';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, WORKERS, workerKey } from './keys.ts';
 import { RunRecords } from './run-records.ts';
@@ -101,7 +101,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         return { status: outcome.result.status };
       }
       const handler = handlerFor(job.name);
-      if (!handler) throw new Error(`this worker cannot run jobs of kind "${job.name}"`);
+      if (!handler) throw new RlmError('RLM_USAGE', `this worker cannot run jobs of kind "${job.name}"`);
       const value = await (await handler)(job.data, stop.signal);
       if (stop.signal.reason instanceof HandBack) return await letGo(job, token, stop.signal.reason.message);
       stats.finished++;
@@ -109,6 +109,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     } catch (error) {
       if (error instanceof WaitingError) throw error;
       stats.failed++;
+      // The queue keeps a failure's message only: its code travels in it, for RemoteJobs to give back.
+      if (RlmError.isInstance(error)) throw new Error(`[${error.code}] ${error.message}`);
       throw error;
     } finally {
       held.delete(job.id!);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RlmError } from '../errors.ts';
+import { RlmError, type RlmErrorCode } from '../errors.ts';
 
 /**
  * Work put on the queue that `rlm worker` processes take: each job runs on whichever worker is
@@ -57,11 +57,16 @@ export class RemoteJobs {
     const { signal } = options;
     signal?.throwIfAborted();
     const id = `${kind}_${randomBytes(9).toString('base64url')}`;
-    const job = await this.#queue.add(kind, data, { jobId: id, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } });
+    // A job's data can be a whole task (tens of MB): gone from Redis a minute after its result is handed back.
+    const job = await this.#queue.add(kind, data, { jobId: id, removeOnComplete: { age: 60 }, removeOnFail: { age: 3600 } });
     const finished = job.waitUntilFinished(this.#queueEvents).then(
       (value) => value as T,
       (error: unknown) => {
-        throw new RlmError('RLM_PROVIDER', `a worker failed the ${kind} job: ${error instanceof Error ? error.message : String(error)}`);
+        const reason = error instanceof Error ? error.message : String(error);
+        // "[RLM_USAGE] ..." from the worker: its code kept, so that a caller can tell a job no worker can run.
+        const coded = /^\[(RLM_[A-Z_]+)\] ([\s\S]*)$/.exec(reason);
+        const code = (coded?.[1] ?? 'RLM_PROVIDER') as RlmErrorCode;
+        throw new RlmError(code, `a worker failed the ${kind} job: ${coded?.[2] ?? reason}`);
       },
     );
     if (!signal) return finished;

@@ -80,7 +80,7 @@ describe('the built packages', { timeout: 240_000 }, () => {
     assertExportsLoad(join(withBench, 'node_modules/rlm'), core, {
       '.': ['RLM', 'createOpenAIModel', 'createAnthropicModel'],
       './testing': ['startScriptedServer', 'byTurn', 'repl'],
-      './cli-kit': ['EXIT', 'parseFlags', 'renderHelp', 'resolveEndpoint', 'modelMaker'],
+      './cli-kit': ['EXIT', 'parseFlags', 'renderHelp', 'resolveEndpoint', 'modelMaker', 'RemoteJobs'],
       './ai-sdk': ['rlmModel', 'rlmTool', 'NoAnswerError'],
       './server': ['startServer', 'createApp', 'ModelCatalog', 'RunManager'],
     });
@@ -88,6 +88,7 @@ describe('the built packages', { timeout: 240_000 }, () => {
       '.': ['runBenchmark', 'runMethod', 'markdownReport', 'scoreChart'],
       './tasks': ['generateTask', 'scoreAnswer', 'TASK_FAMILIES'],
       './cli': ['bench'],
+      './worker': ['runBenchJob'],
     });
   });
 

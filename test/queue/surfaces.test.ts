@@ -13,6 +13,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
 import { byTurn, repl, startScriptedServer, type ScriptedModelServer, type ScriptedRequest } from '../../src/testing/index.ts';
+import { RlmError } from '../../src/errors.ts';
+import { RemoteJobs } from '../../src/queue/remote-jobs.ts';
 import { launchChromium, skipWithoutChromium } from '../support/browser.ts';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis.ts';
 import { endedRun, runState, startServer, startWorker, stopAll, submitRun, type RlmProcess } from './cluster.ts';
@@ -155,6 +157,20 @@ describe('a server whose runs are run by workers, through each of its surfaces',
       }
     },
   );
+
+  it("fails a job of a kind no worker runs with the worker's reason and code", async () => {
+    const jobs = await RemoteJobs.connect(redis.url);
+    try {
+      await assert.rejects(jobs.run('nonsense', { any: 1 }), (error: unknown) => {
+        assert.ok(RlmError.isInstance(error));
+        assert.equal(error.code, 'RLM_USAGE');
+        assert.match(error.message, /a worker failed the nonsense job: this worker cannot run jobs of kind "nonsense"/);
+        return true;
+      });
+    } finally {
+      await jobs.close();
+    }
+  });
 
   it("ends a run over a corpus outside the workers' folders with that error, not an answer", async () => {
     const id = await submitRun(servers[0]!, { model: 'rlm/private', query: 'what is in it?' });
