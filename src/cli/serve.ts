@@ -17,6 +17,7 @@ import { EXIT } from './exit-codes.ts';
 import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
+import { stopSignal } from './stop-signal.ts';
 
 const SERVER = {
   host: { type: 'string', value: '<address>', default: '127.0.0.1', help: 'the address to listen on; any but loopback needs a token' },
@@ -266,18 +267,6 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   process.off('SIGINT', now);
   log('stopped');
   return EXIT.answer;
-}
-
-function stopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
 }
 
 /** `--corpus docs=./handbook` as name and absolute path; a malformed or repeated name is refused. */

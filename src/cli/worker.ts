@@ -17,6 +17,7 @@ import { EXIT } from './exit-codes.ts';
 import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
+import { stopSignal } from './stop-signal.ts';
 
 const QUEUE = {
   redis: { type: 'string', value: '<url>', help: 'the Redis the servers queue runs on: redis://host:6379 (rediss:// for TLS)' },
@@ -218,16 +219,4 @@ async function benchWorker(): Promise<BenchWorker> {
       throw new RlmError('RLM_USAGE', 'this worker has no rlm-bench to run bench instances with: npm install rlm-bench');
     throw error;
   }
-}
-
-function stopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
 }
