@@ -12,7 +12,7 @@ import type { PriceTable } from '../models/prices.ts';
 import type { ServerState } from '../server/server-state.ts';
 import { RlmError } from '../errors.ts';
 import { ASK_OPTIONS } from './args.ts';
-import { modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
+import { modelMaker, refuseUnlistedModels, resolveEndpoint, type ConfigInput } from './config.ts';
 import { EXIT } from './exit-codes.ts';
 import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
@@ -172,22 +172,12 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
 
   const redisUrl = v.redis?.trim();
   if (redisUrl !== undefined) (await import('../queue/redis-connection.ts')).checkRedisUrl(redisUrl);
-  // With a queue, the workers call the models with their own endpoint and keys: the server names models only.
-  const endpoint =
+  const model = v.model?.trim() || undefined;
+  const subModel = v['sub-model']?.trim() || undefined;
+  const { endpoint, createModel } =
     redisUrl === undefined
-      ? await resolveEndpoint({
-          provider: v.provider,
-          baseUrl,
-          model: v.model?.trim() || undefined,
-          subModel: v['sub-model']?.trim() || undefined,
-          env: io.env,
-        })
-      : { model: v.model?.trim() ?? '', subModel: v['sub-model']?.trim() ?? v.model?.trim() ?? '' };
-  if (redisUrl === undefined && v.provider === 'openai') await refuseUnlistedModels(endpoint as Parameters<typeof refuseUnlistedModels>[0]);
-  const createModel =
-    redisUrl === undefined
-      ? await modelMaker(v.provider, endpoint as Parameters<typeof modelMaker>[1], { stream: v.stream ?? false })
-      : (await import('../queue/named-model.ts')).namedModel;
+      ? await endpointModels(v.provider, { provider: v.provider, baseUrl, model, subModel, env: io.env }, v.stream ?? false)
+      : await queuedModels(model, subModel);
   const runs =
     redisUrl === undefined
       ? undefined
@@ -267,6 +257,22 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   process.off('SIGINT', now);
   log('stopped');
   return EXIT.answer;
+}
+
+/** The endpoint's models, checked to exist there, as `rlm ask` finds them. */
+async function endpointModels(provider: 'openai' | 'anthropic', input: ConfigInput, stream: boolean) {
+  const endpoint = await resolveEndpoint(input);
+  if (provider === 'openai') await refuseUnlistedModels(endpoint);
+  return { endpoint, createModel: await modelMaker(provider, endpoint, { stream }) };
+}
+
+/**
+ * With a queue, the workers call the models with their own endpoint and keys: the server only
+ * names them, and a name left out ('') is the worker's own.
+ */
+async function queuedModels(model: string | undefined, subModel: string | undefined) {
+  const { namedModel } = await import('../queue/named-model.ts');
+  return { endpoint: { model: model ?? '', subModel: subModel ?? model ?? '' }, createModel: namedModel };
 }
 
 /** `--corpus docs=./handbook` as name and absolute path; a malformed or repeated name is refused. */
