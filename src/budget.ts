@@ -77,10 +77,16 @@ export class Budget {
   readonly #drainWaiters: Array<() => void> = [];
   readonly #settleWaiters = new Set<() => void>();
 
-  /** `elapsedBeforeMs`: the time earlier attempts of a resumed run already took, counted against the time limit. */
-  constructor(limits: BudgetLimits = {}, elapsedBeforeMs = 0) {
+  /**
+   * `elapsedBeforeMs`: the time earlier attempts of a resumed run already took, counted against the
+   * time limit. `lostCallsBefore`: calls those attempts sent and never saw answered (in flight when
+   * their process died): the provider may have answered and charged them, so they count against
+   * the call limit.
+   */
+  constructor(limits: BudgetLimits = {}, elapsedBeforeMs = 0, lostCallsBefore = 0) {
     this.limits = limits;
     this.startedAt = Date.now() - elapsedBeforeMs;
+    this.#started = lostCallsBefore;
   }
 
   /** True when a call must reserve tokens and cost before it is sent. */

@@ -31,6 +31,8 @@ export interface ResumePlan {
   schema: AnswerSchema | undefined;
   replies: RecordedReplies;
   elapsedMs: number;
+  /** Calls the earlier attempts sent and never saw answered: counted as made. */
+  lostCalls: number;
 }
 
 /**
@@ -62,7 +64,22 @@ export async function planResume(trace: Trace, config: RunConfig, options: Resum
     schema: options.schema ?? start.schema,
     replies: new RecordedReplies(all),
     elapsedMs: trace.elapsedMs ?? 0,
+    lostCalls: unansweredCalls(trace.attempts ?? [all]),
   };
+}
+
+/** Calls started and never ended, in each attempt: in flight when its process died. */
+function unansweredCalls(attempts: ReadonlyArray<readonly RlmEvent[]>): number {
+  let lost = 0;
+  for (const events of attempts) {
+    const open = new Set<string>();
+    for (const event of events) {
+      if (event.type === 'model-call-start') open.add(`${event.runId ?? ''}:${event.callId}`);
+      else if (event.type === 'model-call-end') open.delete(`${event.runId ?? ''}:${event.callId}`);
+    }
+    lost += open.size;
+  }
+  return lost;
 }
 
 /** One thing a session did, in order: a question asked, or a context added. */

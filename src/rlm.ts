@@ -128,7 +128,7 @@ export class RLM {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(plan.schema === undefined ? {} : { schema: plan.schema as AnswerSchema<T> }),
     };
-    return this.#run(input, undefined, { replies: plan.replies, elapsedMs: plan.elapsedMs });
+    return this.#run(input, undefined, { replies: plan.replies, elapsedMs: plan.elapsedMs, lostCalls: plan.lostCalls });
   }
 
   /**
@@ -187,7 +187,7 @@ export class RLM {
   async #run<T>(
     input: RunInput<T>,
     alsoTo: EventSink | undefined,
-    resumed?: { replies: RecordedReplies; elapsedMs: number },
+    resumed?: { replies: RecordedReplies; elapsedMs: number; lostCalls?: number },
     seat?: SessionSeat,
   ): Promise<RunResult<T>> {
     const config = this.#config;

@@ -62,14 +62,14 @@ export class RunTree {
     config: RunConfig,
     userSignal: AbortSignal | undefined,
     alsoTo?: EventSink,
-    resumed?: { replies: RecordedReplies; elapsedMs: number },
+    resumed?: { replies: RecordedReplies; elapsedMs: number; lostCalls?: number },
     runIds: { next: number } = { next: 0 },
   ) {
     this.#runIds = runIds;
     this.config = config;
     this.settings = recordedSettings(config);
     this.#recorded = resumed?.replies;
-    this.budget = new Budget(config.limits, resumed?.elapsedMs ?? 0);
+    this.budget = new Budget(config.limits, resumed?.elapsedMs ?? 0, resumed?.lostCalls ?? 0);
     this.limiter = new Limiter(config.concurrency);
     this.emit = (event: RlmEvent) => {
       config.onEvent?.(event);

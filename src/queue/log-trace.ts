@@ -14,16 +14,26 @@ export function traceHeader(run: StoredRun, createdAt: number): TraceHeader {
   return { type: 'trace', version: TRACE_VERSION, createdAt: new Date(createdAt).toISOString(), context: run.context };
 }
 
-/** The log as a trace, its attempts split at each claim; claims that began no event are left out. */
+/**
+ * The log as a trace, its attempts split at each claim; claims that began no event are left out.
+ * The time the run has taken is the wall time of its attempts: each from its claim to the next
+ * claim (a worker that died took at least until its last event, and its run waited until it was
+ * taken over), so that a time limit holds over the whole run, whatever was in flight at a death.
+ */
 export function traceOfLog(run: StoredRun, createdAt: number, entries: readonly LogEntry[]): Trace {
-  const attempts: Trace['events'][] = [];
+  const attempts: Array<{ at: number | undefined; events: Trace['events'] }> = [];
   for (const entry of entries) {
-    if (entry.k === 'claim') attempts.push([]);
-    else if (entry.k === 'event') (attempts.at(-1) ?? (attempts.push([]), attempts[0]!)).push(entry.e);
+    if (entry.k === 'claim') attempts.push({ at: entry.at, events: [] });
+    else if (entry.k === 'event') (attempts.at(-1) ?? (attempts.push({ at: undefined, events: [] }), attempts[0]!)).events.push(entry.e);
   }
-  const kept = attempts.filter((attempt) => attempt.length > 0);
+  let elapsedMs = 0;
+  for (const [index, attempt] of attempts.entries()) {
+    const next = attempts[index + 1]?.at;
+    const wall = attempt.at !== undefined && next !== undefined ? next - attempt.at : 0;
+    elapsedMs += Math.max(wall, attempt.events.at(-1)?.t ?? 0);
+  }
+  const kept = attempts.map((attempt) => attempt.events).filter((events) => events.length > 0);
   if (kept.length === 0) kept.push([]);
-  const elapsedMs = kept.reduce((sum, attempt) => sum + (attempt.at(-1)?.t ?? 0), 0);
   return {
     header: traceHeader(run, createdAt),
     events: kept.at(-1)!,

@@ -22,6 +22,8 @@ export class LogWriter {
   #pending: LogEntry[] = [];
   #writing: Promise<void> | undefined;
   #stopped = false;
+  /** The number of the last batch sent. */
+  #seq = 0;
 
   constructor(records: RunRecords, id: string, owner: string, onStop: (why: WriterStop) => void, giveUpMs = 60_000) {
     this.#records = records;
@@ -53,7 +55,7 @@ export class LogWriter {
       while (this.#pending.length > 0 && !this.#stopped) {
         const batch = this.#pending;
         this.#pending = [];
-        const outcome = await this.#appendWithRetry(batch);
+        const outcome = await this.#appendWithRetry(batch, ++this.#seq);
         if (outcome === undefined) return this.#stop({ unreachable: true });
         if ('lost' in outcome) return this.#stop({ lost: true });
         if ('cancelled' in outcome) this.#onStop({ cancelled: outcome.cancelled });
@@ -64,11 +66,11 @@ export class LogWriter {
   }
 
   /** The append, tried again while Redis is away, for up to `giveUpMs`; undefined when it never got through. */
-  async #appendWithRetry(batch: LogEntry[]) {
+  async #appendWithRetry(batch: LogEntry[], seq: number) {
     const deadline = performance.now() + this.#giveUpMs;
     for (;;) {
       try {
-        return await this.#records.append(this.#id, this.#owner, batch);
+        return await this.#records.append(this.#id, this.#owner, batch, seq);
       } catch {
         if (performance.now() > deadline) return undefined;
         await new Promise((resolve) => setTimeout(resolve, 1_000));

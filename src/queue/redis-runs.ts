@@ -6,7 +6,7 @@
  * view that reads traces finds them. A run another server took is followed from its first event
  * when a client asks for it here. A cancel from any server reaches the worker that holds the run.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
@@ -14,15 +14,15 @@ import type { Redis } from 'ioredis';
 import { RlmError } from '../errors.ts';
 import type { RLMOptions, RunResult } from '../rlm.ts';
 import { RunProgress } from '../run-progress.ts';
-import type { TraceLine } from '../trace/jsonl.ts';
 import { HttpError } from '../server/http-error.ts';
 import { ServerBusyError, ServerDrainingError } from '../server/run-manager.ts';
 import type { Runs, RunStats } from '../server/runs.ts';
 import { resultWithoutRun, ServerRun, type RunRequest, type RunView } from '../server/server-run.ts';
-import { CANCEL_CHANNEL, logKey, QUEUE_NAME, QUEUE_PREFIX, WORKERS, workerKey } from './keys.ts';
-import { traceHeader, traceLinesOf } from './log-trace.ts';
+import { CANCEL_CHANNEL, logKey, QUEUE_NAME, QUEUE_PREFIX, runKey, WORKERS, workerKey } from './keys.ts';
+import { FollowedRun } from './followed-run.ts';
+import { traceHeader } from './log-trace.ts';
 import { connectRedis } from './redis-connection.ts';
-import { RunRecords, type LogEntry, type RunSummary } from './run-records.ts';
+import { parseEntry, RunRecords, type RunSummary } from './run-records.ts';
 import { readStoredRun, storeRun, type StoredRun } from './stored-run.ts';
 import type { WorkerBeat } from './queue-worker.ts';
 
@@ -39,15 +39,10 @@ export interface RedisRunsOptions {
   log?: (line: string) => void;
 }
 
-/** A run followed here: where its log has been read to, and its trace file. */
-interface Followed {
-  run: ServerRun;
-  lastId: string;
-  events: number;
-  fd: number | undefined;
-  /** False while what the log already holds is read in one go (a run of another server, asked for here). */
-  ready: boolean;
-}
+/** Runs of other servers followed here at once, when asked for; past it, those no client listens to are let go. */
+const MAX_ADOPTED = 256;
+/** How often the runs followed are checked to still be in Redis (one emptied or restarted without its data loses them). */
+const GONE_CHECK_MS = 5_000;
 
 const ACTIVE_ORIGINS = new Set(['chat', 'mcp']);
 
@@ -69,7 +64,7 @@ export class RedisRuns implements Runs {
   readonly #queue: Queue;
   readonly #queueEvents: QueueEvents;
   readonly #runs = new Map<string, ServerRun>();
-  readonly #followed = new Map<string, Followed>();
+  readonly #followed = new Map<string, FollowedRun>();
   readonly #recentMs: number[] = [];
   readonly #server = `${hostname()}:${process.pid}`;
   #draining = false;
@@ -116,7 +111,9 @@ export class RedisRuns implements Runs {
         throw error;
       }
     });
-    this.#hold(run, stored);
+    this.#hold(run, stored, { adopted: false, ready: true });
+    // Redis holds the context for the workers now: the server keeps what it shows.
+    run.forgetContext();
     return run;
   }
 
@@ -133,17 +130,17 @@ export class RedisRuns implements Runs {
     if (this.#runs.has(id)) return this.#runs.get(id);
     const stored = readStoredRun(record.request, id);
     const run = new ServerRun(this.#requestOf(stored), { id, createdAt: new Date(Number(record.createdAt)) });
-    const followed = this.#hold(run, stored, false);
+    const followed = this.#hold(run, stored, { adopted: true, ready: false });
     // What the log holds is read now, so the run is answered as it stands, not as queued and empty.
     try {
-      for (const row of await this.#records.readRows(id)) {
-        followed.lastId = row.id;
-        this.#apply(followed, row.entry);
-      }
+      for (const row of await this.#records.readRows(id)) if (followed.apply(row.id, row.entry)) break;
+      followed.flush();
     } finally {
+      if (run.result) this.#followed.delete(id);
       followed.ready = true;
       this.#wake?.();
     }
+    this.#letGoOfAdopted();
     return run;
   }
 
@@ -223,7 +220,7 @@ export class RedisRuns implements Runs {
     this.#wake?.();
     this.#reader.disconnect();
     await this.#following.catch(() => {});
-    for (const followed of this.#followed.values()) this.#closeTrace(followed);
+    for (const followed of this.#followed.values()) followed.flush();
     await Promise.all([this.#queueEvents.close(), this.#queue.close()].map((p) => p.catch(() => {})));
     // BullMQ leaves connections it was given open.
     this.#events.disconnect();
@@ -231,18 +228,10 @@ export class RedisRuns implements Runs {
   }
 
   /** Holds `run` here and follows its log; a cancel of it is sent to Redis. */
-  #hold(run: ServerRun, stored: StoredRun, ready = true): Followed {
+  #hold(run: ServerRun, stored: StoredRun, options: { adopted: boolean; ready: boolean }): FollowedRun {
     this.#runs.set(run.id, run);
     this.#forgetOldRuns();
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.tracePath(run.id), 'w');
-      writeSync(fd, `${JSON.stringify(traceHeader(stored, run.createdAt.getTime()))}\n`);
-    } catch {
-      // The trace folder failing here loses this server's copy only: the run and its log are in Redis.
-      fd = undefined;
-    }
-    const followed: Followed = { run, lastId: '0-0', events: 0, fd, ready };
+    const followed = new FollowedRun(run, traceHeader(stored, run.createdAt.getTime()), this.tracePath(run.id), options);
     this.#followed.set(run.id, followed);
     run.signal.addEventListener('abort', () => void this.#cancel(run.id, reasonOf(run.signal.reason)), { once: true });
     void run.finished.then(() => {
@@ -255,12 +244,28 @@ export class RedisRuns implements Runs {
     return followed;
   }
 
+  /**
+   * Runs of other servers asked for here are followed while they go on; past {@link MAX_ADOPTED},
+   * the oldest that no client listens to is let go (asked for again, it is read again from Redis).
+   */
+  #letGoOfAdopted(): void {
+    const adopted = [...this.#followed.values()].filter((f) => f.adopted && !f.run.result);
+    for (const followed of adopted) {
+      if (adopted.length <= MAX_ADOPTED) return;
+      if (followed.run.listeners > 0) continue;
+      this.#followed.delete(followed.run.id);
+      this.#runs.delete(followed.run.id);
+      adopted.splice(adopted.indexOf(followed), 1);
+    }
+  }
+
   async #cancel(id: string, reason: string): Promise<void> {
     try {
       const state = await this.#records.cancel(id, reason);
-      // Still waiting: taken off the queue and ended here. Held by a worker: it is told, and ends it.
-      if (state === 'queued' && (await this.#queue.remove(id)) === 1)
-        await this.#records.finish(id, '', resultWithoutRun('cancelled', 'RLM_CANCELLED', reason));
+      // Waiting for a worker (never taken, or handed back by one): taken off the queue and ended
+      // here. Held by a worker: it is told, and ends it.
+      if ((state === 'queued' || state === 'running') && (await this.#queue.remove(id)) === 1)
+        await this.#records.finish(id, '', resultWithoutRun('cancelled', 'RLM_CANCELLED', reason), true);
       await this.#commands.publish(CANCEL_CHANNEL, id);
     } catch (error) {
       this.#options.log?.(`could not send the cancel of ${id} to Redis: ${error instanceof Error ? error.message : String(error)}`);
@@ -269,6 +274,7 @@ export class RedisRuns implements Runs {
 
   /** Reads the logs of every run followed here, as they grow, until drained. */
   async #follow(): Promise<void> {
+    let checked = Date.now();
     while (!this.#closed) {
       const open = [...this.#followed.values()].filter((f) => f.ready);
       if (open.length === 0) {
@@ -294,46 +300,52 @@ export class RedisRuns implements Runs {
         continue;
       }
       for (const [key, rows] of reply ?? []) {
-        const id = key.slice('rlm:run:'.length, -':log'.length);
-        const followed = this.#followed.get(id);
+        const followed = this.#followed.get(key.slice('rlm:run:'.length, -':log'.length));
         if (!followed) continue;
         for (const [streamId, fields] of rows) {
-          followed.lastId = streamId;
-          this.#apply(followed, JSON.parse(fields[1]!) as LogEntry);
+          const entry = parseEntry(fields);
+          // Anything in the log that rlm did not write is passed over, never allowed to stop the server.
+          if (!entry) {
+            followed.lastId = streamId;
+            continue;
+          }
+          if (followed.apply(streamId, entry)) {
+            this.#followed.delete(followed.run.id);
+            break;
+          }
         }
+        followed.flush();
+      }
+      if (Date.now() - checked > GONE_CHECK_MS) {
+        checked = Date.now();
+        await this.#endLostRuns();
       }
     }
   }
 
-  #apply(followed: Followed, entry: LogEntry): void {
-    const { run } = followed;
-    for (const line of traceLinesOf(entry, followed.events)) this.#writeTrace(followed, line);
-    if (entry.k === 'claim') {
-      if (entry.attempt > 1 && followed.events > 0) run.attemptStarted();
-      run.markStarted(new Date(entry.at));
-    } else if (entry.k === 'event') {
-      followed.events++;
-      const { t: _t, ...event } = entry.e;
-      run.push(event);
-    } else {
-      this.#closeTrace(followed);
-      this.#followed.delete(run.id);
-      run.end(entry.result, new Date(entry.at));
+  /**
+   * A run whose record is gone from Redis (emptied, or restarted without its data) will never
+   * end there: it ends here, as an error, so that its clients are not left waiting for good.
+   */
+  async #endLostRuns(): Promise<void> {
+    const open = [...this.#followed.values()].filter((f) => f.ready);
+    if (open.length === 0) return;
+    const pipeline = this.#commands.pipeline();
+    for (const followed of open) pipeline.exists(runKey(followed.run.id));
+    const replies = await pipeline.exec().catch(() => null);
+    if (!replies) return;
+    for (const [index, [error, exists]] of replies.entries()) {
+      if (error || exists !== 0) continue;
+      const followed = open[index]!;
+      this.#followed.delete(followed.run.id);
+      followed.end(
+        resultWithoutRun(
+          'error',
+          'RLM_USAGE',
+          'the queue lost this run: its record is gone from Redis (emptied, or restarted without its data)',
+        ),
+      );
     }
-  }
-
-  #writeTrace(followed: Followed, line: TraceLine): void {
-    if (followed.fd === undefined) return;
-    try {
-      writeSync(followed.fd, `${JSON.stringify(line)}\n`);
-    } catch {
-      this.#closeTrace(followed);
-    }
-  }
-
-  #closeTrace(followed: Followed): void {
-    if (followed.fd !== undefined) closeSync(followed.fd);
-    followed.fd = undefined;
   }
 
   #requestOf(stored: StoredRun): RunRequest {
@@ -347,7 +359,7 @@ export class RedisRuns implements Runs {
     const gone = ids.filter((_, index) => beats[index] === null);
     // A worker whose heartbeat expired is gone (killed, or its machine): forgotten.
     if (gone.length > 0) await this.#commands.srem(WORKERS, ...gone);
-    return beats.flatMap((beat) => (beat === null ? [] : [JSON.parse(beat) as WorkerBeat])).sort((a, b) => a.label.localeCompare(b.label));
+    return beats.flatMap((beat) => readBeat(beat)).sort((a, b) => a.label.localeCompare(b.label));
   }
 
   async #unreachableAs503<T>(call: () => Promise<T>): Promise<T> {
@@ -397,6 +409,25 @@ function viewOfSummary(id: string, record: RunSummary): RunView {
     ...(result?.error ? { error: result.error } : {}),
     ...(result ? { usage: result.usage } : {}),
   };
+}
+
+/** A worker's heartbeat as rlm writes it; anything else found there (written by hand, damaged) is left out. */
+function readBeat(beat: string | null): WorkerBeat[] {
+  if (beat === null) return [];
+  try {
+    const parsed = JSON.parse(beat) as Partial<WorkerBeat> | null;
+    const valid =
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      typeof parsed.id === 'string' &&
+      typeof parsed.label === 'string' &&
+      typeof parsed.concurrency === 'number' &&
+      Array.isArray(parsed.running) &&
+      parsed.running.every((id) => typeof id === 'string');
+    return valid ? [{ draining: false, finished: 0, failed: 0, startedAt: '', ...parsed } as WorkerBeat] : [];
+  } catch {
+    return [];
+  }
 }
 
 function reasonOf(reason: unknown): string {

@@ -49,10 +49,11 @@ export async function runJob(id: string, ctx: RunJobContext): Promise<RunJobOutc
   if (!record) return { result: resultWithoutRun('error', 'RLM_INPUT', `the queue has no record of ${id}`) };
   const claim = await ctx.records.claim(id, ctx.workerId, ctx.label);
   if ('missing' in claim) return { result: resultWithoutRun('error', 'RLM_INPUT', `the queue has no record of ${id}`) };
-  if ('ended' in claim) return { result: JSON.parse(record.result ?? 'null') ?? resultWithoutRun('cancelled', 'RLM_CANCELLED', 'ended') };
+  if ('ended' in claim) return { result: endedResult(record.result) };
   const { owner } = claim;
   const finish = async (result: RunResult): Promise<RunJobOutcome> => {
-    await ctx.records.finish(id, owner, result);
+    // Refused: another worker owns the run now, or its record is gone from Redis; either way this result is not its.
+    if (!(await ctx.records.finish(id, owner, result))) return { letGo: 'its record was taken over or is gone' };
     return { result };
   };
   if (claim.cancel !== undefined) return finish(resultWithoutRun('cancelled', 'RLM_CANCELLED', claim.cancel));
@@ -94,4 +95,15 @@ export async function runJob(id: string, ctx: RunJobContext): Promise<RunJobOutc
       resultWithoutRun('error', 'RLM_USAGE', `the worker failed the run: ${error instanceof Error ? error.message : String(error)}`),
     );
   }
+}
+
+/** The result a run that had already ended recorded (a job delivered again after its end). */
+function endedResult(json: string | undefined): RunResult {
+  try {
+    const result = JSON.parse(json ?? '') as RunResult | null;
+    if (typeof result === 'object' && result !== null && typeof result.status === 'string') return result;
+  } catch {
+    // a damaged result: the run ended all the same
+  }
+  return resultWithoutRun('error', 'RLM_INPUT', 'the run had already ended; its recorded result is damaged');
 }

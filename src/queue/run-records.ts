@@ -59,14 +59,19 @@ if not state then return {'missing'} end
 if state ~= 'queued' and state ~= 'running' then return {'ended'} end
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 local owner = ARGV[1] .. ':' .. attempt
-redis.call('HSET', KEYS[1], 'owner', owner, 'state', 'running', 'worker', ARGV[2], 'startedAt', ARGV[3])
+redis.call('HSET', KEYS[1], 'owner', owner, 'state', 'running', 'worker', ARGV[2], 'startedAt', ARGV[3], 'seq', 0)
 redis.call('XADD', KEYS[2], '*', 'x', cjson.encode({k='claim', attempt=attempt, worker=ARGV[2], at=tonumber(ARGV[3])}))
 return {'claimed', owner, tostring(attempt), redis.call('HGET', KEYS[1], 'cancel') or ''}
 `;
 
+// ARGV: owner, the batch's number (1, 2... per owner), the entries. A batch sent again (its first
+// sending timed out, but Redis carried it out) is not written twice.
 const APPEND = `
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return {'lost'} end
-for i = 2, #ARGV do redis.call('XADD', KEYS[2], '*', 'x', ARGV[i]) end
+local seq = tonumber(ARGV[2])
+if seq <= tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') then return {'ok'} end
+redis.call('HSET', KEYS[1], 'seq', seq)
+for i = 3, #ARGV do redis.call('XADD', KEYS[2], '*', 'x', ARGV[i]) end
 local cancel = redis.call('HGET', KEYS[1], 'cancel')
 if cancel then return {'cancelled', cancel} end
 return {'ok'}
@@ -99,7 +104,7 @@ return state
 
 type Scripted = Redis & {
   rlmClaim(run: string, log: string, workerId: string, worker: string, now: string): Promise<string[]>;
-  rlmAppend(run: string, log: string, owner: string, ...entries: string[]): Promise<string[]>;
+  rlmAppend(run: string, log: string, owner: string, seq: string, ...entries: string[]): Promise<string[]>;
   rlmFinish(
     run: string,
     log: string,
@@ -113,6 +118,26 @@ type Scripted = Redis & {
   ): Promise<number>;
   rlmCancel(run: string, reason: string): Promise<string>;
 };
+
+/**
+ * A log entry as rlm writes it, or undefined for anything else found in the log (written by hand,
+ * damaged): it is skipped, never allowed to stop a server or a worker. A reply skipped so is asked
+ * again by a resume; an end skipped is found in the run's record.
+ */
+export function parseEntry(fields: readonly string[]): LogEntry | undefined {
+  try {
+    const entry = JSON.parse(fields[fields.indexOf('x') + 1] ?? '') as Partial<LogEntry> | null;
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    if (entry.k === 'event' && typeof entry.e === 'object' && entry.e !== null && typeof entry.e.type === 'string')
+      return entry as LogEntry;
+    if (entry.k === 'claim' && typeof entry.attempt === 'number') return entry as LogEntry;
+    if (entry.k === 'end' && typeof entry.result === 'object' && entry.result !== null && typeof entry.result.status === 'string')
+      return entry as LogEntry;
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Seven days: a finished run's record and events stay readable from every server that long. */
 export const DEFAULT_KEEP_SECONDS = 7 * 24 * 3600;
@@ -186,8 +211,15 @@ export class RunRecords {
     return { owner: owner!, attempt: Number(attempt), cancel: cancel === '' ? undefined : cancel };
   }
 
-  async append(id: string, owner: string, entries: readonly LogEntry[]): Promise<AppendOutcome> {
-    const [outcome, reason] = await this.#redis.rlmAppend(runKey(id), logKey(id), owner, ...entries.map((e) => JSON.stringify(e)));
+  /** Writes a batch of entries, numbered `seq` (1, 2... for each owner): a batch sent again is written once. */
+  async append(id: string, owner: string, entries: readonly LogEntry[], seq: number): Promise<AppendOutcome> {
+    const [outcome, reason] = await this.#redis.rlmAppend(
+      runKey(id),
+      logKey(id),
+      owner,
+      String(seq),
+      ...entries.map((e) => JSON.stringify(e)),
+    );
     if (outcome === 'lost') return { lost: true };
     if (outcome === 'cancelled') return { cancelled: reason ?? 'cancelled' };
     return { ok: true };
@@ -220,7 +252,10 @@ export class RunRecords {
   /** Log entries after the stream id `after` ('0': from the first), at most `count`. */
   async read(id: string, after = '0', count = 1000): Promise<Array<{ id: string; entry: LogEntry }>> {
     const rows = await this.#redis.xrange(logKey(id), after === '0' ? '-' : `(${after}`, '+', 'COUNT', count);
-    return rows.map(([streamId, fields]) => ({ id: streamId, entry: JSON.parse(fields[1]!) as LogEntry }));
+    return rows.flatMap(([streamId, fields]) => {
+      const entry = parseEntry(fields);
+      return entry ? [{ id: streamId, entry }] : [];
+    });
   }
 
   /** Every entry of the log, in order, with its stream id. */

@@ -161,6 +161,7 @@ export class RunManager implements Runs {
       else run.end(resultWithoutRun('error', 'RLM_USAGE', error instanceof Error ? error.message : String(error)));
     } finally {
       await trace?.close().catch(() => {});
+      run.forgetContext();
     }
   }
 

@@ -60,7 +60,7 @@ export interface RunListener {
 /** One run of the server: where it stands, its events so far for late listeners, and its cancel. */
 export class ServerRun {
   readonly id: string;
-  readonly request: RunRequest;
+  #request: RunRequest;
   readonly createdAt: Date;
   #progress: RunProgress;
   /** Every event so far; the event at index i has id i + 1. */
@@ -77,7 +77,7 @@ export class ServerRun {
 
   /** `id` and `createdAt`: those of a run made elsewhere (another server's, through a shared queue) that this one follows. */
   constructor(request: RunRequest, made?: { id: string; createdAt: Date }) {
-    this.request = request;
+    this.#request = request;
     this.id = made?.id ?? `run_${randomBytes(9).toString('base64url')}`;
     this.createdAt = made?.createdAt ?? new Date();
     this.#progress = new RunProgress(request.options.prices);
@@ -108,6 +108,24 @@ export class ServerRun {
     }
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** What the client asked; its context is let go of once the run no longer needs it (see {@link forgetContext}). */
+  get request(): RunRequest {
+    return this.#request;
+  }
+
+  /**
+   * Lets go of the run's context, which can be tens of MB: once the run has ended here, or once a
+   * queue holds it for the workers, the server keeps only what it shows (question, model, events).
+   */
+  forgetContext(): void {
+    this.#request = { ...this.#request, context: '' };
+  }
+
+  /** How many listen to the run now (streams, pages, a chat client). */
+  get listeners(): number {
+    return this.#listeners.size;
   }
 
   /** Where the run stands: turns, calls, tokens, spend. */

@@ -43,29 +43,23 @@ describe('a cancel of a run handed back to the queue', { skip: skipWithoutRedis,
     await redis?.stop();
   });
 
-  it(
-    'ends it cancelled with no worker there',
-    {
-      todo: 'finding 8: RedisRuns.#cancel takes a run off the queue only in state "queued": a handed-back run ("running", waiting) stays running until a worker comes',
-    },
-    async () => {
-      const worker = startWorker(redis.url, model.url, ['--grace', '1']);
-      const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-hostile-cancel-back-')));
-      processes.push(worker, server);
-      const url = await server.ready;
-      await worker.ready;
-      const id = await submitRun(url, { query: 'q', context: 'text' });
-      while (subs === 0) await sleep(10);
-      worker.child.kill('SIGTERM');
-      await worker.exited;
-      assert.match(worker.stderr(), /let go/);
-      const response = await fetch(`${url}/v1/runs/${id}`, { method: 'DELETE' });
-      const body = await response.text();
-      const run = await endedRun(url, id, 20_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}; DELETE said ${response.status} ${body}`);
-      });
-      assert.equal(run.state, 'cancelled');
-      assert.equal(run.answer, undefined);
-    },
-  );
+  it('ends it cancelled with no worker there', async () => {
+    const worker = startWorker(redis.url, model.url, ['--grace', '1']);
+    const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-hostile-cancel-back-')));
+    processes.push(worker, server);
+    const url = await server.ready;
+    await worker.ready;
+    const id = await submitRun(url, { query: 'q', context: 'text' });
+    while (subs === 0) await sleep(10);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    assert.match(worker.stderr(), /let go/);
+    const response = await fetch(`${url}/v1/runs/${id}`, { method: 'DELETE' });
+    const body = await response.text();
+    const run = await endedRun(url, id, 20_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}; DELETE said ${response.status} ${body}`);
+    });
+    assert.equal(run.state, 'cancelled');
+    assert.equal(run.answer, undefined);
+  });
 });

@@ -31,40 +31,36 @@ describe('a server asked for many runs of other servers', { skip: skipWithoutRed
     await redis?.stop();
   });
 
-  it(
-    'does not keep a trace file open for each of them',
-    { todo: 'finding 3: RedisRuns.find follows every unended run asked for, for good: open files and followed runs grow without bound' },
-    async () => {
-      const client = new Redis(redis.url);
-      const records = new RunRecords(client);
-      const stored: StoredRun = {
-        query: 'q',
-        context: { inline: 'text' },
-        model: 'rlm',
-        origin: 'runs',
-        models: {},
-        settings: {},
-        limits: {},
-      };
-      const ids = Array.from({ length: RUNS }, (_, i) => `run_other${String(i).padStart(10, '0')}`);
-      try {
-        // Runs another server queued (no worker has taken them yet).
-        for (const id of ids) await records.create(id, stored, 'elsewhere:1', Date.now());
-        const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-hostile-followed-')));
-        processes.push(server);
-        const url = await server.ready;
-        const openFiles = () => readdirSync(`/proc/${server.child.pid}/fd`).length;
-        const before = openFiles();
-        for (const id of ids) {
-          const response = await fetch(`${url}/v1/runs/${id}`);
-          const body = await response.text();
-          assert.equal(response.status, 200, body);
-        }
-        const grown = openFiles() - before;
-        assert.ok(grown < RUNS / 2, `${grown} more files open after asking for ${RUNS} runs`);
-      } finally {
-        client.disconnect();
+  it('does not keep a trace file open for each of them', async () => {
+    const client = new Redis(redis.url);
+    const records = new RunRecords(client);
+    const stored: StoredRun = {
+      query: 'q',
+      context: { inline: 'text' },
+      model: 'rlm',
+      origin: 'runs',
+      models: {},
+      settings: {},
+      limits: {},
+    };
+    const ids = Array.from({ length: RUNS }, (_, i) => `run_other${String(i).padStart(10, '0')}`);
+    try {
+      // Runs another server queued (no worker has taken them yet).
+      for (const id of ids) await records.create(id, stored, 'elsewhere:1', Date.now());
+      const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-hostile-followed-')));
+      processes.push(server);
+      const url = await server.ready;
+      const openFiles = () => readdirSync(`/proc/${server.child.pid}/fd`).length;
+      const before = openFiles();
+      for (const id of ids) {
+        const response = await fetch(`${url}/v1/runs/${id}`);
+        const body = await response.text();
+        assert.equal(response.status, 200, body);
       }
-    },
-  );
+      const grown = openFiles() - before;
+      assert.ok(grown < RUNS / 2, `${grown} more files open after asking for ${RUNS} runs`);
+    } finally {
+      client.disconnect();
+    }
+  });
 });

@@ -80,66 +80,56 @@ describe('junk in the shared Redis', { skip: skipWithoutRedis, timeout: 180_000 
     }
   });
 
-  it(
-    'a run whose log holds an entry that is not JSON, asked of a server: the server answers on',
-    { todo: 'finding 1: the damaged entry is read by RedisRuns.#follow, which throws, unhandled: the server process exits' },
-    async () => {
-      const { url, server, client } = await cluster();
-      try {
-        await client.hset('rlm:run:run_damagedlog0001', {
-          state: 'running',
-          createdAt: String(Date.now()),
-          request: JSON.stringify({
-            query: 'q',
-            context: { inline: 't' },
-            model: 'rlm',
-            origin: 'runs',
-            models: {},
-            settings: {},
-            limits: {},
-          }),
-        });
-        await client.xadd('rlm:run:run_damagedlog0001:log', '*', 'x', 'not json');
-        await fetch(`${url}/v1/runs/run_damagedlog0001`).then((r) => r.text());
-        // What the server does with the run goes on after it answered: it must still be there to answer.
-        for (let i = 0; i < 20 && server.child.exitCode === null; i++) await sleep(100);
-        const health = await fetch(`${url}/v1/health`).catch((error: unknown) => {
-          throw new Error(`the server is gone: ${String(error)}; it said: ${server.stderr()}`);
-        });
-        assert.equal(health.status, 200);
-      } finally {
-        client.disconnect();
-      }
-    },
-  );
+  it('a run whose log holds an entry that is not JSON, asked of a server: the server answers on', async () => {
+    const { url, server, client } = await cluster();
+    try {
+      await client.hset('rlm:run:run_damagedlog0001', {
+        state: 'running',
+        createdAt: String(Date.now()),
+        request: JSON.stringify({
+          query: 'q',
+          context: { inline: 't' },
+          model: 'rlm',
+          origin: 'runs',
+          models: {},
+          settings: {},
+          limits: {},
+        }),
+      });
+      await client.xadd('rlm:run:run_damagedlog0001:log', '*', 'x', 'not json');
+      await fetch(`${url}/v1/runs/run_damagedlog0001`).then((r) => r.text());
+      // What the server does with the run goes on after it answered: it must still be there to answer.
+      for (let i = 0; i < 20 && server.child.exitCode === null; i++) await sleep(100);
+      const health = await fetch(`${url}/v1/health`).catch((error: unknown) => {
+        throw new Error(`the server is gone: ${String(error)}; it said: ${server.stderr()}`);
+      });
+      assert.equal(health.status, 200);
+    } finally {
+      client.disconnect();
+    }
+  });
 
-  it(
-    'a worker heartbeat that is not JSON: /v1/health and a streamed chat completion still answer',
-    {
-      todo: 'finding 4: RedisRuns.#workers JSON.parses each heartbeat unchecked: health and a streamed chat are a 400 "the request body is not valid JSON", its run queued anyway',
-    },
-    async () => {
-      const { url, client } = await cluster();
-      try {
-        await client.sadd('rlm:workers', 'junkworker');
-        await client.set('rlm:worker:junkworker', 'not json', 'EX', 600);
-        const health = await fetch(`${url}/v1/health`);
-        const healthBody = await health.text();
-        const chat = await fetch(`${url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'rlm', stream: true, messages: [{ role: 'user', content: 'q' }] }),
-        });
-        const chatBody = await chat.text();
-        const queued = await client.zcard('rlm:runs-by-age');
-        assert.deepEqual(
-          [health.status, chat.status],
-          [200, 200],
-          `health: ${healthBody}; chat: ${chatBody} (runs put on the queue meanwhile: ${queued})`,
-        );
-      } finally {
-        client.disconnect();
-      }
-    },
-  );
+  it('a worker heartbeat that is not JSON: /v1/health and a streamed chat completion still answer', async () => {
+    const { url, client } = await cluster();
+    try {
+      await client.sadd('rlm:workers', 'junkworker');
+      await client.set('rlm:worker:junkworker', 'not json', 'EX', 600);
+      const health = await fetch(`${url}/v1/health`);
+      const healthBody = await health.text();
+      const chat = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'rlm', stream: true, messages: [{ role: 'user', content: 'q' }] }),
+      });
+      const chatBody = await chat.text();
+      const queued = await client.zcard('rlm:runs-by-age');
+      assert.deepEqual(
+        [health.status, chat.status],
+        [200, 200],
+        `health: ${healthBody}; chat: ${chatBody} (runs put on the queue meanwhile: ${queued})`,
+      );
+    } finally {
+      client.disconnect();
+    }
+  });
 });

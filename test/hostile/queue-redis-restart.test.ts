@@ -65,30 +65,24 @@ describe('Redis restarted empty under a running run', { skip: skipWithoutRedis, 
     await redis?.stop();
   });
 
-  it(
-    "ends the run's event stream on the server that took it, as an error",
-    {
-      todo: 'finding 5: a run whose record and log vanish from Redis is followed forever (its SSE and chat streams never end); the worker logs it done, its finish refused unnoticed',
-    },
-    async () => {
-      const worker = startWorker(redis.url, model.url);
-      const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-hostile-restart-')));
-      processes.push(worker, server);
-      const url = await server.ready;
-      await worker.ready;
-      const id = await submitRun(url, { query: 'q', context: 'text' });
-      const ended = streamEvents(url, id, () => {});
-      while (received === 0) await sleep(10);
-      await redis.stop();
-      stopSecond = await restartEmpty(redis.port);
-      release();
-      // The worker is done with the job (it logs the run's end, or that it let go); then no one will write the run's end.
-      while (!new RegExp(`${id}: \\w+|let go`).test(worker.stderr())) await sleep(50);
-      const outcome = await Promise.race([
-        ended.then((e) => `ended: ${e.ended}`),
-        sleep(20_000).then(() => 'still open 20 s after the worker was done with it'),
-      ]);
-      assert.match(outcome, /^ended: .*error/, `worker: ${worker.stderr()}\nserver: ${server.stderr()}`);
-    },
-  );
+  it("ends the run's event stream on the server that took it, as an error", async () => {
+    const worker = startWorker(redis.url, model.url);
+    const server = startServer(redis.url, await mkdtemp(join(tmpdir(), 'rlm-hostile-restart-')));
+    processes.push(worker, server);
+    const url = await server.ready;
+    await worker.ready;
+    const id = await submitRun(url, { query: 'q', context: 'text' });
+    const ended = streamEvents(url, id, () => {});
+    while (received === 0) await sleep(10);
+    await redis.stop();
+    stopSecond = await restartEmpty(redis.port);
+    release();
+    // The worker is done with the job (it logs the run's end, or that it let go); then no one will write the run's end.
+    while (!new RegExp(`${id}: \\w+|let go`).test(worker.stderr())) await sleep(50);
+    const outcome = await Promise.race([
+      ended.then((e) => `ended: ${e.ended}`),
+      sleep(20_000).then(() => 'still open 20 s after the worker was done with it'),
+    ]);
+    assert.match(outcome, /^ended: .*error/, `worker: ${worker.stderr()}\nserver: ${server.stderr()}`);
+  });
 });

@@ -35,47 +35,41 @@ describe('a server over the queue sent many large contexts', { skip: skipWithout
     await redis?.stop();
   });
 
-  it(
-    'does not keep their contexts once queued',
-    {
-      todo: 'finding 6: ServerRun keeps request.context for every run a queued server holds (up to 500 finished): memory is the sum of contexts',
-    },
-    async () => {
-      const traces = await mkdtemp(join(tmpdir(), 'rlm-hostile-memory-'));
-      const child = spawn(
-        process.execPath,
-        [BIN, 'serve', '--redis', redis.url, '--port', '0', '--trace-dir', traces, '--max-body', '64mb'],
-        {
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: '--max-old-space-size=320' },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      let stderr = '';
-      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      const ready = new Promise<string>((resolve, reject) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /(http:\/\/\S+)\/v1 ·/.exec(stderr);
-          if (match) resolve(match[1]!);
-        });
-        void exited.then(() => reject(new Error(`rlm serve exited: ${stderr}`)));
+  it('does not keep their contexts once queued', async () => {
+    const traces = await mkdtemp(join(tmpdir(), 'rlm-hostile-memory-'));
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--redis', redis.url, '--port', '0', '--trace-dir', traces, '--max-body', '64mb'],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: '--max-old-space-size=320' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const ready = new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /(http:\/\/\S+)\/v1 ·/.exec(stderr);
+        if (match) resolve(match[1]!);
       });
-      processes.push({ child, stderr: () => stderr, exited, ready });
-      const worker = startWorker(redis.url, model.url);
-      processes.push(worker);
-      const url = await ready;
-      await worker.ready;
-      for (let i = 0; i < RUNS; i++) {
-        const context = String.fromCharCode(97 + i).repeat(CONTEXT_BYTES);
-        const id = await submitRun(url, { query: 'q', context }).catch((error: unknown) => {
-          throw new Error(`run ${i + 1} of ${RUNS}: ${String(error)}; the server said: ${stderr.slice(-2000)}`);
-        });
-        const run = await endedRun(url, id).catch((error: unknown) => {
-          throw new Error(`run ${i + 1} of ${RUNS}: ${String(error)}; the server said: ${stderr.slice(-2000)}`);
-        });
-        assert.equal(run.answer, `chars ${CONTEXT_BYTES}`);
-      }
-      assert.equal(child.exitCode, null, stderr);
-    },
-  );
+      void exited.then(() => reject(new Error(`rlm serve exited: ${stderr}`)));
+    });
+    processes.push({ child, stderr: () => stderr, exited, ready });
+    const worker = startWorker(redis.url, model.url);
+    processes.push(worker);
+    const url = await ready;
+    await worker.ready;
+    for (let i = 0; i < RUNS; i++) {
+      const context = String.fromCharCode(97 + i).repeat(CONTEXT_BYTES);
+      const id = await submitRun(url, { query: 'q', context }).catch((error: unknown) => {
+        throw new Error(`run ${i + 1} of ${RUNS}: ${String(error)}; the server said: ${stderr.slice(-2000)}`);
+      });
+      const run = await endedRun(url, id).catch((error: unknown) => {
+        throw new Error(`run ${i + 1} of ${RUNS}: ${String(error)}; the server said: ${stderr.slice(-2000)}`);
+      });
+      assert.equal(run.answer, `chars ${CONTEXT_BYTES}`);
+    }
+    assert.equal(child.exitCode, null, stderr);
+  });
 });

@@ -54,8 +54,9 @@ describe('two servers and three workers over one Redis', { skip: skipWithoutRedi
     });
     const traces = await mkdtemp(join(tmpdir(), 'rlm-cluster-'));
     for (let w = 0; w < 3; w++) processes.push(startWorker(redis.url, model.url, ['--concurrency', '3', '--lock-timeout', '10']));
-    const a = startServer(redis.url, join(traces, 'a'));
-    const b = startServer(redis.url, join(traces, 'b'));
+    // All 60 may wait at once (past --max-queued a submit is rightly a 429).
+    const a = startServer(redis.url, join(traces, 'a'), ['--max-queued', '100']);
+    const b = startServer(redis.url, join(traces, 'b'), ['--max-queued', '100']);
     processes.push(a, b);
     await Promise.all(processes.map((p) => p.ready));
     servers = [await a.ready, await b.ready];
