@@ -65,6 +65,7 @@ export class RedisRuns implements Runs {
   readonly #queueEvents: QueueEvents;
   readonly #runs = new Map<string, ServerRun>();
   readonly #followed = new Map<string, FollowedRun>();
+  readonly #adopting = new Map<string, Promise<ServerRun | undefined>>();
   readonly #recentMs: number[] = [];
   readonly #server = `${hostname()}:${process.pid}`;
   #draining = false;
@@ -124,10 +125,19 @@ export class RedisRuns implements Runs {
   async find(id: string): Promise<ServerRun | undefined> {
     const held = this.#runs.get(id);
     if (held) return held;
+    // Asked for twice at once: both get the run once its log so far has been read.
+    let adopting = this.#adopting.get(id);
+    if (!adopting) {
+      adopting = this.#adopt(id).finally(() => this.#adopting.delete(id));
+      this.#adopting.set(id, adopting);
+    }
+    return adopting;
+  }
+
+  /** Follows a run another server took, from the first entry of its log. */
+  async #adopt(id: string): Promise<ServerRun | undefined> {
     const record = await this.#records.record(id).catch(() => undefined);
     if (!record) return undefined;
-    // Asked for at the same time twice: the first to get here follows it.
-    if (this.#runs.has(id)) return this.#runs.get(id);
     const stored = readStoredRun(record.request, id);
     const run = new ServerRun(this.#requestOf(stored), { id, createdAt: new Date(Number(record.createdAt)) });
     const followed = this.#hold(run, stored, { adopted: true, ready: false });

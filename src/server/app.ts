@@ -96,9 +96,6 @@ export function toHttpError(error: unknown): HttpError {
       code: 'rlm_draining',
       retryAfterSeconds: DRAINING_RETRY_AFTER_SECONDS,
     });
-  // What JSON.parse throws on a malformed body (c.req.json() in a route).
-  if (error instanceof SyntaxError)
-    return new HttpError(400, 'invalid_request_error', `the request body is not valid JSON: ${error.message}`, { code: 'invalid_json' });
   if (RlmError.isInstance(error) && (error.code === 'RLM_INPUT' || error.code === 'RLM_USAGE'))
     return new HttpError(400, 'invalid_request_error', firstLine(error.message), { code: error.code });
   if (error instanceof HTTPException && error.status < 500) {

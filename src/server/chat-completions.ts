@@ -29,8 +29,9 @@ export function chatCompletionsRoutes(state: ServerState, settings: { keepAliveM
     const structured = request.schema !== undefined;
     const headers = { 'x-rlm-run-id': run.id };
     if (request.stream) {
-      const { running, queued } = await state.manager.stats();
-      const waitingLine = run.state === 'queued' ? `waiting for a free slot: ${running} runs running, ${queued} waiting` : undefined;
+      // The run is taken: what the load is, is only said, and a failure to tell it fails nothing.
+      const stats = run.state === 'queued' ? await Promise.resolve(state.manager.stats()).catch(() => undefined) : undefined;
+      const waitingLine = stats ? `waiting for a free slot: ${stats.running} runs running, ${stats.queued} waiting` : undefined;
       const stream = chatStream(run, {
         includeUsage: request.includeUsage,
         structured,
