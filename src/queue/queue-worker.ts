@@ -16,6 +16,7 @@ import { connectRedis } from './redis-connection.ts';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, WORKERS, workerKey } from './keys.ts';
 import { RunRecords } from './run-records.ts';
 import { HandBack, runJob, type RunJobContext } from './run-job.ts';
+import { resultWithoutRun } from '../server/server-run.ts';
 
 /** A job other than a run, handled by a package (`bench`: an instance of rlm-bench). */
 export type JobHandler = (data: unknown, signal: AbortSignal) => Promise<unknown>;
@@ -138,6 +139,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     autorun: false,
   });
   worker.on('error', (error) => log(`queue: ${error.message}`));
+  // A run job the queue gave up on (it failed here, or its workers kept dying and this worker's
+  // check found it so) would stay "running" in its record for good: it ends there, as an error.
+  // The servers do the same when they hear of it; whichever comes first ends it, once.
+  worker.on('failed', (job, error) => {
+    const runId = job?.name === 'run' ? (job.data as { runId?: unknown }).runId : undefined;
+    if (typeof runId !== 'string') return;
+    const result = resultWithoutRun('error', 'RLM_PROVIDER', `the run failed on its workers: ${error.message}`);
+    void records.finish(runId, '', result, true).catch(() => {});
+  });
   worker.on('lockRenewalFailed', (jobIds) => {
     for (const jobId of jobIds) held.get(jobId)?.stop.abort(new HandBack('its lock was lost, and another worker may take it'));
   });

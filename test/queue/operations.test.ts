@@ -205,3 +205,45 @@ describe('a run cancelled while it waits for a worker', { skip: skipWithoutRedis
     assert.deepEqual(health.endings, { cancelled: 1, done: 1 });
   });
 });
+
+describe('a server stopped with SIGTERM while its job runs on a worker', { skip: skipWithoutRedis, timeout: 120_000 }, () => {
+  let redis: TestRedis;
+  const processes: RlmProcess[] = [];
+  let model: ScriptedModelServer;
+  const subs: string[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+
+  before(async () => {
+    redis = await startRedis();
+    model = await scriptedModel(async (request) => {
+      subs.push(request.lastUser);
+      await gate;
+    });
+  });
+  after(async () => {
+    release();
+    await stopAll(processes);
+    await model?.close();
+    await redis?.stop();
+  });
+
+  it('stops at once and leaves the job to the worker, whose answer the other server shows', async () => {
+    const traces = await mkdtemp(join(tmpdir(), 'rlm-server-stop-'));
+    const worker = startWorker(redis.url, model.url);
+    const a = startServer(redis.url, join(traces, 'a'), ['--grace', '30']);
+    const b = startServer(redis.url, join(traces, 'b'));
+    processes.push(worker, a, b);
+    const [urlA, urlB] = [await a.ready, await b.ready];
+    await worker.ready;
+    const id = await submitRun(urlA, { query: 'q', context: 'outlives its server' });
+    await until(() => subs.length > 0, 'the sub-call');
+    a.child.kill('SIGTERM');
+    // Not held for its grace: a job is not a client of this server's.
+    assert.equal(await a.exited, 0, a.stderr());
+    assert.match(a.stderr(), /jobs stay on the queue/);
+    release();
+    const run = await endedRun(urlB, id);
+    assert.equal(run.answer, 'answer for outlives its server');
+  });
+});
