@@ -18,13 +18,14 @@ import { HttpError } from '../server/http-error.ts';
 import { ServerBusyError, ServerDrainingError } from '../server/run-manager.ts';
 import type { Runs, RunStats } from '../server/runs.ts';
 import { resultWithoutRun, ServerRun, type RunRequest, type RunView } from '../server/server-run.ts';
-import { CANCEL_CHANNEL, logKey, QUEUE_NAME, QUEUE_PREFIX, runKey, WORKERS, workerKey } from './keys.ts';
+import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX } from './keys.ts';
 import { FollowedRun } from './followed-run.ts';
+import { LogFollower } from './log-follower.ts';
 import { traceHeader } from './log-trace.ts';
 import { connectRedis } from './redis-connection.ts';
-import { parseEntry, RunRecords, type RunSummary } from './run-records.ts';
+import { RunRecords, type RunSummary } from './run-records.ts';
 import { readStoredRun, storeRun, type StoredRun } from './stored-run.ts';
-import type { WorkerBeat } from './queue-worker.ts';
+import { liveWorkers } from './worker-beats.ts';
 
 export interface RedisRunsOptions {
   redisUrl: string;
@@ -41,9 +42,6 @@ export interface RedisRunsOptions {
 
 /** Runs of other servers followed here at once, when asked for; past it, those no client listens to are let go. */
 const MAX_ADOPTED = 256;
-/** How often the runs followed are checked to still be in Redis (one emptied or restarted without its data loses them). */
-const GONE_CHECK_MS = 5_000;
-
 const ACTIVE_ORIGINS = new Set(['chat', 'mcp']);
 
 /** Connects to Redis (one clear error if it cannot) and returns the runs of a server whose workers run them. */
@@ -59,24 +57,19 @@ export class RedisRuns implements Runs {
   readonly #options: RedisRunsOptions;
   readonly #records: RunRecords;
   readonly #commands: Redis;
-  readonly #reader: Redis;
   readonly #events: Redis;
   readonly #queue: Queue;
   readonly #queueEvents: QueueEvents;
   readonly #runs = new Map<string, ServerRun>();
-  readonly #followed = new Map<string, FollowedRun>();
+  readonly #follower: LogFollower;
   readonly #adopting = new Map<string, Promise<ServerRun | undefined>>();
   readonly #recentMs: number[] = [];
   readonly #server = `${hostname()}:${process.pid}`;
   #draining = false;
-  #closed = false;
-  #wake: (() => void) | undefined;
-  readonly #following: Promise<void>;
 
   constructor(options: RedisRunsOptions, commands: Redis, reader: Redis, events: Redis) {
     this.#options = options;
     this.#commands = commands;
-    this.#reader = reader;
     this.#events = events;
     this.#records = new RunRecords(commands);
     this.#queue = new Queue(QUEUE_NAME, { connection: commands, prefix: QUEUE_PREFIX });
@@ -89,7 +82,7 @@ export class RedisRuns implements Runs {
     });
     this.#queueEvents.on('error', () => {});
     this.#queue.on('error', () => {});
-    this.#following = this.#follow();
+    this.#follower = new LogFollower(reader, commands);
   }
 
   async submit(request: RunRequest): Promise<ServerRun> {
@@ -146,9 +139,7 @@ export class RedisRuns implements Runs {
       for (const row of await this.#records.readRows(id)) if (followed.apply(row.id, row.entry)) break;
       followed.flush();
     } finally {
-      if (run.result) this.#followed.delete(id);
-      followed.ready = true;
-      this.#wake?.();
+      this.#follower.ready(followed);
     }
     this.#letGoOfAdopted();
     return run;
@@ -189,7 +180,7 @@ export class RedisRuns implements Runs {
   async stats(): Promise<RunStats> {
     const [counts, workers, endings] = await Promise.all([
       this.#queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
-      this.#workers(),
+      liveWorkers(this.#commands),
       this.#records.endings(),
     ]);
     const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
@@ -219,18 +210,17 @@ export class RedisRuns implements Runs {
    */
   async drain(graceMs: number): Promise<void> {
     this.#draining = true;
-    const mine = [...this.#followed.values()].map((f) => f.run).filter((run) => ACTIVE_ORIGINS.has(run.request.origin) && !run.result);
+    const mine = this.#follower
+      .runs()
+      .map((f) => f.run)
+      .filter((run) => ACTIVE_ORIGINS.has(run.request.origin) && !run.result);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(mine.map((run) => run.finished)), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
     for (const run of mine) run.cancel('the server is shutting down');
     await Promise.race([Promise.all(mine.map((run) => run.finished)), new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
     clearTimeout(timer);
-    this.#closed = true;
-    this.#wake?.();
-    this.#reader.disconnect();
-    await this.#following.catch(() => {});
-    for (const followed of this.#followed.values()) followed.flush();
+    await this.#follower.close();
     await Promise.all([this.#queueEvents.close(), this.#queue.close()].map((p) => p.catch(() => {})));
     // BullMQ leaves connections it was given open.
     this.#events.disconnect();
@@ -242,7 +232,7 @@ export class RedisRuns implements Runs {
     this.#runs.set(run.id, run);
     this.#forgetOldRuns();
     const followed = new FollowedRun(run, traceHeader(stored, run.createdAt.getTime()), this.tracePath(run.id), options);
-    this.#followed.set(run.id, followed);
+    this.#follower.add(followed);
     run.signal.addEventListener('abort', () => void this.#cancel(run.id, reasonOf(run.signal.reason)), { once: true });
     void run.finished.then(() => {
       if (run.startedAt && run.endedAt) {
@@ -250,7 +240,6 @@ export class RedisRuns implements Runs {
         if (this.#recentMs.length > 20) this.#recentMs.shift();
       }
     });
-    this.#wake?.();
     return followed;
   }
 
@@ -259,11 +248,11 @@ export class RedisRuns implements Runs {
    * the oldest that no client listens to is let go (asked for again, it is read again from Redis).
    */
   #letGoOfAdopted(): void {
-    const adopted = [...this.#followed.values()].filter((f) => f.adopted && !f.run.result);
+    const adopted = this.#follower.runs().filter((f) => f.adopted && !f.run.result);
     for (const followed of adopted) {
       if (adopted.length <= MAX_ADOPTED) return;
       if (followed.run.listeners > 0) continue;
-      this.#followed.delete(followed.run.id);
+      this.#follower.drop(followed.run.id);
       this.#runs.delete(followed.run.id);
       adopted.splice(adopted.indexOf(followed), 1);
     }
@@ -282,94 +271,8 @@ export class RedisRuns implements Runs {
     }
   }
 
-  /** Reads the logs of every run followed here, as they grow, until drained. */
-  async #follow(): Promise<void> {
-    let checked = Date.now();
-    while (!this.#closed) {
-      const open = [...this.#followed.values()].filter((f) => f.ready);
-      if (open.length === 0) {
-        await new Promise<void>((resolve) => (this.#wake = resolve));
-        this.#wake = undefined;
-        continue;
-      }
-      let reply: Array<[string, Array<[string, string[]]>]> | null;
-      try {
-        reply = (await this.#reader.xread(
-          'COUNT',
-          500,
-          'BLOCK',
-          250,
-          'STREAMS',
-          ...open.map((f) => logKey(f.run.id)),
-          ...open.map((f) => f.lastId),
-        )) as Array<[string, Array<[string, string[]]>]> | null;
-      } catch {
-        if (this.#closed) return;
-        // Redis away: the logs are read on from where they were when it is back.
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        continue;
-      }
-      for (const [key, rows] of reply ?? []) {
-        const followed = this.#followed.get(key.slice('rlm:run:'.length, -':log'.length));
-        if (!followed) continue;
-        for (const [streamId, fields] of rows) {
-          const entry = parseEntry(fields);
-          // Anything in the log that rlm did not write is passed over, never allowed to stop the server.
-          if (!entry) {
-            followed.lastId = streamId;
-            continue;
-          }
-          if (followed.apply(streamId, entry)) {
-            this.#followed.delete(followed.run.id);
-            break;
-          }
-        }
-        followed.flush();
-      }
-      if (Date.now() - checked > GONE_CHECK_MS) {
-        checked = Date.now();
-        await this.#endLostRuns();
-      }
-    }
-  }
-
-  /**
-   * A run whose record is gone from Redis (emptied, or restarted without its data) will never
-   * end there: it ends here, as an error, so that its clients are not left waiting for good.
-   */
-  async #endLostRuns(): Promise<void> {
-    const open = [...this.#followed.values()].filter((f) => f.ready);
-    if (open.length === 0) return;
-    const pipeline = this.#commands.pipeline();
-    for (const followed of open) pipeline.exists(runKey(followed.run.id));
-    const replies = await pipeline.exec().catch(() => null);
-    if (!replies) return;
-    for (const [index, [error, exists]] of replies.entries()) {
-      if (error || exists !== 0) continue;
-      const followed = open[index]!;
-      this.#followed.delete(followed.run.id);
-      followed.end(
-        resultWithoutRun(
-          'error',
-          'RLM_USAGE',
-          'the queue lost this run: its record is gone from Redis (emptied, or restarted without its data)',
-        ),
-      );
-    }
-  }
-
   #requestOf(stored: StoredRun): RunRequest {
     return { query: stored.query, context: '', options: this.#options.viewOptions(), model: stored.model, origin: stored.origin };
-  }
-
-  async #workers(): Promise<WorkerBeat[]> {
-    const ids = await this.#commands.smembers(WORKERS);
-    if (ids.length === 0) return [];
-    const beats = await this.#commands.mget(...ids.map(workerKey));
-    const gone = ids.filter((_, index) => beats[index] === null);
-    // A worker whose heartbeat expired is gone (killed, or its machine): forgotten.
-    if (gone.length > 0) await this.#commands.srem(WORKERS, ...gone);
-    return beats.flatMap((beat) => readBeat(beat)).sort((a, b) => a.label.localeCompare(b.label));
   }
 
   async #unreachableAs503<T>(call: () => Promise<T>): Promise<T> {
@@ -419,25 +322,6 @@ function viewOfSummary(id: string, record: RunSummary): RunView {
     ...(result?.error ? { error: result.error } : {}),
     ...(result ? { usage: result.usage } : {}),
   };
-}
-
-/** A worker's heartbeat as rlm writes it; anything else found there (written by hand, damaged) is left out. */
-function readBeat(beat: string | null): WorkerBeat[] {
-  if (beat === null) return [];
-  try {
-    const parsed = JSON.parse(beat) as Partial<WorkerBeat> | null;
-    const valid =
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      typeof parsed.id === 'string' &&
-      typeof parsed.label === 'string' &&
-      typeof parsed.concurrency === 'number' &&
-      Array.isArray(parsed.running) &&
-      parsed.running.every((id) => typeof id === 'string');
-    return valid ? [{ draining: false, finished: 0, failed: 0, startedAt: '', ...parsed } as WorkerBeat] : [];
-  } catch {
-    return [];
-  }
 }
 
 function reasonOf(reason: unknown): string {
