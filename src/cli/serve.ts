@@ -14,10 +14,11 @@ import { RlmError } from '../errors.ts';
 import { ASK_OPTIONS } from './args.ts';
 import { modelMaker, refuseUnlistedModels, resolveEndpoint, type ConfigInput } from './config.ts';
 import { EXIT } from './exit-codes.ts';
-import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
+import { existingFolder, httpUrl, usageError, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 import { stopSignal } from './stop-signal.ts';
+import { CAP_FLAGS, readCaps } from './cap-flags.ts';
 
 const SERVER = {
   host: { type: 'string', value: '<address>', default: '127.0.0.1', help: 'the address to listen on; any but loopback needs a token' },
@@ -86,12 +87,7 @@ const RUN = {
   prices: ASK_OPTIONS.prices,
 } as const satisfies Flags;
 
-const CAPS = {
-  'max-cost': ASK_OPTIONS['max-cost'],
-  'max-calls': ASK_OPTIONS['max-calls'],
-  'max-tokens': ASK_OPTIONS['max-tokens'],
-  timeout: ASK_OPTIONS.timeout,
-} as const satisfies Flags;
+const CAPS = CAP_FLAGS;
 
 const OUTPUT = {
   quiet: { type: 'boolean', short: 'q', help: 'no log on stderr' },
@@ -147,12 +143,7 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
   const maxQueued = wholeNumber('--max-queued', v['max-queued'], 0)!;
   const maxBodyBytes = byteSize('--max-body', v['max-body']);
   const graceMs = wholeNumber('--grace', v.grace, 0)! * 1000;
-  const caps = {
-    maxCostUsd: usd('--max-cost', v['max-cost']),
-    maxCalls: wholeNumber('--max-calls', v['max-calls'], 1),
-    maxTokens: wholeNumber('--max-tokens', v['max-tokens'], 1),
-    timeoutMs: wholeNumber('--timeout', v.timeout, 1),
-  };
+  const limits = readCaps(v);
   const memoryLimitMb = wholeNumber('--memory-limit', v['memory-limit'], 16);
   const corpusPaths = corpusSpecs(v.corpus ?? []);
   const baseUrl = v['base-url'] === undefined ? undefined : httpUrl(v['base-url']);
@@ -191,7 +182,6 @@ export async function serve(argv: string[], io: CliIO): Promise<number> {
           log,
         });
   const [{ ModelCatalog }, { startServer }] = await Promise.all([import('../server/catalog.ts'), import('../server/start-server.ts')]);
-  const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
   const catalog = new ModelCatalog({ createModel, rootModel: endpoint.model, subModel: endpoint.subModel, base, caps: limits, corpora });
   // The MCP tools over Streamable HTTP at /mcp, with the same models, corpora, settings and caps.
   const [{ createMcpHttpHandler }, { runThroughManager }, { allowedHostsFor }] = await Promise.all([

@@ -14,10 +14,11 @@ import type { StoredRun } from '../queue/stored-run.ts';
 import { ASK_OPTIONS } from './args.ts';
 import { modelMaker, refuseUnlistedModels, resolveEndpoint } from './config.ts';
 import { EXIT } from './exit-codes.ts';
-import { existingFolder, httpUrl, usageError, usd, wholeNumber } from './flags.ts';
+import { existingFolder, httpUrl, usageError, wholeNumber } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { HELP_FLAG, parseFlags, renderHelp, type Flags } from './options.ts';
 import { stopSignal } from './stop-signal.ts';
+import { CAP_FLAGS, readCaps } from './cap-flags.ts';
 
 const QUEUE = {
   redis: { type: 'string', value: '<url>', help: 'the Redis the servers queue runs on: redis://host:6379 (rediss:// for TLS)' },
@@ -56,12 +57,7 @@ const MODEL = {
   prices: ASK_OPTIONS.prices,
 } as const satisfies Flags;
 
-const CAPS = {
-  'max-cost': ASK_OPTIONS['max-cost'],
-  'max-calls': ASK_OPTIONS['max-calls'],
-  'max-tokens': ASK_OPTIONS['max-tokens'],
-  timeout: ASK_OPTIONS.timeout,
-} as const satisfies Flags;
+const CAPS = CAP_FLAGS;
 
 const OUTPUT = {
   quiet: { type: 'boolean', short: 'q', help: 'no log on stderr' },
@@ -105,12 +101,7 @@ export async function worker(argv: string[], io: CliIO): Promise<number> {
   const maxRequests = wholeNumber('--max-requests', v['max-requests'], 1);
   const graceMs = wholeNumber('--grace', v.grace, 0)! * 1000;
   const lockMs = wholeNumber('--lock-timeout', v['lock-timeout'], 1)! * 1000;
-  const caps = {
-    maxCostUsd: usd('--max-cost', v['max-cost']),
-    maxCalls: wholeNumber('--max-calls', v['max-calls'], 1),
-    maxTokens: wholeNumber('--max-tokens', v['max-tokens'], 1),
-    timeoutMs: wholeNumber('--timeout', v.timeout, 1),
-  };
+  const limits = readCaps(v);
   const roots = await Promise.all((v.root ?? []).map((root) => existingFolder('--root', root, process.cwd())));
   const baseUrl = v['base-url'] === undefined ? undefined : httpUrl(v['base-url']);
   const prices: PriceTable | undefined = v.prices ? await (await import('./prices-file.ts')).readPrices(v.prices) : undefined;
@@ -132,7 +123,6 @@ export async function worker(argv: string[], io: CliIO): Promise<number> {
     import('../mcp/roots.ts'),
   ]);
   const allowed = await allowedRoots([], roots, process.cwd());
-  const limits = Object.fromEntries(Object.entries(caps).filter(([, value]) => value !== undefined));
   const queueWorker = await startQueueWorker({
     redisUrl: v.redis.trim(),
     concurrency,
